@@ -1,0 +1,210 @@
+//! Normalized events: what every agent runtime's output is translated into.
+//!
+//! Whatever the runtime (a plain command, Claude Code, Codex, an ACP agent), the user
+//! sees the same shapes: messages, tool calls and results with a kind and a path or
+//! command, file changes, usage, status changes, errors and raw output lines. Events
+//! are stored per task with a sequence number that only grows, which is what lets a
+//! client replay from any point and then follow live.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::task::{RunId, TaskId, Usage};
+
+/// A stored event: the normalized payload plus where and when it happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Event {
+    pub task_id: TaskId,
+    pub run_id: RunId,
+    /// Position in the task's event log, from 1, across all of the task's runs.
+    pub seq: i64,
+    pub ts: DateTime<Utc>,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What kind of thing a tool call does, so the board can show reads, edits and
+/// commands the same way for every runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolKind {
+    Read,
+    Edit,
+    Write,
+    Command,
+    Search,
+    Web,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FileChangeKind {
+    Added,
+    Modified,
+    Deleted,
+    Renamed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputStream {
+    Stdout,
+    Stderr,
+}
+
+/// The normalized payload. The JSON form is `{"type": "<kind>", ...fields}`, and an
+/// agent of the `command` runtime may print exactly these lines on stdout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum EventKind {
+    /// Text from the agent (or, with `role: user`, a message a human sent it).
+    Message {
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<String>,
+    },
+    ToolCall {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        kind: ToolKind,
+        #[serde(default)]
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        command: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schema(value_type = Object)]
+        input: Option<serde_json::Value>,
+    },
+    ToolResult {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kind: Option<ToolKind>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        output: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exit_code: Option<i64>,
+        #[serde(default)]
+        is_error: bool,
+    },
+    FileChange {
+        path: String,
+        change: FileChangeKind,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        diff: Option<String>,
+    },
+    Usage {
+        #[serde(default)]
+        input_tokens: u64,
+        #[serde(default)]
+        output_tokens: u64,
+        #[serde(default)]
+        cached_tokens: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cost_usd: Option<f64>,
+    },
+    /// A change of the run's or task's state, written by bosun itself (and allowed
+    /// from agents as progress notes).
+    Status {
+        status: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+    Error {
+        message: String,
+    },
+    /// A line the agent printed that is not a normalized event.
+    Output {
+        stream: OutputStream,
+        line: String,
+    },
+}
+
+impl EventKind {
+    /// Reads one stdout line of a `command` agent: a JSON object in the normalized
+    /// shape becomes that event; anything else (plain text, malformed or unknown JSON)
+    /// is kept verbatim as an `output` event. Never fails.
+    pub fn from_agent_line(line: &str) -> EventKind {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('{') {
+            if let Ok(kind) = serde_json::from_str::<EventKind>(trimmed) {
+                return kind;
+            }
+        }
+        EventKind::Output { stream: OutputStream::Stdout, line: line.to_string() }
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            EventKind::Message { .. } => "message",
+            EventKind::ToolCall { .. } => "tool_call",
+            EventKind::ToolResult { .. } => "tool_result",
+            EventKind::FileChange { .. } => "file_change",
+            EventKind::Usage { .. } => "usage",
+            EventKind::Status { .. } => "status",
+            EventKind::Error { .. } => "error",
+            EventKind::Output { .. } => "output",
+        }
+    }
+
+    /// The usage this event adds to its run, if it is a usage event.
+    pub fn usage(&self) -> Option<Usage> {
+        match *self {
+            EventKind::Usage { input_tokens, output_tokens, cached_tokens, cost_usd } => {
+                Some(Usage { input_tokens, output_tokens, cached_tokens, cost_usd })
+            }
+            _ => None,
+        }
+    }
+
+    pub fn status(status: impl Into<String>, message: impl Into<String>) -> EventKind {
+        EventKind::Status { status: status.into(), message: Some(message.into()) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn normalized_lines_become_events() {
+        let k = EventKind::from_agent_line(r#"{"type":"tool_call","kind":"edit","name":"Edit","path":"src/a.rs"}"#);
+        assert_eq!(
+            k,
+            EventKind::ToolCall { id: None, kind: ToolKind::Edit, name: "Edit".into(), path: Some("src/a.rs".into()), command: None, input: None }
+        );
+        let k = EventKind::from_agent_line(r#"{"type":"usage","input_tokens":10,"output_tokens":3,"cost_usd":0.01}"#);
+        assert_eq!(k.usage().unwrap().input_tokens, 10);
+    }
+
+    #[test]
+    fn anything_else_is_output() {
+        for line in ["hello", "{not json", r#"{"type":"nope"}"#, r#"{"type":"message"}"#, r#"{"type":"message","text":"x","extra":1}"#, ""] {
+            assert_eq!(
+                EventKind::from_agent_line(line),
+                EventKind::Output { stream: OutputStream::Stdout, line: line.into() },
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn stored_event_json_is_flat() {
+        let ev = Event {
+            task_id: 1,
+            run_id: 2,
+            seq: 3,
+            ts: DateTime::from_timestamp(0, 0).unwrap(),
+            kind: EventKind::Message { text: "hi".into(), role: None },
+        };
+        let v = serde_json::to_value(&ev).unwrap();
+        assert_eq!(v, json!({"task_id":1,"run_id":2,"seq":3,"ts":"1970-01-01T00:00:00Z","type":"message","text":"hi"}));
+        let back: Event = serde_json::from_value(v).unwrap();
+        assert_eq!(back, ev);
+    }
+}

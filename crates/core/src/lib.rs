@@ -1,0 +1,17 @@
+//! bosun's pure domain: the vocabulary every other crate speaks.
+//!
+//! Tasks, runs, normalized events, agent profiles, the task state machine, branch
+//! slugs and the scheduling decision live here. Nothing in this crate performs I/O:
+//! no files, no processes, no clock (callers pass `now`), no async runtime. That keeps
+//! every rule of the product testable with plain unit tests and shared verbatim by
+//! the daemon, the store and the CLI.
+
+pub mod event;
+pub mod profile;
+pub mod schedule;
+pub mod slug;
+pub mod task;
+
+pub use event::{Event, EventKind, FileChangeKind, OutputStream, ToolKind};
+pub use profile::{AgentProfile, ProfileError, Runtime};
+pub use task::{NewTask, Run, RunStatus, Task, TaskEvent, TaskId, TaskStatus, TransitionError, Usage};

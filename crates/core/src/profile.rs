@@ -1,0 +1,190 @@
+//! Agent profiles: Markdown files with YAML front matter, the body being the agent's
+//! standing instructions (the same shape as Claude Code's `.claude/agents/*.md`).
+//!
+//! This module only parses text; finding the files (`<repo>/.bosun/agents`,
+//! `<config-dir>/agents`) is the daemon's job.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// How the agent is run. New runtimes are new variants.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "runtime", rename_all = "kebab-case")]
+pub enum Runtime {
+    /// Any program: the prompt arrives on stdin and in `BOSUN_PROMPT`; stdout lines
+    /// are normalized events or plain output.
+    Command { command: Vec<String> },
+}
+
+impl Runtime {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Runtime::Command { .. } => "command",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AgentProfile {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(flatten)]
+    pub runtime: Runtime,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// At most this many runs of this profile at once. None: only the global limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrent: Option<u32>,
+    /// The standing instructions (the Markdown body).
+    #[serde(default)]
+    pub instructions: String,
+    /// The file it was read from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProfileError {
+    #[error("no front matter: the file must start with a line `---`, YAML, and a closing `---`")]
+    NoFrontMatter,
+    #[error("invalid front matter: {0}")]
+    Yaml(String),
+    #[error("invalid name {0:?}: use letters, digits, '-' and '_' (at most 64)")]
+    BadName(String),
+    #[error("runtime `command` needs `command: [program, args...]`")]
+    EmptyCommand,
+    #[error("max_concurrent must be at least 1")]
+    ZeroConcurrency,
+}
+
+/// The front matter as written, before validation.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrontMatter {
+    name: Option<String>,
+    #[serde(default)]
+    description: String,
+    runtime: String,
+    #[serde(default)]
+    command: Vec<String>,
+    model: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    max_concurrent: Option<u32>,
+}
+
+pub fn validate_name(name: &str) -> Result<(), ProfileError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok { Ok(()) } else { Err(ProfileError::BadName(name.to_string())) }
+}
+
+impl AgentProfile {
+    /// Parses a profile file. `default_name` (the file stem) is used when the front
+    /// matter has no `name`.
+    pub fn parse(text: &str, default_name: &str) -> Result<AgentProfile, ProfileError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut lines = text.split_inclusive('\n');
+        let first = lines.next().ok_or(ProfileError::NoFrontMatter)?;
+        if first.trim_end() != "---" {
+            return Err(ProfileError::NoFrontMatter);
+        }
+        let mut yaml = String::new();
+        let mut closed = false;
+        for line in lines.by_ref() {
+            if line.trim_end() == "---" {
+                closed = true;
+                break;
+            }
+            yaml.push_str(line);
+        }
+        if !closed {
+            return Err(ProfileError::NoFrontMatter);
+        }
+        let body: String = lines.collect();
+        let fm: FrontMatter = serde_yaml::from_str(&yaml).map_err(|e| ProfileError::Yaml(e.to_string()))?;
+        let name = fm.name.unwrap_or_else(|| default_name.to_string());
+        validate_name(&name)?;
+        let runtime = match fm.runtime.as_str() {
+            "command" => {
+                if fm.command.is_empty() || fm.command[0].is_empty() {
+                    return Err(ProfileError::EmptyCommand);
+                }
+                Runtime::Command { command: fm.command }
+            }
+            other => return Err(ProfileError::Yaml(format!("unknown runtime `{other}` (known: command)"))),
+        };
+        if fm.max_concurrent == Some(0) {
+            return Err(ProfileError::ZeroConcurrency);
+        }
+        Ok(AgentProfile {
+            name,
+            description: fm.description,
+            runtime,
+            model: fm.model,
+            tags: fm.tags,
+            max_concurrent: fm.max_concurrent,
+            instructions: body.trim().to_string(),
+            source: None,
+        })
+    }
+
+    /// The prompt an agent gets for a task: its standing instructions, then the task.
+    pub fn prompt(&self, title: &str, body: &str) -> String {
+        let mut prompt = String::new();
+        if !self.instructions.is_empty() {
+            prompt.push_str(&self.instructions);
+            prompt.push_str("\n\n");
+        }
+        prompt.push_str("# Task: ");
+        prompt.push_str(title);
+        prompt.push('\n');
+        if !body.trim().is_empty() {
+            prompt.push('\n');
+            prompt.push_str(body.trim());
+            prompt.push('\n');
+        }
+        prompt
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ECHOER: &str = "---\nname: echoer\ndescription: Writes files\nruntime: command\ncommand: [\"sh\", \"-c\", \"echo hi\"]\ntags: [backend, docs]\nmax_concurrent: 3\n---\nYou are careful.\n";
+
+    #[test]
+    fn parses_a_command_profile() {
+        let p = AgentProfile::parse(ECHOER, "file-stem").unwrap();
+        assert_eq!(p.name, "echoer");
+        assert_eq!(p.runtime, Runtime::Command { command: vec!["sh".into(), "-c".into(), "echo hi".into()] });
+        assert_eq!(p.tags, vec!["backend", "docs"]);
+        assert_eq!(p.max_concurrent, Some(3));
+        assert_eq!(p.instructions, "You are careful.");
+        assert_eq!(p.prompt("Add a greeting", "Write hello.txt"), "You are careful.\n\n# Task: Add a greeting\n\nWrite hello.txt\n");
+    }
+
+    #[test]
+    fn name_defaults_to_the_file_stem() {
+        let p = AgentProfile::parse("---\nruntime: command\ncommand: [true]\n---\n", "stem").unwrap();
+        assert_eq!(p.name, "stem");
+    }
+
+    #[test]
+    fn clear_errors() {
+        assert_eq!(AgentProfile::parse("no front matter", "x"), Err(ProfileError::NoFrontMatter));
+        assert_eq!(AgentProfile::parse("---\nruntime: command\n", "x"), Err(ProfileError::NoFrontMatter));
+        assert_eq!(AgentProfile::parse("---\nruntime: command\n---\n", "x"), Err(ProfileError::EmptyCommand));
+        assert!(matches!(AgentProfile::parse("---\nruntime: warp\n---\n", "x"), Err(ProfileError::Yaml(m)) if m.contains("unknown runtime `warp`")));
+        assert!(matches!(AgentProfile::parse("---\nruntime: command\ncommand: [a]\nbogus: 1\n---\n", "x"), Err(ProfileError::Yaml(_))));
+        assert_eq!(
+            AgentProfile::parse("---\nname: ../evil\nruntime: command\ncommand: [a]\n---\n", "x"),
+            Err(ProfileError::BadName("../evil".into()))
+        );
+    }
+}

@@ -1,0 +1,417 @@
+//! Tasks and runs, and the task state machine.
+//!
+//! A task is the unit the user thinks in ("Fix the flaky login test"); a run is one
+//! attempt by one agent process at it. A task has many runs over its life (first try,
+//! retries, follow-ups). The only way a task's status changes is [`TaskStatus::apply`],
+//! so every transition the product allows is listed in one `match`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub type TaskId = i64;
+pub type RunId = i64;
+
+/// Where a task is in its life. Serialized in snake_case: this is part of the
+/// contract scripts rely on (`bosun ls --json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    /// Waiting for a free slot (or for its dependencies).
+    Queued,
+    /// An agent process is working on it.
+    Running,
+    /// The agent is waiting for a human answer (a permission ask).
+    NeedsInput,
+    /// The agent finished successfully; a human reviews the result.
+    Review,
+    /// Merged or accepted. Terminal.
+    Done,
+    /// The agent failed, or the task could not be dispatched.
+    Failed,
+    /// A human stopped it.
+    Stopped,
+    /// The daemon died while it ran; the worktree is intact.
+    Interrupted,
+    /// A dependency failed or was stopped.
+    Blocked,
+}
+
+impl TaskStatus {
+    pub const ALL: [TaskStatus; 9] = [
+        TaskStatus::Queued,
+        TaskStatus::Running,
+        TaskStatus::NeedsInput,
+        TaskStatus::Review,
+        TaskStatus::Done,
+        TaskStatus::Failed,
+        TaskStatus::Stopped,
+        TaskStatus::Interrupted,
+        TaskStatus::Blocked,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Queued => "queued",
+            TaskStatus::Running => "running",
+            TaskStatus::NeedsInput => "needs_input",
+            TaskStatus::Review => "review",
+            TaskStatus::Done => "done",
+            TaskStatus::Failed => "failed",
+            TaskStatus::Stopped => "stopped",
+            TaskStatus::Interrupted => "interrupted",
+            TaskStatus::Blocked => "blocked",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TaskStatus> {
+        TaskStatus::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// An agent process exists (or is being started) for the task.
+    pub fn has_live_run(self) -> bool {
+        matches!(self, TaskStatus::Running | TaskStatus::NeedsInput)
+    }
+
+    /// The task will not change again unless a human acts.
+    pub fn is_settled(self) -> bool {
+        !matches!(self, TaskStatus::Queued | TaskStatus::Running | TaskStatus::NeedsInput)
+    }
+
+    /// The one place task transitions are decided.
+    pub fn apply(self, event: TaskEvent) -> Result<TaskStatus, TransitionError> {
+        use TaskEvent as E;
+        use TaskStatus as S;
+        let next = match (self, event) {
+            (S::Queued, E::Dispatched) => S::Running,
+            (S::Queued, E::DispatchFailed) => S::Failed,
+            (S::Queued | S::Running | S::NeedsInput, E::Stopped) => S::Stopped,
+            (S::Running | S::NeedsInput, E::Finished { success: true }) => S::Review,
+            (S::Running | S::NeedsInput, E::Finished { success: false }) => S::Failed,
+            (S::Running | S::NeedsInput, E::Interrupted) => S::Interrupted,
+            (S::Running, E::AwaitingInput) => S::NeedsInput,
+            (S::NeedsInput, E::InputGiven) => S::Running,
+            (S::Review, E::Merged) => S::Done,
+            (S::Failed | S::Stopped | S::Interrupted, E::Retried) => S::Queued,
+            (S::Review, E::Reopened) => S::Queued,
+            (S::Queued, E::Blocked) => S::Blocked,
+            (S::Blocked, E::Unblocked) => S::Queued,
+            (from, event) => return Err(TransitionError { from, event }),
+        };
+        Ok(next)
+    }
+}
+
+impl std::fmt::Display for TaskStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Something that happened to a task, as far as its status is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskEvent {
+    Dispatched,
+    DispatchFailed,
+    Finished { success: bool },
+    Stopped,
+    Interrupted,
+    AwaitingInput,
+    InputGiven,
+    Merged,
+    Retried,
+    Reopened,
+    Blocked,
+    Unblocked,
+}
+
+impl TaskEvent {
+    fn verb(self) -> &'static str {
+        match self {
+            TaskEvent::Dispatched => "start",
+            TaskEvent::DispatchFailed => "fail dispatch of",
+            TaskEvent::Finished { .. } => "finish",
+            TaskEvent::Stopped => "stop",
+            TaskEvent::Interrupted => "interrupt",
+            TaskEvent::AwaitingInput => "wait for input on",
+            TaskEvent::InputGiven => "resume",
+            TaskEvent::Merged => "merge",
+            TaskEvent::Retried => "retry",
+            TaskEvent::Reopened => "reopen",
+            TaskEvent::Blocked => "block",
+            TaskEvent::Unblocked => "unblock",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot {} a task that is {from}", event.verb())]
+pub struct TransitionError {
+    pub from: TaskStatus,
+    pub event: TaskEvent,
+}
+
+/// What a user asks for when creating a task. Validated by [`NewTask::validate`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTask {
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    /// Path of a git repository (any directory inside it). None: a scratch workspace.
+    #[serde(default)]
+    pub repo: Option<String>,
+    /// Branch to start from and merge into. Default: the repo's current branch.
+    #[serde(default)]
+    pub base: Option<String>,
+    /// Agent profile name. None: routed by tags.
+    #[serde(default)]
+    pub agent: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Higher runs first. Default 0.
+    #[serde(default)]
+    pub priority: i64,
+}
+
+pub const MAX_TITLE_LEN: usize = 500;
+pub const MAX_BODY_LEN: usize = 256 * 1024;
+pub const MAX_TAGS: usize = 32;
+
+impl NewTask {
+    /// Checks what can be checked without I/O. Returns a message meant for the user.
+    pub fn validate(&self) -> Result<(), String> {
+        let title = self.title.trim();
+        if title.is_empty() {
+            return Err("title must not be empty".into());
+        }
+        if title.chars().count() > MAX_TITLE_LEN {
+            return Err(format!("title is longer than {MAX_TITLE_LEN} characters"));
+        }
+        if title.chars().any(|c| c.is_control()) {
+            return Err("title must be one line without control characters".into());
+        }
+        if self.body.len() > MAX_BODY_LEN {
+            return Err(format!("body is larger than {} KiB", MAX_BODY_LEN / 1024));
+        }
+        if self.tags.len() > MAX_TAGS {
+            return Err(format!("at most {MAX_TAGS} tags"));
+        }
+        for tag in &self.tags {
+            if tag.is_empty() || tag.len() > 64 || !tag.chars().all(|c| c.is_alphanumeric() || "-_.:/".contains(c)) {
+                return Err(format!("invalid tag {tag:?}: use letters, digits and -_.:/ (at most 64)"));
+            }
+        }
+        if let Some(agent) = &self.agent {
+            crate::profile::validate_name(agent).map_err(|e| format!("invalid agent name: {e}"))?;
+        }
+        if let Some(repo) = &self.repo {
+            if repo.is_empty() || repo.contains('\0') {
+                return Err("repo must be a non-empty path".into());
+            }
+        }
+        if let Some(base) = &self.base {
+            if base.is_empty() || base.starts_with('-') || base.contains(|c: char| c.is_whitespace() || c.is_control()) {
+                return Err(format!("invalid base branch {base:?}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Token counts and money spent. Summed over a run's `usage` events.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cached_tokens: u64,
+    /// US dollars, when known.
+    pub cost_usd: Option<f64>,
+}
+
+impl Usage {
+    pub fn add(&mut self, other: &Usage) {
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+        self.cached_tokens += other.cached_tokens;
+        self.cost_usd = match (self.cost_usd, other.cost_usd) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
+        };
+    }
+
+    pub fn is_zero(&self) -> bool {
+        *self == Usage::default()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Persisted before the workspace is prepared and the process spawned.
+    Starting,
+    Running,
+    NeedsInput,
+    Succeeded,
+    Failed,
+    Stopped,
+    Interrupted,
+}
+
+impl RunStatus {
+    pub const ALL: [RunStatus; 7] = [
+        RunStatus::Starting,
+        RunStatus::Running,
+        RunStatus::NeedsInput,
+        RunStatus::Succeeded,
+        RunStatus::Failed,
+        RunStatus::Stopped,
+        RunStatus::Interrupted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Starting => "starting",
+            RunStatus::Running => "running",
+            RunStatus::NeedsInput => "needs_input",
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Failed => "failed",
+            RunStatus::Stopped => "stopped",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RunStatus> {
+        RunStatus::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    pub fn is_live(self) -> bool {
+        matches!(self, RunStatus::Starting | RunStatus::Running | RunStatus::NeedsInput)
+    }
+}
+
+/// One attempt by one agent process at a task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Run {
+    pub id: RunId,
+    pub task_id: TaskId,
+    pub agent: String,
+    pub status: RunStatus,
+    /// Process id of the agent (also its process group id).
+    pub pid: Option<i64>,
+    pub exit_code: Option<i64>,
+    /// Why it ended, for humans (last stderr lines, a signal, "stopped by user").
+    pub reason: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    #[serde(flatten)]
+    pub usage: Usage,
+}
+
+/// A task as stored and as served by the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Task {
+    pub id: TaskId,
+    pub title: String,
+    pub body: String,
+    pub status: TaskStatus,
+    /// Why the task is in its status, when that needs saying (failure reason, ...).
+    pub status_reason: Option<String>,
+    /// The agent profile asked for, or the one routing picked at dispatch.
+    pub agent: Option<String>,
+    pub repo: Option<String>,
+    pub base: Option<String>,
+    pub branch: Option<String>,
+    /// The worktree (repo tasks) or scratch directory (other tasks), once created.
+    pub worktree: Option<String>,
+    pub tags: Vec<String>,
+    pub priority: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub runs: Vec<Run>,
+}
+
+impl Task {
+    /// Total usage over every run.
+    pub fn usage(&self) -> Usage {
+        let mut total = Usage::default();
+        for run in &self.runs {
+            total.add(&run.usage);
+        }
+        total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use TaskEvent as E;
+    use TaskStatus as S;
+
+    #[test]
+    fn the_happy_path() {
+        let s = S::Queued.apply(E::Dispatched).unwrap();
+        assert_eq!(s, S::Running);
+        let s = s.apply(E::Finished { success: true }).unwrap();
+        assert_eq!(s, S::Review);
+        assert_eq!(s.apply(E::Merged).unwrap(), S::Done);
+    }
+
+    #[test]
+    fn retry_only_from_unsuccessful_ends() {
+        for from in [S::Failed, S::Stopped, S::Interrupted] {
+            assert_eq!(from.apply(E::Retried).unwrap(), S::Queued);
+        }
+        for from in [S::Queued, S::Running, S::Review, S::Done] {
+            let err = from.apply(E::Retried).unwrap_err();
+            assert_eq!(err.to_string(), format!("cannot retry a task that is {from}"));
+        }
+    }
+
+    #[test]
+    fn done_is_terminal() {
+        for ev in [E::Dispatched, E::Stopped, E::Merged, E::Retried, E::Finished { success: true }] {
+            assert!(S::Done.apply(ev).is_err());
+        }
+    }
+
+    #[test]
+    fn merge_needs_review() {
+        assert!(S::Running.apply(E::Merged).is_err());
+        assert!(S::Failed.apply(E::Merged).is_err());
+    }
+
+    #[test]
+    fn status_names_round_trip() {
+        for s in S::ALL {
+            assert_eq!(S::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), serde_json::json!(s.as_str()));
+        }
+        for s in RunStatus::ALL {
+            assert_eq!(RunStatus::parse(s.as_str()), Some(s));
+        }
+    }
+
+    #[test]
+    fn new_task_validation() {
+        let ok = NewTask { title: "Fix it".into(), ..Default::default() };
+        assert!(ok.validate().is_ok());
+        let hostile = NewTask { title: "\"; rm -rf ~".into(), ..Default::default() };
+        assert!(hostile.validate().is_ok(), "hostile titles are data, not an error");
+        assert!(NewTask { title: "  ".into(), ..Default::default() }.validate().is_err());
+        assert!(NewTask { title: "a\nb".into(), ..Default::default() }.validate().is_err());
+        assert!(NewTask { title: "x".repeat(501), ..Default::default() }.validate().is_err());
+        assert!(NewTask { title: "x".into(), base: Some("--upload-pack=evil".into()), ..Default::default() }.validate().is_err());
+        assert!(NewTask { title: "x".into(), agent: Some("../x".into()), ..Default::default() }.validate().is_err());
+        assert!(NewTask { title: "x".into(), tags: vec!["a b".into()], ..Default::default() }.validate().is_err());
+    }
+
+    #[test]
+    fn usage_sums_and_keeps_unknown_cost_unknown() {
+        let mut u = Usage::default();
+        u.add(&Usage { input_tokens: 10, output_tokens: 5, cached_tokens: 1, cost_usd: None });
+        assert_eq!(u.cost_usd, None);
+        u.add(&Usage { input_tokens: 1, output_tokens: 1, cached_tokens: 0, cost_usd: Some(0.25) });
+        assert_eq!(u, Usage { input_tokens: 11, output_tokens: 6, cached_tokens: 1, cost_usd: Some(0.25) });
+    }
+}
