@@ -1,1 +1,116 @@
-//! stub
+//! bosun's storage: one trait, [`Store`], that the daemon talks to, and its SQLite
+//! implementation (the default; a PostgreSQL one will satisfy the same trait).
+//!
+//! The trait speaks in domain operations, not rows: "start a run for this queued
+//! task", "finish this run and move its task". Each such operation is one
+//! transaction, and status changes are compare-and-set on the status the caller
+//! saw, so two actors (two daemons on one database, later) cannot both start the
+//! same task. Events are append-only.
+
+mod sqlite;
+
+use async_trait::async_trait;
+use bosun_core::{AgentProfile, Event, NewTask, Run, RunStatus, Task, TaskStatus, TransitionError};
+use bosun_core::task::{RunId, TaskId};
+use chrono::{DateTime, Utc};
+
+pub use sqlite::SqliteStore;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("task {0} not found")]
+    TaskNotFound(TaskId),
+    #[error("run {0} not found")]
+    RunNotFound(RunId),
+    /// The task was not in the status the caller expected: someone else moved it.
+    #[error("task {id} is {actual}, not {expected}")]
+    StatusChanged { id: TaskId, expected: TaskStatus, actual: TaskStatus },
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+/// Which tasks `list_tasks` returns. Empty filter: all of them, oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    pub statuses: Vec<TaskStatus>,
+    pub repo: Option<String>,
+    pub agent: Option<String>,
+    pub tag: Option<String>,
+    /// Only tasks with an id greater than this (paging).
+    pub after_id: Option<TaskId>,
+    pub limit: Option<i64>,
+}
+
+/// What is fixed about a task when it is created, after the daemon resolved the
+/// repo root and base branch.
+#[derive(Debug, Clone)]
+pub struct TaskRecord {
+    pub new: NewTask,
+    pub repo: Option<String>,
+    pub base: Option<String>,
+}
+
+/// How a run ended, with what its task becomes.
+#[derive(Debug, Clone)]
+pub struct RunEnd {
+    pub status: RunStatus,
+    pub exit_code: Option<i64>,
+    pub reason: Option<String>,
+    pub task_status: TaskStatus,
+}
+
+/// A run that was live when the daemon died, as found by [`Store::interrupt_live_runs`].
+#[derive(Debug, Clone)]
+pub struct OrphanRun {
+    pub run: Run,
+    /// The marker in the agent's environment (`BOSUN_RUN_TOKEN`), to find leftovers.
+    pub token: String,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    async fn create_task(&self, task: TaskRecord, now: DateTime<Utc>) -> Result<Task>;
+    async fn get_task(&self, id: TaskId) -> Result<Task>;
+    async fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<Task>>;
+    /// Queued tasks, highest priority first then oldest: the dispatcher's input.
+    async fn queued_tasks(&self) -> Result<Vec<Task>>;
+
+    /// Moves a task from `from` to `to` if it is still `from`.
+    async fn set_task_status(
+        &self,
+        id: TaskId,
+        from: TaskStatus,
+        to: TaskStatus,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Task>;
+    /// Records the workspace of a task (persisted before it is created on disk).
+    async fn set_task_workspace(&self, id: TaskId, branch: Option<&str>, worktree: &str, now: DateTime<Utc>) -> Result<()>;
+    /// Records which profile routing picked.
+    async fn set_task_agent(&self, id: TaskId, agent: &str, now: DateTime<Utc>) -> Result<()>;
+
+    /// Queued -> running, and a new run in `starting`, in one transaction.
+    async fn start_run(&self, task_id: TaskId, agent: &str, token: &str, now: DateTime<Utc>) -> Result<(Task, Run)>;
+    /// The process exists: record its pid and mark the run running.
+    async fn set_run_pid(&self, run_id: RunId, pid: i64) -> Result<()>;
+    /// Ends a run and moves its task, in one transaction.
+    async fn finish_run(&self, run_id: RunId, end: RunEnd, now: DateTime<Utc>) -> Result<Task>;
+    /// Crash recovery: every live run becomes interrupted, and so does its task.
+    async fn interrupt_live_runs(&self, now: DateTime<Utc>) -> Result<Vec<OrphanRun>>;
+
+    /// Appends events (each with its seq already assigned) and adds usage events to
+    /// their runs' totals, atomically.
+    async fn append_events(&self, events: &[Event]) -> Result<()>;
+    /// Events of a task with `seq > after`, in order, at most `limit`.
+    async fn events(&self, task_id: TaskId, after: i64, limit: i64) -> Result<Vec<Event>>;
+    async fn last_seq(&self, task_id: TaskId) -> Result<i64>;
+
+    /// Keeps the profile as it was loaded for a run (what ran, even if the file changes).
+    async fn record_profile(&self, profile: &AgentProfile, now: DateTime<Utc>) -> Result<()>;
+}

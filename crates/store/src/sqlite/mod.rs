@@ -1,0 +1,392 @@
+//! The SQLite [`Store`](crate::Store): `<data-dir>/bosun.db`, WAL mode, migrations
+//! applied at open, one transaction per domain operation.
+
+mod rows;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bosun_core::task::{RunId, TaskId};
+use bosun_core::{AgentProfile, Event, Run, RunStatus, Task, TaskStatus};
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+
+use crate::{OrphanRun, Result, RunEnd, Store, StoreError, TaskFilter, TaskRecord};
+use rows::{TASK_COLUMNS, RUN_COLUMNS, ms, run_from_row, task_from_row};
+
+/// Migrations in order; `PRAGMA user_version` records how many have been applied.
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+
+/// Events per INSERT statement: well under SQLite's limit on bound variables.
+const EVENT_BATCH: usize = 400;
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub async fn open(path: &Path) -> Result<SqliteStore> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        Self::connect(options, 8).await
+    }
+
+    /// A private in-memory database (tests, benchmarks of the pure store).
+    pub async fn in_memory() -> Result<SqliteStore> {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
+        // One connection: every connection to :memory: is a different database.
+        Self::connect(options, 1).await
+    }
+
+    async fn connect(options: SqliteConnectOptions, max: u32) -> Result<SqliteStore> {
+        let pool = SqlitePoolOptions::new().max_connections(max).connect_with(options).await?;
+        let store = SqliteStore { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let version: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(&mut *tx).await?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            sqlx::raw_sql(sql).execute(&mut *tx).await?;
+            sqlx::raw_sql(&format!("PRAGMA user_version = {}", i + 1)).execute(&mut *tx).await?;
+            tracing::info!(version = i + 1, "applied migration");
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn runs_of(&self, task_ids: &[TaskId]) -> Result<Vec<Run>> {
+        if task_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Tasks are listed by id, so a range query finds their runs with one index scan;
+        // the exact set is then filtered in memory.
+        let (lo, hi) = (task_ids.iter().min().unwrap(), task_ids.iter().max().unwrap());
+        let rows = sqlx::query(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE task_id BETWEEN ? AND ? ORDER BY task_id, id"))
+            .bind(lo)
+            .bind(hi)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(run_from_row).collect()
+    }
+
+    async fn with_runs(&self, mut tasks: Vec<Task>) -> Result<Vec<Task>> {
+        let ids: Vec<TaskId> = tasks.iter().map(|t| t.id).collect();
+        let runs = self.runs_of(&ids).await?;
+        let mut by_task: std::collections::HashMap<TaskId, Vec<Run>> = std::collections::HashMap::new();
+        for run in runs {
+            by_task.entry(run.task_id).or_default().push(run);
+        }
+        for task in &mut tasks {
+            task.runs = by_task.remove(&task.id).unwrap_or_default();
+        }
+        Ok(tasks)
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_task(&self, task: TaskRecord, now: DateTime<Utc>) -> Result<Task> {
+        let tags = serde_json::to_string(&task.new.tags).expect("strings serialize");
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO tasks (title, body, status, agent, repo, base, tags, priority, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(task.new.title.trim())
+        .bind(&task.new.body)
+        .bind(TaskStatus::Queued.as_str())
+        .bind(&task.new.agent)
+        .bind(&task.repo)
+        .bind(&task.base)
+        .bind(tags)
+        .bind(task.new.priority)
+        .bind(ms(now))
+        .bind(ms(now))
+        .fetch_one(&self.pool)
+        .await?;
+        self.get_task(id).await
+    }
+
+    async fn get_task(&self, id: TaskId) -> Result<Task> {
+        let row = sqlx::query(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::TaskNotFound(id))?;
+        let mut task = task_from_row(&row)?;
+        let rows = sqlx::query(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE task_id = ? ORDER BY id"))
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        task.runs = rows.iter().map(run_from_row).collect::<Result<_>>()?;
+        Ok(task)
+    }
+
+    async fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<Task>> {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!("SELECT {TASK_COLUMNS} FROM tasks WHERE 1=1"));
+        if !filter.statuses.is_empty() {
+            q.push(" AND status IN (");
+            let mut sep = q.separated(", ");
+            for s in &filter.statuses {
+                sep.push_bind(s.as_str());
+            }
+            q.push(")");
+        }
+        if let Some(repo) = &filter.repo {
+            q.push(" AND repo = ").push_bind(repo);
+        }
+        if let Some(agent) = &filter.agent {
+            q.push(" AND agent = ").push_bind(agent);
+        }
+        if let Some(tag) = &filter.tag {
+            q.push(" AND EXISTS (SELECT 1 FROM json_each(tasks.tags) WHERE value = ").push_bind(tag).push(")");
+        }
+        if let Some(after) = filter.after_id {
+            q.push(" AND id > ").push_bind(after);
+        }
+        q.push(" ORDER BY id");
+        if let Some(limit) = filter.limit {
+            q.push(" LIMIT ").push_bind(limit);
+        }
+        let rows = q.build().fetch_all(&self.pool).await?;
+        let tasks = rows.iter().map(task_from_row).collect::<Result<Vec<_>>>()?;
+        self.with_runs(tasks).await
+    }
+
+    async fn queued_tasks(&self) -> Result<Vec<Task>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE status = 'queued' ORDER BY priority DESC, id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(task_from_row).collect()
+    }
+
+    async fn set_task_status(
+        &self,
+        id: TaskId,
+        from: TaskStatus,
+        to: TaskStatus,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Task> {
+        let done = sqlx::query("UPDATE tasks SET status = ?, status_reason = ?, updated_at = ? WHERE id = ? AND status = ?")
+            .bind(to.as_str())
+            .bind(reason)
+            .bind(ms(now))
+            .bind(id)
+            .bind(from.as_str())
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            let actual = self.get_task(id).await?.status;
+            return Err(StoreError::StatusChanged { id, expected: from, actual });
+        }
+        self.get_task(id).await
+    }
+
+    async fn set_task_workspace(&self, id: TaskId, branch: Option<&str>, worktree: &str, now: DateTime<Utc>) -> Result<()> {
+        let done = sqlx::query("UPDATE tasks SET branch = ?, worktree = ?, updated_at = ? WHERE id = ?")
+            .bind(branch)
+            .bind(worktree)
+            .bind(ms(now))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::TaskNotFound(id));
+        }
+        Ok(())
+    }
+
+    async fn set_task_agent(&self, id: TaskId, agent: &str, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE tasks SET agent = ?, updated_at = ? WHERE id = ?")
+            .bind(agent)
+            .bind(ms(now))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn start_run(&self, task_id: TaskId, agent: &str, token: &str, now: DateTime<Utc>) -> Result<(Task, Run)> {
+        let mut tx = self.pool.begin().await?;
+        let moved = sqlx::query("UPDATE tasks SET status = 'running', status_reason = NULL, updated_at = ? WHERE id = ? AND status = 'queued'")
+            .bind(ms(now))
+            .bind(task_id)
+            .execute(&mut *tx)
+            .await?;
+        if moved.rows_affected() == 0 {
+            drop(tx);
+            let actual = self.get_task(task_id).await?.status;
+            return Err(StoreError::StatusChanged { id: task_id, expected: TaskStatus::Queued, actual });
+        }
+        sqlx::query("INSERT INTO runs (task_id, agent, status, token, started_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(task_id)
+            .bind(agent)
+            .bind(RunStatus::Starting.as_str())
+            .bind(token)
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let task = self.get_task(task_id).await?;
+        let run = task.runs.last().cloned().ok_or_else(|| StoreError::Corrupt("run vanished".into()))?;
+        Ok((task, run))
+    }
+
+    async fn set_run_pid(&self, run_id: RunId, pid: i64) -> Result<()> {
+        let done = sqlx::query("UPDATE runs SET pid = ?, status = 'running' WHERE id = ? AND status = 'starting'")
+            .bind(pid)
+            .bind(run_id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::RunNotFound(run_id));
+        }
+        Ok(())
+    }
+
+    async fn finish_run(&self, run_id: RunId, end: RunEnd, now: DateTime<Utc>) -> Result<Task> {
+        let mut tx = self.pool.begin().await?;
+        let task_id: Option<i64> = sqlx::query_scalar(
+            "UPDATE runs SET status = ?, exit_code = ?, reason = ?, ended_at = ? WHERE id = ? RETURNING task_id",
+        )
+        .bind(end.status.as_str())
+        .bind(end.exit_code)
+        .bind(&end.reason)
+        .bind(ms(now))
+        .bind(run_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let task_id = task_id.ok_or(StoreError::RunNotFound(run_id))?;
+        let reason = if end.task_status == TaskStatus::Review { None } else { end.reason.as_deref() };
+        sqlx::query("UPDATE tasks SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?")
+            .bind(end.task_status.as_str())
+            .bind(reason)
+            .bind(ms(now))
+            .bind(task_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.get_task(task_id).await
+    }
+
+    async fn interrupt_live_runs(&self, now: DateTime<Utc>) -> Result<Vec<OrphanRun>> {
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {RUN_COLUMNS}, token FROM runs WHERE status IN ('starting', 'running', 'needs_input')"
+        ))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut orphans = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut run = run_from_row(row)?;
+            let token: String = row.try_get("token")?;
+            let reason = "the daemon stopped while this run was live";
+            sqlx::query("UPDATE runs SET status = 'interrupted', reason = ?, ended_at = ? WHERE id = ?")
+                .bind(reason)
+                .bind(ms(now))
+                .bind(run.id)
+                .execute(&mut *tx)
+                .await?;
+            run.status = RunStatus::Interrupted;
+            run.reason = Some(reason.into());
+            orphans.push(OrphanRun { run, token });
+        }
+        // Tasks left running without a live run (a crash between the two writes cannot
+        // happen inside one transaction, but an older daemon may have left them).
+        sqlx::query(
+            "UPDATE tasks SET status = 'interrupted', status_reason = 'the daemon stopped while this task was running', updated_at = ?
+             WHERE status IN ('running', 'needs_input')",
+        )
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(orphans)
+    }
+
+    async fn append_events(&self, events: &[Event]) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for chunk in events.chunks(EVENT_BATCH) {
+            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("INSERT INTO events (task_id, seq, run_id, ts, data) ");
+            q.push_values(chunk, |mut b, ev| {
+                b.push_bind(ev.task_id)
+                    .push_bind(ev.seq)
+                    .push_bind(ev.run_id)
+                    .push_bind(ms(ev.ts))
+                    .push_bind(serde_json::to_string(&ev.kind).expect("events serialize"));
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        for ev in events {
+            if let Some(u) = ev.kind.usage() {
+                sqlx::query(
+                    "UPDATE runs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,
+                     cached_tokens = cached_tokens + ?,
+                     cost_usd = CASE WHEN ? IS NULL THEN cost_usd ELSE COALESCE(cost_usd, 0) + ? END
+                     WHERE id = ?",
+                )
+                .bind(u.input_tokens as i64)
+                .bind(u.output_tokens as i64)
+                .bind(u.cached_tokens as i64)
+                .bind(u.cost_usd)
+                .bind(u.cost_usd)
+                .bind(ev.run_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn events(&self, task_id: TaskId, after: i64, limit: i64) -> Result<Vec<Event>> {
+        let rows = sqlx::query("SELECT task_id, seq, run_id, ts, data FROM events WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?")
+            .bind(task_id)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(rows::event_from_row).collect()
+    }
+
+    async fn last_seq(&self, task_id: TaskId) -> Result<i64> {
+        let seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM events WHERE task_id = ?")
+            .bind(task_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(seq.unwrap_or(0))
+    }
+
+    async fn record_profile(&self, profile: &AgentProfile, now: DateTime<Utc>) -> Result<()> {
+        let source = profile.source.clone().unwrap_or_else(|| format!("<inline:{}>", profile.name));
+        sqlx::query(
+            "INSERT INTO profiles (source, name, data, loaded_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (source) DO UPDATE SET name = excluded.name, data = excluded.data, loaded_at = excluded.loaded_at",
+        )
+        .bind(source)
+        .bind(&profile.name)
+        .bind(serde_json::to_string(profile).expect("profiles serialize"))
+        .bind(ms(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
