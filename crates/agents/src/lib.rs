@@ -1,1 +1,59 @@
-//! stub
+//! Agent runtimes behind one interface, and the supervision of their processes.
+//!
+//! # Theory of operation
+//!
+//! An agent is a child process started in the task's workspace as the leader of its
+//! own process group, so that everything it starts (shells, compilers, test runners)
+//! can be signalled as one. Its stdout and stderr are read line by line by two reader
+//! tasks that turn each line into an [`AgentOutput`]: the runtime's parser decides
+//! what a line means (for the `command` runtime, a JSON line in bosun's normalized
+//! shape is that event; anything else is kept as raw output). Malformed lines never
+//! end a run.
+//!
+//! The [`AgentProcess`] handle owns the group: `terminate` sends SIGTERM to the whole
+//! group and SIGKILL after a grace period, and dropping the handle kills whatever is
+//! left. The environment of every agent carries `BOSUN_RUN_TOKEN`, which survives
+//! into grandchildren; after a daemon crash, [`sweep`] finds leftover processes by
+//! that token and kills them.
+
+mod process;
+pub mod runtime;
+pub mod sweep;
+
+use std::path::PathBuf;
+
+use bosun_core::{EventKind, OutputStream};
+
+pub use process::{AgentProcess, ExitInfo};
+
+/// Everything a runtime needs to start an agent for one run.
+#[derive(Debug, Clone)]
+pub struct SpawnSpec {
+    pub task_id: i64,
+    pub run_id: i64,
+    /// The worktree or scratch workspace: the agent's cwd.
+    pub workdir: PathBuf,
+    pub prompt: String,
+    /// Marks every process of this run (see [`sweep`]).
+    pub token: String,
+    /// Extra environment on top of the daemon's own.
+    pub env: Vec<(String, String)>,
+}
+
+/// One line the agent printed, with what it means.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentOutput {
+    pub stream: OutputStream,
+    /// The line as printed (lossily decoded, without the newline).
+    pub raw: String,
+    /// The normalized event it became.
+    pub event: EventKind,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("cannot start `{program}`: {source}")]
+    Spawn { program: String, source: std::io::Error },
+    #[error("the workspace {0} does not exist")]
+    NoWorkdir(PathBuf),
+}

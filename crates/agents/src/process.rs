@@ -1,0 +1,261 @@
+//! One agent process as a handle: its process group, its output lines, its exit.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use bosun_core::{EventKind, OutputStream};
+use nix::errno::Errno;
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
+use tokio::process::Command;
+use tokio::sync::{mpsc, watch};
+
+use crate::{AgentError, AgentOutput, SpawnSpec};
+
+/// Longest line kept; the rest of a longer line is dropped (and the line marked).
+const MAX_LINE: usize = 1 << 20;
+/// Lines buffered between the readers and the consumer. When full, the readers stop
+/// reading and the agent blocks on its next write: back-pressure, never loss.
+const OUTPUT_BUFFER: usize = 1024;
+/// How often `terminate` checks whether the group is gone (there is no event for a
+/// process group emptying; this wait is bounded by the grace period).
+const GROUP_POLL: Duration = Duration::from_millis(10);
+
+/// How the leader process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExitInfo {
+    pub code: Option<i32>,
+    pub signal: Option<i32>,
+}
+
+impl ExitInfo {
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    pub fn describe(&self) -> String {
+        match (self.code, self.signal) {
+            (Some(c), _) => format!("exit code {c}"),
+            (None, Some(s)) => match Signal::try_from(s) {
+                Ok(sig) => format!("killed by {sig}"),
+                Err(_) => format!("killed by signal {s}"),
+            },
+            (None, None) => "ended".into(),
+        }
+    }
+}
+
+/// Turns one line of a stream into a normalized event. Runtimes supply their own.
+pub type LineParser = fn(OutputStream, &str) -> EventKind;
+
+/// A running agent. Dropping it kills the whole process group.
+pub struct AgentProcess {
+    pid: u32,
+    output: mpsc::Receiver<AgentOutput>,
+    exit: watch::Receiver<Option<ExitInfo>>,
+    /// Set once the group is known to be empty, so drop does not signal a recycled id.
+    group_gone: bool,
+}
+
+/// The command every runtime starts from: cwd, bosun's variables, its own process group.
+pub(crate) fn base_command(argv: &[String], spec: &SpawnSpec) -> Result<Command, AgentError> {
+    if !spec.workdir.is_dir() {
+        return Err(AgentError::NoWorkdir(spec.workdir.clone()));
+    }
+    let mut cmd = Command::new(&argv[0]);
+    cmd.args(&argv[1..])
+        .current_dir(&spec.workdir)
+        // A daemon started from inside a git hook must not point the agent's git elsewhere.
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .env("BOSUN_TASK_ID", spec.task_id.to_string())
+        .env("BOSUN_RUN_ID", spec.run_id.to_string())
+        .env("BOSUN_WORKTREE", &spec.workdir)
+        .env("BOSUN_RUN_TOKEN", &spec.token)
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true);
+    Ok(cmd)
+}
+
+/// Spawns `cmd`, writes `stdin_text` to its stdin (then closes it) and starts the readers.
+pub(crate) fn spawn(
+    mut cmd: Command,
+    program: &str,
+    stdin_text: Option<String>,
+    parser: LineParser,
+) -> Result<AgentProcess, AgentError> {
+    let mut child = cmd.spawn().map_err(|source| AgentError::Spawn { program: program.to_string(), source })?;
+    let pid = child.id().expect("a just-spawned child has a pid");
+    let (tx, output) = mpsc::channel(OUTPUT_BUFFER);
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    tokio::spawn(read_lines(stdout, OutputStream::Stdout, parser, tx.clone()));
+    tokio::spawn(read_lines(stderr, OutputStream::Stderr, parser, tx));
+    if let Some(mut stdin) = child.stdin.take() {
+        // In its own task: an agent that never reads stdin must not block us.
+        tokio::spawn(async move {
+            if let Some(text) = stdin_text {
+                let _ = stdin.write_all(text.as_bytes()).await;
+            }
+            drop(stdin);
+        });
+    }
+    let (exit_tx, exit) = watch::channel(None);
+    tokio::spawn(async move {
+        let info = match child.wait().await {
+            Ok(status) => {
+                use std::os::unix::process::ExitStatusExt;
+                ExitInfo { code: status.code(), signal: status.signal() }
+            }
+            Err(e) => {
+                tracing::warn!(pid, "waiting for agent failed: {e}");
+                ExitInfo { code: None, signal: None }
+            }
+        };
+        let _ = exit_tx.send(Some(info));
+    });
+    Ok(AgentProcess { pid, output, exit, group_gone: false })
+}
+
+impl AgentProcess {
+    /// The leader's pid, which is also the process group id.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// The next line the agent printed; None once both streams are closed.
+    pub async fn next_output(&mut self) -> Option<AgentOutput> {
+        self.output.recv().await
+    }
+
+    /// Waits for the leader to exit.
+    pub async fn wait(&mut self) -> ExitInfo {
+        let got = self.exit.wait_for(Option::is_some).await;
+        match got {
+            Ok(v) => v.expect("waited for Some"),
+            Err(_) => ExitInfo { code: None, signal: None },
+        }
+    }
+
+    pub fn exit_info(&self) -> Option<ExitInfo> {
+        *self.exit.borrow()
+    }
+
+    fn signal_group(&self, sig: Signal) {
+        match killpg(Pid::from_raw(self.pid as i32), sig) {
+            Ok(()) | Err(Errno::ESRCH) => {}
+            Err(e) => tracing::warn!(pid = self.pid, "signalling the process group failed: {e}"),
+        }
+    }
+
+    fn group_alive(&self) -> bool {
+        killpg(Pid::from_raw(self.pid as i32), None).is_ok()
+    }
+
+    /// Ends the whole group: SIGTERM, then SIGKILL for whatever is still there after
+    /// `grace`. Returns once the leader has exited and the group is gone.
+    pub async fn terminate(&mut self, grace: Duration) -> ExitInfo {
+        self.signal_group(Signal::SIGTERM);
+        let deadline = tokio::time::Instant::now() + grace;
+        let _ = tokio::time::timeout_at(deadline, self.wait()).await;
+        self.reap_group_until(deadline).await;
+        self.wait().await
+    }
+
+    /// After the leader exited on its own: whatever it left behind in its group gets
+    /// SIGTERM, then SIGKILL after `grace`. No orphans.
+    pub async fn reap_group(&mut self, grace: Duration) {
+        if self.group_alive() {
+            self.signal_group(Signal::SIGTERM);
+        }
+        self.reap_group_until(tokio::time::Instant::now() + grace).await;
+    }
+
+    async fn reap_group_until(&mut self, deadline: tokio::time::Instant) {
+        while self.group_alive() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(GROUP_POLL).await;
+        }
+        if self.group_alive() {
+            self.signal_group(Signal::SIGKILL);
+            let _ = tokio::time::timeout(Duration::from_secs(5), self.wait()).await;
+            // SIGKILL cannot be ignored; the members disappear as soon as the kernel
+            // delivers it (or their parent reaps them).
+            let until = tokio::time::Instant::now() + Duration::from_secs(2);
+            while self.group_alive() && tokio::time::Instant::now() < until {
+                tokio::time::sleep(GROUP_POLL).await;
+            }
+        }
+        self.group_gone = !self.group_alive();
+    }
+}
+
+impl Drop for AgentProcess {
+    fn drop(&mut self) {
+        if !self.group_gone {
+            self.signal_group(Signal::SIGKILL);
+        }
+    }
+}
+
+/// Reads `r` line by line into `tx` until EOF or until the consumer is gone.
+async fn read_lines<R: AsyncRead + Unpin>(r: R, stream: OutputStream, parser: LineParser, tx: mpsc::Sender<AgentOutput>) {
+    let mut reader = BufReader::with_capacity(64 * 1024, r);
+    let mut buf = Vec::with_capacity(1024);
+    loop {
+        buf.clear();
+        match read_line_capped(&mut reader, &mut buf).await {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!("reading agent {stream:?} failed: {e}");
+                break;
+            }
+        }
+        let raw = String::from_utf8_lossy(&buf).into_owned();
+        let event = parser(stream, &raw);
+        if tx.send(AgentOutput { stream, raw, event }).await.is_err() {
+            break;
+        }
+    }
+}
+
+/// Like `read_until(b'\n')`, but keeps at most [`MAX_LINE`] bytes of a line. Returns
+/// the number of bytes consumed (0 at EOF); the line excludes its `\n` / `\r\n`.
+async fn read_line_capped<R: AsyncRead + Unpin>(reader: &mut BufReader<R>, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+    let mut consumed = 0;
+    let mut truncated = false;
+    loop {
+        let available = reader.fill_buf().await?;
+        if available.is_empty() {
+            break;
+        }
+        let (chunk, found) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (&available[..i], true),
+            None => (available, false),
+        };
+        let room = MAX_LINE.saturating_sub(buf.len());
+        if chunk.len() > room {
+            truncated = true;
+        }
+        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        let used = chunk.len() + usize::from(found);
+        reader.consume(used);
+        consumed += used;
+        if found {
+            break;
+        }
+    }
+    if buf.last() == Some(&b'\r') {
+        buf.pop();
+    }
+    if truncated {
+        buf.extend_from_slice(" [line truncated by bosun]".as_bytes());
+    }
+    Ok(consumed)
+}

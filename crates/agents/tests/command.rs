@@ -1,0 +1,147 @@
+//! The `command` runtime and process-group supervision, with real processes.
+
+use std::path::Path;
+use std::time::Duration;
+
+use bosun_agents::{AgentProcess, SpawnSpec, runtime, sweep};
+use bosun_core::{AgentProfile, EventKind, OutputStream, Runtime};
+
+fn profile(script: &str) -> AgentProfile {
+    AgentProfile {
+        name: "t".into(),
+        description: String::new(),
+        runtime: Runtime::Command { command: vec!["sh".into(), "-c".into(), script.into()] },
+        model: None,
+        tags: vec![],
+        max_concurrent: None,
+        instructions: String::new(),
+        source: None,
+    }
+}
+
+fn spec(dir: &Path, token: &str) -> SpawnSpec {
+    SpawnSpec {
+        task_id: 7,
+        run_id: 9,
+        workdir: dir.to_path_buf(),
+        prompt: "Do the thing\nsecond line".into(),
+        token: token.into(),
+        env: vec![("EXTRA".into(), "yes".into())],
+    }
+}
+
+async fn drain(p: &mut AgentProcess) -> Vec<(OutputStream, EventKind)> {
+    let mut out = Vec::new();
+    while let Some(o) = tokio::time::timeout(Duration::from_secs(10), p.next_output()).await.expect("output in time") {
+        out.push((o.stream, o.event));
+    }
+    out
+}
+
+fn alive(pid: u32) -> bool {
+    // A zombie is dead for our purposes.
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !cond() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn prompt_env_events_and_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = r#"read first; echo "got: $first"; echo "env: $BOSUN_TASK_ID $BOSUN_RUN_ID $EXTRA $(pwd)";
+        printf '%s\n' "$BOSUN_PROMPT" | tail -n 1;
+        echo '{"type":"tool_call","kind":"edit","name":"Edit","path":"a.rs"}';
+        echo '{"type":"bogus"}'; echo oops >&2; exit 3"#;
+    let mut p = runtime::spawn(&profile(script), &spec(dir.path(), "tok-x")).unwrap();
+    let out = drain(&mut p).await;
+    let exit = p.wait().await;
+    assert_eq!(exit.code, Some(3));
+    assert_eq!(exit.describe(), "exit code 3");
+    let lines: Vec<String> = out
+        .iter()
+        .filter_map(|(s, e)| match e {
+            EventKind::Output { line, .. } => Some(format!("{s:?}:{line}")),
+            _ => None,
+        })
+        .collect();
+    let cwd = std::fs::canonicalize(dir.path()).unwrap();
+    assert!(lines.contains(&"Stdout:got: Do the thing".to_string()), "{lines:?}");
+    assert!(lines.contains(&format!("Stdout:env: 7 9 yes {}", cwd.display())), "{lines:?}");
+    assert!(lines.contains(&"Stdout:second line".to_string()), "{lines:?}");
+    assert!(lines.contains(&r#"Stdout:{"type":"bogus"}"#.to_string()), "unknown JSON kept raw: {lines:?}");
+    assert!(lines.contains(&"Stderr:oops".to_string()), "{lines:?}");
+    assert!(out.iter().any(|(_, e)| matches!(e, EventKind::ToolCall { path: Some(p), .. } if p == "a.rs")));
+}
+
+#[tokio::test]
+async fn terminate_kills_the_whole_group() {
+    let dir = tempfile::tempdir().unwrap();
+    // The agent starts a grandchild that ignores SIGTERM, reports its pid, then waits.
+    let script = r#"sh -c 'trap "" TERM; while :; do sleep 0.05; done' & echo "child $!"; wait"#;
+    let mut p = runtime::spawn(&profile(script), &spec(dir.path(), "tok-term")).unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(10), p.next_output()).await.unwrap().unwrap();
+    let child: u32 = first.raw.strip_prefix("child ").unwrap().parse().unwrap();
+    let leader = p.pid();
+    assert!(alive(child) && alive(leader));
+    let exit = p.terminate(Duration::from_millis(300)).await;
+    assert_eq!(exit.signal, Some(15), "the leader dies of SIGTERM: {exit:?}");
+    wait_until("the TERM-ignoring grandchild to be killed", || !alive(child)).await;
+}
+
+#[tokio::test]
+async fn natural_exit_then_reap_leaves_no_orphans() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = r#"sleep 1000 & echo "child $!"; exit 0"#;
+    let mut p = runtime::spawn(&profile(script), &spec(dir.path(), "tok-reap")).unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(10), p.next_output()).await.unwrap().unwrap();
+    let child: u32 = first.raw.strip_prefix("child ").unwrap().parse().unwrap();
+    assert!(p.wait().await.success());
+    assert!(alive(child), "the background child outlives the leader until reaped");
+    p.reap_group(Duration::from_millis(500)).await;
+    wait_until("the background child to be reaped", || !alive(child)).await;
+    // stdout closes once the last holder is gone.
+    assert!(tokio::time::timeout(Duration::from_secs(5), p.next_output()).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn dropping_the_handle_kills_the_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = runtime::spawn(&profile(r#"sleep 1000 & echo "child $!"; wait"#), &spec(dir.path(), "tok-drop")).unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(10), p.next_output()).await.unwrap().unwrap();
+    let child: u32 = first.raw.strip_prefix("child ").unwrap().parse().unwrap();
+    drop(p);
+    wait_until("the group to die with its handle", || !alive(child)).await;
+}
+
+#[tokio::test]
+async fn sweep_finds_processes_by_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = format!("sweep-{}", std::process::id());
+    let mut p = runtime::spawn(&profile(r#"sleep 1000 & echo "child $!"; wait"#), &spec(dir.path(), &token)).unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(10), p.next_output()).await.unwrap().unwrap();
+    let child: u32 = first.raw.strip_prefix("child ").unwrap().parse().unwrap();
+    let found: Vec<u32> = sweep::find(std::slice::from_ref(&token)).into_iter().map(|(pid, _)| pid).collect();
+    assert!(found.contains(&child) && found.contains(&p.pid()), "{found:?}");
+    assert!(sweep::find(&["someone-else".into()]).is_empty());
+    assert!(sweep::kill_all(std::slice::from_ref(&token)) >= 2);
+    wait_until("swept processes to die", || !alive(child)).await;
+    let _ = p.wait().await;
+}
+
+#[tokio::test]
+async fn missing_program_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut prof = profile("");
+    prof.runtime = Runtime::Command { command: vec!["definitely-not-a-program-xyz".into()] };
+    let err = runtime::spawn(&prof, &spec(dir.path(), "t")).err().unwrap();
+    assert!(err.to_string().starts_with("cannot start `definitely-not-a-program-xyz`"), "{err}");
+}
