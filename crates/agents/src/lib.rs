@@ -24,7 +24,7 @@ use std::path::PathBuf;
 
 use bosun_core::{EventKind, OutputStream};
 
-pub use process::{AgentProcess, ExitInfo};
+pub use process::{AgentProcess, ExitInfo, ProcessGroup};
 
 /// Everything a runtime needs to start an agent for one run.
 #[derive(Debug, Clone)]

@@ -1,6 +1,8 @@
 //! One agent process as a handle: its process group, its output lines, its exit.
 
 use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bosun_core::{EventKind, OutputStream};
@@ -49,13 +51,26 @@ impl ExitInfo {
 /// Turns one line of a stream into a normalized event. Runtimes supply their own.
 pub type LineParser = fn(OutputStream, &str) -> EventKind;
 
-/// A running agent. Dropping it kills the whole process group.
+/// A running agent: its output lines and its process group.
 pub struct AgentProcess {
+    /// Lines as the agent printed them; closed once every process holding the
+    /// agent's stdout and stderr is gone.
+    pub output: mpsc::Receiver<AgentOutput>,
+    pub group: ProcessGroup,
+}
+
+/// A handle on the agent's process group. Clones share it; when the last clone is
+/// dropped, whatever is left of the group is killed.
+#[derive(Clone)]
+pub struct ProcessGroup {
+    inner: Arc<GroupInner>,
+}
+
+struct GroupInner {
     pid: u32,
-    output: mpsc::Receiver<AgentOutput>,
     exit: watch::Receiver<Option<ExitInfo>>,
     /// Set once the group is known to be empty, so drop does not signal a recycled id.
-    group_gone: bool,
+    gone: AtomicBool,
 }
 
 /// The command every runtime starts from: cwd, bosun's variables, its own process group.
@@ -120,85 +135,88 @@ pub(crate) fn spawn(
         };
         let _ = exit_tx.send(Some(info));
     });
-    Ok(AgentProcess { pid, output, exit, group_gone: false })
+    let inner = GroupInner { pid, exit, gone: AtomicBool::new(false) };
+    Ok(AgentProcess { output, group: ProcessGroup { inner: Arc::new(inner) } })
 }
 
-impl AgentProcess {
+impl ProcessGroup {
     /// The leader's pid, which is also the process group id.
     pub fn pid(&self) -> u32 {
-        self.pid
-    }
-
-    /// The next line the agent printed; None once both streams are closed.
-    pub async fn next_output(&mut self) -> Option<AgentOutput> {
-        self.output.recv().await
+        self.inner.pid
     }
 
     /// Waits for the leader to exit.
-    pub async fn wait(&mut self) -> ExitInfo {
-        let got = self.exit.wait_for(Option::is_some).await;
-        match got {
+    pub async fn wait(&self) -> ExitInfo {
+        let mut rx = self.inner.exit.clone();
+        match rx.wait_for(Option::is_some).await {
             Ok(v) => v.expect("waited for Some"),
             Err(_) => ExitInfo { code: None, signal: None },
         }
     }
 
     pub fn exit_info(&self) -> Option<ExitInfo> {
-        *self.exit.borrow()
+        *self.inner.exit.borrow()
     }
 
-    fn signal_group(&self, sig: Signal) {
-        match killpg(Pid::from_raw(self.pid as i32), sig) {
-            Ok(()) | Err(Errno::ESRCH) => {}
-            Err(e) => tracing::warn!(pid = self.pid, "signalling the process group failed: {e}"),
-        }
+    fn signal(&self, sig: Signal) {
+        self.inner.signal(sig)
     }
 
-    fn group_alive(&self) -> bool {
-        killpg(Pid::from_raw(self.pid as i32), None).is_ok()
+    fn alive(&self) -> bool {
+        killpg(Pid::from_raw(self.inner.pid as i32), None).is_ok()
     }
 
     /// Ends the whole group: SIGTERM, then SIGKILL for whatever is still there after
     /// `grace`. Returns once the leader has exited and the group is gone.
-    pub async fn terminate(&mut self, grace: Duration) -> ExitInfo {
-        self.signal_group(Signal::SIGTERM);
+    pub async fn terminate(&self, grace: Duration) -> ExitInfo {
+        self.signal(Signal::SIGTERM);
         let deadline = tokio::time::Instant::now() + grace;
         let _ = tokio::time::timeout_at(deadline, self.wait()).await;
-        self.reap_group_until(deadline).await;
+        self.reap_until(deadline).await;
         self.wait().await
     }
 
     /// After the leader exited on its own: whatever it left behind in its group gets
     /// SIGTERM, then SIGKILL after `grace`. No orphans.
-    pub async fn reap_group(&mut self, grace: Duration) {
-        if self.group_alive() {
-            self.signal_group(Signal::SIGTERM);
+    pub async fn reap(&self, grace: Duration) {
+        if self.alive() {
+            self.signal(Signal::SIGTERM);
         }
-        self.reap_group_until(tokio::time::Instant::now() + grace).await;
+        self.reap_until(tokio::time::Instant::now() + grace).await;
     }
 
-    async fn reap_group_until(&mut self, deadline: tokio::time::Instant) {
-        while self.group_alive() && tokio::time::Instant::now() < deadline {
+    async fn reap_until(&self, deadline: tokio::time::Instant) {
+        while self.alive() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(GROUP_POLL).await;
         }
-        if self.group_alive() {
-            self.signal_group(Signal::SIGKILL);
+        if self.alive() {
+            self.signal(Signal::SIGKILL);
             let _ = tokio::time::timeout(Duration::from_secs(5), self.wait()).await;
-            // SIGKILL cannot be ignored; the members disappear as soon as the kernel
-            // delivers it (or their parent reaps them).
+            // SIGKILL cannot be ignored; members vanish as soon as it is delivered.
             let until = tokio::time::Instant::now() + Duration::from_secs(2);
-            while self.group_alive() && tokio::time::Instant::now() < until {
+            while self.alive() && tokio::time::Instant::now() < until {
                 tokio::time::sleep(GROUP_POLL).await;
             }
         }
-        self.group_gone = !self.group_alive();
+        if !self.alive() {
+            self.inner.gone.store(true, Ordering::Relaxed);
+        }
     }
 }
 
-impl Drop for AgentProcess {
+impl GroupInner {
+    fn signal(&self, sig: Signal) {
+        match killpg(Pid::from_raw(self.pid as i32), sig) {
+            Ok(()) | Err(Errno::ESRCH) => {}
+            Err(e) => tracing::warn!(pid = self.pid, "signalling the process group failed: {e}"),
+        }
+    }
+}
+
+impl Drop for GroupInner {
     fn drop(&mut self) {
-        if !self.group_gone {
-            self.signal_group(Signal::SIGKILL);
+        if !self.gone.load(Ordering::Relaxed) {
+            self.signal(Signal::SIGKILL);
         }
     }
 }

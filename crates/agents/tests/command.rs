@@ -32,7 +32,7 @@ fn spec(dir: &Path, token: &str) -> SpawnSpec {
 
 async fn drain(p: &mut AgentProcess) -> Vec<(OutputStream, EventKind)> {
     let mut out = Vec::new();
-    while let Some(o) = tokio::time::timeout(Duration::from_secs(10), p.next_output()).await.expect("output in time") {
+    while let Some(o) = tokio::time::timeout(Duration::from_secs(10), p.output.recv()).await.expect("output in time") {
         out.push((o.stream, o.event));
     }
     out
@@ -63,7 +63,7 @@ async fn prompt_env_events_and_exit_code() {
         echo '{"type":"bogus"}'; echo oops >&2; exit 3"#;
     let mut p = runtime::spawn(&profile(script), &spec(dir.path(), "tok-x")).unwrap();
     let out = drain(&mut p).await;
-    let exit = p.wait().await;
+    let exit = p.group.wait().await;
     assert_eq!(exit.code, Some(3));
     assert_eq!(exit.describe(), "exit code 3");
     let lines: Vec<String> = out
@@ -88,11 +88,11 @@ async fn terminate_kills_the_whole_group() {
     // The agent starts a grandchild that ignores SIGTERM, reports its pid, then waits.
     let script = r#"sh -c 'trap "" TERM; while :; do sleep 0.05; done' & echo "child $!"; wait"#;
     let mut p = runtime::spawn(&profile(script), &spec(dir.path(), "tok-term")).unwrap();
-    let first = tokio::time::timeout(Duration::from_secs(10), p.next_output()).await.unwrap().unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(10), p.output.recv()).await.unwrap().unwrap();
     let child: u32 = first.raw.strip_prefix("child ").unwrap().parse().unwrap();
-    let leader = p.pid();
+    let leader = p.group.pid();
     assert!(alive(child) && alive(leader));
-    let exit = p.terminate(Duration::from_millis(300)).await;
+    let exit = p.group.terminate(Duration::from_millis(300)).await;
     assert_eq!(exit.signal, Some(15), "the leader dies of SIGTERM: {exit:?}");
     wait_until("the TERM-ignoring grandchild to be killed", || !alive(child)).await;
 }
@@ -102,21 +102,21 @@ async fn natural_exit_then_reap_leaves_no_orphans() {
     let dir = tempfile::tempdir().unwrap();
     let script = r#"sleep 1000 & echo "child $!"; exit 0"#;
     let mut p = runtime::spawn(&profile(script), &spec(dir.path(), "tok-reap")).unwrap();
-    let first = tokio::time::timeout(Duration::from_secs(10), p.next_output()).await.unwrap().unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(10), p.output.recv()).await.unwrap().unwrap();
     let child: u32 = first.raw.strip_prefix("child ").unwrap().parse().unwrap();
-    assert!(p.wait().await.success());
+    assert!(p.group.wait().await.success());
     assert!(alive(child), "the background child outlives the leader until reaped");
-    p.reap_group(Duration::from_millis(500)).await;
+    p.group.reap(Duration::from_millis(500)).await;
     wait_until("the background child to be reaped", || !alive(child)).await;
     // stdout closes once the last holder is gone.
-    assert!(tokio::time::timeout(Duration::from_secs(5), p.next_output()).await.unwrap().is_none());
+    assert!(tokio::time::timeout(Duration::from_secs(5), p.output.recv()).await.unwrap().is_none());
 }
 
 #[tokio::test]
 async fn dropping_the_handle_kills_the_group() {
     let dir = tempfile::tempdir().unwrap();
     let mut p = runtime::spawn(&profile(r#"sleep 1000 & echo "child $!"; wait"#), &spec(dir.path(), "tok-drop")).unwrap();
-    let first = tokio::time::timeout(Duration::from_secs(10), p.next_output()).await.unwrap().unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(10), p.output.recv()).await.unwrap().unwrap();
     let child: u32 = first.raw.strip_prefix("child ").unwrap().parse().unwrap();
     drop(p);
     wait_until("the group to die with its handle", || !alive(child)).await;
@@ -127,14 +127,14 @@ async fn sweep_finds_processes_by_token() {
     let dir = tempfile::tempdir().unwrap();
     let token = format!("sweep-{}", std::process::id());
     let mut p = runtime::spawn(&profile(r#"sleep 1000 & echo "child $!"; wait"#), &spec(dir.path(), &token)).unwrap();
-    let first = tokio::time::timeout(Duration::from_secs(10), p.next_output()).await.unwrap().unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(10), p.output.recv()).await.unwrap().unwrap();
     let child: u32 = first.raw.strip_prefix("child ").unwrap().parse().unwrap();
     let found: Vec<u32> = sweep::find(std::slice::from_ref(&token)).into_iter().map(|(pid, _)| pid).collect();
-    assert!(found.contains(&child) && found.contains(&p.pid()), "{found:?}");
+    assert!(found.contains(&child) && found.contains(&p.group.pid()), "{found:?}");
     assert!(sweep::find(&["someone-else".into()]).is_empty());
     assert!(sweep::kill_all(std::slice::from_ref(&token)) >= 2);
     wait_until("swept processes to die", || !alive(child)).await;
-    let _ = p.wait().await;
+    let _ = p.group.wait().await;
 }
 
 #[tokio::test]
