@@ -85,7 +85,7 @@ impl TaskStatus {
         let next = match (self, event) {
             (S::Queued, E::Dispatched) => S::Running,
             (S::Queued, E::DispatchFailed) => S::Failed,
-            (S::Queued | S::Running | S::NeedsInput, E::Stopped) => S::Stopped,
+            (S::Queued | S::Blocked | S::Running | S::NeedsInput, E::Stopped) => S::Stopped,
             (S::Running | S::NeedsInput, E::Finished { success: true }) => S::Review,
             (S::Running | S::NeedsInput, E::Finished { success: false }) => S::Failed,
             (S::Running | S::NeedsInput, E::Interrupted) => S::Interrupted,

@@ -1,1 +1,135 @@
-//! stub
+//! bosun's daemon: the dispatcher, run supervision, the event log writer and the
+//! HTTP API, wired together by [`serve`].
+//!
+//! # Theory of operation
+//!
+//! Everything that can make work happen is a [`dispatch::Trigger`] sent to one
+//! dispatcher task: a task was queued, a run ended, a task was retried. On each
+//! trigger the dispatcher reads the queued tasks from the store, routes each to an
+//! agent profile, asks [`bosun_core::schedule::pick`] which may start under the
+//! global and per-profile limits, and starts those. There is no polling loop.
+//!
+//! Starting a run is a sequence of persisted steps: the store moves the task to
+//! `running` and creates the run in `starting` (one transaction), the workspace is
+//! recorded then created, the process is spawned and its pid recorded. A
+//! [`supervisor`] task per run then owns the process: it forwards every output line
+//! to the event writer, obeys stop requests, and when the process is gone commits
+//! what the agent left uncommitted, writes the final status event, and only then
+//! finishes the run in the store.
+//!
+//! Events flow through one writer task ([`hub`]): it assigns each task's sequence
+//! numbers, stores events in batches, and only after they are stored broadcasts them
+//! to SSE subscribers. A subscriber replays from the store and then follows the
+//! broadcast, de-duplicating by sequence number, so it never misses an event.
+//!
+//! On start, runs the store still holds as live belong to a daemon that died: they
+//! become `interrupted`, and leftover processes are found by their run token and
+//! killed ([`recovery`]). On shutdown every live run's process group is terminated
+//! and its task marked `interrupted`, so nothing is orphaned.
+
+pub mod api;
+pub mod config;
+mod dispatch;
+mod hub;
+mod profiles;
+mod recovery;
+mod supervisor;
+mod workspace;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use bosun_core::Task;
+use bosun_core::task::TaskId;
+use bosun_store::{SqliteStore, Store};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+pub use config::Config;
+use dispatch::Trigger;
+use hub::Hub;
+use supervisor::RunControl;
+
+/// The daemon's shared state; handlers and tasks hold it as `Arc<Daemon>`.
+pub struct Daemon {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    hub: Hub,
+    triggers: mpsc::UnboundedSender<Trigger>,
+    /// Live runs by task. A std mutex: held only to insert, remove or clone a
+    /// handle, never across an await.
+    live: Mutex<HashMap<TaskId, RunControl>>,
+    /// Becomes true when the daemon starts shutting down: ends SSE streams, which
+    /// would otherwise keep the server's graceful shutdown waiting forever.
+    closing: tokio::sync::watch::Sender<bool>,
+    /// Woken whenever a run ends (shutdown waits on it).
+    run_ended: tokio::sync::Notify,
+    /// Serializes merges: two merges into one repo must not race on its refs.
+    merge_lock: tokio::sync::Mutex<()>,
+}
+
+impl Daemon {
+    /// Tells `/api/events` subscribers that a task changed.
+    fn publish(&self, task: &Task) {
+        self.hub.task_changed(task);
+    }
+
+    fn trigger(&self, t: Trigger) {
+        let _ = self.triggers.send(t);
+    }
+}
+
+/// Opens the data dir (creating it), recovers from a previous crash, and serves the
+/// API on `listener` until `shutdown` completes; then stops every live run.
+pub async fn serve(config: Config, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    config.prepare_dirs()?;
+    let _lock = config.lock_data_dir()?;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir.join("bosun.db")).await?);
+    serve_with_store(config, store, listener, shutdown).await
+}
+
+/// [`serve`] on a store the caller opened (tests, benchmarks).
+pub async fn serve_with_store(
+    config: Config,
+    store: Arc<dyn Store>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (triggers, trigger_rx) = mpsc::unbounded_channel();
+    let (hub, writer) = Hub::start(store.clone());
+    let daemon = Arc::new(Daemon {
+        config,
+        store,
+        hub,
+        triggers,
+        live: Mutex::new(HashMap::new()),
+        closing: tokio::sync::watch::Sender::new(false),
+        run_ended: tokio::sync::Notify::new(),
+        merge_lock: tokio::sync::Mutex::new(()),
+    });
+    recovery::recover(&daemon).await?;
+    let dispatcher = tokio::spawn(dispatch::run(daemon.clone(), trigger_rx));
+    daemon.trigger(Trigger::Startup);
+
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, data_dir = %daemon.config.data_dir.display(), "bosun daemon listening");
+    let closing = daemon.clone();
+    let shutdown = async move {
+        shutdown.await;
+        closing.closing.send_replace(true);
+    };
+    axum::serve(listener, api::router(daemon.clone())).with_graceful_shutdown(shutdown).await?;
+
+    tracing::info!("shutting down: stopping live runs");
+    daemon.trigger(Trigger::Shutdown);
+    let _ = dispatcher.await;
+    supervisor::shutdown_all(&daemon).await;
+    daemon.hub.flush().await;
+    drop(daemon);
+    // The writer ends once every handle on the hub is gone; do not hang on a straggler.
+    if tokio::time::timeout(std::time::Duration::from_secs(5), writer).await.is_err() {
+        tracing::warn!("the event writer did not stop in time");
+    }
+    Ok(())
+}

@@ -1,0 +1,45 @@
+//! `GET /api/tasks`: tasks, oldest first, filtered by status, repo, agent or tag.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use bosun_core::{Task, TaskStatus};
+use bosun_store::TaskFilter;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::{ApiError, ErrorBody};
+use crate::Daemon;
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Comma-separated statuses, e.g. `running,review`.
+    pub status: Option<String>,
+    pub repo: Option<String>,
+    pub agent: Option<String>,
+    pub tag: Option<String>,
+    /// Only tasks with a greater id (paging).
+    pub after: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/tasks", params(ListQuery),
+    responses((status = 200, body = Vec<Task>), (status = 400, body = ErrorBody)))]
+pub async fn list(State(daemon): State<Arc<Daemon>>, q: Result<Query<ListQuery>, QueryRejection>) -> Result<Json<Vec<Task>>, ApiError> {
+    let Query(q) = q?;
+    let mut statuses = Vec::new();
+    for s in q.status.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
+        statuses.push(TaskStatus::parse(s).ok_or_else(|| {
+            let known: Vec<&str> = TaskStatus::ALL.iter().map(|s| s.as_str()).collect();
+            ApiError::BadRequest(format!("unknown status `{s}` (known: {})", known.join(", ")))
+        })?);
+    }
+    if q.limit.is_some_and(|l| l < 0) {
+        return Err(ApiError::BadRequest("limit must not be negative".into()));
+    }
+    let filter = TaskFilter { statuses, repo: q.repo, agent: q.agent, tag: q.tag, after_id: q.after, limit: q.limit };
+    Ok(Json(daemon.store.list_tasks(&filter).await?))
+}

@@ -1,0 +1,81 @@
+//! Where the daemon keeps its files and the limits it runs under.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `bosun.db`, `worktrees/`, `workspaces/`, `logs/`.
+    pub data_dir: PathBuf,
+    /// User-level configuration: `agents/*.md`.
+    pub config_dir: PathBuf,
+    /// Runs at once, over all profiles.
+    pub max_concurrent: usize,
+    /// Between SIGTERM and SIGKILL when stopping an agent.
+    pub stop_grace: Duration,
+}
+
+impl Config {
+    pub fn new(data_dir: PathBuf, config_dir: PathBuf) -> Config {
+        Config { data_dir, config_dir, max_concurrent: 8, stop_grace: Duration::from_secs(5) }
+    }
+
+    pub fn worktrees_dir(&self) -> PathBuf {
+        self.data_dir.join("worktrees")
+    }
+
+    pub fn workspaces_dir(&self) -> PathBuf {
+        self.data_dir.join("workspaces")
+    }
+
+    pub fn run_log(&self, task_id: i64, run_id: i64) -> PathBuf {
+        self.data_dir.join("logs").join(task_id.to_string()).join(format!("{run_id}.log"))
+    }
+
+    pub fn user_agents_dir(&self) -> PathBuf {
+        self.config_dir.join("agents")
+    }
+
+    pub(crate) fn prepare_dirs(&self) -> anyhow::Result<()> {
+        for dir in [&self.data_dir, &self.worktrees_dir(), &self.workspaces_dir(), &self.data_dir.join("logs")] {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        Ok(())
+    }
+
+    /// One daemon per data dir: a second one would start the same tasks twice.
+    pub(crate) fn lock_data_dir(&self) -> anyhow::Result<File> {
+        let path = self.data_dir.join("daemon.lock");
+        let file = File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        file.try_lock().map_err(|_| {
+            anyhow::anyhow!("another bosun daemon is using {} (lock {})", self.data_dir.display(), path.display())
+        })?;
+        Ok(file)
+    }
+}
+
+/// `$BOSUN_CONFIG_DIR`, else `$XDG_CONFIG_HOME/bosun`, else `~/.config/bosun`.
+pub fn default_config_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("BOSUN_CONFIG_DIR") {
+        return PathBuf::from(dir);
+    }
+    if let Some(dir) = std::env::var_os("XDG_CONFIG_HOME") {
+        return Path::new(&dir).join("bosun");
+    }
+    home().join(".config").join("bosun")
+}
+
+/// `$XDG_DATA_HOME/bosun`, else `~/.local/share/bosun`.
+pub fn default_data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("XDG_DATA_HOME") {
+        return Path::new(&dir).join("bosun");
+    }
+    home().join(".local").join("share").join("bosun")
+}
+
+fn home() -> PathBuf {
+    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/"))
+}

@@ -1,0 +1,105 @@
+//! The dispatcher: one task that decides which queued tasks start, woken only by
+//! [`Trigger`]s (no polling).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use bosun_core::schedule::{self, Candidate};
+use bosun_core::task::TaskId;
+use bosun_core::{AgentProfile, TaskEvent, TaskStatus};
+use chrono::Utc;
+use tokio::sync::mpsc;
+
+use crate::Daemon;
+use crate::profiles::Profiles;
+use crate::supervisor::RunControl;
+
+/// Everything that can make the dispatcher look at the queue.
+#[derive(Debug)]
+pub enum Trigger {
+    Startup,
+    TaskQueued(TaskId),
+    RunFinished(TaskId),
+    Shutdown,
+}
+
+pub async fn run(daemon: Arc<Daemon>, mut triggers: mpsc::UnboundedReceiver<Trigger>) {
+    while let Some(first) = triggers.recv().await {
+        match &first {
+            Trigger::TaskQueued(id) => tracing::debug!(task = id, "dispatch: task queued"),
+            Trigger::RunFinished(id) => tracing::debug!(task = id, "dispatch: run finished"),
+            Trigger::Startup | Trigger::Shutdown => {}
+        }
+        // Many triggers at once (a burst of `add`s) need one pass, not many.
+        let mut shutdown = matches!(first, Trigger::Shutdown);
+        while let Ok(t) = triggers.try_recv() {
+            shutdown |= matches!(t, Trigger::Shutdown);
+        }
+        if shutdown {
+            return;
+        }
+        if let Err(e) = pass(&daemon).await {
+            tracing::error!("dispatch pass failed: {e}");
+        }
+    }
+}
+
+/// One look at the queue: route, pick under the limits, launch.
+async fn pass(daemon: &Arc<Daemon>) -> anyhow::Result<()> {
+    let queued = daemon.store.queued_tasks().await?;
+    if queued.is_empty() {
+        return Ok(());
+    }
+    let (running_total, running_per_profile) = {
+        let live = daemon.live.lock().unwrap();
+        let mut per: HashMap<String, usize> = HashMap::new();
+        for rc in live.values() {
+            *per.entry(rc.profile.clone()).or_default() += 1;
+        }
+        (live.len(), per)
+    };
+    if running_total >= daemon.config.max_concurrent {
+        return Ok(());
+    }
+    let mut by_repo: HashMap<Option<String>, Profiles> = HashMap::new();
+    let mut chosen_profiles: HashMap<TaskId, AgentProfile> = HashMap::new();
+    let mut candidates = Vec::new();
+    let mut tasks = HashMap::new();
+    for task in queued {
+        if daemon.live.lock().unwrap().contains_key(&task.id) {
+            continue; // launched, not yet marked running
+        }
+        let profiles = by_repo
+            .entry(task.repo.clone())
+            .or_insert_with(|| Profiles::load(task.repo.as_deref().map(Path::new), &daemon.config.user_agents_dir()));
+        match profiles.route(task.agent.as_deref(), &task.tags) {
+            Ok(profile) => {
+                candidates.push(Candidate {
+                    task_id: task.id,
+                    priority: task.priority,
+                    profile: profile.name.clone(),
+                    profile_limit: profile.max_concurrent,
+                });
+                chosen_profiles.insert(task.id, profile.clone());
+                tasks.insert(task.id, task);
+            }
+            Err(why) => {
+                let next = task.status.apply(TaskEvent::DispatchFailed)?;
+                match daemon.store.set_task_status(task.id, TaskStatus::Queued, next, Some(&why), Utc::now()).await {
+                    Ok(t) => {
+                        tracing::warn!(task = t.id, "cannot dispatch: {why}");
+                        daemon.publish(&t);
+                    }
+                    Err(e) => tracing::debug!(task = task.id, "task moved before it could be failed: {e}"),
+                }
+            }
+        }
+    }
+    for c in schedule::pick(candidates, running_total, &running_per_profile, daemon.config.max_concurrent) {
+        let task = tasks.remove(&c.task_id).expect("candidate comes from tasks");
+        let profile = chosen_profiles.remove(&c.task_id).expect("candidate has a profile");
+        RunControl::launch(daemon, task, profile);
+    }
+    Ok(())
+}

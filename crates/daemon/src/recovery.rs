@@ -1,0 +1,35 @@
+//! Crash recovery at start-up: runs the store still holds as live belonged to a
+//! daemon that died. They become `interrupted` (worktrees untouched), and whatever
+//! is left of their processes is found by run token and killed.
+
+use std::sync::Arc;
+
+use bosun_agents::sweep;
+use bosun_core::EventKind;
+use chrono::Utc;
+
+use crate::Daemon;
+
+pub async fn recover(daemon: &Arc<Daemon>) -> anyhow::Result<()> {
+    let orphans = daemon.store.interrupt_live_runs(Utc::now()).await?;
+    if orphans.is_empty() {
+        return Ok(());
+    }
+    let tokens: Vec<String> = orphans.iter().map(|o| o.token.clone()).collect();
+    let killed = tokio::task::spawn_blocking(move || sweep::kill_all(&tokens)).await?;
+    tracing::warn!(runs = orphans.len(), killed, "recovered runs interrupted by a daemon crash");
+    for orphan in &orphans {
+        let run = &orphan.run;
+        let message = if killed > 0 {
+            "interrupted: the daemon stopped while this run was live; its leftover processes were killed"
+        } else {
+            "interrupted: the daemon stopped while this run was live"
+        };
+        daemon.hub.emit(run.task_id, run.id, EventKind::status("interrupted", message)).await;
+        if let Ok(task) = daemon.store.get_task(run.task_id).await {
+            daemon.publish(&task);
+        }
+    }
+    daemon.hub.flush().await;
+    Ok(())
+}
