@@ -1,1 +1,75 @@
-fn main() {}
+//! `bosun`: the command line. `bosun serve` runs the daemon; every other verb is a
+//! thin client of its HTTP API (`--server` / `BOSUN_URL`).
+//!
+//! Exit status: 0 success, 1 the operation was refused or failed (one line on
+//! stderr says why), 2 usage error.
+
+mod client;
+mod cmd;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "bosun", version, about = "Run many AI coding agents on many tasks at once.")]
+struct Cli {
+    /// The daemon's address.
+    #[arg(long, global = true, env = "BOSUN_URL", default_value = "http://127.0.0.1:7777")]
+    server: String,
+    /// Print JSON instead of human-readable output.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Serve(cmd::serve::Args),
+    Add(cmd::add::Args),
+    Ls(cmd::ls::Args),
+    Show(cmd::show::Args),
+    Logs(cmd::logs::Args),
+    Diff(cmd::diff::Args),
+    Stop(cmd::stop::Args),
+    Merge(cmd::merge::Args),
+    Retry(cmd::retry::Args),
+}
+
+/// A failure to report: one line on stderr, exit status 1.
+#[derive(Debug)]
+pub struct Failure(pub String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let result = runtime.block_on(async move {
+        let ctx = client::Ctx::new(&cli.server, cli.json)?;
+        match cli.command {
+            Command::Serve(args) => cmd::serve::run(args).await,
+            Command::Add(args) => cmd::add::run(&ctx, args).await,
+            Command::Ls(args) => cmd::ls::run(&ctx, args).await,
+            Command::Show(args) => cmd::show::run(&ctx, args).await,
+            Command::Logs(args) => cmd::logs::run(&ctx, args).await,
+            Command::Diff(args) => cmd::diff::run(&ctx, args).await,
+            Command::Stop(args) => cmd::stop::run(&ctx, args).await,
+            Command::Merge(args) => cmd::merge::run(&ctx, args).await,
+            Command::Retry(args) => cmd::retry::run(&ctx, args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(message)) => {
+            eprintln!("bosun: {message}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,1 +1,3 @@
+//! `bosun-bench`: bosun's benchmark harness (see BENCHMARKS.md).
+
 fn main() {}

@@ -1,0 +1,69 @@
+//! `bosun add`: queue a task. Prints the new id alone on the first line (or the
+//! task as JSON with `--json`).
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use bosun_core::{NewTask, Task};
+
+use crate::Failure;
+use crate::client::Ctx;
+
+/// Queue a task for an agent.
+#[derive(clap::Args)]
+pub struct Args {
+    /// What to do, in one line.
+    title: String,
+    /// Details for the agent. See also --body-file.
+    #[arg(long, conflicts_with = "body_file")]
+    body: Option<String>,
+    /// Read the body from a file (`-` for stdin).
+    #[arg(long)]
+    body_file: Option<PathBuf>,
+    /// The git repository to work in (any directory inside it). Without it the task
+    /// gets a scratch workspace (non-code work).
+    #[arg(long)]
+    repo: Option<PathBuf>,
+    /// Branch to start from and merge into. Default: the repo's current branch.
+    #[arg(long, requires = "repo")]
+    base: Option<String>,
+    /// Agent profile to use. Default: routed by tags.
+    #[arg(long)]
+    agent: Option<String>,
+    /// A tag (repeatable).
+    #[arg(long = "tag")]
+    tags: Vec<String>,
+    /// Higher starts first.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    priority: i64,
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
+    let body = match (&args.body, &args.body_file) {
+        (Some(b), _) => b.clone(),
+        (None, Some(p)) if p.as_os_str() == "-" => {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s).map_err(|e| Failure(format!("cannot read the body from stdin: {e}")))?;
+            s
+        }
+        (None, Some(p)) => std::fs::read_to_string(p).map_err(|e| Failure(format!("cannot read {}: {e}", p.display())))?,
+        (None, None) => String::new(),
+    };
+    let repo = match &args.repo {
+        Some(p) => Some(
+            std::fs::canonicalize(p)
+                .map_err(|e| Failure(format!("repo {}: {e}", p.display())))?
+                .to_string_lossy()
+                .into_owned(),
+        ),
+        None => None,
+    };
+    let new = NewTask { title: args.title, body, repo, base: args.base, agent: args.agent, tags: args.tags, priority: args.priority };
+    let task: Task = ctx.post("/api/tasks", &new).await?;
+    if ctx.json {
+        ctx.print_json(&task);
+    } else {
+        println!("{}", task.id);
+    }
+    Ok(())
+}

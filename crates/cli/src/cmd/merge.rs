@@ -1,0 +1,46 @@
+//! `bosun merge ID`: merge a reviewed task's branch into its base; the task is done.
+
+use bosun_core::Task;
+use serde::{Deserialize, Serialize};
+
+use crate::Failure;
+use crate::client::{Ctx, parse_task_id};
+
+/// Merge a task's branch into its base branch.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Task id (12 or T-12).
+    #[arg(value_parser = parse_task_id)]
+    id: i64,
+    /// How to bring the branch in.
+    #[arg(long, value_parser = ["squash", "merge", "rebase"], default_value = "squash")]
+    strategy: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct MergeBody {
+    task: Task,
+    commit: Option<String>,
+    strategy: Option<String>,
+    cleanup: Vec<String>,
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
+    let body: MergeBody =
+        ctx.post(&format!("/api/tasks/{}/merge", args.id), &serde_json::json!({ "strategy": args.strategy })).await?;
+    if ctx.json {
+        ctx.print_json(&body);
+        return Ok(());
+    }
+    let t = &body.task;
+    match (&body.commit, &t.base) {
+        (Some(c), Some(base)) => {
+            println!("T-{} merged into {base} as {} ({})", t.id, &c[..c.len().min(12)], body.strategy.as_deref().unwrap_or(""))
+        }
+        _ => println!("T-{} done", t.id),
+    }
+    for note in &body.cleanup {
+        println!("  {note}");
+    }
+    Ok(())
+}

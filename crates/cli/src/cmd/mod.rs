@@ -1,0 +1,12 @@
+//! One file per CLI verb: its clap `Args` (whose doc comments are the help) and its
+//! `run` function.
+
+pub mod add;
+pub mod diff;
+pub mod logs;
+pub mod ls;
+pub mod merge;
+pub mod retry;
+pub mod serve;
+pub mod show;
+pub mod stop;

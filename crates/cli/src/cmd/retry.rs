@@ -1,0 +1,27 @@
+//! `bosun retry ID`: run a failed, stopped or interrupted task again, in its worktree.
+
+use bosun_core::Task;
+
+use crate::Failure;
+use crate::client::{Ctx, parse_task_id};
+
+/// Queue a failed, stopped or interrupted task again.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Task id (12 or T-12).
+    #[arg(value_parser = parse_task_id)]
+    id: i64,
+    /// Use another agent profile this time.
+    #[arg(long)]
+    agent: Option<String>,
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
+    let task: Task = ctx.post(&format!("/api/tasks/{}/retry", args.id), &serde_json::json!({ "agent": args.agent })).await?;
+    if ctx.json {
+        ctx.print_json(&task);
+    } else {
+        println!("T-{} {}", task.id, task.status);
+    }
+    Ok(())
+}

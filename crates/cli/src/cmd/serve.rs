@@ -1,0 +1,75 @@
+//! `bosun serve`: run the daemon in the foreground until Ctrl-C or SIGTERM, then
+//! stop every live run (their tasks become `interrupted`, retryable).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bosun_daemon::Config;
+use bosun_daemon::config::{default_config_dir, default_data_dir};
+
+use crate::Failure;
+
+/// Run the daemon: HTTP API and dispatcher.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Where tasks, worktrees and logs live. Default: ~/.local/share/bosun.
+    #[arg(long, env = "BOSUN_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Where user-level agent profiles live (`agents/*.md`). Default: ~/.config/bosun.
+    #[arg(long, env = "BOSUN_CONFIG_DIR")]
+    config_dir: Option<PathBuf>,
+    /// Address to listen on. Only loopback addresses are allowed until authentication exists.
+    #[arg(long, env = "BOSUN_ADDR", default_value = "127.0.0.1:7777")]
+    addr: SocketAddr,
+    /// Agents running at once, over all profiles.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    max_concurrent: u32,
+    /// Seconds between SIGTERM and SIGKILL when stopping an agent.
+    #[arg(long, default_value_t = 5.0)]
+    stop_grace: f64,
+}
+
+pub async fn run(args: Args) -> Result<(), Failure> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BOSUN_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if !args.addr.ip().is_loopback() {
+        return Err(Failure(format!(
+            "refusing to listen on {}: only loopback addresses (127.0.0.1, ::1) are allowed until bosun has token authentication",
+            args.addr
+        )));
+    }
+    if !(0.0..=3600.0).contains(&args.stop_grace) {
+        return Err(Failure("--stop-grace must be between 0 and 3600 seconds".into()));
+    }
+    let data_dir = absolute(args.data_dir.unwrap_or_else(default_data_dir))?;
+    let config_dir = absolute(args.config_dir.unwrap_or_else(default_config_dir))?;
+    let mut config = Config::new(data_dir, config_dir);
+    config.max_concurrent = args.max_concurrent as usize;
+    config.stop_grace = Duration::from_secs_f64(args.stop_grace);
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .map_err(|e| Failure(format!("cannot listen on {}: {e}", args.addr)))?;
+    eprintln!("bosun serving http://{} (data in {})", listener.local_addr()?, config.data_dir.display());
+    bosun_daemon::serve(config, listener, shutdown_signal()).await.map_err(|e| Failure(format!("{e:#}")))
+}
+
+fn absolute(p: PathBuf) -> Result<PathBuf, Failure> {
+    if p.is_absolute() {
+        Ok(p)
+    } else {
+        Ok(std::env::current_dir()?.join(p))
+    }
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

@@ -1,0 +1,146 @@
+//! Human-readable rendering of tasks and events (the `--json` forms print the API's
+//! objects as they are).
+
+use bosun_core::{Event, EventKind, Task, Usage};
+use chrono::{DateTime, Local, Utc};
+
+pub fn short_duration(secs: i64) -> String {
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
+        s if s < 86400 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+        s => format!("{}d{:02}h", s / 86400, (s % 86400) / 3600),
+    }
+}
+
+pub fn age(t: DateTime<Utc>) -> String {
+    short_duration((Utc::now() - t).num_seconds().max(0))
+}
+
+pub fn cost(u: &Usage) -> String {
+    match u.cost_usd {
+        Some(c) => format!("${c:.2}"),
+        None if u.input_tokens + u.output_tokens > 0 => format!("{}tok", u.input_tokens + u.output_tokens),
+        None => "-".into(),
+    }
+}
+
+/// Cuts `s` to at most `max` characters, marking the cut.
+pub fn clip(s: &str, max: usize) -> String {
+    let one_line = s.replace(['\n', '\r'], " ");
+    if one_line.chars().count() <= max {
+        one_line
+    } else {
+        let mut out: String = one_line.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+pub fn task_table(tasks: &[Task]) {
+    println!("{:<7} {:<12} {:<14} {:>7} {:>8}  TITLE", "ID", "STATUS", "AGENT", "AGE", "COST");
+    for t in tasks {
+        println!(
+            "{:<7} {:<12} {:<14} {:>7} {:>8}  {}",
+            format!("T-{}", t.id),
+            t.status.as_str(),
+            clip(t.agent.as_deref().unwrap_or("-"), 14),
+            age(t.created_at),
+            cost(&t.usage()),
+            clip(&t.title, 80)
+        );
+    }
+}
+
+pub fn task_details(t: &Task) {
+    println!("T-{}  {}", t.id, t.title);
+    let status = match &t.status_reason {
+        Some(r) => format!("{} ({r})", t.status),
+        None => t.status.to_string(),
+    };
+    println!("status:    {status}");
+    println!("agent:     {}", t.agent.as_deref().unwrap_or("(routed at dispatch)"));
+    match (&t.repo, &t.base) {
+        (Some(repo), Some(base)) => println!("repo:      {repo} (base {base})"),
+        _ => println!("repo:      none (scratch workspace)"),
+    }
+    if let Some(b) = &t.branch {
+        println!("branch:    {b}");
+    }
+    if let Some(w) = &t.worktree {
+        println!("worktree:  {w}");
+    }
+    if !t.tags.is_empty() {
+        println!("tags:      {}", t.tags.join(", "));
+    }
+    if t.priority != 0 {
+        println!("priority:  {}", t.priority);
+    }
+    println!("created:   {} ({} ago)", t.created_at.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S"), age(t.created_at));
+    let total = t.usage();
+    if !total.is_zero() {
+        println!("usage:     {} in, {} out, {} cached, {}", total.input_tokens, total.output_tokens, total.cached_tokens, cost(&total));
+    }
+    if !t.body.trim().is_empty() {
+        println!("\n{}\n", t.body.trim());
+    }
+    if t.runs.is_empty() {
+        println!("runs:      none yet");
+        return;
+    }
+    println!("runs:");
+    for r in &t.runs {
+        let took = r.ended_at.map(|e| short_duration((e - r.started_at).num_seconds().max(0))).unwrap_or_else(|| "…".into());
+        let exit = r.exit_code.map(|c| format!("exit {c}")).unwrap_or_else(|| "-".into());
+        println!(
+            "  run {:<5} {:<12} {:<8} {:<14} started {} took {:<7} {}",
+            r.id,
+            r.status.as_str(),
+            exit,
+            clip(&r.agent, 14),
+            r.started_at.with_timezone(&Local).format("%H:%M:%S"),
+            took,
+            cost(&r.usage)
+        );
+        if let Some(reason) = &r.reason {
+            println!("            {}", clip(reason, 160));
+        }
+    }
+}
+
+pub fn event_line(e: &Event) -> String {
+    let ts = e.ts.with_timezone(&Local).format("%H:%M:%S");
+    let (label, text) = match &e.kind {
+        EventKind::Message { text, role } => (if role.as_deref() == Some("user") { "you" } else { "message" }.to_string(), text.clone()),
+        EventKind::ToolCall { kind, name, path, command, .. } => {
+            let what = path.clone().or_else(|| command.clone()).unwrap_or_else(|| name.clone());
+            (format!("{kind:?}").to_lowercase(), what)
+        }
+        EventKind::ToolResult { exit_code, is_error, output, .. } => {
+            let head = match exit_code {
+                Some(c) => format!("exit {c}"),
+                None if *is_error => "error".into(),
+                None => "ok".into(),
+            };
+            let out = output.as_deref().map(|o| format!(" {}", clip(o, 100))).unwrap_or_default();
+            ("result".into(), format!("{head}{out}"))
+        }
+        EventKind::FileChange { path, change, .. } => ("file".into(), format!("{change:?} {path}").to_lowercase()),
+        EventKind::Usage { input_tokens, output_tokens, cached_tokens, cost_usd } => (
+            "usage".into(),
+            format!(
+                "{input_tokens} in, {output_tokens} out, {cached_tokens} cached{}",
+                cost_usd.map(|c| format!(", ${c:.4}")).unwrap_or_default()
+            ),
+        ),
+        EventKind::Status { status, message } => {
+            ("status".into(), match message {
+                Some(m) => format!("{status}: {m}"),
+                None => status.clone(),
+            })
+        }
+        EventKind::Error { message } => ("error".into(), message.clone()),
+        EventKind::Output { stream, line } => (format!("{stream:?}").to_lowercase(), line.clone()),
+    };
+    format!("{ts} {label:<8} {}", clip(&text, 400))
+}
