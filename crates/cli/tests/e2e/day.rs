@@ -1,0 +1,136 @@
+//! The user's day from the foundation issue, through the real CLI.
+
+use serde_json::json;
+
+use crate::harness::{World, git};
+
+#[test]
+fn add_follow_review_diff_merge() {
+    let mut w = World::new("app");
+    w.agent(
+        "echoer",
+        None,
+        &[
+            json!({"read_stdin": true}),
+            json!({"echo_env": ["BOSUN_TASK_ID"]}),
+            json!({"write": {"path": "hello.txt", "content": "hello from the agent\n"}}),
+            json!({"commit": "Add hello.txt"}),
+            json!({"write": {"path": "notes.txt", "content": "left uncommitted\n"}}),
+            json!({"usage": {"input_tokens": 120, "output_tokens": 30, "cached_tokens": 10, "cost_usd": 0.0125}}),
+            json!({"say": "done"}),
+        ],
+    );
+    w.start(&[]);
+    let id = w.add("Add a greeting", "echoer");
+    assert_eq!(id, 1);
+
+    // logs -f follows until the run ends, then exits 0.
+    let followed = w.bosun(&["logs", "1", "-f"]);
+    assert!(followed.contains("prompt: Standing instructions for echoer."), "{followed}");
+    assert!(followed.contains("BOSUN_TASK_ID=1"), "{followed}");
+    assert!(followed.contains("write    hello.txt"), "{followed}");
+    assert!(followed.contains("review"), "{followed}");
+
+    let task = w.wait_status(id, "review");
+    assert_eq!(task["branch"], "bosun/1-add-a-greeting");
+    assert_eq!(task["base"], "main");
+    assert_eq!(task["agent"], "echoer");
+    let worktree = task["worktree"].as_str().unwrap().to_string();
+    assert!(worktree.starts_with(w.path("data").to_str().unwrap()), "worktree under the data dir: {worktree}");
+    let run = &task["runs"][0];
+    assert_eq!((run["status"].as_str(), run["exit_code"].as_i64()), (Some("succeeded"), Some(0)));
+    assert_eq!((run["input_tokens"].as_i64(), run["output_tokens"].as_i64()), (Some(120), Some(30)));
+    assert_eq!(run["cost_usd"].as_f64(), Some(0.0125));
+    assert!(run["started_at"].is_string() && run["ended_at"].is_string());
+
+    // The normalized events, in order, with sequence numbers.
+    let events = w.events(id);
+    let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
+    assert!(events.iter().any(|e| e["type"] == "tool_call" && e["kind"] == "write" && e["path"] == "hello.txt"));
+    assert!(events.iter().any(|e| e["type"] == "file_change" && e["path"] == "hello.txt" && e["change"] == "added"));
+    assert!(events.iter().any(|e| e["type"] == "usage" && e["input_tokens"] == 120));
+    assert_eq!(events.last().unwrap()["type"], "status");
+    assert_eq!(events.last().unwrap()["status"], "review");
+
+    // The uncommitted file was committed by bosun; the user's checkout is untouched.
+    assert!(!w.repo.join("hello.txt").exists());
+    assert_eq!(git(&w.repo, &["status", "--porcelain"]), "");
+    let log = git(&w.repo, &["log", "--format=%s", "bosun/1-add-a-greeting"]);
+    assert!(log.starts_with("bosun T-1: Add a greeting\nAdd hello.txt\ninitial"), "{log}");
+
+    let diff = w.bosun(&["diff", "1"]);
+    assert!(diff.contains("+++ b/hello.txt") && diff.contains("+hello from the agent"), "{diff}");
+    assert!(diff.contains("+++ b/notes.txt"), "{diff}");
+
+    let human = w.bosun(&["show", "1"]);
+    assert!(human.contains("status:    review") && human.contains("bosun/1-add-a-greeting"), "{human}");
+    let table = w.bosun(&["ls"]);
+    assert!(table.lines().any(|l| l.starts_with("T-1") && l.contains("review") && l.contains("echoer")), "{table}");
+
+    let merged = w.json(&["merge", "1"]);
+    assert_eq!(merged["task"]["status"], "done");
+    assert_eq!(std::fs::read_to_string(w.repo.join("hello.txt")).unwrap(), "hello from the agent\n");
+    assert_eq!(git(&w.repo, &["log", "-1", "--format=%s"]), "Add a greeting (bosun T-1)");
+    assert!(!std::path::Path::new(&worktree).exists(), "the merged worktree is cleaned up");
+    let ls = w.json(&["ls"]);
+    assert_eq!(ls.as_array().unwrap().len(), 1);
+    assert_eq!(ls[0]["status"], "done");
+
+    // Merging again is refused with a reason and exit status 1.
+    let again = w.try_bosun(&["merge", "1"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("cannot merge a task that is done"));
+}
+
+#[test]
+fn a_task_without_a_repo_gets_a_scratch_workspace() {
+    let mut w = World::new("app");
+    w.agent("writer", None, &[json!({"write": {"path": "brief.md", "content": "# Brief\n"}})]);
+    w.start(&[]);
+    let out = w.bosun(&["add", "Draft the pricing brief", "--agent", "writer"]);
+    let id: i64 = out.trim().parse().unwrap();
+    let task = w.wait_status(id, "review");
+    assert!(task["repo"].is_null() && task["branch"].is_null());
+    let ws = task["worktree"].as_str().unwrap();
+    assert!(ws.starts_with(w.path("data/workspaces").to_str().unwrap()));
+    assert_eq!(std::fs::read_to_string(format!("{ws}/brief.md")).unwrap(), "# Brief\n");
+    assert!(w.bosun(&["diff", &id.to_string()]).contains("brief.md"));
+    assert_eq!(w.json(&["merge", &id.to_string()])["task"]["status"], "done");
+}
+
+#[test]
+fn merge_strategies_and_refusals() {
+    let mut w = World::new("app");
+    w.agent("editor", None, &[json!({"write": {"path": "README.md", "content": "# app, edited by the agent\n"}})]);
+    w.start(&[]);
+    let id = w.add("Edit the readme", "editor");
+    w.wait_status(id, "review");
+
+    // The user has an uncommitted edit of the same file: refused, the edit survives.
+    std::fs::write(w.repo.join("README.md"), "# my local edit\n").unwrap();
+    let refused = w.try_bosun(&["merge", &id.to_string(), "--strategy", "merge"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let msg = String::from_utf8_lossy(&refused.stderr);
+    assert!(msg.contains("README.md"), "{msg}");
+    assert_eq!(std::fs::read_to_string(w.repo.join("README.md")).unwrap(), "# my local edit\n");
+    assert_eq!(w.task(id)["status"], "review");
+    git(&w.repo, &["checkout", "--", "README.md"]);
+
+    // The base moved in a conflicting way: refused naming the file; the branch stays.
+    std::fs::write(w.repo.join("README.md"), "# app, edited by the user\n").unwrap();
+    git(&w.repo, &["commit", "-qam", "user edit"]);
+    let branch_tip = git(&w.repo, &["rev-parse", "bosun/1-edit-the-readme"]);
+    let refused = w.try_bosun(&["merge", &id.to_string()]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("README.md"));
+    assert_eq!(git(&w.repo, &["rev-parse", "bosun/1-edit-the-readme"]), branch_tip);
+    git(&w.repo, &["reset", "-q", "--hard", "HEAD~1"]);
+
+    // A real merge commit with --strategy merge; the merged branch is deleted.
+    let merged = w.json(&["merge", &id.to_string(), "--strategy", "merge"]);
+    assert_eq!(merged["strategy"], "merge");
+    assert_eq!(git(&w.repo, &["log", "-1", "--format=%p"]).split(' ').count(), 2);
+    assert_eq!(std::fs::read_to_string(w.repo.join("README.md")).unwrap(), "# app, edited by the agent\n");
+    assert_eq!(git(&w.repo, &["branch", "--list", "bosun/*"]), "");
+}

@@ -1,0 +1,221 @@
+//! A sealed world for end-to-end tests: a temporary HOME, data dir, config dir and
+//! git repo; the real `bosun serve` as a child process; the real `bosun` CLI; and
+//! the scripted fake agent as the agent. Waits are conditions with a deadline.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const BOSUN: &str = env!("CARGO_BIN_EXE_bosun");
+pub const FAKE_AGENT: &str = env!("CARGO_BIN_EXE_bosun-fake-agent");
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct World {
+    pub dir: tempfile::TempDir,
+    pub repo: PathBuf,
+    daemon: Option<Child>,
+    pub url: String,
+}
+
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(["-c", "user.name=Test User", "-c", "user.email=test@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim_end().to_string()
+}
+
+/// Polls `cond` until it returns Some, or panics after [`TIMEOUT`] naming `what`.
+pub fn wait_for<T>(what: &str, mut cond: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        if let Some(v) = cond() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Is `pid` a live (non-zombie) process?
+pub fn alive(pid: i64) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+impl World {
+    /// A world whose repo, at `<tmp>/<repo_name>`, has one commit on `main`.
+    pub fn new(repo_name: &str) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["home", "data", "config/agents", "scripts", "shared"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        let repo = dir.path().join(repo_name);
+        std::fs::create_dir_all(&repo).unwrap();
+        git(&repo, &["init", "-q", "-b", "main"]);
+        std::fs::write(repo.join("README.md"), "# app\n").unwrap();
+        git(&repo, &["add", "."]);
+        git(&repo, &["commit", "-q", "-m", "initial"]);
+        World { dir, repo, daemon: None, url: String::new() }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn seal(&self, cmd: &mut Command) {
+        let home = self.path("home");
+        cmd.env("HOME", &home)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("XDG_DATA_HOME", home.join(".local/share"))
+            .env_remove("BOSUN_DATA_DIR")
+            .env_remove("BOSUN_CONFIG_DIR")
+            .env("LC_ALL", "C")
+            .stdin(Stdio::null());
+    }
+
+    /// Writes an agent profile running the fake agent with `steps`.
+    pub fn agent(&self, name: &str, max_concurrent: Option<u32>, steps: &[Value]) {
+        let script = self.path(&format!("scripts/{name}.jsonl"));
+        std::fs::write(&script, bosun_fake_agent::script(steps)).unwrap();
+        let command = serde_json::to_string(&[FAKE_AGENT, "--script", script.to_str().unwrap()]).unwrap();
+        let limit = max_concurrent.map(|n| format!("max_concurrent: {n}\n")).unwrap_or_default();
+        let profile = format!("---\nname: {name}\nruntime: command\ncommand: {command}\n{limit}---\nStanding instructions for {name}.\n");
+        std::fs::write(self.path(&format!("config/agents/{name}.md")), profile).unwrap();
+    }
+
+    /// Starts `bosun serve` on a free port and waits until it answers.
+    pub fn start(&mut self, extra: &[&str]) {
+        assert!(self.daemon.is_none(), "daemon already running");
+        let mut cmd = Command::new(BOSUN);
+        cmd.args(["serve", "--addr", "127.0.0.1:0", "--stop-grace", "2", "--data-dir"])
+            .arg(self.path("data"))
+            .arg("--config-dir")
+            .arg(self.path("config"))
+            .args(extra)
+            .env("BOSUN_LOG", "info,bosun_daemon=debug");
+        self.seal(&mut cmd);
+        cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("bosun serve starts");
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = BufReader::new(stderr).lines();
+        let url = loop {
+            let line = lines.next().expect("serve printed its address").expect("readable stderr");
+            if let Some(rest) = line.strip_prefix("bosun serving ") {
+                break rest.split_whitespace().next().unwrap().to_string();
+            }
+        };
+        // Keep draining the daemon's log so it never blocks on a full pipe; keep a copy.
+        let log = self.path("daemon.log");
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+            for line in lines.map_while(Result::ok) {
+                let _ = writeln!(f, "{line}");
+            }
+        });
+        self.url = url;
+        self.daemon = Some(child);
+        wait_for("the daemon to answer", || self.try_bosun(&["ls"]).status.success().then_some(()));
+    }
+
+    /// SIGKILLs the daemon (no chance to clean up).
+    pub fn kill_daemon(&mut self) {
+        let mut child = self.daemon.take().expect("daemon running");
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
+    /// SIGTERMs the daemon and waits for it to exit; returns its exit status.
+    pub fn stop_daemon(&mut self) -> std::process::ExitStatus {
+        let mut child = self.daemon.take().expect("daemon running");
+        term(child.id());
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "daemon did not exit after SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Runs the CLI against the world's daemon.
+    pub fn try_bosun(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(BOSUN);
+        cmd.args(args).env("BOSUN_URL", &self.url);
+        self.seal(&mut cmd);
+        cmd.output().expect("bosun runs")
+    }
+
+    /// Runs the CLI and asserts it succeeded; returns stdout.
+    pub fn bosun(&self, args: &[&str]) -> String {
+        let out = self.try_bosun(args);
+        assert!(
+            out.status.success(),
+            "bosun {args:?} failed ({}): {}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        serde_json::from_str(&self.bosun(&all)).expect("--json prints JSON")
+    }
+
+    pub fn task(&self, id: i64) -> Value {
+        self.json(&["show", &id.to_string()])
+    }
+
+    /// Adds a task for `agent` in the world's repo; returns its id.
+    pub fn add(&self, title: &str, agent: &str) -> i64 {
+        let out = self.bosun(&["add", "--repo", self.repo.to_str().unwrap(), "--agent", agent, "--", title]);
+        out.lines().next().unwrap().trim().parse().expect("add prints the id first")
+    }
+
+    pub fn wait_status(&self, id: i64, status: &str) -> Value {
+        wait_for(&format!("task {id} to be {status}"), || {
+            let t = self.task(id);
+            (t["status"] == status).then_some(t)
+        })
+    }
+
+    /// The task's events (as `bosun logs --json` prints them).
+    pub fn events(&self, id: i64) -> Vec<Value> {
+        self.bosun(&["logs", &id.to_string(), "--json"]).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.daemon.take() {
+            term(child.id());
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn term(pid: u32) {
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGTERM);
+}

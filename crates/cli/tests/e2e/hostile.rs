@@ -1,0 +1,66 @@
+//! Hostile titles and paths: data, never shell, never outside the data dir.
+
+use serde_json::json;
+
+use crate::harness::{World, git};
+
+#[test]
+fn hostile_titles_and_a_repo_path_with_spaces_and_quotes() {
+    let mut w = World::new(r#"my "quoted" repo's dir"#);
+    w.agent("echoer", None, &[json!({"write": {"path": "out.txt", "content": "ok\n"}})]);
+    w.start(&[]);
+    let pwned = w.path("PWNED");
+    let titles = [
+        "\"; rm -rf ~".to_string(),
+        "../../etc/passwd".to_string(),
+        format!("$(touch {}) `touch {}`", pwned.display(), pwned.display()),
+        "日本語のタスク ✨ émoji".to_string(),
+        "--force -rf".to_string(),
+        "a ".repeat(250).trim_end().to_string(),
+    ];
+    let data = w.path("data");
+    for title in &titles {
+        let id = w.add(title, "echoer");
+        let t = w.wait_status(id, "review");
+        assert_eq!(t["title"].as_str().unwrap(), title.trim(), "the title is stored verbatim");
+        let branch = t["branch"].as_str().unwrap();
+        let prefix = format!("bosun/{id}-");
+        assert!(branch.starts_with(&prefix), "{branch}");
+        assert!(branch[prefix.len()..].bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'), "{branch}");
+        let wt = std::path::PathBuf::from(t["worktree"].as_str().unwrap());
+        assert_eq!(wt.parent().unwrap(), data.join("worktrees"), "worktree directly under the data dir: {}", wt.display());
+        assert_eq!(git(&w.repo, &["show", &format!("{branch}:out.txt")]), "ok");
+    }
+    assert!(!pwned.exists(), "a title never reaches a shell");
+    assert!(std::path::Path::new("/etc/passwd").exists());
+    assert_eq!(git(&w.repo, &["status", "--porcelain"]), "", "the user's checkout is untouched");
+
+    // Too long is refused with a reason, exit status 1, nothing queued.
+    let long = "x".repeat(501);
+    let out = w.try_bosun(&["add", &long, "--agent", "echoer"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("title is longer than 500"));
+    assert_eq!(w.json(&["ls"]).as_array().unwrap().len(), titles.len());
+
+    // A hostile base branch never reaches git as an option.
+    let out = w.try_bosun(&["add", "x", "--repo", w.repo.to_str().unwrap(), "--base=--upload-pack=touch /tmp/x"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid base branch"));
+}
+
+#[test]
+fn usage_errors_exit_2_and_refusals_exit_1() {
+    let mut w = World::new("app");
+    w.start(&[]);
+    assert_eq!(w.try_bosun(&["show", "not-an-id"]).status.code(), Some(2));
+    assert_eq!(w.try_bosun(&["frobnicate"]).status.code(), Some(2));
+    let out = w.try_bosun(&["show", "T-42"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stderr).trim(), "bosun: task 42 not found");
+    let out = w.try_bosun(&["add", "x", "--repo", w.path("home").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a git repository"), "{out:?}");
+    let out = w.try_bosun(&["--server", "http://127.0.0.1:9", "ls"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is `bosun serve` running?"));
+}

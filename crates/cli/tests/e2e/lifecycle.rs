@@ -1,0 +1,212 @@
+//! Concurrency limits, stop, crash recovery, retry, failures.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use crate::harness::{World, alive, git, wait_for};
+
+/// The pids the fake agent reported with `spawn` steps.
+fn spawned_pids(events: &[Value]) -> Vec<i64> {
+    events
+        .iter()
+        .filter(|e| e["type"] == "status" && e["status"] == "spawned")
+        .map(|e| e["message"].as_str().unwrap().parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn ten_tasks_with_max_concurrent_three() {
+    let mut w = World::new("app");
+    let log = w.path("shared/intervals.log");
+    let log = log.to_str().unwrap();
+    w.agent(
+        "worker",
+        Some(3),
+        &[
+            json!({"run": ["sh", "-c", format!("echo start $BOSUN_TASK_ID $(date +%s%N) >> '{log}'")]}),
+            json!({"run": ["sh", "-c", "echo $BOSUN_TASK_ID > owner.txt"]}),
+            json!({"sleep_ms": 300}),
+            json!({"run": ["sh", "-c", format!("echo end $BOSUN_TASK_ID $(date +%s%N) >> '{log}'")]}),
+        ],
+    );
+    w.start(&[]);
+    let ids: Vec<i64> = (0..10).map(|i| w.add(&format!("Job {i}"), "worker")).collect();
+    for &id in &ids {
+        w.wait_status(id, "review");
+    }
+    // Replay the start/end marks: at no instant were more than three agents running.
+    let text = std::fs::read_to_string(&log).unwrap();
+    let mut marks: Vec<(u128, i32)> = text
+        .lines()
+        .map(|l| {
+            let parts: Vec<&str> = l.split_whitespace().collect();
+            (parts[2].parse().unwrap(), if parts[0] == "start" { 1 } else { -1 })
+        })
+        .collect();
+    assert_eq!(marks.len(), 20, "{text}");
+    marks.sort_by_key(|&(t, d)| (t, d)); // an end before a start at the same instant
+    let (mut running, mut peak) = (0, 0);
+    for (_, d) in marks {
+        running += d;
+        peak = peak.max(running);
+    }
+    assert_eq!(peak, 3, "at most three at once, and the limit is used");
+
+    // Each task in its own worktree and branch, holding only its own work.
+    let mut worktrees = HashMap::new();
+    for &id in &ids {
+        let t = w.task(id);
+        let wt = t["worktree"].as_str().unwrap().to_string();
+        assert_eq!(std::fs::read_to_string(format!("{wt}/owner.txt")).unwrap().trim(), id.to_string());
+        let branch = t["branch"].as_str().unwrap();
+        assert_eq!(git(&w.repo, &["diff", "--name-only", &format!("main...{branch}")]), "owner.txt");
+        assert_eq!(git(&w.repo, &["show", &format!("{branch}:owner.txt")]), id.to_string());
+        assert!(worktrees.insert(wt, id).is_none(), "worktrees are distinct");
+    }
+}
+
+#[test]
+fn stop_mid_run_kills_the_group_and_keeps_the_work() {
+    let mut w = World::new("app");
+    let never = w.path("shared/never");
+    w.agent(
+        "slow",
+        None,
+        &[
+            json!({"write": {"path": "partial.txt", "content": "half done\n"}}),
+            json!({"spawn": ["sleep", "1000"]}),
+            json!({"pid_file": w.path("shared/agent.pid")}),
+            json!({"wait_file": never}),
+        ],
+    );
+    w.start(&[]);
+    let id = w.add("Long job", "slow");
+    let child = wait_for("the agent to spawn its child", || spawned_pids(&w.events(id)).first().copied());
+    let agent: i64 = wait_for("the pid file", || std::fs::read_to_string(w.path("shared/agent.pid")).ok()?.trim().parse().ok());
+    assert!(alive(child) && alive(agent));
+    assert_eq!(w.task(id)["runs"][0]["pid"].as_i64(), Some(agent));
+
+    let stopped = w.json(&["stop", &id.to_string()]);
+    assert_eq!(stopped["status"], "stopped", "stop answers once the task is stopped");
+    assert_eq!(stopped["runs"][0]["status"], "stopped");
+    assert!(!alive(agent), "the agent is gone");
+    wait_for("the grandchild to be gone", || (!alive(child)).then_some(()));
+
+    let t = w.task(id);
+    let wt = t["worktree"].as_str().unwrap();
+    assert_eq!(std::fs::read_to_string(format!("{wt}/partial.txt")).unwrap(), "half done\n");
+    assert!(git(&w.repo, &["show", "bosun/1-long-job:partial.txt"]).contains("half done"));
+
+    // Stopping again is refused; a stopped task can be retried.
+    let again = w.try_bosun(&["stop", &id.to_string()]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("cannot stop a task that is stopped"));
+    std::fs::write(&never, "").unwrap();
+    assert_eq!(w.json(&["retry", &id.to_string()])["status"], "queued");
+    let t = w.wait_status(id, "review");
+    assert_eq!(t["runs"].as_array().unwrap().len(), 2);
+    assert_eq!(t["worktree"].as_str().unwrap(), wt, "the retry works in the same worktree");
+}
+
+#[test]
+fn a_queued_task_can_be_stopped_before_it_starts() {
+    let mut w = World::new("app");
+    let gate = w.path("shared/gate");
+    w.agent("one", Some(1), &[json!({"wait_file": gate})]);
+    w.start(&[]);
+    let first = w.add("First", "one");
+    let second = w.add("Second", "one");
+    w.wait_status(first, "running");
+    assert_eq!(w.task(second)["status"], "queued");
+    assert_eq!(w.json(&["stop", &second.to_string()])["status"], "stopped");
+    std::fs::write(&gate, "").unwrap();
+    w.wait_status(first, "review");
+    assert!(w.task(second)["runs"].as_array().unwrap().is_empty(), "the stopped task never ran");
+}
+
+#[test]
+fn daemon_sigkill_then_restart_interrupts_and_retry_works() {
+    let mut w = World::new("app");
+    let gate = w.path("shared/gate");
+    w.agent(
+        "worker",
+        None,
+        &[
+            json!({"write": {"path": "work.txt", "content": "in progress\n"}}),
+            json!({"spawn": ["sleep", "1000"]}),
+            json!({"wait_file": gate}),
+            json!({"write": {"path": "work.txt", "content": "finished\n"}}),
+        ],
+    );
+    w.start(&[]);
+    let ids = [w.add("Alpha", "worker"), w.add("Beta", "worker")];
+    let mut pids = Vec::new();
+    for &id in &ids {
+        pids.push(wait_for("the agent to start", || w.task(id)["runs"][0]["pid"].as_i64()));
+        pids.push(wait_for("the spawned child", || spawned_pids(&w.events(id)).first().copied()));
+    }
+    assert!(pids.iter().all(|&p| alive(p)));
+
+    w.kill_daemon();
+    w.start(&[]);
+    for &id in &ids {
+        let t = w.task(id);
+        assert_eq!(t["status"], "interrupted", "{t}");
+        assert_eq!(t["runs"][0]["status"], "interrupted");
+        let wt = t["worktree"].as_str().unwrap();
+        assert_eq!(std::fs::read_to_string(format!("{wt}/work.txt")).unwrap(), "in progress\n", "worktree intact");
+    }
+    wait_for("every leftover agent process to be gone", || pids.iter().all(|&p| !alive(p)).then_some(()));
+
+    std::fs::write(&gate, "").unwrap();
+    for &id in &ids {
+        w.bosun(&["retry", &id.to_string()]);
+    }
+    for &id in &ids {
+        let t = w.wait_status(id, "review");
+        let branch = t["branch"].as_str().unwrap();
+        assert_eq!(git(&w.repo, &["show", &format!("{branch}:work.txt")]), "finished");
+    }
+}
+
+#[test]
+fn graceful_shutdown_leaves_no_orphans() {
+    let mut w = World::new("app");
+    w.agent("worker", None, &[json!({"spawn": ["sleep", "1000"]}), json!({"wait_file": w.path("shared/never")})]);
+    w.start(&[]);
+    let id = w.add("Alpha", "worker");
+    let agent = wait_for("the agent to start", || w.task(id)["runs"][0]["pid"].as_i64());
+    let child = wait_for("the spawned child", || spawned_pids(&w.events(id)).first().copied());
+    assert!(w.stop_daemon().success(), "SIGTERM is a clean exit");
+    assert!(!alive(agent) && !alive(child), "no orphans after the daemon exits");
+    w.start(&[]);
+    assert_eq!(w.task(id)["status"], "interrupted");
+}
+
+#[test]
+fn failures_are_explained() {
+    let mut w = World::new("app");
+    w.agent("crasher", None, &[json!({"stderr": "compiler exploded"}), json!({"exit": 3})]);
+    std::fs::write(w.path("config/agents/broken.md"), "---\nruntime: command\n---\n").unwrap();
+    w.start(&[]);
+    let id = w.add("Will crash", "crasher");
+    let t = w.wait_status(id, "failed");
+    assert_eq!(t["runs"][0]["exit_code"], 3);
+    let reason = t["status_reason"].as_str().unwrap();
+    assert!(reason.contains("exit code 3") && reason.contains("compiler exploded"), "{reason}");
+
+    let ghost = w.add("For nobody", "ghost");
+    let t = w.wait_status(ghost, "failed");
+    let reason = t["status_reason"].as_str().unwrap();
+    assert!(reason.contains("unknown agent `ghost`") && reason.contains("config/agents"), "{reason}");
+
+    let broken = w.add("For a broken profile", "broken");
+    let t = w.wait_status(broken, "failed");
+    assert!(t["status_reason"].as_str().unwrap().contains("broken.md is invalid"), "{t}");
+
+    // Retrying with another agent works.
+    w.agent("fixer", None, &[json!({"say": "fixed"})]);
+    w.bosun(&["retry", &ghost.to_string(), "--agent", "fixer"]);
+    assert_eq!(w.wait_status(ghost, "review")["agent"], "fixer");
+}

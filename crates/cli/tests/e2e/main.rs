@@ -1,0 +1,9 @@
+//! End-to-end tests: the real `bosun` binary, a real daemon process, real git and
+//! SQLite, the scripted fake agent. One test binary (link time matters on 2 cores).
+
+mod harness;
+
+mod api;
+mod day;
+mod hostile;
+mod lifecycle;
