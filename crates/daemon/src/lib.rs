@@ -65,14 +65,21 @@ pub struct Daemon {
     closing: tokio::sync::watch::Sender<bool>,
     /// Woken whenever a run ends (shutdown waits on it).
     run_ended: tokio::sync::Notify,
-    /// Serializes merges: two merges into one repo must not race on its refs.
-    merge_lock: tokio::sync::Mutex<()>,
+    /// One lock per repo (by root path), held around git operations that change the
+    /// repo's shared state: creating and removing worktrees (git does not support
+    /// two `worktree add` at once) and merging.
+    repo_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Daemon {
     /// Tells `/api/events` subscribers that a task changed.
     fn publish(&self, task: &Task) {
         self.hub.task_changed(task);
+    }
+
+    /// The lock serializing repo-wide git operations on `repo`.
+    fn repo_lock(&self, repo: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.repo_locks.lock().unwrap().entry(repo.to_string()).or_default().clone()
     }
 
     fn trigger(&self, t: Trigger) {
@@ -106,7 +113,7 @@ pub async fn serve_with_store(
         live: Mutex::new(HashMap::new()),
         closing: tokio::sync::watch::Sender::new(false),
         run_ended: tokio::sync::Notify::new(),
-        merge_lock: tokio::sync::Mutex::new(()),
+        repo_locks: Mutex::new(HashMap::new()),
     });
     recovery::recover(&daemon).await?;
     let dispatcher = tokio::spawn(dispatch::run(daemon.clone(), trigger_rx));

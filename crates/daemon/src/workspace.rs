@@ -33,6 +33,8 @@ pub async fn prepare(daemon: &Daemon, task: &Task) -> Result<PathBuf, String> {
     if path.join(".git").exists() {
         return Ok(path); // a retry: the worktree and its work are still there
     }
+    let lock = daemon.repo_lock(repo_path);
+    let _serial = lock.lock().await;
     let repo = Repo::open(Path::new(repo_path)).await.map_err(|e| e.to_string())?;
     // A crash while creating it may have left a registration or a partial directory.
     repo.worktree_prune().await.map_err(|e| e.to_string())?;

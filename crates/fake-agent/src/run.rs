@@ -59,15 +59,12 @@ struct Agent<'a, 'c> {
 impl Agent<'_, '_> {
     fn step(&mut self, step: &Step, i: Option<u64>) -> Flow {
         let prompt = Rc::clone(&self.prompt);
-        let x = |s: &String| expand(s, i, &prompt);
+        let x = |s: &str| expand(s, i, &prompt);
         match step {
-            Step::Emit(v) => self.emit(expand_value(v, i, &prompt)),
+            Step::Emit(o) => self.emit(expand_value(&Value::Object(o.clone()), i, &prompt)),
             Step::Say(t) => self.say(x(t)),
             Step::Print(t) => self.line(&x(t)),
-            Step::Stderr(t) => {
-                self.err(&x(t));
-                Ok(())
-            }
+            Step::Stderr(t) => self.err(&x(t)),
             Step::Write(f) | Step::Append(f) => {
                 let append = matches!(step, Step::Append(_));
                 let (path, content) = (x(&f.path), x(&f.content));
@@ -93,7 +90,7 @@ impl Agent<'_, '_> {
                 self.emit(json!({"type": "file_change", "path": path, "change": "deleted"}))
             }
             Step::Run(argv) => {
-                let argv: Vec<String> = argv.iter().map(x).collect();
+                let argv: Vec<String> = argv.iter().map(|a| x(a)).collect();
                 if argv.is_empty() {
                     return self.fail("run: empty command", 2);
                 }
@@ -127,9 +124,7 @@ impl Agent<'_, '_> {
                 let first = self.prompt.lines().next().unwrap_or("").to_string();
                 self.say(format!("prompt: {first}"))
             }
-            Step::EchoEnv(names) => names.iter().try_for_each(|n| {
-                self.say(format!("{n}={}", std::env::var(n).unwrap_or_default()))
-            }),
+            Step::EchoEnv(names) => names.iter().try_for_each(|n| self.say(format!("{n}={}", std::env::var(n).unwrap_or_default()))),
             Step::Usage(u) => {
                 let mut ev = json!({"type": "usage", "input_tokens": u.input_tokens, "output_tokens": u.output_tokens, "cached_tokens": u.cached_tokens});
                 if let Some(cost) = u.cost_usd {
@@ -147,7 +142,7 @@ impl Agent<'_, '_> {
                 Ok(())
             }
             Step::Spawn(argv) => {
-                let argv: Vec<String> = argv.iter().map(x).collect();
+                let argv: Vec<String> = argv.iter().map(|a| x(a)).collect();
                 let Some((prog, args)) = argv.split_first() else { return self.fail("spawn: empty command", 2) };
                 let null = Stdio::null;
                 let res = Command::new(prog).args(args).current_dir(self.cwd).stdin(null()).stdout(null()).stderr(null()).spawn();
@@ -160,8 +155,9 @@ impl Agent<'_, '_> {
                 self.check(res, p)
             }
             Step::WaitFile(w) => {
-                let path = self.cwd.join(x(&w.path().to_string()));
-                let deadline = w.timeout_ms().map(|ms| Instant::now() + Duration::from_millis(ms));
+                let (path, timeout) = w.spec();
+                let path = self.cwd.join(x(path));
+                let deadline = timeout.map(|ms| Instant::now() + Duration::from_millis(ms));
                 while !path.exists() {
                     if deadline.is_some_and(|d| Instant::now() >= d) {
                         return self.fail(&format!("wait_file: timed out waiting for {}", path.display()), 124);
@@ -201,19 +197,20 @@ impl Agent<'_, '_> {
         self.emit(json!({"type": "message", "text": text}))
     }
 
-    fn err(&mut self, text: &str) {
+    /// Prints a stderr line; a closed stderr is no reason to stop.
+    fn err(&mut self, text: &str) -> Flow {
         let _ = writeln!(self.io.stderr, "{text}").and_then(|()| self.io.stderr.flush());
+        Ok(())
     }
 
     fn fail(&mut self, message: &str, code: i32) -> Flow {
-        self.err(message);
-        Err(code)
+        self.err(message).and(Err(code))
     }
 
     /// An I/O error of a step ends the agent with exit code 1 and a message.
     fn check<T>(&mut self, res: io::Result<T>, what: &str) -> Result<T, i32> {
         res.map_err(|e| {
-            self.err(&format!("bosun-fake-agent: {what}: {e}"));
+            let _ = self.err(&format!("bosun-fake-agent: {what}: {e}"));
             1
         })
     }

@@ -2,49 +2,34 @@
 //! lines and `#` comments ignored), each step an object with exactly one key.
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-/// One thing the fake agent does. The JSON form is `{"<snake_case name>": <data>}`.
+/// One thing the fake agent does. The JSON form is `{"<snake_case name>": <data>}`;
+/// the crate documentation describes each kind.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Step {
-    /// Print this JSON object as one stdout line.
-    Emit(Value),
-    /// Emit `{"type":"message","text":..}`.
+    Emit(Map<String, Value>),
     Say(String),
-    /// Print a raw (non-JSON) stdout line.
     Print(String),
-    /// Print a line on stderr.
     Stderr(String),
-    /// Create or overwrite a file (parents created), emitting a write tool call and a
-    /// file change.
     Write(FileArg),
-    /// Append to a file, emitting an edit tool call and a file change.
     Append(FileArg),
-    /// Remove a file, emitting a `deleted` file change.
     Delete(String),
-    /// Run a command (no shell), emitting a command tool call and its result.
     Run(Vec<String>),
-    /// `git add -A` then `git commit -q -m <message>` in the cwd.
     Commit(String),
     SleepMs(u64),
-    /// Read stdin to EOF and emit `prompt: <first line>`.
     ReadStdin(bool),
-    /// Emit a message `NAME=value` for each variable.
     EchoEnv(Vec<String>),
     Usage(Usage),
     /// Do `step` `times` times, the i-th at `start + i * every_ms`; `{i}` is the index.
     Repeat { times: u64, #[serde(default)] every_ms: u64, step: Box<Step> },
     /// Start a background child that is never waited for and report its pid.
     Spawn(Vec<String>),
-    /// Write the agent's own pid to this file.
     PidFile(String),
-    /// Block until the file exists; exit 124 on timeout.
     WaitFile(WaitFile),
-    /// Ignore SIGTERM from now on (Unix only), so only SIGKILL stops the agent.
     IgnoreSigterm(bool),
     Exit(i32),
-    /// Print the message on stderr and exit 1.
     Fail(String),
 }
 
@@ -86,15 +71,11 @@ pub struct WaitSpec {
 }
 
 impl WaitFile {
-    pub fn path(&self) -> &str {
+    /// The path and the timeout, if any.
+    pub fn spec(&self) -> (&str, Option<u64>) {
         match self {
-            WaitFile::Path(path) | WaitFile::With(WaitSpec { path, .. }) => path,
-        }
-    }
-    pub fn timeout_ms(&self) -> Option<u64> {
-        match self {
-            WaitFile::Path(_) => None,
-            WaitFile::With(spec) => spec.timeout_ms,
+            WaitFile::Path(path) => (path, None),
+            WaitFile::With(spec) => (&spec.path, spec.timeout_ms),
         }
     }
 }

@@ -45,6 +45,7 @@ fn file_steps_change_files_and_emit_tool_calls_and_changes() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(std::fs::read_to_string(dir.path().join("src/a.txt")).unwrap(), "two\nthree\n");
     assert!(!dir.path().join("b.txt").exists());
+    assert!(out.stdout.starts_with(r#"{"type":"tool_call","#), "type comes first: {}", out.stdout);
     assert_eq!(
         out.events(),
         vec![
@@ -135,7 +136,9 @@ fn a_broken_script_exits_2_with_a_clear_message() {
     assert_eq!(out.stdout, "", "nothing runs before the whole script parses");
     assert!(out.stderr.contains("line 2") && out.stderr.contains("unknown variant `frobnicate`"), "{}", out.stderr);
 
-    for bad in ["[{\"say\": 1}]", "{\"say\": \"a\", \"exit\": 1}", "{}", "not json", "[{\"sleep_ms\": 1}"] {
+    let bad_steps = [r#"[{"say": 1}]"#, r#"{"say": "a", "exit": 1}"#, "{}", "not json", r#"[{"sleep_ms": 1}"#, r#"{"emit": "x"}"#];
+    // A misspelt option must not be ignored (this one would otherwise wait forever).
+    for bad in bad_steps.into_iter().chain([r#"{"wait_file": {"path": "x", "timeout": 3}}"#]) {
         let out = run_with(bad, dir.path(), "");
         assert_eq!(out.code, 2, "{bad}");
         assert!(out.stderr.starts_with("bosun-fake-agent: bad script:"), "{bad}: {}", out.stderr);

@@ -190,10 +190,19 @@ impl World {
     }
 
     pub fn wait_status(&self, id: i64, status: &str) -> Value {
-        wait_for(&format!("task {id} to be {status}"), || {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
             let t = self.task(id);
-            (t["status"] == status).then_some(t)
-        })
+            if t["status"] == status {
+                return t;
+            }
+            if Instant::now() > deadline {
+                let log = std::fs::read_to_string(self.path("daemon.log")).unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect();
+                panic!("timed out waiting for task {id} to be {status}: {t}\n--- daemon log tail ---\n{}", tail.join("\n"));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// The task's events (as `bosun logs --json` prints them).

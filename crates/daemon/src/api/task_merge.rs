@@ -50,8 +50,10 @@ pub async fn merge(
         None => MergeStrategy::Squash,
         Some(s) => s.parse().map_err(|_| ApiError::BadRequest(format!("unknown strategy `{s}` (squash, merge, rebase)")))?,
     };
-    let _serial = daemon.merge_lock.lock().await;
     let task = daemon.store.get_task(id).await?;
+    let lock = daemon.repo_lock(task.repo.as_deref().unwrap_or(""));
+    let _serial = lock.lock().await;
+    let task = daemon.store.get_task(id).await?; // as it is now that we hold the lock
     let next = task.status.apply(TaskEvent::Merged)?;
 
     let (Some(repo_path), Some(base), Some(branch)) = (&task.repo, &task.base, &task.branch) else {
