@@ -123,7 +123,7 @@ async fn supervise(daemon: Arc<Daemon>, task: Task, profile: AgentProfile, mut c
         workdir: workdir.clone(),
         prompt: profile.prompt(&run_ctx.task.title, &run_ctx.task.body),
         token,
-        env: Vec::new(),
+        env: agent_path().into_iter().map(|p| ("PATH".to_string(), p)).collect(),
     };
     let proc = match runtime::spawn(&profile, &spec) {
         Ok(p) => p,
@@ -259,6 +259,18 @@ impl RunCtx<'_> {
             let _ = waiter.send(());
         }
     }
+}
+
+/// The daemon's PATH with bosun's own directory appended, so agents can call `bosun`
+/// (and the bundled `bosun-fake-agent`) wherever bosun was installed.
+fn agent_path() -> Option<String> {
+    let exe_dir = std::env::current_exe().ok()?.parent()?.to_path_buf();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs: Vec<std::path::PathBuf> = std::env::split_paths(&path).collect();
+    if !dirs.contains(&exe_dir) {
+        dirs.push(exe_dir);
+    }
+    std::env::join_paths(dirs).ok()?.into_string().ok()
 }
 
 fn failure_reason(exit: &ExitInfo, tail: &VecDeque<String>) -> String {

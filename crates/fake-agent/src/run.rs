@@ -268,19 +268,10 @@ fn truncate(mut s: String) -> String {
     s
 }
 
-/// SIG_IGN for SIGTERM with std only: C's `signal(2)` is declared here rather than
-/// taken from the `libc` crate (std links libc anyway). SIGTERM is 15 and SIG_IGN is 1
-/// on Linux and macOS.
-#[cfg(unix)]
+/// From now on SIGTERM does nothing: lets tests check that bosun escalates to SIGKILL.
 fn ignore_sigterm() {
-    unsafe extern "C" {
-        fn signal(signum: i32, handler: usize) -> usize;
-    }
-    // SAFETY: installing SIG_IGN has no handler code to be unsafe about.
+    // SAFETY: installing SIG_IGN runs no handler code.
     unsafe {
-        signal(15, 1);
+        libc::signal(libc::SIGTERM, libc::SIG_IGN);
     }
 }
-
-#[cfg(not(unix))]
-fn ignore_sigterm() {}

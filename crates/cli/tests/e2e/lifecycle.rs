@@ -74,6 +74,8 @@ fn stop_mid_run_kills_the_group_and_keeps_the_work() {
         "slow",
         None,
         &[
+            // Deaf to SIGTERM: bosun must escalate to SIGKILL after the grace period.
+            json!({"ignore_sigterm": true}),
             json!({"write": {"path": "partial.txt", "content": "half done\n"}}),
             json!({"spawn": ["sleep", "1000"]}),
             json!({"pid_file": w.path("shared/agent.pid")}),

@@ -7,3 +7,4 @@ mod api;
 mod day;
 mod hostile;
 mod lifecycle;
+mod tidy;
