@@ -1,3 +1,4 @@
-//! `bosun-bench`: bosun's benchmark harness (see BENCHMARKS.md).
-
-fn main() {}
+//! `bosun-bench`: bosun's benchmark harness (see BENCHMARKS.md); everything lives in the `bosun-bench` crate.
+fn main() {
+    std::process::exit(bosun_bench::main())
+}
