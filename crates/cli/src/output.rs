@@ -19,6 +19,7 @@ pub fn age(t: DateTime<Utc>) -> String {
 
 pub fn cost(u: &Usage) -> String {
     match u.cost_usd {
+        Some(c) if c > 0.0 && c < 0.01 => format!("${c:.4}"),
         Some(c) => format!("${c:.2}"),
         None if u.input_tokens + u.output_tokens > 0 => format!("{}tok", u.input_tokens + u.output_tokens),
         None => "-".into(),

@@ -16,6 +16,7 @@ use crate::task::{RunId, TaskId, Usage};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Event {
     pub task_id: TaskId,
+    /// The run that produced it; 0 for task-level events (a dispatch failure).
     pub run_id: RunId,
     /// Position in the task's event log, from 1, across all of the task's runs.
     pub seq: i64,

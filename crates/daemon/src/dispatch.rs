@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use bosun_core::schedule::{self, Candidate};
 use bosun_core::task::TaskId;
-use bosun_core::{AgentProfile, TaskEvent, TaskStatus};
+use bosun_core::{AgentProfile, EventKind, TaskEvent, TaskStatus};
 use chrono::Utc;
 use tokio::sync::mpsc;
 
@@ -86,11 +86,13 @@ async fn pass(daemon: &Arc<Daemon>) -> anyhow::Result<()> {
             }
             Err(why) => {
                 let next = task.status.apply(TaskEvent::DispatchFailed)?;
+                tracing::warn!(task = task.id, "cannot dispatch: {why}");
+                // A task-level event (run 0, the task never got a run), stored before
+                // the status change like every run's last event.
+                daemon.hub.emit(task.id, 0, EventKind::status(next.as_str(), why.clone())).await;
+                daemon.hub.flush().await;
                 match daemon.store.set_task_status(task.id, TaskStatus::Queued, next, Some(&why), Utc::now()).await {
-                    Ok(t) => {
-                        tracing::warn!(task = t.id, "cannot dispatch: {why}");
-                        daemon.publish(&t);
-                    }
+                    Ok(t) => daemon.publish(&t),
                     Err(e) => tracing::debug!(task = task.id, "task moved before it could be failed: {e}"),
                 }
             }

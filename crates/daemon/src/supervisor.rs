@@ -245,14 +245,15 @@ impl RunCtx<'_> {
         self.end(end, why).await;
     }
 
+    /// The final status event is stored before the task's new status, so whoever
+    /// sees the task settled can find every event of the run in the store.
     async fn end(&mut self, end: RunEnd, message: String) {
-        let task_status = end.task_status;
+        self.emit(EventKind::status(end.task_status.as_str(), message)).await;
+        self.daemon.hub.flush().await;
         match self.daemon.store.finish_run(self.run.id, end, Utc::now()).await {
             Ok(task) => self.task = task,
             Err(e) => tracing::error!(task = self.task.id, "cannot record the end of run {}: {e}", self.run.id),
         }
-        self.emit(EventKind::status(task_status.as_str(), message)).await;
-        self.daemon.hub.flush().await;
         self.daemon.publish(&self.task);
         release(self.daemon, self.task.id);
         for waiter in self.stop_waiters.drain(..) {

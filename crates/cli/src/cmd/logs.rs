@@ -1,7 +1,7 @@
 //! `bosun logs ID [-f]`: a task's normalized events. With `-f`, follows the live
 //! stream until the task's current (or next) run ends.
 
-use bosun_core::{Event, EventKind, Task, TaskStatus};
+use bosun_core::{Event, Task};
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 
@@ -25,17 +25,13 @@ pub struct Args {
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
     let task: Task = ctx.get(&format!("/api/tasks/{}", args.id)).await?;
-    let active = matches!(task.status, TaskStatus::Queued | TaskStatus::Running | TaskStatus::NeedsInput);
-    if !args.follow || !active {
+    if !args.follow || task.status.is_settled() {
         return print_stored(ctx, args.id, args.after).await;
     }
-    // The run to wait for: the current one, or (queued) the next one.
-    let last_run = task.runs.last().map(|r| r.id).unwrap_or(0);
-    let wait_run = if task.status == TaskStatus::Queued { last_run + 1 } else { last_run };
     let resp = ctx
         .http
         .get(ctx.url(&format!("/api/tasks/{}/events", args.id)))
-        .query(&[("after", args.after)])
+        .query(&[("after", args.after.to_string()), ("until", "settled".to_string())])
         .header("accept", "text/event-stream")
         .send()
         .await
@@ -43,25 +39,21 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
     if !resp.status().is_success() {
         return json_or_error::<()>(resp).await;
     }
+    // The daemon ends the stream once the task has settled.
     let mut stream = resp.bytes_stream().eventsource();
     while let Some(msg) = stream.next().await {
         let msg = msg.map_err(|e| Failure(format!("event stream broke: {e}")))?;
         let event: Event = serde_json::from_str(&msg.data).map_err(|e| Failure(format!("bad event from the daemon: {e}")))?;
         print_event(ctx, &event);
-        if event.run_id >= wait_run && ends_run(&event.kind) {
-            return Ok(());
-        }
     }
-    Err(Failure("the daemon closed the event stream (is it shutting down?)".into()))
+    let task: Task = ctx.get(&format!("/api/tasks/{}", args.id)).await?;
+    if task.status.is_settled() {
+        Ok(())
+    } else {
+        Err(Failure(format!("the event stream ended while T-{} is {} (is the daemon shutting down?)", task.id, task.status)))
+    }
 }
 
-/// The status event bosun writes last for a run.
-fn ends_run(kind: &EventKind) -> bool {
-    match kind {
-        EventKind::Status { status, .. } => TaskStatus::parse(status).is_some_and(|s| s.is_settled()),
-        _ => false,
-    }
-}
 
 async fn print_stored(ctx: &Ctx, id: i64, mut after: i64) -> Result<(), Failure> {
     const PAGE: usize = 1000;

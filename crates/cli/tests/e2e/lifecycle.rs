@@ -199,6 +199,9 @@ fn failures_are_explained() {
     assert!(reason.contains("exit code 3") && reason.contains("compiler exploded"), "{reason}");
 
     let ghost = w.add("For nobody", "ghost");
+    // `logs -f` ends on a dispatch failure too: it has a task-level status event.
+    let followed = w.bosun(&["logs", &ghost.to_string(), "-f"]);
+    assert!(followed.contains("status   failed: unknown agent `ghost`"), "{followed}");
     let t = w.wait_status(ghost, "failed");
     let reason = t["status_reason"].as_str().unwrap();
     assert!(reason.contains("unknown agent `ghost`") && reason.contains("config/agents"), "{reason}");
@@ -211,4 +214,48 @@ fn failures_are_explained() {
     w.agent("fixer", None, &[json!({"say": "fixed"})]);
     w.bosun(&["retry", &ghost.to_string(), "--agent", "fixer"]);
     assert_eq!(w.wait_status(ghost, "review")["agent"], "fixer");
+}
+
+#[test]
+fn logs_follow_waits_through_the_queue() {
+    let mut w = World::new("app");
+    let gate = w.path("shared/gate");
+    w.agent("one", Some(1), &[json!({"wait_file": gate}), json!({"say": "finally"})]);
+    w.start(&[]);
+    let first = w.add("First", "one");
+    let second = w.add("Second", "one");
+    w.wait_status(first, "running");
+    let mut follower = std::process::Command::new(crate::harness::BOSUN)
+        .args(["logs", &second.to_string(), "-f", "--server", &w.url])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::fs::write(&gate, "").unwrap();
+    let status = follower.wait().unwrap();
+    let mut out = String::new();
+    std::io::Read::read_to_string(follower.stdout.as_mut().unwrap(), &mut out).unwrap();
+    assert!(status.success(), "{out}");
+    assert!(out.contains("finally") && out.contains("status   review"), "{out}");
+}
+
+#[test]
+fn serve_refuses_a_second_daemon_and_non_loopback_addresses() {
+    let mut w = World::new("app");
+    w.start(&[]);
+    let out = std::process::Command::new(crate::harness::BOSUN)
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(w.path("data"))
+        .env("HOME", w.path("home"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another bosun daemon is using"), "{out:?}");
+    let out = std::process::Command::new(crate::harness::BOSUN)
+        .args(["serve", "--addr", "0.0.0.0:0", "--data-dir"])
+        .arg(w.path("data2"))
+        .env("HOME", w.path("home"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only loopback addresses"), "{out:?}");
 }

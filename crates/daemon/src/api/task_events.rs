@@ -32,6 +32,10 @@ pub struct EventsQuery {
     pub after: Option<i64>,
     /// JSON only: at most this many (default 1000, max 10000).
     pub limit: Option<i64>,
+    /// SSE only: `settled` ends the stream once the task has settled (review, failed,
+    /// stopped, ...): right after the replay if it already has, else after the status
+    /// event that settles it.
+    pub until: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/tasks/{id}/events", params(("id" = i64, Path, description = "Task id"), EventsQuery),
@@ -57,72 +61,108 @@ pub async fn events(
         }
         return Ok(Json(daemon.store.events(id, after, limit).await?).into_response());
     }
+    let until_settled = match q.until.as_deref() {
+        None => false,
+        Some("settled") => true,
+        Some(other) => return Err(ApiError::BadRequest(format!("unknown `until={other}` (known: settled)"))),
+    };
     if let Some(last) = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<i64>().ok()) {
         after = after.max(last);
     }
     // Subscribe before replaying: nothing stored after this point can be missed.
     let live = daemon.hub.subscribe_events();
     let (tx, rx) = mpsc::channel(256);
-    tokio::spawn(follow(daemon.store.clone(), id, after, live, daemon.closing.subscribe(), tx));
+    let changes = daemon.hub.subscribe_tasks();
+    let follower = Follower { store: daemon.store.clone(), task_id: id, last: after, until_settled, tx };
+    tokio::spawn(follower.run(live, changes, daemon.closing.subscribe()));
     Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::default()).into_response())
 }
 
 type Tx = mpsc::Sender<Result<sse::Event, Infallible>>;
 
-/// Replays from the store, then forwards live events; falls back to the store when
-/// it lags behind the broadcast. Ends when the client goes away or the daemon stops.
-async fn follow(
+struct Follower {
     store: Arc<dyn Store>,
     task_id: i64,
-    mut last: i64,
-    mut live: broadcast::Receiver<Arc<Event>>,
-    mut closing: watch::Receiver<bool>,
+    /// The last seq sent.
+    last: i64,
+    until_settled: bool,
     tx: Tx,
-) {
-    if !catch_up(&*store, task_id, &mut last, &tx).await {
-        return;
-    }
-    loop {
-        tokio::select! {
-            got = live.recv() => match got {
-                Ok(ev) if ev.task_id == task_id && ev.seq > last => {
-                    if !send(&tx, &ev).await {
-                        return;
-                    }
-                    last = ev.seq;
-                }
-                Ok(_) => {}
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    if !catch_up(&*store, task_id, &mut last, &tx).await {
-                        return;
-                    }
-                }
-                Err(broadcast::error::RecvError::Closed) => return,
-            },
-            _ = crate::api::until_closing(&mut closing) => return,
-            _ = tx.closed() => return,
-        }
-    }
 }
 
-async fn catch_up(store: &dyn Store, task_id: i64, last: &mut i64, tx: &Tx) -> bool {
-    loop {
-        let page = match store.events(task_id, *last, PAGE).await {
-            Ok(page) => page,
-            Err(e) => {
-                tracing::error!(task_id, "replaying events failed: {e}");
-                return false;
-            }
-        };
-        for ev in &page {
-            if !send(tx, ev).await {
-                return false;
-            }
-            *last = ev.seq;
+impl Follower {
+    /// Replays from the store, then forwards live events; falls back to the store
+    /// when it lags behind the broadcast. Ends when the client goes away, the daemon
+    /// stops, or (`until=settled`) the task has settled: bosun stores a run's last
+    /// event before the task's new status, so a final replay then sends everything.
+    async fn run(
+        mut self,
+        mut live: broadcast::Receiver<Arc<Event>>,
+        mut changes: broadcast::Receiver<Arc<bosun_core::Task>>,
+        mut closing: watch::Receiver<bool>,
+    ) {
+        if !self.catch_up().await || self.settled().await {
+            return;
         }
-        if (page.len() as i64) < PAGE {
-            return true;
+        loop {
+            tokio::select! {
+                got = live.recv() => match got {
+                    Ok(ev) if ev.task_id == self.task_id && ev.seq > self.last => {
+                        if !send(&self.tx, &ev).await {
+                            return;
+                        }
+                        self.last = ev.seq;
+                    }
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        if !self.catch_up().await {
+                            return;
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+                change = changes.recv(), if self.until_settled => {
+                    let settled = match change {
+                        Ok(task) => task.id == self.task_id && task.status.is_settled(),
+                        Err(broadcast::error::RecvError::Lagged(_)) => self.settled().await,
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    };
+                    if settled {
+                        self.catch_up().await;
+                        return;
+                    }
+                }
+                _ = crate::api::until_closing(&mut closing) => return,
+                _ = self.tx.closed() => return,
+            }
         }
+    }
+
+    /// Sends everything stored after `last`. False if the client is gone.
+    async fn catch_up(&mut self) -> bool {
+        loop {
+            let page = match self.store.events(self.task_id, self.last, PAGE).await {
+                Ok(page) => page,
+                Err(e) => {
+                    tracing::error!(task_id = self.task_id, "replaying events failed: {e}");
+                    return false;
+                }
+            };
+            for ev in &page {
+                if !send(&self.tx, ev).await {
+                    return false;
+                }
+                self.last = ev.seq;
+            }
+            if (page.len() as i64) < PAGE {
+                return true;
+            }
+        }
+    }
+
+    /// Whether the stream should end because the task settled. Bosun writes a task's
+    /// final status event after storing its new status, so the store is the truth.
+    async fn settled(&self) -> bool {
+        self.until_settled && self.store.get_task(self.task_id).await.is_ok_and(|t| t.status.is_settled())
     }
 }
 

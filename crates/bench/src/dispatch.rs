@@ -1,0 +1,51 @@
+//! `dispatch`: the orchestrator's overhead from `POST /api/tasks` to the agent process
+//! running, for scratch tasks (no git checkout), one task at a time so nothing queues.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use serde_json::json;
+
+use crate::daemon::{Bins, Sandbox};
+use crate::{Report, fig, ms, now_ns, percentile, sorted};
+
+#[derive(clap::Parser)]
+pub struct Args {
+    /// Tasks, run one after the other.
+    #[arg(long, default_value_t = 200)]
+    pub tasks: usize,
+}
+
+pub async fn run(bins: &Bins, args: &Args) -> Result<Report> {
+    let sandbox = Sandbox::new(bins)?;
+    // The agent's first act is to report the time it started.
+    sandbox.agent("bench", &[json!({"emit": {"type": "status", "status": "started", "message": "{now_ns}"}})])?;
+    let daemon = sandbox.start(8).await?;
+    let (mut overhead, mut round_trip) = (Vec::new(), Vec::new());
+    for n in 0..args.tasks {
+        let (t0, started) = (now_ns(), Instant::now());
+        let id = daemon.create(&format!("dispatch {n}"), "bench").await?;
+        daemon.wait_idle(Duration::from_secs(30), Duration::from_millis(5)).await?;
+        round_trip.push(ms(started.elapsed()));
+        let events = daemon.get(&format!("/api/tasks/{id}/events?limit=10")).await?;
+        let agent_ns: u128 = (events.as_array().into_iter().flatten())
+            .find(|e| e["type"] == "status" && e["status"] == "started")
+            .and_then(|e| e["message"].as_str()?.parse().ok())
+            .with_context(|| format!("task {id} has no `started` event with a time: {events}"))?;
+        overhead.push(agent_ns.saturating_sub(t0) as f64 / 1e6);
+    }
+    daemon.stop()?;
+
+    let (o, r) = (sorted(overhead), sorted(round_trip));
+    Ok(Report {
+        scenario: "dispatch",
+        params: json!({"tasks": args.tasks}),
+        figures: vec![
+            fig("overhead p50", percentile(&o, 50.0), "ms").at_most(20.0),
+            fig("overhead p90", percentile(&o, 90.0), "ms"),
+            fig("overhead p99", percentile(&o, 99.0), "ms"),
+            fig("overhead max", percentile(&o, 100.0), "ms"),
+            fig("create→review p50 (5 ms polls)", percentile(&r, 50.0), "ms"),
+        ],
+    })
+}

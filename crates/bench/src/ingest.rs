@@ -1,0 +1,80 @@
+//! `ingest`: events per second persisted through the whole pipeline (agent stdout,
+//! reader, supervisor, writer, SQLite), and through `SqliteStore::append_events` alone.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use bosun_core::{Event, EventKind, NewTask};
+use bosun_store::{SqliteStore, Store, TaskRecord};
+use chrono::Utc;
+use serde_json::json;
+
+use crate::daemon::{Bins, Sandbox};
+use crate::{Report, Tally, fig};
+
+#[derive(clap::Parser)]
+pub struct Args {
+    /// Agents emitting at once.
+    #[arg(long, default_value_t = 4)]
+    pub agents: usize,
+    /// Events per agent, emitted as fast as possible.
+    #[arg(long, default_value_t = 50_000)]
+    pub events: u64,
+    /// Events appended in the store-only measurement.
+    #[arg(long, default_value_t = 200_000)]
+    pub store_events: usize,
+}
+
+pub async fn run(bins: &Bins, args: &Args) -> Result<Report> {
+    let sandbox = Sandbox::new(bins)?;
+    let step = json!({"say": "ingest {i}"});
+    sandbox.agent("bench", &[json!({"repeat": {"times": args.events, "every_ms": 0, "step": step}})])?;
+    let daemon = sandbox.start(args.agents + 8).await?;
+    let t0 = Instant::now();
+    let mut ids = Vec::with_capacity(args.agents);
+    for n in 0..args.agents {
+        ids.push(daemon.create(&format!("ingest {n}"), "bench").await?);
+    }
+    daemon.wait_idle(Duration::from_secs(300), Duration::from_millis(10)).await?;
+    let elapsed = t0.elapsed().as_secs_f64();
+    if std::env::var_os("BENCH_SLEEP").is_some() { tokio::time::sleep(Duration::from_secs(2)).await; }
+    let (mut tally, mut total) = (Tally::default(), 0);
+    for id in ids {
+        let events = daemon.events(id).await?;
+        total += events.len();
+        tally.add(&events, "ingest ", args.events);
+    }
+    daemon.stop()?;
+    let store_rate = store_only(&sandbox, args.store_events).await?;
+
+    Ok(Report {
+        scenario: "ingest",
+        params: json!({"agents": args.agents, "events_per_agent": args.events, "store_events": args.store_events}),
+        figures: vec![
+            fig("agent events lost", (args.events * args.agents as u64 - tally.stored) as f64, "").at_most(0.0),
+            fig("seq gaps + duplicates", (tally.seq_errors + tally.duplicates) as f64, "").at_most(0.0),
+            fig("pipeline rate", total as f64 / elapsed, "events/s").at_least(50_000.0),
+            fig("pipeline time", elapsed, "s"),
+            fig("store-only append rate", store_rate, "events/s"),
+        ],
+    })
+}
+
+/// `append_events` of `n` events in batches of 1024 on a fresh database file.
+async fn store_only(sandbox: &Sandbox, n: usize) -> Result<f64> {
+    let store = SqliteStore::open(&sandbox.dir.join("store-only.db")).await?;
+    let new = NewTask { title: "store-only".into(), ..Default::default() };
+    let task = store.create_task(TaskRecord { new, repo: None, base: None }, Utc::now()).await?;
+    let (_, run) = store.start_run(task.id, "bench", "token", Utc::now()).await?;
+    let now = Utc::now();
+    let events: Vec<Event> = (1..=n as i64)
+        .map(|seq| Event { task_id: task.id, run_id: run.id, seq, ts: now, kind: EventKind::Message { text: format!("ingest {seq}"), role: None } })
+        .collect();
+    let t0 = Instant::now();
+    for batch in events.chunks(1024) {
+        store.append_events(batch).await?;
+    }
+    let rate = n as f64 / t0.elapsed().as_secs_f64();
+    anyhow::ensure!(store.last_seq(task.id).await? == n as i64, "the store-only run did not store every event");
+    Ok(rate)
+}
