@@ -154,11 +154,16 @@ impl Daemon {
         body["id"].as_i64().ok_or_else(|| anyhow!("POST /api/tasks: {status}: {body}"))
     }
 
-    /// Polls every `poll` until no task is queued or running; then fails if any
-    /// task ended otherwise than in `review`.
-    pub async fn wait_idle(&self, timeout: Duration, poll: Duration) -> Result<()> {
+    /// Queues `n` scratch tasks for `agent` and polls every `poll` until none is queued
+    /// or running; fails if any ended otherwise than in `review`. Returns their ids and
+    /// how many logs lacked their final event then (see [`Daemon::incomplete_logs`]).
+    pub async fn run_tasks(&self, n: usize, agent: &str, skip: u64, timeout: Duration, poll: Duration) -> Result<(Vec<i64>, u64)> {
+        let mut ids = Vec::with_capacity(n);
+        for i in 0..n {
+            ids.push(self.create(&format!("{agent} {i}"), agent).await?);
+        }
         let since = Instant::now();
-        while !self.get("/api/tasks?status=queued,running,needs_input").await?.as_array().is_some_and(Vec::is_empty) {
+        while !self.get("/api/tasks?status=queued,running,needs_input&limit=1").await?.as_array().is_some_and(Vec::is_empty) {
             check_deadline(since, timeout, "every task to finish", self)?;
             tokio::time::sleep(poll).await;
         }
@@ -166,7 +171,27 @@ impl Daemon {
         if let Some(t) = bad.as_array().and_then(|a| a.first()) {
             bail!("task {} ended {} ({}){}", t["id"], t["status"], t["status_reason"], self.log_tail());
         }
-        Ok(())
+        let late = self.incomplete_logs(&ids, skip, Duration::from_secs(30)).await?;
+        Ok((ids, late))
+    }
+
+    /// How many of the tasks' logs lacked the final `review` status event at the first
+    /// look (the daemon stores it after every event of the agent, before the task shows
+    /// `review`, so: none); then waits until each has it. Reads events after seq `skip`.
+    pub async fn incomplete_logs(&self, ids: &[i64], skip: u64, timeout: Duration) -> Result<u64> {
+        let (since, mut late) = (Instant::now(), 0);
+        for id in ids {
+            for look in 0.. {
+                let page = self.get(&format!("/api/tasks/{id}/events?after={skip}&limit=10000")).await?;
+                if page.as_array().into_iter().flatten().any(|e| e["type"] == "status" && e["status"] == "review") {
+                    break;
+                }
+                late += u64::from(look == 0);
+                check_deadline(since, timeout, &format!("the final event of task {id}"), self)?;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        Ok(late)
     }
 
     /// Every stored event of a task, read through the JSON API in pages.

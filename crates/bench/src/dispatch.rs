@@ -19,14 +19,15 @@ pub struct Args {
 pub async fn run(bins: &Bins, args: &Args) -> Result<Report> {
     let sandbox = Sandbox::new(bins)?;
     // The agent's first act is to report the time it started.
-    sandbox.agent("bench", &[json!({"emit": {"type": "status", "status": "started", "message": "{now_ns}"}})])?;
+    sandbox.agent("dispatch", &[json!({"emit": {"type": "status", "status": "started", "message": "{now_ns}"}})])?;
     let daemon = sandbox.start(8).await?;
     let (mut overhead, mut round_trip) = (Vec::new(), Vec::new());
-    for n in 0..args.tasks {
+    for _ in 0..args.tasks {
         let (t0, started) = (now_ns(), Instant::now());
-        let id = daemon.create(&format!("dispatch {n}"), "bench").await?;
-        daemon.wait_idle(Duration::from_secs(30), Duration::from_millis(5)).await?;
+        // t0 is taken just before the POST: `run_tasks` starts with it.
+        let (ids, _) = daemon.run_tasks(1, "dispatch", 0, Duration::from_secs(30), Duration::from_millis(5)).await?;
         round_trip.push(ms(started.elapsed()));
+        let id = ids[0];
         let events = daemon.get(&format!("/api/tasks/{id}/events?limit=10")).await?;
         let agent_ns: u128 = (events.as_array().into_iter().flatten())
             .find(|e| e["type"] == "status" && e["status"] == "started")

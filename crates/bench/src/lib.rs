@@ -87,15 +87,6 @@ pub struct Report {
     pub figures: Vec<Figure>,
 }
 
-impl Report {
-    fn json(&self) -> Value {
-        let figures: Vec<Value> = (self.figures.iter())
-            .map(|f| json!({"name": f.name, "value": f.value, "unit": f.unit, "target": f.target_text(), "met": f.met()}))
-            .collect();
-        json!({"scenario": self.scenario, "params": self.params, "figures": figures})
-    }
-}
-
 /// The binary's entry point; returns the exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
@@ -124,7 +115,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         ],
     };
     if cli.json {
-        let scenarios: Vec<Value> = reports.iter().map(Report::json).collect();
+        let scenarios: Vec<Value> = (reports.iter())
+            .map(|r| {
+                let figures: Vec<Value> = (r.figures.iter())
+                    .map(|f| json!({"name": f.name, "value": f.value, "unit": f.unit, "target": f.target_text(), "met": f.met()}))
+                    .collect();
+                json!({"scenario": r.scenario, "params": r.params, "figures": figures})
+            })
+            .collect();
         println!("{}", json!({"machine": machine(), "scenarios": scenarios}));
         return Ok(());
     }
@@ -172,10 +170,12 @@ pub fn now_ns() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock after 1970").as_nanos()
 }
 
-/// How a task's log holds the agent's numbered messages `"<prefix><i>"`, `i < expected`.
+/// How the logs of some tasks hold the agent's numbered messages `"<prefix><i>"`, `i < expected`.
 #[derive(Default)]
 pub struct Tally {
-    /// Distinct indices found.
+    /// Every event stored.
+    pub events: u64,
+    /// Distinct numbered messages found.
     pub stored: u64,
     pub duplicates: u64,
     /// Events whose seq is not their 1-based position in the log (gaps, disorder).
@@ -183,14 +183,21 @@ pub struct Tally {
 }
 
 impl Tally {
-    pub fn add(&mut self, events: &[Value], prefix: &str, expected: u64) {
-        let mut seen = std::collections::HashSet::new();
-        for (pos, ev) in events.iter().enumerate() {
-            self.seq_errors += u64::from(ev["seq"].as_i64() != Some(pos as i64 + 1));
-            let index = ev["text"].as_str().and_then(|s| s.strip_prefix(prefix)?.parse::<u64>().ok());
-            if let Some(i) = index.filter(|i| ev["type"] == "message" && *i < expected) {
-                if seen.insert(i) { self.stored += 1 } else { self.duplicates += 1 }
+    /// Reads every log of `ids` through the events API and tallies it.
+    pub async fn read(daemon: &daemon::Daemon, ids: &[i64], prefix: &str, expected: u64) -> anyhow::Result<Tally> {
+        let mut t = Tally::default();
+        for id in ids {
+            let mut seen = std::collections::HashSet::new();
+            let events = daemon.events(*id).await?;
+            t.events += events.len() as u64;
+            for (pos, ev) in events.iter().enumerate() {
+                t.seq_errors += u64::from(ev["seq"].as_i64() != Some(pos as i64 + 1));
+                let index = ev["text"].as_str().and_then(|s| s.strip_prefix(prefix)?.parse::<u64>().ok());
+                if let Some(i) = index.filter(|i| ev["type"] == "message" && *i < expected) {
+                    if seen.insert(i) { t.stored += 1 } else { t.duplicates += 1 }
+                }
             }
         }
+        Ok(t)
     }
 }

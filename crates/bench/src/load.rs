@@ -28,22 +28,15 @@ pub async fn run(bins: &Bins, args: &Args) -> Result<Report> {
     let per_agent = args.rate * args.seconds;
     let sandbox = Sandbox::new(bins)?;
     let step = json!({"say": "load {i}"});
-    sandbox.agent("bench", &[json!({"repeat": {"times": per_agent, "every_ms": 1000 / args.rate, "step": step}})])?;
+    sandbox.agent("load", &[json!({"repeat": {"times": per_agent, "every_ms": 1000 / args.rate, "step": step}})])?;
     let daemon = sandbox.start(args.agents + 8).await?;
 
-    let sampler = Sampler::start(daemon.pid)?;
-    let t0 = Instant::now();
-    let mut ids = Vec::with_capacity(args.agents);
-    for n in 0..args.agents {
-        ids.push(daemon.create(&format!("load {n}"), "bench").await?);
-    }
-    daemon.wait_idle(Duration::from_secs(args.seconds + 120), Duration::from_millis(100)).await?;
+    let (sampler, t0) = (Sampler::start(daemon.pid)?, Instant::now());
+    let timeout = Duration::from_secs(args.seconds + 120);
+    let (ids, late) = daemon.run_tasks(args.agents, "load", per_agent, timeout, Duration::from_millis(100)).await?;
     let wall = t0.elapsed().as_secs_f64();
     let usage = sampler.finish()?;
-    let mut tally = Tally::default();
-    for id in ids {
-        tally.add(&daemon.events(id).await?, "load ", per_agent);
-    }
+    let tally = Tally::read(&daemon, &ids, "load ", per_agent).await?;
     daemon.stop()?;
 
     let expected = per_agent * args.agents as u64;
@@ -55,6 +48,7 @@ pub async fn run(bins: &Bins, args: &Args) -> Result<Report> {
             fig("events stored", tally.stored as f64, ""),
             fig("events lost", (expected - tally.stored) as f64, "").at_most(0.0),
             fig("seq gaps + duplicates", (tally.seq_errors + tally.duplicates) as f64, "").at_most(0.0),
+            fig("logs incomplete at review", late as f64, "").at_most(0.0),
             fig("peak RSS (VmHWM)", usage.peak_rss_mb, "MB").at_most(150.0),
             fig("max sampled RSS (VmRSS)", usage.max_sampled_rss_mb, "MB"),
             fig("mean CPU (% of one core)", usage.mean_cpu_pct, "%"),

@@ -29,6 +29,7 @@ struct Cli {
 enum Command {
     Serve(cmd::serve::Args),
     Add(cmd::add::Args),
+    After(cmd::after::Args),
     Ls(cmd::ls::Args),
     Show(cmd::show::Args),
     Logs(cmd::logs::Args),
@@ -56,6 +57,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::Add(args) => cmd::add::run(&ctx, args).await,
+            Command::After(args) => cmd::after::run(&ctx, args).await,
             Command::Ls(args) => cmd::ls::run(&ctx, args).await,
             Command::Show(args) => cmd::show::run(&ctx, args).await,
             Command::Logs(args) => cmd::logs::run(&ctx, args).await,

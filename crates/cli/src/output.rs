@@ -74,6 +74,12 @@ pub fn task_details(t: &Task) {
     if !t.tags.is_empty() {
         println!("tags:      {}", t.tags.join(", "));
     }
+    if !t.after.is_empty() {
+        println!("after:     {}", t.after.iter().map(|d| format!("T-{d}")).collect::<Vec<_>>().join(", "));
+    }
+    if let Some(pr) = &t.pr {
+        println!("pr:        #{} {} ({}{})", pr.number, pr.url, pr.state.as_str(), if pr.draft { ", draft" } else { "" });
+    }
     if t.priority != 0 {
         println!("priority:  {}", t.priority);
     }

@@ -6,6 +6,7 @@
 //! every rule of the product testable with plain unit tests and shared verbatim by
 //! the daemon, the store and the CLI.
 
+pub mod deps;
 pub mod event;
 pub mod profile;
 pub mod schedule;
@@ -14,4 +15,4 @@ pub mod task;
 
 pub use event::{Event, EventKind, FileChangeKind, OutputStream, ToolKind};
 pub use profile::{AgentProfile, ProfileError, Runtime};
-pub use task::{NewTask, Run, RunStatus, Task, TaskEvent, TaskId, TaskStatus, TransitionError, Usage};
+pub use task::{NewTask, PrState, PullRequest, Run, RunStatus, Task, TaskEvent, TaskId, TaskStatus, TransitionError, Usage};

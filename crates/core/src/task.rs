@@ -172,6 +172,9 @@ pub struct NewTask {
     /// Higher runs first. Default 0.
     #[serde(default)]
     pub priority: i64,
+    /// Tasks that must be done (merged) before this one starts.
+    #[serde(default)]
+    pub after: Vec<TaskId>,
 }
 
 pub const MAX_TITLE_LEN: usize = 500;
@@ -201,6 +204,9 @@ impl NewTask {
             if tag.is_empty() || tag.len() > 64 || !tag.chars().all(|c| c.is_alphanumeric() || "-_.:/".contains(c)) {
                 return Err(format!("invalid tag {tag:?}: use letters, digits and -_.:/ (at most 64)"));
             }
+        }
+        if self.after.len() > MAX_TAGS {
+            return Err(format!("at most {MAX_TAGS} dependencies"));
         }
         if let Some(agent) = &self.agent {
             crate::profile::validate_name(agent).map_err(|e| format!("invalid agent name: {e}"))?;
@@ -326,9 +332,44 @@ pub struct Task {
     pub worktree: Option<String>,
     pub tags: Vec<String>,
     pub priority: i64,
+    /// Tasks that must be done before this one starts.
+    pub after: Vec<TaskId>,
+    /// The pull request opened for the task's branch, if any.
+    pub pr: Option<PullRequest>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub runs: Vec<Run>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PrState {
+    Open,
+    Closed,
+    Merged,
+}
+
+impl PrState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrState::Open => "open",
+            PrState::Closed => "closed",
+            PrState::Merged => "merged",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PrState> {
+        [PrState::Open, PrState::Closed, PrState::Merged].into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// A pull request on the forge (GitHub) for a task's branch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PullRequest {
+    pub number: i64,
+    pub url: String,
+    pub state: PrState,
+    pub draft: bool,
 }
 
 impl Task {

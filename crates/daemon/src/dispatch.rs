@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use bosun_core::deps::{self, DepState};
 use bosun_core::schedule::{self, Candidate};
 use bosun_core::task::TaskId;
 use bosun_core::{AgentProfile, EventKind, TaskEvent, TaskStatus};
@@ -19,30 +20,72 @@ use crate::supervisor::RunControl;
 #[derive(Debug)]
 pub enum Trigger {
     Startup,
-    TaskQueued(TaskId),
+    /// A task was created or changed status: it, and the tasks that depend on it,
+    /// may now be ready, waiting or blocked.
+    TaskChanged(TaskId),
+    /// A run ended: its slot is free.
     RunFinished(TaskId),
     Shutdown,
 }
 
 pub async fn run(daemon: Arc<Daemon>, mut triggers: mpsc::UnboundedReceiver<Trigger>) {
     while let Some(first) = triggers.recv().await {
-        match &first {
-            Trigger::TaskQueued(id) => tracing::debug!(task = id, "dispatch: task queued"),
-            Trigger::RunFinished(id) => tracing::debug!(task = id, "dispatch: run finished"),
-            Trigger::Startup | Trigger::Shutdown => {}
-        }
         // Many triggers at once (a burst of `add`s) need one pass, not many.
-        let mut shutdown = matches!(first, Trigger::Shutdown);
-        while let Ok(t) = triggers.try_recv() {
-            shutdown |= matches!(t, Trigger::Shutdown);
+        let mut changed = Vec::new();
+        let mut next = Some(first);
+        while let Some(t) = next {
+            match t {
+                Trigger::Shutdown => return,
+                Trigger::TaskChanged(id) => changed.push(id),
+                Trigger::RunFinished(id) => tracing::debug!(task = id, "dispatch: run finished"),
+                Trigger::Startup => {}
+            }
+            next = triggers.try_recv().ok();
         }
-        if shutdown {
-            return;
+        changed.sort_unstable();
+        changed.dedup();
+        for id in changed {
+            if let Err(e) = reconcile(&daemon, id).await {
+                tracing::error!(task = id, "re-evaluating dependencies failed: {e}");
+            }
         }
         if let Err(e) = pass(&daemon).await {
             tracing::error!("dispatch pass failed: {e}");
         }
     }
+}
+
+/// Re-evaluates the dependencies of `id` itself and of every task depending on it:
+/// a queued task whose dependency went wrong becomes blocked; a blocked one whose
+/// dependencies recovered is queued again. Their own changes trigger the next level.
+async fn reconcile(daemon: &Daemon, id: TaskId) -> anyhow::Result<()> {
+    let mut tasks = vec![id];
+    tasks.extend(daemon.store.dependents(id).await?);
+    for task_id in tasks {
+        let task = daemon.store.get_task(task_id).await?;
+        if !matches!(task.status, TaskStatus::Queued | TaskStatus::Blocked) || task.after.is_empty() {
+            continue;
+        }
+        let mut deps = Vec::with_capacity(task.after.len());
+        for dep in &task.after {
+            deps.push((*dep, daemon.store.get_task(*dep).await?.status));
+        }
+        let state = deps::dep_state(&deps);
+        let (event, reason) = match (task.status, &state) {
+            (TaskStatus::Queued, DepState::Blocked { .. }) => (TaskEvent::Blocked, state.reason()),
+            (TaskStatus::Blocked, DepState::Ready | DepState::Waiting) => (TaskEvent::Unblocked, None),
+            _ => continue,
+        };
+        let next = task.status.apply(event)?;
+        match daemon.store.set_task_status(task.id, task.status, next, reason.as_deref(), Utc::now()).await {
+            Ok(t) => {
+                tracing::info!(task = t.id, "dependencies: now {}", t.status);
+                daemon.publish(&t);
+            }
+            Err(e) => tracing::debug!(task = task.id, "task moved while re-evaluating its dependencies: {e}"),
+        }
+    }
+    Ok(())
 }
 
 /// One look at the queue: route, pick under the limits, launch.

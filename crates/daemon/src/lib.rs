@@ -72,9 +72,10 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    /// Tells `/api/events` subscribers that a task changed.
+    /// Tells `/api/events` subscribers and the dispatcher that a task changed.
     fn publish(&self, task: &Task) {
         self.hub.task_changed(task);
+        self.trigger(Trigger::TaskChanged(task.id));
     }
 
     /// The lock serializing repo-wide git operations on `repo`.

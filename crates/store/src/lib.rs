@@ -10,7 +10,9 @@
 mod sqlite;
 
 use async_trait::async_trait;
-use bosun_core::{AgentProfile, Event, NewTask, Run, RunStatus, Task, TaskStatus, TransitionError};
+use std::collections::HashMap;
+
+use bosun_core::{AgentProfile, Event, NewTask, PullRequest, Run, RunStatus, Task, TaskStatus, TransitionError};
 use bosun_core::task::{RunId, TaskId};
 use chrono::{DateTime, Utc};
 
@@ -78,7 +80,8 @@ pub trait Store: Send + Sync + 'static {
     async fn create_task(&self, task: TaskRecord, now: DateTime<Utc>) -> Result<Task>;
     async fn get_task(&self, id: TaskId) -> Result<Task>;
     async fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<Task>>;
-    /// Queued tasks, highest priority first then oldest: the dispatcher's input.
+    /// Queued tasks whose dependencies are all done, highest priority first then
+    /// oldest: the dispatcher's input.
     async fn queued_tasks(&self) -> Result<Vec<Task>>;
 
     /// Moves a task from `from` to `to` if it is still `from`.
@@ -110,6 +113,15 @@ pub trait Store: Send + Sync + 'static {
     /// Events of a task with `seq > after`, in order, at most `limit`.
     async fn events(&self, task_id: TaskId, after: i64, limit: i64) -> Result<Vec<Event>>;
     async fn last_seq(&self, task_id: TaskId) -> Result<i64>;
+
+    /// Tasks that depend on `id`.
+    async fn dependents(&self, id: TaskId) -> Result<Vec<TaskId>>;
+    /// Every dependency edge: task -> the tasks it waits for.
+    async fn dep_edges(&self) -> Result<HashMap<TaskId, Vec<TaskId>>>;
+    /// Adds dependencies to a task (the caller checked for cycles).
+    async fn add_deps(&self, id: TaskId, deps: &[TaskId], now: DateTime<Utc>) -> Result<Task>;
+    /// Records the pull request of a task's branch.
+    async fn set_pr(&self, id: TaskId, pr: &PullRequest, now: DateTime<Utc>) -> Result<Task>;
 
     /// Keeps the profile as it was loaded for a run (what ran, even if the file changes).
     async fn record_profile(&self, profile: &AgentProfile, now: DateTime<Utc>) -> Result<()>;

@@ -33,6 +33,9 @@ pub struct Args {
     /// A tag (repeatable).
     #[arg(long = "tag")]
     tags: Vec<String>,
+    /// Start only after this task is done (merged); repeatable.
+    #[arg(long, value_parser = crate::client::parse_task_id)]
+    after: Vec<i64>,
     /// Higher starts first.
     #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     priority: i64,
@@ -58,7 +61,16 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
         ),
         None => None,
     };
-    let new = NewTask { title: args.title, body, repo, base: args.base, agent: args.agent, tags: args.tags, priority: args.priority };
+    let new = NewTask {
+        title: args.title,
+        body,
+        repo,
+        base: args.base,
+        agent: args.agent,
+        tags: args.tags,
+        priority: args.priority,
+        after: args.after,
+    };
     let task: Task = ctx.post("/api/tasks", &new).await?;
     if ctx.json {
         ctx.print_json(&task);

@@ -2,6 +2,7 @@
 //! `run` function.
 
 pub mod add;
+pub mod after;
 pub mod diff;
 pub mod logs;
 pub mod ls;

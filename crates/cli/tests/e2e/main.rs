@@ -5,6 +5,7 @@ mod harness;
 
 mod api;
 mod day;
+mod deps;
 mod hostile;
 mod lifecycle;
 mod tidy;

@@ -6,6 +6,7 @@ mod error;
 mod events;
 mod health;
 mod openapi;
+mod task_after;
 mod task_create;
 mod task_diff;
 mod task_events;
@@ -53,6 +54,7 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
         .route("/api/tasks", get(task_list::list).post(task_create::create))
         .route("/api/tasks/{id}", get(task_get::get))
         .route("/api/tasks/{id}/stop", post(task_stop::stop))
+        .route("/api/tasks/{id}/after", post(task_after::after))
         .route("/api/tasks/{id}/retry", post(task_retry::retry))
         .route("/api/tasks/{id}/merge", post(task_merge::merge))
         .route("/api/tasks/{id}/diff", get(task_diff::diff))

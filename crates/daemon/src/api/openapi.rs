@@ -13,6 +13,7 @@ use utoipa::OpenApi;
         super::task_create::create,
         super::task_get::get,
         super::task_stop::stop,
+        super::task_after::after,
         super::task_retry::retry,
         super::task_merge::merge,
         super::task_diff::diff,
@@ -22,7 +23,8 @@ use utoipa::OpenApi;
     components(schemas(
         bosun_core::Task, bosun_core::Run, bosun_core::TaskStatus, bosun_core::task::RunStatus,
         bosun_core::NewTask, bosun_core::Event, bosun_core::EventKind, bosun_core::ToolKind,
-        bosun_core::FileChangeKind, bosun_core::OutputStream, bosun_core::Usage,
+        bosun_core::FileChangeKind, bosun_core::OutputStream, bosun_core::Usage, bosun_core::PullRequest,
+        bosun_core::PrState,
     ))
 )]
 pub struct ApiDoc;

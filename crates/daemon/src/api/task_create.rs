@@ -1,6 +1,7 @@
 //! `POST /api/tasks`: queue a task. The repo path is resolved to its repository's
 //! root and the base branch fixed now (default: the repo's current branch), so a
 //! later checkout in the user's repo does not change what the task starts from.
+//! Dependencies (`after`) must exist; the task waits until they are done.
 
 use std::sync::Arc;
 
@@ -10,12 +11,11 @@ use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use bosun_core::{NewTask, Task};
 use bosun_git::Repo;
-use bosun_store::TaskRecord;
+use bosun_store::{StoreError, TaskRecord};
 use chrono::Utc;
 
 use super::{ApiError, ErrorBody};
 use crate::Daemon;
-use crate::dispatch::Trigger;
 
 #[utoipa::path(post, path = "/api/tasks", request_body = NewTask,
     responses((status = 201, body = Task), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -56,8 +56,12 @@ pub async fn create(
             (Some(repo.root().to_string_lossy().into_owned()), Some(base))
         }
     };
+    for dep in &new.after {
+        if let Err(StoreError::TaskNotFound(_)) = daemon.store.get_task(*dep).await {
+            return Err(ApiError::BadRequest(format!("dependency T-{dep} does not exist")));
+        }
+    }
     let task = daemon.store.create_task(TaskRecord { new, repo, base }, Utc::now()).await?;
     daemon.publish(&task);
-    daemon.trigger(Trigger::TaskQueued(task.id));
     Ok((StatusCode::CREATED, Json(task)))
 }

@@ -14,7 +14,6 @@ use utoipa::ToSchema;
 
 use super::{ApiError, ErrorBody};
 use crate::Daemon;
-use crate::dispatch::Trigger;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -41,6 +40,5 @@ pub async fn retry(
     }
     let task = daemon.store.set_task_status(id, task.status, next, None, Utc::now()).await?;
     daemon.publish(&task);
-    daemon.trigger(Trigger::TaskQueued(id));
     Ok(Json(task))
 }

@@ -3,13 +3,14 @@
 
 mod rows;
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use bosun_core::task::{RunId, TaskId};
-use bosun_core::{AgentProfile, Event, Run, RunStatus, Task, TaskStatus};
+use bosun_core::{AgentProfile, Event, PullRequest, Run, RunStatus, Task, TaskStatus};
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
@@ -18,7 +19,7 @@ use crate::{OrphanRun, Result, RunEnd, Store, StoreError, TaskFilter, TaskRecord
 use rows::{TASK_COLUMNS, RUN_COLUMNS, ms, run_from_row, task_from_row};
 
 /// Migrations in order; `PRAGMA user_version` records how many have been applied.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("schema2.sql")];
 
 /// Events per INSERT statement: well under SQLite's limit on bound variables.
 const EVENT_BATCH: usize = 400;
@@ -82,8 +83,24 @@ impl SqliteStore {
         rows.iter().map(run_from_row).collect()
     }
 
+    /// Fills in the runs and dependencies of `tasks` (sorted by id).
     async fn with_runs(&self, mut tasks: Vec<Task>) -> Result<Vec<Task>> {
         let ids: Vec<TaskId> = tasks.iter().map(|t| t.id).collect();
+        if let (Some(lo), Some(hi)) = (ids.iter().min(), ids.iter().max()) {
+            let deps: Vec<(i64, i64)> =
+                sqlx::query_as("SELECT task_id, dep_id FROM task_deps WHERE task_id BETWEEN ? AND ? ORDER BY task_id, dep_id")
+                    .bind(lo)
+                    .bind(hi)
+                    .fetch_all(&self.pool)
+                    .await?;
+            let mut by_task: std::collections::HashMap<TaskId, Vec<TaskId>> = std::collections::HashMap::new();
+            for (task, dep) in deps {
+                by_task.entry(task).or_default().push(dep);
+            }
+            for task in &mut tasks {
+                task.after = by_task.remove(&task.id).unwrap_or_default();
+            }
+        }
         let runs = self.runs_of(&ids).await?;
         let mut by_task: std::collections::HashMap<TaskId, Vec<Run>> = std::collections::HashMap::new();
         for run in runs {
@@ -100,6 +117,7 @@ impl SqliteStore {
 impl Store for SqliteStore {
     async fn create_task(&self, task: TaskRecord, now: DateTime<Utc>) -> Result<Task> {
         let tags = serde_json::to_string(&task.new.tags).expect("strings serialize");
+        let mut tx = self.pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO tasks (title, body, status, agent, repo, base, tags, priority, created_at, updated_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -114,8 +132,20 @@ impl Store for SqliteStore {
         .bind(task.new.priority)
         .bind(ms(now))
         .bind(ms(now))
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
+        for dep in &task.new.after {
+            sqlx::query("INSERT OR IGNORE INTO task_deps (task_id, dep_id) VALUES (?, ?)")
+                .bind(id)
+                .bind(dep)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match &e {
+                    sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::TaskNotFound(*dep),
+                    _ => StoreError::Db(e),
+                })?;
+        }
+        tx.commit().await?;
         self.get_task(id).await
     }
 
@@ -125,13 +155,8 @@ impl Store for SqliteStore {
             .fetch_optional(&self.pool)
             .await?
             .ok_or(StoreError::TaskNotFound(id))?;
-        let mut task = task_from_row(&row)?;
-        let rows = sqlx::query(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE task_id = ? ORDER BY id"))
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
-        task.runs = rows.iter().map(run_from_row).collect::<Result<_>>()?;
-        Ok(task)
+        let task = task_from_row(&row)?;
+        Ok(self.with_runs(vec![task]).await?.remove(0))
     }
 
     async fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<Task>> {
@@ -167,7 +192,10 @@ impl Store for SqliteStore {
 
     async fn queued_tasks(&self) -> Result<Vec<Task>> {
         let rows = sqlx::query(&format!(
-            "SELECT {TASK_COLUMNS} FROM tasks WHERE status = 'queued' ORDER BY priority DESC, id"
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE status = 'queued'
+             AND NOT EXISTS (SELECT 1 FROM task_deps d JOIN tasks dep ON dep.id = d.dep_id
+                             WHERE d.task_id = tasks.id AND dep.status != 'done')
+             ORDER BY priority DESC, id"
         ))
         .fetch_all(&self.pool)
         .await?;
@@ -373,6 +401,49 @@ impl Store for SqliteStore {
             .fetch_one(&self.pool)
             .await?;
         Ok(seq.unwrap_or(0))
+    }
+
+    async fn dependents(&self, id: TaskId) -> Result<Vec<TaskId>> {
+        Ok(sqlx::query_scalar("SELECT task_id FROM task_deps WHERE dep_id = ? ORDER BY task_id").bind(id).fetch_all(&self.pool).await?)
+    }
+
+    async fn dep_edges(&self) -> Result<HashMap<TaskId, Vec<TaskId>>> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as("SELECT task_id, dep_id FROM task_deps").fetch_all(&self.pool).await?;
+        let mut edges: HashMap<TaskId, Vec<TaskId>> = HashMap::new();
+        for (task, dep) in rows {
+            edges.entry(task).or_default().push(dep);
+        }
+        Ok(edges)
+    }
+
+    async fn add_deps(&self, id: TaskId, deps: &[TaskId], now: DateTime<Utc>) -> Result<Task> {
+        let mut tx = self.pool.begin().await?;
+        for dep in deps {
+            sqlx::query("INSERT OR IGNORE INTO task_deps (task_id, dep_id) VALUES (?, ?)")
+                .bind(id)
+                .bind(dep)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("UPDATE tasks SET updated_at = ? WHERE id = ?").bind(ms(now)).bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        self.get_task(id).await
+    }
+
+    async fn set_pr(&self, id: TaskId, pr: &PullRequest, now: DateTime<Utc>) -> Result<Task> {
+        let done = sqlx::query("UPDATE tasks SET pr_number = ?, pr_url = ?, pr_state = ?, pr_draft = ?, updated_at = ? WHERE id = ?")
+            .bind(pr.number)
+            .bind(&pr.url)
+            .bind(pr.state.as_str())
+            .bind(pr.draft)
+            .bind(ms(now))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::TaskNotFound(id));
+        }
+        self.get_task(id).await
     }
 
     async fn record_profile(&self, profile: &AgentProfile, now: DateTime<Utc>) -> Result<()> {

@@ -1,7 +1,7 @@
 //! Mapping SQLite rows to domain types, in one place so the column lists and the
 //! readers cannot drift apart.
 
-use bosun_core::{Event, EventKind, Run, RunStatus, Task, TaskStatus, Usage};
+use bosun_core::{Event, EventKind, PrState, PullRequest, Run, RunStatus, Task, TaskStatus, Usage};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -9,7 +9,8 @@ use sqlx::sqlite::SqliteRow;
 use crate::{Result, StoreError};
 
 pub const TASK_COLUMNS: &str =
-    "id, title, body, status, status_reason, agent, repo, base, branch, worktree, tags, priority, created_at, updated_at";
+    "id, title, body, status, status_reason, agent, repo, base, branch, worktree, tags, priority, created_at, updated_at, \
+     pr_number, pr_url, pr_state, pr_draft";
 pub const RUN_COLUMNS: &str = "id, task_id, agent, status, pid, exit_code, reason, started_at, ended_at, \
      input_tokens, output_tokens, cached_tokens, cost_usd";
 
@@ -37,10 +38,25 @@ pub fn task_from_row(row: &SqliteRow) -> Result<Task> {
         worktree: row.try_get("worktree")?,
         tags: serde_json::from_str(&tags).map_err(|e| StoreError::Corrupt(format!("tags: {e}")))?,
         priority: row.try_get("priority")?,
+        after: Vec::new(),
+        pr: pr_from_row(row)?,
         created_at: time(row.try_get("created_at")?)?,
         updated_at: time(row.try_get("updated_at")?)?,
         runs: Vec::new(),
     })
+}
+
+fn pr_from_row(row: &SqliteRow) -> Result<Option<PullRequest>> {
+    let number: Option<i64> = row.try_get("pr_number")?;
+    let Some(number) = number else { return Ok(None) };
+    let state: Option<String> = row.try_get("pr_state")?;
+    let state = state.as_deref().and_then(PrState::parse).ok_or_else(|| StoreError::Corrupt(format!("pr state {state:?}")))?;
+    Ok(Some(PullRequest {
+        number,
+        url: row.try_get::<Option<String>, _>("pr_url")?.unwrap_or_default(),
+        state,
+        draft: row.try_get("pr_draft")?,
+    }))
 }
 
 pub fn run_from_row(row: &SqliteRow) -> Result<Run> {
