@@ -126,7 +126,7 @@ pub fn check_deadline(since: Instant, timeout: Duration, what: &str, daemon: &Da
     Ok(())
 }
 
-/// The running `bosun serve` and a client for its API. Killed if dropped unstopped.
+/// The running `bosun serve` and a client for its API. Stopped if dropped.
 pub struct Daemon {
     child: Option<Child>,
     pub pid: u32,
@@ -208,13 +208,18 @@ impl Daemon {
         }
     }
 
-    /// SIGTERM, then waits (30 s at most) for the daemon to exit.
+    /// SIGTERM (the daemon then stops its agents), and waits for it to exit; SIGKILL
+    /// after 30 s.
     pub fn stop(mut self) -> Result<()> {
-        let mut child = self.child.take().expect("running");
+        self.terminate()
+    }
+
+    fn terminate(&mut self) -> Result<()> {
+        let Some(mut child) = self.child.take() else { return Ok(()) };
         let _ = Command::new("kill").args(["-TERM", &self.pid.to_string()]).status();
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let since = Instant::now();
         while child.try_wait()?.is_none() {
-            if Instant::now() > deadline {
+            if since.elapsed() > Duration::from_secs(30) {
                 let _ = child.kill();
                 let _ = child.wait();
                 bail!("the daemon did not exit within 30 s of SIGTERM{}", self.log_tail());
@@ -234,10 +239,7 @@ impl Daemon {
 
 impl Drop for Daemon {
     fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        let _ = self.terminate();
     }
 }
 

@@ -108,15 +108,11 @@ async fn supervise(daemon: Arc<Daemon>, task: Task, profile: AgentProfile, mut c
     }
 
     let mut run_ctx = RunCtx { daemon: &daemon, task, run, stop_waiters: Vec::new() };
-    let workdir = match workspace::prepare(&daemon, &run_ctx.task).await {
-        Ok(dir) => dir,
+    let prepared = match workspace::prepare(&daemon, &run_ctx.task).await {
+        Ok(p) => p,
         Err(why) => return run_ctx.fail_before_start(format!("cannot prepare the workspace: {why}")).await,
     };
-    // A stop or shutdown that arrived while the workspace was being made.
-    if let Ok(c) = ctl.try_recv() {
-        let ending = run_ctx.take_control(c);
-        return run_ctx.finish(&workdir, ending, None, &VecDeque::new()).await;
-    }
+    let workdir = prepared.dir;
     let spec = SpawnSpec {
         task_id,
         run_id: run_ctx.run.id,
@@ -125,6 +121,21 @@ async fn supervise(daemon: Arc<Daemon>, task: Task, profile: AgentProfile, mut c
         token,
         env: agent_path().into_iter().map(|p| ("PATH".to_string(), p)).collect(),
     };
+    // A new worktree runs the repo's setup script first, streamed like agent output.
+    if prepared.created {
+        if let Some(setup) = workspace::hook_script(&workdir, "setup") {
+            match run_ctx.hook(&setup, &spec, &mut ctl).await {
+                Hook::Succeeded => {}
+                Hook::Failed(why) => return run_ctx.fail_before_start(format!("setup failed: {why}")).await,
+                Hook::Ended(ending) => return run_ctx.finish(&workdir, ending, None, &VecDeque::new()).await,
+            }
+        }
+    }
+    // A stop or shutdown that arrived while the workspace was being made.
+    if let Ok(c) = ctl.try_recv() {
+        let ending = run_ctx.take_control(c);
+        return run_ctx.finish(&workdir, ending, None, &VecDeque::new()).await;
+    }
     let proc = match runtime::spawn(&profile, &spec) {
         Ok(p) => p,
         Err(e) => return run_ctx.fail_before_start(e.to_string()).await,
@@ -137,7 +148,22 @@ async fn supervise(daemon: Arc<Daemon>, task: Task, profile: AgentProfile, mut c
         .emit(EventKind::status("running", format!("started `{}` (pid {pid}) in {}", profile.name, workdir.display())))
         .await;
     let (ending, exit, tail) = run_ctx.watch(proc, &mut ctl).await;
+    if ending != Ending::Shutdown {
+        if let Some(cleanup) = workspace::hook_script(&workdir, "cleanup") {
+            if let Hook::Failed(why) = run_ctx.hook(&cleanup, &spec, &mut ctl).await {
+                run_ctx.emit(EventKind::Error { message: format!("cleanup failed: {why}") }).await;
+            }
+        }
+    }
     run_ctx.finish(&workdir, ending, exit, &tail).await;
+}
+
+/// How a repo hook script (setup, cleanup) went.
+enum Hook {
+    Succeeded,
+    Failed(String),
+    /// Stopped by the user or the daemon's shutdown while it ran.
+    Ended(Ending),
 }
 
 struct RunCtx<'a> {
@@ -150,6 +176,23 @@ struct RunCtx<'a> {
 impl RunCtx<'_> {
     async fn emit(&self, kind: EventKind) {
         self.daemon.hub.emit(self.task.id, self.run.id, kind).await;
+    }
+
+    /// Runs a repo hook script in the workspace, its output going to the task's log.
+    async fn hook(&mut self, argv: &[String], spec: &SpawnSpec, ctl: &mut mpsc::UnboundedReceiver<Control>) -> Hook {
+        let name = argv.last().cloned().unwrap_or_default();
+        self.emit(EventKind::status("hook", format!("running {name}"))).await;
+        let hook_spec = SpawnSpec { prompt: String::new(), ..spec.clone() };
+        let proc = match runtime::command::spawn(argv, &hook_spec) {
+            Ok(p) => p,
+            Err(e) => return Hook::Failed(e.to_string()),
+        };
+        match self.watch(proc, ctl).await {
+            (Ending::Natural, Some(exit), _) if exit.success() => Hook::Succeeded,
+            (Ending::Natural, Some(exit), tail) => Hook::Failed(format!("{name}: {}", failure_reason(&exit, &tail))),
+            (Ending::Natural, None, _) => Hook::Failed(format!("{name} vanished")),
+            (ending, _, _) => Hook::Ended(ending),
+        }
     }
 
     fn take_control(&mut self, c: Control) -> Ending {

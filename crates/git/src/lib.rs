@@ -3,9 +3,11 @@
 //! no stdin) and every failure names the action, the path and git's own message.
 //!
 //! [`Repo`] is a repository seen from its main worktree (refs, worktrees, diffs,
-//! merges); [`Worktree`] is one checked-out directory (status, commits).
+//! merges, remotes); [`Worktree`] is one checked-out directory (status, commits, rebases).
 
 mod merge;
+mod rebase;
+mod remote;
 mod worktree;
 
 use std::ffi::{OsStr, OsString};
@@ -13,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 pub use merge::{MergeError, MergeOutcome, MergeStrategy};
+pub use rebase::RebaseOutcome;
 pub use worktree::{Worktree, WorktreeInfo};
 
 /// Everything that can go wrong talking to git (merge-specific outcomes live in [`MergeError`]).
@@ -28,6 +31,9 @@ pub enum GitError {
     Failed { action: String, path: PathBuf, stderr: String },
     #[error("unexpected result from `git {action}` in {}: {detail}", path.display())]
     Unexpected { action: String, path: PathBuf, detail: String },
+    /// Not attempted, because it could lose or tangle work (e.g. uncommitted changes).
+    #[error("refusing to `git {action}` in {}: {reason}", path.display())]
+    Refused { action: String, path: PathBuf, reason: String },
 }
 
 /// Environment variables that would make git look at another repository than `current_dir`
@@ -252,6 +258,13 @@ impl Repo {
     pub async fn is_ancestor(&self, ancestor: &str, descendant: &str) -> Result<bool, GitError> {
         let args = ["merge-base", "--is-ancestor", plain_name(ancestor)?, plain_name(descendant)?];
         self.git(args).output().await?.yes_no()
+    }
+
+    /// How many commits `branch` has that `base` does not (`git rev-list --count base..branch`).
+    pub async fn unmerged_commits(&self, base: &str, branch: &str) -> Result<usize, GitError> {
+        let range = format!("{}..{}", plain_name(base)?, plain_name(branch)?);
+        let out = self.git(["rev-list", "--count", &range, "--"]).run().await?;
+        out.text().parse().map_err(|_| out.unexpected("expected a commit count"))
     }
 
     /// The patch `branch` adds since it forked from `base` (`git diff base...branch`).

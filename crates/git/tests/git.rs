@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Once;
 
-use bosun_git::{GitError, MergeError, MergeStrategy, Repo, Worktree};
+use bosun_git::{GitError, MergeError, MergeStrategy, RebaseOutcome, Repo, Worktree};
 use tempfile::TempDir;
 
 const STRATEGIES: [MergeStrategy; 3] = [MergeStrategy::Squash, MergeStrategy::Merge, MergeStrategy::Rebase];
@@ -205,6 +205,13 @@ async fn names_starting_with_a_dash_never_reach_git() {
     assert!(invalid(f.repo.rev_parse("--git-dir").await));
     assert!(invalid(f.repo.delete_branch("-D", true).await));
     assert!(invalid(f.repo.diff("main", "--output=/tmp/x").await));
+    assert!(invalid(f.repo.unmerged_commits("--all", "main").await));
+    assert!(invalid(f.repo.unmerged_commits("main", "-n1").await));
+    assert!(invalid(f.repo.remote_url("-v").await));
+    assert!(invalid(f.repo.push("--mirror", "main").await));
+    assert!(invalid(f.repo.push("origin", "--force").await));
+    assert!(invalid(f.repo.fetch("--all").await));
+    assert!(invalid(Worktree::new(f.root()).rebase("--root").await));
     let merge = f.repo.merge("main", "--help", MergeStrategy::Merge, "m").await;
     assert!(matches!(merge, Err(MergeError::Git(GitError::InvalidName { .. }))));
     f.repo.check_branch_name("feat/ok-1").await.unwrap();
@@ -435,4 +442,114 @@ async fn a_modify_delete_conflict_names_the_file_once() {
             other => panic!("{strategy}: expected a conflict, got {other:?}"),
         }
     }
+}
+
+#[tokio::test]
+async fn worktree_rebase_onto_a_moved_base_is_linear() {
+    for identity in [true, false] {
+        let f = Fixture::with_identity(identity).await;
+        let wt = f.task("t", "c.txt", "task\n").await;
+        assert_eq!(wt.rebase("main").await.unwrap(), RebaseOutcome::UpToDate);
+        let old = wt.head().await.unwrap();
+        let base = commit_file(f.root(), "a.txt", "base moved\n");
+        assert_eq!(f.repo.unmerged_commits("t", "main").await.unwrap(), 1);
+
+        let RebaseOutcome::Rebased { head } = wt.rebase("main").await.unwrap() else { panic!("not rebased") };
+        assert_eq!(head, f.sha("t"));
+        assert_ne!(head, old);
+        assert_eq!(sh(wt.path(), &["log", "-1", "--format=%P"]), base);
+        assert!(f.repo.is_ancestor(&base, "t").await.unwrap());
+        assert_eq!(f.repo.unmerged_commits("t", "main").await.unwrap(), 0);
+        assert_eq!(f.repo.unmerged_commits("main", "t").await.unwrap(), 1);
+        assert_eq!(f.show("t", "c.txt"), "task");
+        assert_eq!(std::fs::read_to_string(wt.path().join("a.txt")).unwrap(), "base moved\n");
+        assert!(!wt.rebase_in_progress().await.unwrap());
+        assert!(wt.dirty_files().await.unwrap().is_empty());
+        assert_eq!(wt.rebase("main").await.unwrap(), RebaseOutcome::UpToDate);
+        assert_eq!(wt.head().await.unwrap(), head);
+    }
+}
+
+#[tokio::test]
+async fn worktree_rebase_conflict_is_left_in_progress_until_aborted() {
+    let f = Fixture::new().await;
+    let wt = f.task("t", "a.txt", "task version\n").await;
+    // A hook that would fail must not run.
+    let hook = f.root().join(".git/hooks/pre-rebase");
+    std::fs::write(&hook, "#!/bin/sh\nexit 1\n").unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    commit_file(f.root(), "a.txt", "base version\n");
+    let tip = f.sha("t");
+    assert!(!wt.rebase_in_progress().await.unwrap());
+
+    let out = wt.rebase("main").await.unwrap();
+    assert_eq!(out, RebaseOutcome::Conflicted { files: vec!["a.txt".into()] });
+    assert!(wt.rebase_in_progress().await.unwrap());
+    let text = std::fs::read_to_string(wt.path().join("a.txt")).unwrap();
+    assert!(text.contains("<<<<<<<") && text.contains("base version") && text.contains("task version"), "{text}");
+    let err = wt.rebase("main").await.unwrap_err();
+    assert!(matches!(err, GitError::Refused { .. }), "{err:?}");
+    assert!(err.to_string().contains("rebase is already in progress"), "{err}");
+
+    wt.abort_rebase().await.unwrap();
+    assert!(!wt.rebase_in_progress().await.unwrap());
+    assert_eq!(wt.head().await.unwrap(), tip);
+    assert_eq!(f.sha("t"), tip);
+    assert_eq!(sh(wt.path(), &["symbolic-ref", "--short", "HEAD"]), "t");
+    assert_eq!(std::fs::read_to_string(wt.path().join("a.txt")).unwrap(), "task version\n");
+    assert!(wt.abort_rebase().await.is_err());
+}
+
+#[tokio::test]
+async fn worktree_rebase_refuses_uncommitted_changes() {
+    let f = Fixture::new().await;
+    let wt = f.task("t", "c.txt", "task\n").await;
+    commit_file(f.root(), "a.txt", "base moved\n");
+    let tip = f.sha("t");
+    for file in ["c.txt", "untracked.txt"] {
+        write(wt.path(), file, "uncommitted edit\n");
+        let err = wt.rebase("main").await.unwrap_err();
+        assert!(matches!(err, GitError::Refused { .. }), "{err:?}");
+        assert!(err.to_string().contains(&format!("uncommitted changes in: {file}")), "{err}");
+        assert_eq!(std::fs::read_to_string(wt.path().join(file)).unwrap(), "uncommitted edit\n");
+        assert_eq!(f.sha("t"), tip);
+        assert!(!wt.rebase_in_progress().await.unwrap());
+        sh(wt.path(), &["stash", "-q", "-u"]);
+    }
+    assert!(matches!(wt.rebase("no-such-branch").await, Err(GitError::Failed { .. })));
+}
+
+#[tokio::test]
+async fn push_sends_the_branch_to_a_bare_remote() {
+    let f = Fixture::new().await;
+    let bare = f.tmp.path().join("bare.git");
+    sh(f.tmp.path(), &["init", "-q", "--bare", "bare.git"]);
+    assert_eq!(f.repo.remote_url("origin").await.unwrap(), None);
+    let url = bare.to_str().unwrap();
+    sh(f.root(), &["remote", "add", "origin", url]);
+    assert_eq!(f.repo.remote_url("origin").await.unwrap().as_deref(), Some(url));
+
+    f.task("t", "c.txt", "task\n").await;
+    f.repo.push("origin", "t").await.unwrap();
+    assert_eq!(sh(&bare, &["rev-parse", "refs/heads/t"]), f.sha("t"));
+    assert_eq!(sh(&bare, &["for-each-ref", "--format=%(refname)"]), "refs/heads/t", "only the branch is pushed");
+
+    // Fetch sees what others pushed; a diverged branch is refused, never forced.
+    let other = f.tmp.path().join("other");
+    sh(f.tmp.path(), &["clone", "-q", "-b", "t", url, "other"]);
+    let theirs = commit_file(&other, "c.txt", "theirs\n");
+    sh(&other, &["push", "-q", "origin", "HEAD:refs/heads/t"]);
+    f.repo.fetch("origin").await.unwrap();
+    assert_eq!(f.sha("origin/t"), theirs);
+    assert_eq!(f.repo.unmerged_commits("t", "origin/t").await.unwrap(), 1);
+    commit_file(&f.tmp.path().join("wt-t"), "c.txt", "ours\n");
+    let err = f.repo.push("origin", "t").await.unwrap_err().to_string();
+    assert!(err.contains("rejected"), "{err}");
+    assert_eq!(sh(&bare, &["rev-parse", "refs/heads/t"]), theirs);
+
+    let err = f.repo.push("nowhere", "t").await.unwrap_err();
+    assert!(matches!(err, GitError::Failed { .. }), "{err:?}");
+    assert!(err.to_string().contains("'nowhere' does not appear to be a git repository"), "{err}");
+    assert!(f.repo.fetch("nowhere").await.is_err());
+    assert!(f.repo.push("origin", "no-such-branch").await.is_err());
 }

@@ -8,4 +8,5 @@ mod day;
 mod deps;
 mod hostile;
 mod lifecycle;
+mod setup;
 mod tidy;
