@@ -137,5 +137,7 @@ pub async fn commit_leftovers(task: &Task, workdir: &Path, agent: &str) -> Resul
     }
     let wt = Worktree::new(workdir);
     let message = format!("bosun T-{}: {}\n\nUncommitted work left by agent `{agent}`, committed by bosun.", task.id, task.title);
-    wt.commit_all(&message).await.map_err(|e| e.to_string())
+    // Files copied in by the repo's `copy` globs (secrets, local config) stay out.
+    let exclude = task.repo.as_deref().map(|r| repo_config(Path::new(r))).transpose()?.map(|c| c.copy).unwrap_or_default();
+    wt.commit_all(&message, &exclude).await.map_err(|e| e.to_string())
 }

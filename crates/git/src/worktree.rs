@@ -137,8 +137,18 @@ impl Worktree {
 
     /// Stage everything and commit it; the new sha, or `None` if there was nothing to commit.
     /// Hooks never run, and a missing git identity falls back to `bosun <bosun@localhost>`.
-    pub async fn commit_all(&self, message: &str) -> Result<Option<String>, GitError> {
+    /// Paths matching `exclude_globs` (the repo's `copy` globs: secrets) are never staged.
+    pub async fn commit_all(&self, message: &str, exclude_globs: &[String]) -> Result<Option<String>, GitError> {
         git(&self.path, ["add", "-A"]).run().await?;
+        if !exclude_globs.is_empty() {
+            // Unstage rather than exclude from `add`: git refuses exclude pathspecs that
+            // name ignored paths, and a reset of a path that matches nothing is no error.
+            let mut reset = git(&self.path, ["reset", "-q", "--"]);
+            for pattern in exclude_globs {
+                reset = reset.arg(format!(":(glob){pattern}"));
+            }
+            reset.run().await?;
+        }
         let unchanged = git(&self.path, ["diff", "--cached", "--quiet", "--no-ext-diff"]).output().await?;
         if unchanged.yes_no()? {
             return Ok(None);

@@ -93,7 +93,7 @@ impl Fixture {
         self.repo.worktree_add(&path, name, "main").await.unwrap();
         let wt = Worktree::new(path);
         write(wt.path(), file, content);
-        assert!(wt.commit_all(&format!("task {name}")).await.unwrap().is_some());
+        assert!(wt.commit_all(&format!("task {name}"), &[]).await.unwrap().is_some());
         wt
     }
     fn show(&self, rev: &str, file: &str) -> String {
@@ -168,7 +168,7 @@ async fn worktree_add_list_remove_prune() {
     let task = f.tmp.path().join("three");
     f.repo.worktree_add(&task, "task/three", "main").await.unwrap();
     write(&task, "c.txt", "c\n");
-    Worktree::new(&task).commit_all("work").await.unwrap().unwrap();
+    Worktree::new(&task).commit_all("work", &[]).await.unwrap().unwrap();
     f.repo.worktree_remove(&task, false).await.unwrap();
     assert!(f.repo.delete_branch("task/three", false).await.is_err());
     f.repo.delete_branch("task/three", true).await.unwrap();
@@ -229,7 +229,7 @@ async fn paths_with_spaces_and_quotes_work() {
     let wt = Worktree::new(&wt_path);
     write(&wt_path, "spaced \"name\" é.txt", "hi\n");
     assert_eq!(wt.dirty_files().await.unwrap(), ["spaced \"name\" é.txt"]);
-    wt.commit_all("add").await.unwrap().unwrap();
+    wt.commit_all("add", &[]).await.unwrap().unwrap();
     assert_eq!(repo.changed_files("main", "task").await.unwrap(), ["spaced \"name\" é.txt"]);
     repo.merge("main", "task", MergeStrategy::Squash, "squash").await.unwrap();
     assert_eq!(std::fs::read_to_string(dir.join("spaced \"name\" é.txt")).unwrap(), "hi\n");
@@ -240,7 +240,12 @@ async fn paths_with_spaces_and_quotes_work() {
 async fn commit_all_commits_everything_or_reports_nothing() {
     let f = Fixture::new().await;
     let wt = Worktree::new(f.root());
-    assert_eq!(wt.commit_all("nothing").await.unwrap(), None);
+    assert_eq!(wt.commit_all("nothing", &[]).await.unwrap(), None);
+    // Excluded globs are never staged, even when nothing else is.
+    std::fs::write(wt.path().join(".env.local"), "SECRET=1").unwrap();
+    assert_eq!(wt.commit_all("secret", &[".env*".to_string()]).await.unwrap(), None);
+    assert_eq!(wt.dirty_files().await.unwrap(), vec![".env.local".to_string()]);
+    std::fs::remove_file(wt.path().join(".env.local")).unwrap();
     assert!(wt.dirty_files().await.unwrap().is_empty());
 
     // A hook that would fail the commit must not run.
@@ -255,7 +260,7 @@ async fn commit_all_commits_everything_or_reports_nothing() {
     let mut dirty = wt.dirty_files().await.unwrap();
     dirty.sort();
     assert_eq!(dirty, ["a.txt", "b.txt", "new dir/c.txt"]);
-    let sha = wt.commit_all("task: work").await.unwrap().unwrap();
+    let sha = wt.commit_all("task: work", &[]).await.unwrap().unwrap();
     assert_eq!(sha, f.sha("HEAD"));
     assert_eq!(wt.head().await.unwrap(), sha);
     assert!(wt.dirty_files().await.unwrap().is_empty());
@@ -434,7 +439,7 @@ async fn a_modify_delete_conflict_names_the_file_once() {
     let f = Fixture::new().await;
     let wt = f.task("t", "c.txt", "c\n").await;
     std::fs::remove_file(wt.path().join("b.txt")).unwrap();
-    wt.commit_all("delete b").await.unwrap().unwrap();
+    wt.commit_all("delete b", &[]).await.unwrap().unwrap();
     commit_file(f.root(), "b.txt", "changed on base\n");
     for strategy in STRATEGIES {
         match f.repo.merge("main", "t", strategy, "m").await {

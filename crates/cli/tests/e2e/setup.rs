@@ -48,7 +48,7 @@ fn setup_runs_first_and_copied_files_are_there() {
     assert!(!std::path::Path::new(&format!("{wt}/.setup-done")).exists(), "cleanup ran in the worktree");
     // The copied secrets are not committed (they are ignored), the agent's work is.
     let files = git(&w.repo, &["diff", "--name-only", "main...bosun/1-check-the-setup"]);
-    assert_eq!(files, "done.txt");
+    assert_eq!(files, "done.txt", "{events:#?}");
 }
 
 #[test]
