@@ -37,6 +37,10 @@ enum Command {
     Stop(cmd::stop::Args),
     Merge(cmd::merge::Args),
     Retry(cmd::retry::Args),
+    Rebase(cmd::rebase::Args),
+    Rm(cmd::rm::Args),
+    Gc(cmd::gc::Args),
+    Repos(cmd::repos::Args),
 }
 
 /// A failure to report: one line on stderr, exit status 1.
@@ -65,6 +69,10 @@ fn main() -> ExitCode {
             Command::Stop(args) => cmd::stop::run(&ctx, args).await,
             Command::Merge(args) => cmd::merge::run(&ctx, args).await,
             Command::Retry(args) => cmd::retry::run(&ctx, args).await,
+            Command::Rebase(args) => cmd::rebase::run(&ctx, args).await,
+            Command::Rm(args) => cmd::rm::run(&ctx, args).await,
+            Command::Gc(args) => cmd::gc::run(&ctx, args).await,
+            Command::Repos(args) => cmd::repos::run(&ctx, args).await,
         }
     });
     match result {

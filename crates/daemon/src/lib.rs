@@ -28,6 +28,7 @@
 //! and its task marked `interrupted`, so nothing is orphaned.
 
 pub mod api;
+mod cleanup;
 pub mod config;
 mod dispatch;
 mod hub;

@@ -123,6 +123,9 @@ pub trait Store: Send + Sync + 'static {
     /// Records the pull request of a task's branch.
     async fn set_pr(&self, id: TaskId, pr: &PullRequest, now: DateTime<Utc>) -> Result<Task>;
 
+    /// Per repo, how many tasks are in each status.
+    async fn repo_counts(&self) -> Result<Vec<(String, TaskStatus, i64)>>;
+
     /// Keeps the profile as it was loaded for a run (what ran, even if the file changes).
     async fn record_profile(&self, profile: &AgentProfile, now: DateTime<Utc>) -> Result<()>;
 }

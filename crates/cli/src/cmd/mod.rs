@@ -4,10 +4,14 @@
 pub mod add;
 pub mod after;
 pub mod diff;
+pub mod gc;
 pub mod logs;
 pub mod ls;
 pub mod merge;
+pub mod rebase;
+pub mod repos;
 pub mod retry;
+pub mod rm;
 pub mod serve;
 pub mod show;
 pub mod stop;

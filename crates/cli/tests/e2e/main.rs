@@ -4,6 +4,7 @@
 mod harness;
 
 mod api;
+mod cleanup;
 mod day;
 mod deps;
 mod hostile;

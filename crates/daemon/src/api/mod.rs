@@ -4,8 +4,10 @@
 
 mod error;
 mod events;
+mod gc;
 mod health;
 mod openapi;
+mod repos;
 mod task_after;
 mod task_create;
 mod task_diff;
@@ -13,7 +15,9 @@ mod task_events;
 mod task_get;
 mod task_list;
 mod task_merge;
+mod task_rebase;
 mod task_retry;
+mod task_rm;
 mod task_stop;
 
 use std::sync::Arc;
@@ -58,6 +62,10 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
         .route("/api/tasks/{id}/retry", post(task_retry::retry))
         .route("/api/tasks/{id}/merge", post(task_merge::merge))
         .route("/api/tasks/{id}/diff", get(task_diff::diff))
+        .route("/api/tasks/{id}/rebase", post(task_rebase::rebase))
+        .route("/api/tasks/{id}/rm", post(task_rm::rm))
+        .route("/api/gc", post(gc::gc))
+        .route("/api/repos", get(repos::repos))
         .route("/api/tasks/{id}/events", get(task_events::events))
         .route("/api/events", get(events::events))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })

@@ -446,6 +446,20 @@ impl Store for SqliteStore {
         self.get_task(id).await
     }
 
+    async fn repo_counts(&self) -> Result<Vec<(String, TaskStatus, i64)>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT repo, status, COUNT(*) FROM tasks WHERE repo IS NOT NULL GROUP BY repo, status ORDER BY repo, status",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(repo, status, n)| {
+                let status = TaskStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("task status {status:?}")))?;
+                Ok((repo, status, n))
+            })
+            .collect()
+    }
+
     async fn record_profile(&self, profile: &AgentProfile, now: DateTime<Utc>) -> Result<()> {
         let source = profile.source.clone().unwrap_or_else(|| format!("<inline:{}>", profile.name));
         sqlx::query(

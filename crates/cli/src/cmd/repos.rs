@@ -1,0 +1,31 @@
+//! `bosun repos`: the repositories bosun knows, with their task counts.
+
+use serde_json::Value;
+
+use crate::Failure;
+use crate::client::Ctx;
+
+/// List the repositories with tasks.
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub async fn run(ctx: &Ctx, _args: Args) -> Result<(), Failure> {
+    let repos: Vec<Value> = ctx.get("/api/repos").await?;
+    if ctx.json {
+        ctx.print_json(&repos);
+        return Ok(());
+    }
+    if repos.is_empty() {
+        println!("no repos yet");
+    }
+    for r in &repos {
+        let counts: Vec<String> = r["by_status"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(status, n)| format!("{n} {status}"))
+            .collect();
+        println!("{}  {} task(s): {}", r["repo"].as_str().unwrap_or(""), r["tasks"], counts.join(", "));
+    }
+    Ok(())
+}
