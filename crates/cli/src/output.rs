@@ -50,6 +50,9 @@ pub fn task_table(tasks: &[Task]) {
             cost(&t.usage()),
             clip(&t.title, 80)
         );
+        if let Some(pr) = &t.pr {
+            println!("{:<7} {:<12} {}", "", format!("pr {}", pr.state.as_str()), pr.url);
+        }
     }
 }
 

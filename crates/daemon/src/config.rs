@@ -16,11 +16,22 @@ pub struct Config {
     pub max_concurrent: usize,
     /// Between SIGTERM and SIGKILL when stopping an agent.
     pub stop_grace: Duration,
+    /// How often open pull requests are checked for being merged (None: never).
+    pub pr_refresh: Option<Duration>,
+    /// Where the daemon is reached, for links back to tasks (set by `serve`).
+    pub public_url: String,
 }
 
 impl Config {
     pub fn new(data_dir: PathBuf, config_dir: PathBuf) -> Config {
-        Config { data_dir, config_dir, max_concurrent: 8, stop_grace: Duration::from_secs(5) }
+        Config {
+            data_dir,
+            config_dir,
+            max_concurrent: 8,
+            stop_grace: Duration::from_secs(5),
+            pr_refresh: Some(Duration::from_secs(120)),
+            public_url: "http://127.0.0.1:7777".into(),
+        }
     }
 
     pub fn worktrees_dir(&self) -> PathBuf {

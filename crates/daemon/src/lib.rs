@@ -31,6 +31,7 @@ pub mod api;
 mod cleanup;
 pub mod config;
 mod dispatch;
+mod github;
 mod hub;
 mod profiles;
 mod recovery;
@@ -105,6 +106,8 @@ pub async fn serve_with_store(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let mut config = config;
+    config.public_url = std::env::var("BOSUN_PUBLIC_URL").unwrap_or_else(|_| format!("http://{}", listener.local_addr().map(|a| a.to_string()).unwrap_or_default()));
     let (triggers, trigger_rx) = mpsc::unbounded_channel();
     let (hub, writer) = Hub::start(store.clone());
     let daemon = Arc::new(Daemon {
@@ -120,6 +123,9 @@ pub async fn serve_with_store(
     recovery::recover(&daemon).await?;
     let dispatcher = tokio::spawn(dispatch::run(daemon.clone(), trigger_rx));
     daemon.trigger(Trigger::Startup);
+    if let Some(every) = daemon.config.pr_refresh {
+        tokio::spawn(refresh_prs(daemon.clone(), every));
+    }
 
     let addr = listener.local_addr()?;
     tracing::info!(%addr, data_dir = %daemon.config.data_dir.display(), "bosun daemon listening");
@@ -141,4 +147,25 @@ pub async fn serve_with_store(
         tracing::warn!("the event writer did not stop in time");
     }
     Ok(())
+}
+
+/// Checks open pull requests now and then: a PR merged on the forge makes its task
+/// done. (The forge has no way to call us on a laptop; this is the one timer.)
+async fn refresh_prs(daemon: Arc<Daemon>, every: std::time::Duration) {
+    let mut closing = daemon.closing.subscribe();
+    let mut tick = tokio::time::interval(every);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = api::until_closing(&mut closing) => return,
+        }
+        let filter = bosun_store::TaskFilter { statuses: vec![bosun_core::TaskStatus::Review], ..Default::default() };
+        let Ok(tasks) = daemon.store.list_tasks(&filter).await else { continue };
+        for task in tasks.into_iter().filter(|t| t.pr.as_ref().is_some_and(|p| p.state == bosun_core::PrState::Open)) {
+            if let Err(e) = api::refresh_pr(&daemon, task).await {
+                tracing::warn!("refreshing a pull request failed: {e}");
+            }
+        }
+    }
 }

@@ -8,6 +8,7 @@ pub mod gc;
 pub mod logs;
 pub mod ls;
 pub mod merge;
+pub mod pr;
 pub mod rebase;
 pub mod repos;
 pub mod retry;

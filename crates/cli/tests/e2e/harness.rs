@@ -98,6 +98,10 @@ impl World {
 
     /// Starts `bosun serve` on a free port and waits until it answers.
     pub fn start(&mut self, extra: &[&str]) {
+        self.start_with_env(extra, &[]);
+    }
+
+    pub fn start_with_env(&mut self, extra: &[&str], env: &[(&str, &str)]) {
         assert!(self.daemon.is_none(), "daemon already running");
         let mut cmd = Command::new(BOSUN);
         cmd.args(["serve", "--addr", "127.0.0.1:0", "--stop-grace", "2", "--data-dir"])
@@ -107,6 +111,7 @@ impl World {
             .args(extra)
             .env("BOSUN_LOG", "info,bosun_daemon=debug");
         self.seal(&mut cmd);
+        cmd.env_remove("GITHUB_TOKEN").envs(env.iter().copied());
         cmd.stdout(Stdio::null()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("bosun serve starts");
         let stderr = child.stderr.take().unwrap();

@@ -9,5 +9,6 @@ mod day;
 mod deps;
 mod hostile;
 mod lifecycle;
+mod pr;
 mod setup;
 mod tidy;

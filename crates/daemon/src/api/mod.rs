@@ -15,6 +15,7 @@ mod task_events;
 mod task_get;
 mod task_list;
 mod task_merge;
+mod task_pr;
 mod task_rebase;
 mod task_retry;
 mod task_rm;
@@ -31,6 +32,7 @@ use crate::Daemon;
 pub use error::{ApiError, ErrorBody};
 pub use task_diff::DiffBody;
 pub use task_merge::{MergeBody, MergeRequest};
+pub(crate) use task_pr::refresh as refresh_pr;
 pub use task_retry::RetryRequest;
 
 /// Largest request body accepted (a task body is at most 256 KiB).
@@ -47,7 +49,7 @@ fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Resul
 
 /// Resolves once the daemon starts shutting down (the guard is dropped here, which
 /// keeps the caller's future `Send`).
-async fn until_closing(closing: &mut tokio::sync::watch::Receiver<bool>) {
+pub(crate) async fn until_closing(closing: &mut tokio::sync::watch::Receiver<bool>) {
     let _ = closing.wait_for(|c| *c).await.map(|_| ());
 }
 
@@ -64,6 +66,7 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
         .route("/api/tasks/{id}/diff", get(task_diff::diff))
         .route("/api/tasks/{id}/rebase", post(task_rebase::rebase))
         .route("/api/tasks/{id}/rm", post(task_rm::rm))
+        .route("/api/tasks/{id}/pr", post(task_pr::pr))
         .route("/api/gc", post(gc::gc))
         .route("/api/repos", get(repos::repos))
         .route("/api/tasks/{id}/events", get(task_events::events))

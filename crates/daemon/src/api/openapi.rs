@@ -19,6 +19,7 @@ use utoipa::OpenApi;
         super::task_diff::diff,
         super::task_rebase::rebase,
         super::task_rm::rm,
+        super::task_pr::pr,
         super::gc::gc,
         super::repos::repos,
         super::task_events::events,
