@@ -1,6 +1,8 @@
 //! Crash recovery at start-up: runs the store still holds as live belonged to a
 //! daemon that died. They become `interrupted` (worktrees untouched), and whatever
-//! is left of their processes is found by run token and killed.
+//! is left of their processes is found by run token and killed. Worktree
+//! registrations whose directories a crash removed are pruned; a worktree left
+//! half-created is repaired when its task next runs (`workspace::prepare`).
 
 use std::sync::Arc;
 
@@ -11,6 +13,14 @@ use chrono::Utc;
 use crate::Daemon;
 
 pub async fn recover(daemon: &Arc<Daemon>) -> anyhow::Result<()> {
+    // Registrations of worktrees whose directories are gone (a crash while removing).
+    for (repo, _, _) in daemon.store.repo_counts().await? {
+        if let Ok(repo) = bosun_git::Repo::open(std::path::Path::new(&repo)).await {
+            if let Err(e) = repo.worktree_prune().await {
+                tracing::warn!(repo = %repo.root().display(), "pruning worktrees failed: {e}");
+            }
+        }
+    }
     let orphans = daemon.store.interrupt_live_runs(Utc::now()).await?;
     if orphans.is_empty() {
         return Ok(());

@@ -39,22 +39,39 @@ pub async fn prepare(daemon: &Daemon, task: &Task) -> Result<Prepared, String> {
     if task.worktree.is_none() || task.branch.is_none() {
         record(daemon, task, Some(&branch), &path).await?;
     }
-    if path.join(".git").exists() {
-        return Ok(Prepared { dir: path, created: false }); // a retry: the worktree and its work are still there
-    }
     let lock = daemon.repo_lock(repo_path);
     let _serial = lock.lock().await;
     let repo = Repo::open(Path::new(repo_path)).await.map_err(|e| e.to_string())?;
-    // A crash while creating it may have left a registration or a partial directory.
-    repo.worktree_prune().await.map_err(|e| e.to_string())?;
-    if path.exists() {
-        std::fs::remove_dir_all(&path).map_err(|e| format!("cannot clear partial worktree {}: {e}", path.display()))?;
+    let listed = repo.worktrees().await.map_err(|e| e.to_string())?;
+    let entry = listed.iter().find(|w| same_path(&w.path, &path));
+    let whole = entry.is_some_and(|e| !e.prunable && e.locked.as_deref() != Some("initializing"));
+    if whole && path.join(".git").exists() {
+        return Ok(Prepared { dir: path, created: false }); // a retry: the worktree and its work are still there
+    }
+    if entry.is_none() && path.join(".git").exists() {
+        return Err(format!(
+            "{} looks like a worktree of {repo_path} that git no longer lists; run `git worktree repair` there, or `bosun rm --force`",
+            path.display()
+        ));
+    }
+    // A crash while creating it may have left a registration, an "initializing" lock or
+    // a directory without its `.git`: none of it holds work (no agent ran in it yet).
+    if entry.is_some() || path.exists() {
+        tracing::warn!(task = task.id, path = %path.display(), "repairing a half-created worktree");
+        repo.worktree_discard(&path).await.map_err(|e| e.to_string())?;
     }
     let base = task.base.as_deref().ok_or("the task has no base branch")?;
     repo.worktree_add(&path, &branch, base).await.map_err(|e| e.to_string())?;
     let config = repo_config(repo.root())?;
     copy_untracked(repo.root(), &path, &config.copy)?;
     Ok(Prepared { dir: path, created: true })
+}
+
+fn same_path(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }
 
 /// The repo's `.bosun/config.toml` (defaults when it has none).

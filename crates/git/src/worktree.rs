@@ -15,7 +15,8 @@ pub struct WorktreeInfo {
     pub branch: Option<String>,
     pub bare: bool,
     pub detached: bool,
-    pub locked: bool,
+    /// `Some(reason)` when locked (`"initializing"` while `git worktree add` runs).
+    pub locked: Option<String>,
     pub prunable: bool,
 }
 
@@ -41,7 +42,7 @@ pub(crate) fn parse_worktrees(out: &[u8]) -> Vec<WorktreeInfo> {
             b"branch" => w.branch = Some(text().trim_start_matches("refs/heads/").to_owned()),
             b"bare" => w.bare = true,
             b"detached" => w.detached = true,
-            b"locked" => w.locked = true,
+            b"locked" => w.locked = Some(text()),
             b"prunable" => w.prunable = true,
             _ => {}
         }
@@ -88,6 +89,24 @@ impl Repo {
     }
 
     /// Forget worktrees whose directories no longer exist.
+    /// Gets rid of a worktree whatever state it is in (locked, half-created, its
+    /// directory gone), and of its registration. Only for worktrees that hold nothing
+    /// to keep: the caller decides that.
+    pub async fn worktree_discard(&self, path: &Path) -> Result<(), GitError> {
+        let _ = self.git(["worktree", "unlock", "--"]).arg(path).output().await?;
+        if path.exists() {
+            let removed = self.git(["worktree", "remove", "--force", "--force", "--"]).arg(path).output().await?;
+            if removed.code != Some(0) && path.exists() {
+                std::fs::remove_dir_all(path).map_err(|e| GitError::Unexpected {
+                    action: "worktree remove".into(),
+                    path: path.to_owned(),
+                    detail: format!("cannot remove the directory: {e}"),
+                })?;
+            }
+        }
+        self.worktree_prune().await
+    }
+
     pub async fn worktree_prune(&self) -> Result<(), GitError> {
         self.git(["worktree", "prune"]).run().await?;
         Ok(())
@@ -182,7 +201,8 @@ mod tests {
         assert_eq!(list[0].branch.as_deref(), Some("main"));
         assert_eq!(list[0].head.as_deref(), Some("abc"));
         assert_eq!(list[1].path, PathBuf::from("/r/wt one"));
-        assert!(list[1].detached && list[1].locked && list[1].prunable && list[1].branch.is_none());
+        assert!(list[1].detached && list[1].prunable && list[1].branch.is_none());
+        assert_eq!(list[1].locked.as_deref(), Some("because\nreasons"));
     }
 
     #[test]

@@ -150,7 +150,7 @@ async fn worktree_add_list_remove_prune() {
     let entry = list.iter().find(|w| w.branch.as_deref() == Some("task/one")).unwrap();
     assert_eq!(entry.path, one.canonicalize().unwrap());
     assert_eq!(entry.head.as_deref(), Some(f.sha("main").as_str()));
-    assert!(!entry.locked && !entry.prunable);
+    assert!(entry.locked.is_none() && !entry.prunable);
 
     // Dirty worktrees need force to go.
     write(&one, "scratch", "x");
@@ -557,4 +557,29 @@ async fn push_sends_the_branch_to_a_bare_remote() {
     assert!(err.to_string().contains("'nowhere' does not appear to be a git repository"), "{err}");
     assert!(f.repo.fetch("nowhere").await.is_err());
     assert!(f.repo.push("origin", "no-such-branch").await.is_err());
+}
+
+#[tokio::test]
+async fn worktree_discard_clears_locked_and_half_made_worktrees() {
+    let f = Fixture::new().await;
+    let repo = Repo::open(f.root()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // A worktree left locked the way an interrupted `git worktree add` leaves it.
+    let locked = dir.path().join("locked");
+    repo.worktree_add(&locked, "t-locked", "main").await.unwrap();
+    sh(f.root(), &["worktree", "lock", "--reason", "initializing", locked.to_str().unwrap()]);
+    let entry = repo.worktrees().await.unwrap().into_iter().find(|w| w.branch.as_deref() == Some("t-locked")).unwrap();
+    assert_eq!(entry.locked.as_deref(), Some("initializing"));
+    repo.worktree_discard(&locked).await.unwrap();
+    // A registration whose directory is gone, locked too (prune alone keeps it).
+    let gone = dir.path().join("gone");
+    repo.worktree_add(&gone, "t-gone", "main").await.unwrap();
+    sh(f.root(), &["worktree", "lock", gone.to_str().unwrap()]);
+    std::fs::remove_dir_all(&gone).unwrap();
+    repo.worktree_discard(&gone).await.unwrap();
+    let left = repo.worktrees().await.unwrap();
+    assert_eq!(left.len(), 1, "only the main worktree is left: {left:?}");
+    assert!(!locked.exists());
+    // The branches stay: discarding a worktree is not deleting work.
+    assert!(repo.branch_exists("t-locked").await.unwrap() && repo.branch_exists("t-gone").await.unwrap());
 }

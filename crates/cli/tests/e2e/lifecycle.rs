@@ -259,3 +259,41 @@ fn serve_refuses_a_second_daemon_and_non_loopback_addresses() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("only loopback addresses"), "{out:?}");
 }
+
+#[test]
+fn sigkill_during_worktree_creation_is_repaired_on_the_next_run() {
+    let mut w = World::new("app");
+    // A post-checkout hook holds `git worktree add` open until the test has killed everything.
+    let hook = w.repo.join(".git/hooks/post-checkout");
+    let pids = w.path("shared/hook.pids");
+    std::fs::write(&hook, format!("#!/bin/sh\necho $$ $PPID > '{}'\nwhile :; do sleep 0.05; done\n", pids.display())).unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    w.agent("worker", None, &[json!({"write": {"path": "done.txt", "content": "done\n"}})]);
+    w.start(&[]);
+    let id = w.add("Interrupted checkout", "worker");
+    let hook_pids: Vec<i32> = wait_for("the hook to run", || {
+        let text = std::fs::read_to_string(&pids).ok()?;
+        let v: Vec<i32> = text.split_whitespace().filter_map(|p| p.parse().ok()).collect();
+        (v.len() == 2).then_some(v)
+    });
+    w.kill_daemon();
+    // The machine "dies" with git mid-way: kill git and its hook too, and leave the
+    // worktree the way an interrupted checkout does (locked, files missing).
+    for pid in hook_pids {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+    }
+    std::fs::remove_file(&hook).unwrap();
+    let wt = w.path("data/worktrees/1-interrupted-checkout");
+    git(&w.repo, &["worktree", "lock", "--reason", "initializing", wt.to_str().unwrap()]);
+    std::fs::remove_file(wt.join("README.md")).unwrap();
+
+    w.start(&[]);
+    assert_eq!(w.task(id)["status"], "interrupted");
+    w.bosun(&["retry", &id.to_string()]);
+    w.wait_status(id, "review");
+    assert_eq!(std::fs::read_to_string(wt.join("README.md")).unwrap(), "# app\n", "a whole checkout again");
+    let list = git(&w.repo, &["worktree", "list", "--porcelain"]);
+    assert!(!list.contains("locked") && !list.contains("prunable"), "no dangling entry: {list}");
+    assert_eq!(list.matches("worktree ").count(), 2, "{list}");
+    assert_eq!(git(&w.repo, &["diff", "--name-only", "main...bosun/1-interrupted-checkout"]), "done.txt");
+}
