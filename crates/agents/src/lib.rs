@@ -16,15 +16,16 @@
 //! into grandchildren; after a daemon crash, [`sweep`] finds leftover processes by
 //! that token and kills them.
 
+mod driver;
 mod process;
 pub mod runtime;
 pub mod sweep;
 
 use std::path::PathBuf;
 
-use bosun_core::{EventKind, OutputStream};
 
-pub use process::{AgentProcess, ExitInfo, ProcessGroup};
+pub use driver::{AgentCommand, AgentOutput, AgentProcess, Driver, DriverIo};
+pub use process::{ExitInfo, ProcessGroup};
 
 /// Everything a runtime needs to start an agent for one run.
 #[derive(Debug, Clone)]
@@ -33,21 +34,20 @@ pub struct SpawnSpec {
     pub run_id: i64,
     /// The worktree or scratch workspace: the agent's cwd.
     pub workdir: PathBuf,
+    /// The whole prompt: the profile's instructions, then the task.
     pub prompt: String,
+    /// The profile's standing instructions alone (runtimes with a system prompt).
+    pub instructions: String,
+    /// The task alone (title and body).
+    pub task: String,
+    /// Cost already counted for the session being resumed.
+    pub prior_cost: f64,
     /// Marks every process of this run (see [`sweep`]).
     pub token: String,
     /// Extra environment on top of the daemon's own.
     pub env: Vec<(String, String)>,
-}
-
-/// One line the agent printed, with what it means.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AgentOutput {
-    pub stream: OutputStream,
-    /// The line as printed (lossily decoded, without the newline).
-    pub raw: String,
-    /// The normalized event it became.
-    pub event: EventKind,
+    /// The runtime's session to continue (`bosun reply`), when it has one.
+    pub resume: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,4 +56,6 @@ pub enum AgentError {
     Spawn { program: String, source: std::io::Error },
     #[error("the workspace {0} does not exist")]
     NoWorkdir(PathBuf),
+    #[error("{runtime}: `{program}` not found on PATH (install {package})")]
+    NotInstalled { runtime: String, program: String, package: String },
 }

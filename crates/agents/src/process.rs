@@ -5,15 +5,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use bosun_core::{EventKind, OutputStream};
+use bosun_core::OutputStream;
 use nix::errno::Errno;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
-use tokio::process::Command;
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::{ChildStdin, Command};
 use tokio::sync::{mpsc, watch};
 
-use crate::{AgentError, AgentOutput, SpawnSpec};
+use crate::{AgentError, SpawnSpec};
 
 /// Longest line kept; the rest of a longer line is dropped (and the line marked).
 const MAX_LINE: usize = 1 << 20;
@@ -48,14 +48,11 @@ impl ExitInfo {
     }
 }
 
-/// Turns one line of a stream into a normalized event. Runtimes supply their own.
-pub type LineParser = fn(OutputStream, &str) -> EventKind;
-
-/// A running agent: its output lines and its process group.
-pub struct AgentProcess {
-    /// Lines as the agent printed them; closed once every process holding the
-    /// agent's stdout and stderr is gone.
-    pub output: mpsc::Receiver<AgentOutput>,
+/// A freshly spawned agent process, before its runtime's driver takes it over.
+pub(crate) struct Spawned {
+    /// Raw lines from stdout and stderr; closed once every holder of the pipes is gone.
+    pub lines: mpsc::Receiver<(OutputStream, String)>,
+    pub stdin: Option<ChildStdin>,
     pub group: ProcessGroup,
 }
 
@@ -98,29 +95,16 @@ pub(crate) fn base_command(argv: &[String], spec: &SpawnSpec) -> Result<Command,
     Ok(cmd)
 }
 
-/// Spawns `cmd`, writes `stdin_text` to its stdin (then closes it) and starts the readers.
-pub(crate) fn spawn(
-    mut cmd: Command,
-    program: &str,
-    stdin_text: Option<String>,
-    parser: LineParser,
-) -> Result<AgentProcess, AgentError> {
+/// Spawns `cmd` and starts reading its output lines.
+pub(crate) fn spawn(mut cmd: Command, program: &str) -> Result<Spawned, AgentError> {
     let mut child = cmd.spawn().map_err(|source| AgentError::Spawn { program: program.to_string(), source })?;
     let pid = child.id().expect("a just-spawned child has a pid");
-    let (tx, output) = mpsc::channel(OUTPUT_BUFFER);
+    let (tx, lines) = mpsc::channel(OUTPUT_BUFFER);
     let stdout = child.stdout.take().expect("stdout is piped");
     let stderr = child.stderr.take().expect("stderr is piped");
-    tokio::spawn(read_lines(stdout, OutputStream::Stdout, parser, tx.clone()));
-    tokio::spawn(read_lines(stderr, OutputStream::Stderr, parser, tx));
-    if let Some(mut stdin) = child.stdin.take() {
-        // In its own task: an agent that never reads stdin must not block us.
-        tokio::spawn(async move {
-            if let Some(text) = stdin_text {
-                let _ = stdin.write_all(text.as_bytes()).await;
-            }
-            drop(stdin);
-        });
-    }
+    tokio::spawn(read_lines(stdout, OutputStream::Stdout, tx.clone()));
+    tokio::spawn(read_lines(stderr, OutputStream::Stderr, tx));
+    let stdin = child.stdin.take();
     let (exit_tx, exit) = watch::channel(None);
     tokio::spawn(async move {
         let info = match child.wait().await {
@@ -136,7 +120,7 @@ pub(crate) fn spawn(
         let _ = exit_tx.send(Some(info));
     });
     let inner = GroupInner { pid, exit, gone: AtomicBool::new(false) };
-    Ok(AgentProcess { output, group: ProcessGroup { inner: Arc::new(inner) } })
+    Ok(Spawned { lines, stdin, group: ProcessGroup { inner: Arc::new(inner) } })
 }
 
 impl ProcessGroup {
@@ -158,7 +142,7 @@ impl ProcessGroup {
         *self.inner.exit.borrow()
     }
 
-    fn signal(&self, sig: Signal) {
+    pub fn signal(&self, sig: Signal) {
         self.inner.signal(sig)
     }
 
@@ -222,7 +206,7 @@ impl Drop for GroupInner {
 }
 
 /// Reads `r` line by line into `tx` until EOF or until the consumer is gone.
-async fn read_lines<R: AsyncRead + Unpin>(r: R, stream: OutputStream, parser: LineParser, tx: mpsc::Sender<AgentOutput>) {
+async fn read_lines<R: AsyncRead + Unpin>(r: R, stream: OutputStream, tx: mpsc::Sender<(OutputStream, String)>) {
     let mut reader = BufReader::with_capacity(64 * 1024, r);
     let mut buf = Vec::with_capacity(1024);
     loop {
@@ -235,9 +219,7 @@ async fn read_lines<R: AsyncRead + Unpin>(r: R, stream: OutputStream, parser: Li
                 break;
             }
         }
-        let raw = String::from_utf8_lossy(&buf).into_owned();
-        let event = parser(stream, &raw);
-        if tx.send(AgentOutput { stream, raw, event }).await.is_err() {
+        if tx.send((stream, String::from_utf8_lossy(&buf).into_owned())).await.is_err() {
             break;
         }
     }

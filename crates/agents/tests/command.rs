@@ -3,20 +3,11 @@
 use std::path::Path;
 use std::time::Duration;
 
-use bosun_agents::{AgentProcess, SpawnSpec, runtime, sweep};
+use bosun_agents::{AgentCommand, AgentProcess, SpawnSpec, runtime, sweep};
 use bosun_core::{AgentProfile, EventKind, OutputStream, Runtime};
 
 fn profile(script: &str) -> AgentProfile {
-    AgentProfile {
-        name: "t".into(),
-        description: String::new(),
-        runtime: Runtime::Command { command: vec!["sh".into(), "-c".into(), script.into()] },
-        model: None,
-        tags: vec![],
-        max_concurrent: None,
-        instructions: String::new(),
-        source: None,
-    }
+    AgentProfile::new("t", Runtime::Command { command: vec!["sh".into(), "-c".into(), script.into()], interactive: false })
 }
 
 fn spec(dir: &Path, token: &str) -> SpawnSpec {
@@ -25,15 +16,19 @@ fn spec(dir: &Path, token: &str) -> SpawnSpec {
         run_id: 9,
         workdir: dir.to_path_buf(),
         prompt: "Do the thing\nsecond line".into(),
+        instructions: String::new(),
+        task: "Do the thing\nsecond line".into(),
+        prior_cost: 0.0,
         token: token.into(),
         env: vec![("EXTRA".into(), "yes".into())],
+        resume: None,
     }
 }
 
 async fn drain(p: &mut AgentProcess) -> Vec<(OutputStream, EventKind)> {
     let mut out = Vec::new();
     while let Some(o) = tokio::time::timeout(Duration::from_secs(10), p.output.recv()).await.expect("output in time") {
-        out.push((o.stream, o.event));
+        out.extend(o.events.into_iter().map(|e| (o.stream, e)));
     }
     out
 }
@@ -89,7 +84,7 @@ async fn terminate_kills_the_whole_group() {
     let script = r#"sh -c 'trap "" TERM; while :; do sleep 0.05; done' & echo "child $!"; wait"#;
     let mut p = runtime::spawn(&profile(script), &spec(dir.path(), "tok-term")).unwrap();
     let first = tokio::time::timeout(Duration::from_secs(10), p.output.recv()).await.unwrap().unwrap();
-    let child: u32 = first.raw.strip_prefix("child ").unwrap().parse().unwrap();
+    let child: u32 = first.raw.as_deref().unwrap().strip_prefix("child ").unwrap().parse().unwrap();
     let leader = p.group.pid();
     assert!(alive(child) && alive(leader));
     let exit = p.group.terminate(Duration::from_millis(300)).await;
@@ -103,7 +98,7 @@ async fn natural_exit_then_reap_leaves_no_orphans() {
     let script = r#"sleep 1000 & echo "child $!"; exit 0"#;
     let mut p = runtime::spawn(&profile(script), &spec(dir.path(), "tok-reap")).unwrap();
     let first = tokio::time::timeout(Duration::from_secs(10), p.output.recv()).await.unwrap().unwrap();
-    let child: u32 = first.raw.strip_prefix("child ").unwrap().parse().unwrap();
+    let child: u32 = first.raw.as_deref().unwrap().strip_prefix("child ").unwrap().parse().unwrap();
     assert!(p.group.wait().await.success());
     assert!(alive(child), "the background child outlives the leader until reaped");
     p.group.reap(Duration::from_millis(500)).await;
@@ -117,7 +112,7 @@ async fn dropping_the_handle_kills_the_group() {
     let dir = tempfile::tempdir().unwrap();
     let mut p = runtime::spawn(&profile(r#"sleep 1000 & echo "child $!"; wait"#), &spec(dir.path(), "tok-drop")).unwrap();
     let first = tokio::time::timeout(Duration::from_secs(10), p.output.recv()).await.unwrap().unwrap();
-    let child: u32 = first.raw.strip_prefix("child ").unwrap().parse().unwrap();
+    let child: u32 = first.raw.as_deref().unwrap().strip_prefix("child ").unwrap().parse().unwrap();
     drop(p);
     wait_until("the group to die with its handle", || !alive(child)).await;
 }
@@ -128,7 +123,7 @@ async fn sweep_finds_processes_by_token() {
     let token = format!("sweep-{}", std::process::id());
     let mut p = runtime::spawn(&profile(r#"sleep 1000 & echo "child $!"; wait"#), &spec(dir.path(), &token)).unwrap();
     let first = tokio::time::timeout(Duration::from_secs(10), p.output.recv()).await.unwrap().unwrap();
-    let child: u32 = first.raw.strip_prefix("child ").unwrap().parse().unwrap();
+    let child: u32 = first.raw.as_deref().unwrap().strip_prefix("child ").unwrap().parse().unwrap();
     let found: Vec<u32> = sweep::find(std::slice::from_ref(&token)).into_iter().map(|(pid, _)| pid).collect();
     assert!(found.contains(&child) && found.contains(&p.group.pid()), "{found:?}");
     assert!(sweep::find(&["someone-else".into()]).is_empty());
@@ -141,7 +136,38 @@ async fn sweep_finds_processes_by_token() {
 async fn missing_program_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let mut prof = profile("");
-    prof.runtime = Runtime::Command { command: vec!["definitely-not-a-program-xyz".into()] };
+    prof.runtime = Runtime::Command { command: vec!["definitely-not-a-program-xyz".into()], interactive: false };
     let err = runtime::spawn(&prof, &spec(dir.path(), "t")).err().unwrap();
     assert!(err.to_string().starts_with("cannot start `definitely-not-a-program-xyz`"), "{err}");
+}
+
+#[tokio::test]
+async fn an_interactive_agent_gets_messages_and_answers_on_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    // Echo every stdin line back as a message event (JSON-escaped by printf %s inside a
+    // JSON string would be fiddly: print it raw and let bosun keep it as output).
+    let script = r#"while IFS= read -r line; do printf 'got %s\n' "$line"; done"#;
+    let mut prof = profile(script);
+    prof.runtime = Runtime::Command { command: vec!["sh".into(), "-c".into(), script.into()], interactive: true };
+    let mut p = runtime::spawn(&prof, &spec(dir.path(), "tok-i")).unwrap();
+    assert_eq!(next_raw(&mut p).await, r#"got {"text":"Do the thing\nsecond line","type":"prompt"}"#);
+    p.commands.send(AgentCommand::Say("use the retry helper".into())).unwrap();
+    assert_eq!(next_raw(&mut p).await, r#"got {"text":"use the retry helper","type":"message"}"#);
+    p.commands.send(AgentCommand::Answer { id: "7".into(), allow: false, message: Some("not in prod".into()) }).unwrap();
+    assert_eq!(next_raw(&mut p).await, r#"got {"allow":false,"id":"7","message":"not in prod","type":"approval"}"#);
+    let _ = p.group.terminate(Duration::from_millis(200)).await;
+}
+
+#[tokio::test]
+async fn a_plain_command_agent_says_it_cannot_take_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = runtime::spawn(&profile("cat >/dev/null; sleep 5"), &spec(dir.path(), "tok-n")).unwrap();
+    p.commands.send(AgentCommand::Say("hello?".into())).unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(10), p.output.recv()).await.unwrap().unwrap();
+    assert!(matches!(&out.events[0], EventKind::Error { message } if message.contains("not `interactive: true`")), "{out:?}");
+    let _ = p.group.terminate(Duration::from_millis(200)).await;
+}
+
+async fn next_raw(p: &mut AgentProcess) -> String {
+    tokio::time::timeout(Duration::from_secs(10), p.output.recv()).await.unwrap().unwrap().raw.unwrap()
 }

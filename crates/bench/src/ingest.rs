@@ -60,7 +60,7 @@ async fn store_only(sandbox: &Sandbox, n: usize) -> Result<f64> {
     let (_, run) = store.start_run(task.id, "bench", "token", Utc::now()).await?;
     let now = Utc::now();
     let events: Vec<Event> = (1..=n as i64)
-        .map(|seq| Event { task_id: task.id, run_id: run.id, seq, ts: now, kind: EventKind::Message { text: format!("ingest {seq}"), role: None } })
+        .map(|seq| Event { task_id: task.id, run_id: run.id, seq, ts: now, kind: EventKind::Message { text: format!("ingest {seq}"), role: None, from: None } })
         .collect();
     let t0 = Instant::now();
     for batch in events.chunks(1024) {

@@ -121,7 +121,10 @@ pub fn task_details(t: &Task) {
 pub fn event_line(e: &Event) -> String {
     let ts = e.ts.with_timezone(&Local).format("%H:%M:%S");
     let (label, text) = match &e.kind {
-        EventKind::Message { text, role } => (if role.as_deref() == Some("user") { "you" } else { "message" }.to_string(), text.clone()),
+        EventKind::Message { text, role, from } => match role.as_deref() {
+            Some("user") => (from.clone().unwrap_or_else(|| "you".into()), text.clone()),
+            _ => ("message".to_string(), text.clone()),
+        },
         EventKind::ToolCall { kind, name, path, command, .. } => {
             let what = path.clone().or_else(|| command.clone()).unwrap_or_else(|| name.clone());
             (format!("{kind:?}").to_lowercase(), what)
@@ -151,6 +154,14 @@ pub fn event_line(e: &Event) -> String {
         }
         EventKind::Error { message } => ("error".into(), message.clone()),
         EventKind::Output { stream, line } => (format!("{stream:?}").to_lowercase(), line.clone()),
+        EventKind::ApprovalRequest { tool, command, path, .. } => {
+            ("ask".into(), format!("{tool} {}  (bosun approve / deny)", command.as_deref().or(path.as_deref()).unwrap_or("")))
+        }
+        EventKind::Approval { allow, by, message, .. } => (
+            if *allow { "allowed" } else { "denied" }.into(),
+            format!("by {by}{}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()),
+        ),
+        EventKind::Session { session_id } => ("session".into(), session_id.clone()),
     };
     format!("{ts} {label:<8} {}", clip(&text, 400))
 }

@@ -65,6 +65,9 @@ pub enum EventKind {
         text: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         role: Option<String>,
+        /// For human messages: who sent them.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
     },
     ToolCall {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -123,6 +126,34 @@ pub enum EventKind {
         stream: OutputStream,
         line: String,
     },
+    /// The agent asks permission to use a tool; the run waits for an answer.
+    ApprovalRequest {
+        /// The agent's own id for the request; the answer quotes it.
+        id: String,
+        tool: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kind: Option<ToolKind>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        command: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schema(value_type = Object)]
+        input: Option<serde_json::Value>,
+    },
+    /// How a permission ask was answered, and by whom (`user` or `policy`).
+    Approval {
+        id: String,
+        allow: bool,
+        by: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+    /// The runtime's own session (Claude Code session id, Codex thread id, ...), which
+    /// a follow-up (`bosun reply`) resumes.
+    Session {
+        session_id: String,
+    },
 }
 
 impl EventKind {
@@ -149,6 +180,9 @@ impl EventKind {
             EventKind::Status { .. } => "status",
             EventKind::Error { .. } => "error",
             EventKind::Output { .. } => "output",
+            EventKind::ApprovalRequest { .. } => "approval_request",
+            EventKind::Approval { .. } => "approval",
+            EventKind::Session { .. } => "session",
         }
     }
 
@@ -201,7 +235,7 @@ mod tests {
             run_id: 2,
             seq: 3,
             ts: DateTime::from_timestamp(0, 0).unwrap(),
-            kind: EventKind::Message { text: "hi".into(), role: None },
+            kind: EventKind::Message { text: "hi".into(), role: None, from: None },
         };
         let v = serde_json::to_value(&ev).unwrap();
         assert_eq!(v, json!({"task_id":1,"run_id":2,"seq":3,"ts":"1970-01-01T00:00:00Z","type":"message","text":"hi"}));

@@ -8,6 +8,7 @@
 
 pub mod deps;
 pub mod event;
+pub mod policy;
 pub mod profile;
 pub mod repo_config;
 pub mod schedule;
@@ -15,5 +16,5 @@ pub mod slug;
 pub mod task;
 
 pub use event::{Event, EventKind, FileChangeKind, OutputStream, ToolKind};
-pub use profile::{AgentProfile, ProfileError, Runtime};
+pub use profile::{AgentProfile, Permissions, ProfileError, Runtime};
 pub use task::{NewTask, PrState, PullRequest, Run, RunStatus, Task, TaskEvent, TaskId, TaskStatus, TransitionError, Usage};

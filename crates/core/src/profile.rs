@@ -12,16 +12,38 @@ use utoipa::ToSchema;
 #[serde(tag = "runtime", rename_all = "kebab-case")]
 pub enum Runtime {
     /// Any program: the prompt arrives on stdin and in `BOSUN_PROMPT`; stdout lines
-    /// are normalized events or plain output.
-    Command { command: Vec<String> },
+    /// are normalized events or plain output. With `interactive`, stdin stays open
+    /// for messages and approval answers (JSON lines).
+    Command {
+        command: Vec<String>,
+        #[serde(default)]
+        interactive: bool,
+    },
+    /// Claude Code (`claude`), driven over stream-json.
+    ClaudeCode,
 }
 
 impl Runtime {
     pub fn name(&self) -> &'static str {
         match self {
             Runtime::Command { .. } => "command",
+            Runtime::ClaudeCode => "claude-code",
         }
     }
+}
+
+/// How much an agent may do without asking.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Permissions {
+    /// Ask before any edit, write or command (reads are free).
+    Ask,
+    /// Edits and writes inside the worktree are free; commands, other tools and
+    /// writes outside the worktree ask. The default.
+    #[default]
+    AutoEdits,
+    /// Never ask.
+    Yolo,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -38,6 +60,26 @@ pub struct AgentProfile {
     /// At most this many runs of this profile at once. None: only the global limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_concurrent: Option<u32>,
+    #[serde(default)]
+    pub permissions: Permissions,
+    /// Tool patterns always allowed: `Read`, `Bash(cargo test*)`, `Write(docs/*)`.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// Environment variables set for the agent.
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
+    /// Names of the daemon's environment variables passed through to the agent.
+    #[serde(default)]
+    pub pass_env: Vec<String>,
+    /// Extra arguments for the runtime's CLI.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Wall-clock limit of one run, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u64>,
+    /// A run that prints nothing for this many seconds is stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_timeout: Option<u64>,
     /// The standing instructions (the Markdown body).
     #[serde(default)]
     pub instructions: String,
@@ -74,6 +116,20 @@ struct FrontMatter {
     #[serde(default)]
     tags: Vec<String>,
     max_concurrent: Option<u32>,
+    #[serde(default)]
+    interactive: bool,
+    #[serde(default)]
+    permissions: Permissions,
+    #[serde(default)]
+    allow: Vec<String>,
+    #[serde(default)]
+    env: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pass_env: Vec<String>,
+    #[serde(default)]
+    args: Vec<String>,
+    timeout: Option<u64>,
+    idle_timeout: Option<u64>,
 }
 
 pub fn validate_name(name: &str) -> Result<(), ProfileError> {
@@ -84,6 +140,27 @@ pub fn validate_name(name: &str) -> Result<(), ProfileError> {
 }
 
 impl AgentProfile {
+    /// A profile with every setting at its default.
+    pub fn new(name: &str, runtime: Runtime) -> AgentProfile {
+        AgentProfile {
+            name: name.to_string(),
+            description: String::new(),
+            runtime,
+            model: None,
+            tags: Vec::new(),
+            max_concurrent: None,
+            permissions: Permissions::default(),
+            allow: Vec::new(),
+            env: Default::default(),
+            pass_env: Vec::new(),
+            args: Vec::new(),
+            timeout: None,
+            idle_timeout: None,
+            instructions: String::new(),
+            source: None,
+        }
+    }
+
     /// Parses a profile file. `default_name` (the file stem) is used when the front
     /// matter has no `name`.
     pub fn parse(text: &str, default_name: &str) -> Result<AgentProfile, ProfileError> {
@@ -114,9 +191,10 @@ impl AgentProfile {
                 if fm.command.is_empty() || fm.command[0].is_empty() {
                     return Err(ProfileError::EmptyCommand);
                 }
-                Runtime::Command { command: fm.command }
+                Runtime::Command { command: fm.command, interactive: fm.interactive }
             }
-            other => return Err(ProfileError::Yaml(format!("unknown runtime `{other}` (known: command)"))),
+            "claude-code" | "claude" => Runtime::ClaudeCode,
+            other => return Err(ProfileError::Yaml(format!("unknown runtime `{other}` (known: command, claude-code)"))),
         };
         if fm.max_concurrent == Some(0) {
             return Err(ProfileError::ZeroConcurrency);
@@ -128,6 +206,13 @@ impl AgentProfile {
             model: fm.model,
             tags: fm.tags,
             max_concurrent: fm.max_concurrent,
+            permissions: fm.permissions,
+            allow: fm.allow,
+            env: fm.env,
+            pass_env: fm.pass_env,
+            args: fm.args,
+            timeout: fm.timeout.filter(|t| *t > 0),
+            idle_timeout: fm.idle_timeout.filter(|t| *t > 0),
             instructions: body.trim().to_string(),
             source: None,
         })
@@ -162,11 +247,23 @@ mod tests {
     fn parses_a_command_profile() {
         let p = AgentProfile::parse(ECHOER, "file-stem").unwrap();
         assert_eq!(p.name, "echoer");
-        assert_eq!(p.runtime, Runtime::Command { command: vec!["sh".into(), "-c".into(), "echo hi".into()] });
+        assert_eq!(p.runtime, Runtime::Command { command: vec!["sh".into(), "-c".into(), "echo hi".into()], interactive: false });
+        assert_eq!(p.permissions, Permissions::AutoEdits);
         assert_eq!(p.tags, vec!["backend", "docs"]);
         assert_eq!(p.max_concurrent, Some(3));
         assert_eq!(p.instructions, "You are careful.");
         assert_eq!(p.prompt("Add a greeting", "Write hello.txt"), "You are careful.\n\n# Task: Add a greeting\n\nWrite hello.txt\n");
+    }
+
+    #[test]
+    fn claude_profile_with_policy() {
+        let text = "---\nname: reviewer\nruntime: claude-code\nmodel: sonnet\npermissions: ask\nallow: [\"Bash(cargo test*)\"]\nenv: {FOO: bar}\npass_env: [MY_KEY]\nargs: [--verbose]\ntimeout: 600\n---\nReview.\n";
+        let p = AgentProfile::parse(text, "x").unwrap();
+        assert_eq!(p.runtime, Runtime::ClaudeCode);
+        assert_eq!((p.permissions, p.model.as_deref(), p.timeout), (Permissions::Ask, Some("sonnet"), Some(600)));
+        assert_eq!(p.allow, vec!["Bash(cargo test*)"]);
+        assert_eq!(p.env.get("FOO").map(String::as_str), Some("bar"));
+        assert_eq!((p.pass_env.clone(), p.args.clone()), (vec!["MY_KEY".to_string()], vec!["--verbose".to_string()]));
     }
 
     #[test]
@@ -181,6 +278,7 @@ mod tests {
         assert_eq!(AgentProfile::parse("---\nruntime: command\n", "x"), Err(ProfileError::NoFrontMatter));
         assert_eq!(AgentProfile::parse("---\nruntime: command\n---\n", "x"), Err(ProfileError::EmptyCommand));
         assert!(matches!(AgentProfile::parse("---\nruntime: warp\n---\n", "x"), Err(ProfileError::Yaml(m)) if m.contains("unknown runtime `warp`")));
+        assert!(matches!(AgentProfile::parse("---\nruntime: claude-code\npermissions: sometimes\n---\n", "x"), Err(ProfileError::Yaml(_))));
         assert!(matches!(AgentProfile::parse("---\nruntime: command\ncommand: [a]\nbogus: 1\n---\n", "x"), Err(ProfileError::Yaml(_))));
         assert_eq!(
             AgentProfile::parse("---\nname: ../evil\nruntime: command\ncommand: [a]\n---\n", "x"),

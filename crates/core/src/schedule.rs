@@ -88,16 +88,9 @@ mod tests {
     use crate::profile::Runtime;
 
     fn profile(name: &str, tags: &[&str]) -> AgentProfile {
-        AgentProfile {
-            name: name.into(),
-            description: String::new(),
-            runtime: Runtime::Command { command: vec!["true".into()] },
-            model: None,
-            tags: tags.iter().map(|t| t.to_string()).collect(),
-            max_concurrent: None,
-            instructions: String::new(),
-            source: None,
-        }
+        let mut p = AgentProfile::new(name, Runtime::Command { command: vec!["true".into()], interactive: false });
+        p.tags = tags.iter().map(|t| t.to_string()).collect();
+        p
     }
 
     fn cand(id: TaskId, priority: i64, profile: &str, limit: Option<u32>) -> Candidate {

@@ -7,10 +7,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bosun_agents::{AgentProcess, ExitInfo, SpawnSpec, runtime};
+use bosun_agents::{AgentCommand, AgentProcess, ExitInfo, SpawnSpec, runtime};
 use bosun_core::task::TaskId;
-use bosun_core::{AgentProfile, EventKind, OutputStream, Run, RunStatus, Task, TaskStatus};
-use bosun_store::{RunEnd, StoreError};
+use bosun_core::{AgentProfile, EventKind, OutputStream, Run, RunStatus, Task, TaskEvent, TaskStatus, policy};
+use bosun_store::{Approval, NewApproval, RunEnd, StoreError};
 use chrono::Utc;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{mpsc, oneshot};
@@ -27,19 +27,25 @@ pub struct RunControl {
     ctl: mpsc::UnboundedSender<Control>,
 }
 
-enum Control {
+pub enum Control {
     /// A user asked to stop; answered once the run is finished and stored.
     Stop(oneshot::Sender<()>),
     /// The daemon is shutting down.
     Shutdown,
+    /// A human's message for the agent (`bosun say`), and who sent it.
+    Say { text: String, from: Option<String> },
+    /// A human's answer to a pending approval.
+    Answer { approval: Approval, allow: bool, message: Option<String> },
 }
 
 /// How the supervisor came to end the run.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, PartialEq)]
 enum Ending {
     Natural,
     Stopped,
     Shutdown,
+    /// The profile's wall-clock or inactivity limit.
+    TimedOut(String),
 }
 
 impl RunControl {
@@ -48,6 +54,14 @@ impl RunControl {
         let (ctl, rx) = mpsc::unbounded_channel();
         daemon.live.lock().unwrap().insert(task.id, RunControl { profile: profile.name.clone(), ctl });
         tokio::spawn(supervise(daemon.clone(), task, profile, rx));
+    }
+}
+
+/// Passes a control message to the live run of `task_id`. False if none is live.
+pub fn send(daemon: &Daemon, task_id: TaskId, control: Control) -> bool {
+    match daemon.live.lock().unwrap().get(&task_id) {
+        Some(rc) => rc.ctl.send(control).is_ok(),
+        None => false,
     }
 }
 
@@ -107,19 +121,36 @@ async fn supervise(daemon: Arc<Daemon>, task: Task, profile: AgentProfile, mut c
         tracing::warn!(task_id, "cannot record the profile: {e}");
     }
 
-    let mut run_ctx = RunCtx { daemon: &daemon, task, run, stop_waiters: Vec::new() };
+    let mut run_ctx = RunCtx { daemon: &daemon, task, run, stop_waiters: Vec::new(), profile: None, workdir: None };
     let prepared = match workspace::prepare(&daemon, &run_ctx.task).await {
         Ok(p) => p,
         Err(why) => return run_ctx.fail_before_start(format!("cannot prepare the workspace: {why}")).await,
     };
     let workdir = prepared.dir;
-    let spec = SpawnSpec {
+    run_ctx.workdir = Some(workdir.clone());
+    // A follow-up (`reply`) of a successful run resumes the runtime's session with the
+    // feedback alone; otherwise the task's prompt, plus messages sent while it waited.
+    let messages = daemon.store.take_messages(task_id, Utc::now()).await.unwrap_or_default();
+    let follow_up = run_ctx.task.runs.iter().rev().nth(1).is_some_and(|r| r.status == RunStatus::Succeeded);
+    let session = if follow_up { daemon.store.last_session(task_id).await.ok().flatten() } else { None };
+    let mut task_text = format!("{}\n\n{}", run_ctx.task.title, run_ctx.task.body.trim()).trim().to_string();
+    if !messages.is_empty() {
+        let joined = messages.join("\n\n");
+        task_text = if session.is_some() { joined } else { format!("{task_text}\n\n# Messages from the user\n\n{joined}") };
+    }
+    let mut env: Vec<(String, String)> = agent_path().into_iter().map(|p| ("PATH".to_string(), p)).collect();
+    env.extend(profile.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let mut spec = SpawnSpec {
         task_id,
         run_id: run_ctx.run.id,
         workdir: workdir.clone(),
-        prompt: profile.prompt(&run_ctx.task.title, &run_ctx.task.body),
+        prompt: if profile.instructions.is_empty() { task_text.clone() } else { format!("{}\n\n# Task: {task_text}\n", profile.instructions) },
+        instructions: profile.instructions.clone(),
+        task: task_text,
+        prior_cost: session.as_ref().map(|s| s.1).unwrap_or(0.0),
         token,
-        env: agent_path().into_iter().map(|p| ("PATH".to_string(), p)).collect(),
+        env,
+        resume: session.map(|s| s.0),
     };
     // A new worktree runs the repo's setup script first, streamed like agent output.
     if prepared.created {
@@ -132,9 +163,12 @@ async fn supervise(daemon: Arc<Daemon>, task: Task, profile: AgentProfile, mut c
         }
     }
     // A stop or shutdown that arrived while the workspace was being made.
-    if let Ok(c) = ctl.try_recv() {
-        let ending = run_ctx.take_control(c);
-        return run_ctx.finish(&workdir, ending, None, &VecDeque::new()).await;
+    while let Ok(c) = ctl.try_recv() {
+        match run_ctx.take_control(c) {
+            Ok(ending) => return run_ctx.finish(&workdir, ending, None, &VecDeque::new()).await,
+            Err(Control::Say { text, .. }) => spec_task_append(&mut spec, &text),
+            Err(_) => {}
+        }
     }
     let proc = match runtime::spawn(&profile, &spec) {
         Ok(p) => p,
@@ -147,7 +181,9 @@ async fn supervise(daemon: Arc<Daemon>, task: Task, profile: AgentProfile, mut c
     run_ctx
         .emit(EventKind::status("running", format!("started `{}` (pid {pid}) in {}", profile.name, workdir.display())))
         .await;
-    let (ending, exit, tail) = run_ctx.watch(proc, &mut ctl).await;
+    let limits = Limits { wall: profile.timeout.map(Duration::from_secs), idle: profile.idle_timeout.map(Duration::from_secs) };
+    run_ctx.profile = Some(profile.clone());
+    let (ending, exit, tail) = run_ctx.watch_with(proc, &mut ctl, limits).await;
     if ending != Ending::Shutdown {
         if let Some(cleanup) = workspace::hook_script(&workdir, "cleanup") {
             if let Hook::Failed(why) = run_ctx.hook(&cleanup, &spec, &mut ctl).await {
@@ -171,6 +207,16 @@ struct RunCtx<'a> {
     task: Task,
     run: Run,
     stop_waiters: Vec<oneshot::Sender<()>>,
+    /// The agent's profile, once the agent (not a hook) runs: its approval policy.
+    profile: Option<AgentProfile>,
+    workdir: Option<std::path::PathBuf>,
+}
+
+/// A run's time limits.
+#[derive(Clone, Copy, Default)]
+struct Limits {
+    wall: Option<Duration>,
+    idle: Option<Duration>,
 }
 
 impl RunCtx<'_> {
@@ -183,11 +229,11 @@ impl RunCtx<'_> {
         let name = argv.last().cloned().unwrap_or_default();
         self.emit(EventKind::status("hook", format!("running {name}"))).await;
         let hook_spec = SpawnSpec { prompt: String::new(), ..spec.clone() };
-        let proc = match runtime::command::spawn(argv, &hook_spec) {
+        let proc = match runtime::command::spawn(argv, false, &hook_spec) {
             Ok(p) => p,
             Err(e) => return Hook::Failed(e.to_string()),
         };
-        match self.watch(proc, ctl).await {
+        match self.watch_with(proc, ctl, Limits::default()).await {
             (Ending::Natural, Some(exit), _) if exit.success() => Hook::Succeeded,
             (Ending::Natural, Some(exit), tail) => Hook::Failed(format!("{name}: {}", failure_reason(&exit, &tail))),
             (Ending::Natural, None, _) => Hook::Failed(format!("{name} vanished")),
@@ -195,18 +241,26 @@ impl RunCtx<'_> {
         }
     }
 
-    fn take_control(&mut self, c: Control) -> Ending {
+    /// A stop or shutdown ends the run; anything else is for a running agent.
+    fn take_control(&mut self, c: Control) -> Result<Ending, Control> {
         match c {
             Control::Stop(ack) => {
                 self.stop_waiters.push(ack);
-                Ending::Stopped
+                Ok(Ending::Stopped)
             }
-            Control::Shutdown => Ending::Shutdown,
+            Control::Shutdown => Ok(Ending::Shutdown),
+            other => Err(other),
         }
     }
 
-    /// Follows the agent until it and its whole process group are gone.
-    async fn watch(&mut self, mut proc: AgentProcess, ctl: &mut mpsc::UnboundedReceiver<Control>) -> (Ending, Option<ExitInfo>, VecDeque<String>) {
+    /// Follows the agent until it and its whole process group are gone, passing
+    /// human messages and answers to it and enforcing the time limits.
+    async fn watch_with(
+        &mut self,
+        mut proc: AgentProcess,
+        ctl: &mut mpsc::UnboundedReceiver<Control>,
+        limits: Limits,
+    ) -> (Ending, Option<ExitInfo>, VecDeque<String>) {
         let grace = self.daemon.config.stop_grace;
         let log_path = self.daemon.config.run_log(self.task.id, self.run.id);
         let mut log = open_log(&log_path).await;
@@ -215,24 +269,36 @@ impl RunCtx<'_> {
         let mut output_open = true;
         let mut exited = false;
         let group = proc.group.clone();
+        let far = tokio::time::Instant::now() + Duration::from_secs(100 * 365 * 86400);
+        let wall_deadline = limits.wall.map(|d| tokio::time::Instant::now() + d).unwrap_or(far);
+        let mut idle_deadline = limits.idle.map(|d| tokio::time::Instant::now() + d).unwrap_or(far);
         while output_open || !exited {
+            let mut end_with = None;
             tokio::select! {
                 out = proc.output.recv(), if output_open => match out {
                     Some(out) => {
-                        if let Some(log) = log.as_mut() {
+                        if let Some(idle) = limits.idle {
+                            idle_deadline = tokio::time::Instant::now() + idle;
+                        }
+                        if let (Some(log), Some(raw)) = (log.as_mut(), out.raw.as_ref()) {
                             let prefix = if out.stream == OutputStream::Stderr { "[stderr] " } else { "" };
-                            let _ = log.write_all(format!("{prefix}{}\n", out.raw).as_bytes()).await;
+                            let _ = log.write_all(format!("{prefix}{raw}\n").as_bytes()).await;
                             if proc.output.is_empty() {
                                 let _ = log.flush().await;
                             }
                         }
                         if out.stream == OutputStream::Stderr {
-                            if tail.len() == STDERR_TAIL {
-                                tail.pop_front();
+                            if let Some(raw) = out.raw {
+                                if tail.len() == STDERR_TAIL {
+                                    tail.pop_front();
+                                }
+                                tail.push_back(raw);
                             }
-                            tail.push_back(out.raw);
                         }
-                        self.emit(out.event).await;
+                        for event in out.events {
+                            self.on_event(&event, &proc).await;
+                            self.emit(event).await;
+                        }
                     }
                     None => output_open = false,
                 },
@@ -242,13 +308,22 @@ impl RunCtx<'_> {
                     let g = group.clone();
                     tokio::spawn(async move { g.reap(grace).await });
                 }
-                Some(c) = ctl.recv() => {
-                    let this = self.take_control(c);
-                    if ending == Ending::Natural {
-                        ending = this;
-                        let g = group.clone();
-                        tokio::spawn(async move { g.terminate(grace).await });
-                    }
+                Some(c) = ctl.recv() => match self.take_control(c) {
+                    Ok(this) => end_with = Some(this),
+                    Err(other) => self.deliver(other, &proc).await,
+                },
+                _ = tokio::time::sleep_until(wall_deadline), if ending == Ending::Natural && !exited => {
+                    end_with = Some(Ending::TimedOut(format!("timed out after {}s (the profile's timeout)", limits.wall.unwrap_or_default().as_secs())));
+                }
+                _ = tokio::time::sleep_until(idle_deadline), if ending == Ending::Natural && !exited => {
+                    end_with = Some(Ending::TimedOut(format!("no output for {}s (the profile's idle_timeout)", limits.idle.unwrap_or_default().as_secs())));
+                }
+            }
+            if let Some(this) = end_with {
+                if ending == Ending::Natural {
+                    ending = this;
+                    let g = group.clone();
+                    tokio::spawn(async move { g.terminate(grace).await });
                 }
             }
         }
@@ -258,14 +333,94 @@ impl RunCtx<'_> {
         (ending, group.exit_info(), tail)
     }
 
+    /// What the supervisor itself does about an agent's event: answer asks its
+    /// policy allows (and hold the rest for a human), remember the session.
+    async fn on_event(&mut self, event: &EventKind, proc: &AgentProcess) {
+        let daemon = self.daemon;
+        match event {
+            EventKind::Session { session_id } => {
+                if let Err(e) = daemon.store.set_run_session(self.run.id, session_id).await {
+                    tracing::warn!(task = self.task.id, "cannot record the session: {e}");
+                }
+            }
+            EventKind::ApprovalRequest { id, tool, kind, command, path, input } => {
+                let Some(profile) = &self.profile else { return };
+                let mut allow = profile.allow.clone();
+                allow.extend(daemon.store.profile_allows(&profile.name).await.unwrap_or_default());
+                let ask = policy::Ask { tool, kind: *kind, command: command.as_deref(), path: path.as_deref() };
+                let workdir = self.workdir.clone().unwrap_or_default();
+                if policy::allowed(profile.permissions, &allow, ask, &workdir) {
+                    let _ = proc.commands.send(AgentCommand::Answer { id: id.clone(), allow: true, message: None });
+                    self.emit(EventKind::Approval { id: id.clone(), allow: true, by: "policy".into(), message: None }).await;
+                    return;
+                }
+                let new = NewApproval {
+                    task_id: self.task.id,
+                    run_id: self.run.id,
+                    request_id: id.clone(),
+                    tool: tool.clone(),
+                    kind: *kind,
+                    command: command.clone(),
+                    path: path.clone(),
+                    input: input.clone(),
+                };
+                if let Err(e) = daemon.store.add_approval(new, Utc::now()).await {
+                    tracing::error!(task = self.task.id, "cannot record an approval request: {e}");
+                }
+                self.set_waiting(true).await;
+            }
+            _ => {}
+        }
+    }
+
+    /// Passes a human's message or answer to the agent, and records it.
+    async fn deliver(&mut self, control: Control, proc: &AgentProcess) {
+        match control {
+            Control::Say { text, from } => {
+                self.emit(EventKind::Message { text: text.clone(), role: Some("user".into()), from }).await;
+                let _ = proc.commands.send(AgentCommand::Say(text));
+            }
+            Control::Answer { approval, allow, message } => {
+                let _ = proc.commands.send(AgentCommand::Answer { id: approval.request_id.clone(), allow, message: message.clone() });
+                self.emit(EventKind::Approval { id: approval.request_id.clone(), allow, by: "user".into(), message }).await;
+                let pending = self.daemon.store.approvals(Some(self.task.id), true).await.unwrap_or_default();
+                if pending.is_empty() {
+                    self.set_waiting(false).await;
+                }
+            }
+            Control::Stop(_) | Control::Shutdown => unreachable!("handled by take_control"),
+        }
+    }
+
+    /// running <-> needs_input, for the run and its task.
+    async fn set_waiting(&mut self, waiting: bool) {
+        let (run_from, run_to, event) = if waiting {
+            (RunStatus::Running, RunStatus::NeedsInput, TaskEvent::AwaitingInput)
+        } else {
+            (RunStatus::NeedsInput, RunStatus::Running, TaskEvent::InputGiven)
+        };
+        let daemon = self.daemon;
+        let Ok(task) = daemon.store.get_task(self.task.id).await else { return };
+        let Ok(next) = task.status.apply(event) else { return };
+        let _ = daemon.store.set_run_status(self.run.id, run_from, run_to).await;
+        match daemon.store.set_task_status(task.id, task.status, next, None, Utc::now()).await {
+            Ok(task) => {
+                daemon.publish(&task);
+                self.task = task;
+            }
+            Err(e) => tracing::debug!(task = self.task.id, "task moved while changing its wait: {e}"),
+        }
+    }
+
     /// Records how the run ended: leftovers committed, run and task finished in the
     /// store, the final status event written, waiters answered, the slot freed.
     async fn finish(mut self, workdir: &Path, ending: Ending, exit: Option<ExitInfo>, tail: &VecDeque<String>) {
-        let (run_status, task_status, reason) = match (ending, exit) {
+        let (run_status, task_status, reason) = match (ending.clone(), exit) {
             (Ending::Stopped, _) => (RunStatus::Stopped, TaskStatus::Stopped, Some("stopped by user".to_string())),
             (Ending::Shutdown, _) => {
                 (RunStatus::Interrupted, TaskStatus::Interrupted, Some("the daemon shut down while the agent ran".to_string()))
             }
+            (Ending::TimedOut(why), _) => (RunStatus::Failed, TaskStatus::Failed, Some(why)),
             (Ending::Natural, Some(e)) if e.success() => (RunStatus::Succeeded, TaskStatus::Review, None),
             (Ending::Natural, Some(e)) => (RunStatus::Failed, TaskStatus::Failed, Some(failure_reason(&e, tail))),
             (Ending::Natural, None) => (RunStatus::Failed, TaskStatus::Failed, Some("the agent vanished".to_string())),
@@ -291,6 +446,9 @@ impl RunCtx<'_> {
     /// The final status event is stored before the task's new status, so whoever
     /// sees the task settled can find every event of the run in the store.
     async fn end(&mut self, end: RunEnd, message: String) {
+        if let Err(e) = self.daemon.store.expire_approvals(self.run.id, Utc::now()).await {
+            tracing::warn!(task = self.task.id, "cannot expire the run's approvals: {e}");
+        }
         self.emit(EventKind::status(end.task_status.as_str(), message)).await;
         self.daemon.hub.flush().await;
         match self.daemon.store.finish_run(self.run.id, end, Utc::now()).await {
@@ -302,6 +460,13 @@ impl RunCtx<'_> {
         for waiter in self.stop_waiters.drain(..) {
             let _ = waiter.send(());
         }
+    }
+}
+
+fn spec_task_append(spec: &mut SpawnSpec, text: &str) {
+    for prompt in [&mut spec.task, &mut spec.prompt] {
+        prompt.push_str("\n\n");
+        prompt.push_str(text);
     }
 }
 

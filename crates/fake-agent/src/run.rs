@@ -115,7 +115,47 @@ impl Agent<'_, '_> {
                 sleep(Duration::from_millis(*ms));
                 Ok(())
             }
-            Step::ReadStdin(false) | Step::IgnoreSigterm(false) => Ok(()),
+            Step::ReadStdin(false) | Step::IgnoreSigterm(false) | Step::ReadPrompt(false) => Ok(()),
+            Step::ReadPrompt(true) => {
+                let line = self.read_json_line()?;
+                self.prompt = line["text"].as_str().unwrap_or_default().into();
+                let first = self.prompt.lines().next().unwrap_or("").to_string();
+                self.say(format!("prompt: {first}"))
+            }
+            Step::Ask(a) => {
+                let mut ev = json!({"type": "approval_request", "id": a.id, "tool": a.tool});
+                for (key, value) in [("kind", &a.kind), ("command", &a.command), ("path", &a.path)] {
+                    if let Some(v) = value {
+                        ev[key] = json!(x(v));
+                    }
+                }
+                self.emit(ev)?;
+                loop {
+                    let line = self.read_json_line()?;
+                    match line["type"].as_str() {
+                        Some("approval") if line["id"] == json!(a.id) => {
+                            return if line["allow"] == json!(true) {
+                                self.say("approved".to_string())
+                            } else {
+                                self.say(format!("denied: {}", line["message"].as_str().unwrap_or("")))
+                            };
+                        }
+                        Some("message") => self.say(format!("heard: {}", line["text"].as_str().unwrap_or("")))?,
+                        _ => {}
+                    }
+                }
+            }
+            Step::Listen(n) => {
+                let mut heard = 0;
+                while heard < *n {
+                    let line = self.read_json_line()?;
+                    if line["type"] == "message" {
+                        heard += 1;
+                        self.say(format!("heard: {}", line["text"].as_str().unwrap_or("")))?;
+                    }
+                }
+                Ok(())
+            }
             Step::ReadStdin(true) => {
                 let mut buf = Vec::new();
                 let res = self.io.stdin.read_to_end(&mut buf);
@@ -191,6 +231,24 @@ impl Agent<'_, '_> {
             None => event.to_string(),
         };
         self.line(&line)
+    }
+
+    /// One JSON line from stdin (byte by byte: the rest stays for the next read).
+    fn read_json_line(&mut self) -> Result<Value, i32> {
+        let mut line = Vec::new();
+        let mut byte = [0u8; 1];
+        loop {
+            match self.io.stdin.read(&mut byte) {
+                Ok(0) => return self.fail("bosun-fake-agent: stdin closed while waiting for a line", 1).map(|_| Value::Null),
+                Ok(_) if byte[0] == b'\n' => break,
+                Ok(_) => line.push(byte[0]),
+                Err(e) => return self.fail(&format!("bosun-fake-agent: reading stdin: {e}"), 1).map(|_| Value::Null),
+            }
+        }
+        match serde_json::from_slice(&line) {
+            Ok(v) => Ok(v),
+            Err(e) => self.fail(&format!("bosun-fake-agent: stdin line is not JSON: {e}"), 2).map(|_| Value::Null),
+        }
     }
 
     fn say(&mut self, text: String) -> Flow {

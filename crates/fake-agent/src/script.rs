@@ -29,6 +29,13 @@ pub enum Step {
     PidFile(String),
     WaitFile(WaitFile),
     IgnoreSigterm(bool),
+    /// Interactive agents: read the first stdin line, `{"type":"prompt","text":..}`.
+    ReadPrompt(bool),
+    /// Print an `approval_request` and wait on stdin for its `approval` answer;
+    /// says `approved` or `denied: <message>`.
+    Ask(AskSpec),
+    /// Wait on stdin for this many `message` lines; says `heard: <text>` for each.
+    Listen(u64),
     Exit(i32),
     Fail(String),
 }
@@ -52,6 +59,19 @@ pub struct Usage {
     pub cached_tokens: u64,
     #[serde(default)]
     pub cost_usd: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AskSpec {
+    pub id: String,
+    pub tool: String,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub command: Option<String>,
+    #[serde(default)]
+    pub path: Option<String>,
 }
 
 /// `"path"` or `{"path": .., "timeout_ms": ..}`.

@@ -12,7 +12,7 @@ mod sqlite;
 use async_trait::async_trait;
 use std::collections::HashMap;
 
-use bosun_core::{AgentProfile, Event, NewTask, PullRequest, Run, RunStatus, Task, TaskStatus, TransitionError};
+use bosun_core::{AgentProfile, Event, NewTask, PullRequest, Run, RunStatus, Task, TaskStatus, ToolKind, TransitionError};
 use bosun_core::task::{RunId, TaskId};
 use chrono::{DateTime, Utc};
 
@@ -65,6 +65,40 @@ pub struct RunEnd {
     pub exit_code: Option<i64>,
     pub reason: Option<String>,
     pub task_status: TaskStatus,
+}
+
+/// A permission ask as the supervisor records it.
+#[derive(Debug, Clone)]
+pub struct NewApproval {
+    pub task_id: TaskId,
+    pub run_id: RunId,
+    pub request_id: String,
+    pub tool: String,
+    pub kind: Option<ToolKind>,
+    pub command: Option<String>,
+    pub path: Option<String>,
+    pub input: Option<serde_json::Value>,
+}
+
+/// A permission ask, pending or answered.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct Approval {
+    pub id: i64,
+    pub task_id: TaskId,
+    pub run_id: RunId,
+    pub request_id: String,
+    pub tool: String,
+    pub kind: Option<ToolKind>,
+    pub command: Option<String>,
+    pub path: Option<String>,
+    #[schema(value_type = Object)]
+    pub input: Option<serde_json::Value>,
+    /// pending, allowed, denied or expired.
+    pub status: String,
+    pub answered_by: Option<String>,
+    pub message: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
 }
 
 /// A run that was live when the daemon died, as found by [`Store::interrupt_live_runs`].
@@ -125,6 +159,29 @@ pub trait Store: Send + Sync + 'static {
 
     /// Per repo, how many tasks are in each status.
     async fn repo_counts(&self) -> Result<Vec<(String, TaskStatus, i64)>>;
+
+    /// Moves a run between live statuses (running <-> needs_input).
+    async fn set_run_status(&self, run_id: RunId, from: RunStatus, to: RunStatus) -> Result<()>;
+    /// Records the runtime's own session of a run.
+    async fn set_run_session(&self, run_id: RunId, session_id: &str) -> Result<()>;
+    /// The task's latest runtime session, and the cost its runs already counted.
+    async fn last_session(&self, task_id: TaskId) -> Result<Option<(String, f64)>>;
+
+    async fn add_approval(&self, ask: NewApproval, now: DateTime<Utc>) -> Result<Approval>;
+    /// Approvals of one task or all, pending ones only or every one.
+    async fn approvals(&self, task_id: Option<TaskId>, pending_only: bool) -> Result<Vec<Approval>>;
+    async fn answer_approval(&self, id: i64, allow: bool, by: &str, message: Option<&str>, now: DateTime<Utc>) -> Result<Approval>;
+    /// A run ended: its unanswered asks can no longer be answered.
+    async fn expire_approvals(&self, run_id: RunId, now: DateTime<Utc>) -> Result<()>;
+
+    /// Keeps a message for a task's next run.
+    async fn queue_message(&self, task_id: TaskId, text: &str, now: DateTime<Utc>) -> Result<()>;
+    /// The undelivered messages of a task, marked delivered.
+    async fn take_messages(&self, task_id: TaskId, now: DateTime<Utc>) -> Result<Vec<String>>;
+
+    /// Patterns allowed for good for a profile (`approve --always`).
+    async fn profile_allows(&self, profile: &str) -> Result<Vec<String>>;
+    async fn add_profile_allow(&self, profile: &str, pattern: &str) -> Result<()>;
 
     /// Keeps the profile as it was loaded for a run (what ran, even if the file changes).
     async fn record_profile(&self, profile: &AgentProfile, now: DateTime<Utc>) -> Result<()>;

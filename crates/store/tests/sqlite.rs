@@ -40,7 +40,7 @@ async fn tasks_runs_and_events_survive_reopening() {
     store.set_run_pid(run.id, 4242).await.unwrap();
     store
         .append_events(&[
-            event(t.id, run.id, 1, EventKind::Message { text: "hi".into(), role: None }),
+            event(t.id, run.id, 1, EventKind::Message { text: "hi".into(), role: None, from: None }),
             event(t.id, run.id, 2, EventKind::Usage { input_tokens: 10, output_tokens: 2, cached_tokens: 1, cost_usd: Some(0.5) }),
             event(t.id, run.id, 3, EventKind::Usage { input_tokens: 5, output_tokens: 1, cached_tokens: 0, cost_usd: None }),
         ])

@@ -1,5 +1,6 @@
 //! The runtimes, one file each. [`spawn`] picks the one a profile names.
 
+pub mod claude;
 pub mod command;
 
 use bosun_core::{AgentProfile, Runtime};
@@ -9,6 +10,27 @@ use crate::{AgentError, AgentProcess, SpawnSpec};
 /// Starts the agent a profile describes.
 pub fn spawn(profile: &AgentProfile, spec: &SpawnSpec) -> Result<AgentProcess, AgentError> {
     match &profile.runtime {
-        Runtime::Command { command } => command::spawn(command, spec),
+        Runtime::Command { command, interactive } => command::spawn(command, *interactive, spec),
+        Runtime::ClaudeCode => claude::spawn(profile, spec),
     }
+}
+
+/// The program for a runtime: `$<env_var>` if set, else `program` from PATH. A clear
+/// error names the runtime and the package to install.
+pub fn find_program(env_var: &str, program: &str, runtime: &str, package: &str) -> Result<String, AgentError> {
+    if let Some(path) = std::env::var_os(env_var).filter(|p| !p.is_empty()) {
+        return Ok(path.to_string_lossy().into_owned());
+    }
+    which(program)
+        .map(|p| p.to_string_lossy().into_owned())
+        .ok_or_else(|| AgentError::NotInstalled { runtime: runtime.into(), program: program.into(), package: package.into() })
+}
+
+/// The first executable `name` on PATH.
+pub fn which(name: &str) -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
 }

@@ -3,6 +3,7 @@
 
 pub mod add;
 pub mod after;
+pub mod approvals;
 pub mod diff;
 pub mod gc;
 pub mod logs;
@@ -10,9 +11,11 @@ pub mod ls;
 pub mod merge;
 pub mod pr;
 pub mod rebase;
+pub mod reply;
 pub mod repos;
 pub mod retry;
 pub mod rm;
+pub mod say;
 pub mod serve;
 pub mod show;
 pub mod stop;

@@ -88,11 +88,16 @@ impl World {
 
     /// Writes an agent profile running the fake agent with `steps`.
     pub fn agent(&self, name: &str, max_concurrent: Option<u32>, steps: &[Value]) {
+        let limit = max_concurrent.map(|n| format!("max_concurrent: {n}\n")).unwrap_or_default();
+        self.agent_with(name, &limit, steps);
+    }
+
+    /// Like [`World::agent`] with extra front matter lines (`interactive: true\n`, ...).
+    pub fn agent_with(&self, name: &str, front_matter: &str, steps: &[Value]) {
         let script = self.path(&format!("scripts/{name}.jsonl"));
         std::fs::write(&script, bosun_fake_agent::script(steps)).unwrap();
         let command = serde_json::to_string(&[FAKE_AGENT, "--script", script.to_str().unwrap()]).unwrap();
-        let limit = max_concurrent.map(|n| format!("max_concurrent: {n}\n")).unwrap_or_default();
-        let profile = format!("---\nname: {name}\nruntime: command\ncommand: {command}\n{limit}---\nStanding instructions for {name}.\n");
+        let profile = format!("---\nname: {name}\nruntime: command\ncommand: {command}\n{front_matter}---\nStanding instructions for {name}.\n");
         std::fs::write(self.path(&format!("config/agents/{name}.md")), profile).unwrap();
     }
 

@@ -8,6 +8,7 @@ mod cleanup;
 mod day;
 mod deps;
 mod hostile;
+mod human;
 mod lifecycle;
 mod pr;
 mod setup;

@@ -2,6 +2,7 @@
 //! One file per verb; this file wires them into a router and holds what they
 //! share: the error type and the JSON error body.
 
+mod approvals;
 mod error;
 mod events;
 mod gc;
@@ -17,8 +18,10 @@ mod task_list;
 mod task_merge;
 mod task_pr;
 mod task_rebase;
+mod task_reply;
 mod task_retry;
 mod task_rm;
+mod task_say;
 mod task_stop;
 
 use std::sync::Arc;
@@ -67,6 +70,11 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
         .route("/api/tasks/{id}/rebase", post(task_rebase::rebase))
         .route("/api/tasks/{id}/rm", post(task_rm::rm))
         .route("/api/tasks/{id}/pr", post(task_pr::pr))
+        .route("/api/tasks/{id}/say", post(task_say::say))
+        .route("/api/tasks/{id}/reply", post(task_reply::reply))
+        .route("/api/tasks/{id}/approve", post(approvals::approve))
+        .route("/api/tasks/{id}/deny", post(approvals::deny))
+        .route("/api/approvals", get(approvals::list))
         .route("/api/gc", post(gc::gc))
         .route("/api/repos", get(repos::repos))
         .route("/api/tasks/{id}/events", get(task_events::events))

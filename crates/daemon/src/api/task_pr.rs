@@ -96,7 +96,7 @@ async fn last_message(daemon: &Daemon, id: i64) -> Option<String> {
     let last = daemon.store.last_seq(id).await.ok()?;
     let events = daemon.store.events(id, (last - 500).max(0), 500).await.ok()?;
     events.into_iter().rev().find_map(|e| match e.kind {
-        EventKind::Message { text, role } if role.as_deref() != Some("user") => Some(text),
+        EventKind::Message { text, role, .. } if role.as_deref() != Some("user") => Some(text),
         _ => None,
     })
 }

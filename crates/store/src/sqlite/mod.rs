@@ -15,11 +15,11 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
-use crate::{OrphanRun, Result, RunEnd, Store, StoreError, TaskFilter, TaskRecord};
-use rows::{TASK_COLUMNS, RUN_COLUMNS, ms, run_from_row, task_from_row};
+use crate::{Approval, NewApproval, OrphanRun, Result, RunEnd, Store, StoreError, TaskFilter, TaskRecord};
+use rows::{APPROVAL_COLUMNS, RUN_COLUMNS, TASK_COLUMNS, ms, run_from_row, task_from_row};
 
 /// Migrations in order; `PRAGMA user_version` records how many have been applied.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("schema2.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("schema2.sql"), include_str!("schema3.sql")];
 
 /// Events per INSERT statement: well under SQLite's limit on bound variables.
 const EVENT_BATCH: usize = 400;
@@ -66,6 +66,11 @@ impl SqliteStore {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn approval(&self, id: i64) -> Result<Approval> {
+        let row = sqlx::query(&format!("SELECT {APPROVAL_COLUMNS} FROM approvals WHERE id = ?")).bind(id).fetch_one(&self.pool).await?;
+        rows::approval_from_row(&row)
     }
 
     async fn runs_of(&self, task_ids: &[TaskId]) -> Result<Vec<Run>> {
@@ -334,6 +339,10 @@ impl Store for SqliteStore {
             run.reason = Some(reason.into());
             orphans.push(OrphanRun { run, token });
         }
+        sqlx::query("UPDATE approvals SET status = 'expired', answered_at = ? WHERE status = 'pending'")
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?;
         // Tasks left running without a live run (a crash between the two writes cannot
         // happen inside one transaction, but an older daemon may have left them).
         sqlx::query(
@@ -458,6 +467,132 @@ impl Store for SqliteStore {
                 Ok((repo, status, n))
             })
             .collect()
+    }
+
+    async fn set_run_status(&self, run_id: RunId, from: RunStatus, to: RunStatus) -> Result<()> {
+        sqlx::query("UPDATE runs SET status = ? WHERE id = ? AND status = ?")
+            .bind(to.as_str())
+            .bind(run_id)
+            .bind(from.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_run_session(&self, run_id: RunId, session_id: &str) -> Result<()> {
+        sqlx::query("UPDATE runs SET session_id = ? WHERE id = ?").bind(session_id).bind(run_id).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn last_session(&self, task_id: TaskId) -> Result<Option<(String, f64)>> {
+        let session: Option<String> = sqlx::query_scalar(
+            "SELECT session_id FROM runs WHERE task_id = ? AND session_id IS NOT NULL ORDER BY id DESC LIMIT 1",
+        )
+        .bind(task_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .flatten();
+        let Some(session) = session else { return Ok(None) };
+        let cost: Option<f64> = sqlx::query_scalar("SELECT SUM(cost_usd) FROM runs WHERE task_id = ? AND session_id = ?")
+            .bind(task_id)
+            .bind(&session)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Some((session, cost.unwrap_or(0.0))))
+    }
+
+    async fn add_approval(&self, ask: NewApproval, now: DateTime<Utc>) -> Result<Approval> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO approvals (task_id, run_id, request_id, tool, kind, command, path, input, status, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?) RETURNING id",
+        )
+        .bind(ask.task_id)
+        .bind(ask.run_id)
+        .bind(&ask.request_id)
+        .bind(&ask.tool)
+        .bind(ask.kind.map(|k| serde_json::to_value(k).expect("kinds serialize").as_str().unwrap_or_default().to_string()))
+        .bind(&ask.command)
+        .bind(&ask.path)
+        .bind(ask.input.as_ref().map(|v| v.to_string()))
+        .bind(ms(now))
+        .fetch_one(&self.pool)
+        .await?;
+        self.approval(id).await
+    }
+
+    async fn approvals(&self, task_id: Option<TaskId>, pending_only: bool) -> Result<Vec<Approval>> {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!("SELECT {APPROVAL_COLUMNS} FROM approvals WHERE 1=1"));
+        if let Some(t) = task_id {
+            q.push(" AND task_id = ").push_bind(t);
+        }
+        if pending_only {
+            q.push(" AND status = 'pending'");
+        }
+        q.push(" ORDER BY id");
+        let rows = q.build().fetch_all(&self.pool).await?;
+        rows.iter().map(rows::approval_from_row).collect()
+    }
+
+    async fn answer_approval(&self, id: i64, allow: bool, by: &str, message: Option<&str>, now: DateTime<Utc>) -> Result<Approval> {
+        let done = sqlx::query(
+            "UPDATE approvals SET status = ?, answered_by = ?, message = ?, answered_at = ? WHERE id = ? AND status = 'pending'",
+        )
+        .bind(if allow { "allowed" } else { "denied" })
+        .bind(by)
+        .bind(message)
+        .bind(ms(now))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Corrupt(format!("approval {id} is not pending")));
+        }
+        self.approval(id).await
+    }
+
+    async fn expire_approvals(&self, run_id: RunId, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE approvals SET status = 'expired', answered_at = ? WHERE run_id = ? AND status = 'pending'")
+            .bind(ms(now))
+            .bind(run_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn queue_message(&self, task_id: TaskId, text: &str, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query("INSERT INTO inbox (task_id, text, created_at) VALUES (?, ?, ?)")
+            .bind(task_id)
+            .bind(text)
+            .bind(ms(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn take_messages(&self, task_id: TaskId, now: DateTime<Utc>) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "UPDATE inbox SET delivered_at = ? WHERE task_id = ? AND delivered_at IS NULL RETURNING text",
+        )
+        .bind(ms(now))
+        .bind(task_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn profile_allows(&self, profile: &str) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT pattern FROM profile_allow WHERE profile = ? ORDER BY pattern")
+            .bind(profile)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn add_profile_allow(&self, profile: &str, pattern: &str) -> Result<()> {
+        sqlx::query("INSERT OR IGNORE INTO profile_allow (profile, pattern) VALUES (?, ?)")
+            .bind(profile)
+            .bind(pattern)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn record_profile(&self, profile: &AgentProfile, now: DateTime<Utc>) -> Result<()> {

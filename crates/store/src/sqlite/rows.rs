@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-use crate::{Result, StoreError};
+use crate::{Approval, Result, StoreError};
 
 pub const TASK_COLUMNS: &str =
     "id, title, body, status, status_reason, agent, repo, base, branch, worktree, tags, priority, created_at, updated_at, \
@@ -90,5 +90,30 @@ pub fn event_from_row(row: &SqliteRow) -> Result<Event> {
         seq: row.try_get("seq")?,
         ts: time(row.try_get("ts")?)?,
         kind,
+    })
+}
+
+pub const APPROVAL_COLUMNS: &str =
+    "id, task_id, run_id, request_id, tool, kind, command, path, input, status, answered_by, message, created_at, answered_at";
+
+pub fn approval_from_row(row: &SqliteRow) -> Result<Approval> {
+    let kind: Option<String> = row.try_get("kind")?;
+    let input: Option<String> = row.try_get("input")?;
+    let answered: Option<i64> = row.try_get("answered_at")?;
+    Ok(Approval {
+        id: row.try_get("id")?,
+        task_id: row.try_get("task_id")?,
+        run_id: row.try_get("run_id")?,
+        request_id: row.try_get("request_id")?,
+        tool: row.try_get("tool")?,
+        kind: kind.and_then(|k| serde_json::from_value(serde_json::Value::String(k)).ok()),
+        command: row.try_get("command")?,
+        path: row.try_get("path")?,
+        input: input.and_then(|i| serde_json::from_str(&i).ok()),
+        status: row.try_get("status")?,
+        answered_by: row.try_get("answered_by")?,
+        message: row.try_get("message")?,
+        created_at: time(row.try_get("created_at")?)?,
+        answered_at: answered.map(time).transpose()?,
     })
 }

@@ -1,0 +1,131 @@
+//! The loop between an agent process and the daemon, shared by every runtime: raw
+//! output lines go through the runtime's (stateful) [`Driver`] to become normalized
+//! events, and the daemon's [`AgentCommand`]s (say, interrupt, answer) go through it
+//! to the agent in the runtime's own protocol.
+
+use async_trait::async_trait;
+use bosun_core::{EventKind, OutputStream};
+use tokio::io::AsyncWriteExt;
+use tokio::process::ChildStdin;
+use tokio::sync::mpsc;
+
+use crate::process::{ProcessGroup, Spawned};
+
+/// Normalized events the driver passes on at most this many lines behind the agent.
+const OUTPUT_BUFFER: usize = 1024;
+
+/// What the daemon asks of a running agent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AgentCommand {
+    /// A message from a human, delivered at once where the runtime allows it.
+    Say(String),
+    /// Cut the current turn short (the process may stay, as Claude Code's does).
+    Interrupt,
+    /// The answer to an approval request.
+    Answer { id: String, allow: bool, message: Option<String> },
+}
+
+/// One line the agent printed (or a driver's own note), with what it means.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentOutput {
+    pub stream: OutputStream,
+    /// The line as printed; None for events the driver made up itself.
+    pub raw: Option<String>,
+    pub events: Vec<EventKind>,
+}
+
+/// A running agent as the daemon sees it.
+pub struct AgentProcess {
+    /// Closed once the agent's output is exhausted.
+    pub output: mpsc::Receiver<AgentOutput>,
+    pub group: ProcessGroup,
+    pub commands: mpsc::UnboundedSender<AgentCommand>,
+}
+
+/// Writing to the agent: its stdin, and the group for signals.
+pub struct DriverIo {
+    stdin: Option<ChildStdin>,
+    pub group: ProcessGroup,
+}
+
+impl DriverIo {
+    /// Writes one line (a newline is added). False if stdin is closed or broken.
+    pub async fn write_line(&mut self, line: &str) -> bool {
+        let Some(stdin) = self.stdin.as_mut() else { return false };
+        let ok = stdin.write_all(line.as_bytes()).await.is_ok() && stdin.write_all(b"\n").await.is_ok() && stdin.flush().await.is_ok();
+        if !ok {
+            self.stdin = None;
+        }
+        ok
+    }
+
+    /// Hands stdin over (to write a long prompt from a task of its own).
+    pub fn take_stdin(&mut self) -> Option<ChildStdin> {
+        self.stdin.take()
+    }
+
+    /// Closes stdin: the agent sees EOF.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    pub fn stdin_open(&self) -> bool {
+        self.stdin.is_some()
+    }
+}
+
+/// A runtime's protocol: how its lines read and how commands are written.
+#[async_trait]
+pub trait Driver: Send + 'static {
+    /// Called once before any line is read (send the prompt, the handshake...).
+    async fn start(&mut self, io: &mut DriverIo) -> Vec<EventKind>;
+    async fn on_line(&mut self, stream: OutputStream, line: &str, io: &mut DriverIo) -> Vec<EventKind>;
+    async fn on_command(&mut self, command: AgentCommand, io: &mut DriverIo) -> Vec<EventKind>;
+}
+
+/// Starts the loop for a spawned process under `driver`.
+pub(crate) fn drive(spawned: Spawned, mut driver: impl Driver) -> AgentProcess {
+    let Spawned { mut lines, stdin, group } = spawned;
+    let (out_tx, output) = mpsc::channel(OUTPUT_BUFFER);
+    let (commands, mut cmd_rx) = mpsc::unbounded_channel();
+    let mut io = DriverIo { stdin, group: group.clone() };
+    tokio::spawn(async move {
+        let events = driver.start(&mut io).await;
+        if !send(&out_tx, OutputStream::Stdout, None, events).await {
+            return;
+        }
+        let mut commands_open = true;
+        loop {
+            tokio::select! {
+                line = lines.recv() => match line {
+                    Some((stream, line)) => {
+                        let events = driver.on_line(stream, &line, &mut io).await;
+                        if !send(&out_tx, stream, Some(line), events).await {
+                            return;
+                        }
+                    }
+                    None => return,
+                },
+                cmd = cmd_rx.recv(), if commands_open => match cmd {
+                    Some(cmd) => {
+                        let events = driver.on_command(cmd, &mut io).await;
+                        if !send(&out_tx, OutputStream::Stdout, None, events).await {
+                            return;
+                        }
+                    }
+                    None => commands_open = false,
+                },
+                // The daemon dropped the agent: let go of the group so it is killed.
+                _ = out_tx.closed() => return,
+            }
+        }
+    });
+    AgentProcess { output, group, commands }
+}
+
+async fn send(tx: &mpsc::Sender<AgentOutput>, stream: OutputStream, raw: Option<String>, events: Vec<EventKind>) -> bool {
+    if raw.is_none() && events.is_empty() {
+        return true;
+    }
+    tx.send(AgentOutput { stream, raw, events }).await.is_ok()
+}

@@ -1,0 +1,250 @@
+//! The `claude-code` runtime: Claude Code driven headless over stream-json, one
+//! long-lived process per run. The task goes in as a stdin user message and the
+//! profile's instructions are appended to the system prompt; `say` writes more user
+//! messages, `interrupt` and approval answers use the control protocol
+//! (`--permission-prompt-tool stdio`), `reply` resumes the session (`--resume`).
+//! After the turn's `result`, stdin is closed so the process ends.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use bosun_core::{AgentProfile, EventKind, FileChangeKind, OutputStream, ToolKind};
+use serde_json::{Value, json};
+
+use crate::driver::{self, AgentCommand, Driver, DriverIo};
+use crate::process;
+use crate::{AgentError, AgentProcess, SpawnSpec};
+
+/// Tool output kept in a `tool_result` event.
+const MAX_OUTPUT: usize = 4096;
+
+pub const PROGRAM: &str = "claude";
+pub const PACKAGE: &str = "@anthropic-ai/claude-code";
+
+pub fn spawn(profile: &AgentProfile, spec: &SpawnSpec) -> Result<AgentProcess, AgentError> {
+    let program = super::find_program("BOSUN_CLAUDE_PATH", PROGRAM, "claude-code", PACKAGE)?;
+    let mut argv: Vec<String> = vec![
+        program,
+        "-p".into(),
+        "--output-format".into(),
+        "stream-json".into(),
+        "--verbose".into(),
+        "--input-format".into(),
+        "stream-json".into(),
+        "--permission-prompt-tool".into(),
+        "stdio".into(),
+        "--permission-mode".into(),
+        "default".into(),
+    ];
+    if let Some(model) = &profile.model {
+        argv.extend(["--model".into(), model.clone()]);
+    }
+    if !spec.instructions.trim().is_empty() {
+        argv.extend(["--append-system-prompt".into(), spec.instructions.clone()]);
+    }
+    if let Some(session) = &spec.resume {
+        argv.extend(["--resume".into(), session.clone()]);
+    }
+    argv.extend(profile.args.iter().cloned());
+    let cmd = process::base_command(&argv, spec)?;
+    let spawned = process::spawn(cmd, &argv[0])?;
+    let driver = ClaudeDriver { task: spec.task.clone(), prior_cost: spec.prior_cost, ..Default::default() };
+    Ok(driver::drive(spawned, driver))
+}
+
+#[derive(Default)]
+struct ClaudeDriver {
+    task: String,
+    /// Cost already counted for this session (by earlier runs): `total_cost_usd` is
+    /// cumulative over a session and its resumes.
+    prior_cost: f64,
+    /// Tool calls by id, to give results a kind and file changes a path.
+    tools: HashMap<String, (String, Option<String>)>,
+    /// Inputs of pending permission asks, echoed back on allow.
+    asks: HashMap<String, Value>,
+    next_request: u64,
+}
+
+fn user_message(text: &str) -> String {
+    json!({"type": "user", "message": {"role": "user", "content": [{"type": "text", "text": text}]}}).to_string()
+}
+
+pub fn tool_kind(name: &str) -> ToolKind {
+    match name {
+        "Read" | "NotebookRead" => ToolKind::Read,
+        "Write" => ToolKind::Write,
+        "Edit" | "MultiEdit" | "NotebookEdit" => ToolKind::Edit,
+        "Bash" | "BashOutput" | "KillShell" | "KillBash" => ToolKind::Command,
+        "Grep" | "Glob" | "LS" => ToolKind::Search,
+        "WebFetch" | "WebSearch" => ToolKind::Web,
+        _ => ToolKind::Other,
+    }
+}
+
+fn tool_path(input: &Value) -> Option<String> {
+    ["file_path", "notebook_path", "path"].iter().find_map(|k| input[*k].as_str().map(str::to_string))
+}
+
+fn clip(mut s: String) -> String {
+    if s.len() > MAX_OUTPUT {
+        let mut cut = MAX_OUTPUT;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push_str("…");
+    }
+    s
+}
+
+/// The text of a tool_result's `content` (a string or a list of text blocks).
+fn result_text(content: &Value) -> String {
+    match content {
+        Value::String(s) => s.clone(),
+        Value::Array(blocks) => blocks.iter().filter_map(|b| b["text"].as_str()).collect::<Vec<_>>().join("\n"),
+        _ => String::new(),
+    }
+}
+
+impl ClaudeDriver {
+    fn assistant(&mut self, msg: &Value) -> Vec<EventKind> {
+        let mut events = Vec::new();
+        for block in msg["content"].as_array().into_iter().flatten() {
+            match block["type"].as_str() {
+                Some("text") => {
+                    let text = block["text"].as_str().unwrap_or_default();
+                    if !text.trim().is_empty() {
+                        events.push(EventKind::Message { text: text.to_string(), role: None, from: None });
+                    }
+                }
+                Some("tool_use") => {
+                    let name = block["name"].as_str().unwrap_or_default().to_string();
+                    let id = block["id"].as_str().map(str::to_string);
+                    let input = block["input"].clone();
+                    let path = tool_path(&input);
+                    if let Some(id) = &id {
+                        self.tools.insert(id.clone(), (name.clone(), path.clone()));
+                    }
+                    events.push(EventKind::ToolCall {
+                        id,
+                        kind: tool_kind(&name),
+                        command: input["command"].as_str().map(str::to_string),
+                        path,
+                        name,
+                        input: Some(input),
+                    });
+                }
+                _ => {}
+            }
+        }
+        events
+    }
+
+    fn tool_results(&mut self, msg: &Value) -> Vec<EventKind> {
+        let mut events = Vec::new();
+        for block in msg["content"].as_array().into_iter().flatten().filter(|b| b["type"] == "tool_result") {
+            let id = block["tool_use_id"].as_str().unwrap_or_default().to_string();
+            let is_error = block["is_error"].as_bool().unwrap_or(false);
+            let text = result_text(&block["content"]);
+            let (name, path) = self.tools.remove(&id).unwrap_or_default();
+            let kind = tool_kind(&name);
+            if !is_error && matches!(kind, ToolKind::Write | ToolKind::Edit) {
+                if let Some(path) = &path {
+                    let change = if name == "Write" && text.contains("created") { FileChangeKind::Added } else { FileChangeKind::Modified };
+                    events.push(EventKind::FileChange { path: path.clone(), change, diff: None });
+                }
+            }
+            events.insert(0, EventKind::ToolResult { id: Some(id), kind: Some(kind), output: Some(clip(text)), exit_code: None, is_error });
+        }
+        events
+    }
+
+    fn result(&mut self, v: &Value, io: &mut DriverIo) -> Vec<EventKind> {
+        let mut events = Vec::new();
+        let usage = &v["usage"];
+        let total = v["total_cost_usd"].as_f64();
+        let cost = total.map(|t| (t - self.prior_cost).max(0.0));
+        if let Some(t) = total {
+            self.prior_cost = t;
+        }
+        events.push(EventKind::Usage {
+            input_tokens: usage["input_tokens"].as_u64().unwrap_or(0) + usage["cache_creation_input_tokens"].as_u64().unwrap_or(0),
+            output_tokens: usage["output_tokens"].as_u64().unwrap_or(0),
+            cached_tokens: usage["cache_read_input_tokens"].as_u64().unwrap_or(0),
+            cost_usd: cost,
+        });
+        if v["is_error"].as_bool().unwrap_or(false) {
+            let why = v["result"].as_str().or(v["subtype"].as_str()).unwrap_or("error").to_string();
+            events.push(EventKind::Error { message: format!("Claude Code: {why}") });
+        }
+        // The turn is over: no more input, so the process finishes.
+        io.close_stdin();
+        events
+    }
+}
+
+#[async_trait]
+impl Driver for ClaudeDriver {
+    async fn start(&mut self, io: &mut DriverIo) -> Vec<EventKind> {
+        io.write_line(&user_message(&self.task)).await;
+        Vec::new()
+    }
+
+    async fn on_line(&mut self, stream: OutputStream, line: &str, io: &mut DriverIo) -> Vec<EventKind> {
+        let raw = || vec![EventKind::Output { stream, line: line.to_string() }];
+        if stream == OutputStream::Stderr {
+            return raw();
+        }
+        let Ok(v) = serde_json::from_str::<Value>(line) else { return raw() };
+        match (v["type"].as_str(), v["subtype"].as_str()) {
+            (Some("system"), Some("init")) => match v["session_id"].as_str() {
+                Some(id) => vec![EventKind::Session { session_id: id.to_string() }],
+                None => Vec::new(),
+            },
+            (Some("system"), _) | (Some("stream_event"), _) | (Some("control_response"), _) | (Some("rate_limit_event"), _) => Vec::new(),
+            (Some("assistant"), _) => self.assistant(&v["message"]),
+            (Some("user"), _) => self.tool_results(&v["message"]),
+            (Some("result"), _) => self.result(&v, io),
+            (Some("control_request"), _) if v["request"]["subtype"] == "can_use_tool" => {
+                let id = v["request_id"].as_str().unwrap_or_default().to_string();
+                let tool = v["request"]["tool_name"].as_str().unwrap_or_default().to_string();
+                let input = v["request"]["input"].clone();
+                self.asks.insert(id.clone(), input.clone());
+                vec![EventKind::ApprovalRequest {
+                    id,
+                    kind: Some(tool_kind(&tool)),
+                    command: input["command"].as_str().map(str::to_string),
+                    path: tool_path(&input),
+                    tool,
+                    input: Some(input),
+                }]
+            }
+            _ => raw(),
+        }
+    }
+
+    async fn on_command(&mut self, command: AgentCommand, io: &mut DriverIo) -> Vec<EventKind> {
+        let line = match command {
+            AgentCommand::Say(text) => user_message(&text),
+            AgentCommand::Interrupt => {
+                self.next_request += 1;
+                json!({"type": "control_request", "request_id": format!("bosun-{}", self.next_request), "request": {"subtype": "interrupt"}})
+                    .to_string()
+            }
+            AgentCommand::Answer { id, allow, message } => {
+                let input = self.asks.remove(&id).unwrap_or(Value::Null);
+                let response = if allow {
+                    json!({"behavior": "allow", "updatedInput": input})
+                } else {
+                    json!({"behavior": "deny", "message": message.unwrap_or_else(|| "denied by the user".into())})
+                };
+                json!({"type": "control_response", "response": {"subtype": "success", "request_id": id, "response": response}}).to_string()
+            }
+        };
+        if io.write_line(&line).await {
+            Vec::new()
+        } else {
+            vec![EventKind::Error { message: "could not deliver to Claude Code: its turn has ended (use `bosun reply`)".into() }]
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! `bosun reply ID TEXT`: feedback on a task in review; the same agent session
+//! continues in the same worktree.
+
+use bosun_core::Task;
+
+use crate::Failure;
+use crate::client::{Ctx, parse_task_id};
+
+/// Send a task in review back to its agent with feedback.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Task id (12 or T-12).
+    #[arg(value_parser = parse_task_id)]
+    id: i64,
+    /// The feedback.
+    text: String,
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
+    let from = std::env::var("USER").ok();
+    let task: Task = ctx.post(&format!("/api/tasks/{}/reply", args.id), &serde_json::json!({ "text": args.text, "from": from })).await?;
+    if ctx.json {
+        ctx.print_json(&task);
+    } else {
+        println!("T-{} {}", task.id, task.status);
+    }
+    Ok(())
+}

@@ -1,0 +1,123 @@
+//! The human in the loop with the `command` runtime: say, approvals, reply, limits.
+
+use serde_json::{Value, json};
+
+use crate::harness::{World, wait_for};
+
+fn messages(w: &World, id: i64) -> Vec<String> {
+    w.events(id).iter().filter(|e| e["type"] == "message").map(|e| e["text"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn say_reaches_the_running_agent_and_a_queued_one_at_start() {
+    let mut w = World::new("app");
+    w.agent_with(
+        "listener",
+        "interactive: true\nmax_concurrent: 1\n",
+        &[json!({"read_prompt": true}), json!({"say": "{prompt}"}), json!({"listen": 1}), json!({"write": {"path": "done.txt", "content": "x"}})],
+    );
+    w.start(&[]);
+    let first = w.add("First", "listener");
+    let second = w.add("Second", "listener");
+    wait_for("the agent to read its prompt", || messages(&w, first).iter().any(|m| m.starts_with("prompt:")).then_some(()));
+    assert_eq!(w.task(second)["status"], "queued");
+    assert_eq!(w.json(&["say", &second.to_string(), "mention the changelog"])["delivered"], "at_start");
+    assert_eq!(w.json(&["say", &first.to_string(), "use the existing retry helper"])["delivered"], "now");
+    w.wait_status(first, "review");
+    let events = w.events(first);
+    let said = events.iter().find(|e| e["type"] == "message" && e["role"] == "user").expect("the message is in the log");
+    assert_eq!(said["text"], "use the existing retry helper");
+    assert!(said["from"].is_string() || said["from"].is_null());
+    assert!(messages(&w, first).contains(&"heard: use the existing retry helper".to_string()));
+    // The queued task's message arrived with its prompt; it still listens for one more.
+    wait_for("the second agent to start", || messages(&w, second).iter().any(|m| m.contains("mention the changelog")).then_some(()));
+    w.bosun(&["say", &second.to_string(), "thanks"]);
+    w.wait_status(second, "review");
+    // Nothing can be said to a task in review: reply is for that.
+    let out = w.try_bosun(&["say", &first.to_string(), "hello?"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bosun reply"));
+}
+
+#[test]
+fn approvals_deny_approve_always_and_policy() {
+    let mut w = World::new("app");
+    w.agent_with(
+        "careful",
+        "interactive: true\n",
+        &[
+            json!({"read_prompt": true}),
+            json!({"ask": {"id": "a1", "tool": "Bash", "kind": "command", "command": "rm -rf build"}}),
+            json!({"ask": {"id": "a2", "tool": "Bash", "kind": "command", "command": "cargo test --workspace"}}),
+            json!({"ask": {"id": "a3", "tool": "Write", "kind": "write", "path": "notes.md"}}),
+            json!({"write": {"path": "notes.md", "content": "ok\n"}}),
+        ],
+    );
+    w.start(&[]);
+    let id = w.add("Careful work", "careful");
+    let t = w.wait_status(id, "needs_input");
+    assert_eq!(t["runs"][0]["status"], "needs_input");
+    let pending = w.json(&["approvals"]);
+    assert_eq!(pending.as_array().unwrap().len(), 1);
+    assert_eq!((pending[0]["task_id"].as_i64(), pending[0]["tool"].as_str()), (Some(id), Some("Bash")));
+    assert_eq!(pending[0]["command"], "rm -rf build");
+    assert_eq!(pending[0]["agent"], "careful");
+    assert!(w.bosun(&["approvals"]).contains("rm -rf build"));
+
+    let denied = w.json(&["deny", &id.to_string(), "--reason", "not in prod"]);
+    assert_eq!(denied["status"], "denied");
+    wait_for("the second ask", || {
+        w.json(&["approvals"]).as_array().unwrap().first().filter(|a| a["command"] == "cargo test --workspace").map(|_| ())
+    });
+    assert!(messages(&w, id).contains(&"denied: not in prod".to_string()));
+    w.bosun(&["approve", &id.to_string(), "--always"]);
+    let t = w.wait_status(id, "review");
+    let msgs = messages(&w, id);
+    assert!(msgs.contains(&"approved".to_string()), "{msgs:?}");
+    // The write inside the worktree was allowed by the policy, without a human.
+    let answers: Vec<Value> = w.events(id).into_iter().filter(|e| e["type"] == "approval").collect();
+    let by: Vec<(&str, bool, &str)> = answers.iter().map(|a| (a["id"].as_str().unwrap(), a["allow"].as_bool().unwrap(), a["by"].as_str().unwrap())).collect();
+    assert_eq!(by, vec![("a1", false, "user"), ("a2", true, "user"), ("a3", true, "policy")]);
+    assert!(w.json(&["approvals"]).as_array().unwrap().is_empty());
+    assert_eq!(t["runs"][0]["status"], "succeeded");
+
+    // `--always` allowed `Bash(cargo*)` for the profile: the next run's cargo ask passes.
+    w.agent_with(
+        "careful",
+        "interactive: true\n",
+        &[json!({"read_prompt": true}), json!({"ask": {"id": "b1", "tool": "Bash", "kind": "command", "command": "cargo build"}})],
+    );
+    let second = w.add("Another", "careful");
+    w.wait_status(second, "review");
+    assert!(w.events(second).iter().any(|e| e["type"] == "approval" && e["by"] == "policy" && e["allow"] == true));
+}
+
+#[test]
+fn reply_runs_the_task_again_with_the_feedback() {
+    let mut w = World::new("app");
+    w.agent("echo", None, &[json!({"read_stdin": true}), json!({"say": "{prompt}"}), json!({"write": {"path": "{now_ns}.txt", "content": "x"}})]);
+    w.start(&[]);
+    let id = w.add("Write the login test", "echo");
+    w.wait_status(id, "review");
+    let t = w.json(&["reply", &id.to_string(), "also cover the logout path"]);
+    assert_eq!(t["status"], "queued");
+    let t = w.wait_status(id, "review");
+    assert_eq!(t["runs"].as_array().unwrap().len(), 2);
+    let last_prompt = messages(&w, id).into_iter().filter(|m| m.contains("# Task:")).last().unwrap();
+    assert!(last_prompt.contains("Write the login test") && last_prompt.contains("also cover the logout path"), "{last_prompt}");
+    // Both runs' work is on the one branch, in the one worktree.
+    let files = crate::harness::git(&w.repo, &["diff", "--name-only", "main...bosun/1-write-the-login-test"]);
+    assert_eq!(files.lines().count(), 2, "{files}");
+    let out = w.try_bosun(&["reply", &id.to_string(), ""]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn a_silent_agent_hits_its_idle_timeout() {
+    let mut w = World::new("app");
+    w.agent_with("silent", "idle_timeout: 1\n", &[json!({"say": "thinking"}), json!({"wait_file": w.path("shared/never")})]);
+    w.start(&[]);
+    let id = w.add("Hang", "silent");
+    let t = w.wait_status(id, "failed");
+    assert_eq!(t["status_reason"], "no output for 1s (the profile's idle_timeout)");
+}
