@@ -113,16 +113,32 @@ impl MockModel {
 
     /// Serves `script` on `addr` (port 0: any free port).
     pub async fn start_on(addr: SocketAddr, script: Script) -> anyhow::Result<MockModel> {
-        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding {addr}"))?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared { inner: Mutex::new(Inner { script, requests: Vec::new() }), notify: Notify::new() });
-        let app = Router::new().fallback(handle).layer(DefaultBodyLimit::disable()).with_state(shared.clone());
+        let shared = Arc::new(Shared {
+            inner: Mutex::new(Inner {
+                script,
+                requests: Vec::new(),
+            }),
+            notify: Notify::new(),
+        });
+        let app = Router::new()
+            .fallback(handle)
+            .layer(DefaultBodyLimit::disable())
+            .with_state(shared.clone());
         let server = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!("mock model server stopped: {e}");
             }
         });
-        Ok(MockModel { url: format!("http://{addr}"), addr, shared, server })
+        Ok(MockModel {
+            url: format!("http://{addr}"),
+            addr,
+            shared,
+            server,
+        })
     }
 
     /// For `ANTHROPIC_BASE_URL` and `GOOGLE_GEMINI_BASE_URL`: the bare URL.
@@ -156,8 +172,14 @@ impl MockModel {
     }
 
     /// Waits until at least `n` requests (of any kind) have arrived; returns them all.
-    pub async fn wait_for_requests(&self, n: usize, timeout: Duration) -> anyhow::Result<Vec<Recorded>> {
-        self.wait_until(timeout, |r| r.len() >= n).await.with_context(|| format!("waiting for {n} requests"))
+    pub async fn wait_for_requests(
+        &self,
+        n: usize,
+        timeout: Duration,
+    ) -> anyhow::Result<Vec<Recorded>> {
+        self.wait_until(timeout, |r| r.len() >= n)
+            .await
+            .with_context(|| format!("waiting for {n} requests"))
     }
 
     /// Waits until at least `n` model calls of `family` have arrived; returns those calls.
@@ -167,14 +189,25 @@ impl MockModel {
         n: usize,
         timeout: Duration,
     ) -> anyhow::Result<Vec<Recorded>> {
-        let all = self.wait_until(timeout, |r| model_calls(r, family).len() >= n).await;
-        Ok(model_calls(&all.with_context(|| format!("waiting for {n} {family:?} model calls"))?, family))
+        let all = self
+            .wait_until(timeout, |r| model_calls(r, family).len() >= n)
+            .await;
+        Ok(model_calls(
+            &all.with_context(|| format!("waiting for {n} {family:?} model calls"))?,
+            family,
+        ))
     }
 
     /// Waits (woken by each new request, no polling) until `done` holds for the requests.
-    async fn wait_until(&self, timeout: Duration, done: impl Fn(&[Recorded]) -> bool) -> anyhow::Result<Vec<Recorded>> {
+    async fn wait_until(
+        &self,
+        timeout: Duration,
+        done: impl Fn(&[Recorded]) -> bool,
+    ) -> anyhow::Result<Vec<Recorded>> {
         let far = Duration::from_secs(100 * 365 * 24 * 3600);
-        let deadline = Instant::now().checked_add(timeout).unwrap_or_else(|| Instant::now() + far);
+        let deadline = Instant::now()
+            .checked_add(timeout)
+            .unwrap_or_else(|| Instant::now() + far);
         loop {
             let notified = self.shared.notify.notified();
             tokio::pin!(notified);
@@ -186,7 +219,11 @@ impl MockModel {
                 }
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                let seen: Vec<String> = self.requests().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+                let seen: Vec<String> = self
+                    .requests()
+                    .iter()
+                    .map(|r| format!("{} {}", r.method, r.path))
+                    .collect();
                 bail!("timed out after {timeout:?}; requests so far: {seen:?}");
             }
         }
@@ -200,35 +237,74 @@ impl Drop for MockModel {
 }
 
 fn model_calls(requests: &[Recorded], family: Family) -> Vec<Recorded> {
-    requests.iter().filter(|r| r.kind == Kind::Model && r.family == Some(family)).cloned().collect()
+    requests
+        .iter()
+        .filter(|r| r.kind == Kind::Model && r.family == Some(family))
+        .cloned()
+        .collect()
 }
 
 /// How a request is answered, decided from its method and path.
 enum Route {
-    Model { family: Family, stream: bool, model: Option<String> },
-    Count { family: Family, model: Option<String> },
+    Model {
+        family: Family,
+        stream: bool,
+        model: Option<String>,
+    },
+    Count {
+        family: Family,
+        model: Option<String>,
+    },
     NotFound,
 }
 
 fn route(method: &Method, path: &str, body: &Value) -> Route {
-    let body_model = body.get("model").and_then(Value::as_str).map(str::to_string);
+    let body_model = body
+        .get("model")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let streamed = body.get("stream") == Some(&Value::Bool(true));
     if method != Method::POST {
         return Route::NotFound;
     }
     match path.trim_end_matches('/') {
-        "/v1/messages" => Route::Model { family: Family::Anthropic, stream: streamed, model: body_model },
-        "/v1/messages/count_tokens" => Route::Count { family: Family::Anthropic, model: body_model },
-        "/v1/responses" => Route::Model { family: Family::OpenAi, stream: streamed, model: body_model },
+        "/v1/messages" => Route::Model {
+            family: Family::Anthropic,
+            stream: streamed,
+            model: body_model,
+        },
+        "/v1/messages/count_tokens" => Route::Count {
+            family: Family::Anthropic,
+            model: body_model,
+        },
+        "/v1/responses" => Route::Model {
+            family: Family::OpenAi,
+            stream: streamed,
+            model: body_model,
+        },
         other => {
-            let Some((model, action)) = other.strip_prefix("/v1beta/models/").and_then(|r| r.rsplit_once(':')) else {
+            let Some((model, action)) = other
+                .strip_prefix("/v1beta/models/")
+                .and_then(|r| r.rsplit_once(':'))
+            else {
                 return Route::NotFound;
             };
             let model = Some(model.to_string());
             match action {
-                "streamGenerateContent" => Route::Model { family: Family::Gemini, stream: true, model },
-                "generateContent" => Route::Model { family: Family::GeminiSide, stream: false, model },
-                "countTokens" => Route::Count { family: Family::Gemini, model },
+                "streamGenerateContent" => Route::Model {
+                    family: Family::Gemini,
+                    stream: true,
+                    model,
+                },
+                "generateContent" => Route::Model {
+                    family: Family::GeminiSide,
+                    stream: false,
+                    model,
+                },
+                "countTokens" => Route::Count {
+                    family: Family::Gemini,
+                    model,
+                },
                 _ => Route::NotFound,
             }
         }
@@ -236,7 +312,13 @@ fn route(method: &Method, path: &str, body: &Value) -> Route {
 }
 
 /// The one handler: records the request, then answers it according to its route.
-async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let text = String::from_utf8_lossy(&body);
     let body = match serde_json::from_str::<Value>(&text) {
         Ok(value) => value,
@@ -246,7 +328,10 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, hea
     let mut header_map = BTreeMap::<String, String>::new();
     for (name, value) in &headers {
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        header_map.entry(name.as_str().to_string()).and_modify(|v| *v = format!("{v}, {value}")).or_insert(value);
+        header_map
+            .entry(name.as_str().to_string())
+            .and_modify(|v| *v = format!("{v}, {value}"))
+            .or_insert(value);
     }
     let path = uri.path().to_string();
     let route = route(&method, &path, &body);
@@ -296,10 +381,20 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, hea
     let seq = recorded.seq;
     match route {
         Route::NotFound => {
-            let message = format!("bosun-mock-model: no route for {} {}", recorded.method, recorded.path);
-            (StatusCode::NOT_FOUND, axum::Json(wire::error_body(None, 404, &message))).into_response()
+            let message = format!(
+                "bosun-mock-model: no route for {} {}",
+                recorded.method, recorded.path
+            );
+            (
+                StatusCode::NOT_FOUND,
+                axum::Json(wire::error_body(None, 404, &message)),
+            )
+                .into_response()
         }
-        Route::Count { family: Family::Anthropic, .. } => axum::Json(json!({ "input_tokens": 10 })).into_response(),
+        Route::Count {
+            family: Family::Anthropic,
+            ..
+        } => axum::Json(json!({ "input_tokens": 10 })).into_response(),
         Route::Count { .. } => axum::Json(json!({ "totalTokens": 10 })).into_response(),
         Route::Model { family, stream, .. } => {
             let turn = turn.unwrap_or_default();
@@ -307,19 +402,33 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, hea
                 tokio::time::sleep(Duration::from_millis(turn.delay_ms)).await;
             }
             if let Some(status) = turn.http_status {
-                let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let code =
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                 let message = format!("bosun-mock-model: scripted HTTP {status}");
-                return (code, axum::Json(wire::error_body(Some(family), status, &message))).into_response();
+                return (
+                    code,
+                    axum::Json(wire::error_body(Some(family), status, &message)),
+                )
+                    .into_response();
             }
             let turn = wire::substitute_cwd(&turn, cwd.as_deref());
-            let ctx = wire::Ctx { seq, model: model.unwrap_or_else(|| "mock-model".to_string()) };
+            let ctx = wire::Ctx {
+                seq,
+                model: model.unwrap_or_else(|| "mock-model".to_string()),
+            };
             match (family, stream) {
                 (Family::Anthropic, true) => sse_response(wire::anthropic_sse(&turn, &ctx)),
-                (Family::Anthropic, false) => axum::Json(wire::anthropic_json(&turn, &ctx)).into_response(),
+                (Family::Anthropic, false) => {
+                    axum::Json(wire::anthropic_json(&turn, &ctx)).into_response()
+                }
                 (Family::OpenAi, true) => sse_response(wire::openai_sse(&turn, &ctx)),
-                (Family::OpenAi, false) => axum::Json(wire::openai_json(&turn, &ctx)).into_response(),
+                (Family::OpenAi, false) => {
+                    axum::Json(wire::openai_json(&turn, &ctx)).into_response()
+                }
                 (Family::Gemini, _) => sse_response(wire::gemini_sse(&turn, &ctx)),
-                (Family::GeminiSide, _) => axum::Json(wire::gemini_json(&turn, &ctx)).into_response(),
+                (Family::GeminiSide, _) => {
+                    axum::Json(wire::gemini_json(&turn, &ctx)).into_response()
+                }
             }
         }
     }
@@ -328,6 +437,9 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, hea
 /// A `text/event-stream` body sent event by event (chunked, like the real APIs).
 fn sse_response(events: Vec<String>) -> Response {
     let stream = futures_util::stream::iter(events.into_iter().map(Ok::<_, Infallible>));
-    let headers = [(header::CONTENT_TYPE, "text/event-stream"), (header::CACHE_CONTROL, "no-cache")];
+    let headers = [
+        (header::CONTENT_TYPE, "text/event-stream"),
+        (header::CACHE_CONTROL, "no-cache"),
+    ];
     (headers, Body::from_stream(stream)).into_response()
 }

@@ -24,7 +24,12 @@ pub enum Family {
 }
 
 impl Family {
-    pub const ALL: [Family; 4] = [Family::Anthropic, Family::OpenAi, Family::Gemini, Family::GeminiSide];
+    pub const ALL: [Family; 4] = [
+        Family::Anthropic,
+        Family::OpenAi,
+        Family::Gemini,
+        Family::GeminiSide,
+    ];
 }
 
 /// One piece of a model answer.
@@ -38,10 +43,16 @@ impl Family {
 pub enum Block {
     Text(String),
     /// Anthropic `tool_use`, OpenAI `function_call`, Gemini `functionCall`.
-    ToolCall { name: String, input: Value },
+    ToolCall {
+        name: String,
+        input: Value,
+    },
     /// OpenAI `custom_tool_call` (Codex's freeform `apply_patch`). Other families see it
     /// as a tool call with input `{"input": <string>}`.
-    CustomToolCall { name: String, input: String },
+    CustomToolCall {
+        name: String,
+        input: String,
+    },
 }
 
 /// Token counts reported with a turn.
@@ -58,7 +69,12 @@ pub struct Usage {
 
 impl Default for Usage {
     fn default() -> Self {
-        Usage { input_tokens: 10, output_tokens: 5, cached_tokens: 0, reasoning_tokens: 0 }
+        Usage {
+            input_tokens: 10,
+            output_tokens: 5,
+            cached_tokens: 0,
+            reasoning_tokens: 0,
+        }
     }
 }
 
@@ -78,22 +94,40 @@ pub struct Turn {
 impl Turn {
     /// A turn that says `text` and ends (`end_turn` / `STOP`).
     pub fn text(text: impl Into<String>) -> Turn {
-        Turn { blocks: vec![Block::Text(text.into())], ..Turn::default() }
+        Turn {
+            blocks: vec![Block::Text(text.into())],
+            ..Turn::default()
+        }
     }
 
     /// A turn that calls one tool (`tool_use` / `function_call` / `functionCall`).
     pub fn tool(name: impl Into<String>, input: Value) -> Turn {
-        Turn { blocks: vec![Block::ToolCall { name: name.into(), input }], ..Turn::default() }
+        Turn {
+            blocks: vec![Block::ToolCall {
+                name: name.into(),
+                input,
+            }],
+            ..Turn::default()
+        }
     }
 
     /// A turn with one OpenAI `custom_tool_call` (e.g. `apply_patch` with a patch text).
     pub fn custom_tool(name: impl Into<String>, input: impl Into<String>) -> Turn {
-        Turn { blocks: vec![Block::CustomToolCall { name: name.into(), input: input.into() }], ..Turn::default() }
+        Turn {
+            blocks: vec![Block::CustomToolCall {
+                name: name.into(),
+                input: input.into(),
+            }],
+            ..Turn::default()
+        }
     }
 
     /// A turn that fails with `status` (e.g. 500, 429).
     pub fn error(status: u16) -> Turn {
-        Turn { http_status: Some(status), ..Turn::default() }
+        Turn {
+            http_status: Some(status),
+            ..Turn::default()
+        }
     }
 
     /// Adds a block after the existing ones.

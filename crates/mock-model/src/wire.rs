@@ -42,7 +42,11 @@ fn anthropic_usage(u: &Usage) -> Value {
 }
 
 fn anthropic_stop_reason(turn: &Turn) -> &'static str {
-    if turn.has_tool_call() { "tool_use" } else { "end_turn" }
+    if turn.has_tool_call() {
+        "tool_use"
+    } else {
+        "end_turn"
+    }
 }
 
 /// The full content blocks of a message (for the JSON form).
@@ -77,17 +81,24 @@ pub fn anthropic_sse(turn: &Turn, ctx: &Ctx) -> Vec<String> {
     )];
     for (index, block) in turn.blocks.iter().enumerate() {
         let (start, delta) = match tool_input(block) {
-            None => (json!({ "type": "text", "text": "" }), json!({ "type": "text_delta", "text": text_of(block) })),
+            None => (
+                json!({ "type": "text", "text": "" }),
+                json!({ "type": "text_delta", "text": text_of(block) }),
+            ),
             Some((name, input)) => (
                 json!({ "type": "tool_use", "id": format!("toolu_mock_{seq}_{index}"), "name": name, "input": {} }),
                 json!({ "type": "input_json_delta", "partial_json": input.to_string() }),
             ),
         };
-        let start = json!({ "type": "content_block_start", "index": index, "content_block": start });
+        let start =
+            json!({ "type": "content_block_start", "index": index, "content_block": start });
         out.push(sse(Some("content_block_start"), &start));
         let delta = json!({ "type": "content_block_delta", "index": index, "delta": delta });
         out.push(sse(Some("content_block_delta"), &delta));
-        out.push(sse(Some("content_block_stop"), &json!({ "type": "content_block_stop", "index": index })));
+        out.push(sse(
+            Some("content_block_stop"),
+            &json!({ "type": "content_block_stop", "index": index }),
+        ));
     }
     let delta = json!({
         "type": "message_delta",
@@ -95,7 +106,10 @@ pub fn anthropic_sse(turn: &Turn, ctx: &Ctx) -> Vec<String> {
         "usage": { "output_tokens": turn.usage.output_tokens },
     });
     out.push(sse(Some("message_delta"), &delta));
-    out.push(sse(Some("message_stop"), &json!({ "type": "message_stop" })));
+    out.push(sse(
+        Some("message_stop"),
+        &json!({ "type": "message_stop" }),
+    ));
     out
 }
 
@@ -152,14 +166,18 @@ fn openai_response(ctx: &Ctx, status: &str, output: Vec<Value>, usage: Option<Va
 pub fn openai_sse(turn: &Turn, ctx: &Ctx) -> Vec<String> {
     let items = openai_items(turn, ctx.seq);
     let created = openai_response(ctx, "in_progress", vec![], None);
-    let mut out = vec![sse(Some("response.created"), &json!({ "type": "response.created", "response": created }))];
+    let mut out = vec![sse(
+        Some("response.created"),
+        &json!({ "type": "response.created", "response": created }),
+    )];
     for (index, item) in items.iter().enumerate() {
         let mut added = item.clone();
         added["status"] = json!("in_progress");
         if item["type"] == "message" {
             added["content"] = json!([]);
         }
-        let added = json!({ "type": "response.output_item.added", "output_index": index, "item": added });
+        let added =
+            json!({ "type": "response.output_item.added", "output_index": index, "item": added });
         out.push(sse(Some("response.output_item.added"), &added));
         if let Block::Text(text) = &turn.blocks[index] {
             let delta = json!({
@@ -168,17 +186,26 @@ pub fn openai_sse(turn: &Turn, ctx: &Ctx) -> Vec<String> {
             });
             out.push(sse(Some("response.output_text.delta"), &delta));
         }
-        let done = json!({ "type": "response.output_item.done", "output_index": index, "item": item });
+        let done =
+            json!({ "type": "response.output_item.done", "output_index": index, "item": item });
         out.push(sse(Some("response.output_item.done"), &done));
     }
     let completed = openai_response(ctx, "completed", items, Some(openai_usage(&turn.usage)));
-    out.push(sse(Some("response.completed"), &json!({ "type": "response.completed", "response": completed })));
+    out.push(sse(
+        Some("response.completed"),
+        &json!({ "type": "response.completed", "response": completed }),
+    ));
     out
 }
 
 /// `POST /v1/responses` without `stream: true`.
 pub fn openai_json(turn: &Turn, ctx: &Ctx) -> Value {
-    openai_response(ctx, "completed", openai_items(turn, ctx.seq), Some(openai_usage(&turn.usage)))
+    openai_response(
+        ctx,
+        "completed",
+        openai_items(turn, ctx.seq),
+        Some(openai_usage(&turn.usage)),
+    )
 }
 
 // ---------------------------------------------------------------- Gemini
@@ -222,12 +249,19 @@ pub fn gemini_sse(turn: &Turn, ctx: &Ctx) -> Vec<String> {
     }
     let last = parts.len() - 1;
     let chunks = parts.into_iter().enumerate();
-    chunks.map(|(i, part)| sse(None, &gemini_chunk(vec![part], i == last, turn, ctx))).collect()
+    chunks
+        .map(|(i, part)| sse(None, &gemini_chunk(vec![part], i == last, turn, ctx)))
+        .collect()
 }
 
 /// `:generateContent`: every part in one JSON body.
 pub fn gemini_json(turn: &Turn, ctx: &Ctx) -> Value {
-    gemini_chunk(turn.blocks.iter().map(gemini_part).collect(), true, turn, ctx)
+    gemini_chunk(
+        turn.blocks.iter().map(gemini_part).collect(),
+        true,
+        turn,
+        ctx,
+    )
 }
 
 // ---------------------------------------------------------------- errors
@@ -235,8 +269,12 @@ pub fn gemini_json(turn: &Turn, ctx: &Ctx) -> Value {
 /// The JSON body of a scripted error (or of a 404 when `family` is `None`).
 pub fn error_body(family: Option<Family>, status: u16, message: &str) -> Value {
     match family {
-        Some(Family::Anthropic) => json!({ "type": "error", "error": { "type": "api_error", "message": message } }),
-        Some(Family::OpenAi) => json!({ "error": { "type": "server_error", "message": message, "code": null } }),
+        Some(Family::Anthropic) => {
+            json!({ "type": "error", "error": { "type": "api_error", "message": message } })
+        }
+        Some(Family::OpenAi) => {
+            json!({ "error": { "type": "server_error", "message": message, "code": null } })
+        }
         Some(Family::Gemini | Family::GeminiSide) => {
             json!({ "error": { "code": status, "message": message, "status": "INTERNAL" } })
         }
@@ -248,10 +286,10 @@ pub fn error_body(family: Option<Family>, status: u16, message: &str) -> Value {
 
 /// Where each CLI states its working directory, tried in this order: (prefix, end marker).
 const CWD_PATTERNS: &[(&str, &str)] = &[
-    ("Primary working directory: ", "\n"),                 // Claude Code
-    ("<cwd>", "</cwd>"),                                     // Codex environment_context
-    ("I'm currently working in the directory: ", "\n"),    // Gemini CLI (older)
-    ("**Workspace Directories:**\n  - ", "\n"),            // Gemini CLI (newer)
+    ("Primary working directory: ", "\n"), // Claude Code
+    ("<cwd>", "</cwd>"),                   // Codex environment_context
+    ("I'm currently working in the directory: ", "\n"), // Gemini CLI (older)
+    ("**Workspace Directories:**\n  - ", "\n"), // Gemini CLI (newer)
     ("Working directory: ", "\n"),
     ("Current working directory: ", "\n"),
 ];
@@ -268,7 +306,11 @@ fn strings<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
 
 fn looks_absolute(path: &str) -> bool {
     let b = path.as_bytes();
-    path.starts_with('/') || (b.len() > 2 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'\\' | b'/'))
+    path.starts_with('/')
+        || (b.len() > 2
+            && b[0].is_ascii_alphabetic()
+            && b[1] == b':'
+            && matches!(b[2], b'\\' | b'/'))
 }
 
 /// The working directory the CLI reported somewhere in its request body, if any: the first
@@ -281,7 +323,10 @@ pub fn find_cwd(body: &Value) -> Option<String> {
             for (at, _) in text.match_indices(prefix) {
                 let rest = &text[at + prefix.len()..];
                 let value = &rest[..rest.find(end).unwrap_or(rest.len())];
-                let value = value.trim().trim_matches(|c| matches!(c, '`' | '"' | '\'')).trim_end_matches('.');
+                let value = value
+                    .trim()
+                    .trim_matches(|c| matches!(c, '`' | '"' | '\''))
+                    .trim_end_matches('.');
                 if looks_absolute(value) {
                     return Some(value.to_string());
                 }

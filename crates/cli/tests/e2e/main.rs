@@ -11,5 +11,6 @@ mod hostile;
 mod human;
 mod lifecycle;
 mod pr;
+mod real_clis;
 mod setup;
 mod tidy;

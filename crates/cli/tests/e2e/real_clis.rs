@@ -1,0 +1,107 @@
+//! The real agent CLIs from npm (`npm ci` at the repo root installs them), pointed at
+//! the scripted mock model on 127.0.0.1. Without `node_modules` these tests say so and
+//! pass, unless `BOSUN_E2E_AGENT_CLIS=1` (set by `.ci/run`) demands the CLIs.
+
+use std::path::PathBuf;
+
+use bosun_mock_model::{Family, MockModel, Script, Turn};
+use serde_json::json;
+
+use crate::harness::{World, git};
+
+/// The installed CLI, or None (and a note) when it is absent and not required.
+fn cli(name: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/.bin").join(name);
+    if path.exists() {
+        return Some(path.canonicalize().unwrap());
+    }
+    assert!(
+        std::env::var("BOSUN_E2E_AGENT_CLIS").as_deref() != Ok("1"),
+        "{} is missing: run `npm ci` at the repo root",
+        path.display()
+    );
+    eprintln!("skipping: {} is not installed (npm ci)", path.display());
+    None
+}
+
+/// The mock model on a runtime of its own, alive as long as the returned runtime.
+fn mock(script: Script) -> (tokio::runtime::Runtime, MockModel) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let mock = rt.block_on(MockModel::start(script)).unwrap();
+    (rt, mock)
+}
+
+fn claude_profile(w: &World, name: &str, mock: &MockModel, extra: &str) {
+    let profile = format!(
+        "---\nname: {name}\nruntime: claude-code\nmodel: claude-sonnet-4-5\n{extra}env:\n  ANTHROPIC_BASE_URL: {}\n  ANTHROPIC_API_KEY: sk-test\n  CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: \"1\"\n  DISABLE_TELEMETRY: \"1\"\n  DISABLE_AUTOUPDATER: \"1\"\n---\nYou are careful. Keep answers short.\n",
+        mock.base_url()
+    );
+    std::fs::write(w.path(&format!("config/agents/{name}.md")), profile).unwrap();
+}
+
+#[test]
+fn claude_code_writes_a_file_that_lands_on_the_task_branch() {
+    let Some(claude) = cli("claude") else { return };
+    let script = Script::new()
+        .turn(Family::Anthropic, Turn::tool("Write", json!({"file_path": "{cwd}/hello.txt", "content": "hello from claude\n"})))
+        .turn(Family::Anthropic, Turn::text("I wrote hello.txt."));
+    let (_rt, mock) = mock(script);
+    let mut w = World::new("app");
+    claude_profile(&w, "claude", &mock, "");
+    w.start_with_env(&[], &[("BOSUN_CLAUDE_PATH", claude.to_str().unwrap())]);
+    let id = w.add("Add a greeting", "claude");
+    let t = w.wait_status(id, "review");
+
+    let branch = t["branch"].as_str().unwrap();
+    assert_eq!(git(&w.repo, &["show", &format!("{branch}:hello.txt")]), "hello from claude");
+    let events = w.events(id);
+    let has = |pred: &dyn Fn(&serde_json::Value) -> bool| events.iter().any(|e| pred(e));
+    assert!(has(&|e| e["type"] == "session" && e["session_id"].is_string()), "{events:#?}");
+    assert!(has(&|e| e["type"] == "tool_call" && e["kind"] == "write" && e["path"].as_str().is_some_and(|p| p.ends_with("/hello.txt"))));
+    assert!(has(&|e| e["type"] == "file_change" && e["path"].as_str().is_some_and(|p| p.ends_with("/hello.txt"))));
+    assert!(has(&|e| e["type"] == "message" && e["text"] == "I wrote hello.txt."));
+    assert!(has(&|e| e["type"] == "usage" && e["output_tokens"].as_u64() > Some(0)));
+    let run = &t["runs"][0];
+    assert!(run["output_tokens"].as_u64() > Some(0), "{run}");
+    assert!(run["cost_usd"].as_f64().is_some_and(|c| c > 0.0), "a cost: {run}");
+    // The prompt reached the model with the task, and the instructions in the system prompt.
+    let requests = mock.requests_for(Family::Anthropic);
+    assert!(requests.len() >= 2);
+    let first = requests[0].body.to_string();
+    assert!(first.contains("Add a greeting") && first.contains("You are careful."), "{first}");
+}
+
+#[test]
+fn claude_code_asks_and_a_human_answers_then_reply_resumes_the_session() {
+    let Some(claude) = cli("claude") else { return };
+    let script = Script::new()
+        .turn(Family::Anthropic, Turn::tool("Bash", json!({"command": "echo checked > check.txt", "description": "Check"})))
+        .turn(Family::Anthropic, Turn::text("Checked."))
+        .turn(Family::Anthropic, Turn::tool("Write", json!({"file_path": "{cwd}/logout.txt", "content": "logout covered\n"})))
+        .turn(Family::Anthropic, Turn::text("Covered logout too."));
+    let (_rt, mock) = mock(script);
+    let mut w = World::new("app");
+    claude_profile(&w, "claude", &mock, "");
+    w.start_with_env(&[], &[("BOSUN_CLAUDE_PATH", claude.to_str().unwrap())]);
+    let id = w.add("Check things", "claude");
+    w.wait_status(id, "needs_input");
+    let pending = w.json(&["approvals"]);
+    assert_eq!(pending[0]["tool"], "Bash");
+    assert_eq!(pending[0]["command"], "echo checked > check.txt");
+    w.bosun(&["approve", &id.to_string()]);
+    let t = w.wait_status(id, "review");
+    let wt = t["worktree"].as_str().unwrap().to_string();
+    assert_eq!(std::fs::read_to_string(format!("{wt}/check.txt")).unwrap(), "checked\n");
+    let session = w.events(id).iter().find(|e| e["type"] == "session").unwrap()["session_id"].as_str().unwrap().to_string();
+
+    w.bosun(&["reply", &id.to_string(), "also cover the logout path"]);
+    let t = w.wait_status(id, "review");
+    assert_eq!(t["runs"].as_array().unwrap().len(), 2);
+    assert_eq!(std::fs::read_to_string(format!("{wt}/logout.txt")).unwrap(), "logout covered\n");
+    // Resumed: the same session, and the model saw the earlier conversation.
+    let sessions: Vec<String> = w.events(id).iter().filter(|e| e["type"] == "session").map(|e| e["session_id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(sessions.last().unwrap(), &session);
+    let requests = mock.requests_for(Family::Anthropic);
+    let resumed = requests.iter().rev().find(|r| r.body.to_string().contains("also cover the logout path")).expect("the reply reached the model");
+    assert!(resumed.body.to_string().contains("Check things"), "the history came along");
+}
