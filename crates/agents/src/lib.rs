@@ -56,6 +56,8 @@ pub enum AgentError {
     Spawn { program: String, source: std::io::Error },
     #[error("the workspace {0} does not exist")]
     NoWorkdir(PathBuf),
+    #[error("{0}")]
+    Unsupported(String),
     #[error("{runtime}: `{program}` not found on PATH (install {package})")]
     NotInstalled { runtime: String, program: String, package: String },
 }

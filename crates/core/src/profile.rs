@@ -21,6 +21,12 @@ pub enum Runtime {
     },
     /// Claude Code (`claude`), driven over stream-json.
     ClaudeCode,
+    /// Codex (`codex app-server`), driven over its JSON-RPC.
+    Codex,
+    /// Gemini CLI (`gemini --acp`), an ACP agent.
+    Gemini,
+    /// Any Agent Client Protocol agent: `command` starts it speaking ACP on stdio.
+    Acp { command: Vec<String> },
 }
 
 impl Runtime {
@@ -28,6 +34,9 @@ impl Runtime {
         match self {
             Runtime::Command { .. } => "command",
             Runtime::ClaudeCode => "claude-code",
+            Runtime::Codex => "codex",
+            Runtime::Gemini => "gemini",
+            Runtime::Acp { .. } => "acp",
         }
     }
 }
@@ -96,7 +105,7 @@ pub enum ProfileError {
     Yaml(String),
     #[error("invalid name {0:?}: use letters, digits, '-' and '_' (at most 64)")]
     BadName(String),
-    #[error("runtime `command` needs `command: [program, args...]`")]
+    #[error("runtimes `command` and `acp` need `command: [program, args...]`")]
     EmptyCommand,
     #[error("max_concurrent must be at least 1")]
     ZeroConcurrency,
@@ -194,7 +203,17 @@ impl AgentProfile {
                 Runtime::Command { command: fm.command, interactive: fm.interactive }
             }
             "claude-code" | "claude" => Runtime::ClaudeCode,
-            other => return Err(ProfileError::Yaml(format!("unknown runtime `{other}` (known: command, claude-code)"))),
+            "codex" => Runtime::Codex,
+            "gemini" => Runtime::Gemini,
+            "acp" => {
+                if fm.command.is_empty() || fm.command[0].is_empty() {
+                    return Err(ProfileError::EmptyCommand);
+                }
+                Runtime::Acp { command: fm.command }
+            }
+            other => {
+                return Err(ProfileError::Yaml(format!("unknown runtime `{other}` (known: command, claude-code, codex, gemini, acp)")));
+            }
         };
         if fm.max_concurrent == Some(0) {
             return Err(ProfileError::ZeroConcurrency);

@@ -113,32 +113,17 @@ impl MockModel {
 
     /// Serves `script` on `addr` (port 0: any free port).
     pub async fn start_on(addr: SocketAddr, script: Script) -> anyhow::Result<MockModel> {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("binding {addr}"))?;
+        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            inner: Mutex::new(Inner {
-                script,
-                requests: Vec::new(),
-            }),
-            notify: Notify::new(),
-        });
-        let app = Router::new()
-            .fallback(handle)
-            .layer(DefaultBodyLimit::disable())
-            .with_state(shared.clone());
+        let shared =
+            Arc::new(Shared { inner: Mutex::new(Inner { script, requests: Vec::new() }), notify: Notify::new() });
+        let app = Router::new().fallback(handle).layer(DefaultBodyLimit::disable()).with_state(shared.clone());
         let server = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!("mock model server stopped: {e}");
             }
         });
-        Ok(MockModel {
-            url: format!("http://{addr}"),
-            addr,
-            shared,
-            server,
-        })
+        Ok(MockModel { url: format!("http://{addr}"), addr, shared, server })
     }
 
     /// For `ANTHROPIC_BASE_URL` and `GOOGLE_GEMINI_BASE_URL`: the bare URL.
@@ -172,14 +157,8 @@ impl MockModel {
     }
 
     /// Waits until at least `n` requests (of any kind) have arrived; returns them all.
-    pub async fn wait_for_requests(
-        &self,
-        n: usize,
-        timeout: Duration,
-    ) -> anyhow::Result<Vec<Recorded>> {
-        self.wait_until(timeout, |r| r.len() >= n)
-            .await
-            .with_context(|| format!("waiting for {n} requests"))
+    pub async fn wait_for_requests(&self, n: usize, timeout: Duration) -> anyhow::Result<Vec<Recorded>> {
+        self.wait_until(timeout, |r| r.len() >= n).await.with_context(|| format!("waiting for {n} requests"))
     }
 
     /// Waits until at least `n` model calls of `family` have arrived; returns those calls.
@@ -189,25 +168,14 @@ impl MockModel {
         n: usize,
         timeout: Duration,
     ) -> anyhow::Result<Vec<Recorded>> {
-        let all = self
-            .wait_until(timeout, |r| model_calls(r, family).len() >= n)
-            .await;
-        Ok(model_calls(
-            &all.with_context(|| format!("waiting for {n} {family:?} model calls"))?,
-            family,
-        ))
+        let all = self.wait_until(timeout, |r| model_calls(r, family).len() >= n).await;
+        Ok(model_calls(&all.with_context(|| format!("waiting for {n} {family:?} model calls"))?, family))
     }
 
     /// Waits (woken by each new request, no polling) until `done` holds for the requests.
-    async fn wait_until(
-        &self,
-        timeout: Duration,
-        done: impl Fn(&[Recorded]) -> bool,
-    ) -> anyhow::Result<Vec<Recorded>> {
+    async fn wait_until(&self, timeout: Duration, done: impl Fn(&[Recorded]) -> bool) -> anyhow::Result<Vec<Recorded>> {
         let far = Duration::from_secs(100 * 365 * 24 * 3600);
-        let deadline = Instant::now()
-            .checked_add(timeout)
-            .unwrap_or_else(|| Instant::now() + far);
+        let deadline = Instant::now().checked_add(timeout).unwrap_or_else(|| Instant::now() + far);
         loop {
             let notified = self.shared.notify.notified();
             tokio::pin!(notified);
@@ -219,11 +187,7 @@ impl MockModel {
                 }
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                let seen: Vec<String> = self
-                    .requests()
-                    .iter()
-                    .map(|r| format!("{} {}", r.method, r.path))
-                    .collect();
+                let seen: Vec<String> = self.requests().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
                 bail!("timed out after {timeout:?}; requests so far: {seen:?}");
             }
         }
@@ -237,81 +201,31 @@ impl Drop for MockModel {
 }
 
 fn model_calls(requests: &[Recorded], family: Family) -> Vec<Recorded> {
-    requests
-        .iter()
-        .filter(|r| r.kind == Kind::Model && r.family == Some(family))
-        .cloned()
-        .collect()
+    requests.iter().filter(|r| r.kind == Kind::Model && r.family == Some(family)).cloned().collect()
 }
 
-/// How a request is answered, decided from its method and path.
-enum Route {
-    Model {
-        family: Family,
-        stream: bool,
-        model: Option<String>,
-    },
-    Count {
-        family: Family,
-        model: Option<String>,
-    },
-    NotFound,
-}
-
-fn route(method: &Method, path: &str, body: &Value) -> Route {
-    let body_model = body
-        .get("model")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let streamed = body.get("stream") == Some(&Value::Bool(true));
+/// The kind and family of a request from its method and path, plus the model named in a
+/// Gemini path; `None` for anything the mock does not serve.
+fn route(method: &Method, path: &str) -> Option<(Kind, Family, Option<String>)> {
     if method != Method::POST {
-        return Route::NotFound;
+        return None;
     }
-    match path.trim_end_matches('/') {
-        "/v1/messages" => Route::Model {
-            family: Family::Anthropic,
-            stream: streamed,
-            model: body_model,
-        },
-        "/v1/messages/count_tokens" => Route::Count {
-            family: Family::Anthropic,
-            model: body_model,
-        },
-        "/v1/responses" => Route::Model {
-            family: Family::OpenAi,
-            stream: streamed,
-            model: body_model,
-        },
-        other => {
-            let Some((model, action)) = other
-                .strip_prefix("/v1beta/models/")
-                .and_then(|r| r.rsplit_once(':'))
-            else {
-                return Route::NotFound;
-            };
-            let model = Some(model.to_string());
-            match action {
-                "streamGenerateContent" => Route::Model {
-                    family: Family::Gemini,
-                    stream: true,
-                    model,
-                },
-                "generateContent" => Route::Model {
-                    family: Family::GeminiSide,
-                    stream: false,
-                    model,
-                },
-                "countTokens" => Route::Count {
-                    family: Family::Gemini,
-                    model,
-                },
-                _ => Route::NotFound,
-            }
-        }
-    }
+    let path = path.trim_end_matches('/');
+    let gemini = path.strip_prefix("/v1beta/models/").and_then(|r| r.rsplit_once(':'));
+    let (model, action) = gemini.map_or((None, path), |(m, a)| (Some(m.to_string()), a));
+    let (kind, family) = match action {
+        "/v1/messages" => (Kind::Model, Family::Anthropic),
+        "/v1/messages/count_tokens" => (Kind::CountTokens, Family::Anthropic),
+        "/v1/responses" => (Kind::Model, Family::OpenAi),
+        "streamGenerateContent" => (Kind::Model, Family::Gemini),
+        "generateContent" => (Kind::Model, Family::GeminiSide),
+        "countTokens" => (Kind::CountTokens, Family::Gemini),
+        _ => return None,
+    };
+    Some((kind, family, model))
 }
 
-/// The one handler: records the request, then answers it according to its route.
+/// The one handler: records the request (popping its turn), then answers it.
 async fn handle(
     State(shared): State<Arc<Shared>>,
     method: Method,
@@ -328,118 +242,86 @@ async fn handle(
     let mut header_map = BTreeMap::<String, String>::new();
     for (name, value) in &headers {
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        header_map
-            .entry(name.as_str().to_string())
-            .and_modify(|v| *v = format!("{v}, {value}"))
-            .or_insert(value);
+        let entry = header_map.entry(name.as_str().to_string());
+        entry.and_modify(|v| *v = format!("{v}, {value}")).or_insert(value);
     }
-    let path = uri.path().to_string();
-    let route = route(&method, &path, &body);
-    let (family, kind, model) = match &route {
-        Route::Model { family, model, .. } => (Some(*family), Kind::Model, model.clone()),
-        Route::Count { family, model } => (Some(*family), Kind::CountTokens, model.clone()),
-        Route::NotFound => (None, Kind::NotFound, None),
-    };
-    let cwd = wire::find_cwd(&body);
-    let mut recorded = Recorded {
+    let route = route(&method, uri.path());
+    let (kind, family) = route.as_ref().map_or((Kind::NotFound, None), |(k, f, _)| (*k, Some(*f)));
+    let body_model = body.get("model").and_then(Value::as_str).map(str::to_string);
+    let mut r = Recorded {
         seq: 0,
         family,
         kind,
         method: method.to_string(),
-        path,
+        path: uri.path().to_string(),
         query: uri.query().map(str::to_string),
         headers: header_map,
+        model: route.and_then(|(_, _, m)| m).or(body_model),
+        cwd: wire::find_cwd(&body),
         body,
-        model: model.clone(),
-        cwd: cwd.clone(),
-        status: 200,
+        status: if kind == Kind::NotFound { 404 } else { 200 },
         script_exhausted: false,
     };
-    let mut turn = None;
-    {
+    let turn = {
         let mut inner = shared.lock();
-        recorded.seq = inner.requests.len();
-        match &route {
-            Route::Model { family, .. } => {
-                let popped = inner.script.pop(*family);
-                recorded.script_exhausted = popped.is_none();
-                let t = popped.unwrap_or_else(|| Turn::text("done"));
-                recorded.status = t.http_status.unwrap_or(200);
-                turn = Some(t);
+        r.seq = inner.requests.len();
+        let turn = match (kind, family) {
+            (Kind::Model, Some(family)) => {
+                let popped = inner.script.pop(family);
+                r.script_exhausted = popped.is_none();
+                let turn = popped.unwrap_or_else(|| Turn::text("done"));
+                r.status = turn.http_status.unwrap_or(200);
+                turn
             }
-            Route::Count { .. } => {}
-            Route::NotFound => recorded.status = 404,
-        }
-        tracing::debug!(seq = recorded.seq, method = %recorded.method, path = %recorded.path, status = recorded.status, "mock model request");
-        if recorded.script_exhausted {
+            _ => Turn::default(),
+        };
+        tracing::debug!(seq = r.seq, method = %r.method, path = %r.path, status = r.status, "mock model request");
+        if r.script_exhausted {
             tracing::warn!(?family, "mock model script exhausted; answering \"done\"");
         }
-        inner.requests.push(recorded.clone());
-    }
+        inner.requests.push(r.clone());
+        turn
+    };
     shared.notify.notify_waiters();
 
-    let seq = recorded.seq;
-    match route {
-        Route::NotFound => {
-            let message = format!(
-                "bosun-mock-model: no route for {} {}",
-                recorded.method, recorded.path
-            );
-            (
-                StatusCode::NOT_FOUND,
-                axum::Json(wire::error_body(None, 404, &message)),
-            )
-                .into_response()
-        }
-        Route::Count {
-            family: Family::Anthropic,
-            ..
-        } => axum::Json(json!({ "input_tokens": 10 })).into_response(),
-        Route::Count { .. } => axum::Json(json!({ "totalTokens": 10 })).into_response(),
-        Route::Model { family, stream, .. } => {
-            let turn = turn.unwrap_or_default();
-            if turn.delay_ms > 0 {
-                tokio::time::sleep(Duration::from_millis(turn.delay_ms)).await;
-            }
-            if let Some(status) = turn.http_status {
-                let code =
-                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                let message = format!("bosun-mock-model: scripted HTTP {status}");
-                return (
-                    code,
-                    axum::Json(wire::error_body(Some(family), status, &message)),
-                )
-                    .into_response();
-            }
-            let turn = wire::substitute_cwd(&turn, cwd.as_deref());
-            let ctx = wire::Ctx {
-                seq,
-                model: model.unwrap_or_else(|| "mock-model".to_string()),
-            };
-            match (family, stream) {
-                (Family::Anthropic, true) => sse_response(wire::anthropic_sse(&turn, &ctx)),
-                (Family::Anthropic, false) => {
-                    axum::Json(wire::anthropic_json(&turn, &ctx)).into_response()
-                }
-                (Family::OpenAi, true) => sse_response(wire::openai_sse(&turn, &ctx)),
-                (Family::OpenAi, false) => {
-                    axum::Json(wire::openai_json(&turn, &ctx)).into_response()
-                }
-                (Family::Gemini, _) => sse_response(wire::gemini_sse(&turn, &ctx)),
-                (Family::GeminiSide, _) => {
-                    axum::Json(wire::gemini_json(&turn, &ctx)).into_response()
-                }
-            }
-        }
+    let (Kind::Model, Some(family)) = (kind, family) else {
+        return match family {
+            Some(Family::Anthropic) => json_response(200, json!({ "input_tokens": 10 })),
+            Some(_) => json_response(200, json!({ "totalTokens": 10 })),
+            None => json_response(
+                404,
+                wire::error_body(None, 404, &format!("bosun-mock-model: no route for {} {}", r.method, r.path)),
+            ),
+        };
+    };
+    if turn.delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(turn.delay_ms)).await;
     }
+    if let Some(status) = turn.http_status {
+        let message = format!("bosun-mock-model: scripted HTTP {status}");
+        return json_response(status, wire::error_body(Some(family), status, &message));
+    }
+    let turn = wire::substitute_cwd(&turn, r.cwd.as_deref());
+    let ctx = wire::Ctx { seq: r.seq, model: r.model.unwrap_or_else(|| "mock-model".to_string()) };
+    let stream = r.body.get("stream") == Some(&Value::Bool(true));
+    match (family, stream) {
+        (Family::Anthropic, true) => sse_response(wire::anthropic_sse(&turn, &ctx)),
+        (Family::Anthropic, false) => json_response(200, wire::anthropic_json(&turn, &ctx)),
+        (Family::OpenAi, true) => sse_response(wire::openai_sse(&turn, &ctx)),
+        (Family::OpenAi, false) => json_response(200, wire::openai_json(&turn, &ctx)),
+        (Family::Gemini, _) => sse_response(wire::gemini_sse(&turn, &ctx)),
+        (Family::GeminiSide, _) => json_response(200, wire::gemini_json(&turn, &ctx)),
+    }
+}
+
+fn json_response(status: u16, body: Value) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, axum::Json(body)).into_response()
 }
 
 /// A `text/event-stream` body sent event by event (chunked, like the real APIs).
 fn sse_response(events: Vec<String>) -> Response {
     let stream = futures_util::stream::iter(events.into_iter().map(Ok::<_, Infallible>));
-    let headers = [
-        (header::CONTENT_TYPE, "text/event-stream"),
-        (header::CACHE_CONTROL, "no-cache"),
-    ];
+    let headers = [(header::CONTENT_TYPE, "text/event-stream"), (header::CACHE_CONTROL, "no-cache")];
     (headers, Body::from_stream(stream)).into_response()
 }

@@ -29,8 +29,7 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let script = match &args.script {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
             Script::from_json(&text).with_context(|| format!("parsing {}", path.display()))?
         }
         None => Script::new(),

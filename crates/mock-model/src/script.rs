@@ -23,15 +23,6 @@ pub enum Family {
     GeminiSide,
 }
 
-impl Family {
-    pub const ALL: [Family; 4] = [
-        Family::Anthropic,
-        Family::OpenAi,
-        Family::Gemini,
-        Family::GeminiSide,
-    ];
-}
-
 /// One piece of a model answer.
 ///
 /// JSON: `{"text": "..."}`, `{"tool_call": {"name": "Write", "input": {..}}}`,
@@ -69,12 +60,7 @@ pub struct Usage {
 
 impl Default for Usage {
     fn default() -> Self {
-        Usage {
-            input_tokens: 10,
-            output_tokens: 5,
-            cached_tokens: 0,
-            reasoning_tokens: 0,
-        }
+        Usage { input_tokens: 10, output_tokens: 5, cached_tokens: 0, reasoning_tokens: 0 }
     }
 }
 
@@ -94,40 +80,22 @@ pub struct Turn {
 impl Turn {
     /// A turn that says `text` and ends (`end_turn` / `STOP`).
     pub fn text(text: impl Into<String>) -> Turn {
-        Turn {
-            blocks: vec![Block::Text(text.into())],
-            ..Turn::default()
-        }
+        Turn { blocks: vec![Block::Text(text.into())], ..Turn::default() }
     }
 
     /// A turn that calls one tool (`tool_use` / `function_call` / `functionCall`).
     pub fn tool(name: impl Into<String>, input: Value) -> Turn {
-        Turn {
-            blocks: vec![Block::ToolCall {
-                name: name.into(),
-                input,
-            }],
-            ..Turn::default()
-        }
+        Turn { blocks: vec![Block::ToolCall { name: name.into(), input }], ..Turn::default() }
     }
 
     /// A turn with one OpenAI `custom_tool_call` (e.g. `apply_patch` with a patch text).
     pub fn custom_tool(name: impl Into<String>, input: impl Into<String>) -> Turn {
-        Turn {
-            blocks: vec![Block::CustomToolCall {
-                name: name.into(),
-                input: input.into(),
-            }],
-            ..Turn::default()
-        }
+        Turn { blocks: vec![Block::CustomToolCall { name: name.into(), input: input.into() }], ..Turn::default() }
     }
 
     /// A turn that fails with `status` (e.g. 500, 429).
     pub fn error(status: u16) -> Turn {
-        Turn {
-            http_status: Some(status),
-            ..Turn::default()
-        }
+        Turn { http_status: Some(status), ..Turn::default() }
     }
 
     /// Adds a block after the existing ones.

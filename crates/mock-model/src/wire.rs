@@ -13,12 +13,9 @@ pub struct Ctx {
     pub model: String,
 }
 
-/// One SSE event: `event: NAME` (if any) and one `data:` line, then a blank line.
-fn sse(event: Option<&str>, data: &Value) -> String {
-    match event {
-        Some(name) => format!("event: {name}\ndata: {data}\n\n"),
-        None => format!("data: {data}\n\n"),
-    }
+/// One named SSE event: `event: <data.type>`, one `data:` line, a blank line.
+fn event(data: Value) -> String {
+    format!("event: {}\ndata: {data}\n\n", data["type"].as_str().unwrap_or_default())
 }
 
 /// A tool call's name and object input; a custom tool's string becomes `{"input": s}`.
@@ -42,11 +39,7 @@ fn anthropic_usage(u: &Usage) -> Value {
 }
 
 fn anthropic_stop_reason(turn: &Turn) -> &'static str {
-    if turn.has_tool_call() {
-        "tool_use"
-    } else {
-        "end_turn"
-    }
+    if turn.has_tool_call() { "tool_use" } else { "end_turn" }
 }
 
 /// The full content blocks of a message (for the JSON form).
@@ -72,44 +65,28 @@ fn text_of(block: &Block) -> &str {
 /// `POST /v1/messages` with `stream: true`.
 pub fn anthropic_sse(turn: &Turn, ctx: &Ctx) -> Vec<String> {
     let seq = ctx.seq;
-    let mut out = vec![sse(
-        Some("message_start"),
-        &json!({ "type": "message_start", "message": {
-            "id": format!("msg_mock_{seq}"), "type": "message", "role": "assistant", "model": ctx.model,
-            "content": [], "stop_reason": null, "stop_sequence": null, "usage": anthropic_usage(&turn.usage),
-        }}),
-    )];
+    let mut out = vec![event(json!({ "type": "message_start", "message": {
+        "id": format!("msg_mock_{seq}"), "type": "message", "role": "assistant", "model": ctx.model,
+        "content": [], "stop_reason": null, "stop_sequence": null, "usage": anthropic_usage(&turn.usage),
+    }}))];
     for (index, block) in turn.blocks.iter().enumerate() {
         let (start, delta) = match tool_input(block) {
-            None => (
-                json!({ "type": "text", "text": "" }),
-                json!({ "type": "text_delta", "text": text_of(block) }),
-            ),
+            None => (json!({ "type": "text", "text": "" }), json!({ "type": "text_delta", "text": text_of(block) })),
             Some((name, input)) => (
                 json!({ "type": "tool_use", "id": format!("toolu_mock_{seq}_{index}"), "name": name, "input": {} }),
                 json!({ "type": "input_json_delta", "partial_json": input.to_string() }),
             ),
         };
-        let start =
-            json!({ "type": "content_block_start", "index": index, "content_block": start });
-        out.push(sse(Some("content_block_start"), &start));
-        let delta = json!({ "type": "content_block_delta", "index": index, "delta": delta });
-        out.push(sse(Some("content_block_delta"), &delta));
-        out.push(sse(
-            Some("content_block_stop"),
-            &json!({ "type": "content_block_stop", "index": index }),
-        ));
+        out.push(event(json!({ "type": "content_block_start", "index": index, "content_block": start })));
+        out.push(event(json!({ "type": "content_block_delta", "index": index, "delta": delta })));
+        out.push(event(json!({ "type": "content_block_stop", "index": index })));
     }
-    let delta = json!({
+    out.push(event(json!({
         "type": "message_delta",
         "delta": { "stop_reason": anthropic_stop_reason(turn), "stop_sequence": null },
         "usage": { "output_tokens": turn.usage.output_tokens },
-    });
-    out.push(sse(Some("message_delta"), &delta));
-    out.push(sse(
-        Some("message_stop"),
-        &json!({ "type": "message_stop" }),
-    ));
+    })));
+    out.push(event(json!({ "type": "message_stop" })));
     out
 }
 
@@ -166,46 +143,30 @@ fn openai_response(ctx: &Ctx, status: &str, output: Vec<Value>, usage: Option<Va
 pub fn openai_sse(turn: &Turn, ctx: &Ctx) -> Vec<String> {
     let items = openai_items(turn, ctx.seq);
     let created = openai_response(ctx, "in_progress", vec![], None);
-    let mut out = vec![sse(
-        Some("response.created"),
-        &json!({ "type": "response.created", "response": created }),
-    )];
+    let mut out = vec![event(json!({ "type": "response.created", "response": created }))];
     for (index, item) in items.iter().enumerate() {
         let mut added = item.clone();
         added["status"] = json!("in_progress");
         if item["type"] == "message" {
             added["content"] = json!([]);
         }
-        let added =
-            json!({ "type": "response.output_item.added", "output_index": index, "item": added });
-        out.push(sse(Some("response.output_item.added"), &added));
+        out.push(event(json!({ "type": "response.output_item.added", "output_index": index, "item": added })));
         if let Block::Text(text) = &turn.blocks[index] {
-            let delta = json!({
+            out.push(event(json!({
                 "type": "response.output_text.delta", "item_id": item["id"], "output_index": index,
                 "content_index": 0, "delta": text,
-            });
-            out.push(sse(Some("response.output_text.delta"), &delta));
+            })));
         }
-        let done =
-            json!({ "type": "response.output_item.done", "output_index": index, "item": item });
-        out.push(sse(Some("response.output_item.done"), &done));
+        out.push(event(json!({ "type": "response.output_item.done", "output_index": index, "item": item })));
     }
     let completed = openai_response(ctx, "completed", items, Some(openai_usage(&turn.usage)));
-    out.push(sse(
-        Some("response.completed"),
-        &json!({ "type": "response.completed", "response": completed }),
-    ));
+    out.push(event(json!({ "type": "response.completed", "response": completed })));
     out
 }
 
 /// `POST /v1/responses` without `stream: true`.
 pub fn openai_json(turn: &Turn, ctx: &Ctx) -> Value {
-    openai_response(
-        ctx,
-        "completed",
-        openai_items(turn, ctx.seq),
-        Some(openai_usage(&turn.usage)),
-    )
+    openai_response(ctx, "completed", openai_items(turn, ctx.seq), Some(openai_usage(&turn.usage)))
 }
 
 // ---------------------------------------------------------------- Gemini
@@ -249,19 +210,12 @@ pub fn gemini_sse(turn: &Turn, ctx: &Ctx) -> Vec<String> {
     }
     let last = parts.len() - 1;
     let chunks = parts.into_iter().enumerate();
-    chunks
-        .map(|(i, part)| sse(None, &gemini_chunk(vec![part], i == last, turn, ctx)))
-        .collect()
+    chunks.map(|(i, part)| format!("data: {}\n\n", gemini_chunk(vec![part], i == last, turn, ctx))).collect()
 }
 
 /// `:generateContent`: every part in one JSON body.
 pub fn gemini_json(turn: &Turn, ctx: &Ctx) -> Value {
-    gemini_chunk(
-        turn.blocks.iter().map(gemini_part).collect(),
-        true,
-        turn,
-        ctx,
-    )
+    gemini_chunk(turn.blocks.iter().map(gemini_part).collect(), true, turn, ctx)
 }
 
 // ---------------------------------------------------------------- errors
@@ -286,10 +240,10 @@ pub fn error_body(family: Option<Family>, status: u16, message: &str) -> Value {
 
 /// Where each CLI states its working directory, tried in this order: (prefix, end marker).
 const CWD_PATTERNS: &[(&str, &str)] = &[
-    ("Primary working directory: ", "\n"), // Claude Code
-    ("<cwd>", "</cwd>"),                   // Codex environment_context
+    ("Primary working directory: ", "\n"),              // Claude Code
+    ("<cwd>", "</cwd>"),                                // Codex environment_context
     ("I'm currently working in the directory: ", "\n"), // Gemini CLI (older)
-    ("**Workspace Directories:**\n  - ", "\n"), // Gemini CLI (newer)
+    ("**Workspace Directories:**\n  - ", "\n"),         // Gemini CLI (newer)
     ("Working directory: ", "\n"),
     ("Current working directory: ", "\n"),
 ];
@@ -306,11 +260,7 @@ fn strings<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
 
 fn looks_absolute(path: &str) -> bool {
     let b = path.as_bytes();
-    path.starts_with('/')
-        || (b.len() > 2
-            && b[0].is_ascii_alphabetic()
-            && b[1] == b':'
-            && matches!(b[2], b'\\' | b'/'))
+    path.starts_with('/') || (b.len() > 2 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'\\' | b'/'))
 }
 
 /// The working directory the CLI reported somewhere in its request body, if any: the first
@@ -323,10 +273,7 @@ pub fn find_cwd(body: &Value) -> Option<String> {
             for (at, _) in text.match_indices(prefix) {
                 let rest = &text[at + prefix.len()..];
                 let value = &rest[..rest.find(end).unwrap_or(rest.len())];
-                let value = value
-                    .trim()
-                    .trim_matches(|c| matches!(c, '`' | '"' | '\''))
-                    .trim_end_matches('.');
+                let value = value.trim().trim_matches(|c| matches!(c, '`' | '"' | '\'')).trim_end_matches('.');
                 if looks_absolute(value) {
                     return Some(value.to_string());
                 }

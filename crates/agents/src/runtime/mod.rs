@@ -1,6 +1,8 @@
 //! The runtimes, one file each. [`spawn`] picks the one a profile names.
 
+pub mod acp;
 pub mod claude;
+pub mod codex;
 pub mod command;
 
 use bosun_core::{AgentProfile, Runtime};
@@ -12,6 +14,9 @@ pub fn spawn(profile: &AgentProfile, spec: &SpawnSpec) -> Result<AgentProcess, A
     match &profile.runtime {
         Runtime::Command { command, interactive } => command::spawn(command, *interactive, spec),
         Runtime::ClaudeCode => claude::spawn(profile, spec),
+        Runtime::Codex => codex::spawn(profile, spec),
+        Runtime::Gemini => acp::spawn_gemini(profile, spec),
+        Runtime::Acp { command } => acp::spawn(command, profile, spec),
     }
 }
 
