@@ -47,6 +47,7 @@ enum Command {
     Rm(cmd::rm::Args),
     Gc(cmd::gc::Args),
     Repos(cmd::repos::Args),
+    Agents(cmd::agents::Args),
 }
 
 /// A failure to report: one line on stderr, exit status 1.
@@ -85,6 +86,7 @@ fn main() -> ExitCode {
             Command::Rm(args) => cmd::rm::run(&ctx, args).await,
             Command::Gc(args) => cmd::gc::run(&ctx, args).await,
             Command::Repos(args) => cmd::repos::run(&ctx, args).await,
+            Command::Agents(args) => cmd::agents::run(&ctx, args).await,
         }
     });
     match result {

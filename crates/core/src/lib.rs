@@ -9,6 +9,7 @@
 pub mod deps;
 pub mod event;
 pub mod policy;
+pub mod pricing;
 pub mod profile;
 pub mod repo_config;
 pub mod schedule;

@@ -57,6 +57,16 @@ impl Config {
         Ok(())
     }
 
+    /// `<config-dir>/prices.toml` over the built-in price table.
+    pub(crate) fn load_prices(&self) -> anyhow::Result<bosun_core::pricing::PriceTable> {
+        let path = self.config_dir.join("prices.toml");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => bosun_core::pricing::PriceTable::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
+            Err(e) => Err(anyhow::anyhow!("cannot read {}: {e}", path.display())),
+        }
+    }
+
     /// One daemon per data dir: a second one would start the same tasks twice.
     pub(crate) fn lock_data_dir(&self) -> anyhow::Result<File> {
         let path = self.data_dir.join("daemon.lock");

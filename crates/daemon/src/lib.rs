@@ -56,6 +56,8 @@ use supervisor::RunControl;
 /// The daemon's shared state; handlers and tasks hold it as `Arc<Daemon>`.
 pub struct Daemon {
     pub config: Config,
+    /// Prices per model, to cost runs whose CLI reports only tokens.
+    prices: bosun_core::pricing::PriceTable,
     pub store: Arc<dyn Store>,
     hub: Hub,
     triggers: mpsc::UnboundedSender<Trigger>,
@@ -110,7 +112,9 @@ pub async fn serve_with_store(
     config.public_url = std::env::var("BOSUN_PUBLIC_URL").unwrap_or_else(|_| format!("http://{}", listener.local_addr().map(|a| a.to_string()).unwrap_or_default()));
     let (triggers, trigger_rx) = mpsc::unbounded_channel();
     let (hub, writer) = Hub::start(store.clone());
+    let prices = config.load_prices()?;
     let daemon = Arc::new(Daemon {
+        prices,
         config,
         store,
         hub,
@@ -121,6 +125,7 @@ pub async fn serve_with_store(
         repo_locks: Mutex::new(HashMap::new()),
     });
     recovery::recover(&daemon).await?;
+    tokio::spawn(report_runtimes());
     let dispatcher = tokio::spawn(dispatch::run(daemon.clone(), trigger_rx));
     daemon.trigger(Trigger::Startup);
     if let Some(every) = daemon.config.pr_refresh {
@@ -166,6 +171,19 @@ async fn refresh_prs(daemon: Arc<Daemon>, every: std::time::Duration) {
             if let Err(e) = api::refresh_pr(&daemon, task).await {
                 tracing::warn!("refreshing a pull request failed: {e}");
             }
+        }
+    }
+}
+
+/// Says at start-up which agent CLIs are there to run (and which are not).
+async fn report_runtimes() {
+    use bosun_core::Runtime;
+    for runtime in [Runtime::ClaudeCode, Runtime::Codex, Runtime::Gemini] {
+        let found = api::detect(&runtime).await;
+        match (found.path, found.problem) {
+            (Some(path), _) => tracing::info!(runtime = runtime.name(), %path, version = found.version.as_deref().unwrap_or("?"), "agent CLI found"),
+            (None, Some(problem)) => tracing::info!(runtime = runtime.name(), "agent CLI missing: {problem}"),
+            (None, None) => {}
         }
     }
 }

@@ -296,6 +296,7 @@ impl RunCtx<'_> {
                             }
                         }
                         for event in out.events {
+                            let event = self.priced(event);
                             self.on_event(&event, &proc).await;
                             self.emit(event).await;
                         }
@@ -331,6 +332,20 @@ impl RunCtx<'_> {
             let _ = log.flush().await;
         }
         (ending, group.exit_info(), tail)
+    }
+
+    /// A usage event without a cost gets one from the price table (the CLI's own
+    /// cost, where it reports one, is kept as it is).
+    fn priced(&self, event: EventKind) -> EventKind {
+        match event {
+            EventKind::Usage { input_tokens, output_tokens, cached_tokens, cost_usd: None } => {
+                let usage = bosun_core::Usage { input_tokens, output_tokens, cached_tokens, cost_usd: None };
+                let model = self.profile.as_ref().and_then(|p| p.model.as_deref());
+                let cost_usd = model.and_then(|m| self.daemon.prices.cost(m, &usage));
+                EventKind::Usage { input_tokens, output_tokens, cached_tokens, cost_usd }
+            }
+            other => other,
+        }
     }
 
     /// What the supervisor itself does about an agent's event: answer asks its

@@ -11,7 +11,7 @@
 //! |---|---|---|
 //! | `POST /v1/messages[?beta=true]` | `Anthropic` | SSE if `"stream": true`, else JSON message |
 //! | `POST /v1/messages/count_tokens` | `Anthropic` (count) | `{"input_tokens": 10}` |
-//! | `POST /v1/responses` | `OpenAi` | SSE if `"stream": true`, else JSON response |
+//! | `POST /v1/responses` | `OpenAi` | SSE |
 //! | `POST /v1beta/models/{m}:streamGenerateContent` | `Gemini` | SSE `data:` chunks |
 //! | `POST /v1beta/models/{m}:generateContent` | `GeminiSide` | JSON |
 //! | `POST /v1beta/models/{m}:countTokens` | `Gemini` (count) | `{"totalTokens": 10}` |
@@ -174,8 +174,7 @@ impl MockModel {
 
     /// Waits (woken by each new request, no polling) until `done` holds for the requests.
     async fn wait_until(&self, timeout: Duration, done: impl Fn(&[Recorded]) -> bool) -> anyhow::Result<Vec<Recorded>> {
-        let far = Duration::from_secs(100 * 365 * 24 * 3600);
-        let deadline = Instant::now().checked_add(timeout).unwrap_or_else(|| Instant::now() + far);
+        let deadline = Instant::now() + timeout.min(Duration::from_secs(1 << 32));
         loop {
             let notified = self.shared.notify.notified();
             tokio::pin!(notified);
@@ -267,7 +266,7 @@ async fn handle(
         r.seq = inner.requests.len();
         let turn = match (kind, family) {
             (Kind::Model, Some(family)) => {
-                let popped = inner.script.pop(family);
+                let popped = inner.script.queue(family).pop_front();
                 r.script_exhausted = popped.is_none();
                 let turn = popped.unwrap_or_else(|| Turn::text("done"));
                 r.status = turn.http_status.unwrap_or(200);
@@ -275,10 +274,7 @@ async fn handle(
             }
             _ => Turn::default(),
         };
-        tracing::debug!(seq = r.seq, method = %r.method, path = %r.path, status = r.status, "mock model request");
-        if r.script_exhausted {
-            tracing::warn!(?family, "mock model script exhausted; answering \"done\"");
-        }
+        tracing::debug!(seq = r.seq, method = %r.method, path = %r.path, status = r.status, exhausted = r.script_exhausted);
         inner.requests.push(r.clone());
         turn
     };
@@ -288,17 +284,14 @@ async fn handle(
         return match family {
             Some(Family::Anthropic) => json_response(200, json!({ "input_tokens": 10 })),
             Some(_) => json_response(200, json!({ "totalTokens": 10 })),
-            None => json_response(
-                404,
-                wire::error_body(None, 404, &format!("bosun-mock-model: no route for {} {}", r.method, r.path)),
-            ),
+            None => json_response(404, wire::error_body(None, 404, &format!("no route for {} {}", r.method, r.path))),
         };
     };
     if turn.delay_ms > 0 {
         tokio::time::sleep(Duration::from_millis(turn.delay_ms)).await;
     }
     if let Some(status) = turn.http_status {
-        let message = format!("bosun-mock-model: scripted HTTP {status}");
+        let message = format!("scripted HTTP {status}");
         return json_response(status, wire::error_body(Some(family), status, &message));
     }
     let turn = wire::substitute_cwd(&turn, r.cwd.as_deref());
@@ -307,8 +300,7 @@ async fn handle(
     match (family, stream) {
         (Family::Anthropic, true) => sse_response(wire::anthropic_sse(&turn, &ctx)),
         (Family::Anthropic, false) => json_response(200, wire::anthropic_json(&turn, &ctx)),
-        (Family::OpenAi, true) => sse_response(wire::openai_sse(&turn, &ctx)),
-        (Family::OpenAi, false) => json_response(200, wire::openai_json(&turn, &ctx)),
+        (Family::OpenAi, _) => sse_response(wire::openai_sse(&turn, &ctx)),
         (Family::Gemini, _) => sse_response(wire::gemini_sse(&turn, &ctx)),
         (Family::GeminiSide, _) => json_response(200, wire::gemini_json(&turn, &ctx)),
     }

@@ -2,7 +2,7 @@
 //! `bosun-mock-model --port N --script FILE` prints `listening http://ADDR`, then serves
 //! until killed, logging one line per request on stderr.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -11,14 +11,10 @@ use clap::Parser;
 
 /// A scripted mock of the Anthropic, OpenAI Responses and Gemini APIs.
 #[derive(Parser)]
-#[command(name = "bosun-mock-model")]
 struct Args {
     /// Port to listen on (0: any free port).
     #[arg(long, default_value_t = 0)]
     port: u16,
-    /// Address to bind.
-    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
-    host: IpAddr,
     /// JSON script: {"anthropic": [turns], "openai": [..], "gemini": [..], "gemini_side": [..]}.
     #[arg(long)]
     script: Option<std::path::PathBuf>,
@@ -34,7 +30,7 @@ async fn main() -> anyhow::Result<()> {
         }
         None => Script::new(),
     };
-    let mock = MockModel::start_on(SocketAddr::new(args.host, args.port), script).await?;
+    let mock = MockModel::start_on(SocketAddr::from(([127, 0, 0, 1], args.port)), script).await?;
     println!("listening {}", mock.url);
     let mut seen = 0;
     loop {

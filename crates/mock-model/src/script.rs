@@ -108,16 +108,6 @@ impl Turn {
         self.usage = usage;
         self
     }
-
-    pub fn with_delay_ms(mut self, delay_ms: u64) -> Turn {
-        self.delay_ms = delay_ms;
-        self
-    }
-
-    /// True if any block is a tool call: the stop reason is then `tool_use`.
-    pub fn has_tool_call(&self) -> bool {
-        self.blocks.iter().any(|b| !matches!(b, Block::Text(_)))
-    }
 }
 
 /// All queues. JSON: `{"anthropic": [turns], "openai": [..], "gemini": [..], "gemini_side": [..]}`,
@@ -148,10 +138,6 @@ impl Script {
 
     pub fn push(&mut self, family: Family, turn: Turn) {
         self.queue(family).push_back(turn);
-    }
-
-    pub fn pop(&mut self, family: Family) -> Option<Turn> {
-        self.queue(family).pop_front()
     }
 
     pub fn queue(&mut self, family: Family) -> &mut VecDeque<Turn> {

@@ -18,17 +18,6 @@ fn event(data: Value) -> String {
     format!("event: {}\ndata: {data}\n\n", data["type"].as_str().unwrap_or_default())
 }
 
-/// A tool call's name and object input; a custom tool's string becomes `{"input": s}`.
-fn tool_input(block: &Block) -> Option<(&str, Value)> {
-    match block {
-        Block::Text(_) => None,
-        Block::ToolCall { name, input } => Some((name, input.clone())),
-        Block::CustomToolCall { name, input } => Some((name, json!({ "input": input }))),
-    }
-}
-
-// ---------------------------------------------------------------- Anthropic Messages
-
 fn anthropic_usage(u: &Usage) -> Value {
     json!({
         "input_tokens": u.input_tokens,
@@ -39,43 +28,38 @@ fn anthropic_usage(u: &Usage) -> Value {
 }
 
 fn anthropic_stop_reason(turn: &Turn) -> &'static str {
-    if turn.has_tool_call() { "tool_use" } else { "end_turn" }
+    if turn.blocks.iter().all(|b| matches!(b, Block::Text(_))) { "end_turn" } else { "tool_use" }
 }
 
-/// The full content blocks of a message (for the JSON form).
+/// The message's complete content blocks; a custom tool's string input becomes `{"input": s}`.
 fn anthropic_content(turn: &Turn, seq: usize) -> Vec<Value> {
-    let blocks = turn.blocks.iter().enumerate();
-    blocks
-        .map(|(i, block)| match tool_input(block) {
-            None => json!({ "type": "text", "text": text_of(block) }),
-            Some((name, input)) => {
-                json!({ "type": "tool_use", "id": format!("toolu_mock_{seq}_{i}"), "name": name, "input": input })
-            }
-        })
-        .collect()
+    let block = |(i, block): (usize, &Block)| match block {
+        Block::Text(text) => json!({ "type": "text", "text": text }),
+        Block::ToolCall { name, input } => {
+            json!({ "type": "tool_use", "id": format!("toolu_mock_{seq}_{i}"), "name": name, "input": input })
+        }
+        Block::CustomToolCall { name, input } => json!({
+            "type": "tool_use", "id": format!("toolu_mock_{seq}_{i}"), "name": name, "input": { "input": input },
+        }),
+    };
+    turn.blocks.iter().enumerate().map(block).collect()
 }
 
-fn text_of(block: &Block) -> &str {
-    match block {
-        Block::Text(t) => t,
-        _ => "",
-    }
-}
-
-/// `POST /v1/messages` with `stream: true`.
+/// `POST /v1/messages` with `stream: true`: each block is started empty, then given whole
+/// in one delta (`text_delta`, or `input_json_delta` with the complete input JSON).
 pub fn anthropic_sse(turn: &Turn, ctx: &Ctx) -> Vec<String> {
-    let seq = ctx.seq;
     let mut out = vec![event(json!({ "type": "message_start", "message": {
-        "id": format!("msg_mock_{seq}"), "type": "message", "role": "assistant", "model": ctx.model,
+        "id": format!("msg_mock_{}", ctx.seq), "type": "message", "role": "assistant", "model": ctx.model,
         "content": [], "stop_reason": null, "stop_sequence": null, "usage": anthropic_usage(&turn.usage),
     }}))];
-    for (index, block) in turn.blocks.iter().enumerate() {
-        let (start, delta) = match tool_input(block) {
-            None => (json!({ "type": "text", "text": "" }), json!({ "type": "text_delta", "text": text_of(block) })),
-            Some((name, input)) => (
-                json!({ "type": "tool_use", "id": format!("toolu_mock_{seq}_{index}"), "name": name, "input": {} }),
-                json!({ "type": "input_json_delta", "partial_json": input.to_string() }),
-            ),
+    for (index, block) in anthropic_content(turn, ctx.seq).into_iter().enumerate() {
+        let (start, delta) = if block["type"] == "text" {
+            (json!({ "type": "text", "text": "" }), json!({ "type": "text_delta", "text": block["text"] }))
+        } else {
+            let delta = json!({ "type": "input_json_delta", "partial_json": block["input"].to_string() });
+            let mut start = block;
+            start["input"] = json!({});
+            (start, delta)
         };
         out.push(event(json!({ "type": "content_block_start", "index": index, "content_block": start })));
         out.push(event(json!({ "type": "content_block_delta", "index": index, "delta": delta })));
@@ -98,8 +82,6 @@ pub fn anthropic_json(turn: &Turn, ctx: &Ctx) -> Value {
         "stop_sequence": null, "usage": anthropic_usage(&turn.usage),
     })
 }
-
-// ---------------------------------------------------------------- OpenAI Responses
 
 /// The finished output items of a response, in order.
 fn openai_items(turn: &Turn, seq: usize) -> Vec<Value> {
@@ -139,7 +121,7 @@ fn openai_response(ctx: &Ctx, status: &str, output: Vec<Value>, usage: Option<Va
     })
 }
 
-/// `POST /v1/responses` with `stream: true`.
+/// `POST /v1/responses` (Codex always streams).
 pub fn openai_sse(turn: &Turn, ctx: &Ctx) -> Vec<String> {
     let items = openai_items(turn, ctx.seq);
     let created = openai_response(ctx, "in_progress", vec![], None);
@@ -164,17 +146,14 @@ pub fn openai_sse(turn: &Turn, ctx: &Ctx) -> Vec<String> {
     out
 }
 
-/// `POST /v1/responses` without `stream: true`.
-pub fn openai_json(turn: &Turn, ctx: &Ctx) -> Value {
-    openai_response(ctx, "completed", openai_items(turn, ctx.seq), Some(openai_usage(&turn.usage)))
-}
-
-// ---------------------------------------------------------------- Gemini
-
+/// A Gemini part; a custom tool's string input becomes `{"input": s}`.
 fn gemini_part(block: &Block) -> Value {
-    match tool_input(block) {
-        None => json!({ "text": text_of(block) }),
-        Some((name, args)) => json!({ "functionCall": { "name": name, "args": args } }),
+    match block {
+        Block::Text(text) => json!({ "text": text }),
+        Block::ToolCall { name, input } => json!({ "functionCall": { "name": name, "args": input } }),
+        Block::CustomToolCall { name, input } => {
+            json!({ "functionCall": { "name": name, "args": { "input": input } } })
+        }
     }
 }
 
@@ -184,17 +163,11 @@ fn gemini_chunk(parts: Vec<Value>, finished: bool, turn: &Turn, ctx: &Ctx) -> Va
     if finished {
         candidate["finishReason"] = json!("STOP");
     }
-    let mut usage = json!({
-        "promptTokenCount": u.input_tokens,
-        "candidatesTokenCount": u.output_tokens,
+    let usage = json!({
+        "promptTokenCount": u.input_tokens, "candidatesTokenCount": u.output_tokens,
         "totalTokenCount": u.input_tokens + u.output_tokens + u.reasoning_tokens,
+        "cachedContentTokenCount": u.cached_tokens, "thoughtsTokenCount": u.reasoning_tokens,
     });
-    if u.cached_tokens > 0 {
-        usage["cachedContentTokenCount"] = json!(u.cached_tokens);
-    }
-    if u.reasoning_tokens > 0 {
-        usage["thoughtsTokenCount"] = json!(u.reasoning_tokens);
-    }
     json!({
         "candidates": [candidate], "usageMetadata": usage, "modelVersion": ctx.model,
         "responseId": format!("resp_mock_{}", ctx.seq),
@@ -218,25 +191,17 @@ pub fn gemini_json(turn: &Turn, ctx: &Ctx) -> Value {
     gemini_chunk(turn.blocks.iter().map(gemini_part).collect(), true, turn, ctx)
 }
 
-// ---------------------------------------------------------------- errors
-
-/// The JSON body of a scripted error (or of a 404 when `family` is `None`).
+/// The JSON body of a scripted error (or of a 404 when `family` is `None`); the message is
+/// prefixed with `bosun-mock-model: `.
 pub fn error_body(family: Option<Family>, status: u16, message: &str) -> Value {
+    let message = format!("bosun-mock-model: {message}");
     match family {
-        Some(Family::Anthropic) => {
-            json!({ "type": "error", "error": { "type": "api_error", "message": message } })
-        }
-        Some(Family::OpenAi) => {
-            json!({ "error": { "type": "server_error", "message": message, "code": null } })
-        }
-        Some(Family::Gemini | Family::GeminiSide) => {
-            json!({ "error": { "code": status, "message": message, "status": "INTERNAL" } })
-        }
+        Some(Family::Anthropic) => json!({ "type": "error", "error": { "type": "api_error", "message": message } }),
+        Some(Family::OpenAi) => json!({ "error": { "type": "server_error", "message": message, "code": null } }),
+        Some(_) => json!({ "error": { "code": status, "message": message, "status": "INTERNAL" } }),
         None => json!({ "error": { "type": "not_found", "message": message } }),
     }
 }
-
-// ---------------------------------------------------------------- {cwd}
 
 /// Where each CLI states its working directory, tried in this order: (prefix, end marker).
 const CWD_PATTERNS: &[(&str, &str)] = &[

@@ -227,7 +227,10 @@ async fn gemini_streaming_side_calls_and_count() {
     assert_eq!(c1["finishReason"], "STOP");
     assert_eq!(
         evs[1].1["usageMetadata"],
-        json!({ "promptTokenCount": 10, "candidatesTokenCount": 5, "totalTokenCount": 15 })
+        json!({
+            "promptTokenCount": 10, "candidatesTokenCount": 5, "totalTokenCount": 15,
+            "cachedContentTokenCount": 0, "thoughtsTokenCount": 0,
+        })
     );
 
     // Non-streaming side calls draw from their own queue, then fall back to "done".
@@ -273,7 +276,7 @@ async fn empty_queue_answers_done_and_push_adds_turns() {
 async fn scripted_error_status_then_delay() {
     let script = Script::new()
         .turn(Family::Anthropic, Turn::error(500))
-        .turn(Family::Anthropic, Turn::text("slow").with_delay_ms(300))
+        .turn(Family::Anthropic, Turn { delay_ms: 300, ..Turn::text("slow") })
         .turn(Family::Gemini, Turn::error(429));
     let mock = MockModel::start(script).await.unwrap();
     let (status, _, text) = post(format!("{}/v1/messages", mock.url), &[], json!({ "stream": true })).await;

@@ -3,6 +3,7 @@
 
 pub mod add;
 pub mod after;
+pub mod agents;
 pub mod approvals;
 pub mod diff;
 pub mod gc;

@@ -121,3 +121,20 @@ fn a_silent_agent_hits_its_idle_timeout() {
     let t = w.wait_status(id, "failed");
     assert_eq!(t["status_reason"], "no output for 1s (the profile's idle_timeout)");
 }
+
+#[test]
+fn runs_without_a_reported_cost_are_priced_from_the_table() {
+    let mut w = World::new("app");
+    w.agent_with("gpt", "model: gpt-5.5\n", &[json!({"usage": {"input_tokens": 1000000, "output_tokens": 100000}})]);
+    w.agent_with("local", "model: llama3.1\n", &[json!({"usage": {"input_tokens": 1000, "output_tokens": 1000}})]);
+    w.agent_with("reported", "model: gpt-5.5\n", &[json!({"usage": {"input_tokens": 1000000, "output_tokens": 0, "cost_usd": 0.5}})]);
+    std::fs::write(w.path("config/prices.toml"), "[models.llama]\ninput = 1.0\noutput = 2.0\n").unwrap();
+    w.start(&[]);
+    let cost = |agent: &str| {
+        let id = w.add(&format!("Priced by {agent}"), agent);
+        w.wait_status(id, "review")["runs"][0]["cost_usd"].as_f64().unwrap()
+    };
+    assert!((cost("gpt") - 2.25).abs() < 1e-9, "built-in gpt-5 prices: 1.25 in + 10 out per million");
+    assert!((cost("local") - 0.003).abs() < 1e-9, "prices.toml covers the local model");
+    assert_eq!(cost("reported"), 0.5, "the CLI's own cost wins");
+}

@@ -105,3 +105,35 @@ fn claude_code_asks_and_a_human_answers_then_reply_resumes_the_session() {
     let resumed = requests.iter().rev().find(|r| r.body.to_string().contains("also cover the logout path")).expect("the reply reached the model");
     assert!(resumed.body.to_string().contains("Check things"), "the history came along");
 }
+
+#[test]
+fn agents_lists_profiles_and_a_missing_cli_fails_at_dispatch() {
+    let mut w = World::new("app");
+    std::fs::write(w.path("config/agents/coder.md"), "---\nname: coder\nruntime: codex\nmodel: gpt-5.5\n---\nCode.\n").unwrap();
+    std::fs::write(w.path("config/agents/broken.md"), "---\nruntime: nonsense\n---\n").unwrap();
+    w.agent("local", None, &[json!({"say": "hi"})]);
+    let claude = cli("claude");
+    if let Some(claude) = &claude {
+        std::fs::write(w.path("config/agents/claude.md"), "---\nname: claude\nruntime: claude-code\n---\n").unwrap();
+        w.start_with_env(&[], &[("BOSUN_CLAUDE_PATH", claude.to_str().unwrap())]);
+    } else {
+        w.start(&[]);
+    }
+    let body = w.json(&["agents"]);
+    let agent = |name: &str| body["agents"].as_array().unwrap().iter().find(|a| a["name"] == name).cloned().unwrap();
+    let coder = agent("coder");
+    assert_eq!((coder["runtime"].as_str(), coder["installed"]["ok"].as_bool()), (Some("codex"), Some(false)));
+    assert_eq!(coder["installed"]["problem"], "codex: `codex` not found on PATH (install @openai/codex)");
+    assert_eq!(agent("local")["installed"]["ok"], true);
+    if claude.is_some() {
+        let c = agent("claude");
+        assert_eq!(c["installed"]["version"], "2.1.332 (Claude Code)");
+    }
+    assert!(body["broken"][0]["error"].as_str().unwrap().contains("unknown runtime `nonsense`"));
+    let human = w.bosun(&["agents"]);
+    assert!(human.contains("coder") && human.contains("MISSING: codex: `codex` not found on PATH"), "{human}");
+
+    let id = w.add("Needs codex", "coder");
+    let t = w.wait_status(id, "failed");
+    assert_eq!(t["status_reason"], "codex: `codex` not found on PATH (install @openai/codex)");
+}

@@ -2,6 +2,7 @@
 //! One file per verb; this file wires them into a router and holds what they
 //! share: the error type and the JSON error body.
 
+mod agents;
 mod approvals;
 mod error;
 mod events;
@@ -35,6 +36,7 @@ use crate::Daemon;
 pub use error::{ApiError, ErrorBody};
 pub use task_diff::DiffBody;
 pub use task_merge::{MergeBody, MergeRequest};
+pub(crate) use agents::detect;
 pub(crate) use task_pr::refresh as refresh_pr;
 pub use task_retry::RetryRequest;
 
@@ -75,6 +77,7 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
         .route("/api/tasks/{id}/approve", post(approvals::approve))
         .route("/api/tasks/{id}/deny", post(approvals::deny))
         .route("/api/approvals", get(approvals::list))
+        .route("/api/agents", get(agents::agents))
         .route("/api/gc", post(gc::gc))
         .route("/api/repos", get(repos::repos))
         .route("/api/tasks/{id}/events", get(task_events::events))

@@ -23,6 +23,7 @@ use utoipa::OpenApi;
         super::task_say::say,
         super::task_reply::reply,
         super::approvals::list,
+        super::agents::agents,
         super::approvals::approve,
         super::approvals::deny,
         super::gc::gc,
