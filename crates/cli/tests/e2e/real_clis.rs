@@ -88,11 +88,16 @@ fn claude_code_asks_and_a_human_answers_then_reply_resumes_the_session() {
     let pending = w.json(&["approvals"]);
     assert_eq!(pending[0]["tool"], "Bash");
     assert_eq!(pending[0]["command"], "echo checked > check.txt");
+    // Steering mid-turn: Claude Code takes the message into its next model request.
+    assert_eq!(w.json(&["say", &id.to_string(), "use the existing retry helper"])["delivered"], "now");
     w.bosun(&["approve", &id.to_string()]);
     let t = w.wait_status(id, "review");
     let wt = t["worktree"].as_str().unwrap().to_string();
     assert_eq!(std::fs::read_to_string(format!("{wt}/check.txt")).unwrap(), "checked\n");
     let session = w.events(id).iter().find(|e| e["type"] == "session").unwrap()["session_id"].as_str().unwrap().to_string();
+    let steered = mock.requests_for(Family::Anthropic).iter().any(|r| r.body.to_string().contains("use the existing retry helper"));
+    assert!(steered, "the message reached the model within the run");
+    assert!(w.events(id).iter().any(|e| e["type"] == "message" && e["role"] == "user" && e["text"] == "use the existing retry helper"));
 
     w.bosun(&["reply", &id.to_string(), "also cover the logout path"]);
     let t = w.wait_status(id, "review");
