@@ -237,22 +237,14 @@ impl AgentProfile {
         })
     }
 
-    /// The prompt an agent gets for a task: its standing instructions, then the task.
-    pub fn prompt(&self, title: &str, body: &str) -> String {
-        let mut prompt = String::new();
-        if !self.instructions.is_empty() {
-            prompt.push_str(&self.instructions);
-            prompt.push_str("\n\n");
+    /// The prompt an agent gets: its standing instructions, then the task (its title,
+    /// body and any messages for it).
+    pub fn prompt(&self, task: &str) -> String {
+        if self.instructions.is_empty() {
+            format!("# Task: {}\n", task.trim())
+        } else {
+            format!("{}\n\n# Task: {}\n", self.instructions, task.trim())
         }
-        prompt.push_str("# Task: ");
-        prompt.push_str(title);
-        prompt.push('\n');
-        if !body.trim().is_empty() {
-            prompt.push('\n');
-            prompt.push_str(body.trim());
-            prompt.push('\n');
-        }
-        prompt
     }
 }
 
@@ -271,7 +263,7 @@ mod tests {
         assert_eq!(p.tags, vec!["backend", "docs"]);
         assert_eq!(p.max_concurrent, Some(3));
         assert_eq!(p.instructions, "You are careful.");
-        assert_eq!(p.prompt("Add a greeting", "Write hello.txt"), "You are careful.\n\n# Task: Add a greeting\n\nWrite hello.txt\n");
+        assert_eq!(p.prompt("Add a greeting\n\nWrite hello.txt"), "You are careful.\n\n# Task: Add a greeting\n\nWrite hello.txt\n");
     }
 
     #[test]

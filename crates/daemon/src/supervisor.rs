@@ -144,7 +144,7 @@ async fn supervise(daemon: Arc<Daemon>, task: Task, profile: AgentProfile, mut c
         task_id,
         run_id: run_ctx.run.id,
         workdir: workdir.clone(),
-        prompt: if profile.instructions.is_empty() { task_text.clone() } else { format!("{}\n\n# Task: {task_text}\n", profile.instructions) },
+        prompt: profile.prompt(&task_text),
         instructions: profile.instructions.clone(),
         task: task_text,
         prior_cost: session.as_ref().map(|s| s.1).unwrap_or(0.0),
