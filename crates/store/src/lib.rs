@@ -114,6 +114,11 @@ pub trait Store: Send + Sync + 'static {
     async fn create_task(&self, task: TaskRecord, now: DateTime<Utc>) -> Result<Task>;
     async fn get_task(&self, id: TaskId) -> Result<Task>;
     async fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<Task>>;
+    /// [`Store::list_tasks`] as the JSON array the API serves (an implementation may
+    /// answer it from a cache).
+    async fn list_tasks_json(&self, filter: &TaskFilter) -> Result<String> {
+        Ok(serde_json::to_string(&self.list_tasks(filter).await?).expect("tasks serialize"))
+    }
     /// Queued tasks whose dependencies are all done, highest priority first then
     /// oldest: the dispatcher's input.
     async fn queued_tasks(&self) -> Result<Vec<Task>>;

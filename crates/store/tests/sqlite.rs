@@ -114,3 +114,51 @@ async fn crash_recovery_interrupts_live_runs_only() {
     assert_eq!(store.get_task(3).await.unwrap().status, TaskStatus::Queued);
     assert!(store.interrupt_live_runs(Utc::now()).await.unwrap().is_empty(), "idempotent");
 }
+
+/// The cached JSON listing always equals a fresh read, whatever was written since.
+#[tokio::test]
+async fn cached_listing_matches_the_database_after_every_write() {
+    let store = SqliteStore::in_memory().await.unwrap();
+    let filters = [
+        TaskFilter::default(),
+        TaskFilter { statuses: vec![TaskStatus::Running, TaskStatus::Review], ..Default::default() },
+        TaskFilter { tag: Some("b".into()), ..Default::default() },
+        TaskFilter { after_id: Some(1), limit: Some(2), ..Default::default() },
+    ];
+    let check = |label: &'static str| {
+        let store = store.clone();
+        let filters = filters.clone();
+        async move {
+            for f in &filters {
+                let cached = store.list_tasks_json(f).await.unwrap();
+                let fresh = serde_json::to_string(&store.list_tasks(f).await.unwrap()).unwrap();
+                assert_eq!(cached, fresh, "after {label}, filter {f:?}");
+            }
+        }
+    };
+    check("nothing").await;
+    for (i, tags) in [&["a"][..], &["b"], &["a", "b"]].iter().enumerate() {
+        store.create_task(record(&format!("t{i}"), tags, 0), Utc::now()).await.unwrap();
+    }
+    check("creating").await;
+    let (_, run) = store.start_run(2, "x", "tok", Utc::now()).await.unwrap();
+    check("start_run").await;
+    store.set_run_pid(run.id, 77).await.unwrap();
+    check("set_run_pid").await;
+    store.append_events(&[event(2, run.id, 1, EventKind::Usage { input_tokens: 5, output_tokens: 1, cached_tokens: 0, cost_usd: Some(0.1) })]).await.unwrap();
+    check("usage").await;
+    store.set_task_workspace(3, Some("bosun/3-t2"), "/w/3", Utc::now()).await.unwrap();
+    store.set_task_agent(3, "y", Utc::now()).await.unwrap();
+    check("workspace and agent").await;
+    let end = RunEnd { status: RunStatus::Succeeded, exit_code: Some(0), reason: None, task_status: TaskStatus::Review };
+    store.finish_run(run.id, end, Utc::now()).await.unwrap();
+    check("finish_run").await;
+    store.add_deps(3, &[1], Utc::now()).await.unwrap();
+    check("add_deps").await;
+    let pr = bosun_core::PullRequest { number: 4, url: "u".into(), state: bosun_core::PrState::Open, draft: false };
+    store.set_pr(2, &pr, Utc::now()).await.unwrap();
+    check("set_pr").await;
+    store.start_run(1, "x", "tok2", Utc::now()).await.unwrap();
+    store.interrupt_live_runs(Utc::now()).await.unwrap();
+    check("interrupt_live_runs").await;
+}

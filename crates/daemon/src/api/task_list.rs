@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use axum::Json;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use bosun_core::{Task, TaskStatus};
@@ -28,7 +29,7 @@ pub struct ListQuery {
 
 #[utoipa::path(get, path = "/api/tasks", params(ListQuery),
     responses((status = 200, body = Vec<Task>), (status = 400, body = ErrorBody)))]
-pub async fn list(State(daemon): State<Arc<Daemon>>, q: Result<Query<ListQuery>, QueryRejection>) -> Result<Json<Vec<Task>>, ApiError> {
+pub async fn list(State(daemon): State<Arc<Daemon>>, q: Result<Query<ListQuery>, QueryRejection>) -> Result<Response, ApiError> {
     let Query(q) = q?;
     let mut statuses = Vec::new();
     for s in q.status.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
@@ -41,5 +42,6 @@ pub async fn list(State(daemon): State<Arc<Daemon>>, q: Result<Query<ListQuery>,
         return Err(ApiError::BadRequest("limit must not be negative".into()));
     }
     let filter = TaskFilter { statuses, repo: q.repo, agent: q.agent, tag: q.tag, after_id: q.after, limit: q.limit };
-    Ok(Json(daemon.store.list_tasks(&filter).await?))
+    let json = daemon.store.list_tasks_json(&filter).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }

@@ -1,9 +1,11 @@
 //! The SQLite [`Store`](crate::Store): `<data-dir>/bosun.db`, WAL mode, migrations
 //! applied at open, one transaction per domain operation.
 
+mod cache;
 mod rows;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -27,6 +29,7 @@ const EVENT_BATCH: usize = 400;
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    cache: Arc<cache::TaskCache>,
 }
 
 impl SqliteStore {
@@ -51,7 +54,7 @@ impl SqliteStore {
 
     async fn connect(options: SqliteConnectOptions, max: u32) -> Result<SqliteStore> {
         let pool = SqlitePoolOptions::new().max_connections(max).connect_with(options).await?;
-        let store = SqliteStore { pool };
+        let store = SqliteStore { pool, cache: Default::default() };
         store.migrate().await?;
         Ok(store)
     }
@@ -151,6 +154,7 @@ impl Store for SqliteStore {
                 })?;
         }
         tx.commit().await?;
+        self.cache.invalidate(id);
         self.get_task(id).await
     }
 
@@ -195,6 +199,34 @@ impl Store for SqliteStore {
         self.with_runs(tasks).await
     }
 
+    async fn list_tasks_json(&self, filter: &TaskFilter) -> Result<String> {
+        // Writes may land while we refresh; a few rounds settle it, else read directly.
+        for _ in 0..3 {
+            if let Some(json) = self.cache.list_json(filter) {
+                return Ok(json);
+            }
+            match self.cache.need() {
+                cache::Need::Nothing => {}
+                cache::Need::Everything { epoch } => {
+                    let all = self.list_tasks(&TaskFilter::default()).await?;
+                    self.cache.fill(epoch, true, &[], all);
+                }
+                cache::Need::These { ids, epoch } => {
+                    let mut found = Vec::with_capacity(ids.len());
+                    for id in &ids {
+                        match self.get_task(*id).await {
+                            Ok(t) => found.push(t),
+                            Err(StoreError::TaskNotFound(_)) => {}
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    self.cache.fill(epoch, false, &ids, found);
+                }
+            }
+        }
+        Ok(serde_json::to_string(&self.list_tasks(filter).await?).expect("tasks serialize"))
+    }
+
     async fn queued_tasks(&self) -> Result<Vec<Task>> {
         let rows = sqlx::query(&format!(
             "SELECT {TASK_COLUMNS} FROM tasks WHERE status = 'queued'
@@ -227,6 +259,7 @@ impl Store for SqliteStore {
             let actual = self.get_task(id).await?.status;
             return Err(StoreError::StatusChanged { id, expected: from, actual });
         }
+        self.cache.invalidate(id);
         self.get_task(id).await
     }
 
@@ -241,6 +274,7 @@ impl Store for SqliteStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::TaskNotFound(id));
         }
+        self.cache.invalidate(id);
         Ok(())
     }
 
@@ -251,6 +285,7 @@ impl Store for SqliteStore {
             .bind(id)
             .execute(&self.pool)
             .await?;
+        self.cache.invalidate(id);
         Ok(())
     }
 
@@ -275,20 +310,21 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.cache.invalidate(task_id);
         let task = self.get_task(task_id).await?;
         let run = task.runs.last().cloned().ok_or_else(|| StoreError::Corrupt("run vanished".into()))?;
         Ok((task, run))
     }
 
     async fn set_run_pid(&self, run_id: RunId, pid: i64) -> Result<()> {
-        let done = sqlx::query("UPDATE runs SET pid = ?, status = 'running' WHERE id = ? AND status = 'starting'")
-            .bind(pid)
-            .bind(run_id)
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::RunNotFound(run_id));
-        }
+        let task_id: Option<i64> =
+            sqlx::query_scalar("UPDATE runs SET pid = ?, status = 'running' WHERE id = ? AND status = 'starting' RETURNING task_id")
+                .bind(pid)
+                .bind(run_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let task_id = task_id.ok_or(StoreError::RunNotFound(run_id))?;
+        self.cache.invalidate(task_id);
         Ok(())
     }
 
@@ -314,6 +350,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.cache.invalidate(task_id);
         self.get_task(task_id).await
     }
 
@@ -353,6 +390,7 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.cache.invalidate_all();
         Ok(orphans)
     }
 
@@ -391,6 +429,9 @@ impl Store for SqliteStore {
             }
         }
         tx.commit().await?;
+        for ev in events.iter().filter(|e| e.kind.usage().is_some()) {
+            self.cache.invalidate(ev.task_id);
+        }
         Ok(())
     }
 
@@ -436,6 +477,7 @@ impl Store for SqliteStore {
         }
         sqlx::query("UPDATE tasks SET updated_at = ? WHERE id = ?").bind(ms(now)).bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
+        self.cache.invalidate(id);
         self.get_task(id).await
     }
 
@@ -452,6 +494,7 @@ impl Store for SqliteStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::TaskNotFound(id));
         }
+        self.cache.invalidate(id);
         self.get_task(id).await
     }
 
@@ -470,12 +513,15 @@ impl Store for SqliteStore {
     }
 
     async fn set_run_status(&self, run_id: RunId, from: RunStatus, to: RunStatus) -> Result<()> {
-        sqlx::query("UPDATE runs SET status = ? WHERE id = ? AND status = ?")
+        let task_id: Option<i64> = sqlx::query_scalar("UPDATE runs SET status = ? WHERE id = ? AND status = ? RETURNING task_id")
             .bind(to.as_str())
             .bind(run_id)
             .bind(from.as_str())
-            .execute(&self.pool)
+            .fetch_optional(&self.pool)
             .await?;
+        if let Some(task_id) = task_id {
+            self.cache.invalidate(task_id);
+        }
         Ok(())
     }
 
