@@ -3,6 +3,8 @@
 //! events, and the daemon's [`AgentCommand`]s (say, interrupt, answer) go through it
 //! to the agent in the runtime's own protocol.
 
+use std::sync::{Arc, Mutex};
+
 use async_trait::async_trait;
 use bosun_core::{EventKind, OutputStream};
 use tokio::io::AsyncWriteExt;
@@ -40,12 +42,16 @@ pub struct AgentProcess {
     pub output: mpsc::Receiver<AgentOutput>,
     pub group: ProcessGroup,
     pub commands: mpsc::UnboundedSender<AgentCommand>,
+    /// Set by the driver when the runtime said the run failed though its process may
+    /// still exit 0 (Codex's app-server does).
+    pub failure: Arc<Mutex<Option<String>>>,
 }
 
 /// Writing to the agent: its stdin, and the group for signals.
 pub struct DriverIo {
     stdin: Option<ChildStdin>,
     pub group: ProcessGroup,
+    failure: Arc<Mutex<Option<String>>>,
 }
 
 impl DriverIo {
@@ -72,6 +78,11 @@ impl DriverIo {
     pub fn stdin_open(&self) -> bool {
         self.stdin.is_some()
     }
+
+    /// Records that the run failed, whatever the exit code will be (the first reason wins).
+    pub fn fail(&mut self, reason: impl Into<String>) {
+        self.failure.lock().unwrap().get_or_insert_with(|| reason.into());
+    }
 }
 
 /// A runtime's protocol: how its lines read and how commands are written.
@@ -88,7 +99,8 @@ pub(crate) fn drive(spawned: Spawned, mut driver: impl Driver) -> AgentProcess {
     let Spawned { mut lines, stdin, group } = spawned;
     let (out_tx, output) = mpsc::channel(OUTPUT_BUFFER);
     let (commands, mut cmd_rx) = mpsc::unbounded_channel();
-    let mut io = DriverIo { stdin, group: group.clone() };
+    let failure = Arc::new(Mutex::new(None));
+    let mut io = DriverIo { stdin, group: group.clone(), failure: failure.clone() };
     tokio::spawn(async move {
         let events = driver.start(&mut io).await;
         if !send(&out_tx, OutputStream::Stdout, None, events).await {
@@ -120,7 +132,7 @@ pub(crate) fn drive(spawned: Spawned, mut driver: impl Driver) -> AgentProcess {
             }
         }
     });
-    AgentProcess { output, group, commands }
+    AgentProcess { output, group, commands, failure }
 }
 
 async fn send(tx: &mpsc::Sender<AgentOutput>, stream: OutputStream, raw: Option<String>, events: Vec<EventKind>) -> bool {

@@ -46,6 +46,8 @@ enum Ending {
     Shutdown,
     /// The profile's wall-clock or inactivity limit.
     TimedOut(String),
+    /// The runtime reported a failure.
+    Failed(String),
 }
 
 impl RunControl {
@@ -331,6 +333,12 @@ impl RunCtx<'_> {
         if let Some(mut log) = log {
             let _ = log.flush().await;
         }
+        // The runtime itself said the run failed (its process may still exit 0).
+        if ending == Ending::Natural {
+            if let Some(reason) = proc.failure.lock().unwrap().take() {
+                ending = Ending::Failed(reason);
+            }
+        }
         (ending, group.exit_info(), tail)
     }
 
@@ -435,7 +443,7 @@ impl RunCtx<'_> {
             (Ending::Shutdown, _) => {
                 (RunStatus::Interrupted, TaskStatus::Interrupted, Some("the daemon shut down while the agent ran".to_string()))
             }
-            (Ending::TimedOut(why), _) => (RunStatus::Failed, TaskStatus::Failed, Some(why)),
+            (Ending::TimedOut(why) | Ending::Failed(why), _) => (RunStatus::Failed, TaskStatus::Failed, Some(why)),
             (Ending::Natural, Some(e)) if e.success() => (RunStatus::Succeeded, TaskStatus::Review, None),
             (Ending::Natural, Some(e)) => (RunStatus::Failed, TaskStatus::Failed, Some(failure_reason(&e, tail))),
             (Ending::Natural, None) => (RunStatus::Failed, TaskStatus::Failed, Some("the agent vanished".to_string())),

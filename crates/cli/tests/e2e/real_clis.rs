@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::harness::{World, git};
 
 /// The installed CLI, or None (and a note) when it is absent and not required.
-fn cli(name: &str) -> Option<PathBuf> {
+pub(crate) fn cli(name: &str) -> Option<PathBuf> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/.bin").join(name);
     if path.exists() {
         return Some(path.canonicalize().unwrap());
@@ -25,7 +25,7 @@ fn cli(name: &str) -> Option<PathBuf> {
 }
 
 /// The mock model on a runtime of its own, alive as long as the returned runtime.
-fn mock(script: Script) -> (tokio::runtime::Runtime, MockModel) {
+pub(crate) fn mock(script: Script) -> (tokio::runtime::Runtime, MockModel) {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let mock = rt.block_on(MockModel::start(script)).unwrap();
     (rt, mock)
