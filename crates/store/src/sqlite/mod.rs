@@ -77,37 +77,35 @@ impl SqliteStore {
     }
 
     async fn runs_of(&self, task_ids: &[TaskId]) -> Result<Vec<Run>> {
-        if task_ids.is_empty() {
-            return Ok(Vec::new());
+        let mut runs = Vec::new();
+        for range in id_ranges(task_ids) {
+            let rows = sqlx::query(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE task_id BETWEEN ? AND ? ORDER BY task_id, id"))
+                .bind(range.0)
+                .bind(range.1)
+                .fetch_all(&self.pool)
+                .await?;
+            runs.extend(rows.iter().map(run_from_row).collect::<Result<Vec<_>>>()?);
         }
-        // Tasks are listed by id, so a range query finds their runs with one index scan;
-        // the exact set is then filtered in memory.
-        let (lo, hi) = (task_ids.iter().min().unwrap(), task_ids.iter().max().unwrap());
-        let rows = sqlx::query(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE task_id BETWEEN ? AND ? ORDER BY task_id, id"))
-            .bind(lo)
-            .bind(hi)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(run_from_row).collect()
+        Ok(runs)
     }
 
     /// Fills in the runs and dependencies of `tasks` (sorted by id).
     async fn with_runs(&self, mut tasks: Vec<Task>) -> Result<Vec<Task>> {
         let ids: Vec<TaskId> = tasks.iter().map(|t| t.id).collect();
-        if let (Some(lo), Some(hi)) = (ids.iter().min(), ids.iter().max()) {
+        let mut by_task: std::collections::HashMap<TaskId, Vec<TaskId>> = std::collections::HashMap::new();
+        for (lo, hi) in id_ranges(&ids) {
             let deps: Vec<(i64, i64)> =
                 sqlx::query_as("SELECT task_id, dep_id FROM task_deps WHERE task_id BETWEEN ? AND ? ORDER BY task_id, dep_id")
                     .bind(lo)
                     .bind(hi)
                     .fetch_all(&self.pool)
                     .await?;
-            let mut by_task: std::collections::HashMap<TaskId, Vec<TaskId>> = std::collections::HashMap::new();
             for (task, dep) in deps {
                 by_task.entry(task).or_default().push(dep);
             }
-            for task in &mut tasks {
-                task.after = by_task.remove(&task.id).unwrap_or_default();
-            }
+        }
+        for task in &mut tasks {
+            task.after = by_task.remove(&task.id).unwrap_or_default();
         }
         let runs = self.runs_of(&ids).await?;
         let mut by_task: std::collections::HashMap<TaskId, Vec<Run>> = std::collections::HashMap::new();
@@ -119,6 +117,21 @@ impl SqliteStore {
         }
         Ok(tasks)
     }
+}
+
+/// Id ranges covering `ids` (sorted ascending) for range scans: consecutive ids share a
+/// range, and a gap wider than a few ids starts a new one, so a sparse selection (ids 1,
+/// 2 and 10,000) does not read everything in between.
+fn id_ranges(ids: &[TaskId]) -> Vec<(TaskId, TaskId)> {
+    const GAP: TaskId = 16;
+    let mut ranges: Vec<(TaskId, TaskId)> = Vec::new();
+    for &id in ids {
+        match ranges.last_mut() {
+            Some(r) if id >= r.0 && id - r.1 <= GAP => r.1 = r.1.max(id),
+            _ => ranges.push((id, id)),
+        }
+    }
+    ranges
 }
 
 #[async_trait]
