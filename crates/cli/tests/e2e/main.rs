@@ -5,8 +5,10 @@ mod harness;
 
 mod api;
 mod cleanup;
+mod codex;
 mod day;
 mod deps;
+mod gemini;
 mod hostile;
 mod human;
 mod lifecycle;
