@@ -37,8 +37,6 @@ pub const GEMINI_PACKAGE: &str = "@google/gemini-cli";
 
 /// The ACP version spoken.
 const PROTOCOL_VERSION: u64 = 1;
-/// Tool output kept in a `tool_result` event.
-const MAX_OUTPUT: usize = 4096;
 /// How long an agent may take to exit once its stdin is closed before its group is ended.
 const EXIT_GRACE: Duration = Duration::from_secs(10);
 
@@ -377,17 +375,13 @@ impl Tool {
 fn tool_output(f: &Value) -> Option<String> {
     let blocks = f["content"].as_array().into_iter().flatten().filter(|c| c["type"] == "content" && c["content"]["type"] == "text");
     let texts: Vec<&str> = blocks.filter_map(|c| c["content"]["text"].as_str()).collect();
-    let mut text = match &f["rawOutput"] {
+    let text = match &f["rawOutput"] {
         _ if !texts.is_empty() => texts.join("\n"),
         Value::String(s) => s.clone(),
         Value::Null => return None,
         v => v.to_string(),
     };
-    if text.len() > MAX_OUTPUT {
-        text.truncate((0..=MAX_OUTPUT).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0));
-        text.push('…');
-    }
-    Some(text)
+    Some(super::clip(text))
 }
 
 /// A JSON-RPC error as a sentence (Gemini CLI puts the reason in `data.details`).

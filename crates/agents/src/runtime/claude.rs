@@ -11,12 +11,11 @@ use async_trait::async_trait;
 use bosun_core::{AgentProfile, EventKind, FileChangeKind, OutputStream, ToolKind};
 use serde_json::{Value, json};
 
+use super::clip;
 use crate::driver::{self, AgentCommand, Driver, DriverIo};
 use crate::process;
 use crate::{AgentError, AgentProcess, SpawnSpec};
 
-/// Tool output kept in a `tool_result` event.
-const MAX_OUTPUT: usize = 4096;
 
 pub const PROGRAM: &str = "claude";
 pub const PACKAGE: &str = "@anthropic-ai/claude-code";
@@ -85,17 +84,6 @@ fn tool_path(input: &Value) -> Option<String> {
     ["file_path", "notebook_path", "path"].iter().find_map(|k| input[*k].as_str().map(str::to_string))
 }
 
-fn clip(mut s: String) -> String {
-    if s.len() > MAX_OUTPUT {
-        let mut cut = MAX_OUTPUT;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-        s.push_str("…");
-    }
-    s
-}
 
 /// The text of a tool_result's `content` (a string or a list of text blocks).
 fn result_text(content: &Value) -> String {

@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use bosun_core::{AgentProfile, EventKind, FileChangeKind, OutputStream, ToolKind};
 use serde_json::{Value, json};
 
+use super::clip;
 use crate::driver::{self, AgentCommand, Driver, DriverIo};
 use crate::process;
 use crate::{AgentError, AgentProcess, SpawnSpec};
@@ -22,7 +23,6 @@ pub const PROGRAM: &str = "codex";
 pub const PACKAGE: &str = "@openai/codex";
 
 /// Tool output (and diffs) kept in an event.
-const MAX_OUTPUT: usize = 4096;
 /// Commands that are not known to be read-only ask first, and so do file changes;
 /// bosun answers by its policy or a human.
 const APPROVAL_POLICY: &str = "untrusted";
@@ -77,17 +77,6 @@ fn text_input(text: &str) -> Value {
     json!([{"type": "text", "text": text}])
 }
 
-fn clip(mut s: String) -> String {
-    if s.len() > MAX_OUTPUT {
-        let mut cut = MAX_OUTPUT;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-        s.push('…');
-    }
-    s
-}
 
 /// Codex runs every command as `/bin/bash -lc '<command>'`: the command itself, or
 /// the whole line if it is not exactly that shape.

@@ -39,3 +39,16 @@ pub fn which(name: &str) -> Option<std::path::PathBuf> {
         .map(|dir| dir.join(name))
         .find(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
 }
+
+/// Tool output kept in a `tool_result` event, in bytes.
+pub const MAX_OUTPUT: usize = 4096;
+
+/// `s` cut to at most [`MAX_OUTPUT`] bytes (on a character boundary), marked when cut.
+pub fn clip(mut s: String) -> String {
+    if s.len() > MAX_OUTPUT {
+        let cut = (0..=MAX_OUTPUT).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+        s.truncate(cut);
+        s.push('…');
+    }
+    s
+}
