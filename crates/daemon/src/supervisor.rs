@@ -299,8 +299,9 @@ impl RunCtx<'_> {
                         }
                         for event in out.events {
                             let event = self.priced(event);
+                            // Logged before what bosun does about it (a policy answer follows its ask).
+                            self.emit(event.clone()).await;
                             self.on_event(&event, &proc).await;
-                            self.emit(event).await;
                         }
                     }
                     None => output_open = false,

@@ -78,6 +78,9 @@ fn approvals_deny_approve_always_and_policy() {
     let answers: Vec<Value> = w.events(id).into_iter().filter(|e| e["type"] == "approval").collect();
     let by: Vec<(&str, bool, &str)> = answers.iter().map(|a| (a["id"].as_str().unwrap(), a["allow"].as_bool().unwrap(), a["by"].as_str().unwrap())).collect();
     assert_eq!(by, vec![("a1", false, "user"), ("a2", true, "user"), ("a3", true, "policy")]);
+    let events = w.events(id);
+    let pos = |ty: &str, id: &str| events.iter().position(|e| e["type"] == ty && e["id"] == id).unwrap();
+    assert!(pos("approval_request", "a3") < pos("approval", "a3"), "an ask is logged before its answer");
     assert!(w.json(&["approvals"]).as_array().unwrap().is_empty());
     assert_eq!(t["runs"][0]["status"], "succeeded");
 
