@@ -36,6 +36,9 @@ pub enum Control {
     Say { text: String, from: Option<String> },
     /// A human's answer to a pending approval.
     Answer { approval: Approval, allow: bool, message: Option<String> },
+    /// Cut the agent's current turn short (the runtime's own interrupt); the run ends
+    /// as stopped once the agent has wound down.
+    Interrupt,
 }
 
 /// How the supervisor came to end the run.
@@ -123,7 +126,7 @@ async fn supervise(daemon: Arc<Daemon>, task: Task, profile: AgentProfile, mut c
         tracing::warn!(task_id, "cannot record the profile: {e}");
     }
 
-    let mut run_ctx = RunCtx { daemon: &daemon, task, run, stop_waiters: Vec::new(), profile: None, workdir: None };
+    let mut run_ctx = RunCtx { daemon: &daemon, task, run, stop_waiters: Vec::new(), profile: None, workdir: None, interrupted: false };
     let prepared = match workspace::prepare(&daemon, &run_ctx.task).await {
         Ok(p) => p,
         Err(why) => return run_ctx.fail_before_start(format!("cannot prepare the workspace: {why}")).await,
@@ -212,6 +215,8 @@ struct RunCtx<'a> {
     /// The agent's profile, once the agent (not a hook) runs: its approval policy.
     profile: Option<AgentProfile>,
     workdir: Option<std::path::PathBuf>,
+    /// A human interrupted the turn: however the agent then ends, the run was stopped.
+    interrupted: bool,
 }
 
 /// A run's time limits.
@@ -412,6 +417,11 @@ impl RunCtx<'_> {
                     self.set_waiting(false).await;
                 }
             }
+            Control::Interrupt => {
+                self.interrupted = true;
+                self.emit(EventKind::status("interrupting", "the user interrupted the agent's turn")).await;
+                let _ = proc.commands.send(AgentCommand::Interrupt);
+            }
             Control::Stop(_) | Control::Shutdown => unreachable!("handled by take_control"),
         }
     }
@@ -444,6 +454,7 @@ impl RunCtx<'_> {
             (Ending::Shutdown, _) => {
                 (RunStatus::Interrupted, TaskStatus::Interrupted, Some("the daemon shut down while the agent ran".to_string()))
             }
+            (_, _) if self.interrupted => (RunStatus::Stopped, TaskStatus::Stopped, Some("turn interrupted by user".to_string())),
             (Ending::TimedOut(why) | Ending::Failed(why), _) => (RunStatus::Failed, TaskStatus::Failed, Some(why)),
             (Ending::Natural, Some(e)) if e.success() => (RunStatus::Succeeded, TaskStatus::Review, None),
             (Ending::Natural, Some(e)) => (RunStatus::Failed, TaskStatus::Failed, Some(failure_reason(&e, tail))),

@@ -142,3 +142,68 @@ fn agents_lists_profiles_and_a_missing_cli_fails_at_dispatch() {
     let t = w.wait_status(id, "failed");
     assert_eq!(t["status_reason"], "codex: `codex` not found on PATH (install @openai/codex)");
 }
+
+#[test]
+fn claude_code_deny_interrupt_and_a_hang_hitting_the_idle_timeout() {
+    let Some(claude) = cli("claude") else { return };
+    let slow = || Turn { delay_ms: 120_000, ..Turn::text("too late") };
+    let script = Script::new()
+        .turn(Family::Anthropic, Turn::tool("Bash", json!({"command": "rm -rf /tmp/precious", "description": "Clean"})))
+        .turn(Family::Anthropic, Turn::text("Understood, I will not delete it."));
+    let (_rt, mock) = mock(script);
+    let mut w = World::new("app");
+    claude_profile(&w, "claude", &mock, "");
+    claude_profile(&w, "patient", &mock, "idle_timeout: 3\n");
+    w.start_with_env(&[], &[("BOSUN_CLAUDE_PATH", claude.to_str().unwrap())]);
+
+    // Deny: the reason reaches the model.
+    let id = w.add("Clean up", "claude");
+    w.wait_status(id, "needs_input");
+    w.bosun(&["deny", &id.to_string(), "--reason", "not in prod"]);
+    w.wait_status(id, "review");
+    assert!(mock.requests_for(Family::Anthropic).iter().any(|r| r.body.to_string().contains("not in prod")), "the denial reached the model");
+    assert!(w.events(id).iter().any(|e| e["type"] == "approval" && e["allow"] == false && e["by"] == "user"));
+
+    // Interrupt: the model would answer in two minutes; the turn ends now.
+    mock.push(Family::Anthropic, slow());
+    let before = mock.requests_for(Family::Anthropic).len();
+    let id = w.add("Think long", "claude");
+    crate::harness::wait_for("the model call", || (mock.requests_for(Family::Anthropic).len() > before).then_some(()));
+    w.bosun(&["interrupt", &id.to_string()]);
+    let t = w.wait_status(id, "stopped");
+    assert_eq!(t["status_reason"], "turn interrupted by user");
+
+    // A hang: the model never answers in time, the idle timeout ends the run.
+    mock.push(Family::Anthropic, slow());
+    let id = w.add("Hang", "patient");
+    let t = w.wait_status(id, "failed");
+    assert_eq!(t["status_reason"], "no output for 3s (the profile's idle_timeout)");
+}
+
+#[test]
+fn five_claude_code_tasks_at_once_each_in_its_own_worktree_and_session() {
+    let Some(claude) = cli("claude") else { return };
+    let mut script = Script::new();
+    for _ in 0..5 {
+        script = script.turn(Family::Anthropic, Turn::tool("Write", json!({"file_path": "{cwd}/mine.txt", "content": "{cwd}\n"})));
+    }
+    let (_rt, mock) = mock(script); // once the writes are used up, the mock says "done"
+    let mut w = World::new("app");
+    claude_profile(&w, "claude", &mock, "");
+    w.start_with_env(&[], &[("BOSUN_CLAUDE_PATH", claude.to_str().unwrap())]);
+    let ids: Vec<i64> = (0..5).map(|i| w.add(&format!("Parallel {i}"), "claude")).collect();
+    let mut sessions = std::collections::HashSet::new();
+    let mut worktrees = std::collections::HashSet::new();
+    for &id in &ids {
+        let t = w.wait_status(id, "review");
+        let wt = t["worktree"].as_str().unwrap().to_string();
+        // Whatever this task's agent wrote names its own worktree: no cross-talk.
+        if let Ok(text) = std::fs::read_to_string(format!("{wt}/mine.txt")) {
+            assert_eq!(text.trim(), wt);
+        }
+        worktrees.insert(wt);
+        let session = w.events(id).iter().find(|e| e["type"] == "session").unwrap()["session_id"].as_str().unwrap().to_string();
+        sessions.insert(session);
+    }
+    assert_eq!((worktrees.len(), sessions.len()), (5, 5));
+}

@@ -15,6 +15,7 @@ mod task_create;
 mod task_diff;
 mod task_events;
 mod task_get;
+mod task_interrupt;
 mod task_list;
 mod task_merge;
 mod task_pr;
@@ -24,6 +25,7 @@ mod task_retry;
 mod task_rm;
 mod task_say;
 mod task_stop;
+mod web;
 
 use std::sync::Arc;
 
@@ -73,6 +75,7 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
         .route("/api/tasks/{id}/rm", post(task_rm::rm))
         .route("/api/tasks/{id}/pr", post(task_pr::pr))
         .route("/api/tasks/{id}/say", post(task_say::say))
+        .route("/api/tasks/{id}/interrupt", post(task_interrupt::interrupt))
         .route("/api/tasks/{id}/reply", post(task_reply::reply))
         .route("/api/tasks/{id}/approve", post(approvals::approve))
         .route("/api/tasks/{id}/deny", post(approvals::deny))
@@ -82,6 +85,7 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
         .route("/api/repos", get(repos::repos))
         .route("/api/tasks/{id}/events", get(task_events::events))
         .route("/api/events", get(events::events))
+        .merge(web::routes())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))

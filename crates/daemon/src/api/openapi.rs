@@ -21,6 +21,7 @@ use utoipa::OpenApi;
         super::task_rm::rm,
         super::task_pr::pr,
         super::task_say::say,
+        super::task_interrupt::interrupt,
         super::task_reply::reply,
         super::approvals::list,
         super::agents::agents,

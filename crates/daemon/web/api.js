@@ -1,0 +1,143 @@
+// What every page of the board shares: calls to the public HTTP API (errors come back
+// as `{"error":{"message"}}`), the one live stream of task changes, a tiny DOM builder
+// that only ever sets text (never HTML), and formatting of times and money.
+
+/** An error from the API, with its message meant for people. */
+export class ApiError extends Error {}
+
+/** Calls the API; resolves to the parsed JSON body, rejects with an ApiError. */
+export async function api(path, { method = 'GET', body, headers = {} } = {}) {
+  const init = { method, headers: { Accept: 'application/json', ...headers } };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers['Content-Type'] = 'application/json';
+  }
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch (e) {
+    throw new ApiError(`cannot reach the daemon (${e.message})`);
+  }
+  const text = await res.text();
+  let json = null;
+  try { json = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+  if (!res.ok) {
+    throw new ApiError(json?.error?.message || `${res.status} ${res.statusText}`);
+  }
+  return json;
+}
+
+/** Builds an element: h('a', {href: '/'}, 'text', child...). Text is always text. */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (v === true) el.setAttribute(k, '');
+    else el.setAttribute(k, v);
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : String(c));
+  }
+  return el;
+}
+
+/** Shows a message in the live region (errors stay until replaced). */
+export function notify(message, kind = 'info') {
+  const box = document.getElementById('notice');
+  box.replaceChildren(h('p', { class: `notice ${kind}` }, message,
+    h('button', { type: 'button', class: 'link', 'aria-label': 'Dismiss', onclick: () => box.replaceChildren() }, '×')));
+  if (kind !== 'error') setTimeout(() => { if (box.textContent.startsWith(message)) box.replaceChildren(); }, 4000);
+}
+
+/** Runs an API action from a button: disables it meanwhile, shows errors. */
+export async function act(button, fn, done) {
+  if (button) button.disabled = true;
+  try {
+    const out = await fn();
+    if (done) notify(done);
+    return out;
+  } catch (e) {
+    notify(e.message, 'error');
+    return undefined;
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+// The one stream of task changes (`GET /api/events`), shared by every page.
+const taskListeners = new Set();
+let taskStream = null;
+/** Calls fn(task) for each changed task, and fn(null) on `resync`. Returns an unsubscribe. */
+export function onTask(fn) {
+  taskListeners.add(fn);
+  if (!taskStream) {
+    taskStream = new EventSource('/api/events');
+    taskStream.addEventListener('task', (e) => {
+      const task = JSON.parse(e.data);
+      for (const l of [...taskListeners]) l(task);
+    });
+    taskStream.addEventListener('resync', () => { for (const l of [...taskListeners]) l(null); });
+    // After a reconnect we may have missed changes: treat it as a resync.
+    let opened = false;
+    taskStream.addEventListener('open', () => {
+      if (opened) for (const l of [...taskListeners]) l(null);
+      opened = true;
+    });
+  }
+  return () => taskListeners.delete(fn);
+}
+
+export const STATUS_LABEL = {
+  queued: 'Queued', running: 'Running', needs_input: 'Needs input', review: 'Review', done: 'Done',
+  failed: 'Failed', stopped: 'Stopped', interrupted: 'Interrupted', blocked: 'Blocked',
+};
+
+/** Total cost of a task's runs in dollars, or null if none is known. */
+export function cost(task) {
+  let sum = null;
+  for (const r of task.runs || []) if (typeof r.cost_usd === 'number') sum = (sum || 0) + r.cost_usd;
+  return sum;
+}
+
+export function money(usd) {
+  if (usd === null || usd === undefined) return '';
+  return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
+}
+
+/** When the task's clock started and stopped (null end: still going). */
+export function span(task) {
+  const runs = task.runs || [];
+  if (!runs.length) return { start: task.created_at, end: ['queued', 'blocked'].includes(task.status) ? null : task.updated_at };
+  const last = runs[runs.length - 1];
+  return { start: runs[0].started_at, end: last.ended_at || null };
+}
+
+export function duration(ms) {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  const hr = Math.floor(m / 60);
+  if (hr < 48) return `${hr}h ${String(m % 60).padStart(2, '0')}m`;
+  return `${Math.floor(hr / 24)}d`;
+}
+
+/** A <time> showing how long something has taken; ticking ones are refreshed by tick(). */
+export function elapsed({ start, end }) {
+  const el = h('time', { datetime: start, class: 'elapsed', title: new Date(start).toLocaleString() });
+  if (end) el.textContent = duration(new Date(end) - new Date(start));
+  else { el.dataset.since = start; el.textContent = duration(Date.now() - new Date(start)); }
+  return el;
+}
+
+setInterval(() => {
+  for (const el of document.querySelectorAll('time[data-since]')) el.textContent = duration(Date.now() - new Date(el.dataset.since));
+}, 1000);
+
+export function shortTime(ts) {
+  return new Date(ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}

@@ -1,0 +1,234 @@
+// The web board's entry point: a tiny router over the History API and the pages that
+// are not a single task (board, new task form, approvals inbox). task.js is the task page.
+import { api, h, notify, act, onTask, STATUS_LABEL, cost, money, span, elapsed } from './api.js';
+import { taskPage } from './task.js';
+
+const main = document.getElementById('main');
+let cleanup = () => {};
+
+/** Shows the page for the current URL. */
+function route() {
+  cleanup();
+  cleanup = () => {};
+  const path = location.pathname;
+  let m;
+  for (const a of document.querySelectorAll('header nav a')) {
+    if (a.getAttribute('href') === path) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  if (path === '/' || path === '') cleanup = boardPage(main);
+  else if (path === '/new') cleanup = newTaskPage(main);
+  else if (path === '/approvals') cleanup = approvalsPage(main);
+  else if ((m = path.match(/^\/tasks\/(\d+)$/))) cleanup = taskPage(main, Number(m[1]));
+  else main.replaceChildren(h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '/', 'data-link': true }, 'Back to the board')));
+}
+
+/** Moves to another page of the app without reloading. */
+export function go(path) {
+  history.pushState(null, '', path);
+  route();
+  main.focus({ preventScroll: true });
+  window.scrollTo(0, 0);
+}
+
+document.addEventListener('click', (e) => {
+  const a = e.target.closest('a[data-link]');
+  if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+  e.preventDefault();
+  go(a.getAttribute('href'));
+});
+window.addEventListener('popstate', route);
+
+// ---- The approvals count in the header, kept fresh as tasks change. ----
+async function refreshApprovalCount() {
+  try {
+    const pending = await api('/api/approvals');
+    const badge = document.getElementById('approval-count');
+    badge.hidden = pending.length === 0;
+    badge.textContent = String(pending.length);
+    badge.setAttribute('aria-label', `${pending.length} pending`);
+  } catch { /* the board shows errors where they matter */ }
+}
+let countTimer = null;
+onTask(() => { clearTimeout(countTimer); countTimer = setTimeout(refreshApprovalCount, 150); });
+refreshApprovalCount();
+
+// ---- Board ----
+const COLUMNS = [
+  { key: 'queued', title: 'Queued', statuses: ['queued'] },
+  { key: 'running', title: 'Running', statuses: ['running'] },
+  { key: 'needs_input', title: 'Needs input', statuses: ['needs_input'] },
+  { key: 'review', title: 'Review', statuses: ['review'] },
+  { key: 'done', title: 'Done', statuses: ['done'] },
+  { key: 'failed', title: 'Failed / stopped', statuses: ['failed', 'stopped', 'interrupted', 'blocked'] },
+];
+
+function card(task) {
+  const c = cost(task);
+  return h('li', { class: 'card', id: `task-${task.id}`, dataset: { status: task.status, id: task.id } },
+    h('a', { href: `/tasks/${task.id}`, 'data-link': true, class: 'card-title' }, h('span', { class: 'tid' }, `T-${task.id}`), ' ', task.title),
+    h('p', { class: 'meta' },
+      h('span', { class: `badge s-${task.status}` }, STATUS_LABEL[task.status] || task.status),
+      task.agent ? h('span', { class: 'agent' }, task.agent) : h('span', { class: 'agent muted' }, 'auto'),
+      elapsed(span(task)),
+      c !== null ? h('span', { class: 'cost' }, money(c)) : null),
+    task.tags.length ? h('ul', { class: 'tags', 'aria-label': 'Tags' }, task.tags.map((t) => h('li', {}, t))) : null,
+    task.status_reason && task.status !== 'review' ? h('p', { class: 'reason' }, task.status_reason) : null);
+}
+
+function boardPage(root) {
+  const tasks = new Map();
+  const filters = { repo: '', agent: '', tag: '', view: localStorage.getItem('bosun.view') || 'columns' };
+  const filterBar = h('form', { class: 'filters', 'aria-label': 'Filter tasks', onsubmit: (e) => e.preventDefault() });
+  const body = h('div', { class: 'board-body' });
+  root.replaceChildren(h('h1', { class: 'visually-hidden' }, 'Board'), filterBar, body);
+
+  function select(name, label, values) {
+    const s = h('select', { name, onchange: () => { filters[name] = s.value; render(); } },
+      h('option', { value: '' }, `All ${label}`), [...values].sort().map((v) => h('option', { value: v }, v)));
+    s.value = values.has(filters[name]) ? filters[name] : '';
+    filters[name] = s.value;
+    return h('label', {}, h('span', { class: 'visually-hidden' }, label), s);
+  }
+
+  function renderFilters() {
+    const repos = new Set(), agents = new Set(), tags = new Set();
+    for (const t of tasks.values()) {
+      if (t.repo) repos.add(t.repo);
+      if (t.agent) agents.add(t.agent);
+      t.tags.forEach((x) => tags.add(x));
+    }
+    const view = h('button', { type: 'button', class: 'button', 'aria-pressed': String(filters.view === 'list'),
+      onclick: () => { filters.view = filters.view === 'list' ? 'columns' : 'list'; localStorage.setItem('bosun.view', filters.view); render(); } }, 'List view');
+    filterBar.replaceChildren(select('repo', 'repos', repos), select('agent', 'agents', agents), select('tag', 'tags', tags), view);
+  }
+
+  function visible(t) {
+    return (!filters.repo || t.repo === filters.repo) && (!filters.agent || t.agent === filters.agent) && (!filters.tag || t.tags.includes(filters.tag));
+  }
+
+  function render() {
+    const focused = document.activeElement?.closest?.('.card')?.id;
+    renderFilters();
+    const shown = [...tasks.values()].filter(visible).sort((a, b) => b.id - a.id);
+    if (filters.view === 'list') {
+      body.replaceChildren(h('ul', { class: 'list', 'aria-label': 'Tasks' }, shown.map(card)));
+    } else {
+      body.replaceChildren(h('div', { class: 'columns' }, COLUMNS.map((col) => {
+        const mine = shown.filter((t) => col.statuses.includes(t.status));
+        return h('section', { class: 'column', 'aria-labelledby': `col-${col.key}`, dataset: { column: col.key } },
+          h('h2', { id: `col-${col.key}` }, col.title, ' ', h('span', { class: 'count' }, String(mine.length))),
+          mine.length ? h('ol', { class: 'cards' }, mine.map(card)) : h('p', { class: 'empty' }, 'Nothing here'));
+      })));
+    }
+    if (!tasks.size) body.prepend(h('p', { class: 'empty-board' }, 'No tasks yet. ', h('a', { href: '/new', 'data-link': true }, 'Create one'), '.'));
+    if (focused) document.getElementById(focused)?.querySelector('a')?.focus();
+  }
+
+  async function load() {
+    try {
+      const list = await api('/api/tasks');
+      tasks.clear();
+      for (const t of list) tasks.set(t.id, t);
+      render();
+    } catch (e) {
+      notify(e.message, 'error');
+    }
+  }
+
+  const off = onTask((task) => {
+    if (!task) return load();
+    tasks.set(task.id, task);
+    render();
+  });
+  load();
+  return off;
+}
+
+// ---- New task ----
+function newTaskPage(root) {
+  const repoList = h('datalist', { id: 'repo-choices' });
+  const agentSelect = h('select', { name: 'agent', id: 'f-agent' }, h('option', { value: '' }, 'Route automatically'));
+  const field = (id, label, input, hint) => h('div', { class: 'field' }, h('label', { for: id }, label), input, hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null);
+  const repoInput = h('input', { id: 'f-repo', name: 'repo', list: 'repo-choices', autocomplete: 'off', placeholder: '/path/to/repo (empty: scratch workspace)', 'aria-describedby': 'f-repo-hint' });
+  const form = h('form', { class: 'new-task', onsubmit: submit },
+    field('f-title', 'Title', h('input', { id: 'f-title', name: 'title', required: true, maxlength: 500, autocomplete: 'off' })),
+    field('f-body', 'What to do', h('textarea', { id: 'f-body', name: 'body', rows: 6 })),
+    field('f-repo', 'Repository', repoInput, 'An absolute path; known repos are suggested.'), repoList,
+    field('f-agent', 'Agent', agentSelect),
+    field('f-tags', 'Tags', h('input', { id: 'f-tags', name: 'tags', autocomplete: 'off', 'aria-describedby': 'f-tags-hint' }), 'Separated by commas or spaces.'),
+    field('f-after', 'After tasks', h('input', { id: 'f-after', name: 'after', inputmode: 'numeric', autocomplete: 'off', 'aria-describedby': 'f-after-hint' }), 'Task ids it waits for, e.g. 3, 7.'),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, 'Create task'), h('a', { href: '/', 'data-link': true, class: 'button' }, 'Cancel')));
+  root.replaceChildren(h('h1', {}, 'New task'), form);
+  form.elements.title.focus();
+
+  async function loadAgents() {
+    const repo = repoInput.value.trim();
+    try {
+      const { agents } = await api(`/api/agents${repo.startsWith('/') ? `?repo=${encodeURIComponent(repo)}` : ''}`);
+      const keep = agentSelect.value;
+      agentSelect.replaceChildren(h('option', { value: '' }, 'Route automatically'),
+        agents.map((a) => h('option', { value: a.name }, a.installed?.ok === false ? `${a.name} (not installed)` : a.name)));
+      agentSelect.value = agents.some((a) => a.name === keep) ? keep : '';
+    } catch (e) { notify(e.message, 'error'); }
+  }
+  repoInput.addEventListener('change', loadAgents);
+  api('/api/repos').then((repos) => {
+    repoList.replaceChildren(...repos.map((r) => h('option', { value: r.repo })));
+    if (repos.length === 1 && !repoInput.value) repoInput.value = repos[0].repo;
+    loadAgents();
+  }).catch((e) => notify(e.message, 'error'));
+
+  async function submit(e) {
+    e.preventDefault();
+    const f = form.elements;
+    const words = (s) => s.split(/[\s,]+/).map((w) => w.trim()).filter(Boolean);
+    const after = words(f.after.value).map((w) => Number(w.replace(/^T-/i, '')));
+    if (after.some((n) => !Number.isInteger(n) || n <= 0)) return notify('After: task ids are numbers, like 3 or T-3.', 'error');
+    const body = { title: f.title.value.trim(), body: f.body.value, tags: words(f.tags.value), after };
+    if (f.repo.value.trim()) body.repo = f.repo.value.trim();
+    if (f.agent.value) body.agent = f.agent.value;
+    const button = form.querySelector('button[type=submit]');
+    const task = await act(button, () => api('/api/tasks', { method: 'POST', body }));
+    if (task) {
+      notify(`Created T-${task.id}.`);
+      go('/');
+    }
+  }
+  return () => {};
+}
+
+// ---- Approvals inbox ----
+/** One pending ask with its answer buttons; `after` is called once answered. */
+export function askItem(a, after, { showTask = true } = {}) {
+  const reason = h('input', { type: 'text', name: 'reason', placeholder: 'Reason (optional)', 'aria-label': `Reason to deny ${a.tool}` });
+  const answer = (allow) => (e) => act(e.currentTarget, async () => {
+    await api(`/api/tasks/${a.task_id}/${allow ? 'approve' : 'deny'}`, { method: 'POST', body: allow ? { id: a.id } : { id: a.id, reason: reason.value || undefined } });
+    after();
+  }, allow ? 'Approved.' : 'Denied.');
+  return h('li', { class: 'ask', dataset: { approval: a.id } },
+    showTask ? h('p', { class: 'ask-task' }, h('a', { href: `/tasks/${a.task_id}`, 'data-link': true }, `T-${a.task_id} ${a.title || ''}`), a.agent ? h('span', { class: 'agent' }, a.agent) : null) : null,
+    h('p', { class: 'ask-what' }, h('strong', {}, a.tool), a.kind ? ` (${a.kind})` : '', ' wants to ',
+      a.command ? h('code', {}, a.command) : a.path ? h('code', {}, a.path) : 'run'),
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'button primary', onclick: answer(true) }, 'Approve'),
+      h('button', { type: 'button', class: 'button danger', onclick: answer(false) }, 'Deny'), reason));
+}
+
+function approvalsPage(root) {
+  const list = h('ul', { class: 'asks' });
+  root.replaceChildren(h('h1', {}, 'Approvals'), list);
+  async function load() {
+    try {
+      const pending = await api('/api/approvals');
+      list.replaceChildren(...pending.map((a) => askItem(a, load)));
+      if (!pending.length) list.replaceChildren(h('li', { class: 'empty' }, 'No agent is waiting for an answer.'));
+    } catch (e) { notify(e.message, 'error'); }
+  }
+  let timer = null;
+  const off = onTask(() => { clearTimeout(timer); timer = setTimeout(load, 100); });
+  load();
+  return () => { off(); clearTimeout(timer); };
+}
+
+route();

@@ -1,0 +1,273 @@
+// The task page: the task's header and actions, its pending asks, the live event
+// timeline (paged and capped so 50,000 events stay fast), the branch diff with per-file
+// navigation, and its runs. Everything through the public API.
+import { api, h, notify, act, onTask, STATUS_LABEL, cost, money, span, elapsed, shortTime, duration } from './api.js';
+import { askItem } from './app.js';
+
+/** Most events kept in the DOM while following live. */
+const CAP = 2000;
+/** Events fetched per "show earlier" tap. */
+const PAGE = 1000;
+const EVENT_TYPES = ['message', 'tool_call', 'tool_result', 'file_change', 'usage', 'status', 'error', 'output', 'approval_request', 'approval', 'session'];
+const TOOL_LABEL = { read: 'Read', edit: 'Edit', write: 'Write', command: 'Ran', search: 'Searched', web: 'Fetched', other: 'Tool' };
+const ACTIVE = ['queued', 'running', 'needs_input'];
+
+function lines(text) {
+  return text ? text.split('\n').length - (text.endsWith('\n') ? 1 : 0) : 0;
+}
+
+/** A diff as lines coloured by kind (text only). */
+function diffBlock(text) {
+  const pre = h('pre', { class: 'diff' });
+  const frag = document.createDocumentFragment();
+  for (const line of text.split('\n')) {
+    const cls = line.startsWith('+') && !line.startsWith('+++') ? 'add' : line.startsWith('-') && !line.startsWith('---') ? 'del' : line.startsWith('@@') ? 'hunk' : '';
+    frag.append(cls ? h('span', { class: cls }, line) : line, '\n');
+  }
+  pre.append(frag);
+  return pre;
+}
+
+function eventBody(ev) {
+  switch (ev.type) {
+    case 'message':
+      return ev.role === 'user'
+        ? [h('span', { class: 'who' }, ev.from ? `${ev.from}:` : 'You:'), ' ', h('span', { class: 'text' }, ev.text)]
+        : [h('span', { class: 'text' }, ev.text)];
+    case 'tool_call':
+      return [h('span', { class: 'who' }, TOOL_LABEL[ev.kind] || 'Tool'), ' ',
+        ev.command ? h('code', {}, ev.command) : ev.path ? h('code', {}, ev.path) : null,
+        ev.name ? h('span', { class: 'muted' }, ` ${ev.name}`) : null];
+    case 'tool_result': {
+      const out = ev.output || '';
+      const summary = [`${ev.is_error ? 'Failed' : 'Result'}`, out ? ` · ${lines(out)} lines` : ' · no output', ev.exit_code != null ? ` · exit ${ev.exit_code}` : ''].join('');
+      return out ? [h('details', {}, h('summary', {}, summary), h('pre', { class: 'output' }, out))] : [h('span', { class: 'muted' }, summary)];
+    }
+    case 'file_change':
+      return [h('span', { class: 'who' }, ev.change[0].toUpperCase() + ev.change.slice(1)), ' ', h('code', {}, ev.path),
+        ev.diff ? h('details', {}, h('summary', {}, 'Changes'), diffBlock(ev.diff)) : null];
+    case 'usage':
+      return [h('span', { class: 'who' }, 'Usage'), ` ${ev.input_tokens} in · ${ev.output_tokens} out${ev.cached_tokens ? ` · ${ev.cached_tokens} cached` : ''}`,
+        ev.cost_usd != null ? ` · ${money(ev.cost_usd)}` : ''];
+    case 'status':
+      return [h('span', { class: 'who' }, 'Status'), ' ', h('span', { class: `badge s-${ev.status}` }, STATUS_LABEL[ev.status] || ev.status), ev.message ? ` ${ev.message}` : ''];
+    case 'error':
+      return [h('span', { class: 'who' }, 'Error'), ' ', ev.message];
+    case 'output':
+      return [h('code', { class: 'line' }, ev.line)];
+    case 'approval_request':
+      return [h('span', { class: 'who' }, 'Asks'), ` to use ${ev.tool} `, ev.command ? h('code', {}, ev.command) : ev.path ? h('code', {}, ev.path) : null];
+    case 'approval':
+      return [h('span', { class: 'who' }, ev.allow ? 'Approved' : 'Denied'), ` by ${ev.by}`, ev.message ? `: ${ev.message}` : ''];
+    case 'session':
+      return [h('span', { class: 'muted' }, `Session ${ev.session_id}`)];
+    default:
+      return [h('code', {}, JSON.stringify(ev))];
+  }
+}
+
+function eventItem(ev) {
+  const extra = ev.type === 'output' && ev.stream === 'stderr' ? ' stderr' : ev.type === 'tool_result' && ev.is_error ? ' failed' : '';
+  return h('li', { class: `ev ev-${ev.type}${extra}`, dataset: { seq: ev.seq } },
+    h('time', { datetime: ev.ts, class: 'ts' }, shortTime(ev.ts)), h('div', { class: 'ev-body' }, eventBody(ev)));
+}
+
+export function taskPage(root, id) {
+  let task = null;
+  let closed = false;
+  const header = h('div', { class: 'task-head' });
+  const asks = h('section', { class: 'pending', 'aria-labelledby': 'asks-h', hidden: true }, h('h2', { id: 'asks-h' }, 'Waiting for you'), h('ul', { class: 'asks' }));
+  const earlier = h('button', { type: 'button', class: 'button', hidden: true, onclick: showEarlier }, 'Show earlier events');
+  const timeline = h('ol', { class: 'timeline', 'aria-label': 'Events', 'aria-live': 'off' });
+  const follow = h('label', { class: 'follow' }, h('input', { type: 'checkbox', checked: true }), ' Follow live');
+  const sayText = h('textarea', { id: 'say-text', name: 'text', rows: 2, placeholder: 'Tell the agent something…' });
+  const say = h('form', { class: 'say', onsubmit: (e) => send(e, 'say', sayText, 'Sent.') },
+    h('label', { for: 'say-text' }, 'Steer'), sayText, h('button', { type: 'submit', class: 'button primary' }, 'Send'));
+  const replyText = h('textarea', { id: 'reply-text', name: 'text', rows: 2, placeholder: 'A follow-up for the agent (starts a new run)…' });
+  const reply = h('form', { class: 'say', onsubmit: (e) => send(e, 'reply', replyText, 'Reply sent.') },
+    h('label', { for: 'reply-text' }, 'Reply'), replyText, h('button', { type: 'submit', class: 'button primary' }, 'Reply'));
+  const diffSection = h('section', { class: 'diff-section', 'aria-labelledby': 'diff-h' },
+    h('h2', { id: 'diff-h' }, 'Diff'), h('button', { type: 'button', class: 'button', onclick: loadDiff }, 'Show diff'), h('div', { class: 'diff-files' }));
+  const runs = h('section', { class: 'runs', 'aria-labelledby': 'runs-h' });
+  root.replaceChildren(header, asks,
+    h('section', { class: 'events', 'aria-labelledby': 'events-h' }, h('div', { class: 'events-head' }, h('h2', { id: 'events-h' }, 'Timeline'), follow), earlier, timeline),
+    say, reply, diffSection, runs);
+
+  async function send(e, verb, input, done) {
+    e.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    const ok = await act(e.submitter, () => api(`/api/tasks/${id}/${verb}`, { method: 'POST', body: { text } }), done);
+    if (ok !== undefined) input.value = '';
+  }
+
+  // ---- header, actions and runs ----
+  function renderTask() {
+    const t = task;
+    const c = cost(t);
+    const action = (label, verb, cls = '', body) => h('button', { type: 'button', class: `button ${cls}`, onclick: (e) => act(e.currentTarget, async () => {
+      const out = await api(`/api/tasks/${id}/${verb}`, { method: 'POST', body });
+      const next = out?.task || (out?.id === id ? out : null);
+      if (next?.status) { task = next; renderTask(); }
+      if (verb === 'pr' && out?.pr?.url) notify(`Pull request: ${out.pr.url}`);
+    }, `${label}: done.`) }, label);
+    const buttons = [];
+    if (ACTIVE.includes(t.status)) buttons.push(action('Stop', 'stop', 'danger'));
+    if (t.status === 'review') buttons.push(action('Merge', 'merge', 'primary'), action(t.pr ? 'Refresh PR' : 'Open PR', 'pr', '', t.pr ? { refresh: true } : undefined));
+    if (['failed', 'stopped', 'interrupted', 'blocked'].includes(t.status)) buttons.push(action('Retry', 'retry', 'primary'));
+    header.replaceChildren(
+      h('p', { class: 'crumbs' }, h('a', { href: '/', 'data-link': true }, '← Board')),
+      h('h1', {}, h('span', { class: 'tid' }, `T-${t.id}`), ' ', t.title),
+      h('p', { class: 'meta' }, h('span', { class: `badge s-${t.status}`, id: 'task-status', dataset: { status: t.status } }, STATUS_LABEL[t.status] || t.status),
+        h('span', { class: 'agent' }, t.agent || 'auto'), elapsed(span(t)), c !== null ? h('span', { class: 'cost' }, money(c)) : null,
+        t.branch ? h('code', {}, t.branch) : null,
+        t.pr ? h('a', { href: t.pr.url, rel: 'noopener' }, `PR #${t.pr.number} (${t.pr.state})`) : null),
+      t.status_reason ? h('p', { class: 'reason' }, t.status_reason) : null,
+      t.tags.length ? h('ul', { class: 'tags', 'aria-label': 'Tags' }, t.tags.map((x) => h('li', {}, x))) : null,
+      t.after.length ? h('p', { class: 'muted' }, 'After ', t.after.map((d, i) => [i ? ', ' : '', h('a', { href: `/tasks/${d}`, 'data-link': true }, `T-${d}`)])) : null,
+      t.body ? h('details', { class: 'task-body' }, h('summary', {}, 'Description'), h('p', { class: 'text' }, t.body)) : null,
+      buttons.length ? h('div', { class: 'actions' }, buttons) : null);
+    say.hidden = !ACTIVE.includes(t.status);
+    reply.hidden = ACTIVE.includes(t.status);
+    runs.replaceChildren(h('h2', { id: 'runs-h' }, 'Runs'), t.runs.length ? h('table', {},
+      h('thead', {}, h('tr', {}, ['Run', 'Agent', 'Status', 'Started', 'Took', 'Cost', 'Why'].map((x) => h('th', { scope: 'col' }, x)))),
+      h('tbody', {}, t.runs.map((r) => h('tr', {}, h('td', {}, `#${r.id}`), h('td', {}, r.agent), h('td', {}, r.status),
+        h('td', {}, new Date(r.started_at).toLocaleString()), h('td', {}, r.ended_at ? duration(new Date(r.ended_at) - new Date(r.started_at)) : '…'),
+        h('td', {}, money(r.cost_usd)), h('td', {}, r.reason || ''))))) : h('p', { class: 'muted' }, 'Not started yet.'));
+  }
+
+  async function loadTask() {
+    try {
+      task = await api(`/api/tasks/${id}`);
+      renderTask();
+    } catch (e) {
+      header.replaceChildren(h('h1', {}, `T-${id}`), h('p', { class: 'reason' }, e.message));
+    }
+  }
+
+  async function loadAsks() {
+    try {
+      const mine = (await api('/api/approvals')).filter((a) => a.task_id === id);
+      asks.hidden = mine.length === 0;
+      asks.querySelector('ul').replaceChildren(...mine.map((a) => askItem(a, loadAsks, { showTask: false })));
+    } catch (e) { notify(e.message, 'error'); }
+  }
+
+  const off = onTask((t) => {
+    if (t && t.id !== id) return;
+    if (!t) { loadTask(); loadAsks(); return; }
+    const was = task?.status;
+    task = t;
+    renderTask();
+    if (was !== t.status) loadAsks();
+  });
+
+  // ---- timeline ----
+  let first = 0; // lowest seq shown
+  let last = 0; // highest seq received
+  let pending = [];
+  let frame = 0;
+  let stream = null;
+  let trimmed = false; // whether the user paged back (then we stop trimming the top)
+
+  const page = (after, limit) => api(`/api/tasks/${id}/events?after=${after}&limit=${limit}`);
+
+  /** The highest seq of the task, found with a few one-event probes (the log has no gaps). */
+  async function lastSeq(known) {
+    const exists = async (x) => (await page(x, 1)).length > 0;
+    let lo = known - 1;
+    let hi = known * 2;
+    while (await exists(hi)) { lo = hi; hi *= 2; }
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (await exists(mid)) lo = mid; else hi = mid;
+    }
+    return hi;
+  }
+
+  function flush() {
+    frame = 0;
+    if (closed || !pending.length) return;
+    const batch = pending.length > CAP ? pending.slice(-CAP) : pending;
+    pending = [];
+    const frag = document.createDocumentFragment();
+    for (const ev of batch) frag.append(eventItem(ev));
+    if (!timeline.childElementCount) first = batch[0].seq;
+    timeline.append(frag);
+    if (!trimmed) {
+      let extra = timeline.childElementCount - CAP;
+      while (extra-- > 0) timeline.firstElementChild.remove();
+      first = Number(timeline.firstElementChild.dataset.seq);
+    }
+    earlier.hidden = first <= 1;
+    if (follow.querySelector('input').checked) timeline.lastElementChild?.scrollIntoView({ block: 'end' });
+  }
+
+  function receive(ev) {
+    if (ev.seq <= last) return;
+    last = ev.seq;
+    pending.push(ev);
+    if (ev.type === 'approval_request' || ev.type === 'approval') loadAsks();
+    if (!frame) frame = requestAnimationFrame(flush);
+  }
+
+  async function showEarlier(e) {
+    if (first <= 1) return;
+    const from = Math.max(0, first - 1 - PAGE);
+    const got = await act(e.currentTarget, () => page(from, first - 1 - from));
+    if (!got || !got.length) return;
+    trimmed = true;
+    const frag = document.createDocumentFragment();
+    for (const ev of got) frag.append(eventItem(ev));
+    const anchor = timeline.firstElementChild;
+    timeline.prepend(frag);
+    anchor?.scrollIntoView({ block: 'start' });
+    first = got[0].seq;
+    earlier.hidden = first <= 1;
+  }
+
+  async function startTimeline() {
+    try {
+      let evs = await page(0, CAP);
+      if (evs.length === CAP) {
+        const top = await lastSeq(CAP);
+        evs = await page(Math.max(0, top - CAP), CAP);
+      }
+      for (const ev of evs) receive(ev);
+      if (evs.length) first = evs[0].seq;
+    } catch (e) {
+      notify(e.message, 'error');
+    }
+    if (closed) return;
+    stream = new EventSource(`/api/tasks/${id}/events?after=${last}`);
+    const onEvent = (m) => receive(JSON.parse(m.data));
+    for (const type of EVENT_TYPES) stream.addEventListener(type, onEvent);
+    stream.addEventListener('message', onEvent);
+  }
+
+  // ---- diff ----
+  async function loadDiff(e) {
+    const box = diffSection.querySelector('.diff-files');
+    const d = await act(e.currentTarget, () => api(`/api/tasks/${id}/diff`));
+    if (!d) return;
+    const parts = d.diff ? d.diff.split(/^(?=diff --git )/m).filter((p) => p.startsWith('diff --git ')) : [];
+    const name = (p) => { const m = p.match(/^diff --git a\/(.*?) b\/(.*)$/m); return m ? m[2] : p.split('\n')[0]; };
+    const files = parts.map((p, i) => h('details', { class: 'file', id: `file-${i}`, open: parts.length <= 20 }, h('summary', {}, h('code', {}, name(p))), diffBlock(p.trimEnd())));
+    const nav = h('nav', { 'aria-label': 'Changed files' }, h('ol', { class: 'file-nav' }, parts.map((p, i) => h('li', {},
+      h('button', { type: 'button', class: 'link', onclick: () => { const f = files[i]; f.open = true; f.scrollIntoView({ block: 'start' }); f.querySelector('summary').focus(); } }, name(p))))));
+    box.replaceChildren(
+      h('p', { class: 'muted' }, d.branch ? `${d.branch} against ${d.base}` : 'Workspace files', ` · ${d.files.length} file${d.files.length === 1 ? '' : 's'}`),
+      d.uncommitted.length ? h('p', { class: 'reason' }, `Uncommitted: ${d.uncommitted.join(', ')}`) : null,
+      parts.length ? [nav, ...files] : h('ul', {}, d.files.map((f) => h('li', {}, h('code', {}, f)))));
+  }
+
+  loadTask();
+  loadAsks();
+  startTimeline();
+  return () => {
+    closed = true;
+    off();
+    stream?.close();
+    if (frame) cancelAnimationFrame(frame);
+  };
+}
