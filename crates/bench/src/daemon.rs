@@ -66,6 +66,11 @@ impl Sandbox {
 
     /// Starts `bosun serve` on a free port with a sealed environment; returns once it answers.
     pub async fn start(&self, max_concurrent: usize) -> Result<Daemon> {
+        self.start_with_env(max_concurrent, &[]).await
+    }
+
+    /// [`Sandbox::start`] with extra environment for the daemon (agent CLI paths).
+    pub async fn start_with_env(&self, max_concurrent: usize, env: &[(&str, String)]) -> Result<Daemon> {
         let home = self.dir.join("home");
         let mut child = Command::new(&self.bins.bosun)
             .args(["serve", "--addr", "127.0.0.1:0", "--stop-grace", "2", "--max-concurrent", &max_concurrent.to_string()])
@@ -77,6 +82,7 @@ impl Sandbox {
             .env("XDG_DATA_HOME", home.join(".local/share"))
             .env("BOSUN_LOG", "info")
             .env("NO_COLOR", "1")
+            .envs(env.iter().map(|(k, v)| (*k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -7,6 +7,7 @@ mod dispatch;
 mod ingest;
 mod list;
 mod load;
+mod real;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -40,6 +41,8 @@ enum Cmd {
     Ingest(ingest::Args),
     /// Latency of `GET /api/tasks` over many tasks.
     List(list::Args),
+    /// The real agent CLIs (after `npm ci`): first-event latency per runtime, daemon RSS/CPU with 8 Claude Code agents.
+    Real(real::Args),
     /// Every scenario with its defaults, then a Markdown table for BENCHMARKS.md.
     All,
 }
@@ -104,6 +107,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let bins = daemon::Bins::find(cli.bosun, cli.fake_agent)?;
     let reports = match cli.cmd {
         Cmd::Dispatch(a) => vec![dispatch::run(&bins, &a).await?],
+        Cmd::Real(a) => vec![real::run(&bins, &a).await?],
         Cmd::Load(a) => vec![load::run(&bins, &a).await?],
         Cmd::Ingest(a) => vec![ingest::run(&bins, &a).await?],
         Cmd::List(a) => vec![list::run(&bins, &a).await?],
