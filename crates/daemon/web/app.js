@@ -1,6 +1,6 @@
 // The web board's entry point: a tiny router over the History API and the pages that
 // are not a single task (board, new task form, approvals inbox). task.js is the task page.
-import { api, h, notify, act, onTask, STATUS_LABEL, cost, money, span, elapsed } from './api.js';
+import { api, h, notify, act, fill, onTask, STATUS_LABEL, cost, money, span, elapsed } from './api.js';
 import { taskPage } from './task.js';
 
 const main = document.getElementById('main');
@@ -20,7 +20,7 @@ function route() {
   else if (path === '/new') cleanup = newTaskPage(main);
   else if (path === '/approvals') cleanup = approvalsPage(main);
   else if ((m = path.match(/^\/tasks\/(\d+)$/))) cleanup = taskPage(main, Number(m[1]));
-  else main.replaceChildren(h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '/', 'data-link': true }, 'Back to the board')));
+  else fill(main, h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '/', 'data-link': true }, 'Back to the board')));
 }
 
 /** Moves to another page of the app without reloading. */
@@ -73,7 +73,7 @@ function card(task) {
       elapsed(span(task)),
       c !== null ? h('span', { class: 'cost' }, money(c)) : null),
     task.tags.length ? h('ul', { class: 'tags', 'aria-label': 'Tags' }, task.tags.map((t) => h('li', {}, t))) : null,
-    task.status_reason && task.status !== 'review' ? h('p', { class: 'reason' }, task.status_reason) : null);
+    task.status_reason ? h('p', { class: ['failed', 'stopped', 'interrupted', 'blocked'].includes(task.status) ? 'reason' : 'reason note' }, task.status_reason) : null);
 }
 
 function boardPage(root) {
@@ -81,7 +81,7 @@ function boardPage(root) {
   const filters = { repo: '', agent: '', tag: '', view: localStorage.getItem('bosun.view') || 'columns' };
   const filterBar = h('form', { class: 'filters', 'aria-label': 'Filter tasks', onsubmit: (e) => e.preventDefault() });
   const body = h('div', { class: 'board-body' });
-  root.replaceChildren(h('h1', { class: 'visually-hidden' }, 'Board'), filterBar, body);
+  fill(root, h('h1', { class: 'visually-hidden' }, 'Board'), filterBar, body);
 
   function select(name, label, values) {
     const s = h('select', { name, onchange: () => { filters[name] = s.value; render(); } },
@@ -100,7 +100,7 @@ function boardPage(root) {
     }
     const view = h('button', { type: 'button', class: 'button', 'aria-pressed': String(filters.view === 'list'),
       onclick: () => { filters.view = filters.view === 'list' ? 'columns' : 'list'; localStorage.setItem('bosun.view', filters.view); render(); } }, 'List view');
-    filterBar.replaceChildren(select('repo', 'repos', repos), select('agent', 'agents', agents), select('tag', 'tags', tags), view);
+    fill(filterBar, select('repo', 'repos', repos), select('agent', 'agents', agents), select('tag', 'tags', tags), view);
   }
 
   function visible(t) {
@@ -112,9 +112,9 @@ function boardPage(root) {
     renderFilters();
     const shown = [...tasks.values()].filter(visible).sort((a, b) => b.id - a.id);
     if (filters.view === 'list') {
-      body.replaceChildren(h('ul', { class: 'list', 'aria-label': 'Tasks' }, shown.map(card)));
+      fill(body, h('ul', { class: 'list', 'aria-label': 'Tasks' }, shown.map(card)));
     } else {
-      body.replaceChildren(h('div', { class: 'columns' }, COLUMNS.map((col) => {
+      fill(body, h('div', { class: 'columns' }, COLUMNS.map((col) => {
         const mine = shown.filter((t) => col.statuses.includes(t.status));
         return h('section', { class: 'column', 'aria-labelledby': `col-${col.key}`, dataset: { column: col.key } },
           h('h2', { id: `col-${col.key}` }, col.title, ' ', h('span', { class: 'count' }, String(mine.length))),
@@ -159,7 +159,7 @@ function newTaskPage(root) {
     field('f-tags', 'Tags', h('input', { id: 'f-tags', name: 'tags', autocomplete: 'off', 'aria-describedby': 'f-tags-hint' }), 'Separated by commas or spaces.'),
     field('f-after', 'After tasks', h('input', { id: 'f-after', name: 'after', inputmode: 'numeric', autocomplete: 'off', 'aria-describedby': 'f-after-hint' }), 'Task ids it waits for, e.g. 3, 7.'),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, 'Create task'), h('a', { href: '/', 'data-link': true, class: 'button' }, 'Cancel')));
-  root.replaceChildren(h('h1', {}, 'New task'), form);
+  fill(root, h('h1', {}, 'New task'), form);
   form.elements.title.focus();
 
   async function loadAgents() {
@@ -167,14 +167,14 @@ function newTaskPage(root) {
     try {
       const { agents } = await api(`/api/agents${repo.startsWith('/') ? `?repo=${encodeURIComponent(repo)}` : ''}`);
       const keep = agentSelect.value;
-      agentSelect.replaceChildren(h('option', { value: '' }, 'Route automatically'),
+      fill(agentSelect, h('option', { value: '' }, 'Route automatically'),
         agents.map((a) => h('option', { value: a.name }, a.installed?.ok === false ? `${a.name} (not installed)` : a.name)));
       agentSelect.value = agents.some((a) => a.name === keep) ? keep : '';
     } catch (e) { notify(e.message, 'error'); }
   }
   repoInput.addEventListener('change', loadAgents);
   api('/api/repos').then((repos) => {
-    repoList.replaceChildren(...repos.map((r) => h('option', { value: r.repo })));
+    fill(repoList, ...repos.map((r) => h('option', { value: r.repo })));
     if (repos.length === 1 && !repoInput.value) repoInput.value = repos[0].repo;
     loadAgents();
   }).catch((e) => notify(e.message, 'error'));
@@ -217,12 +217,12 @@ export function askItem(a, after, { showTask = true } = {}) {
 
 function approvalsPage(root) {
   const list = h('ul', { class: 'asks' });
-  root.replaceChildren(h('h1', {}, 'Approvals'), list);
+  fill(root, h('h1', {}, 'Approvals'), list);
   async function load() {
     try {
       const pending = await api('/api/approvals');
-      list.replaceChildren(...pending.map((a) => askItem(a, load)));
-      if (!pending.length) list.replaceChildren(h('li', { class: 'empty' }, 'No agent is waiting for an answer.'));
+      fill(list, ...pending.map((a) => askItem(a, load)));
+      if (!pending.length) fill(list, h('li', { class: 'empty' }, 'No agent is waiting for an answer.'));
     } catch (e) { notify(e.message, 'error'); }
   }
   let timer = null;

@@ -1,7 +1,7 @@
 // The task page: the task's header and actions, its pending asks, the live event
 // timeline (paged and capped so 50,000 events stay fast), the branch diff with per-file
 // navigation, and its runs. Everything through the public API.
-import { api, h, notify, act, onTask, STATUS_LABEL, cost, money, span, elapsed, shortTime, duration } from './api.js';
+import { api, h, notify, act, fill, onTask, STATUS_LABEL, cost, money, span, elapsed, shortTime, duration } from './api.js';
 import { askItem } from './app.js';
 
 /** Most events kept in the DOM while following live. */
@@ -89,7 +89,7 @@ export function taskPage(root, id) {
   const diffSection = h('section', { class: 'diff-section', 'aria-labelledby': 'diff-h' },
     h('h2', { id: 'diff-h' }, 'Diff'), h('button', { type: 'button', class: 'button', onclick: loadDiff }, 'Show diff'), h('div', { class: 'diff-files' }));
   const runs = h('section', { class: 'runs', 'aria-labelledby': 'runs-h' });
-  root.replaceChildren(header, asks,
+  fill(root, header, asks,
     h('section', { class: 'events', 'aria-labelledby': 'events-h' }, h('div', { class: 'events-head' }, h('h2', { id: 'events-h' }, 'Timeline'), follow), earlier, timeline),
     say, reply, diffSection, runs);
 
@@ -115,21 +115,21 @@ export function taskPage(root, id) {
     if (ACTIVE.includes(t.status)) buttons.push(action('Stop', 'stop', 'danger'));
     if (t.status === 'review') buttons.push(action('Merge', 'merge', 'primary'), action(t.pr ? 'Refresh PR' : 'Open PR', 'pr', '', t.pr ? { refresh: true } : undefined));
     if (['failed', 'stopped', 'interrupted', 'blocked'].includes(t.status)) buttons.push(action('Retry', 'retry', 'primary'));
-    header.replaceChildren(
+    fill(header, 
       h('p', { class: 'crumbs' }, h('a', { href: '/', 'data-link': true }, '← Board')),
       h('h1', {}, h('span', { class: 'tid' }, `T-${t.id}`), ' ', t.title),
       h('p', { class: 'meta' }, h('span', { class: `badge s-${t.status}`, id: 'task-status', dataset: { status: t.status } }, STATUS_LABEL[t.status] || t.status),
         h('span', { class: 'agent' }, t.agent || 'auto'), elapsed(span(t)), c !== null ? h('span', { class: 'cost' }, money(c)) : null,
         t.branch ? h('code', {}, t.branch) : null,
         t.pr ? h('a', { href: t.pr.url, rel: 'noopener' }, `PR #${t.pr.number} (${t.pr.state})`) : null),
-      t.status_reason ? h('p', { class: 'reason' }, t.status_reason) : null,
+      t.status_reason ? h('p', { class: ['failed', 'stopped', 'interrupted', 'blocked'].includes(t.status) ? 'reason' : 'reason note' }, t.status_reason) : null,
       t.tags.length ? h('ul', { class: 'tags', 'aria-label': 'Tags' }, t.tags.map((x) => h('li', {}, x))) : null,
       t.after.length ? h('p', { class: 'muted' }, 'After ', t.after.map((d, i) => [i ? ', ' : '', h('a', { href: `/tasks/${d}`, 'data-link': true }, `T-${d}`)])) : null,
       t.body ? h('details', { class: 'task-body' }, h('summary', {}, 'Description'), h('p', { class: 'text' }, t.body)) : null,
       buttons.length ? h('div', { class: 'actions' }, buttons) : null);
     say.hidden = !ACTIVE.includes(t.status);
     reply.hidden = ACTIVE.includes(t.status);
-    runs.replaceChildren(h('h2', { id: 'runs-h' }, 'Runs'), t.runs.length ? h('table', {},
+    fill(runs, h('h2', { id: 'runs-h' }, 'Runs'), t.runs.length ? h('table', {},
       h('thead', {}, h('tr', {}, ['Run', 'Agent', 'Status', 'Started', 'Took', 'Cost', 'Why'].map((x) => h('th', { scope: 'col' }, x)))),
       h('tbody', {}, t.runs.map((r) => h('tr', {}, h('td', {}, `#${r.id}`), h('td', {}, r.agent), h('td', {}, r.status),
         h('td', {}, new Date(r.started_at).toLocaleString()), h('td', {}, r.ended_at ? duration(new Date(r.ended_at) - new Date(r.started_at)) : '…'),
@@ -141,7 +141,7 @@ export function taskPage(root, id) {
       task = await api(`/api/tasks/${id}`);
       renderTask();
     } catch (e) {
-      header.replaceChildren(h('h1', {}, `T-${id}`), h('p', { class: 'reason' }, e.message));
+      fill(header, h('h1', {}, `T-${id}`), h('p', { class: 'reason' }, e.message));
     }
   }
 
@@ -149,7 +149,7 @@ export function taskPage(root, id) {
     try {
       const mine = (await api('/api/approvals')).filter((a) => a.task_id === id);
       asks.hidden = mine.length === 0;
-      asks.querySelector('ul').replaceChildren(...mine.map((a) => askItem(a, loadAsks, { showTask: false })));
+      fill(asks.querySelector('ul'), ...mine.map((a) => askItem(a, loadAsks, { showTask: false })));
     } catch (e) { notify(e.message, 'error'); }
   }
 
@@ -242,7 +242,6 @@ export function taskPage(root, id) {
     stream = new EventSource(`/api/tasks/${id}/events?after=${last}`);
     const onEvent = (m) => receive(JSON.parse(m.data));
     for (const type of EVENT_TYPES) stream.addEventListener(type, onEvent);
-    stream.addEventListener('message', onEvent);
   }
 
   // ---- diff ----
@@ -255,7 +254,7 @@ export function taskPage(root, id) {
     const files = parts.map((p, i) => h('details', { class: 'file', id: `file-${i}`, open: parts.length <= 20 }, h('summary', {}, h('code', {}, name(p))), diffBlock(p.trimEnd())));
     const nav = h('nav', { 'aria-label': 'Changed files' }, h('ol', { class: 'file-nav' }, parts.map((p, i) => h('li', {},
       h('button', { type: 'button', class: 'link', onclick: () => { const f = files[i]; f.open = true; f.scrollIntoView({ block: 'start' }); f.querySelector('summary').focus(); } }, name(p))))));
-    box.replaceChildren(
+    fill(box, 
       h('p', { class: 'muted' }, d.branch ? `${d.branch} against ${d.base}` : 'Workspace files', ` · ${d.files.length} file${d.files.length === 1 ? '' : 's'}`),
       d.uncommitted.length ? h('p', { class: 'reason' }, `Uncommitted: ${d.uncommitted.join(', ')}`) : null,
       parts.length ? [nav, ...files] : h('ul', {}, d.files.map((f) => h('li', {}, h('code', {}, f)))));
