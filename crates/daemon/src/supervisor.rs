@@ -304,9 +304,7 @@ impl RunCtx<'_> {
                         }
                         for event in out.events {
                             let event = self.priced(event);
-                            // Logged before what bosun does about it (a policy answer follows its ask).
-                            self.emit(event.clone()).await;
-                            self.on_event(&event, &proc).await;
+                            self.on_event(event, &proc).await;
                         }
                     }
                     None => output_open = false,
@@ -364,23 +362,30 @@ impl RunCtx<'_> {
 
     /// What the supervisor itself does about an agent's event: answer asks its
     /// policy allows (and hold the rest for a human), remember the session.
-    async fn on_event(&mut self, event: &EventKind, proc: &AgentProcess) {
+    ///
+    /// It logs the event too, in the order that keeps readers right: an ask is logged
+    /// before a policy's answer to it, and after its approval row exists (a client that
+    /// sees the ask finds it in `/api/approvals`).
+    async fn on_event(&mut self, event: EventKind, proc: &AgentProcess) {
         let daemon = self.daemon;
-        match event {
+        match &event {
             EventKind::Session { session_id } => {
                 if let Err(e) = daemon.store.set_run_session(self.run.id, session_id).await {
                     tracing::warn!(task = self.task.id, "cannot record the session: {e}");
                 }
+                self.emit(event).await;
             }
             EventKind::ApprovalRequest { id, tool, kind, command, path, input } => {
-                let Some(profile) = &self.profile else { return };
+                let Some(profile) = &self.profile else { return self.emit(event).await };
                 let mut allow = profile.allow.clone();
                 allow.extend(daemon.store.profile_allows(&profile.name).await.unwrap_or_default());
                 let ask = policy::Ask { tool, kind: *kind, command: command.as_deref(), path: path.as_deref() };
                 let workdir = self.workdir.clone().unwrap_or_default();
                 if policy::allowed(profile.permissions, &allow, ask, &workdir) {
+                    let id = id.clone();
+                    self.emit(event).await;
                     let _ = proc.commands.send(AgentCommand::Answer { id: id.clone(), allow: true, message: None });
-                    self.emit(EventKind::Approval { id: id.clone(), allow: true, by: "policy".into(), message: None }).await;
+                    self.emit(EventKind::Approval { id, allow: true, by: "policy".into(), message: None }).await;
                     return;
                 }
                 let new = NewApproval {
@@ -396,9 +401,10 @@ impl RunCtx<'_> {
                 if let Err(e) = daemon.store.add_approval(new, Utc::now()).await {
                     tracing::error!(task = self.task.id, "cannot record an approval request: {e}");
                 }
+                self.emit(event).await;
                 self.set_waiting(true).await;
             }
-            _ => {}
+            _ => self.emit(event).await,
         }
     }
 

@@ -138,8 +138,11 @@ setInterval(() => {
   for (const el of document.querySelectorAll('time[data-since]')) el.textContent = duration(Date.now() - new Date(el.dataset.since));
 }, 1000);
 
+// One formatter for all: building one per call (toLocaleTimeString with options) costs
+// more than the rest of an event's rendering.
+const TIME = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 export function shortTime(ts) {
-  return new Date(ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return TIME.format(new Date(ts));
 }
 
 /** Replaces an element's children (arrays flattened, null/false/undefined skipped). */

@@ -202,8 +202,9 @@ function newTaskPage(root) {
 /** One pending ask with its answer buttons; `after` is called once answered. */
 export function askItem(a, after, { showTask = true } = {}) {
   const reason = h('input', { type: 'text', name: 'reason', placeholder: 'Reason (optional)', 'aria-label': `Reason to deny ${a.tool}` });
+  const always = h('input', { type: 'checkbox', name: 'always' });
   const answer = (allow) => (e) => act(e.currentTarget, async () => {
-    await api(`/api/tasks/${a.task_id}/${allow ? 'approve' : 'deny'}`, { method: 'POST', body: allow ? { id: a.id } : { id: a.id, reason: reason.value || undefined } });
+    await api(`/api/tasks/${a.task_id}/${allow ? 'approve' : 'deny'}`, { method: 'POST', body: allow ? { id: a.id, always: always.checked || undefined } : { id: a.id, reason: reason.value || undefined } });
     after();
   }, allow ? 'Approved.' : 'Denied.');
   return h('li', { class: 'ask', dataset: { approval: a.id } },
@@ -212,6 +213,7 @@ export function askItem(a, after, { showTask = true } = {}) {
       a.command ? h('code', {}, a.command) : a.path ? h('code', {}, a.path) : 'run'),
     h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'button primary', onclick: answer(true) }, 'Approve'),
+      h('label', { class: 'always', title: `Add ${a.tool} to the agent's allow-list` }, always, ' Always allow'),
       h('button', { type: 'button', class: 'button danger', onclick: answer(false) }, 'Deny'), reason));
 }
 

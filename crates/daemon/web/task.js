@@ -112,6 +112,7 @@ export function taskPage(root, id) {
       if (verb === 'pr' && out?.pr?.url) notify(`Pull request: ${out.pr.url}`);
     }, `${label}: done.`) }, label);
     const buttons = [];
+    if (['running', 'needs_input'].includes(t.status)) buttons.push(action('Interrupt', 'interrupt'));
     if (ACTIVE.includes(t.status)) buttons.push(action('Stop', 'stop', 'danger'));
     if (t.status === 'review') buttons.push(action('Merge', 'merge', 'primary'), action(t.pr ? 'Refresh PR' : 'Open PR', 'pr', '', t.pr ? { refresh: true } : undefined));
     if (['failed', 'stopped', 'interrupted', 'blocked'].includes(t.status)) buttons.push(action('Retry', 'retry', 'primary'));
@@ -172,17 +173,30 @@ export function taskPage(root, id) {
 
   const page = (after, limit) => api(`/api/tasks/${id}/events?after=${after}&limit=${limit}`);
 
-  /** The highest seq of the task, found with a few one-event probes (the log has no gaps). */
-  async function lastSeq(known) {
+  /** A page-sized request's reach: the newest events are fetched once the last seq is known to this width. */
+  const REACH = 10000 - CAP;
+  /** Probes sent at once (the browser allows six connections; two are event streams). */
+  const FAN = 4;
+
+  /**
+   * The newest CAP events of a task known to have more than `known` events. The log has
+   * no gaps, so "is there an event after x" brackets the last seq; parallel probes
+   * (gallop by powers of four, then split the bracket in FAN + 1) keep it to a few
+   * round trips whatever the size.
+   */
+  async function newest(known) {
     const exists = async (x) => (await page(x, 1)).length > 0;
-    let lo = known - 1;
-    let hi = known * 2;
-    while (await exists(hi)) { lo = hi; hi *= 2; }
-    while (hi - lo > 1) {
-      const mid = Math.floor((lo + hi) / 2);
-      if (await exists(mid)) lo = mid; else hi = mid;
+    let lo = known; // some event is after lo
+    let hi = null; // none is after hi
+    while (hi === null || hi - lo > REACH) {
+      const xs = Array.from({ length: FAN }, (_, k) => (hi === null ? lo * 4 ** (k + 1) : lo + Math.ceil(((hi - lo) * (k + 1)) / (FAN + 1))));
+      const got = await Promise.all(xs.map(exists));
+      const miss = got.indexOf(false);
+      if (miss < 0) lo = xs[FAN - 1];
+      else { hi = xs[miss]; if (miss > 0) lo = xs[miss - 1]; }
     }
-    return hi;
+    const from = Math.max(0, lo + 1 - CAP);
+    return (await page(from, hi - from)).slice(-CAP);
   }
 
   function flush() {
@@ -229,10 +243,7 @@ export function taskPage(root, id) {
   async function startTimeline() {
     try {
       let evs = await page(0, CAP);
-      if (evs.length === CAP) {
-        const top = await lastSeq(CAP);
-        evs = await page(Math.max(0, top - CAP), CAP);
-      }
+      if (evs.length === CAP) evs = await newest(evs[CAP - 1].seq - 1);
       for (const ev of evs) receive(ev);
       if (evs.length) first = evs[0].seq;
     } catch (e) {

@@ -1,0 +1,86 @@
+// Shared by the e2e tests (not a test itself): a temporary git repo, fake-agent
+// profiles from step lists, a real `bosun serve` on a free port, chromium, and small
+// API helpers.
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+export const BOSUN = join(ROOT, 'target/debug/bosun');
+export const FAKE = join(ROOT, 'target/debug/bosun-fake-agent');
+
+/**
+ * Starts a daemon whose agents are `agents` ({name: {steps, interactive}}, or a function
+ * of the temporary directory returning that), with a git repo at `${tmp}/app`. Resolves to {tmp, repo, base, browser, api, createTask, waitTask, close}.
+ */
+export async function start(agents) {
+  assert.ok(existsSync(BOSUN), 'target/debug/bosun is built (cargo build -p bosun)');
+  const tmp = mkdtempSync(join(tmpdir(), 'bosun-e2e-'));
+  for (const d of ['home', 'config/agents', 'app', 'data']) mkdirSync(join(tmp, d), { recursive: true });
+  const env = {
+    PATH: process.env.PATH, HOME: join(tmp, 'home'), LC_ALL: 'C', GIT_CONFIG_NOSYSTEM: '1',
+    GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.com', GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.com',
+  };
+  const repo = join(tmp, 'app');
+  const git = (...args) => execFileSync('git', args, { cwd: repo, env });
+  git('init', '-q', '-b', 'main');
+  writeFileSync(join(repo, 'README.md'), '# app\n');
+  git('add', '.');
+  git('commit', '-qm', 'init');
+  if (typeof agents === 'function') agents = agents(tmp);
+  for (const [name, { steps, interactive = false }] of Object.entries(agents)) {
+    const script = join(tmp, `${name}.jsonl`);
+    writeFileSync(script, steps.map((s) => JSON.stringify(s)).join('\n') + '\n');
+    writeFileSync(join(tmp, 'config/agents', `${name}.md`),
+      `---\nname: ${name}\nruntime: command\ncommand: ${JSON.stringify([FAKE, '--script', script])}\ninteractive: ${interactive}\n---\nStanding instructions for ${name}.\n`);
+  }
+  const daemon = spawn(BOSUN, ['serve', '--addr', '127.0.0.1:0', '--stop-grace', '2', '--data-dir', join(tmp, 'data'), '--config-dir', join(tmp, 'config')],
+    { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const base = await new Promise((ok, fail) => {
+    let buf = '';
+    daemon.stderr.on('data', (d) => {
+      buf += d;
+      const m = buf.match(/bosun serving (http:\/\/\S+)/);
+      if (m) ok(m[1]);
+    });
+    daemon.on('exit', (code) => fail(new Error(`bosun serve exited (${code}): ${buf}`)));
+  });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+
+  async function api(path, { method = 'GET', body } = {}) {
+    const res = await fetch(base + path, {
+      method, headers: { Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const json = await res.json().catch(() => null);
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  }
+  const createTask = (title, agent, extra = {}) => api('/api/tasks', { method: 'POST', body: { title, body: `Do ${title}.`, repo, agent, ...extra } });
+  /** Polls until pred(task) holds (default 30 s). */
+  async function waitTask(id, pred, what, timeout = 30_000) {
+    const end = Date.now() + timeout;
+    let t;
+    while (Date.now() < end) {
+      t = await api(`/api/tasks/${id}`);
+      if (pred(t)) return t;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`T-${id} never became ${what}; last: ${t?.status} ${t?.status_reason ?? ''}`);
+  }
+  async function close() {
+    await browser.close();
+    if (daemon.exitCode === null) {
+      daemon.kill('SIGTERM');
+      await new Promise((r) => daemon.once('exit', r));
+    }
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return { tmp, repo, base, browser, api, createTask, waitTask, close };
+}
