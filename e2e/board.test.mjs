@@ -3,24 +3,15 @@
 // screenshots of the board, a task page and the approvals inbox to test-artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, start } from './harness.mjs';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const BOSUN = join(ROOT, 'target/debug/bosun');
-const FAKE = join(ROOT, 'target/debug/bosun-fake-agent');
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const SIZES = [{ width: 375, height: 812 }, { width: 1280, height: 800 }];
 
-let tmp, daemon, base, browser;
-
-const env = () => ({
-  PATH: process.env.PATH, HOME: join(tmp, 'home'), LC_ALL: 'C', GIT_CONFIG_NOSYSTEM: '1',
-  GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.com', GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.com',
-});
+let h, tmp, base, browser;
 
 /** An interactive fake agent: says hello, runs a command, asks, waits to be steered, writes `file`. */
 function agent(name, file) {
@@ -34,48 +25,17 @@ function agent(name, file) {
     { write: { path: file, content: `written by ${name}\n` } },
     { usage: { input_tokens: 1200, output_tokens: 300, cost_usd: 0.0123 } },
   ];
-  const script = join(tmp, `${name}.jsonl`);
-  writeFileSync(script, steps.map((s) => JSON.stringify(s)).join('\n') + '\n');
-  writeFileSync(join(tmp, 'config/agents', `${name}.md`),
-    `---\nname: ${name}\nruntime: command\ncommand: ${JSON.stringify([FAKE, '--script', script])}\ninteractive: true\ntags: [web]\n---\nStanding instructions for ${name}.\n`);
+  return { steps, interactive: true };
 }
 
 before(async () => {
-  assert.ok(existsSync(BOSUN), 'target/debug/bosun is built (cargo build)');
-  tmp = mkdtempSync(join(tmpdir(), 'bosun-web-'));
-  for (const d of ['home', 'config/agents', 'app', 'data']) mkdirSync(join(tmp, d), { recursive: true });
-  const git = (...args) => execFileSync('git', args, { cwd: join(tmp, 'app'), env: env() });
-  git('init', '-q', '-b', 'main');
-  writeFileSync(join(tmp, 'app/README.md'), '# app\n');
-  git('add', '.');
-  git('commit', '-qm', 'init');
-  agent('worker-375', 'phone.txt');
-  agent('worker-1280', 'laptop.txt');
-  daemon = spawn(BOSUN, ['serve', '--addr', '127.0.0.1:0', '--stop-grace', '2', '--data-dir', join(tmp, 'data'), '--config-dir', join(tmp, 'config')],
-    { env: env(), stdio: ['ignore', 'ignore', 'pipe'] });
-  base = await new Promise((ok, fail) => {
-    let buf = '';
-    daemon.stderr.on('data', (d) => {
-      buf += d;
-      const m = buf.match(/bosun serving (http:\/\/\S+)/);
-      if (m) ok(m[1]);
-    });
-    daemon.on('exit', (code) => fail(new Error(`bosun serve exited (${code}): ${buf}`)));
-  });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  h = await start({ 'worker-375': agent('worker-375', 'phone.txt'), 'worker-1280': agent('worker-1280', 'laptop.txt') });
+  ({ tmp, base, browser } = h);
   mkdirSync(ARTIFACTS, { recursive: true });
 });
 
 after(async () => {
-  await browser?.close();
-  if (daemon && daemon.exitCode === null) {
-    daemon.kill('SIGTERM');
-    await new Promise((r) => daemon.once('exit', r));
-  }
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await h?.close();
 });
 
 /** Records, in the page, every status each board card shows (to prove it changes live). */
@@ -159,7 +119,7 @@ for (const size of SIZES) {
     assert.ok(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])), `board statuses in order: ${seen}`);
     await board.screenshot({ path: join(ARTIFACTS, `board-${tag}.png`), fullPage: true });
     assert.deepEqual(errors, []);
-    const log = execFileSync('git', ['log', '--format=%s', 'main'], { cwd: join(tmp, 'app'), env: env() }).toString();
+    const log = execFileSync('git', ['log', '--format=%s', 'main'], { cwd: join(tmp, 'app') }).toString();
     assert.match(log, new RegExp(`Greet from ${tag}`));
     await ctx.close();
   });
