@@ -22,6 +22,10 @@ use tokio::task::JoinHandle;
 const QUEUE: usize = 16 * 1024;
 /// Events per store transaction.
 const BATCH: usize = 1024;
+/// How long the writer waits for more events to join a small batch: events that
+/// trickle in (many agents, each printing now and then) then share a transaction
+/// instead of paying one each.
+const LINGER: Duration = Duration::from_millis(2);
 /// Live events kept for slow subscribers; one that falls further behind catches up
 /// from the store.
 const LIVE_BUFFER: usize = 8 * 1024;
@@ -80,6 +84,14 @@ async fn write_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<WriterMsg>, li
     let mut next_seq: HashMap<TaskId, i64> = HashMap::new();
     let mut msgs = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut msgs, BATCH).await > 0 {
+        let until = tokio::time::Instant::now() + LINGER;
+        while msgs.len() < BATCH && !msgs.iter().any(|m| matches!(m, WriterMsg::Flush(_))) {
+            let room = BATCH - msgs.len();
+            match tokio::time::timeout_at(until, rx.recv_many(&mut msgs, room)).await {
+                Ok(n) if n > 0 => {}
+                _ => break, // the linger is over, or every sender is gone
+            }
+        }
         let mut events = Vec::with_capacity(msgs.len());
         let mut acks = Vec::new();
         let now = Utc::now();

@@ -20,6 +20,8 @@ use crate::{Daemon, workspace};
 
 /// Lines of stderr kept to explain a failure.
 const STDERR_TAIL: usize = 10;
+/// How stale the raw run log may get while an agent prints.
+const LOG_FLUSH: Duration = Duration::from_millis(200);
 
 /// The daemon's handle on a live run (held in `Daemon::live`, keyed by task).
 pub struct RunControl {
@@ -279,6 +281,7 @@ impl RunCtx<'_> {
         let far = tokio::time::Instant::now() + Duration::from_secs(100 * 365 * 86400);
         let wall_deadline = limits.wall.map(|d| tokio::time::Instant::now() + d).unwrap_or(far);
         let mut idle_deadline = limits.idle.map(|d| tokio::time::Instant::now() + d).unwrap_or(far);
+        let mut flush_at: Option<tokio::time::Instant> = None;
         while output_open || !exited {
             let mut end_with = None;
             tokio::select! {
@@ -290,8 +293,10 @@ impl RunCtx<'_> {
                         if let (Some(log), Some(raw)) = (log.as_mut(), out.raw.as_ref()) {
                             let prefix = if out.stream == OutputStream::Stderr { "[stderr] " } else { "" };
                             let _ = log.write_all(format!("{prefix}{raw}\n").as_bytes()).await;
-                            if proc.output.is_empty() {
-                                let _ = log.flush().await;
+                            // Flushed on a timer, not per line: each flush is a trip to
+                            // the blocking pool.
+                            if flush_at.is_none() {
+                                flush_at = Some(tokio::time::Instant::now() + LOG_FLUSH);
                             }
                         }
                         if out.stream == OutputStream::Stderr {
@@ -309,6 +314,12 @@ impl RunCtx<'_> {
                     }
                     None => output_open = false,
                 },
+                _ = tokio::time::sleep_until(flush_at.unwrap_or(far)), if flush_at.is_some() => {
+                    flush_at = None;
+                    if let Some(log) = log.as_mut() {
+                        let _ = log.flush().await;
+                    }
+                }
                 _ = group.wait(), if !exited => {
                     exited = true;
                     // Whatever the agent left running in its group goes too.
