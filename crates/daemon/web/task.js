@@ -101,6 +101,15 @@ export function taskPage(root, id) {
     if (ok !== undefined) input.value = '';
   }
 
+  /** Takes `t` as the task unless what we hold is newer: an action's answer can
+   *  arrive after the live updates that followed it (a retry that fails at once). */
+  function adopt(t) {
+    const newer = !task || t.updated_at > task.updated_at
+      || (t.updated_at === task.updated_at && (t.runs?.length ?? 0) >= (task.runs?.length ?? 0));
+    if (newer) task = t;
+    return newer;
+  }
+
   // ---- header, actions and runs ----
   function renderTask() {
     const t = task;
@@ -108,7 +117,7 @@ export function taskPage(root, id) {
     const action = (label, verb, cls = '', body) => h('button', { type: 'button', class: `button ${cls}`, onclick: (e) => act(e.currentTarget, async () => {
       const out = await api(`/api/tasks/${id}/${verb}`, { method: 'POST', body });
       const next = out?.task || (out?.id === id ? out : null);
-      if (next?.status) { task = next; renderTask(); }
+      if (next?.status && adopt(next)) renderTask();
       if (verb === 'pr' && out?.pr?.url) notify(`Pull request: ${out.pr.url}`);
     }, `${label}: done.`) }, label);
     const buttons = [];
@@ -139,8 +148,7 @@ export function taskPage(root, id) {
 
   async function loadTask() {
     try {
-      task = await api(`/api/tasks/${id}`);
-      renderTask();
+      if (adopt(await api(`/api/tasks/${id}`))) renderTask();
     } catch (e) {
       fill(header, h('h1', {}, `T-${id}`), h('p', { class: 'reason' }, e.message));
     }
@@ -158,7 +166,7 @@ export function taskPage(root, id) {
     if (t && t.id !== id) return;
     if (!t) { loadTask(); loadAsks(); return; }
     const was = task?.status;
-    task = t;
+    if (!adopt(t)) return;
     renderTask();
     if (was !== t.status) loadAsks();
   });
