@@ -94,6 +94,16 @@ pub trait Driver: Send + 'static {
     async fn on_command(&mut self, command: AgentCommand, io: &mut DriverIo) -> Vec<EventKind>;
 }
 
+/// A line of a runtime that speaks JSON on stdout, parsed; stderr and anything that
+/// is not JSON come back as the `output` event that keeps them.
+pub fn json_line(stream: OutputStream, line: &str) -> Result<serde_json::Value, Vec<EventKind>> {
+    let raw = || vec![EventKind::Output { stream, line: line.to_string() }];
+    if stream == OutputStream::Stderr {
+        return Err(raw());
+    }
+    serde_json::from_str(line).map_err(|_| raw())
+}
+
 /// Starts the loop for a spawned process under `driver`.
 pub(crate) fn drive(spawned: Spawned, mut driver: impl Driver) -> AgentProcess {
     let Spawned { mut lines, stdin, group } = spawned;

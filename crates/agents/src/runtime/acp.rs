@@ -422,10 +422,10 @@ impl Driver for AcpDriver {
 
     async fn on_line(&mut self, stream: OutputStream, line: &str, io: &mut DriverIo) -> Vec<EventKind> {
         let raw = || vec![EventKind::Output { stream, line: line.to_string() }];
-        if stream == OutputStream::Stderr {
-            return raw();
-        }
-        let Ok(v) = serde_json::from_str::<Value>(line) else { return raw() };
+        let v = match driver::json_line(stream, line) {
+            Ok(v) => v,
+            Err(keep) => return keep,
+        };
         let id = v.get("id").filter(|id| id.is_string() || id.is_number()).cloned();
         match (v["method"].as_str(), id) {
             (Some("session/update"), None) => self.on_update(&v["params"]["update"]),

@@ -180,10 +180,10 @@ impl Driver for ClaudeDriver {
 
     async fn on_line(&mut self, stream: OutputStream, line: &str, io: &mut DriverIo) -> Vec<EventKind> {
         let raw = || vec![EventKind::Output { stream, line: line.to_string() }];
-        if stream == OutputStream::Stderr {
-            return raw();
-        }
-        let Ok(v) = serde_json::from_str::<Value>(line) else { return raw() };
+        let v = match driver::json_line(stream, line) {
+            Ok(v) => v,
+            Err(keep) => return keep,
+        };
         match (v["type"].as_str(), v["subtype"].as_str()) {
             (Some("system"), Some("init")) => match v["session_id"].as_str() {
                 Some(id) => vec![EventKind::Session { session_id: id.to_string() }],

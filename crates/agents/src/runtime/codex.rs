@@ -380,10 +380,10 @@ impl Driver for CodexDriver {
 
     async fn on_line(&mut self, stream: OutputStream, line: &str, io: &mut DriverIo) -> Vec<EventKind> {
         let raw = || vec![EventKind::Output { stream, line: line.to_string() }];
-        if stream == OutputStream::Stderr {
-            return raw();
-        }
-        let Ok(v) = serde_json::from_str::<Value>(line) else { return raw() };
+        let v = match driver::json_line(stream, line) {
+            Ok(v) => v,
+            Err(keep) => return keep,
+        };
         let p = &v["params"];
         match (v["method"].as_str(), v.get("id")) {
             (Some(method), Some(id)) => self.server_request(method, id.clone(), p, io).await,

@@ -71,6 +71,16 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// After an UPDATE of task `id`: none matched means no such task; else its cached
+    /// copy is stale.
+    fn wrote_task(&self, id: TaskId, done: sqlx::sqlite::SqliteQueryResult) -> Result<()> {
+        if done.rows_affected() == 0 {
+            return Err(StoreError::TaskNotFound(id));
+        }
+        self.cache.invalidate(id);
+        Ok(())
+    }
+
     async fn approval(&self, id: i64) -> Result<Approval> {
         let row = sqlx::query(&format!("SELECT {APPROVAL_COLUMNS} FROM approvals WHERE id = ?")).bind(id).fetch_one(&self.pool).await?;
         rows::approval_from_row(&row)
@@ -284,22 +294,17 @@ impl Store for SqliteStore {
             .bind(id)
             .execute(&self.pool)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::TaskNotFound(id));
-        }
-        self.cache.invalidate(id);
-        Ok(())
+        self.wrote_task(id, done)
     }
 
     async fn set_task_agent(&self, id: TaskId, agent: &str, now: DateTime<Utc>) -> Result<()> {
-        sqlx::query("UPDATE tasks SET agent = ?, updated_at = ? WHERE id = ?")
+        let done = sqlx::query("UPDATE tasks SET agent = ?, updated_at = ? WHERE id = ?")
             .bind(agent)
             .bind(ms(now))
             .bind(id)
             .execute(&self.pool)
             .await?;
-        self.cache.invalidate(id);
-        Ok(())
+        self.wrote_task(id, done)
     }
 
     async fn start_run(&self, task_id: TaskId, agent: &str, token: &str, now: DateTime<Utc>) -> Result<(Task, Run)> {
@@ -504,10 +509,7 @@ impl Store for SqliteStore {
             .bind(id)
             .execute(&self.pool)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::TaskNotFound(id));
-        }
-        self.cache.invalidate(id);
+        self.wrote_task(id, done)?;
         self.get_task(id).await
     }
 
