@@ -20,6 +20,9 @@ pub struct Config {
     pub pr_refresh: Option<Duration>,
     /// Where the daemon is reached, for links back to tasks (set by `serve`).
     pub public_url: String,
+    /// Host names the API answers to besides loopback and the bound address
+    /// (requests naming any other `Host` are refused).
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Config {
@@ -31,6 +34,7 @@ impl Config {
             stop_grace: Duration::from_secs(5),
             pr_refresh: Some(Duration::from_secs(120)),
             public_url: "http://127.0.0.1:7777".into(),
+            allowed_hosts: Vec::new(),
         }
     }
 

@@ -139,7 +139,10 @@ pub async fn serve_with_store(
         shutdown.await;
         closing.closing.send_replace(true);
     };
-    axum::serve(listener, api::router(daemon.clone())).with_graceful_shutdown(shutdown).await?;
+    let mut names = daemon.config.allowed_hosts.clone();
+    names.extend(daemon.config.public_url.parse::<axum::http::Uri>().ok().and_then(|u| u.host().map(str::to_string)));
+    let guard = api::Guard::new(addr, &names);
+    axum::serve(listener, api::router(daemon.clone(), guard)).with_graceful_shutdown(shutdown).await?;
 
     tracing::info!("shutting down: stopping live runs");
     daemon.trigger(Trigger::Shutdown);

@@ -8,6 +8,9 @@ export class ApiError extends Error {}
 /** Calls the API; resolves to the parsed JSON body, rejects with an ApiError. */
 export async function api(path, { method = 'GET', body, headers = {} } = {}) {
   const init = { method, headers: { Accept: 'application/json', ...headers } };
+  // The daemon refuses state changes without a JSON body (a cross-site page could
+  // send those without asking): an action with nothing to say sends `{}`.
+  if (body === undefined && method !== 'GET') body = {};
   if (body !== undefined) {
     init.body = JSON.stringify(body);
     init.headers['Content-Type'] = 'application/json';

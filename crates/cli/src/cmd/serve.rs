@@ -22,6 +22,10 @@ pub struct Args {
     /// Address to listen on. Only loopback addresses are allowed until authentication exists.
     #[arg(long, env = "BOSUN_ADDR", default_value = "127.0.0.1:7777")]
     addr: SocketAddr,
+    /// A host name the daemon also answers to (repeatable; comma-separated in the
+    /// environment). Requests naming any other host are refused (DNS rebinding).
+    #[arg(long = "allow-host", env = "BOSUN_ALLOWED_HOSTS", value_delimiter = ',')]
+    allow_hosts: Vec<String>,
     /// Agents running at once, over all profiles.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1024))]
     max_concurrent: u32,
@@ -51,6 +55,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     let mut config = Config::new(data_dir, config_dir);
     config.max_concurrent = args.max_concurrent as usize;
     config.stop_grace = Duration::from_secs_f64(args.stop_grace);
+    config.allowed_hosts = args.allow_hosts;
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .map_err(|e| Failure(format!("cannot listen on {}: {e}", args.addr)))?;

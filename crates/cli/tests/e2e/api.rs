@@ -50,7 +50,8 @@ fn bad_input_gets_clear_4xx_json() {
             (http.get(format!("{url}/api/tasks/99999999999999999999999")), 400, ""),
             (http.get(format!("{url}/api/tasks?status=bogus")), 400, "unknown status `bogus`"),
             (http.get(format!("{url}/api/tasks?limit=-1")), 400, "limit"),
-            (http.post(format!("{url}/api/tasks/999/stop")), 404, ""),
+            (http.post(format!("{url}/api/tasks/999/stop")).json(&json!({})), 404, ""),
+            (http.post(format!("{url}/api/tasks/999/stop")), 415, "Content-Type: application/json"),
             (http.post(format!("{url}/api/tasks/999/merge")).json(&json!({"strategy": "octopus"})), 400, "unknown strategy"),
             (http.get(format!("{url}/api/nope")), 404, "no such endpoint"),
         ];
@@ -67,6 +68,67 @@ fn bad_input_gets_clear_4xx_json() {
         // The daemon is still fine.
         let (status, health) = call(http.get(format!("{url}/api/health"))).await;
         assert_eq!((status, health["ok"].as_bool()), (200, Some(true)));
+    });
+}
+
+/// Any web page the user visits can send requests to 127.0.0.1: none of them may
+/// change anything, and a page reached by DNS rebinding reads nothing.
+#[test]
+fn foreign_pages_cannot_drive_the_daemon() {
+    let mut w = World::new("app");
+    w.agent("quick", None, &[json!({"write": {"path": "a.txt", "content": "a"}})]);
+    w.start(&[]);
+    let id = w.add("Write a", "quick");
+    w.wait_status(id, "review");
+    let url = w.url.clone();
+    let port = url.rsplit(':').next().unwrap().to_string();
+    runtime().block_on(async move {
+        let http = reqwest::Client::new();
+        let merge = || http.post(format!("{url}/api/tasks/{id}/merge"));
+        let cases: Vec<(reqwest::RequestBuilder, u16, &str)> = vec![
+            // A form or a bodiless fetch from a page: no preflight, so it must be refused here.
+            (merge().header("origin", "http://evil.example"), 403, "cross-origin"),
+            (merge().header("origin", "http://evil.example").header("content-type", "text/plain").body("{}"), 403, "cross-origin"),
+            (merge().header("content-type", "text/plain").body("{}"), 415, "application/json"),
+            (merge().header("origin", "null").json(&json!({})), 403, "cross-origin"),
+            // DNS rebinding: the page's own name in Host.
+            (merge().header("host", format!("evil.example:{port}")).json(&json!({})), 403, "evil.example"),
+            (http.get(format!("{url}/api/tasks")).header("host", "evil.example"), 403, "host name"),
+            (http.get(format!("{url}/api/events")).header("origin", "https://evil.example"), 403, "cross-origin"),
+        ];
+        for (i, (req, status, needle)) in cases.into_iter().enumerate() {
+            let (got, body) = call(req).await;
+            assert_eq!(got, status, "case {i}: {body}");
+            let message = body["error"]["message"].as_str().unwrap();
+            assert!(message.contains(needle), "case {i}: {message:?} lacks {needle:?}");
+        }
+        let (_, task) = call(http.get(format!("{url}/api/tasks/{id}"))).await;
+        assert_eq!(task["status"], "review", "nothing a foreign page sent merged the task");
+        // The board itself (same origin) and the CLI (no origin) still work.
+        let (status, body) = call(merge().header("origin", url.as_str()).json(&json!({}))).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["task"]["status"], "done");
+    });
+}
+
+#[test]
+fn agent_env_values_are_never_served() {
+    let mut w = World::new("app");
+    std::fs::create_dir_all(w.path("config/agents")).unwrap();
+    std::fs::write(
+        w.path("config/agents/keyed.md"),
+        "---\nname: keyed\nruntime: command\ncommand: [\"true\"]\nenv:\n  OPENAI_API_KEY: sk-secret-123\n---\nHi.\n",
+    )
+    .unwrap();
+    w.start(&[]);
+    let url = w.url.clone();
+    runtime().block_on(async move {
+        let resp = reqwest::get(format!("{url}/api/agents")).await.unwrap();
+        let text = resp.text().await.unwrap();
+        assert!(!text.contains("sk-secret-123"), "a secret was served: {text}");
+        let body: Value = serde_json::from_str(&text).unwrap();
+        let keyed = body["agents"].as_array().unwrap().iter().find(|a| a["name"] == "keyed").expect("the profile is listed");
+        assert_eq!(keyed["env"]["OPENAI_API_KEY"], "********", "the name is shown, the value masked");
     });
 }
 

@@ -17,6 +17,9 @@ use super::ApiError;
 use crate::Daemon;
 use crate::profiles::Profiles;
 
+/// What `/api/agents` shows instead of an `env:` value.
+pub const MASK: &str = "********";
+
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AgentsQuery {
@@ -60,7 +63,9 @@ pub async fn agents(State(daemon): State<Arc<Daemon>>, q: Result<Query<AgentsQue
     let Query(q) = q?;
     let profiles = Profiles::load(q.repo.as_deref().map(Path::new), &daemon.config.user_agents_dir());
     let mut agents = Vec::new();
-    for profile in profiles.found {
+    for mut profile in profiles.found {
+        // Names only: a profile's `env:` often holds API keys.
+        profile.env.values_mut().for_each(|v| *v = MASK.into());
         let installed = detect(&profile.runtime).await;
         agents.push(AgentInfo { profile, installed });
     }

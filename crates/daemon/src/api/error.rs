@@ -34,6 +34,11 @@ pub struct ErrorDetail {
 }
 
 impl ApiError {
+    /// What the client is told.
+    pub fn message(&self) -> &str {
+        self.parts().1
+    }
+
     fn parts(&self) -> (StatusCode, &str) {
         match self {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
@@ -53,6 +58,7 @@ impl IntoResponse for ApiError {
         let (status, message) = self.parts();
         let code = match status {
             StatusCode::BAD_REQUEST => "bad_request",
+            StatusCode::FORBIDDEN => "forbidden",
             StatusCode::NOT_FOUND => "not_found",
             StatusCode::CONFLICT => "conflict",
             StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",

@@ -7,6 +7,7 @@ mod approvals;
 mod error;
 mod events;
 mod gc;
+mod guard;
 mod health;
 mod openapi;
 mod repos;
@@ -36,6 +37,7 @@ use axum::routing::{get, post};
 use crate::Daemon;
 
 pub use error::{ApiError, ErrorBody};
+pub use guard::Guard;
 pub use task_diff::DiffBody;
 pub use task_merge::{MergeBody, MergeRequest};
 pub(crate) use agents::detect;
@@ -60,7 +62,8 @@ pub(crate) async fn until_closing(closing: &mut tokio::sync::watch::Receiver<boo
     let _ = closing.wait_for(|c| *c).await.map(|_| ());
 }
 
-pub fn router(daemon: Arc<Daemon>) -> Router {
+/// Every route, behind the [`Guard`].
+pub fn router(daemon: Arc<Daemon>, guard: Guard) -> Router {
     Router::new()
         .route("/api/health", get(health::health))
         .route("/api/openapi.json", get(openapi::openapi))
@@ -89,5 +92,6 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
+        .layer(axum::middleware::from_fn_with_state(Arc::new(guard), guard::check))
         .with_state(daemon)
 }
