@@ -12,11 +12,13 @@
 //!
 //! The [`AgentProcess`] handle owns the group: `terminate` sends SIGTERM to the whole
 //! group and SIGKILL after a grace period, and dropping the handle kills whatever is
-//! left. The environment of every agent carries `BOSUN_RUN_TOKEN`, which survives
-//! into grandchildren; after a daemon crash, [`sweep`] finds leftover processes by
-//! that token and kills them.
+//! left. An agent does not inherit the daemon's environment: [`env`] builds it from an
+//! allow-list, the runtime's own variables, the profile's `pass_env:` and `env:`. It
+//! always carries `BOSUN_RUN_TOKEN`, which survives into grandchildren; after a daemon
+//! crash, [`sweep`] finds leftover processes by that token and kills them.
 
 mod driver;
+pub mod env;
 mod process;
 pub mod runtime;
 pub mod sweep;
@@ -44,7 +46,12 @@ pub struct SpawnSpec {
     pub prior_cost: f64,
     /// Marks every process of this run (see [`sweep`]).
     pub token: String,
-    /// Extra environment on top of the daemon's own.
+    /// Names (or `PREFIX_*` prefixes) of the daemon's environment variables the agent
+    /// also gets: the profile's `pass_env:`. The agent's environment is otherwise built
+    /// from an allow-list, not inherited (see [`env`]).
+    pub pass_env: Vec<String>,
+    /// Set for the agent whatever the daemon's environment holds (the profile's `env:`,
+    /// `PATH` with bosun's directory); wins over everything inherited.
     pub env: Vec<(String, String)>,
     /// The runtime's session to continue (`bosun reply`), when it has one.
     pub resume: Option<String>,

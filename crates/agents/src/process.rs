@@ -13,7 +13,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{ChildStdin, Command};
 use tokio::sync::{mpsc, watch};
 
-use crate::{AgentError, SpawnSpec};
+use crate::{AgentError, SpawnSpec, env};
 
 /// Longest line kept; the rest of a longer line is dropped (and the line marked).
 const MAX_LINE: usize = 1 << 20;
@@ -70,23 +70,23 @@ struct GroupInner {
     gone: AtomicBool,
 }
 
-/// The command every runtime starts from: cwd, bosun's variables, its own process group.
-pub(crate) fn base_command(argv: &[String], spec: &SpawnSpec) -> Result<Command, AgentError> {
+/// The command every runtime starts from: cwd, the environment [`env::build`] makes
+/// (with `runtime_env`, the runtime's own variables) and bosun's variables of the run
+/// last, its own process group.
+pub(crate) fn base_command(argv: &[String], spec: &SpawnSpec, runtime_env: &[&str]) -> Result<Command, AgentError> {
     if !spec.workdir.is_dir() {
         return Err(AgentError::NoWorkdir(spec.workdir.clone()));
     }
     let mut cmd = Command::new(&argv[0]);
     cmd.args(&argv[1..])
         .current_dir(&spec.workdir)
-        // A daemon started from inside a git hook must not point the agent's git elsewhere.
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
+        .env_clear()
+        .envs(env::build(std::env::vars_os(), runtime_env, &spec.pass_env, &spec.env))
+        // The run's facts: no profile overrides them (sweep relies on the token).
         .env("BOSUN_TASK_ID", spec.task_id.to_string())
         .env("BOSUN_RUN_ID", spec.run_id.to_string())
         .env("BOSUN_WORKTREE", &spec.workdir)
         .env("BOSUN_RUN_TOKEN", &spec.token)
-        .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -20,6 +20,7 @@ fn spec(dir: &Path, token: &str) -> SpawnSpec {
         task: "Do the thing\nsecond line".into(),
         prior_cost: 0.0,
         token: token.into(),
+        pass_env: Vec::new(),
         env: vec![("EXTRA".into(), "yes".into())],
         resume: None,
     }
@@ -75,6 +76,37 @@ async fn prompt_env_events_and_exit_code() {
     assert!(lines.contains(&r#"Stdout:{"type":"bogus"}"#.to_string()), "unknown JSON kept raw: {lines:?}");
     assert!(lines.contains(&"Stderr:oops".to_string()), "{lines:?}");
     assert!(out.iter().any(|(_, e)| matches!(e, EventKind::ToolCall { path: Some(p), .. } if p == "a.rs")));
+}
+
+/// `cargo test` runs this binary with `CARGO_MANIFEST_DIR` and `CARGO_PKG_NAME` in its
+/// environment: names no allow-list has, so only `pass_env` brings them to the agent.
+#[tokio::test]
+async fn the_agent_gets_a_built_environment_not_ours() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = r#"echo "home=$HOME path=${PATH:+set} manifest=$CARGO_MANIFEST_DIR pkg=$CARGO_PKG_NAME extra=$EXTRA token=$BOSUN_RUN_TOKEN""#;
+    let run = |pass_env: Vec<String>| {
+        let mut spec = spec(dir.path(), "tok-env");
+        spec.pass_env = pass_env;
+        // A profile cannot take the run's own facts away.
+        spec.env.push(("BOSUN_RUN_TOKEN".into(), "forged".into()));
+        let mut p = runtime::spawn(&profile(script), &spec).unwrap();
+        async move {
+            let out = drain(&mut p).await;
+            out.into_iter()
+                .find_map(|(_, e)| match e {
+                    EventKind::Output { line, .. } if line.starts_with("home=") => Some(line),
+                    _ => None,
+                })
+                .expect("the agent printed its environment")
+        }
+    };
+    let home = std::env::var("HOME").unwrap_or_default();
+    let manifest = env!("CARGO_MANIFEST_DIR");
+    assert_eq!(run(Vec::new()).await, format!("home={home} path=set manifest= pkg= extra=yes token=tok-env"));
+    assert_eq!(
+        run(vec!["CARGO_MANIFEST_DIR".into()]).await,
+        format!("home={home} path=set manifest={manifest} pkg= extra=yes token=tok-env")
+    );
 }
 
 #[tokio::test]

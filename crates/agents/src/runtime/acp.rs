@@ -34,6 +34,11 @@ use crate::{AgentError, AgentProcess, SpawnSpec};
 
 pub const GEMINI: &str = "gemini";
 pub const GEMINI_PACKAGE: &str = "@google/gemini-cli";
+/// Gemini CLI's own variables taken from the daemon's environment (see [`crate::env`]):
+/// `GEMINI_API_KEY`, `GEMINI_MODEL`, `GEMINI_CLI_HOME`, `GOOGLE_API_KEY`,
+/// `GOOGLE_GEMINI_BASE_URL`, `GOOGLE_CLOUD_PROJECT`, `GOOGLE_GENAI_USE_VERTEXAI`,
+/// `GOOGLE_APPLICATION_CREDENTIALS`, ... A generic ACP agent gets none of these.
+pub const GEMINI_ENV: &[&str] = &["GEMINI_*", "GOOGLE_*"];
 
 /// The ACP version spoken.
 const PROTOCOL_VERSION: u64 = 1;
@@ -44,7 +49,7 @@ pub fn spawn_gemini(profile: &AgentProfile, spec: &SpawnSpec) -> Result<AgentPro
     let program = super::find_program("BOSUN_GEMINI_PATH", GEMINI, "gemini", GEMINI_PACKAGE)?;
     let model = profile.model.iter().flat_map(|m| ["-m".to_string(), m.clone()]);
     let argv: Vec<String> = [program, "--acp".into()].into_iter().chain(model).chain(profile.args.iter().cloned()).collect();
-    let mut cmd = process::base_command(&argv, spec)?;
+    let mut cmd = process::base_command(&argv, spec, GEMINI_ENV)?;
     if !spec.env.iter().any(|(k, _)| k == "GEMINI_CLI_NO_RELAUNCH") {
         cmd.env("GEMINI_CLI_NO_RELAUNCH", "true");
     }
@@ -57,7 +62,8 @@ pub fn spawn(command: &[String], profile: &AgentProfile, spec: &SpawnSpec) -> Re
     let argv: Vec<String> = command.iter().chain(&profile.args).cloned().collect();
     let Some(program) = argv.first() else { return Err(AgentError::Unsupported("the acp runtime needs a command".into())) };
     let name = std::path::Path::new(program).file_name().map_or(program.clone(), |n| n.to_string_lossy().into_owned());
-    let cmd = process::base_command(&argv, spec)?;
+    // Any ACP agent: nothing of the daemon's beyond the base list and `pass_env:`.
+    let cmd = process::base_command(&argv, spec, &[])?;
     Ok(driver::drive(process::spawn(cmd, program)?, AcpDriver::new(&name, spec, false)))
 }
 

@@ -19,6 +19,14 @@ use crate::{AgentError, AgentProcess, SpawnSpec};
 
 pub const PROGRAM: &str = "claude";
 pub const PACKAGE: &str = "@anthropic-ai/claude-code";
+/// Claude Code's own variables taken from the daemon's environment (see
+/// [`crate::env`]): its keys, base URLs, models and provider switches
+/// (`ANTHROPIC_API_KEY`, `ANTHROPIC_AUTH_TOKEN`, `ANTHROPIC_BASE_URL`, `ANTHROPIC_MODEL`,
+/// `CLAUDE_CODE_OAUTH_TOKEN`, `CLAUDE_CODE_USE_BEDROCK`, `CLAUDE_CONFIG_DIR`, ...). Not
+/// `CLAUDECODE`: Claude Code sets it in the shells it runs, so in a daemon started from
+/// one it would tell the agent it is nested. Bedrock's and Vertex's cloud credentials
+/// (`AWS_*`, `GOOGLE_APPLICATION_CREDENTIALS`) are the profile's to pass (`pass_env:`).
+pub const ENV: &[&str] = &["ANTHROPIC_*", "CLAUDE_*"];
 
 pub fn spawn(profile: &AgentProfile, spec: &SpawnSpec) -> Result<AgentProcess, AgentError> {
     let program = super::find_program("BOSUN_CLAUDE_PATH", PROGRAM, "claude-code", PACKAGE)?;
@@ -45,7 +53,7 @@ pub fn spawn(profile: &AgentProfile, spec: &SpawnSpec) -> Result<AgentProcess, A
         argv.extend(["--resume".into(), session.clone()]);
     }
     argv.extend(profile.args.iter().cloned());
-    let cmd = process::base_command(&argv, spec)?;
+    let cmd = process::base_command(&argv, spec, ENV)?;
     let spawned = process::spawn(cmd, &argv[0])?;
     let driver = ClaudeDriver { task: spec.task.clone(), prior_cost: spec.prior_cost, ..Default::default() };
     Ok(driver::drive(spawned, driver))

@@ -21,6 +21,10 @@ use crate::{AgentError, AgentProcess, SpawnSpec};
 
 pub const PROGRAM: &str = "codex";
 pub const PACKAGE: &str = "@openai/codex";
+/// Codex's own variables taken from the daemon's environment (see [`crate::env`]):
+/// `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `CODEX_HOME`, `CODEX_API_KEY`, `CODEX_CA_CERTIFICATE`,
+/// ... A provider's own `env_key` from `config.toml` is the profile's to pass (`pass_env:`).
+pub const ENV: &[&str] = &["OPENAI_*", "CODEX_*"];
 
 /// Tool output (and diffs) kept in an event.
 /// Commands that are not known to be read-only ask first, and so do file changes;
@@ -37,7 +41,7 @@ pub fn spawn(profile: &AgentProfile, spec: &SpawnSpec) -> Result<AgentProcess, A
         // app-server has no `-m`; a quoted value stays a TOML string whatever the name.
         argv.extend(["-c".into(), format!("model={}", Value::from(model.as_str()))]);
     }
-    let cmd = process::base_command(&argv, spec)?;
+    let cmd = process::base_command(&argv, spec, ENV)?;
     let spawned = process::spawn(cmd, &argv[0])?;
     let driver = CodexDriver {
         workdir: spec.workdir.clone(),

@@ -1,7 +1,11 @@
 //! The `command` runtime: any program. The prompt goes to its stdin and into
-//! `BOSUN_PROMPT`; each stdout line that is a normalized event JSON object is that
-//! event, any other line is `output`. Without `interactive`, stdin is closed after
-//! the prompt. With it, stdin stays open and carries JSON lines: first
+//! `BOSUN_PROMPT`; each stdout line that is a normalized event JSON object of a kind an
+//! agent may produce is that event (an `approval`, a `status` or a message claiming a
+//! human's `role`/`from` is not: bosun's and humans' words are theirs alone, see
+//! `EventKind::from_agent_line`), any other line is `output`. Its environment has
+//! nothing of the daemon's beyond the base allow-list and `pass_env:` (see
+//! [`crate::env`]). Without `interactive`, stdin is closed after the prompt. With it,
+//! stdin stays open and carries JSON lines: first
 //! `{"type":"prompt","text":...}`, then `{"type":"message","text":...}` for each
 //! `bosun say` and `{"type":"approval","id":...,"allow":...,"message":...}` answering
 //! an `approval_request` the agent printed.
@@ -15,7 +19,7 @@ use crate::process;
 use crate::{AgentError, AgentProcess, SpawnSpec};
 
 pub fn spawn(argv: &[String], interactive: bool, spec: &SpawnSpec) -> Result<AgentProcess, AgentError> {
-    let mut cmd = process::base_command(argv, spec)?;
+    let mut cmd = process::base_command(argv, spec, &[])?;
     cmd.env("BOSUN_PROMPT", &spec.prompt);
     let spawned = process::spawn(cmd, &argv[0])?;
     Ok(driver::drive(spawned, CommandDriver { prompt: spec.prompt.clone(), interactive }))
