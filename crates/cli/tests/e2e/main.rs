@@ -13,6 +13,7 @@ mod hostile;
 mod human;
 mod lifecycle;
 mod pr;
+mod provenance;
 mod real_clis;
 mod setup;
 mod tidy;
