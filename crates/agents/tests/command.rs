@@ -101,7 +101,7 @@ async fn the_agent_gets_a_built_environment_not_ours() {
         }
     };
     let home = std::env::var("HOME").unwrap_or_default();
-    let manifest = env!("CARGO_MANIFEST_DIR");
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets it");
     assert_eq!(run(Vec::new()).await, format!("home={home} path=set manifest= pkg= extra=yes token=tok-env"));
     assert_eq!(
         run(vec!["CARGO_MANIFEST_DIR".into()]).await,
