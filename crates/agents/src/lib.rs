@@ -67,4 +67,6 @@ pub enum AgentError {
     Unsupported(String),
     #[error("{runtime}: `{program}` not found on PATH (install {package})")]
     NotInstalled { runtime: String, program: String, package: String },
+    #[error("`{0}` not found on PATH")]
+    NotFound(String),
 }

@@ -19,7 +19,7 @@ pub struct Args {
 pub async fn run(bins: &Bins, args: &Args) -> Result<Report> {
     let sandbox = Sandbox::new(bins)?;
     // The agent's first act is to report the time it started.
-    sandbox.agent("dispatch", &[json!({"emit": {"type": "status", "status": "started", "message": "{now_ns}"}})])?;
+    sandbox.agent("dispatch", &[json!({"emit": {"type": "message", "text": "started {now_ns}"}})])?;
     let daemon = sandbox.start(8).await?;
     let (mut overhead, mut round_trip) = (Vec::new(), Vec::new());
     for _ in 0..args.tasks {
@@ -30,8 +30,7 @@ pub async fn run(bins: &Bins, args: &Args) -> Result<Report> {
         let id = ids[0];
         let events = daemon.get(&format!("/api/tasks/{id}/events?limit=10")).await?;
         let agent_ns: u128 = (events.as_array().into_iter().flatten())
-            .find(|e| e["type"] == "status" && e["status"] == "started")
-            .and_then(|e| e["message"].as_str()?.parse().ok())
+            .find_map(|e| e["text"].as_str()?.strip_prefix("started ")?.parse().ok())
             .with_context(|| format!("task {id} has no `started` event with a time: {events}"))?;
         overhead.push(agent_ns.saturating_sub(t0) as f64 / 1e6);
     }

@@ -6,6 +6,7 @@
 //! every rule of the product testable with plain unit tests and shared verbatim by
 //! the daemon, the store and the CLI.
 
+pub mod approval;
 pub mod deps;
 pub mod event;
 pub mod policy;
@@ -16,6 +17,7 @@ pub mod schedule;
 pub mod slug;
 pub mod task;
 
+pub use approval::{Approval, ApprovalStatus, NewApproval};
 pub use event::{Event, EventKind, FileChangeKind, OutputStream, ToolKind};
 pub use profile::{AgentProfile, Permissions, ProfileError, Runtime};
 pub use task::{NewTask, PrState, PullRequest, Run, RunStatus, Task, TaskEvent, TaskId, TaskStatus, TransitionError, Usage};

@@ -30,7 +30,7 @@
 //! | `{"echo_env": [names..]}` | emit a message `NAME=value` for each |
 //! | `{"usage": {"input_tokens":..,"output_tokens":..,"cached_tokens":..,"cost_usd":..}}` | a usage event |
 //! | `{"repeat": {"times": n, "every_ms": m, "step": {..}}}` | the step n times, the i-th at `start + i*m` |
-//! | `{"spawn": [prog, args..]}` | start a child that is never waited for; emits status `spawned` with its pid |
+//! | `{"spawn": [prog, args..]}` | start a child that is never waited for; says `spawned <pid>` |
 //! | `{"pid_file": p}` | write the agent's pid to `p` |
 //! | `{"wait_file": p}` or `{"wait_file": {"path": p, "timeout_ms": n}}` | block until `p` exists (exit 124 on timeout) |
 //! | `{"ignore_sigterm": true}` | ignore SIGTERM from now on (Unix) |

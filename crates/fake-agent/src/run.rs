@@ -188,7 +188,7 @@ impl Agent<'_, '_> {
                 let res = Command::new(prog).args(args).current_dir(self.cwd).stdin(null()).stdout(null()).stderr(null()).spawn();
                 // The child is dropped, not waited for: it outlives the script on purpose.
                 let child = self.check(res, prog)?;
-                self.emit(json!({"type": "status", "status": "spawned", "message": child.id().to_string()}))
+                self.emit(json!({"type": "message", "text": format!("spawned {}", child.id())}))
             }
             Step::PidFile(p) => {
                 let res = fs::write(self.cwd.join(x(p)), format!("{}\n", std::process::id()));

@@ -241,8 +241,7 @@ fn echo_env_spawn_and_pid_file() {
     assert_eq!(ev[1]["text"], "BOSUN_SURELY_UNSET_VAR=");
     let pid = std::fs::read_to_string(dir.path().join("agent.pid")).unwrap();
     assert_eq!(pid.trim(), std::process::id().to_string());
-    assert_eq!(ev[2]["status"], "spawned");
-    let child = ev[2]["message"].as_str().unwrap();
+    let child = ev[2]["text"].as_str().unwrap().strip_prefix("spawned ").unwrap();
     // The child outlived the step: it is still there to be killed.
     assert!(std::process::Command::new("kill").arg(child).status().unwrap().success());
 }

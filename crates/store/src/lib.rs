@@ -12,7 +12,8 @@ mod sqlite;
 use async_trait::async_trait;
 use std::collections::HashMap;
 
-use bosun_core::{AgentProfile, Event, NewTask, PullRequest, Run, RunStatus, Task, TaskStatus, ToolKind, TransitionError};
+pub use bosun_core::{Approval, ApprovalStatus, NewApproval};
+use bosun_core::{AgentProfile, Event, NewTask, PullRequest, Run, RunStatus, Task, TaskStatus, TransitionError};
 use bosun_core::task::{RunId, TaskId};
 use chrono::{DateTime, Utc};
 
@@ -31,10 +32,31 @@ pub enum StoreError {
     StatusChanged { id: TaskId, expected: TaskStatus, actual: TaskStatus },
     #[error(transparent)]
     Transition(#[from] TransitionError),
-    #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
+    #[error("approval {0} not found")]
+    ApprovalNotFound(i64),
+    /// Someone (or the run's end) answered it first.
+    #[error("approval {id} was already answered: it is {}", status.as_str())]
+    AlreadyAnswered { id: i64, status: ApprovalStatus },
+    /// The storage itself failed (the database, the disk); backend-specific detail.
+    #[error("storage failed: {0}")]
+    Backend(Box<dyn std::error::Error + Send + Sync>),
     #[error("corrupt row: {0}")]
     Corrupt(String),
+}
+
+/// How many tasks of a repo are in one status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepoCount {
+    pub repo: String,
+    pub status: TaskStatus,
+    pub tasks: i64,
+}
+
+/// A message kept for a task's next run (`bosun say` to a queued task, `reply`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboxMessage {
+    pub id: i64,
+    pub text: String,
 }
 
 /// Which tasks `list_tasks` returns. Empty filter: all of them, oldest first.
@@ -65,40 +87,6 @@ pub struct RunEnd {
     pub exit_code: Option<i64>,
     pub reason: Option<String>,
     pub task_status: TaskStatus,
-}
-
-/// A permission ask as the supervisor records it.
-#[derive(Debug, Clone)]
-pub struct NewApproval {
-    pub task_id: TaskId,
-    pub run_id: RunId,
-    pub request_id: String,
-    pub tool: String,
-    pub kind: Option<ToolKind>,
-    pub command: Option<String>,
-    pub path: Option<String>,
-    pub input: Option<serde_json::Value>,
-}
-
-/// A permission ask, pending or answered.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
-pub struct Approval {
-    pub id: i64,
-    pub task_id: TaskId,
-    pub run_id: RunId,
-    pub request_id: String,
-    pub tool: String,
-    pub kind: Option<ToolKind>,
-    pub command: Option<String>,
-    pub path: Option<String>,
-    #[schema(value_type = Object)]
-    pub input: Option<serde_json::Value>,
-    /// pending, allowed, denied or expired.
-    pub status: String,
-    pub answered_by: Option<String>,
-    pub message: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub answered_at: Option<DateTime<Utc>>,
 }
 
 /// A run that was live when the daemon died, as found by [`Store::interrupt_live_runs`].
@@ -162,8 +150,8 @@ pub trait Store: Send + Sync + 'static {
     /// Records the pull request of a task's branch.
     async fn set_pr(&self, id: TaskId, pr: &PullRequest, now: DateTime<Utc>) -> Result<Task>;
 
-    /// Per repo, how many tasks are in each status.
-    async fn repo_counts(&self) -> Result<Vec<(String, TaskStatus, i64)>>;
+    /// Per repo, how many tasks are in each status (by repo, then status).
+    async fn repo_counts(&self) -> Result<Vec<RepoCount>>;
 
     /// Moves a run between live statuses (running <-> needs_input).
     async fn set_run_status(&self, run_id: RunId, from: RunStatus, to: RunStatus) -> Result<()>;
@@ -175,18 +163,32 @@ pub trait Store: Send + Sync + 'static {
     async fn add_approval(&self, ask: NewApproval, now: DateTime<Utc>) -> Result<Approval>;
     /// Approvals of one task or all, pending ones only or every one.
     async fn approvals(&self, task_id: Option<TaskId>, pending_only: bool) -> Result<Vec<Approval>>;
-    async fn answer_approval(&self, id: i64, allow: bool, by: &str, message: Option<&str>, now: DateTime<Utc>) -> Result<Approval>;
+    /// Answers a pending ask, once ([`StoreError::AlreadyAnswered`] otherwise), and with
+    /// `always` = (profile, pattern) adds that allow rule in the same transaction.
+    async fn answer_approval(
+        &self,
+        id: i64,
+        allow: bool,
+        by: &str,
+        message: Option<&str>,
+        always: Option<(&str, &str)>,
+        now: DateTime<Utc>,
+    ) -> Result<Approval>;
     /// A run ended: its unanswered asks can no longer be answered.
     async fn expire_approvals(&self, run_id: RunId, now: DateTime<Utc>) -> Result<()>;
 
+    /// `reply`: keeps the message for the task's next run and moves the task from
+    /// `from` to `to` (compare-and-set), in one transaction.
+    async fn reopen_with_message(&self, id: TaskId, from: TaskStatus, to: TaskStatus, text: &str, now: DateTime<Utc>) -> Result<Task>;
     /// Keeps a message for a task's next run.
     async fn queue_message(&self, task_id: TaskId, text: &str, now: DateTime<Utc>) -> Result<()>;
-    /// The undelivered messages of a task, marked delivered.
-    async fn take_messages(&self, task_id: TaskId, now: DateTime<Utc>) -> Result<Vec<String>>;
+    /// The messages of a task no run has received yet, oldest first.
+    async fn undelivered_messages(&self, task_id: TaskId) -> Result<Vec<InboxMessage>>;
+    /// A run's agent received the task's messages up to `up_to` (an [`InboxMessage::id`]).
+    async fn mark_delivered(&self, task_id: TaskId, up_to: i64, now: DateTime<Utc>) -> Result<()>;
 
     /// Patterns allowed for good for a profile (`approve --always`).
     async fn profile_allows(&self, profile: &str) -> Result<Vec<String>>;
-    async fn add_profile_allow(&self, profile: &str, pattern: &str) -> Result<()>;
 
     /// Keeps the profile as it was loaded for a run (what ran, even if the file changes).
     async fn record_profile(&self, profile: &AgentProfile, now: DateTime<Utc>) -> Result<()>;

@@ -20,6 +20,31 @@ pub fn spawn(profile: &AgentProfile, spec: &SpawnSpec) -> Result<AgentProcess, A
     }
 }
 
+/// The program a runtime runs, as a user would name it (`claude`, or a command's own).
+pub fn program(runtime: &Runtime) -> String {
+    match runtime {
+        Runtime::Command { command, .. } | Runtime::Acp { command } => command[0].clone(),
+        Runtime::ClaudeCode => claude::PROGRAM.into(),
+        Runtime::Codex => codex::PROGRAM.into(),
+        Runtime::Gemini => acp::GEMINI.into(),
+    }
+}
+
+/// Where the runtime's program is: the same lookup [`spawn`] does, so what
+/// `bosun agents` reports is what a run will start.
+pub fn probe(runtime: &Runtime) -> Result<String, AgentError> {
+    match runtime {
+        Runtime::Command { command, .. } | Runtime::Acp { command } => {
+            let program = &command[0];
+            let found = if program.contains('/') { Some(std::path::PathBuf::from(program)) } else { which(program) };
+            found.map(|p| p.display().to_string()).ok_or_else(|| AgentError::NotFound(program.clone()))
+        }
+        Runtime::ClaudeCode => find_program("BOSUN_CLAUDE_PATH", claude::PROGRAM, "claude-code", claude::PACKAGE),
+        Runtime::Codex => find_program("BOSUN_CODEX_PATH", codex::PROGRAM, "codex", codex::PACKAGE),
+        Runtime::Gemini => find_program("BOSUN_GEMINI_PATH", acp::GEMINI, "gemini", acp::GEMINI_PACKAGE),
+    }
+}
+
 /// The program for a runtime: `$<env_var>` if set, else `program` from PATH. A clear
 /// error names the runtime and the package to install.
 pub fn find_program(env_var: &str, program: &str, runtime: &str, package: &str) -> Result<String, AgentError> {

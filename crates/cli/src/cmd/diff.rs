@@ -1,6 +1,6 @@
 //! `bosun diff ID`: what the agent changed on its branch against the base.
 
-use serde::{Deserialize, Serialize};
+use bosun_api::DiffBody;
 
 use crate::Failure;
 use crate::client::{Ctx, parse_task_id};
@@ -14,15 +14,6 @@ pub struct Args {
     /// Only list the changed files.
     #[arg(long)]
     stat: bool,
-}
-
-#[derive(Serialize, Deserialize)]
-struct DiffBody {
-    base: Option<String>,
-    branch: Option<String>,
-    files: Vec<String>,
-    uncommitted: Vec<String>,
-    diff: String,
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {

@@ -1,7 +1,6 @@
 //! `bosun merge ID`: merge a reviewed task's branch into its base; the task is done.
 
-use bosun_core::Task;
-use serde::{Deserialize, Serialize};
+use bosun_api::MergeBody;
 
 use crate::Failure;
 use crate::client::{Ctx, parse_task_id};
@@ -15,14 +14,6 @@ pub struct Args {
     /// How to bring the branch in.
     #[arg(long, value_parser = ["squash", "merge", "rebase"], default_value = "squash")]
     strategy: String,
-}
-
-#[derive(Serialize, Deserialize)]
-struct MergeBody {
-    task: Task,
-    commit: Option<String>,
-    strategy: Option<String>,
-    cleanup: Vec<String>,
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {

@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use bosun_daemon::Config;
-use bosun_daemon::config::{default_config_dir, default_data_dir};
+use bosun_engine::Config;
+use bosun_engine::config::{default_config_dir, default_data_dir};
 
 use crate::Failure;
 
@@ -42,10 +42,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         .with_writer(std::io::stderr)
         .init();
     if !args.addr.ip().is_loopback() {
-        return Err(Failure(format!(
-            "refusing to listen on {}: only loopback addresses (127.0.0.1, ::1) are allowed until bosun has token authentication",
-            args.addr
-        )));
+        return Err(Failure(bosun_server::ServeError::NotLoopback(args.addr).to_string()));
     }
     if !(0.0..=3600.0).contains(&args.stop_grace) {
         return Err(Failure("--stop-grace must be between 0 and 3600 seconds".into()));
@@ -60,7 +57,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure(format!("cannot listen on {}: {e}", args.addr)))?;
     eprintln!("bosun serving http://{} (data in {})", listener.local_addr()?, config.data_dir.display());
-    bosun_daemon::serve(config, listener, shutdown_signal()).await.map_err(|e| Failure(format!("{e:#}")))
+    bosun_server::serve(config, listener, shutdown_signal()).await.map_err(|e| Failure(e.to_string()))
 }
 
 fn absolute(p: PathBuf) -> Result<PathBuf, Failure> {

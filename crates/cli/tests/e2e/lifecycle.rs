@@ -10,8 +10,8 @@ use crate::harness::{World, alive, git, wait_for};
 fn spawned_pids(events: &[Value]) -> Vec<i64> {
     events
         .iter()
-        .filter(|e| e["type"] == "status" && e["status"] == "spawned")
-        .map(|e| e["message"].as_str().unwrap().parse().unwrap())
+        .filter(|e| e["type"] == "message")
+        .filter_map(|e| e["text"].as_str()?.strip_prefix("spawned ")?.parse().ok())
         .collect()
 }
 

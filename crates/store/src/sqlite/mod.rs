@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
-use crate::{Approval, NewApproval, OrphanRun, Result, RunEnd, Store, StoreError, TaskFilter, TaskRecord};
+use crate::{Approval, ApprovalStatus, InboxMessage, RepoCount, NewApproval, OrphanRun, Result, RunEnd, Store, StoreError, TaskFilter, TaskRecord};
 use rows::{APPROVAL_COLUMNS, RUN_COLUMNS, TASK_COLUMNS, ms, run_from_row, task_from_row};
 
 /// Migrations in order; `PRAGMA user_version` records how many have been applied.
@@ -25,6 +25,12 @@ const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("schema2.
 
 /// Events per INSERT statement: well under SQLite's limit on bound variables.
 const EVENT_BATCH: usize = 400;
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Backend(Box::new(e))
+    }
+}
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -173,7 +179,7 @@ impl Store for SqliteStore {
                 .await
                 .map_err(|e| match &e {
                     sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::TaskNotFound(*dep),
-                    _ => StoreError::Db(e),
+                    _ => e.into(),
                 })?;
         }
         tx.commit().await?;
@@ -513,7 +519,7 @@ impl Store for SqliteStore {
         self.get_task(id).await
     }
 
-    async fn repo_counts(&self) -> Result<Vec<(String, TaskStatus, i64)>> {
+    async fn repo_counts(&self) -> Result<Vec<RepoCount>> {
         let rows: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT repo, status, COUNT(*) FROM tasks WHERE repo IS NOT NULL GROUP BY repo, status ORDER BY repo, status",
         )
@@ -522,7 +528,7 @@ impl Store for SqliteStore {
         rows.into_iter()
             .map(|(repo, status, n)| {
                 let status = TaskStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("task status {status:?}")))?;
-                Ok((repo, status, n))
+                Ok(RepoCount { repo, status, tasks: n })
             })
             .collect()
     }
@@ -594,20 +600,42 @@ impl Store for SqliteStore {
         rows.iter().map(rows::approval_from_row).collect()
     }
 
-    async fn answer_approval(&self, id: i64, allow: bool, by: &str, message: Option<&str>, now: DateTime<Utc>) -> Result<Approval> {
+    async fn answer_approval(
+        &self,
+        id: i64,
+        allow: bool,
+        by: &str,
+        message: Option<&str>,
+        always: Option<(&str, &str)>,
+        now: DateTime<Utc>,
+    ) -> Result<Approval> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE approvals SET status = ?, answered_by = ?, message = ?, answered_at = ? WHERE id = ? AND status = 'pending'",
         )
-        .bind(if allow { "allowed" } else { "denied" })
+        .bind(if allow { ApprovalStatus::Allowed } else { ApprovalStatus::Denied }.as_str())
         .bind(by)
         .bind(message)
         .bind(ms(now))
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::Corrupt(format!("approval {id} is not pending")));
+            let status: Option<String> =
+                sqlx::query_scalar("SELECT status FROM approvals WHERE id = ?").bind(id).fetch_optional(&mut *tx).await?;
+            return Err(match status.as_deref().and_then(ApprovalStatus::parse) {
+                Some(status) => StoreError::AlreadyAnswered { id, status },
+                None => StoreError::ApprovalNotFound(id),
+            });
         }
+        if let Some((profile, pattern)) = always {
+            sqlx::query("INSERT OR IGNORE INTO profile_allow (profile, pattern) VALUES (?, ?)")
+                .bind(profile)
+                .bind(pattern)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         self.approval(id).await
     }
 
@@ -620,6 +648,31 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn reopen_with_message(&self, id: TaskId, from: TaskStatus, to: TaskStatus, text: &str, now: DateTime<Utc>) -> Result<Task> {
+        let mut tx = self.pool.begin().await?;
+        let moved = sqlx::query("UPDATE tasks SET status = ?, status_reason = NULL, updated_at = ? WHERE id = ? AND status = ?")
+            .bind(to.as_str())
+            .bind(ms(now))
+            .bind(id)
+            .bind(from.as_str())
+            .execute(&mut *tx)
+            .await?;
+        if moved.rows_affected() == 0 {
+            drop(tx);
+            let actual = self.get_task(id).await?.status;
+            return Err(StoreError::StatusChanged { id, expected: from, actual });
+        }
+        sqlx::query("INSERT INTO inbox (task_id, text, created_at) VALUES (?, ?, ?)")
+            .bind(id)
+            .bind(text)
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.cache.invalidate(id);
+        self.get_task(id).await
+    }
+
     async fn queue_message(&self, task_id: TaskId, text: &str, now: DateTime<Utc>) -> Result<()> {
         sqlx::query("INSERT INTO inbox (task_id, text, created_at) VALUES (?, ?, ?)")
             .bind(task_id)
@@ -630,14 +683,23 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn take_messages(&self, task_id: TaskId, now: DateTime<Utc>) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "UPDATE inbox SET delivered_at = ? WHERE task_id = ? AND delivered_at IS NULL RETURNING text",
-        )
-        .bind(ms(now))
-        .bind(task_id)
-        .fetch_all(&self.pool)
-        .await?)
+    async fn undelivered_messages(&self, task_id: TaskId) -> Result<Vec<InboxMessage>> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, text FROM inbox WHERE task_id = ? AND delivered_at IS NULL ORDER BY id")
+                .bind(task_id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(id, text)| InboxMessage { id, text }).collect())
+    }
+
+    async fn mark_delivered(&self, task_id: TaskId, up_to: i64, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE inbox SET delivered_at = ? WHERE task_id = ? AND id <= ? AND delivered_at IS NULL")
+            .bind(ms(now))
+            .bind(task_id)
+            .bind(up_to)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn profile_allows(&self, profile: &str) -> Result<Vec<String>> {
@@ -645,15 +707,6 @@ impl Store for SqliteStore {
             .bind(profile)
             .fetch_all(&self.pool)
             .await?)
-    }
-
-    async fn add_profile_allow(&self, profile: &str, pattern: &str) -> Result<()> {
-        sqlx::query("INSERT OR IGNORE INTO profile_allow (profile, pattern) VALUES (?, ?)")
-            .bind(profile)
-            .bind(pattern)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
     }
 
     async fn record_profile(&self, profile: &AgentProfile, now: DateTime<Utc>) -> Result<()> {

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-use crate::{Approval, Result, StoreError};
+use crate::{Approval, ApprovalStatus, Result, StoreError};
 
 pub const TASK_COLUMNS: &str =
     "id, title, body, status, status_reason, agent, repo, base, branch, worktree, tags, priority, created_at, updated_at, \
@@ -110,7 +110,10 @@ pub fn approval_from_row(row: &SqliteRow) -> Result<Approval> {
         command: row.try_get("command")?,
         path: row.try_get("path")?,
         input: input.and_then(|i| serde_json::from_str(&i).ok()),
-        status: row.try_get("status")?,
+        status: {
+            let status: String = row.try_get("status")?;
+            ApprovalStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("approval status {status:?}")))?
+        },
         answered_by: row.try_get("answered_by")?,
         message: row.try_get("message")?,
         created_at: time(row.try_get("created_at")?)?,

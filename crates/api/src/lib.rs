@@ -1,0 +1,243 @@
+//! bosun's wire types: every request body and response body of the HTTP API that is
+//! not a domain type of `bosun-core` (tasks, runs, events and approvals are sent as
+//! they are). The engine's operations return these, the server serializes them, and
+//! the CLI (and any other client) reads them: one definition, so they cannot drift.
+
+use std::collections::BTreeMap;
+
+use bosun_core::{AgentProfile, Approval, Task, TaskStatus};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// `{"error": {"code": "...", "message": "..."}}`: every error answer.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ErrorDetail {
+    /// bad_request, forbidden, not_found, conflict, bad_gateway, payload_too_large, internal, ...
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    pub ok: bool,
+    pub version: String,
+}
+
+/// `POST /api/tasks/{id}/merge`
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeRequest {
+    /// `squash` (default), `merge` or `rebase`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MergeBody {
+    pub task: Task,
+    /// The new tip of the base branch (absent for tasks without a repo).
+    pub commit: Option<String>,
+    pub strategy: Option<String>,
+    /// What was cleaned up afterwards, and what was kept and why.
+    pub cleanup: Vec<String>,
+}
+
+/// `POST /api/tasks/{id}/pr`
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrRequest {
+    /// Open it as a draft.
+    #[serde(default)]
+    pub draft: bool,
+    /// Only read the existing PR's state.
+    #[serde(default)]
+    pub refresh: bool,
+}
+
+/// `POST /api/tasks/{id}/retry`
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetryRequest {
+    /// Run it with another agent profile this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+}
+
+/// `POST /api/tasks/{id}/rm`
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RmRequest {
+    /// Discard unmerged commits and uncommitted changes.
+    #[serde(default)]
+    pub force: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RmBody {
+    pub task: Task,
+    /// What was removed.
+    pub removed: Vec<String>,
+}
+
+/// `POST /api/gc`
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GcRequest {
+    /// Remove what can go (otherwise only list it).
+    #[serde(default)]
+    pub yes: bool,
+}
+
+/// What `gc` does (or would do) with a task's workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GcAction {
+    /// It can go (listed, not removed: `yes` was not given).
+    Remove,
+    Removed,
+    Keep,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct GcItem {
+    pub task_id: i64,
+    pub status: TaskStatus,
+    pub worktree: Option<String>,
+    pub branch: Option<String>,
+    pub action: GcAction,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RebaseOutcome {
+    UpToDate,
+    Rebased,
+}
+
+/// `POST /api/tasks/{id}/rebase` (a conflict is a 409 naming the files).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RebaseBody {
+    pub outcome: RebaseOutcome,
+    pub head: Option<String>,
+}
+
+/// `POST /api/tasks/{id}/say` and `/reply`: a human's words for the agent.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SayRequest {
+    pub text: String,
+    /// Who is speaking (shown in the log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+}
+
+/// How a message reached (or will reach) the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// Handed to the running agent.
+    Now,
+    /// Kept for the task's next run, which gets it with its prompt.
+    AtStart,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SayBody {
+    pub delivered: Delivery,
+}
+
+/// `POST /api/tasks/{id}/after`
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AfterRequest {
+    /// Task ids to wait for (added to the existing ones).
+    pub after: Vec<i64>,
+}
+
+/// `POST /api/tasks/{id}/approve` and `/deny`
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerRequest {
+    /// Which approval (default: the task's oldest pending one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    /// Approve: also allow this tool pattern from now on, for the profile.
+    #[serde(default)]
+    pub always: bool,
+    /// Deny: the reason, passed to the agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `GET /api/approvals`: a pending ask with the task it belongs to.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PendingApproval {
+    #[serde(flatten)]
+    pub approval: Approval,
+    pub title: String,
+    pub agent: Option<String>,
+}
+
+/// `GET /api/tasks/{id}/diff`
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DiffBody {
+    pub base: Option<String>,
+    pub branch: Option<String>,
+    /// Files changed on the branch (or present in the workspace).
+    pub files: Vec<String>,
+    /// Files with uncommitted changes in the worktree (not in `diff`).
+    pub uncommitted: Vec<String>,
+    /// The unified diff, `base...branch`.
+    pub diff: String,
+}
+
+/// `GET /api/repos`
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RepoSummary {
+    pub repo: String,
+    pub tasks: i64,
+    /// Status name -> number of tasks.
+    pub by_status: BTreeMap<String, i64>,
+}
+
+/// `GET /api/agents`
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AgentsBody {
+    pub agents: Vec<AgentInfo>,
+    /// Profile files that could not be read, and why.
+    pub broken: Vec<BrokenProfile>,
+}
+
+/// A profile as served: its `env:` values are masked ([`MASK`]).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AgentInfo {
+    #[serde(flatten)]
+    pub profile: AgentProfile,
+    /// The runtime's program, where it was found, and its version.
+    pub installed: Installed,
+}
+
+/// What `/api/agents` shows instead of an `env:` value.
+pub const MASK: &str = "********";
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Installed {
+    pub ok: bool,
+    pub program: String,
+    pub path: Option<String>,
+    pub version: Option<String>,
+    /// Why it is not usable, for a human.
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BrokenProfile {
+    pub path: String,
+    pub error: String,
+}

@@ -1,0 +1,104 @@
+//! Where the daemon keeps its files and the limits it runs under.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::error::StartError;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `bosun.db`, `worktrees/`, `workspaces/`, `logs/`.
+    pub data_dir: PathBuf,
+    /// User-level configuration: `agents/*.md`.
+    pub config_dir: PathBuf,
+    /// Runs at once, over all profiles.
+    pub max_concurrent: usize,
+    /// Between SIGTERM and SIGKILL when stopping an agent.
+    pub stop_grace: Duration,
+    /// How often open pull requests are checked for being merged (None: never).
+    pub pr_refresh: Option<Duration>,
+    /// Where the daemon is reached, for links back to tasks (set by the server).
+    pub public_url: String,
+    /// Host names the API answers to besides loopback and the bound address
+    /// (requests naming any other `Host` are refused).
+    pub allowed_hosts: Vec<String>,
+}
+
+impl Config {
+    pub fn new(data_dir: PathBuf, config_dir: PathBuf) -> Config {
+        Config {
+            data_dir,
+            config_dir,
+            max_concurrent: 8,
+            stop_grace: Duration::from_secs(5),
+            pr_refresh: Some(Duration::from_secs(120)),
+            public_url: "http://127.0.0.1:7777".into(),
+            allowed_hosts: Vec::new(),
+        }
+    }
+
+    pub fn worktrees_dir(&self) -> PathBuf {
+        self.data_dir.join("worktrees")
+    }
+
+    pub fn workspaces_dir(&self) -> PathBuf {
+        self.data_dir.join("workspaces")
+    }
+
+    pub fn run_log(&self, task_id: i64, run_id: i64) -> PathBuf {
+        self.data_dir.join("logs").join(task_id.to_string()).join(format!("{run_id}.log"))
+    }
+
+    pub fn user_agents_dir(&self) -> PathBuf {
+        self.config_dir.join("agents")
+    }
+
+    pub(crate) fn prepare_dirs(&self) -> Result<(), StartError> {
+        for dir in [self.data_dir.clone(), self.worktrees_dir(), self.workspaces_dir(), self.data_dir.join("logs")] {
+            std::fs::create_dir_all(&dir).map_err(|source| StartError::Dir { path: dir.clone(), source })?;
+        }
+        Ok(())
+    }
+
+    /// `<config-dir>/prices.toml` over the built-in price table.
+    pub(crate) fn load_prices(&self) -> Result<bosun_core::pricing::PriceTable, StartError> {
+        let path = self.config_dir.join("prices.toml");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => bosun_core::pricing::PriceTable::parse(&text).map_err(|e| StartError::Prices { path, message: e.to_string() }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
+            Err(e) => Err(StartError::Prices { path, message: format!("cannot read it: {e}") }),
+        }
+    }
+
+    /// One daemon per data dir: a second one would start the same tasks twice.
+    pub(crate) fn lock_data_dir(&self) -> Result<File, StartError> {
+        let path = self.data_dir.join("daemon.lock");
+        let file = File::create(&path).map_err(|source| StartError::Dir { path: path.clone(), source })?;
+        file.try_lock().map_err(|_| StartError::Locked { data_dir: self.data_dir.clone(), lock: path })?;
+        Ok(file)
+    }
+}
+
+/// `$BOSUN_CONFIG_DIR`, else `$XDG_CONFIG_HOME/bosun`, else `~/.config/bosun`.
+pub fn default_config_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("BOSUN_CONFIG_DIR") {
+        return PathBuf::from(dir);
+    }
+    if let Some(dir) = std::env::var_os("XDG_CONFIG_HOME") {
+        return Path::new(&dir).join("bosun");
+    }
+    home().join(".config").join("bosun")
+}
+
+/// `$XDG_DATA_HOME/bosun`, else `~/.local/share/bosun`.
+pub fn default_data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("XDG_DATA_HOME") {
+        return Path::new(&dir).join("bosun");
+    }
+    home().join(".local").join("share").join("bosun")
+}
+
+fn home() -> PathBuf {
+    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/"))
+}

@@ -1,0 +1,151 @@
+//! The dispatcher: one task that decides which queued tasks start, woken only by
+//! [`Trigger`]s (no polling).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use bosun_core::deps::{self, DepState};
+use bosun_core::schedule::{self, Candidate};
+use bosun_core::task::TaskId;
+use bosun_core::{AgentProfile, EventKind, TaskEvent, TaskStatus};
+use chrono::Utc;
+use tokio::sync::mpsc;
+
+use bosun_store::StoreError;
+
+use crate::Engine;
+use crate::profiles::Profiles;
+use crate::supervisor;
+use crate::trigger::Trigger;
+
+/// Why a look at the queue stopped short.
+#[derive(Debug, thiserror::Error)]
+enum DispatchError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Transition(#[from] bosun_core::TransitionError),
+}
+
+pub async fn run(engine: Arc<Engine>, mut triggers: mpsc::UnboundedReceiver<Trigger>) {
+    while let Some(first) = triggers.recv().await {
+        // Many triggers at once (a burst of `add`s) need one pass, not many.
+        let mut changed = Vec::new();
+        let mut next = Some(first);
+        while let Some(t) = next {
+            match t {
+                Trigger::Shutdown => return,
+                Trigger::TaskChanged(id) => changed.push(id),
+                Trigger::RunFinished(id) => tracing::debug!(task = id, "dispatch: run finished"),
+                Trigger::Startup => {}
+            }
+            next = triggers.try_recv().ok();
+        }
+        changed.sort_unstable();
+        changed.dedup();
+        for id in changed {
+            if let Err(e) = reconcile(&engine, id).await {
+                tracing::error!(task = id, "re-evaluating dependencies failed: {e}");
+            }
+        }
+        if let Err(e) = pass(&engine).await {
+            tracing::error!("dispatch pass failed: {e}");
+        }
+    }
+}
+
+/// Re-evaluates the dependencies of `id` itself and of every task depending on it:
+/// a queued task whose dependency went wrong becomes blocked; a blocked one whose
+/// dependencies recovered is queued again. Their own changes trigger the next level.
+async fn reconcile(engine: &Engine, id: TaskId) -> Result<(), DispatchError> {
+    let mut tasks = vec![id];
+    tasks.extend(engine.store.dependents(id).await?);
+    for task_id in tasks {
+        let task = engine.store.get_task(task_id).await?;
+        if !matches!(task.status, TaskStatus::Queued | TaskStatus::Blocked) || task.after.is_empty() {
+            continue;
+        }
+        let mut deps = Vec::with_capacity(task.after.len());
+        for dep in &task.after {
+            deps.push((*dep, engine.store.get_task(*dep).await?.status));
+        }
+        let state = deps::dep_state(&deps);
+        let (event, reason) = match (task.status, &state) {
+            (TaskStatus::Queued, DepState::Blocked { .. }) => (TaskEvent::Blocked, state.reason()),
+            (TaskStatus::Blocked, DepState::Ready | DepState::Waiting) => (TaskEvent::Unblocked, None),
+            _ => continue,
+        };
+        let next = task.status.apply(event)?;
+        match engine.store.set_task_status(task.id, task.status, next, reason.as_deref(), Utc::now()).await {
+            Ok(t) => {
+                tracing::info!(task = t.id, "dependencies: now {}", t.status);
+                engine.publish(&t);
+            }
+            Err(e) => tracing::debug!(task = task.id, "task moved while re-evaluating its dependencies: {e}"),
+        }
+    }
+    Ok(())
+}
+
+/// One look at the queue: route, pick under the limits, launch.
+async fn pass(engine: &Arc<Engine>) -> Result<(), DispatchError> {
+    let queued = engine.store.queued_tasks().await?;
+    if queued.is_empty() {
+        return Ok(());
+    }
+    let (running_total, running_per_profile) = {
+        let live = engine.live.lock().unwrap();
+        let mut per: HashMap<String, usize> = HashMap::new();
+        for run in live.values() {
+            *per.entry(run.profile.clone()).or_default() += 1;
+        }
+        (live.len(), per)
+    };
+    if running_total >= engine.config.max_concurrent {
+        return Ok(());
+    }
+    let mut by_repo: HashMap<Option<String>, Profiles> = HashMap::new();
+    let mut chosen_profiles: HashMap<TaskId, AgentProfile> = HashMap::new();
+    let mut candidates = Vec::new();
+    let mut tasks = HashMap::new();
+    for task in queued {
+        if engine.live.lock().unwrap().contains_key(&task.id) {
+            continue; // launched, not yet marked running
+        }
+        let profiles = by_repo
+            .entry(task.repo.clone())
+            .or_insert_with(|| Profiles::load(task.repo.as_deref().map(Path::new), &engine.config.user_agents_dir()));
+        match profiles.route(task.agent.as_deref(), &task.tags) {
+            Ok(profile) => {
+                candidates.push(Candidate {
+                    task_id: task.id,
+                    priority: task.priority,
+                    profile: profile.name.clone(),
+                    profile_limit: profile.max_concurrent,
+                });
+                chosen_profiles.insert(task.id, profile.clone());
+                tasks.insert(task.id, task);
+            }
+            Err(why) => {
+                let why = why.to_string();
+                let next = task.status.apply(TaskEvent::DispatchFailed)?;
+                tracing::warn!(task = task.id, "cannot dispatch: {why}");
+                // A task-level event (run 0, the task never got a run), stored before
+                // the status change like every run's last event.
+                engine.hub.emit(task.id, 0, EventKind::status(next.as_str(), why.clone())).await;
+                engine.hub.flush().await;
+                match engine.store.set_task_status(task.id, TaskStatus::Queued, next, Some(&why), Utc::now()).await {
+                    Ok(t) => engine.publish(&t),
+                    Err(e) => tracing::debug!(task = task.id, "task moved before it could be failed: {e}"),
+                }
+            }
+        }
+    }
+    for c in schedule::pick(candidates, running_total, &running_per_profile, engine.config.max_concurrent) {
+        let task = tasks.remove(&c.task_id).expect("candidate comes from tasks");
+        let profile = chosen_profiles.remove(&c.task_id).expect("candidate has a profile");
+        supervisor::launch(engine, task, profile);
+    }
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! `merge`: merge a reviewed task's branch into its base in the user's repo (squash
+//! by default), then clean up its worktree. Refuses, naming the files, when the merge
+//! conflicts or would touch uncommitted changes; the task branch survives every
+//! failure. A task without a repo is simply accepted.
+
+use std::path::Path;
+
+use bosun_api::{MergeBody, MergeRequest};
+use bosun_core::task::TaskId;
+use bosun_core::{EventKind, Task, TaskEvent, TaskStatus};
+use bosun_git::{MergeError, MergeStrategy, Repo, Worktree};
+use chrono::Utc;
+
+use crate::{Engine, OpError, cleanup};
+
+impl Engine {
+    pub async fn merge(&self, id: TaskId, req: MergeRequest) -> Result<MergeBody, OpError> {
+        let strategy: MergeStrategy = match req.strategy.as_deref() {
+            None => MergeStrategy::Squash,
+            Some(s) => s.parse().map_err(|_| OpError::Invalid(format!("unknown strategy `{s}` (squash, merge, rebase)")))?,
+        };
+        let task = self.store.get_task(id).await?;
+        let lock = self.repo_lock(task.repo.as_deref().unwrap_or(""));
+        let _serial = lock.lock().await;
+        let task = self.store.get_task(id).await?; // as it is now that we hold the lock
+        let next = task.status.apply(TaskEvent::Merged)?;
+
+        let (Some(repo_path), Some(base), Some(branch)) = (&task.repo, &task.base, &task.branch) else {
+            if task.repo.is_some() {
+                return Err(OpError::Refused(format!("task {id} has no branch to merge")));
+            }
+            let task = self.done(&task, next, "accepted".into()).await?;
+            return Ok(MergeBody { task, commit: None, strategy: None, cleanup: vec![] });
+        };
+        let repo = Repo::open(Path::new(repo_path)).await?;
+        if let Some(wt) = task.worktree.as_deref().filter(|p| Path::new(p).exists()) {
+            let dirty = Worktree::new(wt).dirty_files().await?;
+            if !dirty.is_empty() {
+                return Err(OpError::Refused(format!(
+                    "the task's worktree {wt} has uncommitted changes ({}); commit or discard them first",
+                    dirty.join(", ")
+                )));
+            }
+        }
+        let message = match strategy {
+            MergeStrategy::Merge => format!("Merge bosun T-{id}: {}", task.title),
+            _ if task.body.trim().is_empty() => format!("{} (bosun T-{id})", task.title),
+            _ => format!("{} (bosun T-{id})\n\n{}", task.title, task.body.trim()),
+        };
+        let commit = match repo.merge(base, branch, strategy, &message).await {
+            Ok(outcome) => outcome.commit,
+            // Already merged (a crash after the merge, before the status change).
+            Err(MergeError::NothingToMerge) if repo.is_ancestor(branch, base).await? => repo.rev_parse(base).await?,
+            Err(MergeError::NothingToMerge) => {
+                return Err(OpError::Refused(format!("nothing to merge: `{branch}` has no commits beyond `{base}`")));
+            }
+            Err(e @ (MergeError::Conflict { .. } | MergeError::DirtyCheckout { .. })) => return Err(OpError::Refused(e.to_string())),
+            Err(MergeError::Git(e)) => return Err(e.into()),
+        };
+        let task = self.done(&task, next, format!("merged into {base} as {} ({strategy})", short(&commit))).await?;
+        let cleanup = cleanup::after_merge(&repo, &task, base, branch).await;
+        Ok(MergeBody { task, commit: Some(commit), strategy: Some(strategy.to_string()), cleanup })
+    }
+
+    /// The task is done: its last event, then its status.
+    async fn done(&self, task: &Task, next: TaskStatus, reason: String) -> Result<Task, OpError> {
+        self.hub.emit(task.id, 0, EventKind::status(next.as_str(), reason.clone())).await;
+        self.hub.flush().await;
+        let task = self.store.set_task_status(task.id, task.status, next, Some(&reason), Utc::now()).await?;
+        self.publish(&task);
+        Ok(task)
+    }
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(12)]
+}

@@ -1,0 +1,24 @@
+//! `retry`: a failed, stopped or interrupted task is queued again; its next run
+//! works in the same worktree, on top of what is there (optionally with another
+//! agent profile).
+
+use bosun_api::RetryRequest;
+use bosun_core::task::TaskId;
+use bosun_core::{Task, TaskEvent};
+use chrono::Utc;
+
+use crate::{Engine, OpError};
+
+impl Engine {
+    pub async fn retry(&self, id: TaskId, req: RetryRequest) -> Result<Task, OpError> {
+        let task = self.store.get_task(id).await?;
+        let next = task.status.apply(TaskEvent::Retried)?;
+        if let Some(agent) = &req.agent {
+            bosun_core::profile::validate_name(agent).map_err(|e| OpError::Invalid(e.to_string()))?;
+            self.store.set_task_agent(id, agent, Utc::now()).await?;
+        }
+        let task = self.store.set_task_status(id, task.status, next, None, Utc::now()).await?;
+        self.publish(&task);
+        Ok(task)
+    }
+}

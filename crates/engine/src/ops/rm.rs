@@ -1,0 +1,27 @@
+//! `rm`: remove a task's worktree and branch. Refuses, saying what would be lost,
+//! while the branch holds unmerged commits or the worktree uncommitted changes,
+//! unless `force`.
+
+use bosun_api::RmBody;
+use bosun_core::task::TaskId;
+
+use crate::{Engine, OpError, cleanup};
+
+impl Engine {
+    pub async fn rm(&self, id: TaskId, force: bool) -> Result<RmBody, OpError> {
+        let task = self.store.get_task(id).await?;
+        if !task.status.is_settled() {
+            return Err(OpError::Refused(format!("T-{id} is {}: stop it first", task.status)));
+        }
+        if !cleanup::has_workspace(&task).await {
+            return Err(OpError::Refused(format!("T-{id} has no worktree or branch to remove")));
+        }
+        let loss = cleanup::assess(&task).await?;
+        if !loss.is_empty() && !force {
+            return Err(OpError::Refused(format!("T-{id} has {}; `bosun rm --force` discards them", loss.describe(&task))));
+        }
+        let removed = cleanup::remove(self, &task, force).await?;
+        let task = self.store.get_task(id).await?;
+        Ok(RmBody { task, removed })
+    }
+}

@@ -1,0 +1,34 @@
+//! `say`: a message for the task's agent. A running agent gets it at once (in its
+//! runtime's way) and the answer says so only once it has; a queued task's next run
+//! gets it at start. It is stored in the task's events with who sent it.
+
+use bosun_api::{Delivery, SayBody, SayRequest};
+use bosun_core::task::TaskId;
+use bosun_core::{EventKind, TaskStatus};
+use chrono::Utc;
+use tokio::sync::oneshot;
+
+use crate::state::Control;
+use crate::{Engine, OpError};
+
+impl Engine {
+    pub async fn say(&self, id: TaskId, req: SayRequest) -> Result<SayBody, OpError> {
+        super::check_text(&req.text)?;
+        let task = self.store.get_task(id).await?;
+        if task.status.has_live_run() {
+            let (delivered, answer) = oneshot::channel();
+            let control = Control::Say { text: req.text.clone(), from: req.from.clone(), delivered };
+            if self.control(id, control) && answer.await == Ok(true) {
+                return Ok(SayBody { delivered: Delivery::Now });
+            }
+        }
+        match task.status {
+            TaskStatus::Queued | TaskStatus::Blocked | TaskStatus::Running | TaskStatus::NeedsInput => {
+                self.store.queue_message(id, &req.text, Utc::now()).await?;
+                self.hub.emit(id, 0, EventKind::Message { text: req.text, role: Some("user".into()), from: req.from }).await;
+                Ok(SayBody { delivered: Delivery::AtStart })
+            }
+            other => Err(OpError::Refused(format!("T-{id} is {other}: its agent is not running; `bosun reply` continues it"))),
+        }
+    }
+}

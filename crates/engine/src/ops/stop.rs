@@ -1,0 +1,29 @@
+//! `stop`: a queued task is cancelled; a running one has its process group
+//! terminated (SIGTERM, then SIGKILL after the grace period). The worktree and
+//! everything the agent wrote stay. Answers once the task is stopped.
+
+use bosun_core::task::TaskId;
+use bosun_core::{Task, TaskEvent, TaskStatus};
+use chrono::Utc;
+
+use crate::{Engine, OpError, supervisor};
+
+impl Engine {
+    pub async fn stop(&self, id: TaskId) -> Result<Task, OpError> {
+        let task = self.store.get_task(id).await?;
+        let next = task.status.apply(TaskEvent::Stopped)?;
+        match task.status {
+            TaskStatus::Queued | TaskStatus::Blocked => {
+                let task = self.store.set_task_status(id, task.status, next, Some("stopped by user"), Utc::now()).await?;
+                self.publish(&task);
+                Ok(task)
+            }
+            _ => {
+                // Running: the supervisor answers once the run is recorded as stopped. If
+                // the run ended on its own meanwhile, the task says how.
+                supervisor::stop(self, id).await;
+                Ok(self.store.get_task(id).await?)
+            }
+        }
+    }
+}

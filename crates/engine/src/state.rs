@@ -1,0 +1,175 @@
+//! The engine's shared state ([`Engine`]), what lives beside it (the live runs and
+//! their control messages), and starting and stopping it ([`Running`]). Everything
+//! else in the engine uses this module; it uses none of them but the hub.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bosun_core::task::TaskId;
+use bosun_core::{Approval, Event, Task};
+use bosun_store::{SqliteStore, Store};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::error::StartError;
+use crate::hub::Hub;
+use crate::trigger::Trigger;
+
+/// The engine's shared state; the server, the dispatcher and every supervisor hold
+/// it as `Arc<Engine>`.
+pub struct Engine {
+    pub config: Config,
+    /// Prices per model, to cost runs whose CLI reports only tokens.
+    pub(crate) prices: bosun_core::pricing::PriceTable,
+    pub store: Arc<dyn Store>,
+    pub(crate) hub: Hub,
+    triggers: mpsc::UnboundedSender<Trigger>,
+    /// Live runs by task. A std mutex: held only to insert, remove or clone a
+    /// handle, never across an await.
+    pub(crate) live: Mutex<HashMap<TaskId, LiveRun>>,
+    /// Becomes true when the engine starts shutting down: ends SSE streams, which
+    /// would otherwise keep the server's graceful shutdown waiting forever.
+    closing: watch::Sender<bool>,
+    /// Woken whenever a run ends (shutdown waits on it).
+    pub(crate) run_ended: tokio::sync::Notify,
+    /// One lock per repo (by root path), held around git operations that change the
+    /// repo's shared state: creating and removing worktrees (git does not support
+    /// two `worktree add` at once) and merging.
+    repo_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// The engine's handle on a live run (in [`Engine::live`], keyed by task).
+pub(crate) struct LiveRun {
+    pub profile: String,
+    pub ctl: mpsc::UnboundedSender<Control>,
+}
+
+/// What others tell a run's supervisor.
+pub(crate) enum Control {
+    /// A user asked to stop; answered once the run is finished and stored.
+    Stop(oneshot::Sender<()>),
+    /// The daemon is shutting down.
+    Shutdown,
+    /// A human's message for the agent (`bosun say`), who sent it, and an answer
+    /// once it reached the agent (false: the agent cannot take messages now).
+    Say { text: String, from: Option<String>, delivered: oneshot::Sender<bool> },
+    /// A human's answer to a pending approval.
+    Answer { approval: Approval, allow: bool, message: Option<String> },
+    /// Cut the agent's current turn short (the runtime's own interrupt); the run ends
+    /// as stopped once the agent has wound down.
+    Interrupt,
+}
+
+impl Engine {
+    /// Tells task subscribers and the dispatcher that a task changed.
+    pub(crate) fn publish(&self, task: &Task) {
+        self.hub.task_changed(task);
+        self.trigger(Trigger::TaskChanged(task.id));
+    }
+
+    /// The lock serializing repo-wide git operations on `repo`.
+    pub(crate) fn repo_lock(&self, repo: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.repo_locks.lock().unwrap().entry(repo.to_string()).or_default().clone()
+    }
+
+    pub(crate) fn trigger(&self, t: Trigger) {
+        let _ = self.triggers.send(t);
+    }
+
+    /// Passes a control message to the live run of `task_id`. False if none is live.
+    pub(crate) fn control(&self, task_id: TaskId, control: Control) -> bool {
+        match self.live.lock().unwrap().get(&task_id) {
+            Some(run) => run.ctl.send(control).is_ok(),
+            None => false,
+        }
+    }
+
+    /// Stored events as they are broadcast (after storing), for live followers.
+    pub fn subscribe_events(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.hub.subscribe_events()
+    }
+
+    /// Every task change, as it happens. Lagging receivers should re-read the list.
+    pub fn subscribe_tasks(&self) -> broadcast::Receiver<Arc<Task>> {
+        self.hub.subscribe_tasks()
+    }
+
+    /// Becomes true once the engine is shutting down.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+
+    /// Starts shutting down: long-lived streams end ([`Engine::closing`]).
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+}
+
+/// Resolves once `closing` turns true (the guard is dropped here, which keeps the
+/// caller's future `Send`).
+pub async fn until_closing(closing: &mut watch::Receiver<bool>) {
+    let _ = closing.wait_for(|c| *c).await.map(|_| ());
+}
+
+/// A started engine: its state and the tasks that run it.
+pub struct Running {
+    pub engine: Arc<Engine>,
+    dispatcher: JoinHandle<()>,
+    writer: JoinHandle<()>,
+    /// Held while running: one engine per data dir.
+    _lock: File,
+}
+
+impl Engine {
+    /// Opens the data dir (creating it, taking its lock) and its SQLite store,
+    /// recovers from a previous crash, and starts the dispatcher.
+    pub async fn start(config: Config) -> Result<Running, StartError> {
+        config.prepare_dirs()?;
+        let lock = config.lock_data_dir()?;
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir.join("bosun.db")).await?);
+        let (triggers, trigger_rx) = mpsc::unbounded_channel();
+        let (hub, writer) = Hub::start(store.clone());
+        let prices = config.load_prices()?;
+        let engine = Arc::new(Engine {
+            prices,
+            config,
+            store,
+            hub,
+            triggers,
+            live: Mutex::new(HashMap::new()),
+            closing: watch::Sender::new(false),
+            run_ended: tokio::sync::Notify::new(),
+            repo_locks: Mutex::new(HashMap::new()),
+        });
+        crate::recovery::recover(&engine).await?;
+        tokio::spawn(crate::detect::report_runtimes());
+        let dispatcher = tokio::spawn(crate::dispatch::run(engine.clone(), trigger_rx));
+        engine.trigger(Trigger::Startup);
+        if let Some(every) = engine.config.pr_refresh {
+            tokio::spawn(crate::ops::pr::refresh_open_prs(engine.clone(), every));
+        }
+        Ok(Running { engine, dispatcher, writer, _lock: lock })
+    }
+}
+
+impl Running {
+    /// Stops the dispatcher, then every live run (their tasks become interrupted),
+    /// and waits until their last events are stored.
+    pub async fn shutdown(self) {
+        let Running { engine, dispatcher, writer, _lock } = self;
+        engine.close();
+        tracing::info!("shutting down: stopping live runs");
+        engine.trigger(Trigger::Shutdown);
+        let _ = dispatcher.await;
+        crate::supervisor::shutdown_all(&engine).await;
+        engine.hub.flush().await;
+        drop(engine);
+        // The writer ends once every handle on the hub is gone; do not hang on a straggler.
+        if tokio::time::timeout(Duration::from_secs(5), writer).await.is_err() {
+            tracing::warn!("the event writer did not stop in time");
+        }
+    }
+}

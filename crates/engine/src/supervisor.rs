@@ -1,0 +1,549 @@
+//! One supervisor task per run: it starts the agent, owns its process group, turns
+//! its output into stored events, obeys stop requests, and when the agent is gone
+//! commits leftovers and records how the run ended.
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bosun_agents::{AgentCommand, AgentProcess, ExitInfo, SpawnSpec, runtime};
+use bosun_core::task::TaskId;
+use bosun_core::{AgentProfile, EventKind, NewApproval, OutputStream, Run, RunStatus, Task, TaskEvent, TaskStatus, policy};
+use bosun_store::{RunEnd, StoreError};
+use chrono::Utc;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::state::{Control, LiveRun};
+use crate::trigger::Trigger;
+use crate::{Engine, workspace};
+
+/// Lines of stderr kept to explain a failure.
+const STDERR_TAIL: usize = 10;
+/// How stale the raw run log may get while an agent prints.
+const LOG_FLUSH: Duration = Duration::from_millis(200);
+
+/// How the supervisor came to end the run.
+#[derive(Clone, PartialEq)]
+enum Ending {
+    Natural,
+    Stopped,
+    Shutdown,
+    /// The profile's wall-clock or inactivity limit.
+    TimedOut(String),
+    /// The runtime reported a failure.
+    Failed(String),
+}
+
+/// Registers a slot for `task` and starts its supervisor. Called by the dispatcher.
+pub fn launch(engine: &Arc<Engine>, task: Task, profile: AgentProfile) {
+    let (ctl, rx) = mpsc::unbounded_channel();
+    engine.live.lock().unwrap().insert(task.id, LiveRun { profile: profile.name.clone(), ctl });
+    tokio::spawn(supervise(engine.clone(), task, profile, rx));
+}
+
+/// Asks the run of `task_id` to stop and waits until it has. False if no run is live.
+pub async fn stop(engine: &Engine, task_id: TaskId) -> bool {
+    let (ack, done) = oneshot::channel();
+    engine.control(task_id, Control::Stop(ack)) && done.await.is_ok()
+}
+
+/// Stops every live run (their tasks become interrupted) and waits for them.
+pub async fn shutdown_all(engine: &Engine) {
+    let deadline = tokio::time::Instant::now() + engine.config.stop_grace + Duration::from_secs(10);
+    loop {
+        let ended = engine.run_ended.notified();
+        {
+            let live = engine.live.lock().unwrap();
+            if live.is_empty() {
+                return;
+            }
+            for run in live.values() {
+                let _ = run.ctl.send(Control::Shutdown);
+            }
+        }
+        if tokio::time::timeout_at(deadline, ended).await.is_err() {
+            tracing::error!("some runs did not stop in time");
+            return;
+        }
+    }
+}
+
+async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut ctl: mpsc::UnboundedReceiver<Control>) {
+    let task_id = task.id;
+    let token = uuid::Uuid::new_v4().to_string();
+    let (task, run) = match engine.store.start_run(task_id, &profile.name, &token, Utc::now()).await {
+        Ok(started) => started,
+        Err(e) => {
+            // Stopped (or otherwise moved) between the dispatcher's read and now.
+            if !matches!(e, StoreError::StatusChanged { .. }) {
+                tracing::error!(task_id, "cannot start a run: {e}");
+            }
+            release(&engine, task_id);
+            return;
+        }
+    };
+    tracing::info!(task = task_id, run = run.id, agent = %profile.name, "run starting");
+    engine.publish(&task);
+    if task.agent.as_deref() != Some(profile.name.as_str()) {
+        if let Err(e) = engine.store.set_task_agent(task_id, &profile.name, Utc::now()).await {
+            tracing::warn!(task_id, "cannot record the agent: {e}");
+        }
+    }
+    if let Err(e) = engine.store.record_profile(&profile, Utc::now()).await {
+        tracing::warn!(task_id, "cannot record the profile: {e}");
+    }
+
+    let mut run_ctx = RunCtx { engine: &engine, task, run, stop_waiters: Vec::new(), profile: None, workdir: None, interrupted: false };
+    let prepared = match workspace::prepare(&engine, &run_ctx.task).await {
+        Ok(p) => p,
+        Err(why) => return run_ctx.fail_before_start(format!("cannot prepare the workspace: {why}")).await,
+    };
+    let workdir = prepared.dir;
+    run_ctx.workdir = Some(workdir.clone());
+    // A follow-up (`reply`) of a successful run resumes the runtime's session with the
+    // feedback alone; otherwise the task's prompt, plus messages sent while it waited.
+    // They are marked delivered only once the agent has them (kept for a retry if the
+    // start fails).
+    let inbox = engine.store.undelivered_messages(task_id).await.unwrap_or_default();
+    let messages: Vec<String> = inbox.iter().map(|m| m.text.clone()).collect();
+    let follow_up = run_ctx.task.runs.iter().rev().nth(1).is_some_and(|r| r.status == RunStatus::Succeeded);
+    let session = if follow_up { engine.store.last_session(task_id).await.ok().flatten() } else { None };
+    let mut task_text = format!("{}\n\n{}", run_ctx.task.title, run_ctx.task.body.trim()).trim().to_string();
+    if !messages.is_empty() {
+        let joined = messages.join("\n\n");
+        task_text = if session.is_some() { joined } else { format!("{task_text}\n\n# Messages from the user\n\n{joined}") };
+    }
+    let mut env: Vec<(String, String)> = agent_path().into_iter().map(|p| ("PATH".to_string(), p)).collect();
+    // Agents may call bosun back (`bosun add`, `bosun say`): tell them where it is.
+    env.push(("BOSUN_URL".to_string(), engine.config.public_url.clone()));
+    env.extend(profile.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let mut spec = SpawnSpec {
+        task_id,
+        run_id: run_ctx.run.id,
+        workdir: workdir.clone(),
+        prompt: profile.prompt(&task_text),
+        instructions: profile.instructions.clone(),
+        task: task_text,
+        prior_cost: session.as_ref().map(|s| s.1).unwrap_or(0.0),
+        token,
+        pass_env: profile.pass_env.clone(),
+        env,
+        resume: session.map(|s| s.0),
+    };
+    // A new worktree runs the repo's setup script first, streamed like agent output.
+    if prepared.created {
+        if let Some(setup) = workspace::hook_script(&workdir, "setup") {
+            match run_ctx.hook(&setup, &spec, &mut ctl).await {
+                Hook::Succeeded => {}
+                Hook::Failed(why) => return run_ctx.fail_before_start(format!("setup failed: {why}")).await,
+                Hook::Ended(ending) => return run_ctx.finish(&workdir, ending, None, &VecDeque::new()).await,
+            }
+        }
+    }
+    // A stop or shutdown that arrived while the workspace was being made.
+    while let Ok(c) = ctl.try_recv() {
+        match run_ctx.take_control(c) {
+            Ok(ending) => return run_ctx.finish(&workdir, ending, None, &VecDeque::new()).await,
+            Err(Control::Say { text, delivered, .. }) => {
+                spec_task_append(&mut spec, &text);
+                let _ = delivered.send(true);
+            }
+            Err(_) => {}
+        }
+    }
+    let proc = match runtime::spawn(&profile, &spec) {
+        Ok(p) => p,
+        Err(e) => return run_ctx.fail_before_start(e.to_string()).await,
+    };
+    let pid = proc.group.pid();
+    if let Err(e) = engine.store.set_run_pid(run_ctx.run.id, pid as i64).await {
+        tracing::error!(task_id, "cannot record the pid: {e}");
+    }
+    if let Some(last) = inbox.last() {
+        if let Err(e) = engine.store.mark_delivered(task_id, last.id, Utc::now()).await {
+            tracing::error!(task_id, "cannot mark the messages delivered: {e}");
+        }
+    }
+    run_ctx
+        .emit(EventKind::status("running", format!("started `{}` (pid {pid}) in {}", profile.name, workdir.display())))
+        .await;
+    let limits = Limits { wall: profile.timeout.map(Duration::from_secs), idle: profile.idle_timeout.map(Duration::from_secs) };
+    run_ctx.profile = Some(profile.clone());
+    let (ending, exit, tail) = run_ctx.watch_with(proc, &mut ctl, limits).await;
+    if ending != Ending::Shutdown {
+        if let Some(cleanup) = workspace::hook_script(&workdir, "cleanup") {
+            if let Hook::Failed(why) = run_ctx.hook(&cleanup, &spec, &mut ctl).await {
+                run_ctx.emit(EventKind::Error { message: format!("cleanup failed: {why}") }).await;
+            }
+        }
+    }
+    run_ctx.finish(&workdir, ending, exit, &tail).await;
+}
+
+/// How a repo hook script (setup, cleanup) went.
+enum Hook {
+    Succeeded,
+    Failed(String),
+    /// Stopped by the user or the daemon's shutdown while it ran.
+    Ended(Ending),
+}
+
+struct RunCtx<'a> {
+    engine: &'a Arc<Engine>,
+    task: Task,
+    run: Run,
+    stop_waiters: Vec<oneshot::Sender<()>>,
+    /// The agent's profile, once the agent (not a hook) runs: its approval policy.
+    profile: Option<AgentProfile>,
+    workdir: Option<std::path::PathBuf>,
+    /// A human interrupted the turn: however the agent then ends, the run was stopped.
+    interrupted: bool,
+}
+
+/// A run's time limits.
+#[derive(Clone, Copy, Default)]
+struct Limits {
+    wall: Option<Duration>,
+    idle: Option<Duration>,
+}
+
+impl RunCtx<'_> {
+    async fn emit(&self, kind: EventKind) {
+        self.engine.hub.emit(self.task.id, self.run.id, kind).await;
+    }
+
+    /// Runs a repo hook script in the workspace, its output going to the task's log.
+    async fn hook(&mut self, argv: &[String], spec: &SpawnSpec, ctl: &mut mpsc::UnboundedReceiver<Control>) -> Hook {
+        let name = argv.last().cloned().unwrap_or_default();
+        self.emit(EventKind::status("hook", format!("running {name}"))).await;
+        let hook_spec = SpawnSpec { prompt: String::new(), ..spec.clone() };
+        let proc = match runtime::command::spawn(argv, false, &hook_spec) {
+            Ok(p) => p,
+            Err(e) => return Hook::Failed(e.to_string()),
+        };
+        match self.watch_with(proc, ctl, Limits::default()).await {
+            (Ending::Natural, Some(exit), _) if exit.success() => Hook::Succeeded,
+            (Ending::Natural, Some(exit), tail) => Hook::Failed(format!("{name}: {}", failure_reason(&exit, &tail))),
+            (Ending::Natural, None, _) => Hook::Failed(format!("{name} vanished")),
+            (ending, _, _) => Hook::Ended(ending),
+        }
+    }
+
+    /// A stop or shutdown ends the run; anything else is for a running agent.
+    fn take_control(&mut self, c: Control) -> Result<Ending, Control> {
+        match c {
+            Control::Stop(ack) => {
+                self.stop_waiters.push(ack);
+                Ok(Ending::Stopped)
+            }
+            Control::Shutdown => Ok(Ending::Shutdown),
+            other => Err(other),
+        }
+    }
+
+    /// Follows the agent until it and its whole process group are gone, passing
+    /// human messages and answers to it and enforcing the time limits.
+    async fn watch_with(
+        &mut self,
+        mut proc: AgentProcess,
+        ctl: &mut mpsc::UnboundedReceiver<Control>,
+        limits: Limits,
+    ) -> (Ending, Option<ExitInfo>, VecDeque<String>) {
+        let grace = self.engine.config.stop_grace;
+        let log_path = self.engine.config.run_log(self.task.id, self.run.id);
+        let mut log = open_log(&log_path).await;
+        let mut tail = VecDeque::with_capacity(STDERR_TAIL);
+        let mut ending = Ending::Natural;
+        let mut output_open = true;
+        let mut exited = false;
+        let group = proc.group.clone();
+        let far = tokio::time::Instant::now() + Duration::from_secs(100 * 365 * 86400);
+        let wall_deadline = limits.wall.map(|d| tokio::time::Instant::now() + d).unwrap_or(far);
+        let mut idle_deadline = limits.idle.map(|d| tokio::time::Instant::now() + d).unwrap_or(far);
+        let mut flush_at: Option<tokio::time::Instant> = None;
+        while output_open || !exited {
+            let mut end_with = None;
+            tokio::select! {
+                out = proc.output.recv(), if output_open => match out {
+                    Some(out) => {
+                        if let Some(idle) = limits.idle {
+                            idle_deadline = tokio::time::Instant::now() + idle;
+                        }
+                        if let (Some(log), Some(raw)) = (log.as_mut(), out.raw.as_ref()) {
+                            let prefix = if out.stream == OutputStream::Stderr { "[stderr] " } else { "" };
+                            let _ = log.write_all(format!("{prefix}{raw}\n").as_bytes()).await;
+                            // Flushed on a timer, not per line: each flush is a trip to
+                            // the blocking pool.
+                            if flush_at.is_none() {
+                                flush_at = Some(tokio::time::Instant::now() + LOG_FLUSH);
+                            }
+                        }
+                        if out.stream == OutputStream::Stderr {
+                            if let Some(raw) = out.raw {
+                                if tail.len() == STDERR_TAIL {
+                                    tail.pop_front();
+                                }
+                                tail.push_back(raw);
+                            }
+                        }
+                        for event in out.events {
+                            let event = self.priced(event);
+                            self.on_event(event, &proc).await;
+                        }
+                    }
+                    None => output_open = false,
+                },
+                _ = tokio::time::sleep_until(flush_at.unwrap_or(far)), if flush_at.is_some() => {
+                    flush_at = None;
+                    if let Some(log) = log.as_mut() {
+                        let _ = log.flush().await;
+                    }
+                }
+                _ = group.wait(), if !exited => {
+                    exited = true;
+                    // Whatever the agent left running in its group goes too.
+                    let g = group.clone();
+                    tokio::spawn(async move { g.reap(grace).await });
+                }
+                Some(c) = ctl.recv() => match self.take_control(c) {
+                    Ok(this) => end_with = Some(this),
+                    Err(other) => self.deliver(other, &proc).await,
+                },
+                _ = tokio::time::sleep_until(wall_deadline), if ending == Ending::Natural && !exited => {
+                    end_with = Some(Ending::TimedOut(format!("timed out after {}s (the profile's timeout)", limits.wall.unwrap_or_default().as_secs())));
+                }
+                _ = tokio::time::sleep_until(idle_deadline), if ending == Ending::Natural && !exited => {
+                    end_with = Some(Ending::TimedOut(format!("no output for {}s (the profile's idle_timeout)", limits.idle.unwrap_or_default().as_secs())));
+                }
+            }
+            if let Some(this) = end_with {
+                if ending == Ending::Natural {
+                    ending = this;
+                    let g = group.clone();
+                    tokio::spawn(async move { g.terminate(grace).await });
+                }
+            }
+        }
+        if let Some(mut log) = log {
+            let _ = log.flush().await;
+        }
+        // The runtime itself said the run failed (its process may still exit 0).
+        if ending == Ending::Natural {
+            if let Some(reason) = proc.failure.lock().unwrap().take() {
+                ending = Ending::Failed(reason);
+            }
+        }
+        (ending, group.exit_info(), tail)
+    }
+
+    /// A usage event without a cost gets one from the price table (the CLI's own
+    /// cost, where it reports one, is kept as it is).
+    fn priced(&self, event: EventKind) -> EventKind {
+        match event {
+            EventKind::Usage { input_tokens, output_tokens, cached_tokens, cost_usd: None } => {
+                let usage = bosun_core::Usage { input_tokens, output_tokens, cached_tokens, cost_usd: None };
+                let model = self.profile.as_ref().and_then(|p| p.model.as_deref());
+                let cost_usd = model.and_then(|m| self.engine.prices.cost(m, &usage));
+                EventKind::Usage { input_tokens, output_tokens, cached_tokens, cost_usd }
+            }
+            other => other,
+        }
+    }
+
+    /// What the supervisor itself does about an agent's event: answer asks its
+    /// policy allows (and hold the rest for a human), remember the session.
+    ///
+    /// It logs the event too, in the order that keeps readers right: an ask is logged
+    /// before a policy's answer to it, and after its approval row exists (a client that
+    /// sees the ask finds it in `/api/approvals`).
+    async fn on_event(&mut self, event: EventKind, proc: &AgentProcess) {
+        let engine = self.engine;
+        match &event {
+            EventKind::Session { session_id } => {
+                if let Err(e) = engine.store.set_run_session(self.run.id, session_id).await {
+                    tracing::warn!(task = self.task.id, "cannot record the session: {e}");
+                }
+                self.emit(event).await;
+            }
+            EventKind::ApprovalRequest { id, tool, kind, command, path, input } => {
+                let Some(profile) = &self.profile else { return self.emit(event).await };
+                let mut allow = profile.allow.clone();
+                allow.extend(engine.store.profile_allows(&profile.name).await.unwrap_or_default());
+                let ask = policy::Ask { tool, kind: *kind, command: command.as_deref(), path: path.as_deref() };
+                let workdir = self.workdir.clone().unwrap_or_default();
+                if policy::allowed(profile.permissions, &allow, ask, &workdir) {
+                    let id = id.clone();
+                    self.emit(event).await;
+                    let _ = proc.commands.send(AgentCommand::Answer { id: id.clone(), allow: true, message: None });
+                    self.emit(EventKind::Approval { id, allow: true, by: "policy".into(), message: None }).await;
+                    return;
+                }
+                let new = NewApproval {
+                    task_id: self.task.id,
+                    run_id: self.run.id,
+                    request_id: id.clone(),
+                    tool: tool.clone(),
+                    kind: *kind,
+                    command: command.clone(),
+                    path: path.clone(),
+                    input: input.clone(),
+                };
+                if let Err(e) = engine.store.add_approval(new, Utc::now()).await {
+                    tracing::error!(task = self.task.id, "cannot record an approval request: {e}");
+                }
+                self.emit(event).await;
+                self.set_waiting(true).await;
+            }
+            _ => self.emit(event).await,
+        }
+    }
+
+    /// Passes a human's message or answer to the agent, and records it.
+    async fn deliver(&mut self, control: Control, proc: &AgentProcess) {
+        match control {
+            Control::Say { text, from, delivered } => {
+                let sent = proc.commands.send(AgentCommand::Say(text.clone())).is_ok();
+                if sent {
+                    self.emit(EventKind::Message { text, role: Some("user".into()), from }).await;
+                }
+                let _ = delivered.send(sent);
+            }
+            Control::Answer { approval, allow, message } => {
+                let _ = proc.commands.send(AgentCommand::Answer { id: approval.request_id.clone(), allow, message: message.clone() });
+                self.emit(EventKind::Approval { id: approval.request_id.clone(), allow, by: "user".into(), message }).await;
+                let pending = self.engine.store.approvals(Some(self.task.id), true).await.unwrap_or_default();
+                if pending.is_empty() {
+                    self.set_waiting(false).await;
+                }
+            }
+            Control::Interrupt => {
+                self.interrupted = true;
+                self.emit(EventKind::status("interrupting", "the user interrupted the agent's turn")).await;
+                let _ = proc.commands.send(AgentCommand::Interrupt);
+            }
+            Control::Stop(_) | Control::Shutdown => unreachable!("handled by take_control"),
+        }
+    }
+
+    /// running <-> needs_input, for the run and its task.
+    async fn set_waiting(&mut self, waiting: bool) {
+        let (run_from, run_to, event) = if waiting {
+            (RunStatus::Running, RunStatus::NeedsInput, TaskEvent::AwaitingInput)
+        } else {
+            (RunStatus::NeedsInput, RunStatus::Running, TaskEvent::InputGiven)
+        };
+        let engine = self.engine;
+        let Ok(task) = engine.store.get_task(self.task.id).await else { return };
+        let Ok(next) = task.status.apply(event) else { return };
+        let _ = engine.store.set_run_status(self.run.id, run_from, run_to).await;
+        match engine.store.set_task_status(task.id, task.status, next, None, Utc::now()).await {
+            Ok(task) => {
+                engine.publish(&task);
+                self.task = task;
+            }
+            Err(e) => tracing::debug!(task = self.task.id, "task moved while changing its wait: {e}"),
+        }
+    }
+
+    /// Records how the run ended: leftovers committed, run and task finished in the
+    /// store, the final status event written, waiters answered, the slot freed.
+    async fn finish(mut self, workdir: &Path, ending: Ending, exit: Option<ExitInfo>, tail: &VecDeque<String>) {
+        let (run_status, task_status, reason) = match (ending.clone(), exit) {
+            (Ending::Stopped, _) => (RunStatus::Stopped, TaskStatus::Stopped, Some("stopped by user".to_string())),
+            (Ending::Shutdown, _) => {
+                (RunStatus::Interrupted, TaskStatus::Interrupted, Some("the daemon shut down while the agent ran".to_string()))
+            }
+            (_, _) if self.interrupted => (RunStatus::Stopped, TaskStatus::Stopped, Some("turn interrupted by user".to_string())),
+            (Ending::TimedOut(why) | Ending::Failed(why), _) => (RunStatus::Failed, TaskStatus::Failed, Some(why)),
+            (Ending::Natural, Some(e)) if e.success() => (RunStatus::Succeeded, TaskStatus::Review, None),
+            (Ending::Natural, Some(e)) => (RunStatus::Failed, TaskStatus::Failed, Some(failure_reason(&e, tail))),
+            (Ending::Natural, None) => (RunStatus::Failed, TaskStatus::Failed, Some("the agent vanished".to_string())),
+        };
+        match workspace::commit_leftovers(&self.task, workdir, &self.run.agent).await {
+            Ok(Some(sha)) => self.emit(EventKind::status("committed", format!("bosun committed the agent's uncommitted work as {sha}"))).await,
+            Ok(None) => {}
+            Err(e) => self.emit(EventKind::Error { message: format!("cannot commit the agent's leftover work: {e}") }).await,
+        }
+        let message = reason.clone().unwrap_or_else(|| exit.map(|e| e.describe()).unwrap_or_default());
+        let end = RunEnd { status: run_status, exit_code: exit.and_then(|e| e.code).map(i64::from), reason, task_status };
+        self.end(end, message).await;
+    }
+
+    /// The run never got a process: record why.
+    async fn fail_before_start(mut self, why: String) {
+        tracing::warn!(task = self.task.id, "run failed to start: {why}");
+        self.emit(EventKind::Error { message: why.clone() }).await;
+        let end = RunEnd { status: RunStatus::Failed, exit_code: None, reason: Some(why.clone()), task_status: TaskStatus::Failed };
+        self.end(end, why).await;
+    }
+
+    /// The final status event is stored before the task's new status, so whoever
+    /// sees the task settled can find every event of the run in the store.
+    async fn end(&mut self, end: RunEnd, message: String) {
+        if let Err(e) = self.engine.store.expire_approvals(self.run.id, Utc::now()).await {
+            tracing::warn!(task = self.task.id, "cannot expire the run's approvals: {e}");
+        }
+        self.emit(EventKind::status(end.task_status.as_str(), message)).await;
+        self.engine.hub.flush().await;
+        match self.engine.store.finish_run(self.run.id, end, Utc::now()).await {
+            Ok(task) => self.task = task,
+            Err(e) => tracing::error!(task = self.task.id, "cannot record the end of run {}: {e}", self.run.id),
+        }
+        self.engine.publish(&self.task);
+        release(self.engine, self.task.id);
+        for waiter in self.stop_waiters.drain(..) {
+            let _ = waiter.send(());
+        }
+    }
+}
+
+fn spec_task_append(spec: &mut SpawnSpec, text: &str) {
+    for prompt in [&mut spec.task, &mut spec.prompt] {
+        prompt.push_str("\n\n");
+        prompt.push_str(text);
+    }
+}
+
+/// The daemon's PATH with bosun's own directory appended, so agents can call `bosun`
+/// (and the bundled `bosun-fake-agent`) wherever bosun was installed.
+fn agent_path() -> Option<String> {
+    let exe_dir = std::env::current_exe().ok()?.parent()?.to_path_buf();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs: Vec<std::path::PathBuf> = std::env::split_paths(&path).collect();
+    if !dirs.contains(&exe_dir) {
+        dirs.push(exe_dir);
+    }
+    std::env::join_paths(dirs).ok()?.into_string().ok()
+}
+
+fn failure_reason(exit: &ExitInfo, tail: &VecDeque<String>) -> String {
+    let last: Vec<&str> = tail.iter().rev().filter(|l| !l.trim().is_empty()).take(3).map(String::as_str).collect();
+    if last.is_empty() {
+        exit.describe()
+    } else {
+        let lines: Vec<&str> = last.into_iter().rev().collect();
+        format!("{}: {}", exit.describe(), lines.join(" | "))
+    }
+}
+
+/// Frees the task's slot and wakes the dispatcher.
+fn release(engine: &Engine, task_id: TaskId) {
+    engine.live.lock().unwrap().remove(&task_id);
+    engine.run_ended.notify_waiters();
+    engine.trigger(Trigger::RunFinished(task_id));
+}
+
+async fn open_log(path: &Path) -> Option<tokio::io::BufWriter<tokio::fs::File>> {
+    if let Some(dir) = path.parent() {
+        let _ = tokio::fs::create_dir_all(dir).await;
+    }
+    match tokio::fs::OpenOptions::new().create(true).append(true).open(path).await {
+        Ok(f) => Some(tokio::io::BufWriter::new(f)),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), "cannot open the run log: {e}");
+            None
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! A task's workspace: a git worktree on the task's own branch for repo tasks, a
+//! plain scratch directory for the rest. Both live under the data dir, named from
+//! the task id and a sanitized slug, so no title can place them anywhere else.
+
+use std::path::{Path, PathBuf};
+
+use bosun_core::Task;
+use bosun_core::slug::{task_branch, task_dir_name};
+use bosun_git::{GitError, Repo, Worktree};
+use bosun_store::StoreError;
+use chrono::Utc;
+
+use crate::Engine;
+use crate::repo_config::{RepoConfigError, repo_config};
+
+/// Why a workspace could not be made, or its leftovers committed.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error("cannot record the workspace: {0}")]
+    Record(StoreError),
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Config(#[from] RepoConfigError),
+    #[error("{what} {}: {source}", path.display())]
+    Io { what: &'static str, path: PathBuf, source: std::io::Error },
+    #[error("copy pattern {pattern:?}: {message}")]
+    Pattern { pattern: String, message: String },
+    #[error("{} looks like a worktree of {repo} that git no longer lists; run `git worktree repair` there, or `bosun rm --force`", path.display())]
+    Unlisted { path: PathBuf, repo: String },
+    #[error("the task has no base branch")]
+    NoBase,
+}
+
+/// A task's workspace, and whether this call created it (new worktrees get the
+/// repo's `copy` files and run its setup script).
+pub struct Prepared {
+    pub dir: PathBuf,
+    pub created: bool,
+}
+
+/// Makes sure the task's workspace exists, creating it if needed. The path (and
+/// branch) are stored before anything is created on disk, so a crash in between
+/// leaves a record the next attempt repairs rather than an unknown directory.
+pub async fn prepare(engine: &Engine, task: &Task) -> Result<Prepared, WorkspaceError> {
+    let dir_name = task_dir_name(task.id, &task.title);
+    let Some(repo_path) = &task.repo else {
+        let dir = task.worktree.as_ref().map(PathBuf::from).unwrap_or_else(|| engine.config.workspaces_dir().join(&dir_name));
+        if task.worktree.is_none() {
+            record(engine, task, None, &dir).await?;
+        }
+        let created = !dir.exists();
+        std::fs::create_dir_all(&dir).map_err(|source| WorkspaceError::Io { what: "cannot create workspace", path: dir.clone(), source })?;
+        return Ok(Prepared { dir, created });
+    };
+
+    let path = task.worktree.as_ref().map(PathBuf::from).unwrap_or_else(|| engine.config.worktrees_dir().join(&dir_name));
+    let branch = task.branch.clone().unwrap_or_else(|| task_branch(task.id, &task.title));
+    if task.worktree.is_none() || task.branch.is_none() {
+        record(engine, task, Some(&branch), &path).await?;
+    }
+    let lock = engine.repo_lock(repo_path);
+    let _serial = lock.lock().await;
+    let repo = Repo::open(Path::new(repo_path)).await?;
+    let listed = repo.worktrees().await?;
+    let entry = listed.iter().find(|w| same_path(&w.path, &path));
+    let whole = entry.is_some_and(|e| !e.prunable && e.locked.as_deref() != Some("initializing"));
+    if whole && path.join(".git").exists() {
+        return Ok(Prepared { dir: path, created: false }); // a retry: the worktree and its work are still there
+    }
+    if entry.is_none() && path.join(".git").exists() {
+        return Err(WorkspaceError::Unlisted { path, repo: repo_path.clone() });
+    }
+    // A crash while creating it may have left a registration, an "initializing" lock or
+    // a directory without its `.git`: none of it holds work (no agent ran in it yet).
+    if entry.is_some() || path.exists() {
+        tracing::warn!(task = task.id, path = %path.display(), "repairing a half-created worktree");
+        repo.worktree_discard(&path).await?;
+    }
+    let base = task.base.as_deref().ok_or(WorkspaceError::NoBase)?;
+    repo.worktree_add(&path, &branch, base).await?;
+    let config = repo_config(repo.root())?;
+    copy_untracked(repo.root(), &path, &config.copy)?;
+    Ok(Prepared { dir: path, created: true })
+}
+
+fn same_path(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// Copies what the repo's `copy` globs match in the main checkout (`.env` files and
+/// the like, which git does not carry) into a new worktree. Never overwrites what
+/// the checkout put there, never reaches outside the repo.
+fn copy_untracked(root: &Path, worktree: &Path, patterns: &[String]) -> Result<(), WorkspaceError> {
+    let escaped_root = glob::Pattern::escape(&root.to_string_lossy());
+    for pattern in patterns {
+        let full = format!("{escaped_root}/{pattern}");
+        let matches =
+            glob::glob(&full).map_err(|e| WorkspaceError::Pattern { pattern: pattern.clone(), message: e.to_string() })?;
+        for found in matches.flatten() {
+            let Ok(rel) = found.strip_prefix(root) else { continue };
+            if rel.components().next().is_some_and(|c| c.as_os_str() == ".git") {
+                continue;
+            }
+            copy_tree(&found, &worktree.join(rel))
+                .map_err(|source| WorkspaceError::Io { what: "cannot copy into the worktree:", path: rel.to_path_buf(), source })?;
+        }
+    }
+    Ok(())
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    let meta = std::fs::symlink_metadata(from)?;
+    if to.symlink_metadata().is_ok() && !meta.is_dir() {
+        return Ok(()); // the checkout has it: tracked files win
+    }
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    if meta.file_type().is_symlink() {
+        std::os::unix::fs::symlink(std::fs::read_link(from)?, to)
+    } else if meta.is_dir() {
+        std::fs::create_dir_all(to)?;
+        for entry in std::fs::read_dir(from)? {
+            let entry = entry?;
+            copy_tree(&entry.path(), &to.join(entry.file_name()))?;
+        }
+        Ok(())
+    } else {
+        std::fs::copy(from, to).map(|_| ())
+    }
+}
+
+/// The repo's hook script `name` (`setup`, `cleanup`) in a worktree, if it has one.
+pub fn hook_script(workdir: &Path, name: &str) -> Option<Vec<String>> {
+    let path = workdir.join(".bosun").join(name);
+    let meta = std::fs::metadata(&path).ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let rel = format!(".bosun/{name}");
+    // Not executable (a checkout on a filesystem without modes, a forgotten chmod): sh runs it.
+    Some(if meta.permissions().mode() & 0o111 != 0 { vec![format!("./{rel}")] } else { vec!["sh".into(), rel] })
+}
+
+async fn record(engine: &Engine, task: &Task, branch: Option<&str>, path: &Path) -> Result<(), WorkspaceError> {
+    engine.store.set_task_workspace(task.id, branch, &path.to_string_lossy(), Utc::now()).await.map_err(WorkspaceError::Record)
+}
+
+/// Commits whatever the agent left uncommitted on the task branch, so nothing is lost
+/// and `diff`/`merge` see it. Returns the new commit, if there was anything to commit.
+pub async fn commit_leftovers(task: &Task, workdir: &Path, agent: &str) -> Result<Option<String>, WorkspaceError> {
+    if task.repo.is_none() {
+        return Ok(None);
+    }
+    let wt = Worktree::new(workdir);
+    let message = format!("bosun T-{}: {}\n\nUncommitted work left by agent `{agent}`, committed by bosun.", task.id, task.title);
+    // Files copied in by the repo's `copy` globs (secrets, local config) stay out.
+    let exclude = task.repo.as_deref().map(|r| repo_config(Path::new(r))).transpose()?.map(|c| c.copy).unwrap_or_default();
+    Ok(wt.commit_all(&message, &exclude).await?)
+}

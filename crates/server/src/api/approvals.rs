@@ -1,0 +1,34 @@
+//! Permission asks: `GET /api/approvals` lists every pending one across tasks;
+//! `POST /api/tasks/{id}/approve` and `/deny` answer one (the task's oldest, or the
+//! one named), and `always` adds the tool pattern to the profile's allow-list. A
+//! second answer to the same ask is a 409.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use bosun_api::{AnswerRequest, ErrorBody, PendingApproval};
+use bosun_core::Approval;
+use bosun_engine::Engine;
+
+use super::ApiError;
+use super::extract::{OptBody, TaskId};
+
+#[utoipa::path(get, path = "/api/approvals", responses((status = 200, body = Vec<PendingApproval>)))]
+pub async fn list(State(engine): State<Arc<Engine>>) -> Result<Json<Vec<PendingApproval>>, ApiError> {
+    Ok(Json(engine.pending_approvals().await?))
+}
+
+#[utoipa::path(post, path = "/api/tasks/{id}/approve", params(("id" = i64, Path, description = "Task id")),
+    request_body(content = Option<AnswerRequest>),
+    responses((status = 200, body = Approval), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn approve(State(engine): State<Arc<Engine>>, TaskId(id): TaskId, OptBody(req): OptBody<AnswerRequest>) -> Result<Json<Approval>, ApiError> {
+    Ok(Json(engine.answer(id, req, true).await?))
+}
+
+#[utoipa::path(post, path = "/api/tasks/{id}/deny", params(("id" = i64, Path, description = "Task id")),
+    request_body(content = Option<AnswerRequest>),
+    responses((status = 200, body = Approval), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn deny(State(engine): State<Arc<Engine>>, TaskId(id): TaskId, OptBody(req): OptBody<AnswerRequest>) -> Result<Json<Approval>, ApiError> {
+    Ok(Json(engine.answer(id, req, false).await?))
+}

@@ -1,0 +1,91 @@
+//! The HTTP API: JSON REST for every CLI verb, SSE streams, the OpenAPI document.
+//! One file per verb; each handler parses the request, calls one engine operation
+//! and sends its answer. The route list and the OpenAPI paths come from one place
+//! (the `routes!` calls below), so a route cannot go undocumented.
+
+mod agents;
+mod approvals;
+mod error;
+mod events;
+mod extract;
+mod gc;
+mod guard;
+mod health;
+mod openapi;
+mod repos;
+mod task_after;
+mod task_create;
+mod task_diff;
+mod task_events;
+mod task_get;
+mod task_interrupt;
+mod task_list;
+mod task_merge;
+mod task_pr;
+mod task_rebase;
+mod task_reply;
+mod task_retry;
+mod task_rm;
+mod task_say;
+mod task_stop;
+mod web;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use bosun_engine::Engine;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use error::ApiError;
+pub use guard::Guard;
+
+/// Largest request body accepted (a task body is at most 256 KiB).
+const MAX_BODY: usize = 1024 * 1024;
+
+/// Every API route with its OpenAPI description, from one list.
+fn api() -> OpenApiRouter<Arc<Engine>> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(health::health))
+        .routes(routes!(task_list::list, task_create::create))
+        .routes(routes!(task_get::get))
+        .routes(routes!(task_stop::stop))
+        .routes(routes!(task_after::after))
+        .routes(routes!(task_retry::retry))
+        .routes(routes!(task_merge::merge))
+        .routes(routes!(task_diff::diff))
+        .routes(routes!(task_rebase::rebase))
+        .routes(routes!(task_rm::rm))
+        .routes(routes!(task_pr::pr))
+        .routes(routes!(task_say::say))
+        .routes(routes!(task_interrupt::interrupt))
+        .routes(routes!(task_reply::reply))
+        .routes(routes!(approvals::approve))
+        .routes(routes!(approvals::deny))
+        .routes(routes!(approvals::list))
+        .routes(routes!(agents::agents))
+        .routes(routes!(gc::gc))
+        .routes(routes!(repos::repos))
+        .routes(routes!(task_events::events))
+        .routes(routes!(events::events))
+}
+
+/// The OpenAPI document of every route [`router`] serves.
+pub fn openapi_doc() -> utoipa::openapi::OpenApi {
+    api().split_for_parts().1
+}
+
+/// Every route, behind the [`Guard`].
+pub fn router(engine: Arc<Engine>, guard: Guard) -> Router {
+    let (api, doc) = api().split_for_parts();
+    let doc = Arc::new(doc);
+    api.route("/api/openapi.json", axum::routing::get(move || openapi::serve(doc.clone())))
+        .merge(web::routes())
+        .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
+        .layer(axum::middleware::from_fn_with_state(Arc::new(guard), guard::check))
+        .with_state(engine)
+}

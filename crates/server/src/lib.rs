@@ -1,0 +1,51 @@
+//! bosun's HTTP server: the only crate that knows axum. It serves the engine's
+//! operations as a JSON REST API with SSE streams and an OpenAPI document, plus the
+//! embedded web board, behind a guard that refuses foreign hosts and origins.
+//! A handler parses the request, calls one engine operation, and sends its answer.
+
+pub mod api;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use bosun_engine::{Config, Engine, StartError};
+use tokio::net::TcpListener;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Start(#[from] StartError),
+    #[error("the server failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(
+        "refusing to listen on {0}: only loopback addresses (127.0.0.1, ::1) are allowed until bosun has token authentication"
+    )]
+    NotLoopback(SocketAddr),
+}
+
+/// Starts the engine on `config`'s data dir and serves it on `listener` until
+/// `shutdown` completes; then stops every live run. Only loopback addresses are
+/// served (there is no authentication yet).
+pub async fn serve(config: Config, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
+    let addr = listener.local_addr()?;
+    if !addr.ip().is_loopback() {
+        return Err(ServeError::NotLoopback(addr));
+    }
+    let mut config = config;
+    config.public_url = std::env::var("BOSUN_PUBLIC_URL").unwrap_or_else(|_| format!("http://{addr}"));
+    let mut names = config.allowed_hosts.clone();
+    names.extend(config.public_url.parse::<axum::http::Uri>().ok().and_then(|u| u.host().map(str::to_string)));
+    let guard = api::Guard::new(addr, &names);
+
+    let running = Engine::start(config).await?;
+    let engine = running.engine.clone();
+    tracing::info!(%addr, data_dir = %engine.config.data_dir.display(), "bosun daemon listening");
+    let closing = engine.clone();
+    let shutdown = async move {
+        shutdown.await;
+        closing.close();
+    };
+    let served = axum::serve(listener, api::router(engine, guard)).with_graceful_shutdown(shutdown).await;
+    running.shutdown().await;
+    Ok(served?)
+}
