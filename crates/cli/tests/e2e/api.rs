@@ -40,11 +40,7 @@ fn bad_input_gets_clear_4xx_json() {
             (post(json!({"title": "x", "tags": ["a b"]})), 400, "invalid tag"),
             (http.post(format!("{url}/api/tasks")).header("content-type", "application/json").body("{not json"), 400, ""),
             (http.post(format!("{url}/api/tasks")).body("title=x"), 415, ""),
-            (
-                http.post(format!("{url}/api/tasks")).header("content-type", "application/json").body(vec![b' '; 2 << 20]),
-                413,
-                "",
-            ),
+            (http.post(format!("{url}/api/tasks")).header("content-type", "application/json").body(vec![b' '; 2 << 20]), 413, ""),
             (http.get(format!("{url}/api/tasks/999")), 404, "task 999 not found"),
             (http.get(format!("{url}/api/tasks/abc")), 400, ""),
             (http.get(format!("{url}/api/tasks/99999999999999999999999")), 400, ""),
@@ -132,29 +128,250 @@ fn agent_env_values_are_never_served() {
     });
 }
 
+/// Every route the server serves, as (method, path). Kept by hand on purpose: a route
+/// added to the server but not here (or not to the OpenAPI document) fails the test.
+const ROUTES: &[(&str, &str)] = &[
+    ("get", "/api/health"),
+    ("get", "/api/tasks"),
+    ("post", "/api/tasks"),
+    ("get", "/api/tasks/{id}"),
+    ("post", "/api/tasks/{id}/stop"),
+    ("post", "/api/tasks/{id}/after"),
+    ("post", "/api/tasks/{id}/retry"),
+    ("post", "/api/tasks/{id}/merge"),
+    ("get", "/api/tasks/{id}/diff"),
+    ("post", "/api/tasks/{id}/rebase"),
+    ("post", "/api/tasks/{id}/rm"),
+    ("post", "/api/tasks/{id}/pr"),
+    ("post", "/api/tasks/{id}/say"),
+    ("post", "/api/tasks/{id}/interrupt"),
+    ("post", "/api/tasks/{id}/reply"),
+    ("post", "/api/tasks/{id}/approve"),
+    ("post", "/api/tasks/{id}/deny"),
+    ("get", "/api/tasks/{id}/events"),
+    ("get", "/api/approvals"),
+    ("get", "/api/agents"),
+    ("post", "/api/gc"),
+    ("get", "/api/repos"),
+    ("get", "/api/events"),
+];
+
+/// What the router's fallback says for a path no route serves.
+const FALLBACK: &str = "no such endpoint";
+
+/// Sends `method path` (`{id}` = 999, a task that does not exist; POSTs with `{}`) and
+/// says whether a route served it: neither the fallback's 404 nor a 405.
+async fn served(http: &reqwest::Client, url: &str, method: &str, path: &str) -> Result<u16, String> {
+    let full = format!("{url}{}", path.replace("{id}", "999"));
+    let req = match method {
+        "get" => http.get(&full),
+        "post" => http.post(&full).json(&json!({})),
+        other => panic!("no such method in ROUTES: {other}"),
+    };
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let stream = resp.headers().get("content-type").is_some_and(|v| v == "text/event-stream");
+    // An event stream never ends: its 200 is the answer, its body is not read.
+    let body = if stream { String::new() } else { resp.text().await.unwrap() };
+    if status == 405 || (status == 404 && body.contains(FALLBACK)) { Err(format!("{method} {path}: {status} {body}")) } else { Ok(status) }
+}
+
 #[test]
 fn openapi_describes_every_route() {
     let mut w = World::new("app");
     w.start(&[]);
     let url = w.url.clone();
     runtime().block_on(async move {
-        let (status, doc) = call(reqwest::Client::new().get(format!("{url}/api/openapi.json"))).await;
+        let http = reqwest::Client::new();
+        let (status, doc) = call(http.get(format!("{url}/api/openapi.json"))).await;
         assert_eq!(status, 200);
         assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-        for path in [
-            "/api/tasks",
-            "/api/tasks/{id}",
-            "/api/tasks/{id}/stop",
-            "/api/tasks/{id}/retry",
-            "/api/tasks/{id}/merge",
-            "/api/tasks/{id}/diff",
-            "/api/tasks/{id}/events",
-            "/api/events",
-            "/api/health",
-        ] {
-            assert!(doc["paths"][path].is_object(), "{path} is documented");
-        }
         assert!(doc["components"]["schemas"]["Task"].is_object());
+
+        // The document names exactly the routes above, each with its method.
+        const METHODS: [&str; 8] = ["get", "post", "put", "patch", "delete", "head", "options", "trace"];
+        let mut documented: Vec<(String, String)> = Vec::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for method in item.as_object().unwrap().keys().filter(|k| METHODS.contains(&k.as_str())) {
+                documented.push((method.clone(), path.clone()));
+            }
+        }
+        let known: Vec<(String, String)> = ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+        let missing: Vec<_> = known.iter().filter(|r| !documented.contains(r)).collect();
+        let unknown: Vec<_> = documented.iter().filter(|r| !known.contains(r)).collect();
+        assert!(missing.is_empty(), "in ROUTES but not in /api/openapi.json: {missing:?}");
+        assert!(unknown.is_empty(), "documented but not in this test's ROUTES (add it here): {unknown:?}");
+        assert_eq!(documented.len(), ROUTES.len(), "no route twice: {documented:?}");
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap().iter().filter(|(k, _)| METHODS.contains(&k.as_str())) {
+                assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{method} {path} documents its answers");
+            }
+        }
+
+        // Each documented route is really served with its method.
+        for (method, path) in ROUTES {
+            if let Err(e) = served(&http, &url, method, path).await {
+                panic!("documented but not served: {e}");
+            }
+        }
+        // The check above can tell: an unknown path gets the fallback, a wrong method a 405.
+        assert!(served(&http, &url, "get", "/api/nope").await.is_err());
+        assert!(served(&http, &url, "get", "/api/tasks/{id}/stop").await.is_err());
+        assert!(served(&http, &url, "post", "/api/health").await.is_err());
+    });
+}
+
+/// An ask is answered once: a second answer, with the same approval id or the task's
+/// "oldest pending", is a 409 saying why, and the first answer stands.
+#[test]
+fn answering_an_approval_twice_is_a_conflict() {
+    let mut w = World::new("app");
+    let gate = w.path("shared/gate");
+    w.agent_with(
+        "careful",
+        "interactive: true\n",
+        &[
+            json!({"read_prompt": true}),
+            json!({"ask": {"id": "a1", "tool": "Bash", "kind": "command", "command": "rm -rf build"}}),
+            // The run stays alive after the answer: the second one meets a live run.
+            json!({"wait_file": gate}),
+        ],
+    );
+    w.start(&[]);
+    let id = w.add("Careful work", "careful");
+    w.wait_status(id, "needs_input");
+    let url = w.url.clone();
+    let aid = runtime().block_on(async {
+        let http = reqwest::Client::new();
+        let (status, pending) = call(http.get(format!("{url}/api/approvals"))).await;
+        assert_eq!(status, 200);
+        let pending = pending.as_array().unwrap();
+        assert_eq!(pending.len(), 1, "{pending:?}");
+        assert_eq!((pending[0]["task_id"].as_i64(), pending[0]["request_id"].as_str()), (Some(id), Some("a1")));
+        let aid = pending[0]["id"].as_i64().unwrap();
+        let answer = |verb: &str, body: Value| http.post(format!("{url}/api/tasks/{id}/{verb}")).json(&body);
+
+        let (status, first) = call(answer("approve", json!({"id": aid}))).await;
+        assert_eq!(status, 200, "{first}");
+        assert_eq!((first["id"].as_i64(), first["status"].as_str()), (Some(aid), Some("allowed")));
+
+        for (verb, body, needle) in [
+            ("approve", json!({"id": aid}), "already answered"),
+            ("deny", json!({"id": aid, "reason": "changed my mind"}), "already answered"),
+            ("approve", json!({}), "no pending approval"),
+        ] {
+            let (status, err) = call(answer(verb, body.clone())).await;
+            assert_eq!(status, 409, "{verb} {body}: {err}");
+            assert_eq!(err["error"]["code"], "conflict", "{err}");
+            let message = err["error"]["message"].as_str().unwrap_or_else(|| panic!("no message: {err}"));
+            assert!(message.contains(needle), "{verb} {body}: {message:?} lacks {needle:?}");
+        }
+        let (_, pending) = call(http.get(format!("{url}/api/approvals"))).await;
+        assert_eq!(pending, json!([]));
+        aid
+    });
+    assert!(aid > 0);
+    // The agent heard one answer, the first; the log holds one answer, by the user.
+    crate::harness::wait_for("the agent to hear the answer", || {
+        w.events(id).iter().any(|e| e["type"] == "message" && e["text"] == "approved").then_some(())
+    });
+    std::fs::write(&gate, "").unwrap();
+    w.wait_status(id, "review");
+    let events = w.events(id);
+    let answers: Vec<&Value> = events.iter().filter(|e| e["type"] == "approval").collect();
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert_eq!(
+        (answers[0]["id"].as_str(), answers[0]["allow"].as_bool(), answers[0]["by"].as_str()),
+        (Some("a1"), Some(true), Some("user"))
+    );
+    assert!(!events.iter().any(|e| e["type"] == "message" && e["text"].as_str().is_some_and(|t| t.starts_with("denied"))));
+}
+
+/// GitHub unreachable (a port nothing listens on) is a 502 naming GitHub, not a 409:
+/// the request was fine, a service bosun depends on failed.
+#[test]
+fn github_down_is_a_bad_gateway() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let api = format!("http://127.0.0.1:{port}");
+    let mut w = World::new("app");
+    let bare = w.path("remote.git");
+    crate::harness::git(w.dir.path(), &["init", "-q", "--bare", bare.to_str().unwrap()]);
+    crate::harness::git(&w.repo, &["remote", "add", "origin", bare.to_str().unwrap()]);
+    std::fs::create_dir_all(w.repo.join(".bosun")).unwrap();
+    std::fs::write(w.repo.join(".bosun/config.toml"), format!("[github]\nrepo = \"acme/app\"\napi = \"{api}\"\n")).unwrap();
+    crate::harness::git(&w.repo, &["add", "."]);
+    crate::harness::git(&w.repo, &["commit", "-qm", "bosun config"]);
+    w.agent("worker", None, &[json!({"write": {"path": "fix.txt", "content": "fixed\n"}})]);
+    w.start_with_env(&[], &[("GITHUB_TOKEN", "test-token")]);
+    let id = w.add("Fix it", "worker");
+    w.wait_status(id, "review");
+    let url = w.url.clone();
+    runtime().block_on(async {
+        let http = reqwest::Client::new();
+        for body in [json!({}), json!({"draft": true})] {
+            let (status, err) = call(http.post(format!("{url}/api/tasks/{id}/pr")).json(&body)).await;
+            assert_eq!(status, 502, "{body}: {err}");
+            assert_eq!(err["error"]["code"], "bad_gateway", "{err}");
+            let message = err["error"]["message"].as_str().unwrap();
+            assert!(message.contains("GitHub") && message.contains(&api), "names GitHub and where it was sought: {message}");
+        }
+    });
+    let t = w.task(id);
+    assert!(t["pr"].is_null(), "no PR recorded: {t}");
+    assert_eq!(t["status"], "review");
+    // The CLI passes the reason on.
+    let out = w.try_bosun(&["pr", &id.to_string()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("GitHub"), "{out:?}");
+}
+
+/// A task that does not exist is a 404 with a JSON reason, for reads and for every verb
+/// (each sent a body it would accept, so the 404 is about the task).
+#[test]
+fn an_unknown_task_is_404_for_every_verb() {
+    let mut w = World::new("app");
+    w.agent("quick", None, &[json!({"say": "hi"})]);
+    w.start(&[]);
+    // One real task, so 999 is unknown among known ones.
+    let real = w.add("Real", "quick");
+    w.wait_status(real, "review");
+    let url = w.url.clone();
+    runtime().block_on(async move {
+        let http = reqwest::Client::new();
+        let get = |path: &str| http.get(format!("{url}/api/tasks/999{path}"));
+        let post = |verb: &str, body: Value| http.post(format!("{url}/api/tasks/999/{verb}")).json(&body);
+        let cases: Vec<(&str, reqwest::RequestBuilder)> = vec![
+            ("GET", get("")),
+            ("GET diff", get("/diff")),
+            ("GET events", get("/events")),
+            ("stop", post("stop", json!({}))),
+            ("merge", post("merge", json!({}))),
+            ("merge squash", post("merge", json!({"strategy": "squash"}))),
+            ("retry", post("retry", json!({}))),
+            ("retry --agent", post("retry", json!({"agent": "quick"}))),
+            ("say", post("say", json!({"text": "hello?"}))),
+            ("reply", post("reply", json!({"text": "again please"}))),
+            ("interrupt", post("interrupt", json!({}))),
+            ("rebase", post("rebase", json!({}))),
+            ("rm", post("rm", json!({}))),
+            ("pr", post("pr", json!({}))),
+            ("approve", post("approve", json!({}))),
+            ("deny", post("deny", json!({"reason": "no"}))),
+            ("after", post("after", json!({"after": [real]}))),
+        ];
+        for (what, req) in cases {
+            // A stream (an events route answering 200) would never end: bound the wait.
+            let (status, body) =
+                tokio::time::timeout(Duration::from_secs(20), call(req)).await.unwrap_or_else(|_| panic!("{what}: no answer"));
+            assert_eq!(status, 404, "{what}: {body}");
+            assert_eq!(body["error"]["code"], "not_found", "{what}: {body}");
+            let message = body["error"]["message"].as_str().unwrap_or_else(|| panic!("{what}: no message: {body}"));
+            assert!(message.contains("999") && message.contains("not found"), "{what}: {message:?}");
+            assert!(!message.contains(FALLBACK), "{what}: a route serves it: {message:?}");
+        }
+        // The real task was not touched.
+        let (_, task) = call(http.get(format!("{url}/api/tasks/{real}"))).await;
+        assert_eq!(task["status"], "review");
     });
 }
 
@@ -184,17 +401,11 @@ async fn sse_events(resp: reqwest::Response, n: usize) -> Vec<(String, Value)> {
 fn sse_replays_then_follows_live() {
     let mut w = World::new("app");
     let gate = w.path("shared/gate");
-    w.agent(
-        "talker",
-        None,
-        &[json!({"say": "one"}), json!({"say": "two"}), json!({"wait_file": gate}), json!({"say": "three"})],
-    );
+    w.agent("talker", None, &[json!({"say": "one"}), json!({"say": "two"}), json!({"wait_file": gate}), json!({"say": "three"})]);
     w.start(&[]);
     let url = w.url.clone();
     let id = w.add("Talk", "talker");
-    crate::harness::wait_for("two messages", || {
-        (w.events(id).iter().filter(|e| e["type"] == "message").count() == 2).then_some(())
-    });
+    crate::harness::wait_for("two messages", || (w.events(id).iter().filter(|e| e["type"] == "message").count() == 2).then_some(()));
     let gate2 = gate.clone();
     runtime().block_on(async move {
         let http = reqwest::Client::new();

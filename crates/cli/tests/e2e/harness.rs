@@ -12,6 +12,8 @@ use serde_json::Value;
 pub const BOSUN: &str = env!("CARGO_BIN_EXE_bosun");
 pub const FAKE_AGENT: &str = env!("CARGO_BIN_EXE_bosun-fake-agent");
 pub const TIMEOUT: Duration = Duration::from_secs(30);
+/// `$USER` in the sealed world: the CLI sends it as the sender of what a human says.
+pub const USER: &str = "ada-test";
 
 pub struct World {
     pub dir: tempfile::TempDir,
@@ -83,6 +85,7 @@ impl World {
             .env_remove("BOSUN_DATA_DIR")
             .env_remove("BOSUN_CONFIG_DIR")
             .env("LC_ALL", "C")
+            .env("USER", USER)
             .stdin(Stdio::null());
     }
 
@@ -97,7 +100,8 @@ impl World {
         let script = self.path(&format!("scripts/{name}.jsonl"));
         std::fs::write(&script, bosun_fake_agent::script(steps)).unwrap();
         let command = serde_json::to_string(&[FAKE_AGENT, "--script", script.to_str().unwrap()]).unwrap();
-        let profile = format!("---\nname: {name}\nruntime: command\ncommand: {command}\n{front_matter}---\nStanding instructions for {name}.\n");
+        let profile =
+            format!("---\nname: {name}\nruntime: command\ncommand: {command}\n{front_matter}---\nStanding instructions for {name}.\n");
         std::fs::write(self.path(&format!("config/agents/{name}.md")), profile).unwrap();
     }
 

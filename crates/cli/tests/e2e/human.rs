@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{World, wait_for};
+use crate::harness::{USER, World, wait_for};
 
 fn messages(w: &World, id: i64) -> Vec<String> {
     w.events(id).iter().filter(|e| e["type"] == "message").map(|e| e["text"].as_str().unwrap().to_string()).collect()
@@ -14,7 +14,12 @@ fn say_reaches_the_running_agent_and_a_queued_one_at_start() {
     w.agent_with(
         "listener",
         "interactive: true\nmax_concurrent: 1\n",
-        &[json!({"read_prompt": true}), json!({"say": "{prompt}"}), json!({"listen": 1}), json!({"write": {"path": "done.txt", "content": "x"}})],
+        &[
+            json!({"read_prompt": true}),
+            json!({"say": "{prompt}"}),
+            json!({"listen": 1}),
+            json!({"write": {"path": "done.txt", "content": "x"}}),
+        ],
     );
     w.start(&[]);
     let first = w.add("First", "listener");
@@ -27,7 +32,7 @@ fn say_reaches_the_running_agent_and_a_queued_one_at_start() {
     let events = w.events(first);
     let said = events.iter().find(|e| e["type"] == "message" && e["role"] == "user").expect("the message is in the log");
     assert_eq!(said["text"], "use the existing retry helper");
-    assert!(said["from"].is_string() || said["from"].is_null());
+    assert_eq!(said["from"], USER, "the sender is the CLI's $USER: {said}");
     assert!(messages(&w, first).contains(&"heard: use the existing retry helper".to_string()));
     // The queued task's message arrived with its prompt; it still listens for one more.
     wait_for("the second agent to start", || messages(&w, second).iter().any(|m| m.contains("mention the changelog")).then_some(()));
@@ -76,7 +81,8 @@ fn approvals_deny_approve_always_and_policy() {
     assert!(msgs.contains(&"approved".to_string()), "{msgs:?}");
     // The write inside the worktree was allowed by the policy, without a human.
     let answers: Vec<Value> = w.events(id).into_iter().filter(|e| e["type"] == "approval").collect();
-    let by: Vec<(&str, bool, &str)> = answers.iter().map(|a| (a["id"].as_str().unwrap(), a["allow"].as_bool().unwrap(), a["by"].as_str().unwrap())).collect();
+    let by: Vec<(&str, bool, &str)> =
+        answers.iter().map(|a| (a["id"].as_str().unwrap(), a["allow"].as_bool().unwrap(), a["by"].as_str().unwrap())).collect();
     assert_eq!(by, vec![("a1", false, "user"), ("a2", true, "user"), ("a3", true, "policy")]);
     let events = w.events(id);
     let pos = |ty: &str, id: &str| events.iter().position(|e| e["type"] == ty && e["id"] == id).unwrap();
@@ -98,15 +104,22 @@ fn approvals_deny_approve_always_and_policy() {
 #[test]
 fn reply_runs_the_task_again_with_the_feedback() {
     let mut w = World::new("app");
-    w.agent("echo", None, &[json!({"read_stdin": true}), json!({"say": "{prompt}"}), json!({"write": {"path": "{now_ns}.txt", "content": "x"}})]);
+    w.agent(
+        "echo",
+        None,
+        &[json!({"read_stdin": true}), json!({"say": "{prompt}"}), json!({"write": {"path": "{now_ns}.txt", "content": "x"}})],
+    );
     w.start(&[]);
     let id = w.add("Write the login test", "echo");
     w.wait_status(id, "review");
     let t = w.json(&["reply", &id.to_string(), "also cover the logout path"]);
     assert_eq!(t["status"], "queued");
     let t = w.wait_status(id, "review");
+    let events = w.events(id);
+    let replied = events.iter().find(|e| e["type"] == "message" && e["role"] == "user").expect("the reply is in the log");
+    assert_eq!((replied["text"].as_str(), replied["from"].as_str()), (Some("also cover the logout path"), Some(USER)), "{replied}");
     assert_eq!(t["runs"].as_array().unwrap().len(), 2);
-    let last_prompt = messages(&w, id).into_iter().filter(|m| m.contains("# Task:")).last().unwrap();
+    let last_prompt = messages(&w, id).into_iter().rfind(|m| m.contains("# Task:")).unwrap();
     assert!(last_prompt.contains("Write the login test") && last_prompt.contains("also cover the logout path"), "{last_prompt}");
     // Both runs' work is on the one branch, in the one worktree.
     let files = crate::harness::git(&w.repo, &["diff", "--name-only", "main...bosun/1-write-the-login-test"]);

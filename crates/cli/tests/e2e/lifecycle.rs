@@ -8,50 +8,78 @@ use crate::harness::{World, alive, git, wait_for};
 
 /// The pids the fake agent reported with `spawn` steps.
 fn spawned_pids(events: &[Value]) -> Vec<i64> {
-    events
-        .iter()
-        .filter(|e| e["type"] == "message")
-        .filter_map(|e| e["text"].as_str()?.strip_prefix("spawned ")?.parse().ok())
-        .collect()
+    events.iter().filter(|e| e["type"] == "message").filter_map(|e| e["text"].as_str()?.strip_prefix("spawned ")?.parse().ok()).collect()
 }
 
+/// The tasks' statuses as `bosun ls --json` (GET /api/tasks) reports them.
+fn statuses(w: &World, ids: &[i64]) -> HashMap<i64, String> {
+    let tasks = w.json(&["ls"]);
+    let all: HashMap<i64, String> =
+        tasks.as_array().unwrap().iter().map(|t| (t["id"].as_i64().unwrap(), t["status"].as_str().unwrap().to_string())).collect();
+    ids.iter().map(|id| (*id, all[id].clone())).collect()
+}
+
+/// Which ids have each status, sorted.
+fn with_status(statuses: &HashMap<i64, String>, status: &str) -> Vec<i64> {
+    let mut ids: Vec<i64> = statuses.iter().filter(|(_, s)| *s == status).map(|(id, _)| *id).collect();
+    ids.sort();
+    ids
+}
+
+/// A barrier instead of timing: each agent marks itself started, then blocks on a gate
+/// of its own that only the test opens. With every gate shut, the peak is a fact.
 #[test]
 fn ten_tasks_with_max_concurrent_three() {
     let mut w = World::new("app");
-    let log = w.path("shared/intervals.log");
-    let log = log.to_str().unwrap();
+    let shared = w.path("shared");
+    let shared = shared.to_str().unwrap();
     w.agent(
         "worker",
         Some(3),
         &[
-            json!({"run": ["sh", "-c", format!("echo start $BOSUN_TASK_ID $(date +%s%N) >> '{log}'")]}),
             json!({"run": ["sh", "-c", "echo $BOSUN_TASK_ID > owner.txt"]}),
-            json!({"sleep_ms": 300}),
-            json!({"run": ["sh", "-c", format!("echo end $BOSUN_TASK_ID $(date +%s%N) >> '{log}'")]}),
+            // `started-<id>` holds how many agents had started and not finished, this one
+            // included, the moment it started: a fourth at once would leave a 4 here.
+            json!({"run": ["sh", "-c", format!(
+                "cd '{shared}'; touch started-$BOSUN_TASK_ID.tmp; \
+                 live=$(( $(ls | grep -c '^started-') - $(ls | grep -c '^finished-') )); \
+                 echo $live > started-$BOSUN_TASK_ID.tmp; mv started-$BOSUN_TASK_ID.tmp started-$BOSUN_TASK_ID"
+            )]}),
+            json!({"run": ["sh", "-c", format!("until [ -e '{shared}/gate-'$BOSUN_TASK_ID ]; do sleep 0.01; done")]}),
+            json!({"run": ["sh", "-c", format!("touch '{shared}/finished-'$BOSUN_TASK_ID")]}),
         ],
     );
     w.start(&[]);
     let ids: Vec<i64> = (0..10).map(|i| w.add(&format!("Job {i}"), "worker")).collect();
-    for &id in &ids {
-        w.wait_status(id, "review");
+    let started = |id: i64| std::fs::read_to_string(w.path(&format!("shared/started-{id}"))).ok().map(|t| t.trim().parse::<u32>().unwrap());
+    let waiting = |done: &[i64]| -> Vec<i64> { ids.iter().copied().filter(|&id| started(id).is_some() && !done.contains(&id)).collect() };
+
+    // Open the gates one at a time: each time, exactly three run (while enough are left),
+    // the rest wait in the queue, and the three running are the three at their gate.
+    let mut done: Vec<i64> = Vec::new();
+    while done.len() < ids.len() {
+        let expect = (ids.len() - done.len()).min(3);
+        let (running, at_gate) = wait_for(&format!("{expect} agents at their gate ({} done)", done.len()), || {
+            let at_gate = waiting(&done);
+            let s = statuses(&w, &ids);
+            let running = with_status(&s, "running");
+            assert!(at_gate.len() <= expect && running.len() <= expect, "more than {expect} at once: {at_gate:?} at a gate, {s:?}");
+            (at_gate.len() == expect && running == at_gate).then_some((running, at_gate))
+        });
+        let s = statuses(&w, &ids);
+        assert_eq!(with_status(&s, "running"), running, "no fourth started while every gate was shut: {s:?}");
+        assert_eq!(with_status(&s, "queued").len(), ids.len() - done.len() - expect, "{s:?}");
+        let mut reviewed = done.clone();
+        reviewed.sort();
+        assert_eq!(with_status(&s, "review"), reviewed, "{s:?}");
+        let next = at_gate[0];
+        std::fs::write(w.path(&format!("shared/gate-{next}")), "").unwrap();
+        w.wait_status(next, "review");
+        done.push(next);
     }
-    // Replay the start/end marks: at no instant were more than three agents running.
-    let text = std::fs::read_to_string(&log).unwrap();
-    let mut marks: Vec<(u128, i32)> = text
-        .lines()
-        .map(|l| {
-            let parts: Vec<&str> = l.split_whitespace().collect();
-            (parts[2].parse().unwrap(), if parts[0] == "start" { 1 } else { -1 })
-        })
-        .collect();
-    assert_eq!(marks.len(), 20, "{text}");
-    marks.sort_by_key(|&(t, d)| (t, d)); // an end before a start at the same instant
-    let (mut running, mut peak) = (0, 0);
-    for (_, d) in marks {
-        running += d;
-        peak = peak.max(running);
-    }
-    assert_eq!(peak, 3, "at most three at once, and the limit is used");
+    let peaks: Vec<u32> = ids.iter().map(|&id| started(id).unwrap()).collect();
+    assert!(peaks.iter().all(|&n| n <= 3), "never more than three at once: {peaks:?}");
+    assert_eq!(peaks.iter().max(), Some(&3), "and the limit is used: {peaks:?}");
 
     // Each task in its own worktree and branch, holding only its own work.
     let mut worktrees = HashMap::new();
