@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use bosun_core::{Event, EventKind, NewTask};
+use bosun_core::{EventKind, NewEvent, NewTask, Source};
 use bosun_store::{SqliteStore, Store, TaskRecord};
 use chrono::Utc;
 use serde_json::json;
@@ -57,10 +57,16 @@ async fn store_only(sandbox: &Sandbox, n: usize) -> Result<f64> {
     let store = SqliteStore::open(&sandbox.dir.join("store-only.db")).await?;
     let new = NewTask { title: "store-only".into(), ..Default::default() };
     let task = store.create_task(TaskRecord { new, repo: None, base: None }, Utc::now()).await?;
-    let (_, run) = store.start_run(task.id, "bench", "token", Utc::now()).await?;
+    let (_, run) = store.start_run(task.id, "bench", "token", "local", Utc::now()).await?;
     let now = Utc::now();
-    let events: Vec<Event> = (1..=n as i64)
-        .map(|seq| Event { task_id: task.id, run_id: run.id, seq, ts: now, kind: EventKind::Message { text: format!("ingest {seq}"), role: None, from: None } })
+    let events: Vec<NewEvent> = (1..=n as i64)
+        .map(|seq| NewEvent {
+            task_id: task.id,
+            run_id: run.id,
+            ts: now,
+            source: Source::Agent,
+            kind: EventKind::Message { text: format!("ingest {seq}"), role: None, from: None },
+        })
         .collect();
     let t0 = Instant::now();
     for batch in events.chunks(1024) {

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use anyhow::{Result, ensure};
-use bosun_core::{NewTask, RunStatus, TaskStatus};
+use bosun_core::{NewTask, RunStatus, TaskEvent};
 use bosun_store::{RunEnd, SqliteStore, Store, TaskFilter, TaskRecord};
 use chrono::Utc;
 use serde_json::json;
@@ -30,9 +30,9 @@ pub async fn run(bins: &Bins, args: &Args) -> Result<Report> {
         let now = Utc::now();
         let new = NewTask { title: format!("list task {n}"), agent: Some("bench".into()), ..Default::default() };
         let task = store.create_task(TaskRecord { new, repo: None, base: None }, now).await?;
-        let (_, run) = store.start_run(task.id, "bench", &format!("token-{n}"), now).await?;
+        let (_, run) = store.start_run(task.id, "bench", &format!("token-{n}"), "local", now).await?;
         store.set_run_pid(run.id, 1_000_000 + n as i64).await?;
-        let end = RunEnd { status: RunStatus::Succeeded, exit_code: Some(0), reason: None, task_status: TaskStatus::Review };
+        let end = RunEnd { status: RunStatus::Succeeded, exit_code: Some(0), reason: None, task_event: TaskEvent::Finished { success: true } };
         store.finish_run(run.id, end, now).await?;
     }
     let seed_s = seeding.elapsed().as_secs_f64();

@@ -12,7 +12,8 @@ use utoipa::ToSchema;
 
 use crate::task::{RunId, TaskId, Usage};
 
-/// A stored event: the normalized payload plus where and when it happened.
+/// A stored event: the normalized payload plus where and when it happened, and
+/// who produced it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Event {
     pub task_id: TaskId,
@@ -21,8 +22,64 @@ pub struct Event {
     /// Position in the task's event log, from 1, across all of the task's runs.
     pub seq: i64,
     pub ts: DateTime<Utc>,
+    /// `agent`, `bosun` or `human:<name>`.
+    #[schema(value_type = String)]
+    pub source: Source,
     #[serde(flatten)]
     pub kind: EventKind,
+}
+
+/// An event on its way to the store, which numbers it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub task_id: TaskId,
+    pub run_id: RunId,
+    pub ts: DateTime<Utc>,
+    pub source: Source,
+    pub kind: EventKind,
+}
+
+/// Who produced an event. An agent's output can only ever be `Agent` (and only
+/// agent kinds, see [`EventKind::from_agent_line`]); approvals, status changes and the
+/// cost bosun charges are `Bosun`'s; a human's message or answer names the human.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum Source {
+    Agent,
+    Bosun,
+    Human(String),
+}
+
+impl From<Source> for String {
+    fn from(s: Source) -> String {
+        match s {
+            Source::Agent => "agent".into(),
+            Source::Bosun => "bosun".into(),
+            Source::Human(name) => format!("human:{name}"),
+        }
+    }
+}
+
+impl TryFrom<String> for Source {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Source, String> {
+        match s.as_str() {
+            "agent" => Ok(Source::Agent),
+            "bosun" => Ok(Source::Bosun),
+            _ => match s.strip_prefix("human:") {
+                Some(name) => Ok(Source::Human(name.to_string())),
+                None => Err(format!("unknown event source {s:?} (agent, bosun, human:<name>)")),
+            },
+        }
+    }
+}
+
+impl Source {
+    /// A human by the name they gave (`from`), or "someone" when they gave none.
+    pub fn human(name: Option<&str>) -> Source {
+        Source::Human(name.filter(|n| !n.trim().is_empty()).unwrap_or("someone").to_string())
+    }
 }
 
 /// What kind of thing a tool call does, so the board can show reads, edits and
@@ -301,10 +358,11 @@ mod tests {
             run_id: 2,
             seq: 3,
             ts: DateTime::from_timestamp(0, 0).unwrap(),
+            source: Source::Agent,
             kind: EventKind::Message { text: "hi".into(), role: None, from: None },
         };
         let v = serde_json::to_value(&ev).unwrap();
-        assert_eq!(v, json!({"task_id":1,"run_id":2,"seq":3,"ts":"1970-01-01T00:00:00Z","type":"message","text":"hi"}));
+        assert_eq!(v, json!({"task_id":1,"run_id":2,"seq":3,"ts":"1970-01-01T00:00:00Z","source":"agent","type":"message","text":"hi"}));
         let back: Event = serde_json::from_value(v).unwrap();
         assert_eq!(back, ev);
     }

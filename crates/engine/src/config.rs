@@ -23,6 +23,9 @@ pub struct Config {
     /// Host names the API answers to besides loopback and the bound address
     /// (requests naming any other `Host` are refused).
     pub allowed_hosts: Vec<String>,
+    /// This engine's name among those sharing a store: runs record it, and crash
+    /// recovery only interrupts its own.
+    pub node: String,
 }
 
 impl Config {
@@ -35,6 +38,7 @@ impl Config {
             pr_refresh: Some(Duration::from_secs(120)),
             public_url: "http://127.0.0.1:7777".into(),
             allowed_hosts: Vec::new(),
+            node: "local".into(),
         }
     }
 

@@ -76,8 +76,7 @@ async fn reconcile(engine: &Engine, id: TaskId) -> Result<(), DispatchError> {
             (TaskStatus::Blocked, DepState::Ready | DepState::Waiting) => (TaskEvent::Unblocked, None),
             _ => continue,
         };
-        let next = task.status.apply(event)?;
-        match engine.store.set_task_status(task.id, task.status, next, reason.as_deref(), Utc::now()).await {
+        match engine.store.transition_task(task.id, task.status, event, reason.as_deref(), Utc::now()).await {
             Ok(t) => {
                 tracing::info!(task = t.id, "dependencies: now {}", t.status);
                 engine.publish(&t);
@@ -135,7 +134,7 @@ async fn pass(engine: &Arc<Engine>) -> Result<(), DispatchError> {
                 // the status change like every run's last event.
                 engine.hub.emit(task.id, 0, EventKind::status(next.as_str(), why.clone())).await;
                 engine.hub.flush().await;
-                match engine.store.set_task_status(task.id, TaskStatus::Queued, next, Some(&why), Utc::now()).await {
+                match engine.store.transition_task(task.id, TaskStatus::Queued, TaskEvent::DispatchFailed, Some(&why), Utc::now()).await {
                     Ok(t) => engine.publish(&t),
                     Err(e) => tracing::debug!(task = task.id, "task moved before it could be failed: {e}"),
                 }

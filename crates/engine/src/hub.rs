@@ -1,18 +1,20 @@
 //! The event log writer and the live broadcasts.
 //!
-//! All events pass through one writer task. Being the only writer, it can hand out
-//! each task's sequence numbers without locks or races; it stores events in batches
-//! (one transaction per batch is what makes high ingest rates possible), and
+//! All of this daemon's events pass through one writer task. It stores them in
+//! batches (one transaction per batch is what makes high ingest rates possible; the
+//! store numbers each task's events, so other writers may append too), and
 //! broadcasts an event only after it is stored, so what a live subscriber sees is
-//! always also in the log. The channel into the writer is bounded: a flood of agent
-//! output slows the agents down (their pipes fill up) instead of growing memory.
+//! always also in the log. When storing fails for good, the events are not
+//! broadcast: their tasks are reported on [`Hub::subscribe_failures`], and their
+//! runs end failed. The channel into the writer is bounded: a flood of agent output
+//! slows the agents down (their pipes fill up) instead of growing memory.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bosun_core::task::{RunId, TaskId};
-use bosun_core::{Event, EventKind, Task};
+use bosun_core::{Event, EventKind, NewEvent, Source, Task};
 use bosun_store::Store;
 use chrono::Utc;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -29,10 +31,12 @@ const LINGER: Duration = Duration::from_millis(2);
 /// Live events kept for slow subscribers; one that falls further behind catches up
 /// from the store.
 const LIVE_BUFFER: usize = 8 * 1024;
+/// Attempts at storing a batch before its events are given up.
+const ATTEMPTS: u32 = 5;
 
 enum WriterMsg {
-    Event { task_id: TaskId, run_id: RunId, kind: EventKind },
-    /// Answered once everything sent before it is stored.
+    Event(NewEvent),
+    /// Answered once everything sent before it is stored (or given up).
     Flush(oneshot::Sender<()>),
 }
 
@@ -41,25 +45,40 @@ pub struct Hub {
     tx: mpsc::Sender<WriterMsg>,
     live: broadcast::Sender<Arc<Event>>,
     tasks: broadcast::Sender<Arc<Task>>,
+    /// Tasks whose events could not be stored, and why (the latest failure).
+    failures: broadcast::Sender<(TaskId, Arc<str>)>,
+    /// The same, kept for a run that asks after missing the broadcast.
+    failed: Arc<Mutex<HashMap<TaskId, Arc<str>>>>,
 }
 
 impl Hub {
     pub fn start(store: Arc<dyn Store>) -> (Hub, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE);
-        let (live, _) = broadcast::channel(LIVE_BUFFER);
-        let (tasks, _) = broadcast::channel(1024);
-        let writer = tokio::spawn(write_loop(store, rx, live.clone()));
-        (Hub { tx, live, tasks }, writer)
+        let hub = Hub {
+            tx,
+            live: broadcast::channel(LIVE_BUFFER).0,
+            tasks: broadcast::channel(1024).0,
+            failures: broadcast::channel(256).0,
+            failed: Arc::default(),
+        };
+        let writer = tokio::spawn(write_loop(store, rx, hub.clone()));
+        (hub, writer)
     }
 
-    /// Queues an event for the log. Waits when the writer is behind.
+    /// Queues one of bosun's own events for the log. Waits when the writer is behind.
     pub async fn emit(&self, task_id: TaskId, run_id: RunId, kind: EventKind) {
-        if self.tx.send(WriterMsg::Event { task_id, run_id, kind }).await.is_err() {
-            tracing::error!(task_id, run_id, "event writer is gone; event dropped");
+        self.emit_as(task_id, run_id, Source::Bosun, kind).await;
+    }
+
+    /// Queues an event produced by `source` (an agent, a human).
+    pub async fn emit_as(&self, task_id: TaskId, run_id: RunId, source: Source, kind: EventKind) {
+        let ev = NewEvent { task_id, run_id, ts: Utc::now(), source, kind };
+        if self.tx.send(WriterMsg::Event(ev)).await.is_err() {
+            tracing::error!(task = task_id, run = run_id, "event writer is gone; event dropped");
         }
     }
 
-    /// Returns once every event emitted before the call is stored.
+    /// Returns once every event emitted before the call is stored (or given up).
     pub async fn flush(&self) {
         let (ack, done) = oneshot::channel();
         if self.tx.send(WriterMsg::Flush(ack)).await.is_ok() {
@@ -75,13 +94,28 @@ impl Hub {
         self.tasks.subscribe()
     }
 
+    /// Tasks whose events could not be stored, as it happens.
+    pub fn subscribe_failures(&self) -> broadcast::Receiver<(TaskId, Arc<str>)> {
+        self.failures.subscribe()
+    }
+
+    /// Why the task's events could not be stored, if they could not.
+    pub fn storage_failure(&self, task_id: TaskId) -> Option<Arc<str>> {
+        self.failed.lock().unwrap().get(&task_id).cloned()
+    }
+
     pub fn task_changed(&self, task: &Task) {
         let _ = self.tasks.send(Arc::new(task.clone()));
     }
+
+    fn storing_failed(&self, task_id: TaskId, why: &str) {
+        let why: Arc<str> = Arc::from(why);
+        self.failed.lock().unwrap().insert(task_id, why.clone());
+        let _ = self.failures.send((task_id, why));
+    }
 }
 
-async fn write_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<WriterMsg>, live: broadcast::Sender<Arc<Event>>) {
-    let mut next_seq: HashMap<TaskId, i64> = HashMap::new();
+async fn write_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<WriterMsg>, hub: Hub) {
     let mut msgs = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut msgs, BATCH).await > 0 {
         let until = tokio::time::Instant::now() + LINGER;
@@ -94,29 +128,14 @@ async fn write_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<WriterMsg>, li
         }
         let mut events = Vec::with_capacity(msgs.len());
         let mut acks = Vec::new();
-        let now = Utc::now();
         for msg in msgs.drain(..) {
             match msg {
-                WriterMsg::Event { task_id, run_id, kind } => {
-                    let seq = match next_seq.get_mut(&task_id) {
-                        Some(seq) => seq,
-                        None => {
-                            let last = store.last_seq(task_id).await.unwrap_or_else(|e| {
-                                tracing::error!(task_id, "cannot read the last event seq: {e}");
-                                0
-                            });
-                            next_seq.entry(task_id).or_insert(last)
-                        }
-                    };
-                    *seq += 1;
-                    events.push(Event { task_id, run_id, seq: *seq, ts: now, kind });
-                }
+                WriterMsg::Event(ev) => events.push(ev),
                 WriterMsg::Flush(ack) => acks.push(ack),
             }
         }
-        persist(&*store, &events).await;
-        for ev in events {
-            let _ = live.send(Arc::new(ev));
+        for ev in persist(&*store, events, &hub).await {
+            let _ = hub.live.send(Arc::new(ev));
         }
         for ack in acks {
             let _ = ack.send(());
@@ -125,17 +144,56 @@ async fn write_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<WriterMsg>, li
 }
 
 /// Stores a batch, retrying a few times (a busy database, a full disk being freed).
-async fn persist(store: &dyn Store, events: &[Event]) {
+/// If the batch still fails, each task's events are tried on their own, so that one
+/// task's failure (a poisoned row, a trigger) does not lose the others'. Returns what
+/// was stored; the tasks of what was not are reported to the hub.
+async fn persist(store: &dyn Store, events: Vec<bosun_core::NewEvent>, hub: &Hub) -> Vec<Event> {
+    if events.is_empty() {
+        return Vec::new();
+    }
+    let why = match store_with_retries(store, &events).await {
+        Ok(stored) => return stored,
+        Err(why) => why,
+    };
+    let mut by_task: Vec<(TaskId, Vec<NewEvent>)> = Vec::new();
+    for ev in events {
+        match by_task.iter_mut().find(|(t, _)| *t == ev.task_id) {
+            Some((_, evs)) => evs.push(ev),
+            None => by_task.push((ev.task_id, vec![ev])),
+        }
+    }
+    if by_task.len() == 1 {
+        let (task_id, evs) = &by_task[0];
+        tracing::error!(task = task_id, "storing {} events failed for good; they are not shown to anyone: {why}", evs.len());
+        hub.storing_failed(*task_id, &why);
+        return Vec::new();
+    }
+    let mut stored = Vec::new();
+    for (task_id, evs) in by_task {
+        match store.append_events(&evs).await {
+            Ok(s) => stored.extend(s),
+            Err(e) => {
+                tracing::error!(task = task_id, "storing {} events failed for good; they are not shown to anyone: {e}", evs.len());
+                hub.storing_failed(task_id, &e.to_string());
+            }
+        }
+    }
+    stored
+}
+
+async fn store_with_retries(store: &dyn Store, events: &[NewEvent]) -> Result<Vec<Event>, String> {
     let mut delay = Duration::from_millis(50);
-    for attempt in 1..=5 {
+    let mut attempt = 1;
+    loop {
         match store.append_events(events).await {
-            Ok(()) => return,
-            Err(e) if attempt < 5 => {
+            Ok(stored) => return Ok(stored),
+            Err(e) if attempt < ATTEMPTS => {
                 tracing::warn!(attempt, "storing {} events failed, retrying: {e}", events.len());
                 tokio::time::sleep(delay).await;
                 delay *= 2;
+                attempt += 1;
             }
-            Err(e) => tracing::error!("storing {} events failed for good; they are lost: {e}", events.len()),
+            Err(e) => return Err(e.to_string()),
         }
     }
 }

@@ -31,9 +31,11 @@
 //!
 //! # Layers
 //!
-//! [`state`] (the [`Engine`]) and [`trigger`] sit below everything; `hub`, `profiles`,
-//! `workspace`, `cleanup` and `forge` use only them; `supervisor` and `dispatch` use
-//! those; [`ops`] sits on top. No module imports one above it.
+//! `config`, `error`, `trigger` and `hub` sit at the bottom, `state` (the [`Engine`])
+//! on them; `profiles`, `repo_config`, `workspace`, `cleanup`, `forge` and `detect` use
+//! only those; `supervisor`, `dispatch` and `recovery` use those; [`ops`] uses all of
+//! them; `lifecycle` (start and shutdown) wires them together. No module imports one
+//! above it.
 
 mod cleanup;
 pub mod config;
@@ -42,6 +44,7 @@ mod dispatch;
 mod error;
 mod forge;
 mod hub;
+mod lifecycle;
 pub mod ops;
 mod profiles;
 mod recovery;
@@ -54,4 +57,5 @@ mod workspace;
 pub use config::Config;
 pub use detect::detect;
 pub use error::{OpError, StartError};
-pub use state::{Engine, Running, until_closing};
+pub use lifecycle::Running;
+pub use state::{Engine, until_closing};

@@ -23,7 +23,7 @@ pub async fn recover(engine: &Arc<Engine>) -> Result<(), StartError> {
             }
         }
     }
-    let orphans = engine.store.interrupt_live_runs(Utc::now()).await?;
+    let orphans = engine.store.interrupt_live_runs(&engine.config.node, Utc::now()).await?;
     if orphans.is_empty() {
         return Ok(());
     }

@@ -1,20 +1,16 @@
-//! The engine's shared state ([`Engine`]), what lives beside it (the live runs and
-//! their control messages), and starting and stopping it ([`Running`]). Everything
-//! else in the engine uses this module; it uses none of them but the hub.
+//! The engine's shared state ([`Engine`]) and what lives beside it (the live runs and
+//! their control messages). Everything else in the engine uses this module; it uses
+//! none of them but the hub, the config and the trigger.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use bosun_core::task::TaskId;
 use bosun_core::{Approval, Event, Task};
-use bosun_store::{SqliteStore, Store};
+use bosun_store::Store;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
-use tokio::task::JoinHandle;
 
 use crate::config::Config;
-use crate::error::StartError;
 use crate::hub::Hub;
 use crate::trigger::Trigger;
 
@@ -53,9 +49,10 @@ pub(crate) enum Control {
     Stop(oneshot::Sender<()>),
     /// The daemon is shutting down.
     Shutdown,
-    /// A human's message for the agent (`bosun say`), who sent it, and an answer
-    /// once it reached the agent (false: the agent cannot take messages now).
-    Say { text: String, from: Option<String>, delivered: oneshot::Sender<bool> },
+    /// A human's message for the agent (`bosun say`), who sent it, and the answer:
+    /// how it reached the agent (now, or with its prompt when it has not started
+    /// yet), or None when the run could not take it.
+    Say { text: String, from: Option<String>, delivered: oneshot::Sender<Option<bosun_api::Delivery>> },
     /// A human's answer to a pending approval.
     Answer { approval: Approval, allow: bool, message: Option<String> },
     /// Cut the agent's current turn short (the runtime's own interrupt); the run ends
@@ -64,6 +61,26 @@ pub(crate) enum Control {
 }
 
 impl Engine {
+    pub(crate) fn new(
+        config: Config,
+        prices: bosun_core::pricing::PriceTable,
+        store: Arc<dyn Store>,
+        hub: Hub,
+        triggers: mpsc::UnboundedSender<Trigger>,
+    ) -> Engine {
+        Engine {
+            config,
+            prices,
+            store,
+            hub,
+            triggers,
+            live: Mutex::new(HashMap::new()),
+            closing: watch::Sender::new(false),
+            run_ended: tokio::sync::Notify::new(),
+            repo_locks: Mutex::new(HashMap::new()),
+        }
+    }
+
     /// Tells task subscribers and the dispatcher that a task changed.
     pub(crate) fn publish(&self, task: &Task) {
         self.hub.task_changed(task);
@@ -112,64 +129,4 @@ impl Engine {
 /// caller's future `Send`).
 pub async fn until_closing(closing: &mut watch::Receiver<bool>) {
     let _ = closing.wait_for(|c| *c).await.map(|_| ());
-}
-
-/// A started engine: its state and the tasks that run it.
-pub struct Running {
-    pub engine: Arc<Engine>,
-    dispatcher: JoinHandle<()>,
-    writer: JoinHandle<()>,
-    /// Held while running: one engine per data dir.
-    _lock: File,
-}
-
-impl Engine {
-    /// Opens the data dir (creating it, taking its lock) and its SQLite store,
-    /// recovers from a previous crash, and starts the dispatcher.
-    pub async fn start(config: Config) -> Result<Running, StartError> {
-        config.prepare_dirs()?;
-        let lock = config.lock_data_dir()?;
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir.join("bosun.db")).await?);
-        let (triggers, trigger_rx) = mpsc::unbounded_channel();
-        let (hub, writer) = Hub::start(store.clone());
-        let prices = config.load_prices()?;
-        let engine = Arc::new(Engine {
-            prices,
-            config,
-            store,
-            hub,
-            triggers,
-            live: Mutex::new(HashMap::new()),
-            closing: watch::Sender::new(false),
-            run_ended: tokio::sync::Notify::new(),
-            repo_locks: Mutex::new(HashMap::new()),
-        });
-        crate::recovery::recover(&engine).await?;
-        tokio::spawn(crate::detect::report_runtimes());
-        let dispatcher = tokio::spawn(crate::dispatch::run(engine.clone(), trigger_rx));
-        engine.trigger(Trigger::Startup);
-        if let Some(every) = engine.config.pr_refresh {
-            tokio::spawn(crate::ops::pr::refresh_open_prs(engine.clone(), every));
-        }
-        Ok(Running { engine, dispatcher, writer, _lock: lock })
-    }
-}
-
-impl Running {
-    /// Stops the dispatcher, then every live run (their tasks become interrupted),
-    /// and waits until their last events are stored.
-    pub async fn shutdown(self) {
-        let Running { engine, dispatcher, writer, _lock } = self;
-        engine.close();
-        tracing::info!("shutting down: stopping live runs");
-        engine.trigger(Trigger::Shutdown);
-        let _ = dispatcher.await;
-        crate::supervisor::shutdown_all(&engine).await;
-        engine.hub.flush().await;
-        drop(engine);
-        // The writer ends once every handle on the hub is gone; do not hang on a straggler.
-        if tokio::time::timeout(Duration::from_secs(5), writer).await.is_err() {
-            tracing::warn!("the event writer did not stop in time");
-        }
-    }
 }

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bosun_agents::{AgentCommand, AgentProcess, ExitInfo, SpawnSpec, runtime};
+use bosun_api::Delivery;
 use bosun_core::task::TaskId;
-use bosun_core::{AgentProfile, EventKind, NewApproval, OutputStream, Run, RunStatus, Task, TaskEvent, TaskStatus, policy};
+use bosun_core::{AgentProfile, EventKind, NewApproval, OutputStream, Run, RunStatus, Source, Task, TaskEvent, TaskStatus, policy};
 use bosun_store::{RunEnd, StoreError};
 use chrono::Utc;
 use tokio::io::AsyncWriteExt;
@@ -70,32 +71,34 @@ pub async fn shutdown_all(engine: &Engine) {
     }
 }
 
+#[tracing::instrument(name = "run", skip_all, fields(task = task.id, run = tracing::field::Empty))]
 async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut ctl: mpsc::UnboundedReceiver<Control>) {
     let task_id = task.id;
     let token = uuid::Uuid::new_v4().to_string();
-    let (task, run) = match engine.store.start_run(task_id, &profile.name, &token, Utc::now()).await {
+    let (task, run) = match engine.store.start_run(task_id, &profile.name, &token, &engine.config.node, Utc::now()).await {
         Ok(started) => started,
         Err(e) => {
             // Stopped (or otherwise moved) between the dispatcher's read and now.
             if !matches!(e, StoreError::StatusChanged { .. }) {
-                tracing::error!(task_id, "cannot start a run: {e}");
+                tracing::error!(task = task_id, "cannot start a run: {e}");
             }
             release(&engine, task_id);
             return;
         }
     };
-    tracing::info!(task = task_id, run = run.id, agent = %profile.name, "run starting");
+    tracing::Span::current().record("run", run.id);
+    tracing::info!(agent = %profile.name, "run starting");
     engine.publish(&task);
     if task.agent.as_deref() != Some(profile.name.as_str()) {
         if let Err(e) = engine.store.set_task_agent(task_id, &profile.name, Utc::now()).await {
-            tracing::warn!(task_id, "cannot record the agent: {e}");
+            tracing::warn!("cannot record the agent: {e}");
         }
     }
     if let Err(e) = engine.store.record_profile(&profile, Utc::now()).await {
-        tracing::warn!(task_id, "cannot record the profile: {e}");
+        tracing::warn!("cannot record the profile: {e}");
     }
 
-    let mut run_ctx = RunCtx { engine: &engine, task, run, stop_waiters: Vec::new(), profile: None, workdir: None, interrupted: false };
+    let mut run_ctx = RunCtx { engine: &engine, task, run, stop_waiters: Vec::new(), profile: None, workdir: None, interrupted: false, early: Vec::new() };
     let prepared = match workspace::prepare(&engine, &run_ctx.task).await {
         Ok(p) => p,
         Err(why) => return run_ctx.fail_before_start(format!("cannot prepare the workspace: {why}")).await,
@@ -126,11 +129,11 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
         prompt: profile.prompt(&task_text),
         instructions: profile.instructions.clone(),
         task: task_text,
-        prior_cost: session.as_ref().map(|s| s.1).unwrap_or(0.0),
+        prior_cost: session.as_ref().map(|s| s.cost_usd).unwrap_or(0.0),
         token,
         pass_env: profile.pass_env.clone(),
         env,
-        resume: session.map(|s| s.0),
+        resume: session.map(|s| s.session_id),
     };
     // A new worktree runs the repo's setup script first, streamed like agent output.
     if prepared.created {
@@ -142,13 +145,18 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
             }
         }
     }
+    // Messages said while the setup hook ran go with the prompt.
+    for text in std::mem::take(&mut run_ctx.early) {
+        spec_task_append(&mut spec, &text);
+    }
     // A stop or shutdown that arrived while the workspace was being made.
     while let Ok(c) = ctl.try_recv() {
         match run_ctx.take_control(c) {
             Ok(ending) => return run_ctx.finish(&workdir, ending, None, &VecDeque::new()).await,
-            Err(Control::Say { text, delivered, .. }) => {
+            Err(Control::Say { text, from, delivered }) => {
+                run_ctx.said(&text, from).await;
                 spec_task_append(&mut spec, &text);
-                let _ = delivered.send(true);
+                let _ = delivered.send(Some(Delivery::AtStart));
             }
             Err(_) => {}
         }
@@ -159,11 +167,11 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
     };
     let pid = proc.group.pid();
     if let Err(e) = engine.store.set_run_pid(run_ctx.run.id, pid as i64).await {
-        tracing::error!(task_id, "cannot record the pid: {e}");
+        tracing::error!("cannot record the pid: {e}");
     }
     if let Some(last) = inbox.last() {
         if let Err(e) = engine.store.mark_delivered(task_id, last.id, Utc::now()).await {
-            tracing::error!(task_id, "cannot mark the messages delivered: {e}");
+            tracing::error!("cannot mark the messages delivered: {e}");
         }
     }
     run_ctx
@@ -200,6 +208,8 @@ struct RunCtx<'a> {
     workdir: Option<std::path::PathBuf>,
     /// A human interrupted the turn: however the agent then ends, the run was stopped.
     interrupted: bool,
+    /// Messages said while a setup hook ran, for the agent's prompt.
+    early: Vec<String>,
 }
 
 /// A run's time limits.
@@ -210,8 +220,22 @@ struct Limits {
 }
 
 impl RunCtx<'_> {
+    /// Logs one of bosun's own events.
     async fn emit(&self, kind: EventKind) {
         self.engine.hub.emit(self.task.id, self.run.id, kind).await;
+    }
+
+    /// Logs a human's message to the agent, as theirs.
+    async fn said(&self, text: &str, from: Option<String>) {
+        let source = Source::human(from.as_deref());
+        let event = EventKind::Message { text: text.to_string(), role: Some("user".into()), from };
+        self.engine.hub.emit_as(self.task.id, self.run.id, source, event).await;
+    }
+
+    /// Logs what the agent (or a repo hook) produced: never trusted to speak for
+    /// bosun or a human.
+    async fn emit_agent(&self, kind: EventKind) {
+        self.engine.hub.emit_as(self.task.id, self.run.id, Source::Agent, kind).await;
     }
 
     /// Runs a repo hook script in the workspace, its output going to the task's log.
@@ -263,9 +287,22 @@ impl RunCtx<'_> {
         let wall_deadline = limits.wall.map(|d| tokio::time::Instant::now() + d).unwrap_or(far);
         let mut idle_deadline = limits.idle.map(|d| tokio::time::Instant::now() + d).unwrap_or(far);
         let mut flush_at: Option<tokio::time::Instant> = None;
+        // Events that cannot be stored end the run: nobody could see what it does.
+        let mut failures = self.engine.hub.subscribe_failures();
+        let mut failures_open = true;
+        let unstored = |why: &str| Ending::Failed(format!("bosun cannot store this run's events ({why}); the agent was stopped"));
+        let mut end_with_first = self.engine.hub.storage_failure(self.task.id).map(|why| unstored(&why));
         while output_open || !exited {
-            let mut end_with = None;
+            let mut end_with = end_with_first.take();
             tokio::select! {
+                failure = failures.recv(), if failures_open && ending == Ending::Natural => match failure {
+                    Ok((task, why)) if task == self.task.id => end_with = Some(unstored(&why)),
+                    Ok(_) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        end_with = self.engine.hub.storage_failure(self.task.id).map(|why| unstored(&why));
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => failures_open = false,
+                },
                 out = proc.output.recv(), if output_open => match out {
                     Some(out) => {
                         if let Some(idle) = limits.idle {
@@ -363,19 +400,19 @@ impl RunCtx<'_> {
         match &event {
             EventKind::Session { session_id } => {
                 if let Err(e) = engine.store.set_run_session(self.run.id, session_id).await {
-                    tracing::warn!(task = self.task.id, "cannot record the session: {e}");
+                    tracing::warn!("cannot record the session: {e}");
                 }
-                self.emit(event).await;
+                self.emit_agent(event).await;
             }
             EventKind::ApprovalRequest { id, tool, kind, command, path, input } => {
-                let Some(profile) = &self.profile else { return self.emit(event).await };
+                let Some(profile) = &self.profile else { return self.emit_agent(event).await };
                 let mut allow = profile.allow.clone();
                 allow.extend(engine.store.profile_allows(&profile.name).await.unwrap_or_default());
                 let ask = policy::Ask { tool, kind: *kind, command: command.as_deref(), path: path.as_deref() };
                 let workdir = self.workdir.clone().unwrap_or_default();
                 if policy::allowed(profile.permissions, &allow, ask, &workdir) {
                     let id = id.clone();
-                    self.emit(event).await;
+                    self.emit_agent(event).await;
                     let _ = proc.commands.send(AgentCommand::Answer { id: id.clone(), allow: true, message: None });
                     self.emit(EventKind::Approval { id, allow: true, by: "policy".into(), message: None }).await;
                     return;
@@ -391,28 +428,35 @@ impl RunCtx<'_> {
                     input: input.clone(),
                 };
                 if let Err(e) = engine.store.add_approval(new, Utc::now()).await {
-                    tracing::error!(task = self.task.id, "cannot record an approval request: {e}");
+                    tracing::error!("cannot record an approval request: {e}");
                 }
-                self.emit(event).await;
+                self.emit_agent(event).await;
                 self.set_waiting(true).await;
             }
-            _ => self.emit(event).await,
+            _ => self.emit_agent(event).await,
         }
     }
 
     /// Passes a human's message or answer to the agent, and records it.
     async fn deliver(&mut self, control: Control, proc: &AgentProcess) {
         match control {
+            // A hook runs, not the agent: the message waits for the agent's prompt.
+            Control::Say { text, from, delivered } if self.profile.is_none() => {
+                self.said(&text, from).await;
+                self.early.push(text);
+                let _ = delivered.send(Some(Delivery::AtStart));
+            }
             Control::Say { text, from, delivered } => {
                 let sent = proc.commands.send(AgentCommand::Say(text.clone())).is_ok();
                 if sent {
-                    self.emit(EventKind::Message { text, role: Some("user".into()), from }).await;
+                    self.said(&text, from).await;
                 }
-                let _ = delivered.send(sent);
+                let _ = delivered.send(sent.then_some(Delivery::Now));
             }
             Control::Answer { approval, allow, message } => {
                 let _ = proc.commands.send(AgentCommand::Answer { id: approval.request_id.clone(), allow, message: message.clone() });
-                self.emit(EventKind::Approval { id: approval.request_id.clone(), allow, by: "user".into(), message }).await;
+                let event = EventKind::Approval { id: approval.request_id.clone(), allow, by: "user".into(), message };
+                self.engine.hub.emit_as(self.task.id, self.run.id, Source::human(approval.answered_by.as_deref()), event).await;
                 let pending = self.engine.store.approvals(Some(self.task.id), true).await.unwrap_or_default();
                 if pending.is_empty() {
                     self.set_waiting(false).await;
@@ -427,39 +471,31 @@ impl RunCtx<'_> {
         }
     }
 
-    /// running <-> needs_input, for the run and its task.
+    /// running <-> needs_input, for the run and its task (one store write).
     async fn set_waiting(&mut self, waiting: bool) {
-        let (run_from, run_to, event) = if waiting {
-            (RunStatus::Running, RunStatus::NeedsInput, TaskEvent::AwaitingInput)
-        } else {
-            (RunStatus::NeedsInput, RunStatus::Running, TaskEvent::InputGiven)
-        };
-        let engine = self.engine;
-        let Ok(task) = engine.store.get_task(self.task.id).await else { return };
-        let Ok(next) = task.status.apply(event) else { return };
-        let _ = engine.store.set_run_status(self.run.id, run_from, run_to).await;
-        match engine.store.set_task_status(task.id, task.status, next, None, Utc::now()).await {
+        match self.engine.store.set_waiting(self.run.id, waiting, Utc::now()).await {
             Ok(task) => {
-                engine.publish(&task);
+                self.engine.publish(&task);
                 self.task = task;
             }
-            Err(e) => tracing::debug!(task = self.task.id, "task moved while changing its wait: {e}"),
+            Err(e) => tracing::debug!("the run moved while changing its wait: {e}"),
         }
     }
 
     /// Records how the run ended: leftovers committed, run and task finished in the
     /// store, the final status event written, waiters answered, the slot freed.
     async fn finish(mut self, workdir: &Path, ending: Ending, exit: Option<ExitInfo>, tail: &VecDeque<String>) {
-        let (run_status, task_status, reason) = match (ending.clone(), exit) {
-            (Ending::Stopped, _) => (RunStatus::Stopped, TaskStatus::Stopped, Some("stopped by user".to_string())),
+        let failed = TaskEvent::Finished { success: false };
+        let (run_status, task_event, reason) = match (ending.clone(), exit) {
+            (Ending::Stopped, _) => (RunStatus::Stopped, TaskEvent::Stopped, Some("stopped by user".to_string())),
             (Ending::Shutdown, _) => {
-                (RunStatus::Interrupted, TaskStatus::Interrupted, Some("the daemon shut down while the agent ran".to_string()))
+                (RunStatus::Interrupted, TaskEvent::Interrupted, Some("the daemon shut down while the agent ran".to_string()))
             }
-            (_, _) if self.interrupted => (RunStatus::Stopped, TaskStatus::Stopped, Some("turn interrupted by user".to_string())),
-            (Ending::TimedOut(why) | Ending::Failed(why), _) => (RunStatus::Failed, TaskStatus::Failed, Some(why)),
-            (Ending::Natural, Some(e)) if e.success() => (RunStatus::Succeeded, TaskStatus::Review, None),
-            (Ending::Natural, Some(e)) => (RunStatus::Failed, TaskStatus::Failed, Some(failure_reason(&e, tail))),
-            (Ending::Natural, None) => (RunStatus::Failed, TaskStatus::Failed, Some("the agent vanished".to_string())),
+            (_, _) if self.interrupted => (RunStatus::Stopped, TaskEvent::Stopped, Some("turn interrupted by user".to_string())),
+            (Ending::TimedOut(why) | Ending::Failed(why), _) => (RunStatus::Failed, failed, Some(why)),
+            (Ending::Natural, Some(e)) if e.success() => (RunStatus::Succeeded, TaskEvent::Finished { success: true }, None),
+            (Ending::Natural, Some(e)) => (RunStatus::Failed, failed, Some(failure_reason(&e, tail))),
+            (Ending::Natural, None) => (RunStatus::Failed, failed, Some("the agent vanished".to_string())),
         };
         match workspace::commit_leftovers(&self.task, workdir, &self.run.agent).await {
             Ok(Some(sha)) => self.emit(EventKind::status("committed", format!("bosun committed the agent's uncommitted work as {sha}"))).await,
@@ -467,15 +503,16 @@ impl RunCtx<'_> {
             Err(e) => self.emit(EventKind::Error { message: format!("cannot commit the agent's leftover work: {e}") }).await,
         }
         let message = reason.clone().unwrap_or_else(|| exit.map(|e| e.describe()).unwrap_or_default());
-        let end = RunEnd { status: run_status, exit_code: exit.and_then(|e| e.code).map(i64::from), reason, task_status };
+        let end = RunEnd { status: run_status, exit_code: exit.and_then(|e| e.code).map(i64::from), reason, task_event };
         self.end(end, message).await;
     }
 
     /// The run never got a process: record why.
     async fn fail_before_start(mut self, why: String) {
-        tracing::warn!(task = self.task.id, "run failed to start: {why}");
+        tracing::warn!("run failed to start: {why}");
         self.emit(EventKind::Error { message: why.clone() }).await;
-        let end = RunEnd { status: RunStatus::Failed, exit_code: None, reason: Some(why.clone()), task_status: TaskStatus::Failed };
+        let end =
+            RunEnd { status: RunStatus::Failed, exit_code: None, reason: Some(why.clone()), task_event: TaskEvent::Finished { success: false } };
         self.end(end, why).await;
     }
 
@@ -483,13 +520,15 @@ impl RunCtx<'_> {
     /// sees the task settled can find every event of the run in the store.
     async fn end(&mut self, end: RunEnd, message: String) {
         if let Err(e) = self.engine.store.expire_approvals(self.run.id, Utc::now()).await {
-            tracing::warn!(task = self.task.id, "cannot expire the run's approvals: {e}");
+            tracing::warn!("cannot expire the run's approvals: {e}");
         }
-        self.emit(EventKind::status(end.task_status.as_str(), message)).await;
+        // What the task becomes (running and needs_input end the same way).
+        let becomes = self.task.status.apply(end.task_event).map(TaskStatus::as_str).unwrap_or("ended");
+        self.emit(EventKind::status(becomes, message)).await;
         self.engine.hub.flush().await;
         match self.engine.store.finish_run(self.run.id, end, Utc::now()).await {
             Ok(task) => self.task = task,
-            Err(e) => tracing::error!(task = self.task.id, "cannot record the end of run {}: {e}", self.run.id),
+            Err(e) => tracing::error!("cannot record the end of the run: {e}"),
         }
         self.engine.publish(&self.task);
         release(self.engine, self.task.id);

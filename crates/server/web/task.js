@@ -2,7 +2,7 @@
 // timeline (paged and capped so 50,000 events stay fast), the branch diff with per-file
 // navigation, and its runs. Everything through the public API.
 import { api, h, notify, act, fill, onTask, STATUS_LABEL, cost, money, span, elapsed, shortTime, duration } from './api.js';
-import { askItem } from './app.js';
+import { askItem } from './asks.js';
 
 /** Most events kept in the DOM while following live. */
 const CAP = 2000;

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use std::collections::HashMap;
 
 pub use bosun_core::{Approval, ApprovalStatus, NewApproval};
-use bosun_core::{AgentProfile, Event, NewTask, PullRequest, Run, RunStatus, Task, TaskStatus, TransitionError};
+use bosun_core::{AgentProfile, Event, NewEvent, NewTask, PullRequest, Run, RunStatus, Task, TaskEvent, TaskStatus, TransitionError};
 use bosun_core::task::{RunId, TaskId};
 use chrono::{DateTime, Utc};
 
@@ -80,13 +80,21 @@ pub struct TaskRecord {
     pub base: Option<String>,
 }
 
-/// How a run ended, with what its task becomes.
+/// How a run ended, and what that means for its task (applied with
+/// [`TaskStatus::apply`] to the task's status at that moment).
 #[derive(Debug, Clone)]
 pub struct RunEnd {
     pub status: RunStatus,
     pub exit_code: Option<i64>,
     pub reason: Option<String>,
-    pub task_status: TaskStatus,
+    pub task_event: TaskEvent,
+}
+
+/// The runtime session a task's runs last had, and the cost already counted for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub session_id: String,
+    pub cost_usd: f64,
 }
 
 /// A run that was live when the daemon died, as found by [`Store::interrupt_live_runs`].
@@ -111,12 +119,14 @@ pub trait Store: Send + Sync + 'static {
     /// oldest: the dispatcher's input.
     async fn queued_tasks(&self) -> Result<Vec<Task>>;
 
-    /// Moves a task from `from` to `to` if it is still `from`.
-    async fn set_task_status(
+    /// Applies `event` to a task that is still `from` (compare-and-set: someone
+    /// else's move first is [`StoreError::StatusChanged`]; a move the state machine
+    /// forbids is [`StoreError::Transition`]).
+    async fn transition_task(
         &self,
         id: TaskId,
         from: TaskStatus,
-        to: TaskStatus,
+        event: TaskEvent,
         reason: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Task>;
@@ -125,18 +135,24 @@ pub trait Store: Send + Sync + 'static {
     /// Records which profile routing picked.
     async fn set_task_agent(&self, id: TaskId, agent: &str, now: DateTime<Utc>) -> Result<()>;
 
-    /// Queued -> running, and a new run in `starting`, in one transaction.
-    async fn start_run(&self, task_id: TaskId, agent: &str, token: &str, now: DateTime<Utc>) -> Result<(Task, Run)>;
+    /// Queued -> running (`TaskEvent::Dispatched`), and a new run in `starting` on
+    /// `node`, in one transaction.
+    async fn start_run(&self, task_id: TaskId, agent: &str, token: &str, node: &str, now: DateTime<Utc>) -> Result<(Task, Run)>;
     /// The process exists: record its pid and mark the run running.
     async fn set_run_pid(&self, run_id: RunId, pid: i64) -> Result<()>;
-    /// Ends a run and moves its task, in one transaction.
+    /// Ends a live run and applies `end.task_event` to its task, in one transaction
+    /// (compare-and-set on the task's status as read in it).
     async fn finish_run(&self, run_id: RunId, end: RunEnd, now: DateTime<Utc>) -> Result<Task>;
-    /// Crash recovery: every live run becomes interrupted, and so does its task.
-    async fn interrupt_live_runs(&self, now: DateTime<Utc>) -> Result<Vec<OrphanRun>>;
+    /// running <-> needs_input, for a live run and its task, in one transaction.
+    async fn set_waiting(&self, run_id: RunId, waiting: bool, now: DateTime<Utc>) -> Result<Task>;
+    /// Crash recovery of `node`: its live runs become interrupted, and so do their
+    /// tasks (and tasks left running with no live run at all).
+    async fn interrupt_live_runs(&self, node: &str, now: DateTime<Utc>) -> Result<Vec<OrphanRun>>;
 
-    /// Appends events (each with its seq already assigned) and adds usage events to
-    /// their runs' totals, atomically.
-    async fn append_events(&self, events: &[Event]) -> Result<()>;
+    /// Appends events, numbering each task's from its last stored seq (so any number
+    /// of writers can append), and adds usage events to their runs' totals,
+    /// atomically. Returns them as stored.
+    async fn append_events(&self, events: &[NewEvent]) -> Result<Vec<Event>>;
     /// Events of a task with `seq > after`, in order, at most `limit`.
     async fn events(&self, task_id: TaskId, after: i64, limit: i64) -> Result<Vec<Event>>;
     async fn last_seq(&self, task_id: TaskId) -> Result<i64>;
@@ -153,12 +169,10 @@ pub trait Store: Send + Sync + 'static {
     /// Per repo, how many tasks are in each status (by repo, then status).
     async fn repo_counts(&self) -> Result<Vec<RepoCount>>;
 
-    /// Moves a run between live statuses (running <-> needs_input).
-    async fn set_run_status(&self, run_id: RunId, from: RunStatus, to: RunStatus) -> Result<()>;
     /// Records the runtime's own session of a run.
     async fn set_run_session(&self, run_id: RunId, session_id: &str) -> Result<()>;
     /// The task's latest runtime session, and the cost its runs already counted.
-    async fn last_session(&self, task_id: TaskId) -> Result<Option<(String, f64)>>;
+    async fn last_session(&self, task_id: TaskId) -> Result<Option<Session>>;
 
     async fn add_approval(&self, ask: NewApproval, now: DateTime<Utc>) -> Result<Approval>;
     /// Approvals of one task or all, pending ones only or every one.
@@ -177,9 +191,9 @@ pub trait Store: Send + Sync + 'static {
     /// A run ended: its unanswered asks can no longer be answered.
     async fn expire_approvals(&self, run_id: RunId, now: DateTime<Utc>) -> Result<()>;
 
-    /// `reply`: keeps the message for the task's next run and moves the task from
-    /// `from` to `to` (compare-and-set), in one transaction.
-    async fn reopen_with_message(&self, id: TaskId, from: TaskStatus, to: TaskStatus, text: &str, now: DateTime<Utc>) -> Result<Task>;
+    /// `reply`: keeps the message for the task's next run and reopens the task
+    /// (`TaskEvent::Reopened` on a task still `from`), in one transaction.
+    async fn reopen_with_message(&self, id: TaskId, from: TaskStatus, text: &str, now: DateTime<Utc>) -> Result<Task>;
     /// Keeps a message for a task's next run.
     async fn queue_message(&self, task_id: TaskId, text: &str, now: DateTime<Utc>) -> Result<()>;
     /// The messages of a task no run has received yet, oldest first.

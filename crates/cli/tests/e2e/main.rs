@@ -16,4 +16,5 @@ mod pr;
 mod provenance;
 mod real_clis;
 mod setup;
+mod store_failure;
 mod tidy;

@@ -9,6 +9,7 @@ use chrono::Utc;
 use crate::{Engine, OpError};
 
 impl Engine {
+    #[tracing::instrument(name = "add_deps", skip_all, fields(task = id))]
     pub async fn add_deps(&self, id: TaskId, after: &[TaskId]) -> Result<Task, OpError> {
         let task = self.store.get_task(id).await?;
         if !matches!(task.status, TaskStatus::Queued | TaskStatus::Blocked) {

@@ -21,6 +21,7 @@ impl Engine {
         Ok(out)
     }
 
+    #[tracing::instrument(name = "answer", skip_all, fields(task = task_id))]
     pub async fn answer(&self, task_id: TaskId, req: AnswerRequest, allow: bool) -> Result<Approval, OpError> {
         let task = self.store.get_task(task_id).await?;
         let approval = match req.id {

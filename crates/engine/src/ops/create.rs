@@ -11,6 +11,7 @@ use chrono::Utc;
 use crate::{Engine, OpError};
 
 impl Engine {
+    #[tracing::instrument(name = "create_task", skip_all)]
     pub async fn create_task(&self, new: NewTask) -> Result<Task, OpError> {
         new.validate().map_err(OpError::Invalid)?;
         let (repo, base) = match &new.repo {

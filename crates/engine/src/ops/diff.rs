@@ -14,6 +14,7 @@ use crate::{Engine, OpError};
 const MAX_FILES: usize = 10_000;
 
 impl Engine {
+    #[tracing::instrument(name = "diff", skip_all, fields(task = id))]
     pub async fn diff(&self, id: TaskId) -> Result<DiffBody, OpError> {
         let task = self.store.get_task(id).await?;
         let Some(repo_path) = &task.repo else {

@@ -9,6 +9,7 @@ use bosun_store::TaskFilter;
 use crate::{Engine, OpError, cleanup};
 
 impl Engine {
+    #[tracing::instrument(name = "gc", skip_all)]
     pub async fn gc(&self, yes: bool) -> Result<Vec<GcItem>, OpError> {
         let statuses = vec![TaskStatus::Done, TaskStatus::Failed, TaskStatus::Stopped, TaskStatus::Interrupted];
         let tasks = self.store.list_tasks(&TaskFilter { statuses, ..Default::default() }).await?;

@@ -10,6 +10,7 @@ use crate::state::Control;
 use crate::{Engine, OpError};
 
 impl Engine {
+    #[tracing::instrument(name = "interrupt", skip_all, fields(task = id))]
     pub async fn interrupt(&self, id: TaskId) -> Result<Task, OpError> {
         let task = self.store.get_task(id).await?;
         if !task.status.has_live_run() || !self.control(id, Control::Interrupt) {

@@ -14,6 +14,7 @@ use chrono::Utc;
 use crate::{Engine, OpError, cleanup};
 
 impl Engine {
+    #[tracing::instrument(name = "merge", skip_all, fields(task = id))]
     pub async fn merge(&self, id: TaskId, req: MergeRequest) -> Result<MergeBody, OpError> {
         let strategy: MergeStrategy = match req.strategy.as_deref() {
             None => MergeStrategy::Squash,
@@ -23,7 +24,7 @@ impl Engine {
         let lock = self.repo_lock(task.repo.as_deref().unwrap_or(""));
         let _serial = lock.lock().await;
         let task = self.store.get_task(id).await?; // as it is now that we hold the lock
-        let next = task.status.apply(TaskEvent::Merged)?;
+        let next = task.status.apply(TaskEvent::Merged)?; // refused now, before any git work
 
         let (Some(repo_path), Some(base), Some(branch)) = (&task.repo, &task.base, &task.branch) else {
             if task.repo.is_some() {
@@ -66,7 +67,7 @@ impl Engine {
     async fn done(&self, task: &Task, next: TaskStatus, reason: String) -> Result<Task, OpError> {
         self.hub.emit(task.id, 0, EventKind::status(next.as_str(), reason.clone())).await;
         self.hub.flush().await;
-        let task = self.store.set_task_status(task.id, task.status, next, Some(&reason), Utc::now()).await?;
+        let task = self.store.transition_task(task.id, task.status, TaskEvent::Merged, Some(&reason), Utc::now()).await?;
         self.publish(&task);
         Ok(task)
     }

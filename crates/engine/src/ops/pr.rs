@@ -17,6 +17,7 @@ use crate::state::until_closing;
 use crate::{Engine, OpError, cleanup};
 
 impl Engine {
+    #[tracing::instrument(name = "pr", skip_all, fields(task = id))]
     pub async fn pr(&self, id: TaskId, req: PrRequest) -> Result<Task, OpError> {
         let task = self.store.get_task(id).await?;
         if req.refresh || task.pr.as_ref().is_some_and(|p| p.state != PrState::Closed) {
@@ -57,11 +58,10 @@ impl Engine {
         let changed = now != *pr;
         let mut task = if changed { self.store.set_pr(task.id, &now, Utc::now()).await? } else { task };
         if now.state == PrState::Merged && task.status == TaskStatus::Review {
-            let next = task.status.apply(TaskEvent::Merged)?;
             let reason = format!("pull request #{} merged", now.number);
             self.hub.emit(task.id, 0, EventKind::status("done", reason.clone())).await;
             self.hub.flush().await;
-            task = self.store.set_task_status(task.id, task.status, next, Some(&reason), Utc::now()).await?;
+            task = self.store.transition_task(task.id, task.status, TaskEvent::Merged, Some(&reason), Utc::now()).await?;
             if cleanup::assess(&task).await.is_ok_and(|loss| loss.is_empty()) {
                 if let Err(e) = cleanup::remove(self, &task, false).await {
                     tracing::warn!(task = task.id, "cleanup after the PR merged failed: {e}");

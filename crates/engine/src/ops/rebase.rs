@@ -12,6 +12,7 @@ use bosun_git::Worktree;
 use crate::{Engine, OpError};
 
 impl Engine {
+    #[tracing::instrument(name = "rebase", skip_all, fields(task = id))]
     pub async fn rebase(&self, id: TaskId) -> Result<RebaseBody, OpError> {
         let task = self.store.get_task(id).await?;
         if !task.status.is_settled() {

@@ -4,20 +4,21 @@
 
 use bosun_api::SayRequest;
 use bosun_core::task::TaskId;
-use bosun_core::{EventKind, Task, TaskEvent};
+use bosun_core::{EventKind, Source, Task};
 use chrono::Utc;
 
 use crate::{Engine, OpError};
 
 impl Engine {
+    #[tracing::instrument(name = "reply", skip_all, fields(task = id))]
     pub async fn reply(&self, id: TaskId, req: SayRequest) -> Result<Task, OpError> {
         super::check_text(&req.text)?;
         let task = self.store.get_task(id).await?;
-        let next = task.status.apply(TaskEvent::Reopened)?;
         // The message and the status change are one write: a reply is never half-made.
-        let task = self.store.reopen_with_message(id, task.status, next, &req.text, Utc::now()).await?;
+        let task = self.store.reopen_with_message(id, task.status, &req.text, Utc::now()).await?;
         // Logged before the dispatcher hears of the task, so it precedes the run's events.
-        self.hub.emit(id, 0, EventKind::Message { text: req.text, role: Some("user".into()), from: req.from }).await;
+        let source = Source::human(req.from.as_deref());
+        self.hub.emit_as(id, 0, source, EventKind::Message { text: req.text, role: Some("user".into()), from: req.from }).await;
         self.hub.flush().await;
         self.publish(&task);
         Ok(task)

@@ -10,14 +10,15 @@ use chrono::Utc;
 use crate::{Engine, OpError};
 
 impl Engine {
+    #[tracing::instrument(name = "retry", skip_all, fields(task = id))]
     pub async fn retry(&self, id: TaskId, req: RetryRequest) -> Result<Task, OpError> {
         let task = self.store.get_task(id).await?;
-        let next = task.status.apply(TaskEvent::Retried)?;
+        task.status.apply(TaskEvent::Retried)?; // refused before the agent is changed
         if let Some(agent) = &req.agent {
             bosun_core::profile::validate_name(agent).map_err(|e| OpError::Invalid(e.to_string()))?;
             self.store.set_task_agent(id, agent, Utc::now()).await?;
         }
-        let task = self.store.set_task_status(id, task.status, next, None, Utc::now()).await?;
+        let task = self.store.transition_task(id, task.status, TaskEvent::Retried, None, Utc::now()).await?;
         self.publish(&task);
         Ok(task)
     }

@@ -8,6 +8,7 @@ use bosun_core::task::TaskId;
 use crate::{Engine, OpError, cleanup};
 
 impl Engine {
+    #[tracing::instrument(name = "rm", skip_all, fields(task = id))]
     pub async fn rm(&self, id: TaskId, force: bool) -> Result<RmBody, OpError> {
         let task = self.store.get_task(id).await?;
         if !task.status.is_settled() {

@@ -4,7 +4,7 @@
 
 use bosun_api::{Delivery, SayBody, SayRequest};
 use bosun_core::task::TaskId;
-use bosun_core::{EventKind, TaskStatus};
+use bosun_core::{EventKind, Source, TaskStatus};
 use chrono::Utc;
 use tokio::sync::oneshot;
 
@@ -12,20 +12,24 @@ use crate::state::Control;
 use crate::{Engine, OpError};
 
 impl Engine {
+    #[tracing::instrument(name = "say", skip_all, fields(task = id))]
     pub async fn say(&self, id: TaskId, req: SayRequest) -> Result<SayBody, OpError> {
         super::check_text(&req.text)?;
         let task = self.store.get_task(id).await?;
         if task.status.has_live_run() {
             let (delivered, answer) = oneshot::channel();
             let control = Control::Say { text: req.text.clone(), from: req.from.clone(), delivered };
-            if self.control(id, control) && answer.await == Ok(true) {
-                return Ok(SayBody { delivered: Delivery::Now });
+            if self.control(id, control) {
+                if let Ok(Some(delivered)) = answer.await {
+                    return Ok(SayBody { delivered });
+                }
             }
         }
         match task.status {
             TaskStatus::Queued | TaskStatus::Blocked | TaskStatus::Running | TaskStatus::NeedsInput => {
                 self.store.queue_message(id, &req.text, Utc::now()).await?;
-                self.hub.emit(id, 0, EventKind::Message { text: req.text, role: Some("user".into()), from: req.from }).await;
+                let source = Source::human(req.from.as_deref());
+                self.hub.emit_as(id, 0, source, EventKind::Message { text: req.text, role: Some("user".into()), from: req.from }).await;
                 Ok(SayBody { delivered: Delivery::AtStart })
             }
             other => Err(OpError::Refused(format!("T-{id} is {other}: its agent is not running; `bosun reply` continues it"))),

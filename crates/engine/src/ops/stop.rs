@@ -9,12 +9,13 @@ use chrono::Utc;
 use crate::{Engine, OpError, supervisor};
 
 impl Engine {
+    #[tracing::instrument(name = "stop", skip_all, fields(task = id))]
     pub async fn stop(&self, id: TaskId) -> Result<Task, OpError> {
         let task = self.store.get_task(id).await?;
-        let next = task.status.apply(TaskEvent::Stopped)?;
+        task.status.apply(TaskEvent::Stopped)?;
         match task.status {
             TaskStatus::Queued | TaskStatus::Blocked => {
-                let task = self.store.set_task_status(id, task.status, next, Some("stopped by user"), Utc::now()).await?;
+                let task = self.store.transition_task(id, task.status, TaskEvent::Stopped, Some("stopped by user"), Utc::now()).await?;
                 self.publish(&task);
                 Ok(task)
             }

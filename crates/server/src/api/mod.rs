@@ -85,6 +85,9 @@ pub fn router(engine: Arc<Engine>, guard: Guard) -> Router {
         .merge(web::routes())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        // One span per request (method, path), so what an operation logs says which
+        // request it served; operations add `task`.
+        .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
         .layer(axum::middleware::from_fn_with_state(Arc::new(guard), guard::check))
         .with_state(engine)

@@ -145,7 +145,7 @@ impl Follower {
             let page = match self.store.events(self.task_id, self.last, PAGE).await {
                 Ok(page) => page,
                 Err(e) => {
-                    tracing::error!(task_id = self.task_id, "replaying events failed: {e}");
+                    tracing::error!(task = self.task_id, "replaying events failed: {e}");
                     return false;
                 }
             };

@@ -12,16 +12,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bosun_core::task::{RunId, TaskId};
-use bosun_core::{AgentProfile, Event, PullRequest, Run, RunStatus, Task, TaskStatus};
+use bosun_core::{AgentProfile, Event, NewEvent, PullRequest, Run, RunStatus, Task, TaskEvent, TaskStatus};
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
-use crate::{Approval, ApprovalStatus, InboxMessage, RepoCount, NewApproval, OrphanRun, Result, RunEnd, Store, StoreError, TaskFilter, TaskRecord};
+use crate::{Approval, ApprovalStatus, InboxMessage, RepoCount, Session, NewApproval, OrphanRun, Result, RunEnd, Store, StoreError, TaskFilter, TaskRecord};
 use rows::{APPROVAL_COLUMNS, RUN_COLUMNS, TASK_COLUMNS, ms, run_from_row, task_from_row};
 
 /// Migrations in order; `PRAGMA user_version` records how many have been applied.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("schema2.sql"), include_str!("schema3.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("schema.sql"), include_str!("schema2.sql"), include_str!("schema3.sql"), include_str!("schema4.sql")];
 
 /// Events per INSERT statement: well under SQLite's limit on bound variables.
 const EVENT_BATCH: usize = 400;
@@ -150,6 +151,43 @@ fn id_ranges(ids: &[TaskId]) -> Vec<(TaskId, TaskId)> {
     ranges
 }
 
+/// Applies `event` to task `id` inside `tx`: reads its status (which must be `from`,
+/// when given), computes the next one with [`TaskStatus::apply`], and writes it only
+/// if the row still holds what was read. Returns the new status.
+async fn transition_in(
+    tx: &mut sqlx::SqliteConnection,
+    id: TaskId,
+    from: Option<TaskStatus>,
+    event: TaskEvent,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<TaskStatus> {
+    let current: Option<String> = sqlx::query_scalar("SELECT status FROM tasks WHERE id = ?").bind(id).fetch_optional(&mut *tx).await?;
+    let current = current.ok_or(StoreError::TaskNotFound(id))?;
+    let current = TaskStatus::parse(&current).ok_or_else(|| StoreError::Corrupt(format!("task status {current:?}")))?;
+    if let Some(expected) = from.filter(|f| *f != current) {
+        return Err(StoreError::StatusChanged { id, expected, actual: current });
+    }
+    let next = current.apply(event)?;
+    let done = sqlx::query("UPDATE tasks SET status = ?, status_reason = ?, updated_at = ? WHERE id = ? AND status = ?")
+        .bind(next.as_str())
+        .bind(reason)
+        .bind(ms(now))
+        .bind(id)
+        .bind(current.as_str())
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Corrupt(format!("task {id} changed inside a write transaction")));
+    }
+    Ok(next)
+}
+
+/// Writes run in their own transactions from the start (`BEGIN IMMEDIATE`): a
+/// transaction that reads and then writes (seqs, compare-and-set) never has to
+/// upgrade its lock, which under concurrent writers would fail instead of waiting.
+const WRITE: &str = "BEGIN IMMEDIATE";
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn create_task(&self, task: TaskRecord, now: DateTime<Utc>) -> Result<Task> {
@@ -268,26 +306,17 @@ impl Store for SqliteStore {
         rows.iter().map(task_from_row).collect()
     }
 
-    async fn set_task_status(
+    async fn transition_task(
         &self,
         id: TaskId,
         from: TaskStatus,
-        to: TaskStatus,
+        event: TaskEvent,
         reason: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Task> {
-        let done = sqlx::query("UPDATE tasks SET status = ?, status_reason = ?, updated_at = ? WHERE id = ? AND status = ?")
-            .bind(to.as_str())
-            .bind(reason)
-            .bind(ms(now))
-            .bind(id)
-            .bind(from.as_str())
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            let actual = self.get_task(id).await?.status;
-            return Err(StoreError::StatusChanged { id, expected: from, actual });
-        }
+        let mut tx = self.pool.begin_with(WRITE).await?;
+        transition_in(&mut tx, id, Some(from), event, reason, now).await?;
+        tx.commit().await?;
         self.cache.invalidate(id);
         self.get_task(id).await
     }
@@ -313,23 +342,15 @@ impl Store for SqliteStore {
         self.wrote_task(id, done)
     }
 
-    async fn start_run(&self, task_id: TaskId, agent: &str, token: &str, now: DateTime<Utc>) -> Result<(Task, Run)> {
-        let mut tx = self.pool.begin().await?;
-        let moved = sqlx::query("UPDATE tasks SET status = 'running', status_reason = NULL, updated_at = ? WHERE id = ? AND status = 'queued'")
-            .bind(ms(now))
-            .bind(task_id)
-            .execute(&mut *tx)
-            .await?;
-        if moved.rows_affected() == 0 {
-            drop(tx);
-            let actual = self.get_task(task_id).await?.status;
-            return Err(StoreError::StatusChanged { id: task_id, expected: TaskStatus::Queued, actual });
-        }
-        sqlx::query("INSERT INTO runs (task_id, agent, status, token, started_at) VALUES (?, ?, ?, ?, ?)")
+    async fn start_run(&self, task_id: TaskId, agent: &str, token: &str, node: &str, now: DateTime<Utc>) -> Result<(Task, Run)> {
+        let mut tx = self.pool.begin_with(WRITE).await?;
+        transition_in(&mut tx, task_id, Some(TaskStatus::Queued), TaskEvent::Dispatched, None, now).await?;
+        sqlx::query("INSERT INTO runs (task_id, agent, status, token, node, started_at) VALUES (?, ?, ?, ?, ?, ?)")
             .bind(task_id)
             .bind(agent)
             .bind(RunStatus::Starting.as_str())
             .bind(token)
+            .bind(node)
             .bind(ms(now))
             .execute(&mut *tx)
             .await?;
@@ -353,9 +374,10 @@ impl Store for SqliteStore {
     }
 
     async fn finish_run(&self, run_id: RunId, end: RunEnd, now: DateTime<Utc>) -> Result<Task> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(WRITE).await?;
         let task_id: Option<i64> = sqlx::query_scalar(
-            "UPDATE runs SET status = ?, exit_code = ?, reason = ?, ended_at = ? WHERE id = ? RETURNING task_id",
+            "UPDATE runs SET status = ?, exit_code = ?, reason = ?, ended_at = ?
+             WHERE id = ? AND status IN ('starting', 'running', 'needs_input') RETURNING task_id",
         )
         .bind(end.status.as_str())
         .bind(end.exit_code)
@@ -365,33 +387,53 @@ impl Store for SqliteStore {
         .fetch_optional(&mut *tx)
         .await?;
         let task_id = task_id.ok_or(StoreError::RunNotFound(run_id))?;
-        let reason = if end.task_status == TaskStatus::Review { None } else { end.reason.as_deref() };
-        sqlx::query("UPDATE tasks SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?")
-            .bind(end.task_status.as_str())
-            .bind(reason)
-            .bind(ms(now))
-            .bind(task_id)
-            .execute(&mut *tx)
-            .await?;
+        let reason = if end.task_event == (TaskEvent::Finished { success: true }) { None } else { end.reason.as_deref() };
+        transition_in(&mut tx, task_id, None, end.task_event, reason, now).await?;
         tx.commit().await?;
         self.cache.invalidate(task_id);
         self.get_task(task_id).await
     }
 
-    async fn interrupt_live_runs(&self, now: DateTime<Utc>) -> Result<Vec<OrphanRun>> {
-        let mut tx = self.pool.begin().await?;
+    async fn set_waiting(&self, run_id: RunId, waiting: bool, now: DateTime<Utc>) -> Result<Task> {
+        let (from, to, event) = if waiting {
+            (RunStatus::Running, RunStatus::NeedsInput, TaskEvent::AwaitingInput)
+        } else {
+            (RunStatus::NeedsInput, RunStatus::Running, TaskEvent::InputGiven)
+        };
+        let mut tx = self.pool.begin_with(WRITE).await?;
+        let task_id: Option<i64> = sqlx::query_scalar("UPDATE runs SET status = ? WHERE id = ? AND status = ? RETURNING task_id")
+            .bind(to.as_str())
+            .bind(run_id)
+            .bind(from.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let task_id = task_id.ok_or(StoreError::RunNotFound(run_id))?;
+        transition_in(&mut tx, task_id, None, event, None, now).await?;
+        tx.commit().await?;
+        self.cache.invalidate(task_id);
+        self.get_task(task_id).await
+    }
+
+    async fn interrupt_live_runs(&self, node: &str, now: DateTime<Utc>) -> Result<Vec<OrphanRun>> {
+        let mut tx = self.pool.begin_with(WRITE).await?;
         let rows = sqlx::query(&format!(
-            "SELECT {RUN_COLUMNS}, token FROM runs WHERE status IN ('starting', 'running', 'needs_input')"
+            "SELECT {RUN_COLUMNS}, token FROM runs WHERE status IN ('starting', 'running', 'needs_input') AND node = ?"
         ))
+        .bind(node)
         .fetch_all(&mut *tx)
         .await?;
+        let reason = "the daemon stopped while this run was live";
         let mut orphans = Vec::with_capacity(rows.len());
         for row in &rows {
             let mut run = run_from_row(row)?;
             let token: String = row.try_get("token")?;
-            let reason = "the daemon stopped while this run was live";
             sqlx::query("UPDATE runs SET status = 'interrupted', reason = ?, ended_at = ? WHERE id = ?")
                 .bind(reason)
+                .bind(ms(now))
+                .bind(run.id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE approvals SET status = 'expired', answered_at = ? WHERE run_id = ? AND status = 'pending'")
                 .bind(ms(now))
                 .bind(run.id)
                 .execute(&mut *tx)
@@ -400,41 +442,55 @@ impl Store for SqliteStore {
             run.reason = Some(reason.into());
             orphans.push(OrphanRun { run, token });
         }
-        sqlx::query("UPDATE approvals SET status = 'expired', answered_at = ? WHERE status = 'pending'")
-            .bind(ms(now))
-            .execute(&mut *tx)
-            .await?;
-        // Tasks left running without a live run (a crash between the two writes cannot
-        // happen inside one transaction, but an older daemon may have left them).
-        sqlx::query(
-            "UPDATE tasks SET status = 'interrupted', status_reason = 'the daemon stopped while this task was running', updated_at = ?
-             WHERE status IN ('running', 'needs_input')",
+        // Their tasks, and tasks left running with no live run on any node (an older
+        // daemon may have left them), become interrupted through the state machine.
+        let stranded: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM tasks WHERE status IN ('running', 'needs_input')
+             AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.task_id = tasks.id AND r.status IN ('starting', 'running', 'needs_input'))",
         )
-        .bind(ms(now))
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await?;
+        for id in stranded {
+            transition_in(&mut tx, id, None, TaskEvent::Interrupted, Some("the daemon stopped while this task was running"), now).await?;
+        }
         tx.commit().await?;
         self.cache.invalidate_all();
         Ok(orphans)
     }
 
-    async fn append_events(&self, events: &[Event]) -> Result<()> {
+    async fn append_events(&self, events: &[NewEvent]) -> Result<Vec<Event>> {
         if events.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
-        let mut tx = self.pool.begin().await?;
-        for chunk in events.chunks(EVENT_BATCH) {
-            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("INSERT INTO events (task_id, seq, run_id, ts, data) ");
+        let mut tx = self.pool.begin_with(WRITE).await?;
+        // Each task's next seq, read once per batch inside the write transaction.
+        let mut next: HashMap<TaskId, i64> = HashMap::new();
+        let mut stored = Vec::with_capacity(events.len());
+        for ev in events {
+            let seq = match next.get_mut(&ev.task_id) {
+                Some(seq) => seq,
+                None => {
+                    let last: Option<i64> =
+                        sqlx::query_scalar("SELECT MAX(seq) FROM events WHERE task_id = ?").bind(ev.task_id).fetch_one(&mut *tx).await?;
+                    next.entry(ev.task_id).or_insert(last.unwrap_or(0))
+                }
+            };
+            *seq += 1;
+            stored.push(Event { task_id: ev.task_id, run_id: ev.run_id, seq: *seq, ts: ev.ts, source: ev.source.clone(), kind: ev.kind.clone() });
+        }
+        for chunk in stored.chunks(EVENT_BATCH) {
+            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("INSERT INTO events (task_id, seq, run_id, ts, source, data) ");
             q.push_values(chunk, |mut b, ev| {
                 b.push_bind(ev.task_id)
                     .push_bind(ev.seq)
                     .push_bind(ev.run_id)
                     .push_bind(ms(ev.ts))
+                    .push_bind(String::from(ev.source.clone()))
                     .push_bind(serde_json::to_string(&ev.kind).expect("events serialize"));
             });
             q.build().execute(&mut *tx).await?;
         }
-        for ev in events {
+        for ev in &stored {
             if let Some(u) = ev.kind.usage() {
                 sqlx::query(
                     "UPDATE runs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,
@@ -453,14 +509,14 @@ impl Store for SqliteStore {
             }
         }
         tx.commit().await?;
-        for ev in events.iter().filter(|e| e.kind.usage().is_some()) {
+        for ev in stored.iter().filter(|e| e.kind.usage().is_some()) {
             self.cache.invalidate(ev.task_id);
         }
-        Ok(())
+        Ok(stored)
     }
 
     async fn events(&self, task_id: TaskId, after: i64, limit: i64) -> Result<Vec<Event>> {
-        let rows = sqlx::query("SELECT task_id, seq, run_id, ts, data FROM events WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?")
+        let rows = sqlx::query("SELECT task_id, seq, run_id, ts, source, data FROM events WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?")
             .bind(task_id)
             .bind(after)
             .bind(limit)
@@ -533,25 +589,12 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn set_run_status(&self, run_id: RunId, from: RunStatus, to: RunStatus) -> Result<()> {
-        let task_id: Option<i64> = sqlx::query_scalar("UPDATE runs SET status = ? WHERE id = ? AND status = ? RETURNING task_id")
-            .bind(to.as_str())
-            .bind(run_id)
-            .bind(from.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        if let Some(task_id) = task_id {
-            self.cache.invalidate(task_id);
-        }
-        Ok(())
-    }
-
     async fn set_run_session(&self, run_id: RunId, session_id: &str) -> Result<()> {
         sqlx::query("UPDATE runs SET session_id = ? WHERE id = ?").bind(session_id).bind(run_id).execute(&self.pool).await?;
         Ok(())
     }
 
-    async fn last_session(&self, task_id: TaskId) -> Result<Option<(String, f64)>> {
+    async fn last_session(&self, task_id: TaskId) -> Result<Option<Session>> {
         let session: Option<String> = sqlx::query_scalar(
             "SELECT session_id FROM runs WHERE task_id = ? AND session_id IS NOT NULL ORDER BY id DESC LIMIT 1",
         )
@@ -565,7 +608,7 @@ impl Store for SqliteStore {
             .bind(&session)
             .fetch_one(&self.pool)
             .await?;
-        Ok(Some((session, cost.unwrap_or(0.0))))
+        Ok(Some(Session { session_id: session, cost_usd: cost.unwrap_or(0.0) }))
     }
 
     async fn add_approval(&self, ask: NewApproval, now: DateTime<Utc>) -> Result<Approval> {
@@ -648,20 +691,9 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn reopen_with_message(&self, id: TaskId, from: TaskStatus, to: TaskStatus, text: &str, now: DateTime<Utc>) -> Result<Task> {
-        let mut tx = self.pool.begin().await?;
-        let moved = sqlx::query("UPDATE tasks SET status = ?, status_reason = NULL, updated_at = ? WHERE id = ? AND status = ?")
-            .bind(to.as_str())
-            .bind(ms(now))
-            .bind(id)
-            .bind(from.as_str())
-            .execute(&mut *tx)
-            .await?;
-        if moved.rows_affected() == 0 {
-            drop(tx);
-            let actual = self.get_task(id).await?.status;
-            return Err(StoreError::StatusChanged { id, expected: from, actual });
-        }
+    async fn reopen_with_message(&self, id: TaskId, from: TaskStatus, text: &str, now: DateTime<Utc>) -> Result<Task> {
+        let mut tx = self.pool.begin_with(WRITE).await?;
+        transition_in(&mut tx, id, Some(from), TaskEvent::Reopened, None, now).await?;
         sqlx::query("INSERT INTO inbox (task_id, text, created_at) VALUES (?, ?, ?)")
             .bind(id)
             .bind(text)

@@ -84,7 +84,9 @@ pub fn run_from_row(row: &SqliteRow) -> Result<Run> {
 pub fn event_from_row(row: &SqliteRow) -> Result<Event> {
     let data: String = row.try_get("data")?;
     let kind: EventKind = serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("event: {e}")))?;
+    let source: String = row.try_get("source")?;
     Ok(Event {
+        source: source.try_into().map_err(StoreError::Corrupt)?,
         task_id: row.try_get("task_id")?,
         run_id: row.try_get("run_id")?,
         seq: row.try_get("seq")?,

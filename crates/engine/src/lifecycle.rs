@@ -1,0 +1,67 @@
+//! Starting the engine (data dir, store, crash recovery, the dispatcher, the PR
+//! refresher) and stopping it (every live run, then the event writer): the top of the
+//! engine, the only module that wires the others together.
+
+use std::fs::File;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bosun_store::{SqliteStore, Store};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::error::StartError;
+use crate::hub::Hub;
+use crate::state::Engine;
+use crate::trigger::Trigger;
+
+/// A started engine: its state and the tasks that run it.
+pub struct Running {
+    pub engine: Arc<Engine>,
+    dispatcher: JoinHandle<()>,
+    writer: JoinHandle<()>,
+    /// Held while running: one engine per data dir.
+    _lock: File,
+}
+
+impl Engine {
+    /// Opens the data dir (creating it, taking its lock) and its SQLite store,
+    /// recovers from a previous crash, and starts the dispatcher.
+    pub async fn start(config: Config) -> Result<Running, StartError> {
+        config.prepare_dirs()?;
+        let lock = config.lock_data_dir()?;
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir.join("bosun.db")).await?);
+        let (triggers, trigger_rx) = mpsc::unbounded_channel();
+        let (hub, writer) = Hub::start(store.clone());
+        let prices = config.load_prices()?;
+        let engine = Arc::new(Engine::new(config, prices, store, hub, triggers));
+        crate::recovery::recover(&engine).await?;
+        tokio::spawn(crate::detect::report_runtimes());
+        let dispatcher = tokio::spawn(crate::dispatch::run(engine.clone(), trigger_rx));
+        engine.trigger(Trigger::Startup);
+        if let Some(every) = engine.config.pr_refresh {
+            tokio::spawn(crate::ops::pr::refresh_open_prs(engine.clone(), every));
+        }
+        Ok(Running { engine, dispatcher, writer, _lock: lock })
+    }
+}
+
+impl Running {
+    /// Stops the dispatcher, then every live run (their tasks become interrupted),
+    /// and waits until their last events are stored.
+    pub async fn shutdown(self) {
+        let Running { engine, dispatcher, writer, _lock } = self;
+        engine.close();
+        tracing::info!("shutting down: stopping live runs");
+        engine.trigger(Trigger::Shutdown);
+        let _ = dispatcher.await;
+        crate::supervisor::shutdown_all(&engine).await;
+        engine.hub.flush().await;
+        drop(engine);
+        // The writer ends once every handle on the hub is gone; do not hang on a straggler.
+        if tokio::time::timeout(Duration::from_secs(5), writer).await.is_err() {
+            tracing::warn!("the event writer did not stop in time");
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! The store's story, told against `dyn Store` so that every backend runs the same
+//! one: tasks, runs, events, approvals, messages, crash recovery, and what several
+//! writers at once need (store-assigned seqs, compare-and-set). Each story runs here
+//! on SQLite files; a second backend adds one line per story in `backends`.
+
+use std::sync::Arc;
+
+use bosun_core::{EventKind, NewApproval, NewEvent, NewTask, RunStatus, Source, TaskEvent, TaskStatus};
+use bosun_store::{ApprovalStatus, RunEnd, SqliteStore, Store, StoreError, TaskFilter, TaskRecord};
+use chrono::Utc;
+
+fn record(title: &str, tags: &[&str], priority: i64) -> TaskRecord {
+    TaskRecord {
+        new: NewTask { title: title.into(), tags: tags.iter().map(|t| t.to_string()).collect(), priority, ..Default::default() },
+        repo: Some("/r".into()),
+        base: Some("main".into()),
+    }
+}
+
+fn event(task_id: i64, run_id: i64, kind: EventKind) -> NewEvent {
+    NewEvent { task_id, run_id, ts: Utc::now(), source: Source::Agent, kind }
+}
+
+fn say(text: &str) -> EventKind {
+    EventKind::Message { text: text.into(), role: None, from: None }
+}
+
+fn finished(success: bool) -> RunEnd {
+    let status = if success { RunStatus::Succeeded } else { RunStatus::Failed };
+    RunEnd { status, exit_code: Some(if success { 0 } else { 3 }), reason: (!success).then(|| "boom".into()), task_event: TaskEvent::Finished { success } }
+}
+
+/// A fresh store on a file of its own (kept alive by the returned dir).
+async fn sqlite() -> (Arc<dyn Store>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("bosun.db")).await.unwrap();
+    (Arc::new(store), dir)
+}
+
+/// Runs a story on every backend.
+macro_rules! backends {
+    ($($story:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $story() {
+                    let (store, _dir) = super::sqlite().await;
+                    super::$story(store).await;
+                }
+            )*
+        }
+    };
+}
+
+backends!(
+    tasks_runs_and_events,
+    listing_filters_and_dispatch_order,
+    transitions_go_through_the_state_machine,
+    two_writers_racing_on_one_task_one_wins,
+    concurrent_appends_number_each_task_without_gaps,
+    approvals_are_answered_once,
+    messages_are_delivered_once,
+    crash_recovery_interrupts_this_nodes_live_runs_only,
+    events_say_who_produced_them,
+    cached_listing_matches_the_database_after_every_write,
+);
+
+async fn tasks_runs_and_events(store: Arc<dyn Store>) {
+    let t = store.create_task(record("First", &["a"], 0), Utc::now()).await.unwrap();
+    assert_eq!((t.id, t.status, t.title.as_str()), (1, TaskStatus::Queued, "First"));
+    let (task, run) = store.start_run(t.id, "echoer", "tok-1", "local", Utc::now()).await.unwrap();
+    assert_eq!((task.status, run.status), (TaskStatus::Running, RunStatus::Starting));
+    // A second start of the same task is refused: it is no longer queued.
+    assert!(matches!(
+        store.start_run(t.id, "echoer", "tok-2", "local", Utc::now()).await,
+        Err(StoreError::StatusChanged { expected: TaskStatus::Queued, actual: TaskStatus::Running, .. })
+    ));
+    store.set_run_pid(run.id, 4242).await.unwrap();
+    let stored = store
+        .append_events(&[
+            event(t.id, run.id, say("hi")),
+            event(t.id, run.id, EventKind::Usage { input_tokens: 10, output_tokens: 2, cached_tokens: 1, cost_usd: Some(0.5) }),
+            event(t.id, run.id, EventKind::Usage { input_tokens: 5, output_tokens: 1, cached_tokens: 0, cost_usd: None }),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(stored.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2, 3], "the store numbers events");
+    let task = store.finish_run(run.id, finished(true), Utc::now()).await.unwrap();
+    assert_eq!(task.status, TaskStatus::Review);
+    // A run ends once.
+    assert!(matches!(store.finish_run(run.id, finished(false), Utc::now()).await, Err(StoreError::RunNotFound(_))));
+    let task = store.get_task(1).await.unwrap();
+    let run = &task.runs[0];
+    assert_eq!((run.status, run.pid, run.exit_code), (RunStatus::Succeeded, Some(4242), Some(0)));
+    assert_eq!((run.usage.input_tokens, run.usage.output_tokens, run.usage.cached_tokens), (15, 3, 1));
+    assert_eq!(run.usage.cost_usd, Some(0.5));
+    let evs = store.events(1, 1, 100).await.unwrap();
+    assert_eq!(evs.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![2, 3]);
+    assert_eq!(store.last_seq(1).await.unwrap(), 3);
+    assert!(matches!(store.get_task(99).await, Err(StoreError::TaskNotFound(99))));
+}
+
+async fn listing_filters_and_dispatch_order(store: Arc<dyn Store>) {
+    store.create_task(record("low", &["docs"], 0), Utc::now()).await.unwrap();
+    store.create_task(record("high", &["backend"], 5), Utc::now()).await.unwrap();
+    store.create_task(record("low too", &["backend", "docs"], 0), Utc::now()).await.unwrap();
+    let queued: Vec<i64> = store.queued_tasks().await.unwrap().iter().map(|t| t.id).collect();
+    assert_eq!(queued, vec![2, 1, 3]);
+    let by_tag = store.list_tasks(&TaskFilter { tag: Some("docs".into()), ..Default::default() }).await.unwrap();
+    assert_eq!(by_tag.iter().map(|t| t.id).collect::<Vec<_>>(), vec![1, 3]);
+    store.transition_task(2, TaskStatus::Queued, TaskEvent::Stopped, Some("user"), Utc::now()).await.unwrap();
+    let stopped = store.list_tasks(&TaskFilter { statuses: vec![TaskStatus::Stopped], ..Default::default() }).await.unwrap();
+    assert_eq!(stopped.len(), 1);
+    assert_eq!(stopped[0].status_reason.as_deref(), Some("user"));
+    let page = store.list_tasks(&TaskFilter { after_id: Some(1), limit: Some(1), ..Default::default() }).await.unwrap();
+    assert_eq!(page.iter().map(|t| t.id).collect::<Vec<_>>(), vec![2]);
+    // The cached JSON listing equals a fresh read.
+    for f in [TaskFilter::default(), TaskFilter { statuses: vec![TaskStatus::Stopped], ..Default::default() }] {
+        let fresh = serde_json::to_string(&store.list_tasks(&f).await.unwrap()).unwrap();
+        assert_eq!(store.list_tasks_json(&f).await.unwrap(), fresh);
+    }
+}
+
+async fn transitions_go_through_the_state_machine(store: Arc<dyn Store>) {
+    store.create_task(record("a", &[], 0), Utc::now()).await.unwrap();
+    // Compare-and-set: moving from a status the task is not in fails and says why.
+    let err = store.transition_task(1, TaskStatus::Review, TaskEvent::Merged, None, Utc::now()).await.unwrap_err();
+    assert_eq!(err.to_string(), "task 1 is queued, not review");
+    // The state machine refuses what it does not allow, even when `from` is right.
+    let err = store.transition_task(1, TaskStatus::Queued, TaskEvent::Merged, None, Utc::now()).await.unwrap_err();
+    assert!(matches!(err, StoreError::Transition(_)), "{err}");
+    assert_eq!(store.get_task(1).await.unwrap().status, TaskStatus::Queued, "nothing moved");
+    // Waiting for input and back, for the run and its task together.
+    let (_, run) = store.start_run(1, "x", "tok", "local", Utc::now()).await.unwrap();
+    store.set_run_pid(run.id, 1).await.unwrap();
+    let t = store.set_waiting(run.id, true, Utc::now()).await.unwrap();
+    assert_eq!((t.status, t.runs[0].status), (TaskStatus::NeedsInput, RunStatus::NeedsInput));
+    assert!(store.set_waiting(run.id, true, Utc::now()).await.is_err(), "already waiting");
+    let t = store.set_waiting(run.id, false, Utc::now()).await.unwrap();
+    assert_eq!((t.status, t.runs[0].status), (TaskStatus::Running, RunStatus::Running));
+    // A reply reopens a reviewed task with its message, in one write.
+    store.finish_run(run.id, finished(true), Utc::now()).await.unwrap();
+    let t = store.reopen_with_message(1, TaskStatus::Review, "also the logout path", Utc::now()).await.unwrap();
+    assert_eq!(t.status, TaskStatus::Queued);
+    let inbox = store.undelivered_messages(1).await.unwrap();
+    assert_eq!(inbox.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["also the logout path"]);
+    // A reply to a task not in review leaves no message behind.
+    assert!(store.reopen_with_message(1, TaskStatus::Review, "again", Utc::now()).await.is_err());
+    assert_eq!(store.undelivered_messages(1).await.unwrap().len(), 1);
+}
+
+async fn two_writers_racing_on_one_task_one_wins(store: Arc<dyn Store>) {
+    for round in 0..20 {
+        let id = store.create_task(record(&format!("race {round}"), &[], 0), Utc::now()).await.unwrap().id;
+        let (a, b) = (store.clone(), store.clone());
+        let start = tokio::spawn(async move { a.start_run(id, "x", "tok-a", "node-a", Utc::now()).await.map(|_| "start") });
+        let stop = tokio::spawn(async move {
+            b.transition_task(id, TaskStatus::Queued, TaskEvent::Stopped, Some("user"), Utc::now()).await.map(|_| "stop")
+        });
+        let results = [start.await.unwrap(), stop.await.unwrap()];
+        let won: Vec<&str> = results.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
+        assert_eq!(won.len(), 1, "round {round}: exactly one writer wins: {results:?}");
+        for r in &results {
+            if let Err(e) = r {
+                assert!(matches!(e, StoreError::StatusChanged { .. }), "round {round}: the loser is told the task moved: {e}");
+            }
+        }
+        let task = store.get_task(id).await.unwrap();
+        let expected = if won[0] == "start" { TaskStatus::Running } else { TaskStatus::Stopped };
+        assert_eq!(task.status, expected);
+        assert_eq!(task.runs.len(), usize::from(won[0] == "start"), "a run exists only if the start won");
+    }
+}
+
+async fn concurrent_appends_number_each_task_without_gaps(store: Arc<dyn Store>) {
+    let mut runs = Vec::new();
+    for title in ["one", "two"] {
+        let t = store.create_task(record(title, &[], 0), Utc::now()).await.unwrap();
+        runs.push((t.id, store.start_run(t.id, "x", title, "local", Utc::now()).await.unwrap().1.id));
+    }
+    // Four writers: two per task, each appending batches that mix both tasks.
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let store = store.clone();
+        let runs = runs.clone();
+        writers.push(tokio::spawn(async move {
+            for batch in 0..25 {
+                let events: Vec<NewEvent> =
+                    (0..8).map(|i| event(runs[(w + i) % 2].0, runs[(w + i) % 2].1, say(&format!("w{w} b{batch} e{i}")))).collect();
+                store.append_events(&events).await.unwrap();
+            }
+        }));
+    }
+    for w in writers {
+        w.await.unwrap();
+    }
+    for (task, _) in runs {
+        let evs = store.events(task, 0, 10_000).await.unwrap();
+        assert_eq!(evs.len(), 400, "every event of task {task} is stored");
+        assert_eq!(evs.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=400).collect::<Vec<_>>(), "seqs 1..=400, no gaps");
+    }
+}
+
+async fn approvals_are_answered_once(store: Arc<dyn Store>) {
+    let t = store.create_task(record("ask", &[], 0), Utc::now()).await.unwrap();
+    let (_, run) = store.start_run(t.id, "careful", "tok", "local", Utc::now()).await.unwrap();
+    let ask = |request: &str| NewApproval {
+        task_id: t.id,
+        run_id: run.id,
+        request_id: request.into(),
+        tool: "Bash".into(),
+        kind: None,
+        command: Some("cargo test".into()),
+        path: None,
+        input: None,
+    };
+    let a = store.add_approval(ask("r1"), Utc::now()).await.unwrap();
+    assert_eq!(a.status, ApprovalStatus::Pending);
+    let answered = store.answer_approval(a.id, true, "user", None, Some(("careful", "Bash(cargo test)")), Utc::now()).await.unwrap();
+    assert_eq!((answered.status, answered.answered_by.as_deref()), (ApprovalStatus::Allowed, Some("user")));
+    assert_eq!(store.profile_allows("careful").await.unwrap(), ["Bash(cargo test)"], "the rule came with the answer");
+    let again = store.answer_approval(a.id, false, "user", Some("no"), None, Utc::now()).await.unwrap_err();
+    assert!(matches!(again, StoreError::AlreadyAnswered { status: ApprovalStatus::Allowed, .. }), "{again}");
+    assert!(matches!(store.answer_approval(999, true, "user", None, None, Utc::now()).await, Err(StoreError::ApprovalNotFound(999))));
+    // A run's end expires what is still pending.
+    let b = store.add_approval(ask("r2"), Utc::now()).await.unwrap();
+    store.expire_approvals(run.id, Utc::now()).await.unwrap();
+    let err = store.answer_approval(b.id, true, "user", None, None, Utc::now()).await.unwrap_err();
+    assert!(matches!(err, StoreError::AlreadyAnswered { status: ApprovalStatus::Expired, .. }), "{err}");
+    assert!(store.approvals(Some(t.id), true).await.unwrap().is_empty());
+}
+
+async fn messages_are_delivered_once(store: Arc<dyn Store>) {
+    let t = store.create_task(record("talk", &[], 0), Utc::now()).await.unwrap();
+    store.queue_message(t.id, "first", Utc::now()).await.unwrap();
+    store.queue_message(t.id, "second", Utc::now()).await.unwrap();
+    // Reading does not consume: a start that fails leaves them for the retry.
+    let inbox = store.undelivered_messages(t.id).await.unwrap();
+    assert_eq!(store.undelivered_messages(t.id).await.unwrap(), inbox);
+    store.queue_message(t.id, "third, after the start read the inbox", Utc::now()).await.unwrap();
+    store.mark_delivered(t.id, inbox.last().unwrap().id, Utc::now()).await.unwrap();
+    let left: Vec<String> = store.undelivered_messages(t.id).await.unwrap().into_iter().map(|m| m.text).collect();
+    assert_eq!(left, ["third, after the start read the inbox"], "only what the agent got is marked");
+}
+
+async fn crash_recovery_interrupts_this_nodes_live_runs_only(store: Arc<dyn Store>) {
+    for title in ["a", "b", "c", "d"] {
+        store.create_task(record(title, &[], 0), Utc::now()).await.unwrap();
+    }
+    let (_, r1) = store.start_run(1, "x", "tok-a", "here", Utc::now()).await.unwrap();
+    store.set_run_pid(r1.id, 100).await.unwrap();
+    let (_, r2) = store.start_run(2, "x", "tok-b", "here", Utc::now()).await.unwrap();
+    store.finish_run(r2.id, finished(false), Utc::now()).await.unwrap();
+    let (_, r4) = store.start_run(4, "x", "tok-d", "elsewhere", Utc::now()).await.unwrap();
+
+    let orphans = store.interrupt_live_runs("here", Utc::now()).await.unwrap();
+    assert_eq!(orphans.iter().map(|o| (o.run.id, o.token.as_str())).collect::<Vec<_>>(), [(r1.id, "tok-a")]);
+    let t1 = store.get_task(1).await.unwrap();
+    assert_eq!((t1.status, t1.runs[0].status), (TaskStatus::Interrupted, RunStatus::Interrupted));
+    assert_eq!(store.get_task(2).await.unwrap().status, TaskStatus::Failed);
+    assert_eq!(store.get_task(3).await.unwrap().status, TaskStatus::Queued);
+    let t4 = store.get_task(4).await.unwrap();
+    assert_eq!((t4.status, t4.runs[0].status), (TaskStatus::Running, RunStatus::Starting), "another node's run is its own");
+    assert!(store.interrupt_live_runs("here", Utc::now()).await.unwrap().is_empty(), "idempotent");
+    let _ = r4;
+}
+
+async fn events_say_who_produced_them(store: Arc<dyn Store>) {
+    let t = store.create_task(record("who", &[], 0), Utc::now()).await.unwrap();
+    let sources = [Source::Agent, Source::Bosun, Source::Human("alice".into())];
+    let events: Vec<NewEvent> = sources.iter().map(|s| NewEvent { source: s.clone(), ..event(t.id, 0, say("x")) }).collect();
+    store.append_events(&events).await.unwrap();
+    let stored: Vec<Source> = store.events(t.id, 0, 10).await.unwrap().into_iter().map(|e| e.source).collect();
+    assert_eq!(stored, sources);
+    let json = serde_json::to_value(&store.events(t.id, 2, 1).await.unwrap()[0]).unwrap();
+    assert_eq!(json["source"], "human:alice");
+}
+
+/// The (cached) JSON listing always equals a fresh read, whatever was written since.
+async fn cached_listing_matches_the_database_after_every_write(store: Arc<dyn Store>) {
+    let filters = [
+        TaskFilter::default(),
+        TaskFilter { statuses: vec![TaskStatus::Running, TaskStatus::Review], ..Default::default() },
+        TaskFilter { tag: Some("b".into()), ..Default::default() },
+        TaskFilter { after_id: Some(1), limit: Some(2), ..Default::default() },
+    ];
+    let check = |label: &'static str| {
+        let store = store.clone();
+        let filters = filters.clone();
+        async move {
+            for f in &filters {
+                let cached = store.list_tasks_json(f).await.unwrap();
+                let fresh = serde_json::to_string(&store.list_tasks(f).await.unwrap()).unwrap();
+                assert_eq!(cached, fresh, "after {label}, filter {f:?}");
+            }
+        }
+    };
+    check("nothing").await;
+    for (i, tags) in [&["a"][..], &["b"], &["a", "b"]].iter().enumerate() {
+        store.create_task(record(&format!("t{i}"), tags, 0), Utc::now()).await.unwrap();
+    }
+    check("creating").await;
+    let (_, run) = store.start_run(2, "x", "tok", "local", Utc::now()).await.unwrap();
+    check("start_run").await;
+    store.set_run_pid(run.id, 77).await.unwrap();
+    check("set_run_pid").await;
+    let usage = EventKind::Usage { input_tokens: 5, output_tokens: 1, cached_tokens: 0, cost_usd: Some(0.1) };
+    store.append_events(&[event(2, run.id, usage)]).await.unwrap();
+    check("usage").await;
+    store.set_waiting(run.id, true, Utc::now()).await.unwrap();
+    check("set_waiting").await;
+    store.set_task_workspace(3, Some("bosun/3-t2"), "/w/3", Utc::now()).await.unwrap();
+    store.set_task_agent(3, "y", Utc::now()).await.unwrap();
+    check("workspace and agent").await;
+    store.finish_run(run.id, finished(true), Utc::now()).await.unwrap();
+    check("finish_run").await;
+    store.add_deps(3, &[1], Utc::now()).await.unwrap();
+    check("add_deps").await;
+    let pr = bosun_core::PullRequest { number: 4, url: "u".into(), state: bosun_core::PrState::Open, draft: false };
+    store.set_pr(2, &pr, Utc::now()).await.unwrap();
+    check("set_pr").await;
+    store.reopen_with_message(2, TaskStatus::Review, "more", Utc::now()).await.unwrap();
+    check("reopen_with_message").await;
+    store.start_run(1, "x", "tok2", "local", Utc::now()).await.unwrap();
+    store.interrupt_live_runs("local", Utc::now()).await.unwrap();
+    check("interrupt_live_runs").await;
+}
