@@ -6,7 +6,7 @@ use std::fs::File;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bosun_store::{SqliteStore, Store};
+use bosun_store::{CachedStore, SqliteStore, Store};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -31,7 +31,7 @@ impl Engine {
     pub async fn start(config: Config) -> Result<Running, StartError> {
         config.prepare_dirs()?;
         let lock = config.lock_data_dir()?;
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir.join("bosun.db")).await?);
+        let store: Arc<dyn Store> = Arc::new(CachedStore::new(SqliteStore::open(&config.data_dir.join("bosun.db")).await?));
         let (triggers, trigger_rx) = mpsc::unbounded_channel();
         let (hub, writer) = Hub::start(store.clone());
         let prices = config.load_prices()?;

@@ -5,8 +5,13 @@
 //! task", "finish this run and move its task". Each such operation is one
 //! transaction, and status changes are compare-and-set on the status the caller
 //! saw, so two actors (two daemons on one database, later) cannot both start the
-//! same task. Events are append-only.
+//! same task. Events are append-only, numbered by the store.
+//!
+//! [`CachedStore`] wraps any store to serve the task list from memory, fed by the
+//! wrapped store's change feed.
 
+mod cache;
+mod cached;
 mod sqlite;
 
 use async_trait::async_trait;
@@ -17,6 +22,7 @@ use bosun_core::{AgentProfile, Event, NewEvent, NewTask, PullRequest, Run, RunSt
 use bosun_core::task::{RunId, TaskId};
 use chrono::{DateTime, Utc};
 
+pub use cached::CachedStore;
 pub use sqlite::SqliteStore;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -105,13 +111,23 @@ pub struct OrphanRun {
     pub token: String,
 }
 
+/// What a write changed, as a store reports it to caches ([`Store::changes`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Task(TaskId),
+    /// Anything may have changed (crash recovery; a cache that fell behind).
+    All,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// A feed of the tasks each write touches, reported before the write returns.
+    fn changes(&self) -> tokio::sync::broadcast::Receiver<Change>;
     async fn create_task(&self, task: TaskRecord, now: DateTime<Utc>) -> Result<Task>;
     async fn get_task(&self, id: TaskId) -> Result<Task>;
     async fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<Task>>;
-    /// [`Store::list_tasks`] as the JSON array the API serves (an implementation may
-    /// answer it from a cache).
+    /// [`Store::list_tasks`] as the JSON array the API serves ([`CachedStore`] answers
+    /// it from memory).
     async fn list_tasks_json(&self, filter: &TaskFilter) -> Result<String> {
         Ok(serde_json::to_string(&self.list_tasks(filter).await?).expect("tasks serialize"))
     }

@@ -1,12 +1,13 @@
 //! The store's story, told against `dyn Store` so that every backend runs the same
 //! one: tasks, runs, events, approvals, messages, crash recovery, and what several
 //! writers at once need (store-assigned seqs, compare-and-set). Each story runs here
-//! on SQLite files; a second backend adds one line per story in `backends`.
+//! on SQLite files, bare and behind the daemon's `CachedStore`; a second backend adds
+//! one module in `backends`.
 
 use std::sync::Arc;
 
 use bosun_core::{EventKind, NewApproval, NewEvent, NewTask, RunStatus, Source, TaskEvent, TaskStatus};
-use bosun_store::{ApprovalStatus, RunEnd, SqliteStore, Store, StoreError, TaskFilter, TaskRecord};
+use bosun_store::{ApprovalStatus, CachedStore, RunEnd, SqliteStore, Store, StoreError, TaskFilter, TaskRecord};
 use chrono::Utc;
 
 fn record(title: &str, tags: &[&str], priority: i64) -> TaskRecord {
@@ -37,6 +38,13 @@ async fn sqlite() -> (Arc<dyn Store>, tempfile::TempDir) {
     (Arc::new(store), dir)
 }
 
+/// The same, behind the cache the daemon uses.
+async fn cached_sqlite() -> (Arc<dyn Store>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("bosun.db")).await.unwrap();
+    (Arc::new(CachedStore::new(store)), dir)
+}
+
 /// Runs a story on every backend.
 macro_rules! backends {
     ($($story:ident),* $(,)?) => {
@@ -45,6 +53,15 @@ macro_rules! backends {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $story() {
                     let (store, _dir) = super::sqlite().await;
+                    super::$story(store).await;
+                }
+            )*
+        }
+        mod on_cached_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $story() {
+                    let (store, _dir) = super::cached_sqlite().await;
                     super::$story(store).await;
                 }
             )*

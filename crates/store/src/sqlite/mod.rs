@@ -1,11 +1,9 @@
 //! The SQLite [`Store`](crate::Store): `<data-dir>/bosun.db`, WAL mode, migrations
 //! applied at open, one transaction per domain operation.
 
-mod cache;
 mod rows;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -17,12 +15,17 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
-use crate::{Approval, ApprovalStatus, InboxMessage, RepoCount, Session, NewApproval, OrphanRun, Result, RunEnd, Store, StoreError, TaskFilter, TaskRecord};
+use tokio::sync::broadcast;
+
+use crate::{Approval, ApprovalStatus, Change, InboxMessage, RepoCount, Session, NewApproval, OrphanRun, Result, RunEnd, Store, StoreError, TaskFilter, TaskRecord};
 use rows::{APPROVAL_COLUMNS, RUN_COLUMNS, TASK_COLUMNS, ms, run_from_row, task_from_row};
 
 /// Migrations in order; `PRAGMA user_version` records how many have been applied.
 const MIGRATIONS: &[&str] =
     &[include_str!("schema.sql"), include_str!("schema2.sql"), include_str!("schema3.sql"), include_str!("schema4.sql")];
+
+/// Changes a slow cache may fall behind by before it is told to drop everything.
+const CHANGES: usize = 4096;
 
 /// Events per INSERT statement: well under SQLite's limit on bound variables.
 const EVENT_BATCH: usize = 400;
@@ -36,7 +39,8 @@ impl From<sqlx::Error> for StoreError {
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    cache: Arc<cache::TaskCache>,
+    /// Every write says which tasks it touched (for caches; see [`Store::changes`]).
+    changes: broadcast::Sender<Change>,
 }
 
 impl SqliteStore {
@@ -61,7 +65,7 @@ impl SqliteStore {
 
     async fn connect(options: SqliteConnectOptions, max: u32) -> Result<SqliteStore> {
         let pool = SqlitePoolOptions::new().max_connections(max).connect_with(options).await?;
-        let store = SqliteStore { pool, cache: Default::default() };
+        let store = SqliteStore { pool, changes: broadcast::channel(CHANGES).0 };
         store.migrate().await?;
         Ok(store)
     }
@@ -84,8 +88,12 @@ impl SqliteStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::TaskNotFound(id));
         }
-        self.cache.invalidate(id);
+        self.changed(id);
         Ok(())
+    }
+
+    fn changed(&self, id: TaskId) {
+        let _ = self.changes.send(Change::Task(id));
     }
 
     async fn approval(&self, id: i64) -> Result<Approval> {
@@ -190,6 +198,10 @@ const WRITE: &str = "BEGIN IMMEDIATE";
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn changes(&self) -> broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
+
     async fn create_task(&self, task: TaskRecord, now: DateTime<Utc>) -> Result<Task> {
         let tags = serde_json::to_string(&task.new.tags).expect("strings serialize");
         let mut tx = self.pool.begin().await?;
@@ -221,7 +233,7 @@ impl Store for SqliteStore {
                 })?;
         }
         tx.commit().await?;
-        self.cache.invalidate(id);
+        self.changed(id);
         self.get_task(id).await
     }
 
@@ -266,34 +278,6 @@ impl Store for SqliteStore {
         self.with_runs(tasks).await
     }
 
-    async fn list_tasks_json(&self, filter: &TaskFilter) -> Result<String> {
-        // Writes may land while we refresh; a few rounds settle it, else read directly.
-        for _ in 0..3 {
-            if let Some(json) = self.cache.list_json(filter) {
-                return Ok(json);
-            }
-            match self.cache.need() {
-                cache::Need::Nothing => {}
-                cache::Need::Everything { epoch } => {
-                    let all = self.list_tasks(&TaskFilter::default()).await?;
-                    self.cache.fill(epoch, true, &[], all);
-                }
-                cache::Need::These { ids, epoch } => {
-                    let mut found = Vec::with_capacity(ids.len());
-                    for id in &ids {
-                        match self.get_task(*id).await {
-                            Ok(t) => found.push(t),
-                            Err(StoreError::TaskNotFound(_)) => {}
-                            Err(e) => return Err(e),
-                        }
-                    }
-                    self.cache.fill(epoch, false, &ids, found);
-                }
-            }
-        }
-        Ok(serde_json::to_string(&self.list_tasks(filter).await?).expect("tasks serialize"))
-    }
-
     async fn queued_tasks(&self) -> Result<Vec<Task>> {
         let rows = sqlx::query(&format!(
             "SELECT {TASK_COLUMNS} FROM tasks WHERE status = 'queued'
@@ -317,7 +301,7 @@ impl Store for SqliteStore {
         let mut tx = self.pool.begin_with(WRITE).await?;
         transition_in(&mut tx, id, Some(from), event, reason, now).await?;
         tx.commit().await?;
-        self.cache.invalidate(id);
+        self.changed(id);
         self.get_task(id).await
     }
 
@@ -355,7 +339,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        self.cache.invalidate(task_id);
+        self.changed(task_id);
         let task = self.get_task(task_id).await?;
         let run = task.runs.last().cloned().ok_or_else(|| StoreError::Corrupt("run vanished".into()))?;
         Ok((task, run))
@@ -369,7 +353,7 @@ impl Store for SqliteStore {
                 .fetch_optional(&self.pool)
                 .await?;
         let task_id = task_id.ok_or(StoreError::RunNotFound(run_id))?;
-        self.cache.invalidate(task_id);
+        self.changed(task_id);
         Ok(())
     }
 
@@ -390,7 +374,7 @@ impl Store for SqliteStore {
         let reason = if end.task_event == (TaskEvent::Finished { success: true }) { None } else { end.reason.as_deref() };
         transition_in(&mut tx, task_id, None, end.task_event, reason, now).await?;
         tx.commit().await?;
-        self.cache.invalidate(task_id);
+        self.changed(task_id);
         self.get_task(task_id).await
     }
 
@@ -410,7 +394,7 @@ impl Store for SqliteStore {
         let task_id = task_id.ok_or(StoreError::RunNotFound(run_id))?;
         transition_in(&mut tx, task_id, None, event, None, now).await?;
         tx.commit().await?;
-        self.cache.invalidate(task_id);
+        self.changed(task_id);
         self.get_task(task_id).await
     }
 
@@ -454,7 +438,7 @@ impl Store for SqliteStore {
             transition_in(&mut tx, id, None, TaskEvent::Interrupted, Some("the daemon stopped while this task was running"), now).await?;
         }
         tx.commit().await?;
-        self.cache.invalidate_all();
+        let _ = self.changes.send(Change::All);
         Ok(orphans)
     }
 
@@ -510,7 +494,7 @@ impl Store for SqliteStore {
         }
         tx.commit().await?;
         for ev in stored.iter().filter(|e| e.kind.usage().is_some()) {
-            self.cache.invalidate(ev.task_id);
+            self.changed(ev.task_id);
         }
         Ok(stored)
     }
@@ -557,7 +541,7 @@ impl Store for SqliteStore {
         }
         sqlx::query("UPDATE tasks SET updated_at = ? WHERE id = ?").bind(ms(now)).bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
-        self.cache.invalidate(id);
+        self.changed(id);
         self.get_task(id).await
     }
 
@@ -701,7 +685,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        self.cache.invalidate(id);
+        self.changed(id);
         self.get_task(id).await
     }
 

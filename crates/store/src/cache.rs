@@ -1,11 +1,11 @@
 //! Tasks as last read, with their JSON, so that listing many tasks costs a filter
 //! and a concatenation instead of re-reading and re-encoding every row (10,000 tasks:
-//! ~120 ms through sqlx, a few ms from here).
+//! ~120 ms through sqlx, a few ms from here). [`crate::CachedStore`] keeps it.
 //!
-//! Valid because the daemon is the database's only writer (it holds the data-dir
-//! lock) and every write in `SqliteStore` drops the entries it touches. A drop is
-//! stamped with an epoch, so a refresh that raced with a write never keeps the older
-//! copy: it only fills entries dropped before the refresh began.
+//! Valid because every write of the store it caches reports the tasks it touched
+//! ([`crate::Change`]), and the cache drops those entries before it answers. A drop
+//! is stamped with an epoch, so a refresh that raced with a write never keeps the
+//! older copy: it only fills entries dropped before the refresh began.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
