@@ -93,11 +93,20 @@ async fn pass(engine: &Arc<Engine>) -> Result<(), DispatchError> {
     if queued.is_empty() {
         return Ok(());
     }
+    // The global limit is this engine's capacity: its own runs. A profile's limit
+    // counts its runs on every node sharing the store, plus this engine's launches
+    // that have not reached the store yet.
+    let in_store = engine.store.live_runs().await?;
     let (running_total, running_per_profile) = {
         let live = engine.live.lock().unwrap();
         let mut per: HashMap<String, usize> = HashMap::new();
-        for run in live.values() {
-            *per.entry(run.profile.clone()).or_default() += 1;
+        for run in &in_store {
+            *per.entry(run.agent.clone()).or_default() += 1;
+        }
+        for (task, run) in live.iter() {
+            if !in_store.iter().any(|r| r.task_id == *task) {
+                *per.entry(run.profile.clone()).or_default() += 1;
+            }
         }
         (live.len(), per)
     };

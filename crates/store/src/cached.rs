@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::broadcast::{self, error::TryRecvError};
 
 use crate::cache::{Need, TaskCache};
-use crate::{Change, InboxMessage, OrphanRun, RepoCount, Result, RunEnd, Session, Store, StoreError, TaskFilter, TaskRecord};
+use crate::{Change, InboxMessage, LiveRun, OrphanRun, RepoCount, Result, RunEnd, Session, Store, StoreError, TaskFilter, TaskRecord};
 
 pub struct CachedStore<S> {
     inner: S,
@@ -112,6 +112,9 @@ impl<S: Store> Store for CachedStore<S> {
     }
     async fn set_waiting(&self, run_id: RunId, waiting: bool, now: DateTime<Utc>) -> Result<Task> {
         self.inner.set_waiting(run_id, waiting, now).await
+    }
+    async fn live_runs(&self) -> Result<Vec<LiveRun>> {
+        self.inner.live_runs().await
     }
     async fn interrupt_live_runs(&self, node: &str, now: DateTime<Utc>) -> Result<Vec<OrphanRun>> {
         self.inner.interrupt_live_runs(node, now).await

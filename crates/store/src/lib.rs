@@ -50,6 +50,16 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// A run that is live somewhere.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveRun {
+    pub task_id: TaskId,
+    pub run_id: RunId,
+    /// Its agent profile.
+    pub agent: String,
+    pub node: String,
+}
+
 /// How many tasks of a repo are in one status.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RepoCount {
@@ -161,6 +171,9 @@ pub trait Store: Send + Sync + 'static {
     async fn finish_run(&self, run_id: RunId, end: RunEnd, now: DateTime<Utc>) -> Result<Task>;
     /// running <-> needs_input, for a live run and its task, in one transaction.
     async fn set_waiting(&self, run_id: RunId, waiting: bool, now: DateTime<Utc>) -> Result<Task>;
+    /// Every live run (starting, running, needs input) on any node: what the
+    /// per-profile limits count.
+    async fn live_runs(&self) -> Result<Vec<LiveRun>>;
     /// Crash recovery of `node`: its live runs become interrupted, and so do their
     /// tasks (and tasks left running with no live run at all).
     async fn interrupt_live_runs(&self, node: &str, now: DateTime<Utc>) -> Result<Vec<OrphanRun>>;

@@ -269,6 +269,9 @@ async fn crash_recovery_interrupts_this_nodes_live_runs_only(store: Arc<dyn Stor
     let (_, r2) = store.start_run(2, "x", "tok-b", "here", Utc::now()).await.unwrap();
     store.finish_run(r2.id, finished(false), Utc::now()).await.unwrap();
     let (_, r4) = store.start_run(4, "x", "tok-d", "elsewhere", Utc::now()).await.unwrap();
+    let live: Vec<(i64, &str)> = vec![(r1.id, "here"), (r4.id, "elsewhere")];
+    let listed = store.live_runs().await.unwrap();
+    assert_eq!(listed.iter().map(|r| (r.run_id, r.node.as_str())).collect::<Vec<_>>(), live, "what the profile limits count");
 
     let orphans = store.interrupt_live_runs("here", Utc::now()).await.unwrap();
     assert_eq!(orphans.iter().map(|o| (o.run.id, o.token.as_str())).collect::<Vec<_>>(), [(r1.id, "tok-a")]);
@@ -279,7 +282,7 @@ async fn crash_recovery_interrupts_this_nodes_live_runs_only(store: Arc<dyn Stor
     let t4 = store.get_task(4).await.unwrap();
     assert_eq!((t4.status, t4.runs[0].status), (TaskStatus::Running, RunStatus::Starting), "another node's run is its own");
     assert!(store.interrupt_live_runs("here", Utc::now()).await.unwrap().is_empty(), "idempotent");
-    let _ = r4;
+    assert_eq!(store.live_runs().await.unwrap().iter().map(|r| r.run_id).collect::<Vec<_>>(), [r4.id]);
 }
 
 async fn events_say_who_produced_them(store: Arc<dyn Store>) {

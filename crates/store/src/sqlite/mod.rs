@@ -17,7 +17,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use tokio::sync::broadcast;
 
-use crate::{Approval, ApprovalStatus, Change, InboxMessage, RepoCount, Session, NewApproval, OrphanRun, Result, RunEnd, Store, StoreError, TaskFilter, TaskRecord};
+use crate::{Approval, ApprovalStatus, Change, InboxMessage, LiveRun, RepoCount, Session, NewApproval, OrphanRun, Result, RunEnd, Store, StoreError, TaskFilter, TaskRecord};
 use rows::{APPROVAL_COLUMNS, RUN_COLUMNS, TASK_COLUMNS, ms, run_from_row, task_from_row};
 
 /// Migrations in order; `PRAGMA user_version` records how many have been applied.
@@ -396,6 +396,15 @@ impl Store for SqliteStore {
         tx.commit().await?;
         self.changed(task_id);
         self.get_task(task_id).await
+    }
+
+    async fn live_runs(&self) -> Result<Vec<LiveRun>> {
+        let rows: Vec<(i64, i64, String, String)> = sqlx::query_as(
+            "SELECT task_id, id, agent, node FROM runs WHERE status IN ('starting', 'running', 'needs_input') ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(task_id, run_id, agent, node)| LiveRun { task_id, run_id, agent, node }).collect())
     }
 
     async fn interrupt_live_runs(&self, node: &str, now: DateTime<Utc>) -> Result<Vec<OrphanRun>> {
