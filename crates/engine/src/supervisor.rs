@@ -326,8 +326,11 @@ impl RunCtx<'_> {
                             }
                         }
                         for event in out.events {
-                            let event = self.priced(event);
-                            self.on_event(event, &proc).await;
+                            match self.priced(event) {
+                                // The cost bosun charges is bosun's word, not the agent's.
+                                Ok(charged) => self.emit(charged).await,
+                                Err(event) => self.on_event(event, &proc).await,
+                            }
                         }
                     }
                     None => output_open = false,
@@ -375,17 +378,20 @@ impl RunCtx<'_> {
         (ending, group.exit_info(), tail)
     }
 
-    /// A usage event without a cost gets one from the price table (the CLI's own
-    /// cost, where it reports one, is kept as it is).
-    fn priced(&self, event: EventKind) -> EventKind {
+    /// A usage event without a cost that the price table can cost: `Ok` with the
+    /// cost bosun charges for it. Anything else (the CLI's own cost, where it reports
+    /// one, is kept as reported): `Err` with the event as it came.
+    fn priced(&self, event: EventKind) -> Result<EventKind, EventKind> {
         match event {
             EventKind::Usage { input_tokens, output_tokens, cached_tokens, cost_usd: None } => {
                 let usage = bosun_core::Usage { input_tokens, output_tokens, cached_tokens, cost_usd: None };
                 let model = self.profile.as_ref().and_then(|p| p.model.as_deref());
-                let cost_usd = model.and_then(|m| self.engine.prices.cost(m, &usage));
-                EventKind::Usage { input_tokens, output_tokens, cached_tokens, cost_usd }
+                match model.and_then(|m| self.engine.prices.cost(m, &usage)) {
+                    Some(cost) => Ok(EventKind::Usage { input_tokens, output_tokens, cached_tokens, cost_usd: Some(cost) }),
+                    None => Err(EventKind::Usage { input_tokens, output_tokens, cached_tokens, cost_usd: None }),
+                }
             }
-            other => other,
+            other => Err(other),
         }
     }
 

@@ -153,4 +153,11 @@ fn runs_without_a_reported_cost_are_priced_from_the_table() {
     assert!((cost("gpt") - 2.25).abs() < 1e-9, "built-in gpt-5 prices: 1.25 in + 10 out per million");
     assert!((cost("local") - 0.003).abs() < 1e-9, "prices.toml covers the local model");
     assert_eq!(cost("reported"), 0.5, "the CLI's own cost wins");
+    // Who said what it cost: bosun for what it priced, the agent for what it reported.
+    let usage_source = |id: i64| {
+        let events = w.events(id);
+        events.iter().find(|e| e["type"] == "usage").map(|e| e["source"].as_str().unwrap().to_string()).unwrap()
+    };
+    assert_eq!(usage_source(1), "bosun");
+    assert_eq!(usage_source(3), "agent");
 }
