@@ -2,6 +2,10 @@
 //! not a domain type of `bosun-core` (tasks, runs, events and approvals are sent as
 //! they are). The engine's operations return these, the server serializes them, and
 //! the CLI (and any other client) reads them: one definition, so they cannot drift.
+//! With the `client` feature, [`client::Client`] is a typed HTTP client of the API.
+
+#[cfg(feature = "client")]
+pub mod client;
 
 use std::collections::BTreeMap;
 
@@ -26,6 +30,28 @@ pub struct ErrorDetail {
 pub struct Health {
     pub ok: bool,
     pub version: String,
+}
+
+/// `GET /api/tasks?...`: which tasks to list (every field may be left out).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskQuery {
+    /// Comma-separated statuses, e.g. `running,review` (the server names unknown ones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// A repository's root path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repo: Option<String>,
+    /// An agent profile's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// Only tasks with a greater id (paging).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
 }
 
 /// `POST /api/tasks/{id}/merge`

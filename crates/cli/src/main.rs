@@ -7,6 +7,8 @@
 mod client;
 mod cmd;
 mod output;
+#[cfg(test)]
+mod typed_api_tests;
 
 use std::process::ExitCode;
 

@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use bosun_core::{NewTask, Task};
+use bosun_core::NewTask;
 
 use crate::Failure;
 use crate::client::Ctx;
@@ -71,7 +71,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
         priority: args.priority,
         after: args.after,
     };
-    let task: Task = ctx.post("/api/tasks", &new).await?;
+    let task = ctx.api.create_task(&new).await?;
     if ctx.json {
         ctx.print_json(&task);
     } else {

@@ -1,6 +1,6 @@
 //! `bosun after ID DEP...`: make a queued task also wait for other tasks.
 
-use bosun_core::Task;
+use bosun_api::AfterRequest;
 
 use crate::Failure;
 use crate::client::{Ctx, parse_task_id};
@@ -17,7 +17,7 @@ pub struct Args {
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
-    let task: Task = ctx.post(&format!("/api/tasks/{}/after", args.id), &serde_json::json!({ "after": args.deps })).await?;
+    let task = ctx.api.after(args.id, &AfterRequest { after: args.deps }).await?;
     if ctx.json {
         ctx.print_json(&task);
     } else {

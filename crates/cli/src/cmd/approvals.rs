@@ -1,7 +1,8 @@
 //! `bosun approvals`, `bosun approve ID [--always]`, `bosun deny ID [--reason R]`:
 //! the permission asks agents are waiting on, and the answers.
 
-use serde_json::Value;
+use bosun_api::AnswerRequest;
+use bosun_core::Approval;
 
 use crate::Failure;
 use crate::client::{Ctx, parse_task_id};
@@ -40,7 +41,7 @@ pub struct DenyArgs {
 }
 
 pub async fn list(ctx: &Ctx, _args: ListArgs) -> Result<(), Failure> {
-    let pending: Vec<Value> = ctx.get("/api/approvals").await?;
+    let pending = ctx.api.approvals().await?;
     if ctx.json {
         ctx.print_json(&pending);
         return Ok(());
@@ -48,38 +49,44 @@ pub async fn list(ctx: &Ctx, _args: ListArgs) -> Result<(), Failure> {
     if pending.is_empty() {
         println!("no pending approvals");
     }
-    for a in &pending {
-        let what = a["command"].as_str().or(a["path"].as_str()).unwrap_or("");
+    for p in &pending {
+        let a = &p.approval;
+        // `T-{id}` unpadded: as these lines have always been printed.
         println!(
-            "T-{:<5} {:<14} {:<10} {}  ({})",
-            a["task_id"],
-            clip(a["agent"].as_str().unwrap_or("-"), 14),
-            a["tool"].as_str().unwrap_or(""),
-            clip(what, 100),
-            clip(a["title"].as_str().unwrap_or(""), 40)
+            "T-{} {:<14} {:<10} {}  ({})",
+            a.task_id,
+            clip(p.agent.as_deref().unwrap_or("-"), 14),
+            a.tool,
+            clip(what(a), 100),
+            clip(&p.title, 40)
         );
     }
     Ok(())
 }
 
 pub async fn approve(ctx: &Ctx, args: ApproveArgs) -> Result<(), Failure> {
-    let body = serde_json::json!({ "always": args.always, "id": args.approval });
-    let a: Value = ctx.post(&format!("/api/tasks/{}/approve", args.id), &body).await?;
+    let req = AnswerRequest { id: args.approval, always: args.always, reason: None };
+    let a = ctx.api.approve(args.id, &req).await?;
     print_answer(ctx, &a);
     Ok(())
 }
 
 pub async fn deny(ctx: &Ctx, args: DenyArgs) -> Result<(), Failure> {
-    let body = serde_json::json!({ "reason": args.reason, "id": args.approval });
-    let a: Value = ctx.post(&format!("/api/tasks/{}/deny", args.id), &body).await?;
+    let req = AnswerRequest { id: args.approval, always: false, reason: args.reason };
+    let a = ctx.api.deny(args.id, &req).await?;
     print_answer(ctx, &a);
     Ok(())
 }
 
-fn print_answer(ctx: &Ctx, a: &Value) {
+fn print_answer(ctx: &Ctx, a: &Approval) {
     if ctx.json {
         ctx.print_json(a);
     } else {
-        println!("T-{} {} {} {}", a["task_id"], a["status"].as_str().unwrap_or(""), a["tool"].as_str().unwrap_or(""), a["command"].as_str().or(a["path"].as_str()).unwrap_or(""));
+        println!("T-{} {} {} {}", a.task_id, a.status.as_str(), a.tool, what(a));
     }
+}
+
+/// The command asked for, else the path, else nothing.
+fn what(a: &Approval) -> &str {
+    a.command.as_deref().or(a.path.as_deref()).unwrap_or("")
 }

@@ -1,7 +1,5 @@
 //! `bosun diff ID`: what the agent changed on its branch against the base.
 
-use bosun_api::DiffBody;
-
 use crate::Failure;
 use crate::client::{Ctx, parse_task_id};
 
@@ -17,7 +15,7 @@ pub struct Args {
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
-    let body: DiffBody = ctx.get(&format!("/api/tasks/{}/diff", args.id)).await?;
+    let body = ctx.api.diff(args.id).await?;
     if ctx.json {
         ctx.print_json(&body);
         return Ok(());

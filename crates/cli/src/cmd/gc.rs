@@ -1,7 +1,7 @@
 //! `bosun gc [--yes]`: list (and remove) worktrees of merged or abandoned tasks;
 //! never one holding unmerged or uncommitted work.
 
-use serde_json::Value;
+use bosun_api::{GcAction, GcRequest};
 
 use crate::Failure;
 use crate::client::Ctx;
@@ -15,7 +15,7 @@ pub struct Args {
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
-    let items: Vec<Value> = ctx.post("/api/gc", &serde_json::json!({ "yes": args.yes })).await?;
+    let items = ctx.api.gc(&GcRequest { yes: args.yes }).await?;
     if ctx.json {
         ctx.print_json(&items);
         return Ok(());
@@ -24,11 +24,20 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
         println!("nothing to clean up");
     }
     for item in &items {
-        let path = item["worktree"].as_str().or(item["branch"].as_str()).unwrap_or("");
-        println!("T-{:<5} {:<8} {}  ({})", item["task_id"], item["action"].as_str().unwrap_or(""), path, item["reason"].as_str().unwrap_or(""));
+        let path = item.worktree.as_deref().or(item.branch.as_deref()).unwrap_or("");
+        // `T-{id}` unpadded: as these lines have always been printed.
+        println!("T-{} {:<8} {}  ({})", item.task_id, action_name(item.action), path, item.reason);
     }
-    if !args.yes && items.iter().any(|i| i["action"] == "remove") {
+    if !args.yes && items.iter().any(|i| i.action == GcAction::Remove) {
         println!("run `bosun gc --yes` to remove them");
     }
     Ok(())
+}
+
+fn action_name(action: GcAction) -> &'static str {
+    match action {
+        GcAction::Remove => "remove",
+        GcAction::Removed => "removed",
+        GcAction::Keep => "keep",
+    }
 }

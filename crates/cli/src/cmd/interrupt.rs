@@ -1,8 +1,6 @@
 //! `bosun interrupt ID`: cut the running agent's current turn short (it winds down
 //! by itself; `bosun stop` kills it instead).
 
-use bosun_core::Task;
-
 use crate::Failure;
 use crate::client::{Ctx, parse_task_id};
 
@@ -15,7 +13,7 @@ pub struct Args {
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
-    let task: Task = ctx.post(&format!("/api/tasks/{}/interrupt", args.id), &serde_json::json!({})).await?;
+    let task = ctx.api.interrupt(args.id).await?;
     if ctx.json {
         ctx.print_json(&task);
     } else {

@@ -1,6 +1,6 @@
 //! `bosun ls`: the tasks, as a table or (`--json`) an array of task objects.
 
-use bosun_core::Task;
+use bosun_api::TaskQuery;
 
 use crate::Failure;
 use crate::client::Ctx;
@@ -24,15 +24,8 @@ pub struct Args {
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
-    let mut query = Vec::new();
-    for (key, value) in [("status", args.status), ("repo", args.repo), ("agent", args.agent), ("tag", args.tag)] {
-        if let Some(v) = value {
-            query.push((key, v));
-        }
-    }
-    let url = ctx.url("/api/tasks");
-    let resp = ctx.http.get(url).query(&query).send().await.map_err(|e| ctx.unreachable(e))?;
-    let tasks: Vec<Task> = crate::client::json_or_error(resp).await?;
+    let query = TaskQuery { status: args.status, repo: args.repo, agent: args.agent, tag: args.tag, ..TaskQuery::default() };
+    let tasks = ctx.api.list_tasks(&query).await?;
     if ctx.json {
         ctx.print_json(&tasks);
     } else if tasks.is_empty() {

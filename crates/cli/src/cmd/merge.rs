@@ -1,6 +1,6 @@
 //! `bosun merge ID`: merge a reviewed task's branch into its base; the task is done.
 
-use bosun_api::MergeBody;
+use bosun_api::MergeRequest;
 
 use crate::Failure;
 use crate::client::{Ctx, parse_task_id};
@@ -17,8 +17,7 @@ pub struct Args {
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
-    let body: MergeBody =
-        ctx.post(&format!("/api/tasks/{}/merge", args.id), &serde_json::json!({ "strategy": args.strategy })).await?;
+    let body = ctx.api.merge(args.id, &MergeRequest { strategy: Some(args.strategy) }).await?;
     if ctx.json {
         ctx.print_json(&body);
         return Ok(());

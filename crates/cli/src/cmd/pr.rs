@@ -1,7 +1,7 @@
 //! `bosun pr ID [--draft]`: push the task branch and open a pull request; its URL is
 //! stored on the task. `--refresh` reads its state (a merged PR makes the task done).
 
-use bosun_core::Task;
+use bosun_api::PrRequest;
 
 use crate::Failure;
 use crate::client::{Ctx, parse_task_id};
@@ -21,8 +21,7 @@ pub struct Args {
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
-    let body = serde_json::json!({ "draft": args.draft, "refresh": args.refresh });
-    let task: Task = ctx.post(&format!("/api/tasks/{}/pr", args.id), &body).await?;
+    let task = ctx.api.pr(args.id, &PrRequest { draft: args.draft, refresh: args.refresh }).await?;
     if ctx.json {
         ctx.print_json(&task);
     } else if let Some(pr) = &task.pr {

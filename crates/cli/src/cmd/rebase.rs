@@ -1,6 +1,6 @@
 //! `bosun rebase ID`: rebase the task branch onto its moved base, in its worktree.
 
-use serde_json::Value;
+use bosun_api::RebaseOutcome;
 
 use crate::Failure;
 use crate::client::{Ctx, parse_task_id};
@@ -14,11 +14,11 @@ pub struct Args {
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
-    let body: Value = ctx.post(&format!("/api/tasks/{}/rebase", args.id), &serde_json::json!({})).await?;
+    let body = ctx.api.rebase(args.id).await?;
     if ctx.json {
         ctx.print_json(&body);
-    } else if body["outcome"] == "rebased" {
-        println!("T-{} rebased, now at {}", args.id, body["head"].as_str().unwrap_or(""));
+    } else if body.outcome == RebaseOutcome::Rebased {
+        println!("T-{} rebased, now at {}", args.id, body.head.as_deref().unwrap_or(""));
     } else {
         println!("T-{} is already up to date with its base", args.id);
     }

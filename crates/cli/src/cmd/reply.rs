@@ -1,7 +1,7 @@
 //! `bosun reply ID TEXT`: feedback on a task in review; the same agent session
 //! continues in the same worktree.
 
-use bosun_core::Task;
+use bosun_api::SayRequest;
 
 use crate::Failure;
 use crate::client::{Ctx, parse_task_id};
@@ -18,7 +18,7 @@ pub struct Args {
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
     let from = std::env::var("USER").ok();
-    let task: Task = ctx.post(&format!("/api/tasks/{}/reply", args.id), &serde_json::json!({ "text": args.text, "from": from })).await?;
+    let task = ctx.api.reply(args.id, &SayRequest { text: args.text, from }).await?;
     if ctx.json {
         ctx.print_json(&task);
     } else {

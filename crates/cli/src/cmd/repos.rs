@@ -1,7 +1,5 @@
 //! `bosun repos`: the repositories bosun knows, with their task counts.
 
-use serde_json::Value;
-
 use crate::Failure;
 use crate::client::Ctx;
 
@@ -10,7 +8,7 @@ use crate::client::Ctx;
 pub struct Args {}
 
 pub async fn run(ctx: &Ctx, _args: Args) -> Result<(), Failure> {
-    let repos: Vec<Value> = ctx.get("/api/repos").await?;
+    let repos = ctx.api.repos().await?;
     if ctx.json {
         ctx.print_json(&repos);
         return Ok(());
@@ -19,13 +17,8 @@ pub async fn run(ctx: &Ctx, _args: Args) -> Result<(), Failure> {
         println!("no repos yet");
     }
     for r in &repos {
-        let counts: Vec<String> = r["by_status"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(status, n)| format!("{n} {status}"))
-            .collect();
-        println!("{}  {} task(s): {}", r["repo"].as_str().unwrap_or(""), r["tasks"], counts.join(", "));
+        let counts: Vec<String> = r.by_status.iter().map(|(status, n)| format!("{n} {status}")).collect();
+        println!("{}  {} task(s): {}", r.repo, r.tasks, counts.join(", "));
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! `bosun retry ID`: run a failed, stopped or interrupted task again, in its worktree.
 
-use bosun_core::Task;
+use bosun_api::RetryRequest;
 
 use crate::Failure;
 use crate::client::{Ctx, parse_task_id};
@@ -17,7 +17,7 @@ pub struct Args {
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
-    let task: Task = ctx.post(&format!("/api/tasks/{}/retry", args.id), &serde_json::json!({ "agent": args.agent })).await?;
+    let task = ctx.api.retry(args.id, &RetryRequest { agent: args.agent }).await?;
     if ctx.json {
         ctx.print_json(&task);
     } else {

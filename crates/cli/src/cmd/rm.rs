@@ -1,7 +1,7 @@
 //! `bosun rm ID [--force]`: remove a task's worktree and branch, refusing while
 //! that would lose unmerged commits or uncommitted changes.
 
-use serde_json::Value;
+use bosun_api::RmRequest;
 
 use crate::Failure;
 use crate::client::{Ctx, parse_task_id};
@@ -18,12 +18,12 @@ pub struct Args {
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
-    let body: Value = ctx.post(&format!("/api/tasks/{}/rm", args.id), &serde_json::json!({ "force": args.force })).await?;
+    let body = ctx.api.rm(args.id, &RmRequest { force: args.force }).await?;
     if ctx.json {
         ctx.print_json(&body);
     } else {
-        for note in body["removed"].as_array().into_iter().flatten() {
-            println!("{}", note.as_str().unwrap_or_default());
+        for note in &body.removed {
+            println!("{note}");
         }
     }
     Ok(())

@@ -1,6 +1,6 @@
 //! `bosun say ID TEXT`: a message for a task's running agent (or its next run).
 
-use serde_json::Value;
+use bosun_api::{Delivery, SayRequest};
 
 use crate::Failure;
 use crate::client::{Ctx, parse_task_id};
@@ -17,10 +17,10 @@ pub struct Args {
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
     let from = std::env::var("USER").ok();
-    let body: Value = ctx.post(&format!("/api/tasks/{}/say", args.id), &serde_json::json!({ "text": args.text, "from": from })).await?;
+    let body = ctx.api.say(args.id, &SayRequest { text: args.text, from }).await?;
     if ctx.json {
         ctx.print_json(&body);
-    } else if body["delivered"] == "now" {
+    } else if body.delivered == Delivery::Now {
         println!("delivered to T-{}", args.id);
     } else {
         println!("queued for T-{}'s next run", args.id);

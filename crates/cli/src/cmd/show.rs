@@ -1,7 +1,5 @@
 //! `bosun show ID`: one task: status, branch, worktree, runs, exit codes, timings.
 
-use bosun_core::Task;
-
 use crate::Failure;
 use crate::client::{Ctx, parse_task_id};
 use crate::output;
@@ -15,7 +13,7 @@ pub struct Args {
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
-    let task: Task = ctx.get(&format!("/api/tasks/{}", args.id)).await?;
+    let task = ctx.api.task(args.id).await?;
     if ctx.json {
         ctx.print_json(&task);
     } else {

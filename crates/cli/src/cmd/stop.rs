@@ -1,8 +1,6 @@
 //! `bosun stop ID`: interrupt a running agent (or cancel a queued task). The
 //! worktree and everything the agent wrote stay.
 
-use bosun_core::Task;
-
 use crate::Failure;
 use crate::client::{Ctx, parse_task_id};
 
@@ -15,7 +13,7 @@ pub struct Args {
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
-    let task: Task = ctx.post(&format!("/api/tasks/{}/stop", args.id), &serde_json::json!({})).await?;
+    let task = ctx.api.stop(args.id).await?;
     if ctx.json {
         ctx.print_json(&task);
     } else {

@@ -1,0 +1,335 @@
+//! A typed client of bosun's HTTP API: one method per route, each sending the
+//! request type of this crate (or core's) and decoding the answer into its response
+//! type, so a caller (the CLI, and later the MCP server and worker nodes) never
+//! writes a path, a JSON literal or an error-body parser of its own.
+//!
+//! Every state-changing request sends a JSON body (`{}` when there is nothing to
+//! say): the server refuses state changes without `Content-Type: application/json`.
+
+use std::pin::Pin;
+
+use bosun_core::{Approval, Event, NewTask, Task, TaskId};
+use eventsource_stream::{EventStreamError, Eventsource};
+use futures_util::{Stream, StreamExt};
+use reqwest::header::ACCEPT;
+use reqwest::{RequestBuilder, Response, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::{
+    AfterRequest, AgentsBody, AnswerRequest, DiffBody, ErrorBody, GcItem, GcRequest, Health, MergeBody, MergeRequest, PendingApproval,
+    PrRequest, RebaseBody, RepoSummary, RetryRequest, RmBody, RmRequest, SayBody, SayRequest, TaskQuery,
+};
+
+/// Why a call did not give an answer of the expected type.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The base URL given to [`Client::new`] is not an `http://` or `https://` URL.
+    #[error("the server address must be an http:// or https:// URL, not {url:?}")]
+    InvalidUrl { url: String },
+    /// The HTTP client itself could not be set up.
+    #[error("cannot build an HTTP client: {0}")]
+    Setup(#[source] reqwest::Error),
+    /// Nothing answered at the base URL (connection refused, no route, ...).
+    #[error("cannot reach the bosun daemon at {base}: is `bosun serve` running? (set --server or BOSUN_URL)")]
+    Unreachable {
+        base: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The request or its answer broke off in transit (not a refused connection).
+    #[error("request to {base} failed: {source}")]
+    Transport {
+        base: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The API refused or failed the request, saying why (`{"error": {"code", "message"}}`).
+    /// Shown as the message alone: it is written for the user.
+    #[error("{message}")]
+    Api { status: StatusCode, code: String, message: String },
+    /// An error status without bosun's error body: something else answered, or it broke.
+    #[error("{}", unexplained(*status))]
+    Status { status: StatusCode },
+    /// A success status whose body is not the expected type.
+    #[error("unexpected answer from the daemon: {0}")]
+    Undecodable(#[source] serde_json::Error),
+    /// An SSE stream broke off or could not be parsed.
+    #[error("event stream broke: {0}")]
+    Stream(#[source] EventStreamError<reqwest::Error>),
+    /// An SSE message whose data is not the expected type.
+    #[error("bad event from the daemon: {0}")]
+    BadEvent(#[source] serde_json::Error),
+}
+
+fn unexplained(status: StatusCode) -> String {
+    if status == StatusCode::NOT_FOUND {
+        "not found (is the server a bosun daemon?)".into()
+    } else {
+        format!("the daemon answered {status}")
+    }
+}
+
+impl ClientError {
+    /// The HTTP status of an error answer.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            ClientError::Api { status, .. } | ClientError::Status { status } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The API's error code (`not_found`, `conflict`, `bad_request`, ...).
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ClientError::Api { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// A task's events as they happen (`GET /api/tasks/{id}/events` as SSE).
+pub type EventStream = Pin<Box<dyn Stream<Item = Result<Event, ClientError>> + Send>>;
+
+/// Task changes as they happen (`GET /api/events`).
+pub type ChangeStream = Pin<Box<dyn Stream<Item = Result<TaskChange, ClientError>> + Send>>;
+
+/// One message of `GET /api/events`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskChange {
+    /// A task as it is now (created, started, finished, merged, ...).
+    Task(Box<Task>),
+    /// The stream fell behind and dropped changes: re-read the task list.
+    Resync,
+}
+
+/// Where a followed event stream ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Until {
+    /// When the client drops it or the daemon stops.
+    #[default]
+    Closed,
+    /// Once the task has settled (review, failed, stopped, ...): right after the replay
+    /// if it already has, else after the status event that settles it.
+    Settled,
+}
+
+/// `{}`: the body of a state change that has nothing to say.
+#[derive(Serialize)]
+struct Empty {}
+
+/// A client of one bosun daemon. Cheap to clone (the connection pool is shared).
+#[derive(Debug, Clone)]
+pub struct Client {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Client {
+    /// A client of the daemon at `base_url` (`http://127.0.0.1:7777`; a trailing `/`
+    /// is ignored). Nothing is sent until the first call.
+    pub fn new(base_url: &str) -> Result<Client, ClientError> {
+        let base = base_url.trim_end_matches('/').to_string();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(ClientError::InvalidUrl { url: base_url.to_string() });
+        }
+        let http = reqwest::Client::builder().build().map_err(ClientError::Setup)?;
+        Ok(Client { base, http })
+    }
+
+    /// The daemon's address, without a trailing `/`.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// `GET /api/health`
+    pub async fn health(&self) -> Result<Health, ClientError> {
+        self.get("/api/health").await
+    }
+
+    /// `GET /api/tasks`: tasks, oldest first.
+    pub async fn list_tasks(&self, query: &TaskQuery) -> Result<Vec<Task>, ClientError> {
+        self.decode(self.http.get(self.url("/api/tasks")).query(query)).await
+    }
+
+    /// `POST /api/tasks`: queue a task.
+    pub async fn create_task(&self, new: &NewTask) -> Result<Task, ClientError> {
+        self.post("/api/tasks", new).await
+    }
+
+    /// `GET /api/tasks/{id}`: one task with its runs.
+    pub async fn task(&self, id: TaskId) -> Result<Task, ClientError> {
+        self.get(&format!("/api/tasks/{id}")).await
+    }
+
+    /// `POST /api/tasks/{id}/stop`: cancel a queued task, or stop a running one
+    /// (answers once it has stopped).
+    pub async fn stop(&self, id: TaskId) -> Result<Task, ClientError> {
+        self.post(&format!("/api/tasks/{id}/stop"), &Empty {}).await
+    }
+
+    /// `POST /api/tasks/{id}/interrupt`: cut the running agent's turn short.
+    pub async fn interrupt(&self, id: TaskId) -> Result<Task, ClientError> {
+        self.post(&format!("/api/tasks/{id}/interrupt"), &Empty {}).await
+    }
+
+    /// `POST /api/tasks/{id}/retry`: queue a failed, stopped or interrupted task again.
+    pub async fn retry(&self, id: TaskId, req: &RetryRequest) -> Result<Task, ClientError> {
+        self.post(&format!("/api/tasks/{id}/retry"), req).await
+    }
+
+    /// `POST /api/tasks/{id}/merge`: merge a reviewed task's branch into its base.
+    pub async fn merge(&self, id: TaskId, req: &MergeRequest) -> Result<MergeBody, ClientError> {
+        self.post(&format!("/api/tasks/{id}/merge"), req).await
+    }
+
+    /// `GET /api/tasks/{id}/diff`: the task branch against its base.
+    pub async fn diff(&self, id: TaskId) -> Result<DiffBody, ClientError> {
+        self.get(&format!("/api/tasks/{id}/diff")).await
+    }
+
+    /// `POST /api/tasks/{id}/rebase`: rebase the task branch onto its base (a conflict
+    /// is an [`ClientError::Api`] 409 naming the files).
+    pub async fn rebase(&self, id: TaskId) -> Result<RebaseBody, ClientError> {
+        self.post(&format!("/api/tasks/{id}/rebase"), &Empty {}).await
+    }
+
+    /// `POST /api/tasks/{id}/rm`: remove the task's worktree and branch.
+    pub async fn rm(&self, id: TaskId, req: &RmRequest) -> Result<RmBody, ClientError> {
+        self.post(&format!("/api/tasks/{id}/rm"), req).await
+    }
+
+    /// `POST /api/tasks/{id}/pr`: open (or refresh) the task's pull request.
+    pub async fn pr(&self, id: TaskId, req: &PrRequest) -> Result<Task, ClientError> {
+        self.post(&format!("/api/tasks/{id}/pr"), req).await
+    }
+
+    /// `POST /api/tasks/{id}/say`: a message for the task's agent.
+    pub async fn say(&self, id: TaskId, req: &SayRequest) -> Result<SayBody, ClientError> {
+        self.post(&format!("/api/tasks/{id}/say"), req).await
+    }
+
+    /// `POST /api/tasks/{id}/reply`: feedback on a task in review; it runs again.
+    pub async fn reply(&self, id: TaskId, req: &SayRequest) -> Result<Task, ClientError> {
+        self.post(&format!("/api/tasks/{id}/reply"), req).await
+    }
+
+    /// `POST /api/tasks/{id}/after`: make the task also wait for other tasks.
+    pub async fn after(&self, id: TaskId, req: &AfterRequest) -> Result<Task, ClientError> {
+        self.post(&format!("/api/tasks/{id}/after"), req).await
+    }
+
+    /// `POST /api/tasks/{id}/approve`: allow what the task's agent asked for.
+    pub async fn approve(&self, id: TaskId, req: &AnswerRequest) -> Result<Approval, ClientError> {
+        self.post(&format!("/api/tasks/{id}/approve"), req).await
+    }
+
+    /// `POST /api/tasks/{id}/deny`: refuse what the task's agent asked for.
+    pub async fn deny(&self, id: TaskId, req: &AnswerRequest) -> Result<Approval, ClientError> {
+        self.post(&format!("/api/tasks/{id}/deny"), req).await
+    }
+
+    /// `GET /api/approvals`: every pending ask, with its task's title and agent.
+    pub async fn approvals(&self) -> Result<Vec<PendingApproval>, ClientError> {
+        self.get("/api/approvals").await
+    }
+
+    /// `GET /api/agents`: the user's agent profiles, and also `repo`'s (`<repo>/.bosun/agents`).
+    pub async fn agents(&self, repo: Option<&str>) -> Result<AgentsBody, ClientError> {
+        let query: Vec<(&str, &str)> = repo.map(|r| ("repo", r)).into_iter().collect();
+        self.decode(self.http.get(self.url("/api/agents")).query(&query)).await
+    }
+
+    /// `POST /api/gc`: the workspaces that can go; removed with `yes`.
+    pub async fn gc(&self, req: &GcRequest) -> Result<Vec<GcItem>, ClientError> {
+        self.post("/api/gc", req).await
+    }
+
+    /// `GET /api/repos`: the repositories with tasks, with counts by status.
+    pub async fn repos(&self) -> Result<Vec<RepoSummary>, ClientError> {
+        self.get("/api/repos").await
+    }
+
+    /// `GET /api/tasks/{id}/events` as JSON: at most `limit` (1 to 10,000) stored
+    /// events with a sequence number greater than `after`, in order.
+    pub async fn events(&self, id: TaskId, after: i64, limit: i64) -> Result<Vec<Event>, ClientError> {
+        let query = [("after", after), ("limit", limit)];
+        self.decode(self.http.get(self.url(&format!("/api/tasks/{id}/events"))).query(&query)).await
+    }
+
+    /// `GET /api/tasks/{id}/events` as SSE: the stored events after `after`, then the
+    /// live ones as they are stored, until `until`. The stream ends when the daemon
+    /// ends it (or stops); an item is an error if the stream broke.
+    pub async fn follow_events(&self, id: TaskId, after: i64, until: Until) -> Result<EventStream, ClientError> {
+        let mut query = vec![("after", after.to_string())];
+        if until == Until::Settled {
+            query.push(("until", "settled".to_string()));
+        }
+        let req = self.http.get(self.url(&format!("/api/tasks/{id}/events"))).query(&query);
+        let resp = self.send(req.header(ACCEPT, "text/event-stream")).await?;
+        let events = resp.bytes_stream().eventsource().map(|msg| {
+            let msg = msg.map_err(ClientError::Stream)?;
+            serde_json::from_str::<Event>(&msg.data).map_err(ClientError::BadEvent)
+        });
+        Ok(Box::pin(events))
+    }
+
+    /// `GET /api/events` (SSE): every task change from now on. Messages of kinds this
+    /// client does not know are skipped.
+    pub async fn task_changes(&self) -> Result<ChangeStream, ClientError> {
+        let resp = self.send(self.http.get(self.url("/api/events")).header(ACCEPT, "text/event-stream")).await?;
+        let changes = resp.bytes_stream().eventsource().filter_map(|msg| async move {
+            let msg = match msg {
+                Ok(msg) => msg,
+                Err(e) => return Some(Err(ClientError::Stream(e))),
+            };
+            match msg.event.as_str() {
+                "task" => Some(serde_json::from_str::<Task>(&msg.data).map(|t| TaskChange::Task(Box::new(t))).map_err(ClientError::BadEvent)),
+                "resync" => Some(Ok(TaskChange::Resync)),
+                _ => None,
+            }
+        });
+        Ok(Box::pin(changes))
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        self.decode(self.http.get(self.url(path))).await
+    }
+
+    /// A state change: always a JSON body, so always `Content-Type: application/json`.
+    async fn post<T: DeserializeOwned>(&self, path: &str, body: &(impl Serialize + ?Sized)) -> Result<T, ClientError> {
+        self.decode(self.http.post(self.url(path)).json(body)).await
+    }
+
+    async fn decode<T: DeserializeOwned>(&self, req: RequestBuilder) -> Result<T, ClientError> {
+        let resp = self.send(req.header(ACCEPT, "application/json")).await?;
+        let bytes = resp.bytes().await.map_err(|e| self.transport(e))?;
+        serde_json::from_slice(&bytes).map_err(ClientError::Undecodable)
+    }
+
+    /// Sends `req`; an error status becomes [`ClientError::Api`] or [`ClientError::Status`].
+    async fn send(&self, req: RequestBuilder) -> Result<Response, ClientError> {
+        let resp = req.send().await.map_err(|e| self.transport(e))?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp);
+        }
+        let bytes = resp.bytes().await.unwrap_or_default();
+        Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(body) => ClientError::Api { status, code: body.error.code, message: body.error.message },
+            Err(_) => ClientError::Status { status },
+        })
+    }
+
+    fn transport(&self, e: reqwest::Error) -> ClientError {
+        if e.is_connect() {
+            ClientError::Unreachable { base: self.base.clone(), source: e }
+        } else {
+            ClientError::Transport { base: self.base.clone(), source: e }
+        }
+    }
+}
