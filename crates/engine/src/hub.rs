@@ -43,26 +43,30 @@ enum WriterMsg {
 #[derive(Clone)]
 pub struct Hub {
     tx: mpsc::Sender<WriterMsg>,
-    live: broadcast::Sender<Arc<Event>>,
     tasks: broadcast::Sender<Arc<Task>>,
+    written: Arc<Written>,
+}
+
+/// What the writer tells the world. Apart from `Hub` so that the writer holds no
+/// sender of its own queue: it ends once every `Hub` is gone.
+struct Written {
+    live: broadcast::Sender<Arc<Event>>,
     /// Tasks whose events could not be stored, and why (the latest failure).
     failures: broadcast::Sender<(TaskId, Arc<str>)>,
     /// The same, kept for a run that asks after missing the broadcast.
-    failed: Arc<Mutex<HashMap<TaskId, Arc<str>>>>,
+    failed: Mutex<HashMap<TaskId, Arc<str>>>,
 }
 
 impl Hub {
     pub fn start(store: Arc<dyn Store>) -> (Hub, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE);
-        let hub = Hub {
-            tx,
+        let written = Arc::new(Written {
             live: broadcast::channel(LIVE_BUFFER).0,
-            tasks: broadcast::channel(1024).0,
             failures: broadcast::channel(256).0,
-            failed: Arc::default(),
-        };
-        let writer = tokio::spawn(write_loop(store, rx, hub.clone()));
-        (hub, writer)
+            failed: Mutex::default(),
+        });
+        let writer = tokio::spawn(write_loop(store, rx, written.clone()));
+        (Hub { tx, tasks: broadcast::channel(1024).0, written }, writer)
     }
 
     /// Queues one of bosun's own events for the log. Waits when the writer is behind.
@@ -87,7 +91,7 @@ impl Hub {
     }
 
     pub fn subscribe_events(&self) -> broadcast::Receiver<Arc<Event>> {
-        self.live.subscribe()
+        self.written.live.subscribe()
     }
 
     pub fn subscribe_tasks(&self) -> broadcast::Receiver<Arc<Task>> {
@@ -96,18 +100,21 @@ impl Hub {
 
     /// Tasks whose events could not be stored, as it happens.
     pub fn subscribe_failures(&self) -> broadcast::Receiver<(TaskId, Arc<str>)> {
-        self.failures.subscribe()
+        self.written.failures.subscribe()
     }
 
     /// Why the task's events could not be stored, if they could not.
     pub fn storage_failure(&self, task_id: TaskId) -> Option<Arc<str>> {
-        self.failed.lock().unwrap().get(&task_id).cloned()
+        self.written.failed.lock().unwrap().get(&task_id).cloned()
     }
 
     pub fn task_changed(&self, task: &Task) {
         let _ = self.tasks.send(Arc::new(task.clone()));
     }
 
+}
+
+impl Written {
     fn storing_failed(&self, task_id: TaskId, why: &str) {
         let why: Arc<str> = Arc::from(why);
         self.failed.lock().unwrap().insert(task_id, why.clone());
@@ -115,7 +122,7 @@ impl Hub {
     }
 }
 
-async fn write_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<WriterMsg>, hub: Hub) {
+async fn write_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<WriterMsg>, out: Arc<Written>) {
     let mut msgs = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut msgs, BATCH).await > 0 {
         let until = tokio::time::Instant::now() + LINGER;
@@ -134,8 +141,8 @@ async fn write_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<WriterMsg>, hu
                 WriterMsg::Flush(ack) => acks.push(ack),
             }
         }
-        for ev in persist(&*store, events, &hub).await {
-            let _ = hub.live.send(Arc::new(ev));
+        for ev in persist(&*store, events, &out).await {
+            let _ = out.live.send(Arc::new(ev));
         }
         for ack in acks {
             let _ = ack.send(());
@@ -147,7 +154,7 @@ async fn write_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<WriterMsg>, hu
 /// If the batch still fails, each task's events are tried on their own, so that one
 /// task's failure (a poisoned row, a trigger) does not lose the others'. Returns what
 /// was stored; the tasks of what was not are reported to the hub.
-async fn persist(store: &dyn Store, events: Vec<bosun_core::NewEvent>, hub: &Hub) -> Vec<Event> {
+async fn persist(store: &dyn Store, events: Vec<NewEvent>, out: &Written) -> Vec<Event> {
     if events.is_empty() {
         return Vec::new();
     }
@@ -165,7 +172,7 @@ async fn persist(store: &dyn Store, events: Vec<bosun_core::NewEvent>, hub: &Hub
     if by_task.len() == 1 {
         let (task_id, evs) = &by_task[0];
         tracing::error!(task = task_id, "storing {} events failed for good; they are not shown to anyone: {why}", evs.len());
-        hub.storing_failed(*task_id, &why);
+        out.storing_failed(*task_id, &why);
         return Vec::new();
     }
     let mut stored = Vec::new();
@@ -174,7 +181,7 @@ async fn persist(store: &dyn Store, events: Vec<bosun_core::NewEvent>, hub: &Hub
             Ok(s) => stored.extend(s),
             Err(e) => {
                 tracing::error!(task = task_id, "storing {} events failed for good; they are not shown to anyone: {e}", evs.len());
-                hub.storing_failed(task_id, &e.to_string());
+                out.storing_failed(task_id, &e.to_string());
             }
         }
     }

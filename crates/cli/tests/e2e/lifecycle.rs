@@ -209,6 +209,8 @@ fn graceful_shutdown_leaves_no_orphans() {
     let agent = wait_for("the agent to start", || w.task(id)["runs"][0]["pid"].as_i64());
     let child = wait_for("the spawned child", || spawned_pids(&w.events(id)).first().copied());
     assert!(w.stop_daemon().success(), "SIGTERM is a clean exit");
+    let log = std::fs::read_to_string(w.path("daemon.log")).unwrap();
+    assert!(!log.contains("did not stop in time"), "shutdown waited out a timeout instead of finishing: {log}");
     assert!(!alive(agent) && !alive(child), "no orphans after the daemon exits");
     w.start(&[]);
     assert_eq!(w.task(id)["status"], "interrupted");
