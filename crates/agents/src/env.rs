@@ -139,7 +139,19 @@ mod tests {
         let env = build(DAEMON.iter().copied(), &[], &[], &[]);
         assert_eq!(
             names(&env),
-            ["HOME", "LANG", "LC_ALL", "LC_TIME", "NO_PROXY", "PATH", "SSH_AUTH_SOCK", "SSL_CERT_FILE", "USER", "XDG_CONFIG_HOME", "https_proxy"]
+            [
+                "HOME",
+                "LANG",
+                "LC_ALL",
+                "LC_TIME",
+                "NO_PROXY",
+                "PATH",
+                "SSH_AUTH_SOCK",
+                "SSL_CERT_FILE",
+                "USER",
+                "XDG_CONFIG_HOME",
+                "https_proxy"
+            ]
         );
         assert_eq!(get(&env, "HOME"), Some("/home/u"));
     }
@@ -177,7 +189,8 @@ mod tests {
 
     #[test]
     fn what_is_set_wins_over_everything() {
-        let set = [("PATH".to_string(), "/bosun:/usr/bin".to_string()), ("MY_KEY".into(), "from the profile".into()), ("NEW".into(), "x".into())];
+        let set =
+            [("PATH".to_string(), "/bosun:/usr/bin".to_string()), ("MY_KEY".into(), "from the profile".into()), ("NEW".into(), "x".into())];
         let env = build(DAEMON.iter().copied(), &[], &["MY_KEY".into()], &set);
         assert_eq!(get(&env, "PATH"), Some("/bosun:/usr/bin"));
         assert_eq!(get(&env, "MY_KEY"), Some("from the profile"));

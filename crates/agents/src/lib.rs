@@ -25,7 +25,6 @@ pub mod sweep;
 
 use std::path::PathBuf;
 
-
 pub use driver::{AgentCommand, AgentOutput, AgentProcess, Driver, DriverIo};
 pub use process::{ExitInfo, ProcessGroup};
 

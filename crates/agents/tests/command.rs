@@ -83,7 +83,8 @@ async fn prompt_env_events_and_exit_code() {
 #[tokio::test]
 async fn the_agent_gets_a_built_environment_not_ours() {
     let dir = tempfile::tempdir().unwrap();
-    let script = r#"echo "home=$HOME path=${PATH:+set} manifest=$CARGO_MANIFEST_DIR pkg=$CARGO_PKG_NAME extra=$EXTRA token=$BOSUN_RUN_TOKEN""#;
+    let script =
+        r#"echo "home=$HOME path=${PATH:+set} manifest=$CARGO_MANIFEST_DIR pkg=$CARGO_PKG_NAME extra=$EXTRA token=$BOSUN_RUN_TOKEN""#;
     let run = |pass_env: Vec<String>| {
         let mut spec = spec(dir.path(), "tok-env");
         spec.pass_env = pass_env;

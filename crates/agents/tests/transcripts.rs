@@ -152,7 +152,9 @@ async fn play(steps: Vec<Step>, dir: PathBuf, hold: Option<String>, mut commande
             Step::Stdout(line) => {
                 if hold.as_ref().is_some_and(|h| line.contains(h.as_str())) && *commanded.borrow() == 0 {
                     let given = tokio::time::timeout(STEP, commanded.wait_for(|n| *n > 0)).await;
-                    given.map_err(|_| format!("step {n}: held for a command that never came"))?.map_err(|_| format!("step {n}: the test is gone"))?;
+                    given
+                        .map_err(|_| format!("step {n}: held for a command that never came"))?
+                        .map_err(|_| format!("step {n}: the test is gone"))?;
                 }
                 stdout.send(line).map_err(|_| format!("step {n}: the relay is gone"))?
             }
@@ -194,7 +196,7 @@ struct Run<'a> {
 }
 
 /// A task's first run.
-const FIRST: Run = Run { task: TASK, resume: None, prior_cost: 0.0, hold: None };
+const FIRST: Run<'static> = Run { task: TASK, resume: None, prior_cost: 0.0, hold: None };
 
 /// The reply the resumed transcripts continue with.
 const REPLY: &str = "also cover the logout path";
@@ -209,7 +211,13 @@ struct Replay {
 
 /// Replays transcript `name` through the runtime of `profile` for `run`, answering each
 /// event with `react`'s command, if any, as the daemon would.
-async fn replay(name: &str, profile: AgentProfile, workdir: &Path, run: Run<'_>, mut react: impl FnMut(&EventKind) -> Option<AgentCommand>) -> Replay {
+async fn replay(
+    name: &str,
+    profile: AgentProfile,
+    workdir: &Path,
+    run: Run<'_>,
+    mut react: impl FnMut(&EventKind) -> Option<AgentCommand>,
+) -> Replay {
     let relay = relay();
     let transcript = load(name, workdir);
     let pipes = tempfile::tempdir().unwrap();
@@ -234,7 +242,9 @@ async fn replay(name: &str, profile: AgentProfile, workdir: &Path, run: Run<'_>,
     let player = tokio::spawn(play(transcript.steps, pipes.path().to_path_buf(), run.hold.map(str::to_string), commanded));
     let (mut events, mut stderr) = (Vec::new(), Vec::new());
     loop {
-        let output = tokio::time::timeout(3 * STEP, agent.output.recv()).await.unwrap_or_else(|_| panic!("{name}: the driver went quiet; so far: {events:#?}"));
+        let output = tokio::time::timeout(3 * STEP, agent.output.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{name}: the driver went quiet; so far: {events:#?}"));
         let Some(output) = output else { break };
         for event in output.events {
             if let Some(command) = react(&event) {
@@ -261,11 +271,12 @@ async fn replay(name: &str, profile: AgentProfile, workdir: &Path, run: Run<'_>,
 /// What the transcript's stderr lines must become: each one an `output` event, as is.
 fn stderr_of(name: &str, workdir: &Path) -> Vec<EventKind> {
     let steps = load(name, workdir).steps.into_iter();
-    steps.filter_map(|s| match s {
-        Step::Stderr(line) => Some(EventKind::Output { stream: OutputStream::Stderr, line }),
-        _ => None,
-    })
-    .collect()
+    steps
+        .filter_map(|s| match s {
+            Step::Stderr(line) => Some(EventKind::Output { stream: OutputStream::Stderr, line }),
+            _ => None,
+        })
+        .collect()
 }
 
 fn answer(allow: bool, message: Option<&str>) -> impl FnMut(&EventKind) -> Option<AgentCommand> {
@@ -336,7 +347,9 @@ async fn claude_write_asked_allowed_and_done() {
             EventKind::ToolResult {
                 id: Some("toolu_mock_0_0".into()),
                 kind: Some(ToolKind::Write),
-                output: Some(format!("File created successfully at: {file} (file state is current in your context — no need to Read it back)")),
+                output: Some(format!(
+                    "File created successfully at: {file} (file state is current in your context — no need to Read it back)"
+                )),
                 exit_code: None,
                 is_error: false,
             },
@@ -486,7 +499,13 @@ async fn codex_patch_and_command_asked_allowed_and_done() {
                 path: Some(file.clone()),
                 input: Some(json!({"changes": changes, "reason": null, "grantRoot": null})),
             },
-            EventKind::ToolResult { id: Some("call_mock_0_0".into()), kind: Some(ToolKind::Write), output: None, exit_code: None, is_error: false },
+            EventKind::ToolResult {
+                id: Some("call_mock_0_0".into()),
+                kind: Some(ToolKind::Write),
+                output: None,
+                exit_code: None,
+                is_error: false
+            },
             EventKind::FileChange { path: file, change: FileChangeKind::Added, diff: Some("hello from codex\n".into()) },
             usage(10, 5, None),
             EventKind::ToolCall {
@@ -505,7 +524,13 @@ async fn codex_patch_and_command_asked_allowed_and_done() {
                 path: None,
                 input: Some(json!({"command": shell, "cwd": w, "reason": null})),
             },
-            EventKind::ToolResult { id: Some("call_mock_1_0".into()), kind: Some(ToolKind::Command), output: None, exit_code: Some(0), is_error: false },
+            EventKind::ToolResult {
+                id: Some("call_mock_1_0".into()),
+                kind: Some(ToolKind::Command),
+                output: None,
+                exit_code: Some(0),
+                is_error: false
+            },
             // Codex's counts are cumulative (15, 30, 45 tokens): each is the difference.
             usage(10, 5, None),
             message("I wrote hello.txt."),
@@ -548,7 +573,13 @@ async fn codex_command_declined_and_the_reason_follows_as_a_steer() {
                 input: Some(json!({"command": shell, "cwd": w, "reason": null})),
             },
             // status "declined"
-            EventKind::ToolResult { id: Some("call_mock_0_0".into()), kind: Some(ToolKind::Command), output: None, exit_code: None, is_error: true },
+            EventKind::ToolResult {
+                id: Some("call_mock_0_0".into()),
+                kind: Some(ToolKind::Command),
+                output: None,
+                exit_code: None,
+                is_error: true
+            },
             usage(10, 5, None),
             message("Understood, keeping it."),
             usage(10, 5, None),
@@ -630,7 +661,14 @@ async fn gemini_reads_then_writes_after_asking() {
         [
             session("f0001113-d6a4-4893-99b3-393b5a453c05"),
             // Gemini gives no tool names: its titles stand in.
-            EventKind::ToolCall { id: Some(read_id.into()), kind: ToolKind::Read, name: "README.md".into(), path: Some(readme), command: None, input: None },
+            EventKind::ToolCall {
+                id: Some(read_id.into()),
+                kind: ToolKind::Read,
+                name: "README.md".into(),
+                path: Some(readme),
+                command: None,
+                input: None
+            },
             EventKind::ToolResult { id: Some(read_id.into()), kind: Some(ToolKind::Read), output: None, exit_code: None, is_error: false },
             // The ask comes before any `tool_call` of the write; with no rawInput, its input
             // is the asked tool call itself.
@@ -649,7 +687,14 @@ async fn gemini_reads_then_writes_after_asking() {
                     "kind": "edit",
                 })),
             },
-            EventKind::ToolCall { id: Some(write_id.into()), kind: ToolKind::Edit, name: "Writing to hello.txt".into(), path: Some(file.clone()), command: None, input: None },
+            EventKind::ToolCall {
+                id: Some(write_id.into()),
+                kind: ToolKind::Edit,
+                name: "Writing to hello.txt".into(),
+                path: Some(file.clone()),
+                command: None,
+                input: None
+            },
             EventKind::ToolResult { id: Some(write_id.into()), kind: Some(ToolKind::Edit), output: None, exit_code: None, is_error: false },
             // An empty oldText: the file is new.
             EventKind::FileChange { path: file, change: FileChangeKind::Added, diff: None },
@@ -703,7 +748,8 @@ async fn gemini_failed_prompt_fails_the_run() {
     relay();
     let dir = tempfile::tempdir().unwrap();
     let r = replay("gemini-prompt-error", gemini(), dir.path(), FIRST, |_| None).await;
-    let why = r#"Gemini CLI: session/prompt failed: {"error":{"code":400,"message":"bosun-mock-model: scripted HTTP 400","status":"INTERNAL"}}"#;
+    let why =
+        r#"Gemini CLI: session/prompt failed: {"error":{"code":400,"message":"bosun-mock-model: scripted HTTP 400","status":"INTERNAL"}}"#;
     assert_eq!(r.events, [session("86953313-8a30-4fbe-a8fe-b5b94504ad3b"), error(why)]);
     assert_eq!(r.failure.as_deref(), Some(why));
     // Its stack trace on stderr stays visible, line by line.

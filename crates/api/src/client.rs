@@ -284,7 +284,9 @@ impl Client {
                 Err(e) => return Some(Err(ClientError::Stream(e))),
             };
             match msg.event.as_str() {
-                "task" => Some(serde_json::from_str::<Task>(&msg.data).map(|t| TaskChange::Task(Box::new(t))).map_err(ClientError::BadEvent)),
+                "task" => {
+                    Some(serde_json::from_str::<Task>(&msg.data).map(|t| TaskChange::Task(Box::new(t))).map_err(ClientError::BadEvent))
+                }
                 "resync" => Some(Ok(TaskChange::Resync)),
                 _ => None,
             }

@@ -71,10 +71,9 @@ async fn answer(State(log): State<Log>, req: Request) -> Response {
         "/api/tasks/7/stop" | "/api/tasks/7/interrupt" | "/api/tasks/7/retry" => json_answer(StatusCode::OK, task_json(7, "stopped")),
         "/api/tasks/7/rebase" => json_answer(StatusCode::OK, json!({"outcome": "rebased", "head": "abc123"})),
         "/api/tasks/7/say" => json_answer(StatusCode::OK, json!({"delivered": "at_start"})),
-        "/api/tasks/7/merge" => json_answer(
-            StatusCode::CONFLICT,
-            json!({"error": {"code": "conflict", "message": "cannot merge a task that is running"}}),
-        ),
+        "/api/tasks/7/merge" => {
+            json_answer(StatusCode::CONFLICT, json!({"error": {"code": "conflict", "message": "cannot merge a task that is running"}}))
+        }
         "/api/tasks/7/events" if parts.uri.query().is_some_and(|q| q.contains("limit")) => {
             json_answer(StatusCode::OK, json!([event_json(4, "a"), event_json(5, "b")]))
         }
@@ -84,10 +83,14 @@ async fn answer(State(log): State<Log>, req: Request) -> Response {
             event_json(2, "bye")
         )),
         "/api/tasks/8/events" => sse("event: message\ndata: {\"not\": \"an event\"}\n\n".into()),
-        "/api/events" => sse(format!("event: task\ndata: {}\n\nevent: hello\ndata: {{}}\n\nevent: resync\ndata: {{}}\n\n", task_json(3, "running"))),
+        "/api/events" => {
+            sse(format!("event: task\ndata: {}\n\nevent: hello\ndata: {{}}\n\nevent: resync\ndata: {{}}\n\n", task_json(3, "running")))
+        }
         "/api/approvals" => json_answer(StatusCode::OK, json!({"not": "a list"})),
         "/api/repos" => (StatusCode::BAD_GATEWAY, "<html>proxy error</html>").into_response(),
-        "/api/tasks/99" | "/api/tasks/99/events" => json_answer(StatusCode::NOT_FOUND, json!({"error": {"code": "not_found", "message": "task 99 not found"}})),
+        "/api/tasks/99" | "/api/tasks/99/events" => {
+            json_answer(StatusCode::NOT_FOUND, json!({"error": {"code": "not_found", "message": "task 99 not found"}}))
+        }
         _ => (StatusCode::NOT_FOUND, "nothing here").into_response(),
     }
 }
@@ -181,7 +184,10 @@ async fn errors_say_what_went_wrong() {
     let err = client.merge(7, &MergeRequest { strategy: Some("squash".into()) }).await.unwrap_err();
     match &err {
         ClientError::Api { status, code, message } => {
-            assert_eq!((*status, code.as_str(), message.as_str()), (StatusCode::CONFLICT, "conflict", "cannot merge a task that is running"));
+            assert_eq!(
+                (*status, code.as_str(), message.as_str()),
+                (StatusCode::CONFLICT, "conflict", "cannot merge a task that is running")
+            );
         }
         other => panic!("expected an API error, got {other:?}"),
     }

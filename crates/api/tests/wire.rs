@@ -80,7 +80,14 @@ fn agents() {
 
 #[test]
 fn gc_and_repos() {
-    let item = GcItem { task_id: 3, status: TaskStatus::Done, worktree: None, branch: Some("bosun/3-x".into()), action: GcAction::Remove, reason: "merged".into() };
+    let item = GcItem {
+        task_id: 3,
+        status: TaskStatus::Done,
+        worktree: None,
+        branch: Some("bosun/3-x".into()),
+        action: GcAction::Remove,
+        reason: "merged".into(),
+    };
     assert_eq!(round_trip(&vec![item])[0]["action"], "remove");
     round_trip(&vec![RepoSummary { repo: "/r".into(), tasks: 2, by_status: BTreeMap::from([("done".into(), 1), ("review".into(), 1)]) }]);
 }

@@ -109,7 +109,9 @@ impl Sandbox {
         });
         let pid = child.id();
         let mut daemon = Daemon { child: Some(child), pid, url: String::new(), http: reqwest::Client::new(), log };
-        daemon.url = rx.recv_timeout(Duration::from_secs(30)).map_err(|_| anyhow!("the daemon did not print its address in 30 s{}", daemon.log_tail()))?;
+        daemon.url = rx
+            .recv_timeout(Duration::from_secs(30))
+            .map_err(|_| anyhow!("the daemon did not print its address in 30 s{}", daemon.log_tail()))?;
         let since = Instant::now();
         while daemon.http.get(format!("{}/api/health", daemon.url)).send().await.is_err() {
             check_deadline(since, Duration::from_secs(30), "the daemon to answer /api/health", &daemon)?;

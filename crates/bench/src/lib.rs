@@ -74,7 +74,11 @@ impl Figure {
     }
 
     fn show(&self, v: f64) -> String {
-        let digits = match self.unit { "ms" | "s" => 2, "MB" | "%" => 1, _ => 0 };
+        let digits = match self.unit {
+            "ms" | "s" => 2,
+            "MB" | "%" => 1,
+            _ => 0,
+        };
         format!("{v:.digits$} {}", self.unit).trim_end().to_string()
     }
 

@@ -32,7 +32,8 @@ pub async fn run(bins: &Bins, args: &Args) -> Result<Report> {
         let task = store.create_task(TaskRecord { new, repo: None, base: None }, now).await?;
         let (_, run) = store.start_run(task.id, "bench", &format!("token-{n}"), "local", now).await?;
         store.set_run_pid(run.id, 1_000_000 + n as i64).await?;
-        let end = RunEnd { status: RunStatus::Succeeded, exit_code: Some(0), reason: None, task_event: TaskEvent::Finished { success: true } };
+        let end =
+            RunEnd { status: RunStatus::Succeeded, exit_code: Some(0), reason: None, task_event: TaskEvent::Finished { success: true } };
         store.finish_run(run.id, end, now).await?;
     }
     let seed_s = seeding.elapsed().as_secs_f64();
@@ -51,7 +52,8 @@ pub async fn run(bins: &Bins, args: &Args) -> Result<Report> {
 
     let (t, size) = time_gets(&daemon, "/api/tasks", args.requests).await?;
     let (page, _) = time_gets(&daemon, "/api/tasks?limit=1000", args.requests).await?;
-    let all: Vec<serde_json::Value> = serde_json::from_slice(&daemon.http.get(format!("{}/api/tasks", daemon.url)).send().await?.bytes().await?)?;
+    let all: Vec<serde_json::Value> =
+        serde_json::from_slice(&daemon.http.get(format!("{}/api/tasks", daemon.url)).send().await?.bytes().await?)?;
     ensure!(all.len() == args.tasks, "GET /api/tasks returned {} tasks, not {}", all.len(), args.tasks);
     ensure!(all.iter().all(|t| t["runs"].as_array().is_some_and(|r| r.len() == 1)), "a task lacks its run");
     daemon.stop()?;

@@ -31,12 +31,24 @@ pub async fn run(bins: &Bins, args: &Args) -> Result<Report> {
     let sandbox = Sandbox::new(bins)?;
     let quiet = "  DISABLE_TELEMETRY: \"1\"\n  DISABLE_AUTOUPDATER: \"1\"\n";
     let profiles = [
-        ("claude", format!("runtime: claude-code\nmodel: claude-sonnet-4-5\nenv:\n  ANTHROPIC_BASE_URL: {}\n  ANTHROPIC_API_KEY: sk-bench\n  CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: \"1\"\n{quiet}", mock.base_url())),
-        ("codex", format!(
-            "runtime: codex\nmodel: gpt-5.5\nargs: [\"-c\", \"model_provider=mock\", \"-c\", \"model_providers.mock.name=mock\", \"-c\", \"model_providers.mock.base_url={}\", \"-c\", \"model_providers.mock.wire_api=responses\", \"-c\", \"model_providers.mock.env_key=MOCK_KEY\", \"-c\", \"analytics.enabled=false\"]\nenv:\n  MOCK_KEY: x\n",
-            mock.openai_base_url()
-        )),
-        ("gemini", format!("runtime: gemini\nmodel: gemini-2.5-flash\nenv:\n  GEMINI_API_KEY: x\n  GOOGLE_GEMINI_BASE_URL: {}\n", mock.base_url())),
+        (
+            "claude",
+            format!(
+                "runtime: claude-code\nmodel: claude-sonnet-4-5\nenv:\n  ANTHROPIC_BASE_URL: {}\n  ANTHROPIC_API_KEY: sk-bench\n  CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: \"1\"\n{quiet}",
+                mock.base_url()
+            ),
+        ),
+        (
+            "codex",
+            format!(
+                "runtime: codex\nmodel: gpt-5.5\nargs: [\"-c\", \"model_provider=mock\", \"-c\", \"model_providers.mock.name=mock\", \"-c\", \"model_providers.mock.base_url={}\", \"-c\", \"model_providers.mock.wire_api=responses\", \"-c\", \"model_providers.mock.env_key=MOCK_KEY\", \"-c\", \"analytics.enabled=false\"]\nenv:\n  MOCK_KEY: x\n",
+                mock.openai_base_url()
+            ),
+        ),
+        (
+            "gemini",
+            format!("runtime: gemini\nmodel: gemini-2.5-flash\nenv:\n  GEMINI_API_KEY: x\n  GOOGLE_GEMINI_BASE_URL: {}\n", mock.base_url()),
+        ),
     ];
     for (name, front) in &profiles {
         std::fs::write(sandbox.dir.join(format!("config/agents/{name}.md")), format!("---\nname: {name}\n{front}---\nBe brief.\n"))?;
@@ -116,7 +128,9 @@ async fn wait_settled(daemon: &Daemon, id: i64, timeout: Duration) -> Result<()>
         let task = daemon.get(&format!("/api/tasks/{id}")).await?;
         match task["status"].as_str() {
             Some("review" | "done") => return Ok(()),
-            Some("failed" | "stopped" | "interrupted" | "blocked") => anyhow::bail!("task {id} ended {}: {}", task["status"], task["status_reason"]),
+            Some("failed" | "stopped" | "interrupted" | "blocked") => {
+                anyhow::bail!("task {id} ended {}: {}", task["status"], task["status_reason"])
+            }
             _ => {}
         }
         anyhow::ensure!(since.elapsed() < timeout, "task {id} did not settle in {timeout:?}{}", daemon.log_tail());

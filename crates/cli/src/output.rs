@@ -146,12 +146,13 @@ pub fn event_line(e: &Event) -> String {
                 cost_usd.map(|c| format!(", ${c:.4}")).unwrap_or_default()
             ),
         ),
-        EventKind::Status { status, message } => {
-            ("status".into(), match message {
+        EventKind::Status { status, message } => (
+            "status".into(),
+            match message {
                 Some(m) => format!("{status}: {m}"),
                 None => status.clone(),
-            })
-        }
+            },
+        ),
         EventKind::Error { message } => ("error".into(), message.clone()),
         EventKind::Output { stream, line } => (format!("{stream:?}").to_lowercase(), line.clone()),
         EventKind::ApprovalRequest { tool, command, path, .. } => {

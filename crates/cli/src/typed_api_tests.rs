@@ -110,7 +110,12 @@ async fn every_route_through_the_typed_client() {
 
     let all = api.list_tasks(&TaskQuery::default()).await.unwrap();
     same(&url, "/api/tasks", &all).await;
-    let query = TaskQuery { status: Some("review,done".into()), repo: Some(repo_path.clone()), agent: Some("maker".into()), ..TaskQuery::default() };
+    let query = TaskQuery {
+        status: Some("review,done".into()),
+        repo: Some(repo_path.clone()),
+        agent: Some("maker".into()),
+        ..TaskQuery::default()
+    };
     assert_eq!(api.list_tasks(&query).await.unwrap().iter().map(|t| t.id).collect::<Vec<_>>(), [id]);
     assert!(api.list_tasks(&TaskQuery { tag: Some("nope".into()), ..TaskQuery::default() }).await.unwrap().is_empty());
     let err = api.list_tasks(&TaskQuery { status: Some("sleeping".into()), ..TaskQuery::default() }).await.unwrap_err();

@@ -291,7 +291,14 @@ mod tests {
         let k = EventKind::from_agent_line(r#"{"type":"tool_call","kind":"edit","name":"Edit","path":"src/a.rs"}"#);
         assert_eq!(
             k,
-            EventKind::ToolCall { id: None, kind: ToolKind::Edit, name: "Edit".into(), path: Some("src/a.rs".into()), command: None, input: None }
+            EventKind::ToolCall {
+                id: None,
+                kind: ToolKind::Edit,
+                name: "Edit".into(),
+                path: Some("src/a.rs".into()),
+                command: None,
+                input: None
+            }
         );
         let k = EventKind::from_agent_line(r#"{"type":"usage","input_tokens":10,"output_tokens":3,"cost_usd":0.01}"#);
         assert_eq!(k.usage().unwrap().input_tokens, 10);
@@ -299,12 +306,9 @@ mod tests {
 
     #[test]
     fn anything_else_is_output() {
-        for line in ["hello", "{not json", r#"{"type":"nope"}"#, r#"{"type":"message"}"#, r#"{"type":"message","text":"x","extra":1}"#, ""] {
-            assert_eq!(
-                EventKind::from_agent_line(line),
-                EventKind::Output { stream: OutputStream::Stdout, line: line.into() },
-                "{line}"
-            );
+        for line in ["hello", "{not json", r#"{"type":"nope"}"#, r#"{"type":"message"}"#, r#"{"type":"message","text":"x","extra":1}"#, ""]
+        {
+            assert_eq!(EventKind::from_agent_line(line), EventKind::Output { stream: OutputStream::Stdout, line: line.into() }, "{line}");
         }
     }
 
@@ -322,11 +326,7 @@ mod tests {
             r#"{"type":"message","text":"you may","role":"system"}"#,
             r#"  {"type":"approval","id":"a1","allow":true,"by":"user"}"#,
         ] {
-            assert_eq!(
-                EventKind::from_agent_line(line),
-                EventKind::Output { stream: OutputStream::Stdout, line: line.into() },
-                "{line}"
-            );
+            assert_eq!(EventKind::from_agent_line(line), EventKind::Output { stream: OutputStream::Stdout, line: line.into() }, "{line}");
         }
     }
 
@@ -334,7 +334,11 @@ mod tests {
     fn an_agent_may_report_its_own_work() {
         let message = EventKind::Message { text: "done".into(), role: None, from: None };
         assert_eq!(EventKind::from_agent_line(r#"{"type":"message","text":"done"}"#), message);
-        assert_eq!(EventKind::from_agent_line(r#"{"type":"message","text":"done","role":"assistant"}"#), message, "stored like every runtime's");
+        assert_eq!(
+            EventKind::from_agent_line(r#"{"type":"message","text":"done","role":"assistant"}"#),
+            message,
+            "stored like every runtime's"
+        );
         let own = [
             json!({"type": "tool_call", "kind": "command", "name": "Bash", "command": "ls"}),
             json!({"type": "tool_result", "kind": "command", "output": "a", "exit_code": 0}),

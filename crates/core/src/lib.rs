@@ -18,6 +18,6 @@ pub mod slug;
 pub mod task;
 
 pub use approval::{Approval, ApprovalStatus, NewApproval};
-pub use event::{Event, EventKind, NewEvent, Source, FileChangeKind, OutputStream, ToolKind};
+pub use event::{Event, EventKind, FileChangeKind, NewEvent, OutputStream, Source, ToolKind};
 pub use profile::{AgentProfile, Permissions, ProfileError, Runtime};
 pub use task::{NewTask, PrState, PullRequest, Run, RunStatus, Task, TaskEvent, TaskId, TaskStatus, TransitionError, Usage};

@@ -142,9 +142,7 @@ struct FrontMatter {
 }
 
 pub fn validate_name(name: &str) -> Result<(), ProfileError> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let ok = !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if ok { Ok(()) } else { Err(ProfileError::BadName(name.to_string())) }
 }
 
@@ -288,7 +286,9 @@ mod tests {
         assert_eq!(AgentProfile::parse("no front matter", "x"), Err(ProfileError::NoFrontMatter));
         assert_eq!(AgentProfile::parse("---\nruntime: command\n", "x"), Err(ProfileError::NoFrontMatter));
         assert_eq!(AgentProfile::parse("---\nruntime: command\n---\n", "x"), Err(ProfileError::EmptyCommand));
-        assert!(matches!(AgentProfile::parse("---\nruntime: warp\n---\n", "x"), Err(ProfileError::Yaml(m)) if m.contains("unknown runtime `warp`")));
+        assert!(
+            matches!(AgentProfile::parse("---\nruntime: warp\n---\n", "x"), Err(ProfileError::Yaml(m)) if m.contains("unknown runtime `warp`"))
+        );
         assert!(matches!(AgentProfile::parse("---\nruntime: claude-code\npermissions: sometimes\n---\n", "x"), Err(ProfileError::Yaml(_))));
         assert!(matches!(AgentProfile::parse("---\nruntime: command\ncommand: [a]\nbogus: 1\n---\n", "x"), Err(ProfileError::Yaml(_))));
         assert_eq!(

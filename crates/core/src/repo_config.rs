@@ -45,9 +45,7 @@ impl RepoConfig {
 
 /// A copy glob must stay inside the repo: relative, no `..`, not into `.git`.
 pub fn check_copy_pattern(pattern: &str) -> Result<(), String> {
-    let bad = pattern.is_empty()
-        || pattern.starts_with('/')
-        || pattern.split('/').any(|part| part == ".." || part == ".git");
+    let bad = pattern.is_empty() || pattern.starts_with('/') || pattern.split('/').any(|part| part == ".." || part == ".git");
     if bad { Err(format!("copy pattern {pattern:?} must be relative to the repo, without `..` or `.git`")) } else { Ok(()) }
 }
 
@@ -62,11 +60,7 @@ pub fn parse_owner_repo(s: &str) -> Option<(String, String)> {
 /// `ssh://git@host/o/r.git`.
 pub fn owner_repo_from_url(url: &str) -> Option<(String, String)> {
     let url = url.trim().trim_end_matches('/');
-    let path = if let Some(rest) = url.split_once("://").map(|(_, r)| r) {
-        rest.split_once('/')?.1
-    } else {
-        url.split_once(':')?.1
-    };
+    let path = if let Some(rest) = url.split_once("://").map(|(_, r)| r) { rest.split_once('/')?.1 } else { url.split_once(':')?.1 };
     let path = path.strip_suffix(".git").unwrap_or(path);
     let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
     match parts.as_slice() {
@@ -94,7 +88,12 @@ mod tests {
     #[test]
     fn remote_urls() {
         let want = Some(("acme".to_string(), "app".to_string()));
-        for url in ["git@github.com:acme/app.git", "https://github.com/acme/app", "https://github.com/acme/app.git/", "ssh://git@github.com/acme/app.git"] {
+        for url in [
+            "git@github.com:acme/app.git",
+            "https://github.com/acme/app",
+            "https://github.com/acme/app.git/",
+            "ssh://git@github.com/acme/app.git",
+        ] {
             assert_eq!(owner_repo_from_url(url), want, "{url}");
         }
         assert_eq!(owner_repo_from_url("/srv/git/app.git"), None, "a path is no GitHub remote");

@@ -70,10 +70,10 @@ pub fn pick(
             break;
         }
         let n = per_profile.entry(c.profile.clone()).or_insert(0);
-        if let Some(limit) = c.profile_limit {
-            if *n >= limit as usize {
-                continue;
-            }
+        if let Some(limit) = c.profile_limit
+            && *n >= limit as usize
+        {
+            continue;
         }
         *n += 1;
         total += 1;

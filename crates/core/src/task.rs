@@ -211,15 +211,15 @@ impl NewTask {
         if let Some(agent) = &self.agent {
             crate::profile::validate_name(agent).map_err(|e| format!("invalid agent name: {e}"))?;
         }
-        if let Some(repo) = &self.repo {
-            if repo.is_empty() || repo.contains('\0') {
-                return Err("repo must be a non-empty path".into());
-            }
+        if let Some(repo) = &self.repo
+            && (repo.is_empty() || repo.contains('\0'))
+        {
+            return Err("repo must be a non-empty path".into());
         }
-        if let Some(base) = &self.base {
-            if base.is_empty() || base.starts_with('-') || base.contains(|c: char| c.is_whitespace() || c.is_control()) {
-                return Err(format!("invalid base branch {base:?}"));
-            }
+        if let Some(base) = &self.base
+            && (base.is_empty() || base.starts_with('-') || base.contains(|c: char| c.is_whitespace() || c.is_control()))
+        {
+            return Err(format!("invalid base branch {base:?}"));
         }
         Ok(())
     }

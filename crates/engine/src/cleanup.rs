@@ -81,10 +81,11 @@ pub async fn assess(task: &Task) -> Result<Loss, CleanupError> {
     if let Some(wt) = worktree.filter(|p| Path::new(p).join(".git").exists()) {
         loss.uncommitted = Worktree::new(wt).dirty_files().await?;
     }
-    if let (Some(base), Some(branch)) = (&task.base, &task.branch) {
-        if task.status != TaskStatus::Done && repo.branch_exists(branch).await? {
-            loss.unmerged_commits = repo.unmerged_commits(base, branch).await?;
-        }
+    if let (Some(base), Some(branch)) = (&task.base, &task.branch)
+        && task.status != TaskStatus::Done
+        && repo.branch_exists(branch).await?
+    {
+        loss.unmerged_commits = repo.unmerged_commits(base, branch).await?;
     }
     Ok(loss)
 }
@@ -119,13 +120,13 @@ pub async fn remove(engine: &Engine, task: &Task, force: bool) -> Result<Vec<Str
                 notes.push(format!("removed worktree {wt}"));
             }
             repo.worktree_prune().await?;
-            if let Some(branch) = &task.branch {
-                if repo.branch_exists(branch).await? {
-                    // A done task's squashed branch is merged in content, not in history.
-                    let merged = force || task.status == TaskStatus::Done;
-                    repo.delete_branch(branch, merged).await?;
-                    notes.push(format!("deleted branch {branch}"));
-                }
+            if let Some(branch) = &task.branch
+                && repo.branch_exists(branch).await?
+            {
+                // A done task's squashed branch is merged in content, not in history.
+                let merged = force || task.status == TaskStatus::Done;
+                repo.delete_branch(branch, merged).await?;
+                notes.push(format!("deleted branch {branch}"));
             }
         }
     }

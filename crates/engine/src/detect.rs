@@ -39,7 +39,9 @@ pub(crate) async fn report_runtimes() {
     for runtime in [Runtime::ClaudeCode, Runtime::Codex, Runtime::Gemini] {
         let found = detect(&runtime).await;
         match (found.path, found.problem) {
-            (Some(path), _) => tracing::info!(runtime = runtime.name(), %path, version = found.version.as_deref().unwrap_or("?"), "agent CLI found"),
+            (Some(path), _) => {
+                tracing::info!(runtime = runtime.name(), %path, version = found.version.as_deref().unwrap_or("?"), "agent CLI found")
+            }
             (None, Some(problem)) => tracing::info!(runtime = runtime.name(), "agent CLI missing: {problem}"),
             (None, None) => {}
         }

@@ -149,7 +149,9 @@ impl Forge {
             .json(&json!({ "title": title, "head": head, "base": base, "body": body, "draft": draft }));
         match self.send(req, "opening the pull request").await {
             Ok(resp) => Ok(resp.json::<ApiPull>().await.map_err(ForgeError::Decode)?.into_pr()),
-            Err(ForgeError::Api { what, status: reqwest::StatusCode::UNPROCESSABLE_ENTITY, message }) if message.contains("already exists") => {
+            Err(ForgeError::Api { what, status: reqwest::StatusCode::UNPROCESSABLE_ENTITY, message })
+                if message.contains("already exists") =>
+            {
                 self.find(head).await?.ok_or(ForgeError::Api { what, status: reqwest::StatusCode::UNPROCESSABLE_ENTITY, message })
             }
             Err(e) => Err(e),
@@ -160,24 +162,14 @@ impl Forge {
         let req = self
             .request(reqwest::Method::GET, self.url("pulls"))
             .query(&[("head", format!("{}:{head}", self.owner)), ("state", "all".to_string())]);
-        let pulls: Vec<ApiPull> = self
-            .send(req, "looking up the pull request")
-            .await?
-            .json()
-            .await
-            .map_err(ForgeError::Decode)?;
+        let pulls: Vec<ApiPull> = self.send(req, "looking up the pull request").await?.json().await.map_err(ForgeError::Decode)?;
         Ok(pulls.into_iter().next().map(ApiPull::into_pr))
     }
 
     /// The pull request's state now.
     pub async fn get(&self, number: i64) -> Result<PullRequest, ForgeError> {
         let req = self.request(reqwest::Method::GET, self.url(&format!("pulls/{number}")));
-        let pull: ApiPull = self
-            .send(req, "reading the pull request")
-            .await?
-            .json()
-            .await
-            .map_err(ForgeError::Decode)?;
+        let pull: ApiPull = self.send(req, "reading the pull request").await?.json().await.map_err(ForgeError::Decode)?;
         Ok(pull.into_pr())
     }
 }
@@ -187,15 +179,9 @@ async fn token() -> Result<String, ForgeError> {
     if let Some(t) = std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.trim().is_empty()) {
         return Ok(t.trim().to_string());
     }
-    let out = tokio::process::Command::new("gh")
-        .args(["auth", "token"])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .await;
+    let out = tokio::process::Command::new("gh").args(["auth", "token"]).stdin(std::process::Stdio::null()).output().await;
     match out {
-        Ok(o) if o.status.success() && !o.stdout.trim_ascii().is_empty() => {
-            Ok(String::from_utf8_lossy(&o.stdout).trim().to_string())
-        }
+        Ok(o) if o.status.success() && !o.stdout.trim_ascii().is_empty() => Ok(String::from_utf8_lossy(&o.stdout).trim().to_string()),
         _ => Err(ForgeError::Setup("no GitHub token: set GITHUB_TOKEN for the daemon, or log in with `gh auth login`".into())),
     }
 }

@@ -60,11 +60,8 @@ struct Written {
 impl Hub {
     pub fn start(store: Arc<dyn Store>) -> (Hub, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE);
-        let written = Arc::new(Written {
-            live: broadcast::channel(LIVE_BUFFER).0,
-            failures: broadcast::channel(256).0,
-            failed: Mutex::default(),
-        });
+        let written =
+            Arc::new(Written { live: broadcast::channel(LIVE_BUFFER).0, failures: broadcast::channel(256).0, failed: Mutex::default() });
         let writer = tokio::spawn(write_loop(store, rx, written.clone()));
         (Hub { tx, tasks: broadcast::channel(1024).0, written }, writer)
     }
@@ -111,7 +108,6 @@ impl Hub {
     pub fn task_changed(&self, task: &Task) {
         let _ = self.tasks.send(Arc::new(task.clone()));
     }
-
 }
 
 impl Written {

@@ -38,11 +38,8 @@ impl Profiles {
     fn load_dir(&mut self, dir: &Path) {
         self.searched.push(dir.to_path_buf());
         let Ok(entries) = std::fs::read_dir(dir) else { return };
-        let mut paths: Vec<PathBuf> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "md") && p.is_file())
-            .collect();
+        let mut paths: Vec<PathBuf> =
+            entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "md") && p.is_file()).collect();
         paths.sort();
         for path in paths {
             let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();

@@ -17,10 +17,10 @@ pub async fn recover(engine: &Arc<Engine>) -> Result<(), StartError> {
     // Registrations of worktrees whose directories are gone (a crash while removing).
     let repos: std::collections::BTreeSet<String> = engine.store.repo_counts().await?.into_iter().map(|c| c.repo).collect();
     for repo in repos {
-        if let Ok(repo) = bosun_git::Repo::open(std::path::Path::new(&repo)).await {
-            if let Err(e) = repo.worktree_prune().await {
-                tracing::warn!(repo = %repo.root().display(), "pruning worktrees failed: {e}");
-            }
+        if let Ok(repo) = bosun_git::Repo::open(std::path::Path::new(&repo)).await
+            && let Err(e) = repo.worktree_prune().await
+        {
+            tracing::warn!(repo = %repo.root().display(), "pruning worktrees failed: {e}");
         }
     }
     let orphans = engine.store.interrupt_live_runs(&engine.config.node, Utc::now()).await?;

@@ -54,7 +54,7 @@ pub(crate) enum Control {
     /// yet), or None when the run could not take it.
     Say { text: String, from: Option<String>, delivered: oneshot::Sender<Option<bosun_api::Delivery>> },
     /// A human's answer to a pending approval.
-    Answer { approval: Approval, allow: bool, message: Option<String> },
+    Answer { approval: Box<Approval>, allow: bool, message: Option<String> },
     /// Cut the agent's current turn short (the runtime's own interrupt); the run ends
     /// as stopped once the agent has wound down.
     Interrupt,

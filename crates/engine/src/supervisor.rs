@@ -89,16 +89,25 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
     tracing::Span::current().record("run", run.id);
     tracing::info!(agent = %profile.name, "run starting");
     engine.publish(&task);
-    if task.agent.as_deref() != Some(profile.name.as_str()) {
-        if let Err(e) = engine.store.set_task_agent(task_id, &profile.name, Utc::now()).await {
-            tracing::warn!("cannot record the agent: {e}");
-        }
+    if task.agent.as_deref() != Some(profile.name.as_str())
+        && let Err(e) = engine.store.set_task_agent(task_id, &profile.name, Utc::now()).await
+    {
+        tracing::warn!("cannot record the agent: {e}");
     }
     if let Err(e) = engine.store.record_profile(&profile, Utc::now()).await {
         tracing::warn!("cannot record the profile: {e}");
     }
 
-    let mut run_ctx = RunCtx { engine: &engine, task, run, stop_waiters: Vec::new(), profile: None, workdir: None, interrupted: false, early: Vec::new() };
+    let mut run_ctx = RunCtx {
+        engine: &engine,
+        task,
+        run,
+        stop_waiters: Vec::new(),
+        profile: None,
+        workdir: None,
+        interrupted: false,
+        early: Vec::new(),
+    };
     let prepared = match workspace::prepare(&engine, &run_ctx.task).await {
         Ok(p) => p,
         Err(why) => return run_ctx.fail_before_start(format!("cannot prepare the workspace: {why}")).await,
@@ -136,13 +145,13 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
         resume: session.map(|s| s.session_id),
     };
     // A new worktree runs the repo's setup script first, streamed like agent output.
-    if prepared.created {
-        if let Some(setup) = workspace::hook_script(&workdir, "setup") {
-            match run_ctx.hook(&setup, &spec, &mut ctl).await {
-                Hook::Succeeded => {}
-                Hook::Failed(why) => return run_ctx.fail_before_start(format!("setup failed: {why}")).await,
-                Hook::Ended(ending) => return run_ctx.finish(&workdir, ending, None, &VecDeque::new()).await,
-            }
+    if prepared.created
+        && let Some(setup) = workspace::hook_script(&workdir, "setup")
+    {
+        match run_ctx.hook(&setup, &spec, &mut ctl).await {
+            Hook::Succeeded => {}
+            Hook::Failed(why) => return run_ctx.fail_before_start(format!("setup failed: {why}")).await,
+            Hook::Ended(ending) => return run_ctx.finish(&workdir, ending, None, &VecDeque::new()).await,
         }
     }
     // Messages said while the setup hook ran go with the prompt.
@@ -169,23 +178,20 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
     if let Err(e) = engine.store.set_run_pid(run_ctx.run.id, pid as i64).await {
         tracing::error!("cannot record the pid: {e}");
     }
-    if let Some(last) = inbox.last() {
-        if let Err(e) = engine.store.mark_delivered(task_id, last.id, Utc::now()).await {
-            tracing::error!("cannot mark the messages delivered: {e}");
-        }
+    if let Some(last) = inbox.last()
+        && let Err(e) = engine.store.mark_delivered(task_id, last.id, Utc::now()).await
+    {
+        tracing::error!("cannot mark the messages delivered: {e}");
     }
-    run_ctx
-        .emit(EventKind::status("running", format!("started `{}` (pid {pid}) in {}", profile.name, workdir.display())))
-        .await;
+    run_ctx.emit(EventKind::status("running", format!("started `{}` (pid {pid}) in {}", profile.name, workdir.display()))).await;
     let limits = Limits { wall: profile.timeout.map(Duration::from_secs), idle: profile.idle_timeout.map(Duration::from_secs) };
     run_ctx.profile = Some(profile.clone());
     let (ending, exit, tail) = run_ctx.watch_with(proc, &mut ctl, limits).await;
-    if ending != Ending::Shutdown {
-        if let Some(cleanup) = workspace::hook_script(&workdir, "cleanup") {
-            if let Hook::Failed(why) = run_ctx.hook(&cleanup, &spec, &mut ctl).await {
-                run_ctx.emit(EventKind::Error { message: format!("cleanup failed: {why}") }).await;
-            }
-        }
+    if ending != Ending::Shutdown
+        && let Some(cleanup) = workspace::hook_script(&workdir, "cleanup")
+        && let Hook::Failed(why) = run_ctx.hook(&cleanup, &spec, &mut ctl).await
+    {
+        run_ctx.emit(EventKind::Error { message: format!("cleanup failed: {why}") }).await;
     }
     run_ctx.finish(&workdir, ending, exit, &tail).await;
 }
@@ -317,19 +323,18 @@ impl RunCtx<'_> {
                                 flush_at = Some(tokio::time::Instant::now() + LOG_FLUSH);
                             }
                         }
-                        if out.stream == OutputStream::Stderr {
-                            if let Some(raw) = out.raw {
+                        if out.stream == OutputStream::Stderr
+                            && let Some(raw) = out.raw {
                                 if tail.len() == STDERR_TAIL {
                                     tail.pop_front();
                                 }
                                 tail.push_back(raw);
                             }
-                        }
                         for event in out.events {
-                            match self.priced(event) {
+                            match self.charged(&event) {
                                 // The cost bosun charges is bosun's word, not the agent's.
-                                Ok(charged) => self.emit(charged).await,
-                                Err(event) => self.on_event(event, &proc).await,
+                                Some(charged) => self.emit(charged).await,
+                                None => self.on_event(event, &proc).await,
                             }
                         }
                     }
@@ -358,41 +363,35 @@ impl RunCtx<'_> {
                     end_with = Some(Ending::TimedOut(format!("no output for {}s (the profile's idle_timeout)", limits.idle.unwrap_or_default().as_secs())));
                 }
             }
-            if let Some(this) = end_with {
-                if ending == Ending::Natural {
-                    ending = this;
-                    let g = group.clone();
-                    tokio::spawn(async move { g.terminate(grace).await });
-                }
+            if let Some(this) = end_with
+                && ending == Ending::Natural
+            {
+                ending = this;
+                let g = group.clone();
+                tokio::spawn(async move { g.terminate(grace).await });
             }
         }
         if let Some(mut log) = log {
             let _ = log.flush().await;
         }
         // The runtime itself said the run failed (its process may still exit 0).
-        if ending == Ending::Natural {
-            if let Some(reason) = proc.failure.lock().unwrap().take() {
-                ending = Ending::Failed(reason);
-            }
+        if ending == Ending::Natural
+            && let Some(reason) = proc.failure.lock().unwrap().take()
+        {
+            ending = Ending::Failed(reason);
         }
         (ending, group.exit_info(), tail)
     }
 
-    /// A usage event without a cost that the price table can cost: `Ok` with the
-    /// cost bosun charges for it. Anything else (the CLI's own cost, where it reports
-    /// one, is kept as reported): `Err` with the event as it came.
-    fn priced(&self, event: EventKind) -> Result<EventKind, EventKind> {
-        match event {
-            EventKind::Usage { input_tokens, output_tokens, cached_tokens, cost_usd: None } => {
-                let usage = bosun_core::Usage { input_tokens, output_tokens, cached_tokens, cost_usd: None };
-                let model = self.profile.as_ref().and_then(|p| p.model.as_deref());
-                match model.and_then(|m| self.engine.prices.cost(m, &usage)) {
-                    Some(cost) => Ok(EventKind::Usage { input_tokens, output_tokens, cached_tokens, cost_usd: Some(cost) }),
-                    None => Err(EventKind::Usage { input_tokens, output_tokens, cached_tokens, cost_usd: None }),
-                }
-            }
-            other => Err(other),
-        }
+    /// A usage event without a cost, costed from the price table: the cost bosun
+    /// charges for it. None for anything else (the CLI's own cost, where it reports
+    /// one, is kept as reported).
+    fn charged(&self, event: &EventKind) -> Option<EventKind> {
+        let EventKind::Usage { input_tokens, output_tokens, cached_tokens, cost_usd: None } = *event else { return None };
+        let usage = bosun_core::Usage { input_tokens, output_tokens, cached_tokens, cost_usd: None };
+        let model = self.profile.as_ref().and_then(|p| p.model.as_deref())?;
+        let cost_usd = Some(self.engine.prices.cost(model, &usage)?);
+        Some(EventKind::Usage { input_tokens, output_tokens, cached_tokens, cost_usd })
     }
 
     /// What the supervisor itself does about an agent's event: answer asks its
@@ -504,7 +503,9 @@ impl RunCtx<'_> {
             (Ending::Natural, None) => (RunStatus::Failed, failed, Some("the agent vanished".to_string())),
         };
         match workspace::commit_leftovers(&self.task, workdir, &self.run.agent).await {
-            Ok(Some(sha)) => self.emit(EventKind::status("committed", format!("bosun committed the agent's uncommitted work as {sha}"))).await,
+            Ok(Some(sha)) => {
+                self.emit(EventKind::status("committed", format!("bosun committed the agent's uncommitted work as {sha}"))).await
+            }
             Ok(None) => {}
             Err(e) => self.emit(EventKind::Error { message: format!("cannot commit the agent's leftover work: {e}") }).await,
         }
@@ -517,8 +518,12 @@ impl RunCtx<'_> {
     async fn fail_before_start(mut self, why: String) {
         tracing::warn!("run failed to start: {why}");
         self.emit(EventKind::Error { message: why.clone() }).await;
-        let end =
-            RunEnd { status: RunStatus::Failed, exit_code: None, reason: Some(why.clone()), task_event: TaskEvent::Finished { success: false } };
+        let end = RunEnd {
+            status: RunStatus::Failed,
+            exit_code: None,
+            reason: Some(why.clone()),
+            task_event: TaskEvent::Finished { success: false },
+        };
         self.end(end, why).await;
     }
 

@@ -50,7 +50,11 @@ pub async fn prepare(engine: &Engine, task: &Task) -> Result<Prepared, Workspace
             record(engine, task, None, &dir).await?;
         }
         let created = !dir.exists();
-        std::fs::create_dir_all(&dir).map_err(|source| WorkspaceError::Io { what: "cannot create workspace", path: dir.clone(), source })?;
+        std::fs::create_dir_all(&dir).map_err(|source| WorkspaceError::Io {
+            what: "cannot create workspace",
+            path: dir.clone(),
+            source,
+        })?;
         return Ok(Prepared { dir, created });
     };
 
@@ -98,15 +102,17 @@ fn copy_untracked(root: &Path, worktree: &Path, patterns: &[String]) -> Result<(
     let escaped_root = glob::Pattern::escape(&root.to_string_lossy());
     for pattern in patterns {
         let full = format!("{escaped_root}/{pattern}");
-        let matches =
-            glob::glob(&full).map_err(|e| WorkspaceError::Pattern { pattern: pattern.clone(), message: e.to_string() })?;
+        let matches = glob::glob(&full).map_err(|e| WorkspaceError::Pattern { pattern: pattern.clone(), message: e.to_string() })?;
         for found in matches.flatten() {
             let Ok(rel) = found.strip_prefix(root) else { continue };
             if rel.components().next().is_some_and(|c| c.as_os_str() == ".git") {
                 continue;
             }
-            copy_tree(&found, &worktree.join(rel))
-                .map_err(|source| WorkspaceError::Io { what: "cannot copy into the worktree:", path: rel.to_path_buf(), source })?;
+            copy_tree(&found, &worktree.join(rel)).map_err(|source| WorkspaceError::Io {
+                what: "cannot copy into the worktree:",
+                path: rel.to_path_buf(),
+                source,
+            })?;
         }
     }
     Ok(())

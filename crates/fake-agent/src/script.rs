@@ -23,7 +23,12 @@ pub enum Step {
     EchoEnv(Vec<String>),
     Usage(Usage),
     /// Do `step` `times` times, the i-th at `start + i * every_ms`; `{i}` is the index.
-    Repeat { times: u64, #[serde(default)] every_ms: u64, step: Box<Step> },
+    Repeat {
+        times: u64,
+        #[serde(default)]
+        every_ms: u64,
+        step: Box<Step>,
+    },
     /// Start a background child that is never waited for and report its pid.
     Spawn(Vec<String>),
     PidFile(String),

@@ -232,7 +232,11 @@ fn commit_commits_the_worktree() {
 fn echo_env_spawn_and_pid_file() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(
-        &[json!({"echo_env": ["CARGO_PKG_NAME", "BOSUN_SURELY_UNSET_VAR"]}), json!({"pid_file": "agent.pid"}), json!({"spawn": ["sleep", "30"]})],
+        &[
+            json!({"echo_env": ["CARGO_PKG_NAME", "BOSUN_SURELY_UNSET_VAR"]}),
+            json!({"pid_file": "agent.pid"}),
+            json!({"spawn": ["sleep", "30"]}),
+        ],
         dir.path(),
     );
     assert_eq!(out.code, 0, "{}", out.stderr);

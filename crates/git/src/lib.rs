@@ -38,8 +38,16 @@ pub enum GitError {
 
 /// Environment variables that would make git look at another repository than `current_dir`
 /// (e.g. when bosun itself is started from a git hook).
-const REPO_ENV: &[&str] = &["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_PREFIX"];
+const REPO_ENV: &[&str] = &[
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+    "GIT_PREFIX",
+];
 
 /// One git invocation under construction.
 pub(crate) struct Cmd {
@@ -93,11 +101,7 @@ impl Cmd {
             cmd.env(k, v);
         }
         tracing::debug!(dir = %self.dir.display(), "git {action}");
-        let out = cmd.output().await.map_err(|source| GitError::Spawn {
-            action: action.clone(),
-            path: self.dir.clone(),
-            source,
-        })?;
+        let out = cmd.output().await.map_err(|source| GitError::Spawn { action: action.clone(), path: self.dir.clone(), source })?;
         Ok(Output {
             code: out.status.code(),
             stdout: out.stdout,
@@ -131,11 +135,7 @@ impl Output {
 
     /// stdout split on NUL (for `-z` output), empty entries dropped.
     pub(crate) fn nul_list(&self) -> Vec<String> {
-        self.stdout
-            .split(|&b| b == 0)
-            .filter(|s| !s.is_empty())
-            .map(|s| String::from_utf8_lossy(s).into_owned())
-            .collect()
+        self.stdout.split(|&b| b == 0).filter(|s| !s.is_empty()).map(|s| String::from_utf8_lossy(s).into_owned()).collect()
     }
 
     /// For commands that answer yes/no with exit status 0/1.
@@ -165,10 +165,7 @@ impl Output {
 /// Refuse names git could mistake for options (or that are empty) before they reach git.
 pub(crate) fn plain_name(name: &str) -> Result<&str, GitError> {
     if name.is_empty() || name.starts_with('-') {
-        return Err(GitError::InvalidName {
-            name: name.to_owned(),
-            reason: "must not be empty or start with '-'".into(),
-        });
+        return Err(GitError::InvalidName { name: name.to_owned(), reason: "must not be empty or start with '-'".into() });
     }
     Ok(name)
 }

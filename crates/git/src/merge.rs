@@ -96,13 +96,7 @@ fn overlaps(path: &str, other: &str) -> bool {
 
 impl Repo {
     /// Land `branch` on the local branch `base` with `strategy`; see the module docs.
-    pub async fn merge(
-        &self,
-        base: &str,
-        branch: &str,
-        strategy: MergeStrategy,
-        message: &str,
-    ) -> Result<MergeOutcome, MergeError> {
+    pub async fn merge(&self, base: &str, branch: &str, strategy: MergeStrategy, message: &str) -> Result<MergeOutcome, MergeError> {
         plain_name(base)?;
         plain_name(branch)?;
         let old = self.rev_parse(&format!("refs/heads/{base}")).await?;

@@ -115,8 +115,7 @@ impl MockModel {
     pub async fn start_on(addr: SocketAddr, script: Script) -> anyhow::Result<MockModel> {
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
         let addr = listener.local_addr()?;
-        let shared =
-            Arc::new(Shared { inner: Mutex::new(Inner { script, requests: Vec::new() }), notify: Notify::new() });
+        let shared = Arc::new(Shared { inner: Mutex::new(Inner { script, requests: Vec::new() }), notify: Notify::new() });
         let app = Router::new().fallback(handle).layer(DefaultBodyLimit::disable()).with_state(shared.clone());
         let server = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
@@ -162,12 +161,7 @@ impl MockModel {
     }
 
     /// Waits until at least `n` model calls of `family` have arrived; returns those calls.
-    pub async fn wait_for_requests_for(
-        &self,
-        family: Family,
-        n: usize,
-        timeout: Duration,
-    ) -> anyhow::Result<Vec<Recorded>> {
+    pub async fn wait_for_requests_for(&self, family: Family, n: usize, timeout: Duration) -> anyhow::Result<Vec<Recorded>> {
         let all = self.wait_until(timeout, |r| model_calls(r, family).len() >= n).await;
         Ok(model_calls(&all.with_context(|| format!("waiting for {n} {family:?} model calls"))?, family))
     }
@@ -225,13 +219,7 @@ fn route(method: &Method, path: &str) -> Option<(Kind, Family, Option<String>)> 
 }
 
 /// The one handler: records the request (popping its turn), then answers it.
-async fn handle(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let text = String::from_utf8_lossy(&body);
     let body = match serde_json::from_str::<Value>(&text) {
         Ok(value) => value,

@@ -83,10 +83,7 @@ async fn anthropic_text_then_tool_use_with_cwd() {
     assert_eq!(evs[1].1["content_block"], json!({ "type": "text", "text": "" }));
     assert_eq!(evs[2].1["delta"], json!({ "type": "text_delta", "text": "Writing it." }));
     let tool = &evs[4].1["content_block"];
-    assert_eq!(
-        (tool["type"].as_str(), tool["name"].as_str(), &tool["input"]),
-        (Some("tool_use"), Some("Write"), &json!({}))
-    );
+    assert_eq!((tool["type"].as_str(), tool["name"].as_str(), &tool["input"]), (Some("tool_use"), Some("Write"), &json!({})));
     assert!(tool["id"].as_str().unwrap().starts_with("toolu_"));
     assert_eq!(evs[5].1["index"], 1);
     assert_eq!(evs[5].1["delta"]["type"], "input_json_delta");
@@ -204,16 +201,13 @@ async fn openai_function_call_custom_tool_and_usage() {
 
 #[tokio::test]
 async fn gemini_streaming_side_calls_and_count() {
-    let turn = Turn::text("Sure.")
-        .and(Block::ToolCall { name: "write_file".into(), input: json!({ "file_path": "{cwd}/g.txt" }) });
-    let script =
-        Script::new().turn(Family::Gemini, turn).turn(Family::GeminiSide, Turn::text("{\"next_speaker\":\"user\"}"));
+    let turn = Turn::text("Sure.").and(Block::ToolCall { name: "write_file".into(), input: json!({ "file_path": "{cwd}/g.txt" }) });
+    let script = Script::new().turn(Family::Gemini, turn).turn(Family::GeminiSide, Turn::text("{\"next_speaker\":\"user\"}"));
     let mock = MockModel::start(script).await.unwrap();
     let first = "This is the Gemini CLI.\nI'm currently working in the directory: /g/dir\nHere is the folder structure";
     let body = json!({ "contents": [{ "role": "user", "parts": [{ "text": first }] }] });
     let base = format!("{}/v1beta/models/gemini-2.5-pro", mock.base_url());
-    let (status, ctype, text) =
-        post(format!("{base}:streamGenerateContent?alt=sse"), &[("x-goog-api-key", "g")], body.clone()).await;
+    let (status, ctype, text) = post(format!("{base}:streamGenerateContent?alt=sse"), &[("x-goog-api-key", "g")], body.clone()).await;
     assert_eq!((status, ctype.as_str()), (200, "text/event-stream"));
     let evs = events(&text);
     assert_eq!(evs.len(), 2);
@@ -324,15 +318,9 @@ fn script_loads_from_json() {
     }"#;
     let script = Script::from_json(text).unwrap();
     let expected = Script::new()
-        .turn(
-            Family::Anthropic,
-            Turn::text("hi").and(Block::ToolCall { name: "Write".into(), input: json!({ "file_path": "{cwd}/a" }) }),
-        )
+        .turn(Family::Anthropic, Turn::text("hi").and(Block::ToolCall { name: "Write".into(), input: json!({ "file_path": "{cwd}/a" }) }))
         .turn(Family::Anthropic, Turn { delay_ms: 5, ..Turn::error(500) })
-        .turn(
-            Family::OpenAi,
-            Turn::custom_tool("apply_patch", "p").with_usage(Usage { input_tokens: 1, ..Usage::default() }),
-        )
+        .turn(Family::OpenAi, Turn::custom_tool("apply_patch", "p").with_usage(Usage { input_tokens: 1, ..Usage::default() }))
         .turn(Family::GeminiSide, Turn::text("x"));
     assert_eq!(script, expected);
     assert!(Script::from_json(r#"{"anthropic": [{"bloks": []}]}"#).is_err(), "typos are rejected");

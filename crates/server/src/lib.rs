@@ -17,9 +17,7 @@ pub enum ServeError {
     Start(#[from] StartError),
     #[error("the server failed: {0}")]
     Io(#[from] std::io::Error),
-    #[error(
-        "refusing to listen on {0}: only loopback addresses (127.0.0.1, ::1) are allowed until bosun has token authentication"
-    )]
+    #[error("refusing to listen on {0}: only loopback addresses (127.0.0.1, ::1) are allowed until bosun has token authentication")]
     NotLoopback(SocketAddr),
 }
 

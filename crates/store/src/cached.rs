@@ -92,7 +92,14 @@ impl<S: Store> Store for CachedStore<S> {
     async fn queued_tasks(&self) -> Result<Vec<Task>> {
         self.inner.queued_tasks().await
     }
-    async fn transition_task(&self, id: TaskId, from: TaskStatus, event: TaskEvent, reason: Option<&str>, now: DateTime<Utc>) -> Result<Task> {
+    async fn transition_task(
+        &self,
+        id: TaskId,
+        from: TaskStatus,
+        event: TaskEvent,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Task> {
         self.inner.transition_task(id, from, event, reason, now).await
     }
     async fn set_task_workspace(&self, id: TaskId, branch: Option<&str>, worktree: &str, now: DateTime<Utc>) -> Result<()> {

@@ -17,9 +17,9 @@ mod sqlite;
 use async_trait::async_trait;
 use std::collections::HashMap;
 
-pub use bosun_core::{Approval, ApprovalStatus, NewApproval};
-use bosun_core::{AgentProfile, Event, NewEvent, NewTask, PullRequest, Run, RunStatus, Task, TaskEvent, TaskStatus, TransitionError};
 use bosun_core::task::{RunId, TaskId};
+use bosun_core::{AgentProfile, Event, NewEvent, NewTask, PullRequest, Run, RunStatus, Task, TaskEvent, TaskStatus, TransitionError};
+pub use bosun_core::{Approval, ApprovalStatus, NewApproval};
 use chrono::{DateTime, Utc};
 
 pub use cached::CachedStore;

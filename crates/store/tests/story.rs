@@ -28,7 +28,12 @@ fn say(text: &str) -> EventKind {
 
 fn finished(success: bool) -> RunEnd {
     let status = if success { RunStatus::Succeeded } else { RunStatus::Failed };
-    RunEnd { status, exit_code: Some(if success { 0 } else { 3 }), reason: (!success).then(|| "boom".into()), task_event: TaskEvent::Finished { success } }
+    RunEnd {
+        status,
+        exit_code: Some(if success { 0 } else { 3 }),
+        reason: (!success).then(|| "boom".into()),
+        task_event: TaskEvent::Finished { success },
+    }
 }
 
 /// A fresh store on a file of its own (kept alive by the returned dir).

@@ -16,7 +16,6 @@ use crate::driver::{self, AgentCommand, Driver, DriverIo};
 use crate::process;
 use crate::{AgentError, AgentProcess, SpawnSpec};
 
-
 pub const PROGRAM: &str = "claude";
 pub const PACKAGE: &str = "@anthropic-ai/claude-code";
 /// Claude Code's own variables taken from the daemon's environment (see
@@ -92,7 +91,6 @@ fn tool_path(input: &Value) -> Option<String> {
     ["file_path", "notebook_path", "path"].iter().find_map(|k| input[*k].as_str().map(str::to_string))
 }
 
-
 /// The text of a tool_result's `content` (a string or a list of text blocks).
 fn result_text(content: &Value) -> String {
     match content {
@@ -144,11 +142,12 @@ impl ClaudeDriver {
             let text = result_text(&block["content"]);
             let (name, path) = self.tools.remove(&id).unwrap_or_default();
             let kind = tool_kind(&name);
-            if !is_error && matches!(kind, ToolKind::Write | ToolKind::Edit) {
-                if let Some(path) = &path {
-                    let change = if name == "Write" && text.contains("created") { FileChangeKind::Added } else { FileChangeKind::Modified };
-                    events.push(EventKind::FileChange { path: path.clone(), change, diff: None });
-                }
+            if !is_error
+                && matches!(kind, ToolKind::Write | ToolKind::Edit)
+                && let Some(path) = &path
+            {
+                let change = if name == "Write" && text.contains("created") { FileChangeKind::Added } else { FileChangeKind::Modified };
+                events.push(EventKind::FileChange { path: path.clone(), change, diff: None });
             }
             events.insert(0, EventKind::ToolResult { id: Some(id), kind: Some(kind), output: Some(clip(text)), exit_code: None, is_error });
         }

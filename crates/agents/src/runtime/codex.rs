@@ -81,7 +81,6 @@ fn text_input(text: &str) -> Value {
     json!([{"type": "text", "text": text}])
 }
 
-
 /// Codex runs every command as `/bin/bash -lc '<command>'`: the command itself, or
 /// the whole line if it is not exactly that shape.
 fn unwrap_shell(line: &str) -> String {
@@ -218,13 +217,27 @@ impl CodexDriver {
             "item/commandExecution/requestApproval" => {
                 let command = p["command"].as_str().map(unwrap_shell);
                 let input = json!({"command": p["command"], "cwd": p["cwd"], "reason": p["reason"]});
-                EventKind::ApprovalRequest { id: key.clone(), tool: "Bash".into(), kind: Some(ToolKind::Command), command, path: None, input: Some(input) }
+                EventKind::ApprovalRequest {
+                    id: key.clone(),
+                    tool: "Bash".into(),
+                    kind: Some(ToolKind::Command),
+                    command,
+                    path: None,
+                    input: Some(input),
+                }
             }
             "item/fileChange/requestApproval" => {
                 let changes = p["itemId"].as_str().and_then(|i| self.patches.get(i)).cloned().unwrap_or(Value::Null);
                 let path = p["grantRoot"].as_str().map(str::to_string).or_else(|| self.patch_path(&changes));
                 let input = json!({"changes": change_list(&changes), "reason": p["reason"], "grantRoot": p["grantRoot"]});
-                EventKind::ApprovalRequest { id: key.clone(), tool: "apply_patch".into(), kind: Some(patch_kind(&changes)), command: None, path, input: Some(input) }
+                EventKind::ApprovalRequest {
+                    id: key.clone(),
+                    tool: "apply_patch".into(),
+                    kind: Some(patch_kind(&changes)),
+                    command: None,
+                    path,
+                    input: Some(input),
+                }
             }
             _ => {
                 let refusal = json!({"id": id, "error": {"code": -32601, "message": format!("bosun does not support {method}")}});
@@ -238,7 +251,14 @@ impl CodexDriver {
 
     fn item_started(&mut self, item: &Value) -> Vec<EventKind> {
         let id = item["id"].as_str().map(str::to_string);
-        let call = |kind, name: &str, path, command, input| EventKind::ToolCall { id: id.clone(), kind, name: name.into(), path, command, input: Some(input) };
+        let call = |kind, name: &str, path, command, input| EventKind::ToolCall {
+            id: id.clone(),
+            kind,
+            name: name.into(),
+            path,
+            command,
+            input: Some(input),
+        };
         match item["type"].as_str().unwrap_or_default() {
             "commandExecution" => {
                 let command = item["command"].as_str().map(unwrap_shell);
@@ -264,7 +284,13 @@ impl CodexDriver {
     fn item_completed(&mut self, item: &Value) -> Vec<EventKind> {
         let id = item["id"].as_str().map(str::to_string);
         let failed = matches!(item["status"].as_str(), Some("failed" | "declined")) || !item["error"].is_null();
-        let result = |kind, output: Option<String>| EventKind::ToolResult { id: id.clone(), kind: Some(kind), output, exit_code: None, is_error: failed };
+        let result = |kind, output: Option<String>| EventKind::ToolResult {
+            id: id.clone(),
+            kind: Some(kind),
+            output,
+            exit_code: None,
+            is_error: failed,
+        };
         match item["type"].as_str().unwrap_or_default() {
             "agentMessage" => match item["text"].as_str() {
                 Some(text) if !text.trim().is_empty() => vec![EventKind::Message { text: text.to_string(), role: None, from: None }],
@@ -272,7 +298,13 @@ impl CodexDriver {
             },
             "commandExecution" => {
                 let output = item["aggregatedOutput"].as_str().map(|s| clip(s.to_string()));
-                vec![EventKind::ToolResult { id, kind: Some(ToolKind::Command), output, exit_code: item["exitCode"].as_i64(), is_error: failed }]
+                vec![EventKind::ToolResult {
+                    id,
+                    kind: Some(ToolKind::Command),
+                    output,
+                    exit_code: item["exitCode"].as_i64(),
+                    is_error: failed,
+                }]
             }
             "fileChange" => {
                 if let Some(id) = &id {

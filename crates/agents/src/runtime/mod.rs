@@ -51,9 +51,11 @@ pub fn find_program(env_var: &str, program: &str, runtime: &str, package: &str) 
     if let Some(path) = std::env::var_os(env_var).filter(|p| !p.is_empty()) {
         return Ok(path.to_string_lossy().into_owned());
     }
-    which(program)
-        .map(|p| p.to_string_lossy().into_owned())
-        .ok_or_else(|| AgentError::NotInstalled { runtime: runtime.into(), program: program.into(), package: package.into() })
+    which(program).map(|p| p.to_string_lossy().into_owned()).ok_or_else(|| AgentError::NotInstalled {
+        runtime: runtime.into(),
+        program: program.into(),
+        package: package.into(),
+    })
 }
 
 /// The first executable `name` on PATH.

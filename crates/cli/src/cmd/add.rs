@@ -53,12 +53,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
         (None, None) => String::new(),
     };
     let repo = match &args.repo {
-        Some(p) => Some(
-            std::fs::canonicalize(p)
-                .map_err(|e| Failure(format!("repo {}: {e}", p.display())))?
-                .to_string_lossy()
-                .into_owned(),
-        ),
+        Some(p) => {
+            Some(std::fs::canonicalize(p).map_err(|e| Failure(format!("repo {}: {e}", p.display())))?.to_string_lossy().into_owned())
+        }
         None => None,
     };
     let new = NewTask {

@@ -16,12 +16,9 @@ pub struct Args {
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
     let repo = match &args.repo {
-        Some(repo) => Some(
-            std::fs::canonicalize(repo)
-                .map_err(|e| Failure(format!("repo {}: {e}", repo.display())))?
-                .to_string_lossy()
-                .into_owned(),
-        ),
+        Some(repo) => {
+            Some(std::fs::canonicalize(repo).map_err(|e| Failure(format!("repo {}: {e}", repo.display())))?.to_string_lossy().into_owned())
+        }
         None => None,
     };
     let body = ctx.api.agents(repo.as_deref()).await?;

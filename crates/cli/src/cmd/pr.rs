@@ -26,7 +26,14 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
         ctx.print_json(&task);
     } else if let Some(pr) = &task.pr {
         println!("{}", pr.url);
-        println!("T-{} pull request #{} {}{} (task {})", task.id, pr.number, pr.state.as_str(), if pr.draft { ", draft" } else { "" }, task.status);
+        println!(
+            "T-{} pull request #{} {}{} (task {})",
+            task.id,
+            pr.number,
+            pr.state.as_str(),
+            if pr.draft { ", draft" } else { "" },
+            task.status
+        );
     }
     Ok(())
 }

@@ -53,19 +53,13 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     config.max_concurrent = args.max_concurrent as usize;
     config.stop_grace = Duration::from_secs_f64(args.stop_grace);
     config.allowed_hosts = args.allow_hosts;
-    let listener = tokio::net::TcpListener::bind(args.addr)
-        .await
-        .map_err(|e| Failure(format!("cannot listen on {}: {e}", args.addr)))?;
+    let listener = tokio::net::TcpListener::bind(args.addr).await.map_err(|e| Failure(format!("cannot listen on {}: {e}", args.addr)))?;
     eprintln!("bosun serving http://{} (data in {})", listener.local_addr()?, config.data_dir.display());
     bosun_server::serve(config, listener, shutdown_signal()).await.map_err(|e| Failure(e.to_string()))
 }
 
 fn absolute(p: PathBuf) -> Result<PathBuf, Failure> {
-    if p.is_absolute() {
-        Ok(p)
-    } else {
-        Ok(std::env::current_dir()?.join(p))
-    }
+    if p.is_absolute() { Ok(p) } else { Ok(std::env::current_dir()?.join(p)) }
 }
 
 async fn shutdown_signal() {

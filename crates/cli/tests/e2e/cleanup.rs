@@ -48,13 +48,12 @@ fn gc_removes_merged_and_abandoned_but_keeps_work() {
     w.bosun(&["merge", &merged.to_string()]); // squash: the branch is kept
     w.wait_status(failed, "failed");
     w.wait_status(review, "review");
-    crate::harness::wait_for("the slow agent to write", || {
-        w.events(stopped).iter().any(|e| e["type"] == "file_change").then_some(())
-    });
+    crate::harness::wait_for("the slow agent to write", || w.events(stopped).iter().any(|e| e["type"] == "file_change").then_some(()));
     w.bosun(&["stop", &stopped.to_string()]);
 
     let listed = w.json(&["gc"]);
-    let action = |id: i64| listed.as_array().unwrap().iter().find(|i| i["task_id"] == id).map(|i| i["action"].as_str().unwrap().to_string());
+    let action =
+        |id: i64| listed.as_array().unwrap().iter().find(|i| i["task_id"] == id).map(|i| i["action"].as_str().unwrap().to_string());
     assert_eq!(action(merged).as_deref(), Some("remove"), "{listed}");
     assert_eq!(action(failed).as_deref(), Some("remove"), "{listed}");
     assert_eq!(action(stopped).as_deref(), Some("keep"), "{listed}");
@@ -65,7 +64,8 @@ fn gc_removes_merged_and_abandoned_but_keeps_work() {
     assert!(git(&w.repo, &["branch", "--list", "bosun/1-merged"]).contains("bosun/1-merged"));
 
     let removed = w.json(&["gc", "--yes"]);
-    let action = |id: i64| removed.as_array().unwrap().iter().find(|i| i["task_id"] == id).map(|i| i["action"].as_str().unwrap().to_string());
+    let action =
+        |id: i64| removed.as_array().unwrap().iter().find(|i| i["task_id"] == id).map(|i| i["action"].as_str().unwrap().to_string());
     assert_eq!(action(merged).as_deref(), Some("removed"));
     assert_eq!(action(failed).as_deref(), Some("removed"));
     assert_eq!(action(stopped).as_deref(), Some("keep"));

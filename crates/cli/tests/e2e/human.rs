@@ -161,3 +161,26 @@ fn runs_without_a_reported_cost_are_priced_from_the_table() {
     assert_eq!(usage_source(1), "bosun");
     assert_eq!(usage_source(3), "agent");
 }
+
+/// A message kept for a task's next run is delivered once: not lost when that run
+/// fails to start, but handed to the run that does.
+#[test]
+fn a_message_survives_a_start_that_failed() {
+    let mut w = World::new("app");
+    let gate = w.path("shared/gate");
+    w.agent("holder", None, &[json!({"wait_file": gate}), json!({"write": {"path": "a.txt", "content": "a"}})]);
+    std::fs::write(w.path("config/agents/broken.md"), "---\nname: broken\nruntime: command\ncommand: [\"/nonexistent/agent\"]\n---\n").unwrap();
+    w.agent("echo", None, &[json!({"echo_env": ["BOSUN_PROMPT"]}), json!({"write": {"path": "b.txt", "content": "b"}})]);
+    w.start(&["--max-concurrent", "1"]);
+    let holder = w.add("Hold the only slot", "holder");
+    wait_for("the holder to run", || (w.task(holder)["status"] == "running").then_some(()));
+    let id = w.add("Start and fail", "broken");
+    assert_eq!(w.json(&["say", &id.to_string(), "remember the changelog"])["delivered"], "at_start");
+    std::fs::write(&gate, "").unwrap();
+    let t = w.wait_status(id, "failed");
+    assert!(t["status_reason"].as_str().unwrap().contains("/nonexistent/agent"), "{t}");
+    w.bosun(&["retry", &id.to_string(), "--agent", "echo"]);
+    w.wait_status(id, "review");
+    let prompt = messages(&w, id).into_iter().find(|m| m.starts_with("BOSUN_PROMPT=")).expect("the agent printed its prompt");
+    assert!(prompt.contains("remember the changelog"), "the message reached the run that started: {prompt}");
+}

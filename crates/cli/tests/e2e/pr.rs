@@ -21,7 +21,12 @@ struct Fake {
 
 type Shared = Arc<Mutex<Fake>>;
 
-async fn create(State(fake): State<Shared>, Path((owner, repo)): Path<(String, String)>, headers: HeaderMap, Json(body): Json<Value>) -> (StatusCode, Json<Value>) {
+async fn create(
+    State(fake): State<Shared>,
+    Path((owner, repo)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> (StatusCode, Json<Value>) {
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let draft = body["draft"].as_bool().unwrap_or(false);
     fake.lock().unwrap().created.push((auth.clone(), body));
@@ -73,7 +78,11 @@ fn pr_pushes_the_branch_and_opens_a_pull_request() {
     std::fs::write(w.repo.join(".bosun/config.toml"), format!("[github]\nrepo = \"acme/app\"\napi = \"{api}\"\n")).unwrap();
     git(&w.repo, &["add", "."]);
     git(&w.repo, &["commit", "-qm", "bosun config"]);
-    w.agent("worker", None, &[json!({"write": {"path": "fix.txt", "content": "fixed\n"}}), json!({"say": "Fixed the flaky test by waiting for the server."})]);
+    w.agent(
+        "worker",
+        None,
+        &[json!({"write": {"path": "fix.txt", "content": "fixed\n"}}), json!({"say": "Fixed the flaky test by waiting for the server."})],
+    );
     w.start_with_env(&[], &[("GITHUB_TOKEN", "test-token")]);
     let id = w.add("Fix the flaky login test", "worker");
     w.wait_status(id, "review");

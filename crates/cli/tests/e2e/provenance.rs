@@ -61,15 +61,20 @@ fn an_agent_gets_a_built_environment_not_the_daemon_s() {
     // The user's own CLI login, under HOME.
     std::fs::create_dir_all(w.path("home/.claude")).unwrap();
     std::fs::write(w.path("home/.claude/settings.json"), "{\"login\": \"the user's\"}\n").unwrap();
-    let names = ["DEPLOY_TOKEN_E2E", "ANTHROPIC_API_KEY", "GIT_CONFIG_GLOBAL", "PASSED_E2E", "FROM_PROFILE", "HOME", "XDG_CONFIG_HOME", "BOSUN_TASK_ID"];
+    let names = [
+        "DEPLOY_TOKEN_E2E",
+        "ANTHROPIC_API_KEY",
+        "GIT_CONFIG_GLOBAL",
+        "PASSED_E2E",
+        "FROM_PROFILE",
+        "HOME",
+        "XDG_CONFIG_HOME",
+        "BOSUN_TASK_ID",
+    ];
     w.agent_with(
         "envy",
         "pass_env: [PASSED_E2E]\nenv:\n  FROM_PROFILE: set by the profile\n",
-        &[
-            json!({"read_stdin": true}),
-            json!({"echo_env": names}),
-            json!({"run": ["sh", "-c", "cat \"$HOME/.claude/settings.json\""]}),
-        ],
+        &[json!({"read_stdin": true}), json!({"echo_env": names}), json!({"run": ["sh", "-c", "cat \"$HOME/.claude/settings.json\""]})],
     );
     w.start_with_env(
         &[],

@@ -15,11 +15,7 @@ pub(crate) fn cli(name: &str) -> Option<PathBuf> {
     if path.exists() {
         return Some(path.canonicalize().unwrap());
     }
-    assert!(
-        std::env::var("BOSUN_E2E_AGENT_CLIS").as_deref() != Ok("1"),
-        "{} is missing: run `npm ci` at the repo root",
-        path.display()
-    );
+    assert!(std::env::var("BOSUN_E2E_AGENT_CLIS").as_deref() != Ok("1"), "{} is missing: run `npm ci` at the repo root", path.display());
     eprintln!("skipping: {} is not installed (npm ci)", path.display());
     None
 }
@@ -55,7 +51,7 @@ fn claude_code_writes_a_file_that_lands_on_the_task_branch() {
     let branch = t["branch"].as_str().unwrap();
     assert_eq!(git(&w.repo, &["show", &format!("{branch}:hello.txt")]), "hello from claude");
     let events = w.events(id);
-    let has = |pred: &dyn Fn(&serde_json::Value) -> bool| events.iter().any(|e| pred(e));
+    let has = |pred: &dyn Fn(&serde_json::Value) -> bool| events.iter().any(pred);
     assert!(has(&|e| e["type"] == "session" && e["session_id"].is_string()), "{events:#?}");
     assert!(has(&|e| e["type"] == "tool_call" && e["kind"] == "write" && e["path"].as_str().is_some_and(|p| p.ends_with("/hello.txt"))));
     assert!(has(&|e| e["type"] == "file_change" && e["path"].as_str().is_some_and(|p| p.ends_with("/hello.txt"))));
@@ -104,10 +100,12 @@ fn claude_code_asks_and_a_human_answers_then_reply_resumes_the_session() {
     assert_eq!(t["runs"].as_array().unwrap().len(), 2);
     assert_eq!(std::fs::read_to_string(format!("{wt}/logout.txt")).unwrap(), "logout covered\n");
     // Resumed: the same session, and the model saw the earlier conversation.
-    let sessions: Vec<String> = w.events(id).iter().filter(|e| e["type"] == "session").map(|e| e["session_id"].as_str().unwrap().to_string()).collect();
+    let sessions: Vec<String> =
+        w.events(id).iter().filter(|e| e["type"] == "session").map(|e| e["session_id"].as_str().unwrap().to_string()).collect();
     assert_eq!(sessions.last().unwrap(), &session);
     let requests = mock.requests_for(Family::Anthropic);
-    let resumed = requests.iter().rev().find(|r| r.body.to_string().contains("also cover the logout path")).expect("the reply reached the model");
+    let resumed =
+        requests.iter().rev().find(|r| r.body.to_string().contains("also cover the logout path")).expect("the reply reached the model");
     assert!(resumed.body.to_string().contains("Check things"), "the history came along");
 }
 
@@ -161,7 +159,10 @@ fn claude_code_deny_interrupt_and_a_hang_hitting_the_idle_timeout() {
     w.wait_status(id, "needs_input");
     w.bosun(&["deny", &id.to_string(), "--reason", "not in prod"]);
     w.wait_status(id, "review");
-    assert!(mock.requests_for(Family::Anthropic).iter().any(|r| r.body.to_string().contains("not in prod")), "the denial reached the model");
+    assert!(
+        mock.requests_for(Family::Anthropic).iter().any(|r| r.body.to_string().contains("not in prod")),
+        "the denial reached the model"
+    );
     assert!(w.events(id).iter().any(|e| e["type"] == "approval" && e["allow"] == false && e["by"] == "user"));
 
     // Interrupt: the model would answer in two minutes; the turn ends now.

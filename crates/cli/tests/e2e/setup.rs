@@ -35,7 +35,7 @@ fn setup_runs_first_and_copied_files_are_there() {
     let id = w.add("Check the setup", "checker");
     let t = w.wait_status(id, "review");
     let events = w.events(id);
-    let pos = |pred: &dyn Fn(&serde_json::Value) -> bool| events.iter().position(|e| pred(e));
+    let pos = |pred: &dyn Fn(&serde_json::Value) -> bool| events.iter().position(pred);
     let setup_out = pos(&|e| e["type"] == "output" && e["line"] == "installing deps").expect("setup output is in the log");
     let agent_start = pos(&|e| e["type"] == "status" && e["status"] == "running").unwrap();
     assert!(setup_out < agent_start, "setup runs before the agent");

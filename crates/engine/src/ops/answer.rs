@@ -50,7 +50,7 @@ impl Engine {
         let always = always.as_ref().map(|(agent, pattern)| (agent.as_str(), pattern.as_str()));
         // The answer and the allow rule it adds are one write.
         let answered = self.store.answer_approval(approval.id, allow, "user", message.as_deref(), always, Utc::now()).await?;
-        if !self.control(task_id, Control::Answer { approval, allow, message }) {
+        if !self.control(task_id, Control::Answer { approval: Box::new(approval), allow, message }) {
             return Err(OpError::Refused(format!("T-{task_id}'s run has ended; the answer was recorded but not delivered")));
         }
         Ok(answered)

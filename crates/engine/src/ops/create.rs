@@ -28,18 +28,19 @@ impl Engine {
                 }
                 let invalid = |e: bosun_git::GitError| OpError::Invalid(e.to_string());
                 let repo = Repo::open(path).await.map_err(invalid)?;
-                let base = match &new.base {
-                    Some(base) => {
-                        repo.check_branch_name(base).await.map_err(invalid)?;
-                        if !repo.branch_exists(base).await.map_err(invalid)? {
-                            return Err(OpError::Invalid(format!("base branch `{base}` does not exist in {}", repo.root().display())));
+                let base =
+                    match &new.base {
+                        Some(base) => {
+                            repo.check_branch_name(base).await.map_err(invalid)?;
+                            if !repo.branch_exists(base).await.map_err(invalid)? {
+                                return Err(OpError::Invalid(format!("base branch `{base}` does not exist in {}", repo.root().display())));
+                            }
+                            base.clone()
                         }
-                        base.clone()
-                    }
-                    None => repo.current_branch().await.map_err(invalid)?.ok_or_else(|| {
-                        OpError::Invalid(format!("{} has a detached HEAD: name a base branch", repo.root().display()))
-                    })?,
-                };
+                        None => repo.current_branch().await.map_err(invalid)?.ok_or_else(|| {
+                            OpError::Invalid(format!("{} has a detached HEAD: name a base branch", repo.root().display()))
+                        })?,
+                    };
                 (Some(repo.root().to_string_lossy().into_owned()), Some(base))
             }
         };

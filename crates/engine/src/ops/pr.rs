@@ -62,10 +62,10 @@ impl Engine {
             self.hub.emit(task.id, 0, EventKind::status("done", reason.clone())).await;
             self.hub.flush().await;
             task = self.store.transition_task(task.id, task.status, TaskEvent::Merged, Some(&reason), Utc::now()).await?;
-            if cleanup::assess(&task).await.is_ok_and(|loss| loss.is_empty()) {
-                if let Err(e) = cleanup::remove(self, &task, false).await {
-                    tracing::warn!(task = task.id, "cleanup after the PR merged failed: {e}");
-                }
+            if cleanup::assess(&task).await.is_ok_and(|loss| loss.is_empty())
+                && let Err(e) = cleanup::remove(self, &task, false).await
+            {
+                tracing::warn!(task = task.id, "cleanup after the PR merged failed: {e}");
             }
             task = self.store.get_task(task.id).await?;
         }

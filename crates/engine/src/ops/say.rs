@@ -19,10 +19,10 @@ impl Engine {
         if task.status.has_live_run() {
             let (delivered, answer) = oneshot::channel();
             let control = Control::Say { text: req.text.clone(), from: req.from.clone(), delivered };
-            if self.control(id, control) {
-                if let Ok(Some(delivered)) = answer.await {
-                    return Ok(SayBody { delivered });
-                }
+            if self.control(id, control)
+                && let Ok(Some(delivered)) = answer.await
+            {
+                return Ok(SayBody { delivered });
             }
         }
         match task.status {

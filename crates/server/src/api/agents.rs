@@ -23,7 +23,10 @@ pub struct AgentsQuery {
 }
 
 #[utoipa::path(get, path = "/api/agents", params(AgentsQuery), responses((status = 200, body = AgentsBody)))]
-pub async fn agents(State(engine): State<Arc<Engine>>, q: Result<Query<AgentsQuery>, QueryRejection>) -> Result<Json<AgentsBody>, ApiError> {
+pub async fn agents(
+    State(engine): State<Arc<Engine>>,
+    q: Result<Query<AgentsQuery>, QueryRejection>,
+) -> Result<Json<AgentsBody>, ApiError> {
     let Query(q) = q?;
     Ok(Json(engine.agents(q.repo.as_deref().map(Path::new)).await))
 }

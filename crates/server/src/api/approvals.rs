@@ -22,13 +22,21 @@ pub async fn list(State(engine): State<Arc<Engine>>) -> Result<Json<Vec<PendingA
 #[utoipa::path(post, path = "/api/tasks/{id}/approve", params(("id" = i64, Path, description = "Task id")),
     request_body(content = Option<AnswerRequest>),
     responses((status = 200, body = Approval), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn approve(State(engine): State<Arc<Engine>>, TaskId(id): TaskId, OptBody(req): OptBody<AnswerRequest>) -> Result<Json<Approval>, ApiError> {
+pub async fn approve(
+    State(engine): State<Arc<Engine>>,
+    TaskId(id): TaskId,
+    OptBody(req): OptBody<AnswerRequest>,
+) -> Result<Json<Approval>, ApiError> {
     Ok(Json(engine.answer(id, req, true).await?))
 }
 
 #[utoipa::path(post, path = "/api/tasks/{id}/deny", params(("id" = i64, Path, description = "Task id")),
     request_body(content = Option<AnswerRequest>),
     responses((status = 200, body = Approval), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn deny(State(engine): State<Arc<Engine>>, TaskId(id): TaskId, OptBody(req): OptBody<AnswerRequest>) -> Result<Json<Approval>, ApiError> {
+pub async fn deny(
+    State(engine): State<Arc<Engine>>,
+    TaskId(id): TaskId,
+    OptBody(req): OptBody<AnswerRequest>,
+) -> Result<Json<Approval>, ApiError> {
     Ok(Json(engine.answer(id, req, false).await?))
 }

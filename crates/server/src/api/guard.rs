@@ -41,7 +41,7 @@ impl Guard {
 
     fn allows_host(&self, host: &str) -> bool {
         let host = bare(host).to_ascii_lowercase();
-        self.hosts.iter().any(|h| *h == host)
+        self.hosts.contains(&host)
     }
 
     /// Why a request is refused, if it is.

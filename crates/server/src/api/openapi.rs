@@ -12,10 +12,22 @@ use utoipa::OpenApi;
 #[openapi(
     info(title = "bosun", description = "Run many AI coding agents on many tasks at once."),
     components(schemas(
-        bosun_core::Task, bosun_core::Run, bosun_core::TaskStatus, bosun_core::task::RunStatus,
-        bosun_core::NewTask, bosun_core::Event, bosun_core::EventKind, bosun_core::ToolKind,
-        bosun_core::FileChangeKind, bosun_core::OutputStream, bosun_core::Usage, bosun_core::PullRequest,
-        bosun_core::PrState, bosun_core::Approval, bosun_core::ApprovalStatus, bosun_api::ErrorBody,
+        bosun_core::Task,
+        bosun_core::Run,
+        bosun_core::TaskStatus,
+        bosun_core::task::RunStatus,
+        bosun_core::NewTask,
+        bosun_core::Event,
+        bosun_core::EventKind,
+        bosun_core::ToolKind,
+        bosun_core::FileChangeKind,
+        bosun_core::OutputStream,
+        bosun_core::Usage,
+        bosun_core::PullRequest,
+        bosun_core::PrState,
+        bosun_core::Approval,
+        bosun_core::ApprovalStatus,
+        bosun_api::ErrorBody,
     ))
 )]
 pub struct ApiDoc;

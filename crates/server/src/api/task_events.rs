@@ -172,4 +172,3 @@ async fn send(tx: &Tx, ev: &Event) -> bool {
     let data = serde_json::to_string(ev).expect("events serialize");
     tx.send(Ok(sse::Event::default().id(ev.seq.to_string()).event(ev.kind.type_name()).data(data))).await.is_ok()
 }
-

@@ -15,6 +15,10 @@ use super::extract::{OptBody, TaskId};
     request_body(content = Option<MergeRequest>),
     responses((status = 200, body = MergeBody), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
-pub async fn merge(State(engine): State<Arc<Engine>>, TaskId(id): TaskId, OptBody(req): OptBody<MergeRequest>) -> Result<Json<MergeBody>, ApiError> {
+pub async fn merge(
+    State(engine): State<Arc<Engine>>,
+    TaskId(id): TaskId,
+    OptBody(req): OptBody<MergeRequest>,
+) -> Result<Json<MergeBody>, ApiError> {
     Ok(Json(engine.merge(id, req).await?))
 }

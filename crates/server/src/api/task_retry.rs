@@ -15,6 +15,10 @@ use super::extract::{OptBody, TaskId};
 #[utoipa::path(post, path = "/api/tasks/{id}/retry", params(("id" = i64, Path, description = "Task id")),
     request_body(content = Option<RetryRequest>),
     responses((status = 200, body = Task), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn retry(State(engine): State<Arc<Engine>>, TaskId(id): TaskId, OptBody(req): OptBody<RetryRequest>) -> Result<Json<Task>, ApiError> {
+pub async fn retry(
+    State(engine): State<Arc<Engine>>,
+    TaskId(id): TaskId,
+    OptBody(req): OptBody<RetryRequest>,
+) -> Result<Json<Task>, ApiError> {
     Ok(Json(engine.retry(id, req).await?))
 }

@@ -20,7 +20,8 @@ use bosun_engine::Engine;
 struct Assets;
 
 /// What the browser may load: only this origin, no inline scripts.
-const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
+const CSP: &str =
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
 
 /// The routes of the web board (merged into the API router).
 pub(super) fn routes() -> Router<Arc<Engine>> {

@@ -17,7 +17,10 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use tokio::sync::broadcast;
 
-use crate::{Approval, ApprovalStatus, Change, InboxMessage, LiveRun, RepoCount, Session, NewApproval, OrphanRun, Result, RunEnd, Store, StoreError, TaskFilter, TaskRecord};
+use crate::{
+    Approval, ApprovalStatus, Change, InboxMessage, LiveRun, NewApproval, OrphanRun, RepoCount, Result, RunEnd, Session, Store, StoreError,
+    TaskFilter, TaskRecord,
+};
 use rows::{APPROVAL_COLUMNS, RUN_COLUMNS, TASK_COLUMNS, ms, run_from_row, task_from_row};
 
 /// Migrations in order; `PRAGMA user_version` records how many have been applied.
@@ -248,7 +251,7 @@ impl Store for SqliteStore {
     }
 
     async fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<Task>> {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!("SELECT {TASK_COLUMNS} FROM tasks WHERE 1=1"));
+        let mut q: QueryBuilder<'_, Sqlite> = QueryBuilder::new(format!("SELECT {TASK_COLUMNS} FROM tasks WHERE 1=1"));
         if !filter.statuses.is_empty() {
             q.push(" AND status IN (");
             let mut sep = q.separated(", ");
@@ -399,11 +402,10 @@ impl Store for SqliteStore {
     }
 
     async fn live_runs(&self) -> Result<Vec<LiveRun>> {
-        let rows: Vec<(i64, i64, String, String)> = sqlx::query_as(
-            "SELECT task_id, id, agent, node FROM runs WHERE status IN ('starting', 'running', 'needs_input') ORDER BY id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<(i64, i64, String, String)> =
+            sqlx::query_as("SELECT task_id, id, agent, node FROM runs WHERE status IN ('starting', 'running', 'needs_input') ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows.into_iter().map(|(task_id, run_id, agent, node)| LiveRun { task_id, run_id, agent, node }).collect())
     }
 
@@ -469,10 +471,17 @@ impl Store for SqliteStore {
                 }
             };
             *seq += 1;
-            stored.push(Event { task_id: ev.task_id, run_id: ev.run_id, seq: *seq, ts: ev.ts, source: ev.source.clone(), kind: ev.kind.clone() });
+            stored.push(Event {
+                task_id: ev.task_id,
+                run_id: ev.run_id,
+                seq: *seq,
+                ts: ev.ts,
+                source: ev.source.clone(),
+                kind: ev.kind.clone(),
+            });
         }
         for chunk in stored.chunks(EVENT_BATCH) {
-            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("INSERT INTO events (task_id, seq, run_id, ts, source, data) ");
+            let mut q: QueryBuilder<'_, Sqlite> = QueryBuilder::new("INSERT INTO events (task_id, seq, run_id, ts, source, data) ");
             q.push_values(chunk, |mut b, ev| {
                 b.push_bind(ev.task_id)
                     .push_bind(ev.seq)
@@ -509,20 +518,19 @@ impl Store for SqliteStore {
     }
 
     async fn events(&self, task_id: TaskId, after: i64, limit: i64) -> Result<Vec<Event>> {
-        let rows = sqlx::query("SELECT task_id, seq, run_id, ts, source, data FROM events WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?")
-            .bind(task_id)
-            .bind(after)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT task_id, seq, run_id, ts, source, data FROM events WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?")
+                .bind(task_id)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(rows::event_from_row).collect()
     }
 
     async fn last_seq(&self, task_id: TaskId) -> Result<i64> {
-        let seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM events WHERE task_id = ?")
-            .bind(task_id)
-            .fetch_one(&self.pool)
-            .await?;
+        let seq: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(seq) FROM events WHERE task_id = ?").bind(task_id).fetch_one(&self.pool).await?;
         Ok(seq.unwrap_or(0))
     }
 
@@ -542,11 +550,7 @@ impl Store for SqliteStore {
     async fn add_deps(&self, id: TaskId, deps: &[TaskId], now: DateTime<Utc>) -> Result<Task> {
         let mut tx = self.pool.begin().await?;
         for dep in deps {
-            sqlx::query("INSERT OR IGNORE INTO task_deps (task_id, dep_id) VALUES (?, ?)")
-                .bind(id)
-                .bind(dep)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query("INSERT OR IGNORE INTO task_deps (task_id, dep_id) VALUES (?, ?)").bind(id).bind(dep).execute(&mut *tx).await?;
         }
         sqlx::query("UPDATE tasks SET updated_at = ? WHERE id = ?").bind(ms(now)).bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
@@ -569,11 +573,10 @@ impl Store for SqliteStore {
     }
 
     async fn repo_counts(&self) -> Result<Vec<RepoCount>> {
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT repo, status, COUNT(*) FROM tasks WHERE repo IS NOT NULL GROUP BY repo, status ORDER BY repo, status",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT repo, status, COUNT(*) FROM tasks WHERE repo IS NOT NULL GROUP BY repo, status ORDER BY repo, status")
+                .fetch_all(&self.pool)
+                .await?;
         rows.into_iter()
             .map(|(repo, status, n)| {
                 let status = TaskStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("task status {status:?}")))?;
@@ -588,13 +591,12 @@ impl Store for SqliteStore {
     }
 
     async fn last_session(&self, task_id: TaskId) -> Result<Option<Session>> {
-        let session: Option<String> = sqlx::query_scalar(
-            "SELECT session_id FROM runs WHERE task_id = ? AND session_id IS NOT NULL ORDER BY id DESC LIMIT 1",
-        )
-        .bind(task_id)
-        .fetch_optional(&self.pool)
-        .await?
-        .flatten();
+        let session: Option<String> =
+            sqlx::query_scalar("SELECT session_id FROM runs WHERE task_id = ? AND session_id IS NOT NULL ORDER BY id DESC LIMIT 1")
+                .bind(task_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .flatten();
         let Some(session) = session else { return Ok(None) };
         let cost: Option<f64> = sqlx::query_scalar("SELECT SUM(cost_usd) FROM runs WHERE task_id = ? AND session_id = ?")
             .bind(task_id)
@@ -624,7 +626,7 @@ impl Store for SqliteStore {
     }
 
     async fn approvals(&self, task_id: Option<TaskId>, pending_only: bool) -> Result<Vec<Approval>> {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!("SELECT {APPROVAL_COLUMNS} FROM approvals WHERE 1=1"));
+        let mut q: QueryBuilder<'_, Sqlite> = QueryBuilder::new(format!("SELECT {APPROVAL_COLUMNS} FROM approvals WHERE 1=1"));
         if let Some(t) = task_id {
             q.push(" AND task_id = ").push_bind(t);
         }
@@ -709,11 +711,10 @@ impl Store for SqliteStore {
     }
 
     async fn undelivered_messages(&self, task_id: TaskId) -> Result<Vec<InboxMessage>> {
-        let rows: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, text FROM inbox WHERE task_id = ? AND delivered_at IS NULL ORDER BY id")
-                .bind(task_id)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, text FROM inbox WHERE task_id = ? AND delivered_at IS NULL ORDER BY id")
+            .bind(task_id)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows.into_iter().map(|(id, text)| InboxMessage { id, text }).collect())
     }
 

@@ -8,8 +8,7 @@ use sqlx::sqlite::SqliteRow;
 
 use crate::{Approval, ApprovalStatus, Result, StoreError};
 
-pub const TASK_COLUMNS: &str =
-    "id, title, body, status, status_reason, agent, repo, base, branch, worktree, tags, priority, created_at, updated_at, \
+pub const TASK_COLUMNS: &str = "id, title, body, status, status_reason, agent, repo, base, branch, worktree, tags, priority, created_at, updated_at, \
      pr_number, pr_url, pr_state, pr_draft";
 pub const RUN_COLUMNS: &str = "id, task_id, agent, status, pid, exit_code, reason, started_at, ended_at, \
      input_tokens, output_tokens, cached_tokens, cost_usd";
