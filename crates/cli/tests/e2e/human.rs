@@ -169,7 +169,8 @@ fn a_message_survives_a_start_that_failed() {
     let mut w = World::new("app");
     let gate = w.path("shared/gate");
     w.agent("holder", None, &[json!({"wait_file": gate}), json!({"write": {"path": "a.txt", "content": "a"}})]);
-    std::fs::write(w.path("config/agents/broken.md"), "---\nname: broken\nruntime: command\ncommand: [\"/nonexistent/agent\"]\n---\n").unwrap();
+    std::fs::write(w.path("config/agents/broken.md"), "---\nname: broken\nruntime: command\ncommand: [\"/nonexistent/agent\"]\n---\n")
+        .unwrap();
     w.agent("echo", None, &[json!({"echo_env": ["BOSUN_PROMPT"]}), json!({"write": {"path": "b.txt", "content": "b"}})]);
     w.start(&["--max-concurrent", "1"]);
     let holder = w.add("Hold the only slot", "holder");
