@@ -8,7 +8,7 @@
 
 use std::pin::Pin;
 
-use bosun_core::{Approval, Event, NewTask, Task, TaskId};
+use bosun_core::{Event, NewTask, Task, TaskId};
 use eventsource_stream::{EventStreamError, Eventsource};
 use futures_util::{Stream, StreamExt};
 use reqwest::header::ACCEPT;
@@ -17,8 +17,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::{
-    AfterRequest, AgentsBody, AnswerRequest, DiffBody, ErrorBody, GcItem, GcRequest, Health, MergeBody, MergeRequest, PendingApproval,
-    PrRequest, RebaseBody, RepoSummary, RetryRequest, RmBody, RmRequest, SayBody, SayRequest, TaskQuery,
+    AfterRequest, AgentsBody, AnswerBody, AnswerRequest, DiffBody, ErrorBody, GcItem, GcRequest, Health, MergeBody, MergeRequest,
+    PendingApproval, PrRequest, RebaseBody, RepoSummary, RetryRequest, RmBody, RmRequest, SayBody, SayRequest, TaskQuery,
 };
 
 /// Why a call did not give an answer of the expected type.
@@ -220,12 +220,12 @@ impl Client {
     }
 
     /// `POST /api/tasks/{id}/approve`: allow what the task's agent asked for.
-    pub async fn approve(&self, id: TaskId, req: &AnswerRequest) -> Result<Approval, ClientError> {
+    pub async fn approve(&self, id: TaskId, req: &AnswerRequest) -> Result<AnswerBody, ClientError> {
         self.post(&format!("/api/tasks/{id}/approve"), req).await
     }
 
     /// `POST /api/tasks/{id}/deny`: refuse what the task's agent asked for.
-    pub async fn deny(&self, id: TaskId, req: &AnswerRequest) -> Result<Approval, ClientError> {
+    pub async fn deny(&self, id: TaskId, req: &AnswerRequest) -> Result<AnswerBody, ClientError> {
         self.post(&format!("/api/tasks/{id}/deny"), req).await
     }
 

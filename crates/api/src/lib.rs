@@ -208,6 +208,21 @@ pub struct PendingApproval {
     pub approval: Approval,
     pub title: String,
     pub agent: Option<String>,
+    /// The rule `approve --always` would save (for this agent, in this task's repo);
+    /// null when no rule can cover this ask (a command that chains, pipes,
+    /// substitutes or redirects is allowed only by an answer, each time).
+    #[serde(default)]
+    pub always: Option<String>,
+}
+
+/// `POST /api/tasks/{id}/approve` and `/deny`: the answered ask, and the rule
+/// `always` saved (null when none was asked for or none can cover the ask).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AnswerBody {
+    #[serde(flatten)]
+    pub approval: Approval,
+    #[serde(default)]
+    pub saved_rule: Option<String>,
 }
 
 /// `GET /api/tasks/{id}/diff`

@@ -43,7 +43,7 @@ fn approval(input: Option<Value>, answered: bool) -> Approval {
 fn approvals() {
     for (input, answered) in [(Some(json!({"command": "cargo test", "n": 1.5})), false), (None, true), (Some(json!(null)), false)] {
         round_trip(&approval(input.clone(), answered));
-        let pending = PendingApproval { approval: approval(input, answered), title: "fix it".into(), agent: None };
+        let pending = PendingApproval { approval: approval(input, answered), title: "fix it".into(), agent: None, always: None };
         let v = round_trip(&vec![pending]);
         assert_eq!((v[0]["task_id"].clone(), v[0]["title"].clone()), (json!(12), json!("fix it")), "flattened: {v}");
     }

@@ -71,7 +71,7 @@ pub struct AgentProfile {
     pub max_concurrent: Option<u32>,
     #[serde(default)]
     pub permissions: Permissions,
-    /// Tool patterns always allowed: `Read`, `Bash(cargo test*)`, `Write(docs/*)`.
+    /// Tool patterns always allowed: `Read`, `Bash(cargo test *)`, `Write(docs/*)` (see `policy`).
     #[serde(default)]
     pub allow: Vec<String>,
     /// Environment variables set for the agent.

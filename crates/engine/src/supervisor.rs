@@ -412,7 +412,7 @@ impl RunCtx<'_> {
             EventKind::ApprovalRequest { id, tool, kind, command, path, input } => {
                 let Some(profile) = &self.profile else { return self.emit_agent(event).await };
                 let mut allow = profile.allow.clone();
-                allow.extend(engine.store.profile_allows(&profile.name).await.unwrap_or_default());
+                allow.extend(engine.store.allow_rules(&profile.name, self.task.repo.as_deref()).await.unwrap_or_default());
                 let ask = policy::Ask { tool, kind: *kind, command: command.as_deref(), path: path.as_deref() };
                 let workdir = self.workdir.clone().unwrap_or_default();
                 if policy::allowed(profile.permissions, &allow, ask, &workdir) {

@@ -16,6 +16,8 @@ export function askItem(a, after, { showTask = true } = {}) {
       a.command ? h('code', {}, a.command) : a.path ? h('code', {}, a.path) : 'run'),
     h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'button primary', onclick: answer(true) }, 'Approve'),
-      h('label', { class: 'always', title: `Add ${a.tool} to the agent's allow-list` }, always, ' Always allow'),
+      a.always
+        ? h('label', { class: 'always', title: `Save the rule ${a.always} for this agent in this repo` }, always, ' Always allow ', h('code', {}, a.always))
+        : h('span', { class: 'always', title: 'It chains, pipes, substitutes or redirects: only an answer can allow it' }, 'Asked each time'),
       h('button', { type: 'button', class: 'button danger', onclick: answer(false) }, 'Deny'), reason));
 }

@@ -15,7 +15,9 @@ use chrono::{DateTime, Utc};
 use tokio::sync::broadcast::{self, error::TryRecvError};
 
 use crate::cache::{Need, TaskCache};
-use crate::{Change, InboxMessage, LiveRun, OrphanRun, RepoCount, Result, RunEnd, Session, Store, StoreError, TaskFilter, TaskRecord};
+use crate::{
+    Change, InboxMessage, LiveRun, NewRule, OrphanRun, RepoCount, Result, RunEnd, Session, Store, StoreError, TaskFilter, TaskRecord,
+};
 
 pub struct CachedStore<S> {
     inner: S,
@@ -168,7 +170,7 @@ impl<S: Store> Store for CachedStore<S> {
         allow: bool,
         by: &str,
         message: Option<&str>,
-        always: Option<(&str, &str)>,
+        always: Option<NewRule<'_>>,
         now: DateTime<Utc>,
     ) -> Result<Approval> {
         self.inner.answer_approval(id, allow, by, message, always, now).await
@@ -188,8 +190,8 @@ impl<S: Store> Store for CachedStore<S> {
     async fn mark_delivered(&self, task_id: TaskId, up_to: i64, now: DateTime<Utc>) -> Result<()> {
         self.inner.mark_delivered(task_id, up_to, now).await
     }
-    async fn profile_allows(&self, profile: &str) -> Result<Vec<String>> {
-        self.inner.profile_allows(profile).await
+    async fn allow_rules(&self, profile: &str, repo: Option<&str>) -> Result<Vec<String>> {
+        self.inner.allow_rules(profile, repo).await
     }
     async fn record_profile(&self, profile: &AgentProfile, now: DateTime<Utc>) -> Result<()> {
         self.inner.record_profile(profile, now).await

@@ -50,6 +50,14 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// An allow rule to save with an answer: for this profile, in this repo only.
+#[derive(Debug, Clone, Copy)]
+pub struct NewRule<'a> {
+    pub profile: &'a str,
+    pub repo: Option<&'a str>,
+    pub pattern: &'a str,
+}
+
 /// A run that is live somewhere.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LiveRun {
@@ -207,14 +215,14 @@ pub trait Store: Send + Sync + 'static {
     /// Approvals of one task or all, pending ones only or every one.
     async fn approvals(&self, task_id: Option<TaskId>, pending_only: bool) -> Result<Vec<Approval>>;
     /// Answers a pending ask, once ([`StoreError::AlreadyAnswered`] otherwise), and with
-    /// `always` = (profile, pattern) adds that allow rule in the same transaction.
+    /// `always` saves that allow rule in the same transaction.
     async fn answer_approval(
         &self,
         id: i64,
         allow: bool,
         by: &str,
         message: Option<&str>,
-        always: Option<(&str, &str)>,
+        always: Option<NewRule<'_>>,
         now: DateTime<Utc>,
     ) -> Result<Approval>;
     /// A run ended: its unanswered asks can no longer be answered.
@@ -230,8 +238,9 @@ pub trait Store: Send + Sync + 'static {
     /// A run's agent received the task's messages up to `up_to` (an [`InboxMessage::id`]).
     async fn mark_delivered(&self, task_id: TaskId, up_to: i64, now: DateTime<Utc>) -> Result<()>;
 
-    /// Patterns allowed for good for a profile (`approve --always`).
-    async fn profile_allows(&self, profile: &str) -> Result<Vec<String>>;
+    /// The rules `approve --always` saved for a profile in a repo (None: tasks
+    /// without a repo).
+    async fn allow_rules(&self, profile: &str, repo: Option<&str>) -> Result<Vec<String>>;
 
     /// Keeps the profile as it was loaded for a run (what ran, even if the file changes).
     async fn record_profile(&self, profile: &AgentProfile, now: DateTime<Utc>) -> Result<()>;

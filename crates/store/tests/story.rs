@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use bosun_core::{EventKind, NewApproval, NewEvent, NewTask, RunStatus, Source, TaskEvent, TaskStatus};
-use bosun_store::{ApprovalStatus, CachedStore, RunEnd, SqliteStore, Store, StoreError, TaskFilter, TaskRecord};
+use bosun_store::{ApprovalStatus, CachedStore, NewRule, RunEnd, SqliteStore, Store, StoreError, TaskFilter, TaskRecord};
 use chrono::Utc;
 
 fn record(title: &str, tags: &[&str], priority: i64) -> TaskRecord {
@@ -238,9 +238,12 @@ async fn approvals_are_answered_once(store: Arc<dyn Store>) {
     };
     let a = store.add_approval(ask("r1"), Utc::now()).await.unwrap();
     assert_eq!(a.status, ApprovalStatus::Pending);
-    let answered = store.answer_approval(a.id, true, "user", None, Some(("careful", "Bash(cargo test)")), Utc::now()).await.unwrap();
+    let rule = NewRule { profile: "careful", repo: Some("/r"), pattern: "Bash(cargo test)" };
+    let answered = store.answer_approval(a.id, true, "user", None, Some(rule), Utc::now()).await.unwrap();
     assert_eq!((answered.status, answered.answered_by.as_deref()), (ApprovalStatus::Allowed, Some("user")));
-    assert_eq!(store.profile_allows("careful").await.unwrap(), ["Bash(cargo test)"], "the rule came with the answer");
+    assert_eq!(store.allow_rules("careful", Some("/r")).await.unwrap(), ["Bash(cargo test)"], "the rule came with the answer");
+    assert!(store.allow_rules("careful", Some("/elsewhere")).await.unwrap().is_empty(), "and holds in its repo only");
+    assert!(store.allow_rules("other", Some("/r")).await.unwrap().is_empty(), "for its profile only");
     let again = store.answer_approval(a.id, false, "user", Some("no"), None, Utc::now()).await.unwrap_err();
     assert!(matches!(again, StoreError::AlreadyAnswered { status: ApprovalStatus::Allowed, .. }), "{again}");
     assert!(matches!(store.answer_approval(999, true, "user", None, None, Utc::now()).await, Err(StoreError::ApprovalNotFound(999))));

@@ -1,7 +1,7 @@
 //! `bosun approvals`, `bosun approve ID [--always]`, `bosun deny ID [--reason R]`:
 //! the permission asks agents are waiting on, and the answers.
 
-use bosun_api::AnswerRequest;
+use bosun_api::{AnswerBody, AnswerRequest};
 use bosun_core::Approval;
 
 use crate::Failure;
@@ -18,7 +18,9 @@ pub struct ApproveArgs {
     /// Task id (12 or T-12).
     #[arg(value_parser = parse_task_id)]
     id: i64,
-    /// Also allow this tool/command pattern from now on, for the agent's profile.
+    /// Also allow exactly this from now on, for the agent's profile in this task's
+    /// repo (`bosun approvals` shows the rule it saves). A command that chains, pipes,
+    /// substitutes or redirects gets no rule: it is asked about each time.
     #[arg(long)]
     always: bool,
     /// Which approval (default: the task's oldest pending one).
@@ -60,6 +62,10 @@ pub async fn list(ctx: &Ctx, _args: ListArgs) -> Result<(), Failure> {
             clip(what(a), 100),
             clip(&p.title, 40)
         );
+        match &p.always {
+            Some(rule) => println!("      --always saves {rule}"),
+            None => println!("      --always cannot cover this: it will be asked each time"),
+        }
     }
     Ok(())
 }
@@ -67,22 +73,29 @@ pub async fn list(ctx: &Ctx, _args: ListArgs) -> Result<(), Failure> {
 pub async fn approve(ctx: &Ctx, args: ApproveArgs) -> Result<(), Failure> {
     let req = AnswerRequest { id: args.approval, always: args.always, reason: None };
     let a = ctx.api.approve(args.id, &req).await?;
-    print_answer(ctx, &a);
+    print_answer(ctx, &a, args.always);
     Ok(())
 }
 
 pub async fn deny(ctx: &Ctx, args: DenyArgs) -> Result<(), Failure> {
     let req = AnswerRequest { id: args.approval, always: false, reason: args.reason };
     let a = ctx.api.deny(args.id, &req).await?;
-    print_answer(ctx, &a);
+    print_answer(ctx, &a, false);
     Ok(())
 }
 
-fn print_answer(ctx: &Ctx, a: &Approval) {
+fn print_answer(ctx: &Ctx, body: &AnswerBody, always: bool) {
+    let a = &body.approval;
     if ctx.json {
-        ctx.print_json(a);
-    } else {
-        println!("T-{} {} {} {}", a.task_id, a.status.as_str(), a.tool, what(a));
+        return ctx.print_json(body);
+    }
+    println!("T-{} {} {} {}", a.task_id, a.status.as_str(), a.tool, what(a));
+    match (&body.saved_rule, always) {
+        (Some(rule), _) => println!("saved rule {rule} (this agent, this task's repo)"),
+        (None, true) => println!(
+            "no rule saved: this ask cannot be covered by one (it chains, pipes, substitutes or redirects), so it will be asked again"
+        ),
+        (None, false) => {}
     }
 }
 

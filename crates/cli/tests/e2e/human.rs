@@ -75,7 +75,10 @@ fn approvals_deny_approve_always_and_policy() {
         w.json(&["approvals"]).as_array().unwrap().first().filter(|a| a["command"] == "cargo test --workspace").map(|_| ())
     });
     assert!(messages(&w, id).contains(&"denied: not in prod".to_string()));
-    w.bosun(&["approve", &id.to_string(), "--always"]);
+    let pending = w.json(&["approvals"]);
+    assert_eq!(pending[0]["always"], "Bash(cargo test --workspace)", "what --always will save is shown first");
+    let out = w.bosun(&["approve", &id.to_string(), "--always"]);
+    assert!(out.contains("saved rule Bash(cargo test --workspace)"), "{out}");
     let t = w.wait_status(id, "review");
     let msgs = messages(&w, id);
     assert!(msgs.contains(&"approved".to_string()), "{msgs:?}");
@@ -90,15 +93,60 @@ fn approvals_deny_approve_always_and_policy() {
     assert!(w.json(&["approvals"]).as_array().unwrap().is_empty());
     assert_eq!(t["runs"][0]["status"], "succeeded");
 
-    // `--always` allowed `Bash(cargo*)` for the profile: the next run's cargo ask passes.
+    // `--always` saved exactly `cargo test --workspace` for the profile in this repo:
+    // the next run's same ask passes; another command, or the same one chained with
+    // something else, is asked again.
     w.agent_with(
         "careful",
         "interactive: true\n",
-        &[json!({"read_prompt": true}), json!({"ask": {"id": "b1", "tool": "Bash", "kind": "command", "command": "cargo build"}})],
+        &[
+            json!({"read_prompt": true}),
+            json!({"ask": {"id": "b1", "tool": "Bash", "kind": "command", "command": "cargo test --workspace"}}),
+            json!({"ask": {"id": "b2", "tool": "Bash", "kind": "command", "command": "cargo test --workspace && touch PWNED"}}),
+        ],
     );
     let second = w.add("Another", "careful");
+    wait_for("the chained command to be asked", || {
+        w.json(&["approvals"]).as_array().unwrap().iter().find(|a| a["request_id"] == "b2").map(|_| ())
+    });
+    let pending = w.json(&["approvals"]);
+    assert_eq!(pending[0]["always"], Value::Null, "no rule can cover a chained command");
+    assert!(w.bosun(&["approvals"]).contains("cannot cover this"));
+    let out = w.bosun(&["approve", &second.to_string(), "--always"]);
+    assert!(out.contains("no rule saved"), "{out}");
     w.wait_status(second, "review");
-    assert!(w.events(second).iter().any(|e| e["type"] == "approval" && e["by"] == "policy" && e["allow"] == true));
+    let by: Vec<(String, String)> = w
+        .events(second)
+        .into_iter()
+        .filter(|e| e["type"] == "approval")
+        .map(|e| (e["id"].as_str().unwrap().to_string(), e["by"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(by, [("b1".into(), "policy".into()), ("b2".into(), "user".into())]);
+}
+
+/// A rule saved in one repo does not apply in another.
+#[test]
+fn an_always_rule_is_scoped_to_its_repo() {
+    let mut w = World::new("app");
+    let steps = [json!({"read_prompt": true}), json!({"ask": {"id": "e1", "tool": "Bash", "kind": "command", "command": "echo safe"}})];
+    w.agent_with("careful", "interactive: true\n", &steps);
+    w.start(&[]);
+    let id = w.add("Here", "careful");
+    w.wait_status(id, "needs_input");
+    assert!(w.bosun(&["approve", &id.to_string(), "--always"]).contains("saved rule Bash(echo safe)"));
+    w.wait_status(id, "review");
+    // The same ask in the same repo passes by the rule ...
+    let again = w.add("Here again", "careful");
+    w.wait_status(again, "review");
+    // ... and in another repo it is asked.
+    let other = w.path("other");
+    std::fs::create_dir_all(&other).unwrap();
+    crate::harness::git(&other, &["init", "-q", "-b", "main"]);
+    std::fs::write(other.join("README.md"), "other\n").unwrap();
+    crate::harness::git(&other, &["add", "."]);
+    crate::harness::git(&other, &["commit", "-qm", "init"]);
+    let elsewhere: i64 = w.bosun(&["add", "Elsewhere", "--repo", other.to_str().unwrap(), "--agent", "careful"]).trim().parse().unwrap();
+    w.wait_status(elsewhere, "needs_input");
 }
 
 #[test]

@@ -2,10 +2,12 @@
 //! one, or the one named); `always` adds the ask's tool pattern to the profile's
 //! allow-list. An ask is answered once: a second answer is refused.
 
-use bosun_api::{AnswerRequest, PendingApproval};
+use bosun_api::{AnswerBody, AnswerRequest, PendingApproval};
 use bosun_core::task::TaskId;
 use bosun_core::{Approval, policy};
 use chrono::Utc;
+
+use bosun_store::NewRule;
 
 use crate::state::Control;
 use crate::{Engine, OpError};
@@ -16,13 +18,14 @@ impl Engine {
         let mut out = Vec::new();
         for approval in self.store.approvals(None, true).await? {
             let task = self.store.get_task(approval.task_id).await?;
-            out.push(PendingApproval { approval, title: task.title, agent: task.agent });
+            let always = policy::pattern_for(&ask_of(&approval));
+            out.push(PendingApproval { approval, title: task.title, agent: task.agent, always });
         }
         Ok(out)
     }
 
     #[tracing::instrument(name = "answer", skip_all, fields(task = task_id))]
-    pub async fn answer(&self, task_id: TaskId, req: AnswerRequest, allow: bool) -> Result<Approval, OpError> {
+    pub async fn answer(&self, task_id: TaskId, req: AnswerRequest, allow: bool) -> Result<AnswerBody, OpError> {
         let task = self.store.get_task(task_id).await?;
         let approval = match req.id {
             Some(aid) => {
@@ -35,24 +38,23 @@ impl Engine {
             }
         };
         let message = if allow { None } else { Some(req.reason.clone().unwrap_or_else(|| "denied by the user".into())) };
-        let always = match (allow && req.always, &task.agent) {
-            (true, Some(agent)) => {
-                let ask = policy::Ask {
-                    tool: &approval.tool,
-                    kind: approval.kind,
-                    command: approval.command.as_deref(),
-                    path: approval.path.as_deref(),
-                };
-                Some((agent.clone(), policy::pattern_for(&ask)))
-            }
+        // The narrowest rule that covers this ask, for this agent in this repo only.
+        let pattern = if allow && req.always { policy::pattern_for(&ask_of(&approval)) } else { None };
+        let rule = match (&pattern, &task.agent) {
+            (Some(pattern), Some(profile)) => Some(NewRule { profile, repo: task.repo.as_deref(), pattern }),
             _ => None,
         };
-        let always = always.as_ref().map(|(agent, pattern)| (agent.as_str(), pattern.as_str()));
         // The answer and the allow rule it adds are one write.
-        let answered = self.store.answer_approval(approval.id, allow, "user", message.as_deref(), always, Utc::now()).await?;
+        let answered = self.store.answer_approval(approval.id, allow, "user", message.as_deref(), rule, Utc::now()).await?;
+        let saved_rule = rule.map(|r| r.pattern.to_string());
         if !self.control(task_id, Control::Answer { approval: Box::new(approval), allow, message }) {
             return Err(OpError::Refused(format!("T-{task_id}'s run has ended; the answer was recorded but not delivered")));
         }
-        Ok(answered)
+        Ok(AnswerBody { approval: answered, saved_rule })
     }
+}
+
+/// What the policy looks at in a stored ask.
+fn ask_of(a: &Approval) -> policy::Ask<'_> {
+    policy::Ask { tool: &a.tool, kind: a.kind, command: a.command.as_deref(), path: a.path.as_deref() }
 }

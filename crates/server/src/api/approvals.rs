@@ -7,8 +7,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use bosun_api::{AnswerRequest, ErrorBody, PendingApproval};
-use bosun_core::Approval;
+use bosun_api::{AnswerBody, AnswerRequest, ErrorBody, PendingApproval};
 use bosun_engine::Engine;
 
 use super::ApiError;
@@ -21,22 +20,22 @@ pub async fn list(State(engine): State<Arc<Engine>>) -> Result<Json<Vec<PendingA
 
 #[utoipa::path(post, path = "/api/tasks/{id}/approve", params(("id" = i64, Path, description = "Task id")),
     request_body(content = Option<AnswerRequest>),
-    responses((status = 200, body = Approval), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = AnswerBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn approve(
     State(engine): State<Arc<Engine>>,
     TaskId(id): TaskId,
     OptBody(req): OptBody<AnswerRequest>,
-) -> Result<Json<Approval>, ApiError> {
+) -> Result<Json<AnswerBody>, ApiError> {
     Ok(Json(engine.answer(id, req, true).await?))
 }
 
 #[utoipa::path(post, path = "/api/tasks/{id}/deny", params(("id" = i64, Path, description = "Task id")),
     request_body(content = Option<AnswerRequest>),
-    responses((status = 200, body = Approval), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = AnswerBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn deny(
     State(engine): State<Arc<Engine>>,
     TaskId(id): TaskId,
     OptBody(req): OptBody<AnswerRequest>,
-) -> Result<Json<Approval>, ApiError> {
+) -> Result<Json<AnswerBody>, ApiError> {
     Ok(Json(engine.answer(id, req, false).await?))
 }

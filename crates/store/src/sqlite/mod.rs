@@ -18,14 +18,19 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use tokio::sync::broadcast;
 
 use crate::{
-    Approval, ApprovalStatus, Change, InboxMessage, LiveRun, NewApproval, OrphanRun, RepoCount, Result, RunEnd, Session, Store, StoreError,
-    TaskFilter, TaskRecord,
+    Approval, ApprovalStatus, Change, InboxMessage, LiveRun, NewApproval, NewRule, OrphanRun, RepoCount, Result, RunEnd, Session, Store,
+    StoreError, TaskFilter, TaskRecord,
 };
 use rows::{APPROVAL_COLUMNS, RUN_COLUMNS, TASK_COLUMNS, ms, run_from_row, task_from_row};
 
 /// Migrations in order; `PRAGMA user_version` records how many have been applied.
-const MIGRATIONS: &[&str] =
-    &[include_str!("schema.sql"), include_str!("schema2.sql"), include_str!("schema3.sql"), include_str!("schema4.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema.sql"),
+    include_str!("schema2.sql"),
+    include_str!("schema3.sql"),
+    include_str!("schema4.sql"),
+    include_str!("schema5.sql"),
+];
 
 /// Changes a slow cache may fall behind by before it is told to drop everything.
 const CHANGES: usize = 4096;
@@ -644,7 +649,7 @@ impl Store for SqliteStore {
         allow: bool,
         by: &str,
         message: Option<&str>,
-        always: Option<(&str, &str)>,
+        always: Option<NewRule<'_>>,
         now: DateTime<Utc>,
     ) -> Result<Approval> {
         let mut tx = self.pool.begin().await?;
@@ -666,10 +671,13 @@ impl Store for SqliteStore {
                 None => StoreError::ApprovalNotFound(id),
             });
         }
-        if let Some((profile, pattern)) = always {
-            sqlx::query("INSERT OR IGNORE INTO profile_allow (profile, pattern) VALUES (?, ?)")
-                .bind(profile)
-                .bind(pattern)
+        if let Some(rule) = always {
+            sqlx::query("INSERT OR IGNORE INTO allow_rules (profile, repo, pattern, approval_id, created_at) VALUES (?, ?, ?, ?, ?)")
+                .bind(rule.profile)
+                .bind(rule.repo.unwrap_or(""))
+                .bind(rule.pattern)
+                .bind(id)
+                .bind(ms(now))
                 .execute(&mut *tx)
                 .await?;
         }
@@ -728,9 +736,10 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn profile_allows(&self, profile: &str) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT pattern FROM profile_allow WHERE profile = ? ORDER BY pattern")
+    async fn allow_rules(&self, profile: &str, repo: Option<&str>) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT pattern FROM allow_rules WHERE profile = ? AND repo = ? ORDER BY pattern")
             .bind(profile)
+            .bind(repo.unwrap_or(""))
             .fetch_all(&self.pool)
             .await?)
     }
