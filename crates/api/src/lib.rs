@@ -199,6 +199,10 @@ pub struct AnswerRequest {
     /// Deny: the reason, passed to the agent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Who answers (recorded with the answer; self-declared until bosun has
+    /// authentication).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
 }
 
 /// `GET /api/approvals`: a pending ask with the task it belongs to.

@@ -5,8 +5,8 @@
 //! store numbers each task's events, so other writers may append too), and
 //! broadcasts an event only after it is stored, so what a live subscriber sees is
 //! always also in the log. When storing fails for good, the events are not
-//! broadcast: their tasks are reported on [`Hub::subscribe_failures`], and their
-//! runs end failed. The channel into the writer is bounded: a flood of agent output
+//! broadcast: their runs are reported on [`Hub::subscribe_failures`], and end
+//! failed (the task's next run starts afresh). The channel into the writer is bounded: a flood of agent output
 //! slows the agents down (their pipes fill up) instead of growing memory.
 
 use std::collections::HashMap;
@@ -51,10 +51,10 @@ pub struct Hub {
 /// sender of its own queue: it ends once every `Hub` is gone.
 struct Written {
     live: broadcast::Sender<Arc<Event>>,
-    /// Tasks whose events could not be stored, and why (the latest failure).
-    failures: broadcast::Sender<(TaskId, Arc<str>)>,
+    /// Runs whose events could not be stored, and why (the latest failure).
+    failures: broadcast::Sender<(RunId, Arc<str>)>,
     /// The same, kept for a run that asks after missing the broadcast.
-    failed: Mutex<HashMap<TaskId, Arc<str>>>,
+    failed: Mutex<HashMap<RunId, Arc<str>>>,
 }
 
 impl Hub {
@@ -95,14 +95,19 @@ impl Hub {
         self.tasks.subscribe()
     }
 
-    /// Tasks whose events could not be stored, as it happens.
-    pub fn subscribe_failures(&self) -> broadcast::Receiver<(TaskId, Arc<str>)> {
+    /// Runs whose events could not be stored, as it happens.
+    pub fn subscribe_failures(&self) -> broadcast::Receiver<(RunId, Arc<str>)> {
         self.written.failures.subscribe()
     }
 
-    /// Why the task's events could not be stored, if they could not.
-    pub fn storage_failure(&self, task_id: TaskId) -> Option<Arc<str>> {
-        self.written.failed.lock().unwrap().get(&task_id).cloned()
+    /// Why the run's events could not be stored, if they could not.
+    pub fn storage_failure(&self, run_id: RunId) -> Option<Arc<str>> {
+        self.written.failed.lock().unwrap().get(&run_id).cloned()
+    }
+
+    /// The run is over: forget its failure.
+    pub fn forget_run(&self, run_id: RunId) {
+        self.written.failed.lock().unwrap().remove(&run_id);
     }
 
     pub fn task_changed(&self, task: &Task) {
@@ -111,10 +116,17 @@ impl Hub {
 }
 
 impl Written {
-    fn storing_failed(&self, task_id: TaskId, why: &str) {
+    /// The runs of `events` lost events: each is told (task-level events, run 0,
+    /// have no run to fail; they are logged only).
+    fn storing_failed(&self, events: &[NewEvent], why: &str) {
         let why: Arc<str> = Arc::from(why);
-        self.failed.lock().unwrap().insert(task_id, why.clone());
-        let _ = self.failures.send((task_id, why));
+        let mut runs: Vec<RunId> = events.iter().map(|e| e.run_id).filter(|r| *r > 0).collect();
+        runs.sort_unstable();
+        runs.dedup();
+        for run in runs {
+            self.failed.lock().unwrap().insert(run, why.clone());
+            let _ = self.failures.send((run, why.clone()));
+        }
     }
 }
 
@@ -168,7 +180,7 @@ async fn persist(store: &dyn Store, events: Vec<NewEvent>, out: &Written) -> Vec
     if by_task.len() == 1 {
         let (task_id, evs) = &by_task[0];
         tracing::error!(task = task_id, "storing {} events failed for good; they are not shown to anyone: {why}", evs.len());
-        out.storing_failed(*task_id, &why);
+        out.storing_failed(evs, &why);
         return Vec::new();
     }
     let mut stored = Vec::new();
@@ -177,7 +189,7 @@ async fn persist(store: &dyn Store, events: Vec<NewEvent>, out: &Written) -> Vec
             Ok(s) => stored.extend(s),
             Err(e) => {
                 tracing::error!(task = task_id, "storing {} events failed for good; they are not shown to anyone: {e}", evs.len());
-                out.storing_failed(task_id, &e.to_string());
+                out.storing_failed(&evs, &e.to_string());
             }
         }
     }

@@ -31,9 +31,9 @@
 //!
 //! # Layers
 //!
-//! `config`, `error`, `trigger` and `hub` sit at the bottom, `state` (the [`Engine`])
-//! on them; `profiles`, `repo_config`, `workspace`, `cleanup`, `forge` and `detect` use
-//! only those; `supervisor`, `dispatch` and `recovery` use those; [`ops`] uses all of
+//! `config`, `error`, `trigger`, `hub` and `repo_config` sit at the bottom, `state`
+//! (the [`Engine`]) on them; `profiles`, `workspace`, `cleanup`, `forge` and `detect`
+//! use those (and `repo_config`); `supervisor`, `dispatch` and `recovery` use those; [`ops`] uses all of
 //! them; `lifecycle` (start and shutdown) wires them together. No module imports one
 //! above it.
 

@@ -10,7 +10,9 @@ use std::time::Duration;
 use bosun_agents::{AgentCommand, AgentProcess, ExitInfo, SpawnSpec, runtime};
 use bosun_api::Delivery;
 use bosun_core::task::TaskId;
-use bosun_core::{AgentProfile, EventKind, NewApproval, OutputStream, Run, RunStatus, Source, Task, TaskEvent, TaskStatus, policy};
+use bosun_core::{
+    AgentProfile, EventKind, NewApproval, OutputStream, Run, RunStatus, Runtime, Source, Task, TaskEvent, TaskStatus, policy,
+};
 use bosun_store::{RunEnd, StoreError};
 use chrono::Utc;
 use tokio::io::AsyncWriteExt;
@@ -22,6 +24,8 @@ use crate::{Engine, workspace};
 
 /// Lines of stderr kept to explain a failure.
 const STDERR_TAIL: usize = 10;
+/// How long a task whose run the store could not start waits before the next try.
+const START_RETRY: Duration = Duration::from_secs(2);
 /// How stale the raw run log may get while an agent prints.
 const LOG_FLUSH: Duration = Duration::from_millis(200);
 
@@ -78,9 +82,12 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
     let (task, run) = match engine.store.start_run(task_id, &profile.name, &token, &engine.config.node, Utc::now()).await {
         Ok(started) => started,
         Err(e) => {
-            // Stopped (or otherwise moved) between the dispatcher's read and now.
+            // Stopped (or otherwise moved) between the dispatcher's read and now: fine.
+            // Anything else is the store failing: wait before the slot frees (which
+            // wakes the dispatcher), or it would retry this task in a tight loop.
             if !matches!(e, StoreError::StatusChanged { .. }) {
-                tracing::error!(task = task_id, "cannot start a run: {e}");
+                tracing::error!("cannot start a run, retrying in {}s: {e}", START_RETRY.as_secs());
+                tokio::time::sleep(START_RETRY).await;
             }
             release(&engine, task_id);
             return;
@@ -163,9 +170,9 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
         match run_ctx.take_control(c) {
             Ok(ending) => return run_ctx.finish(&workdir, ending, None, &VecDeque::new()).await,
             Err(Control::Say { text, from, delivered }) => {
-                run_ctx.said(&text, from).await;
+                let kept = run_ctx.keep(&text, from).await;
                 spec_task_append(&mut spec, &text);
-                let _ = delivered.send(Some(Delivery::AtStart));
+                let _ = delivered.send(kept.then_some(Delivery::AtStart));
             }
             Err(_) => {}
         }
@@ -178,9 +185,9 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
     if let Err(e) = engine.store.set_run_pid(run_ctx.run.id, pid as i64).await {
         tracing::error!("cannot record the pid: {e}");
     }
-    if let Some(last) = inbox.last()
-        && let Err(e) = engine.store.mark_delivered(task_id, last.id, Utc::now()).await
-    {
+    // The agent has its prompt: every message kept so far is in it (those read at
+    // the start, and those said while the workspace or setup hook was being made).
+    if let Err(e) = engine.store.mark_delivered(task_id, i64::MAX, Utc::now()).await {
         tracing::error!("cannot mark the messages delivered: {e}");
     }
     run_ctx.emit(EventKind::status("running", format!("started `{}` (pid {pid}) in {}", profile.name, workdir.display()))).await;
@@ -229,6 +236,18 @@ impl RunCtx<'_> {
     /// Logs one of bosun's own events.
     async fn emit(&self, kind: EventKind) {
         self.engine.hub.emit(self.task.id, self.run.id, kind).await;
+    }
+
+    /// A message for an agent that has not started yet: kept in the task's inbox (so a
+    /// start that fails leaves it for the next run) and logged. False if it could not
+    /// be kept.
+    async fn keep(&self, text: &str, from: Option<String>) -> bool {
+        if let Err(e) = self.engine.store.queue_message(self.task.id, text, Utc::now()).await {
+            tracing::error!("cannot keep a message for the agent: {e}");
+            return false;
+        }
+        self.said(text, from).await;
+        true
     }
 
     /// Logs a human's message to the agent, as theirs.
@@ -297,15 +316,15 @@ impl RunCtx<'_> {
         let mut failures = self.engine.hub.subscribe_failures();
         let mut failures_open = true;
         let unstored = |why: &str| Ending::Failed(format!("bosun cannot store this run's events ({why}); the agent was stopped"));
-        let mut end_with_first = self.engine.hub.storage_failure(self.task.id).map(|why| unstored(&why));
+        let mut end_with_first = self.engine.hub.storage_failure(self.run.id).map(|why| unstored(&why));
         while output_open || !exited {
             let mut end_with = end_with_first.take();
             tokio::select! {
                 failure = failures.recv(), if failures_open && ending == Ending::Natural => match failure {
-                    Ok((task, why)) if task == self.task.id => end_with = Some(unstored(&why)),
+                    Ok((run, why)) if run == self.run.id => end_with = Some(unstored(&why)),
                     Ok(_) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                        end_with = self.engine.hub.storage_failure(self.task.id).map(|why| unstored(&why));
+                        end_with = self.engine.hub.storage_failure(self.run.id).map(|why| unstored(&why));
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => failures_open = false,
                 },
@@ -383,14 +402,22 @@ impl RunCtx<'_> {
         (ending, group.exit_info(), tail)
     }
 
-    /// A usage event without a cost, costed from the price table: the cost bosun
-    /// charges for it. None for anything else (the CLI's own cost, where it reports
-    /// one, is kept as reported).
+    /// The usage the run is charged for an agent's usage report: the tokens as
+    /// reported, and the cost bosun charges — what a CLI bosun drives reports of
+    /// itself (Claude Code, Codex, Gemini), else the price table's figure for the
+    /// profile's model. Whatever cost a `command` or ACP agent prints is not charged:
+    /// any program can print any number. None for anything but usage.
     fn charged(&self, event: &EventKind) -> Option<EventKind> {
-        let EventKind::Usage { input_tokens, output_tokens, cached_tokens, cost_usd: None } = *event else { return None };
-        let usage = bosun_core::Usage { input_tokens, output_tokens, cached_tokens, cost_usd: None };
-        let model = self.profile.as_ref().and_then(|p| p.model.as_deref())?;
-        let cost_usd = Some(self.engine.prices.cost(model, &usage)?);
+        let EventKind::Usage { input_tokens, output_tokens, cached_tokens, cost_usd } = *event else { return None };
+        let profile = self.profile.as_ref();
+        let trusted = profile.is_some_and(|p| matches!(p.runtime, Runtime::ClaudeCode | Runtime::Codex | Runtime::Gemini));
+        let cost_usd = match cost_usd {
+            Some(reported) if trusted => Some(reported),
+            _ => {
+                let usage = bosun_core::Usage { input_tokens, output_tokens, cached_tokens, cost_usd: None };
+                profile.and_then(|p| p.model.as_deref()).and_then(|model| self.engine.prices.cost(model, &usage))
+            }
+        };
         Some(EventKind::Usage { input_tokens, output_tokens, cached_tokens, cost_usd })
     }
 
@@ -447,9 +474,9 @@ impl RunCtx<'_> {
         match control {
             // A hook runs, not the agent: the message waits for the agent's prompt.
             Control::Say { text, from, delivered } if self.profile.is_none() => {
-                self.said(&text, from).await;
+                let kept = self.keep(&text, from).await;
                 self.early.push(text);
-                let _ = delivered.send(Some(Delivery::AtStart));
+                let _ = delivered.send(kept.then_some(Delivery::AtStart));
             }
             Control::Say { text, from, delivered } => {
                 let sent = proc.commands.send(AgentCommand::Say(text.clone())).is_ok();
@@ -541,6 +568,7 @@ impl RunCtx<'_> {
             Ok(task) => self.task = task,
             Err(e) => tracing::error!("cannot record the end of the run: {e}"),
         }
+        self.engine.hub.forget_run(self.run.id);
         self.engine.publish(&self.task);
         release(self.engine, self.task.id);
         for waiter in self.stop_waiters.drain(..) {

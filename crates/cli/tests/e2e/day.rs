@@ -40,7 +40,9 @@ fn add_follow_review_diff_merge() {
     let run = &task["runs"][0];
     assert_eq!((run["status"].as_str(), run["exit_code"].as_i64()), (Some("succeeded"), Some(0)));
     assert_eq!((run["input_tokens"].as_i64(), run["output_tokens"].as_i64()), (Some(120), Some(30)));
-    assert_eq!(run["cost_usd"].as_f64(), Some(0.0125));
+    // The agent printed a cost of 0.0125: a `command` agent's own figure is not what
+    // bosun charges, and its profile names no model to price the tokens by.
+    assert_eq!(run["cost_usd"], serde_json::Value::Null, "{run}");
     assert!(run["started_at"].is_string() && run["ended_at"].is_string());
 
     // The normalized events, in order, with sequence numbers.

@@ -118,7 +118,7 @@ impl World {
             .arg("--config-dir")
             .arg(self.path("config"))
             .args(extra)
-            .env("BOSUN_LOG", "info,bosun_daemon=debug");
+            .env("BOSUN_LOG", "info,bosun_engine=debug,bosun_server=debug");
         self.seal(&mut cmd);
         cmd.env_remove("GITHUB_TOKEN").envs(env.iter().copied());
         cmd.stdout(Stdio::null()).stderr(Stdio::piped());

@@ -59,6 +59,17 @@ fn events_that_cannot_be_stored_are_never_shown_and_the_run_fails() {
     assert!(seen.contains("before the failure"), "{seen}");
     assert!(!seen.contains("\"after "), "a live follower was shown an event that was never stored: {seen}");
 
+    // Once the store works again, the task runs again: its next run starts afresh.
+    let out = Command::new("sqlite3").args(["-cmd", ".timeout 10000"]).arg(&db).arg("DROP TRIGGER poison;").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    w.bosun(&["retry", &id.to_string()]);
+    wait_for("the retried run to log", || {
+        let after = w.events(id).iter().filter(|e| e["text"].as_str().is_some_and(|t| t.starts_with("after "))).count();
+        (after == 20).then_some(())
+    });
+    assert_eq!(w.task(id)["status"], "running", "the retry is not failed by the old storage failure");
+    w.bosun(&["stop", &id.to_string()]);
+
     // The daemon goes on: it answers, and another task runs to review with its log.
     let other = w.add("Fine", "fine");
     w.wait_status(other, "review");

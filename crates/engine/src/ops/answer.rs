@@ -45,9 +45,10 @@ impl Engine {
             _ => None,
         };
         // The answer and the allow rule it adds are one write.
-        let answered = self.store.answer_approval(approval.id, allow, "user", message.as_deref(), rule, Utc::now()).await?;
+        let by = req.from.as_deref().filter(|f| !f.trim().is_empty()).unwrap_or("user");
+        let answered = self.store.answer_approval(approval.id, allow, by, message.as_deref(), rule, Utc::now()).await?;
         let saved_rule = rule.map(|r| r.pattern.to_string());
-        if !self.control(task_id, Control::Answer { approval: Box::new(approval), allow, message }) {
+        if !self.control(task_id, Control::Answer { approval: Box::new(answered.clone()), allow, message }) {
             return Err(OpError::Refused(format!("T-{task_id}'s run has ended; the answer was recorded but not delivered")));
         }
         Ok(AnswerBody { approval: answered, saved_rule })

@@ -63,11 +63,12 @@ impl Engine {
         Ok(MergeBody { task, commit: Some(commit), strategy: Some(strategy.to_string()), cleanup })
     }
 
-    /// The task is done: its last event, then its status.
+    /// The task is done: its status (which a concurrent change can refuse), then the
+    /// event saying so, then the news.
     async fn done(&self, task: &Task, next: TaskStatus, reason: String) -> Result<Task, OpError> {
-        self.hub.emit(task.id, 0, EventKind::status(next.as_str(), reason.clone())).await;
-        self.hub.flush().await;
         let task = self.store.transition_task(task.id, task.status, TaskEvent::Merged, Some(&reason), Utc::now()).await?;
+        self.hub.emit(task.id, 0, EventKind::status(next.as_str(), reason)).await;
+        self.hub.flush().await;
         self.publish(&task);
         Ok(task)
     }

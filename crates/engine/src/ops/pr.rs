@@ -34,7 +34,11 @@ impl Engine {
         {
             let lock = self.repo_lock(&repo.root().to_string_lossy());
             let _serial = lock.lock().await;
-            repo.push(&forge.remote, &branch).await?;
+            // The remote refusing or out of reach is not the task's state: a 502 naming it.
+            repo.push(&forge.remote, &branch).await.map_err(|e| OpError::Unavailable {
+                service: "the git remote",
+                message: format!("pushing {branch} to `{}` failed: {e}", forge.remote),
+            })?;
         }
         let summary = self.last_agent_message(id).await;
         let link = format!("{}/tasks/{id}", self.config.public_url);

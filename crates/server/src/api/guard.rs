@@ -23,20 +23,38 @@ use super::ApiError;
 pub struct Guard {
     /// Lower-case host names and IP literals (IPv6 without brackets).
     hosts: Vec<String>,
+    /// Loopback names, which other programs on this machine share: a page's Origin
+    /// on one of them must also have the daemon's own port.
+    loopback: Vec<String>,
+    port: u16,
 }
 
 impl Guard {
     /// Loopback names, the address bound, and the names the user configured
     /// (`--allow-host`, the host of `BOSUN_PUBLIC_URL`).
     pub fn new(bound: SocketAddr, extra: &[String]) -> Guard {
-        let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec();
+        let mut loopback: Vec<String> = ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec();
         if !bound.ip().is_unspecified() {
-            hosts.push(bound.ip().to_string());
+            loopback.push(bound.ip().to_string());
         }
+        let mut hosts = loopback.clone();
         hosts.extend(extra.iter().map(|h| bare(h).to_ascii_lowercase()));
         hosts.sort();
         hosts.dedup();
-        Guard { hosts }
+        Guard { hosts, loopback, port: bound.port() }
+    }
+
+    /// A page of this daemon's: http(s), one of its names, and on a loopback name its
+    /// port (another local server, `localhost:3000`, is another site).
+    fn own_origin(&self, origin: &Uri) -> bool {
+        let port = match (origin.scheme_str(), origin.port_u16()) {
+            (Some("http" | "https"), Some(port)) => port,
+            (Some("http"), None) => 80,
+            (Some("https"), None) => 443,
+            _ => return false,
+        };
+        let Some(host) = origin.host().map(|h| bare(h).to_ascii_lowercase()) else { return false };
+        self.allows_host(&host) && (!self.loopback.contains(&host) || port == self.port)
     }
 
     fn allows_host(&self, host: &str) -> bool {
@@ -62,12 +80,7 @@ impl Guard {
             return None; // the board's pages and assets: a link from anywhere may open them
         }
         if let Some(origin) = headers.get(header::ORIGIN) {
-            let same = origin
-                .to_str()
-                .ok()
-                .and_then(|o| Uri::from_str(o).ok())
-                .filter(|u| matches!(u.scheme_str(), Some("http" | "https")))
-                .is_some_and(|u| u.host().is_some_and(|h| self.allows_host(h)));
+            let same = origin.to_str().ok().and_then(|o| Uri::from_str(o).ok()).is_some_and(|u| self.own_origin(&u));
             if !same {
                 let shown = origin.to_str().unwrap_or("(not text)");
                 return Some(forbidden(format!("cross-origin request refused: the page at {shown} may not drive this daemon")));
@@ -140,6 +153,8 @@ mod tests {
         }
         let board = [("host", "127.0.0.1:7777"), ("origin", "http://127.0.0.1:7777"), JSON];
         assert!(g.refuse(&req("POST", "/api/tasks/1/merge", &board)).is_none());
+        let named = [("host", "bosun.example"), ("origin", "https://bosun.example"), JSON];
+        assert!(g.refuse(&req("POST", "/api/tasks/1/merge", &named)).is_none(), "a configured name, behind a proxy");
         let cli = [("host", "127.0.0.1:7777"), ("content-type", "application/json; charset=utf-8")];
         assert!(g.refuse(&req("POST", "/api/tasks/1/stop", &cli)).is_none());
         // A link from anywhere opens the board's pages.
@@ -157,6 +172,10 @@ mod tests {
             (req("POST", "/api/tasks/1/merge", &[("host", "127.0.0.1:7777"), ("origin", "http://evil.example"), JSON]), 403),
             (req("POST", "/api/tasks/1/merge", &[("host", "127.0.0.1:7777"), ("origin", "null"), JSON]), 403),
             (req("GET", "/api/events", &[("host", "127.0.0.1:7777"), ("origin", "https://evil.example")]), 403),
+            // Another program on this machine is another site.
+            (req("POST", "/api/tasks/1/merge", &[("host", "127.0.0.1:7777"), ("origin", "http://localhost:3000"), JSON]), 403),
+            (req("POST", "/api/tasks/1/merge", &[("host", "127.0.0.1:7777"), ("origin", "http://127.0.0.1"), JSON]), 403),
+            (req("POST", "/api/tasks/1/merge", &[("host", "127.0.0.1:7777"), ("origin", "ftp://127.0.0.1:7777"), JSON]), 403),
             (req("POST", "/api/tasks/1/stop", &[("host", "127.0.0.1:7777"), ("sec-fetch-site", "cross-site"), JSON]), 403),
             (req("POST", "/api/tasks/1/merge", &[("host", "127.0.0.1:7777")]), 415),
             (req("POST", "/api/tasks/1/merge", &[("host", "127.0.0.1:7777"), ("content-type", "text/plain")]), 415),

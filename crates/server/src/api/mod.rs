@@ -87,7 +87,10 @@ pub fn router(engine: Arc<Engine>, guard: Guard) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY))
         // One span per request (method, path), so what an operation logs says which
         // request it served; operations add `task`.
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO)),
+        )
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
         .layer(axum::middleware::from_fn_with_state(Arc::new(guard), guard::check))
         .with_state(engine)

@@ -1,4 +1,4 @@
-//! The web board: static assets embedded in the binary (`crates/daemon/web/`), served
+//! The web board: static assets embedded in the binary (`crates/server/web/`), served
 //! at `/` and `/assets/...`, and the board's own page paths (`/tasks/{id}`, ...) all
 //! answered with `index.html` so links such as the one in a PR body open the app.
 //! The board talks to the daemon only through the public `/api` routes.
