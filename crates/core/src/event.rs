@@ -39,6 +39,13 @@ pub struct NewEvent {
     pub kind: EventKind,
 }
 
+impl NewEvent {
+    /// The event as stored, with the seq the store gave it.
+    pub fn stored(self, seq: i64) -> Event {
+        Event { task_id: self.task_id, run_id: self.run_id, seq, ts: self.ts, source: self.source, kind: self.kind }
+    }
+}
+
 /// Who produced an event. An agent's output can only ever be `Agent` (and only
 /// agent kinds, see [`EventKind::from_agent_line`]); approvals, status changes and the
 /// cost bosun charges are `Bosun`'s; a human's message or answer names the human.
@@ -52,11 +59,7 @@ pub enum Source {
 
 impl From<Source> for String {
     fn from(s: Source) -> String {
-        match s {
-            Source::Agent => "agent".into(),
-            Source::Bosun => "bosun".into(),
-            Source::Human(name) => format!("human:{name}"),
-        }
+        s.name().into_owned()
     }
 }
 
@@ -76,6 +79,15 @@ impl TryFrom<String> for Source {
 }
 
 impl Source {
+    /// As stored and sent: `agent`, `bosun`, `human:<name>`.
+    pub fn name(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Source::Agent => "agent".into(),
+            Source::Bosun => "bosun".into(),
+            Source::Human(name) => format!("human:{name}").into(),
+        }
+    }
+
     /// A human by the name they gave (`from`), or "someone" when they gave none.
     pub fn human(name: Option<&str>) -> Source {
         Source::Human(name.filter(|n| !n.trim().is_empty()).unwrap_or("someone").to_string())

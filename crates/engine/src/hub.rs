@@ -167,7 +167,7 @@ async fn persist(store: &dyn Store, events: Vec<NewEvent>, out: &Written) -> Vec
         return Vec::new();
     }
     let why = match store_with_retries(store, &events).await {
-        Ok(stored) => return stored,
+        Ok(seqs) => return events.into_iter().zip(seqs).map(|(ev, seq)| ev.stored(seq)).collect(),
         Err(why) => why,
     };
     let mut by_task: Vec<(TaskId, Vec<NewEvent>)> = Vec::new();
@@ -186,7 +186,7 @@ async fn persist(store: &dyn Store, events: Vec<NewEvent>, out: &Written) -> Vec
     let mut stored = Vec::new();
     for (task_id, evs) in by_task {
         match store.append_events(&evs).await {
-            Ok(s) => stored.extend(s),
+            Ok(seqs) => stored.extend(evs.into_iter().zip(seqs).map(|(ev, seq)| ev.stored(seq))),
             Err(e) => {
                 tracing::error!(task = task_id, "storing {} events failed for good; they are not shown to anyone: {e}", evs.len());
                 out.storing_failed(&evs, &e.to_string());
@@ -196,7 +196,7 @@ async fn persist(store: &dyn Store, events: Vec<NewEvent>, out: &Written) -> Vec
     stored
 }
 
-async fn store_with_retries(store: &dyn Store, events: &[NewEvent]) -> Result<Vec<Event>, String> {
+async fn store_with_retries(store: &dyn Store, events: &[NewEvent]) -> Result<Vec<i64>, String> {
     let mut delay = Duration::from_millis(50);
     let mut attempt = 1;
     loop {

@@ -128,7 +128,7 @@ impl<S: Store> Store for CachedStore<S> {
     async fn interrupt_live_runs(&self, node: &str, now: DateTime<Utc>) -> Result<Vec<OrphanRun>> {
         self.inner.interrupt_live_runs(node, now).await
     }
-    async fn append_events(&self, events: &[NewEvent]) -> Result<Vec<Event>> {
+    async fn append_events(&self, events: &[NewEvent]) -> Result<Vec<i64>> {
         self.inner.append_events(events).await
     }
     async fn events(&self, task_id: TaskId, after: i64, limit: i64) -> Result<Vec<Event>> {

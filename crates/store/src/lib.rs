@@ -188,8 +188,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Appends events, numbering each task's from its last stored seq (so any number
     /// of writers can append), and adds usage events to their runs' totals,
-    /// atomically. Returns them as stored.
-    async fn append_events(&self, events: &[NewEvent]) -> Result<Vec<Event>>;
+    /// atomically. Returns the seq each event got, in order.
+    async fn append_events(&self, events: &[NewEvent]) -> Result<Vec<i64>>;
     /// Events of a task with `seq > after`, in order, at most `limit`.
     async fn events(&self, task_id: TaskId, after: i64, limit: i64) -> Result<Vec<Event>>;
     async fn last_seq(&self, task_id: TaskId) -> Result<i64>;

@@ -458,14 +458,14 @@ impl Store for SqliteStore {
         Ok(orphans)
     }
 
-    async fn append_events(&self, events: &[NewEvent]) -> Result<Vec<Event>> {
+    async fn append_events(&self, events: &[NewEvent]) -> Result<Vec<i64>> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
         let mut tx = self.pool.begin_with(WRITE).await?;
         // Each task's next seq, read once per batch inside the write transaction.
         let mut next: HashMap<TaskId, i64> = HashMap::new();
-        let mut stored = Vec::with_capacity(events.len());
+        let mut seqs = Vec::with_capacity(events.len());
         for ev in events {
             let seq = match next.get_mut(&ev.task_id) {
                 Some(seq) => seq,
@@ -476,28 +476,21 @@ impl Store for SqliteStore {
                 }
             };
             *seq += 1;
-            stored.push(Event {
-                task_id: ev.task_id,
-                run_id: ev.run_id,
-                seq: *seq,
-                ts: ev.ts,
-                source: ev.source.clone(),
-                kind: ev.kind.clone(),
-            });
+            seqs.push(*seq);
         }
-        for chunk in stored.chunks(EVENT_BATCH) {
+        for (chunk, chunk_seqs) in events.chunks(EVENT_BATCH).zip(seqs.chunks(EVENT_BATCH)) {
             let mut q: QueryBuilder<'_, Sqlite> = QueryBuilder::new("INSERT INTO events (task_id, seq, run_id, ts, source, data) ");
-            q.push_values(chunk, |mut b, ev| {
+            q.push_values(chunk.iter().zip(chunk_seqs), |mut b, (ev, seq)| {
                 b.push_bind(ev.task_id)
-                    .push_bind(ev.seq)
+                    .push_bind(*seq)
                     .push_bind(ev.run_id)
                     .push_bind(ms(ev.ts))
-                    .push_bind(String::from(ev.source.clone()))
+                    .push_bind(ev.source.name())
                     .push_bind(serde_json::to_string(&ev.kind).expect("events serialize"));
             });
             q.build().execute(&mut *tx).await?;
         }
-        for ev in &stored {
+        for ev in events {
             if let Some(u) = ev.kind.usage() {
                 sqlx::query(
                     "UPDATE runs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,
@@ -516,10 +509,10 @@ impl Store for SqliteStore {
             }
         }
         tx.commit().await?;
-        for ev in stored.iter().filter(|e| e.kind.usage().is_some()) {
+        for ev in events.iter().filter(|e| e.kind.usage().is_some()) {
             self.changed(ev.task_id);
         }
-        Ok(stored)
+        Ok(seqs)
     }
 
     async fn events(&self, task_id: TaskId, after: i64, limit: i64) -> Result<Vec<Event>> {
