@@ -62,6 +62,16 @@ impl Profiles {
         }
     }
 
+    /// The profile names closest to `name` (a typo's likely meaning), best first.
+    pub fn did_you_mean(&self, name: &str) -> Option<&str> {
+        self.found
+            .iter()
+            .map(|p| (strsim::jaro_winkler(name, &p.name), p.name.as_str()))
+            .filter(|(score, _)| *score >= 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, n)| n)
+    }
+
     /// Routes a task to a profile, explaining failures in terms of the files.
     pub fn route(&self, agent: Option<&str>, tags: &[String]) -> Result<&AgentProfile, RoutingError> {
         let searched = self.searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" or ");

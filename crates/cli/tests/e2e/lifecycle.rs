@@ -219,28 +219,46 @@ fn graceful_shutdown_leaves_no_orphans() {
 #[test]
 fn failures_are_explained() {
     let mut w = World::new("app");
+    let gate = w.path("shared/gate");
     w.agent("crasher", None, &[json!({"stderr": "compiler exploded"}), json!({"exit": 3})]);
+    w.agent("holder", None, &[json!({"wait_file": gate})]);
+    w.agent("fleeting", None, &[json!({"say": "never"})]);
     std::fs::write(w.path("config/agents/broken.md"), "---\nruntime: command\n---\n").unwrap();
-    w.start(&[]);
+    w.start(&["--max-concurrent", "1"]);
     let id = w.add("Will crash", "crasher");
     let t = w.wait_status(id, "failed");
     assert_eq!(t["runs"][0]["exit_code"], 3);
     let reason = t["status_reason"].as_str().unwrap();
     assert!(reason.contains("exit code 3") && reason.contains("compiler exploded"), "{reason}");
 
-    let ghost = w.add("For nobody", "ghost");
+    // A task no profile can run is refused at the door, saying why, and nothing is made.
+    let refused = |agent: &str| {
+        let out = w.try_bosun(&["add", "--repo", w.repo.to_str().unwrap(), "--agent", agent, "Refused"]);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let err = refused("crashr");
+    assert!(err.contains("unknown agent `crashr`: did you mean `crasher`?"), "{err}");
+    let err = refused("ghost");
+    assert!(err.contains("unknown agent `ghost`") && err.contains("config/agents"), "{err}");
+    assert!(refused("broken").contains("broken.md is invalid"));
+    assert_eq!(w.json(&["ls"]).as_array().unwrap().len(), 1, "no task was created");
+
+    // A profile that goes away before its task starts: the task fails at dispatch.
+    let holder = w.add("Hold the slot", "holder");
+    w.wait_status(holder, "running");
+    let ghost = w.add("For a profile about to go", "fleeting");
+    std::fs::remove_file(w.path("config/agents/fleeting.md")).unwrap();
+    std::fs::write(&gate, "").unwrap();
     // `logs -f` ends on a dispatch failure too: it has a task-level status event.
     let followed = w.bosun(&["logs", &ghost.to_string(), "-f"]);
-    assert!(followed.contains("status   failed: unknown agent `ghost`"), "{followed}");
+    assert!(followed.contains("status   failed: unknown agent `fleeting`"), "{followed}");
     let t = w.wait_status(ghost, "failed");
     let reason = t["status_reason"].as_str().unwrap();
-    assert!(reason.contains("unknown agent `ghost`") && reason.contains("config/agents"), "{reason}");
+    assert!(reason.contains("unknown agent `fleeting`") && reason.contains("config/agents"), "{reason}");
 
-    let broken = w.add("For a broken profile", "broken");
-    let t = w.wait_status(broken, "failed");
-    assert!(t["status_reason"].as_str().unwrap().contains("broken.md is invalid"), "{t}");
-
-    // Retrying with another agent works.
+    // Retrying with an agent that does not exist is refused; with one that does, works.
+    assert_eq!(w.try_bosun(&["retry", &ghost.to_string(), "--agent", "ghost"]).status.code(), Some(1));
     w.agent("fixer", None, &[json!({"say": "fixed"})]);
     w.bosun(&["retry", &ghost.to_string(), "--agent", "fixer"]);
     assert_eq!(w.wait_status(ghost, "review")["agent"], "fixer");

@@ -8,6 +8,9 @@ use bosun_git::Repo;
 use bosun_store::TaskRecord;
 use chrono::Utc;
 
+use bosun_core::schedule::RouteError;
+
+use crate::profiles::{Profiles, RoutingError};
 use crate::{Engine, OpError};
 
 impl Engine {
@@ -45,8 +48,23 @@ impl Engine {
             }
         };
         self.check_deps_exist(&new.after).await?;
+        // Refused at the door, not failed later: the task must have an agent to run it.
+        self.check_route(repo.as_deref(), new.agent.as_deref(), &new.tags)?;
         let task = self.store.create_task(TaskRecord { new, repo, base }, Utc::now()).await?;
         self.publish(&task);
         Ok(task)
+    }
+
+    /// That a task with this agent (or these tags) in this repo has a profile to run it.
+    pub(crate) fn check_route(&self, repo: Option<&str>, agent: Option<&str>, tags: &[String]) -> Result<(), OpError> {
+        let profiles = Profiles::load(repo.map(std::path::Path::new), &self.config.user_agents_dir());
+        match profiles.route(agent, tags) {
+            Ok(_) => Ok(()),
+            Err(RoutingError::Route(RouteError::UnknownAgent { name, .. })) if profiles.did_you_mean(&name).is_some() => {
+                let near = profiles.did_you_mean(&name).unwrap_or_default();
+                Err(OpError::Invalid(format!("unknown agent `{name}`: did you mean `{near}`? (`bosun agents` lists them)")))
+            }
+            Err(e) => Err(OpError::Invalid(e.to_string())),
+        }
     }
 }

@@ -16,6 +16,7 @@ impl Engine {
         task.status.apply(TaskEvent::Retried)?; // refused before the agent is changed
         if let Some(agent) = &req.agent {
             bosun_core::profile::validate_name(agent).map_err(|e| OpError::Invalid(e.to_string()))?;
+            self.check_route(task.repo.as_deref(), Some(agent), &task.tags)?;
             self.store.set_task_agent(id, agent, Utc::now()).await?;
         }
         let task = self.store.transition_task(id, task.status, TaskEvent::Retried, None, Utc::now()).await?;
