@@ -65,6 +65,9 @@ impl<E: std::fmt::Display> From<E> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        quiet_on_closed_pipe();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     let result = runtime.block_on(async move {
         let ctx = client::Ctx::new(&cli.server, cli.json)?;
@@ -100,4 +103,14 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Like any Unix tool, a client verb ends quietly when the reader of its output goes
+/// away (`bosun logs 12 | head`) instead of panicking on the failed write. Not for
+/// `serve`: a daemon must survive clients that hang up.
+fn quiet_on_closed_pipe() {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    // SAFETY: at the start of main, before any thread exists; the default action
+    // (ending the process) is what a shell pipeline expects.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }

@@ -136,3 +136,22 @@ fn merge_strategies_and_refusals() {
     assert_eq!(std::fs::read_to_string(w.repo.join("README.md")).unwrap(), "# app, edited by the agent\n");
     assert_eq!(git(&w.repo, &["branch", "--list", "bosun/*"]), "");
 }
+
+/// `bosun logs 1 | head -1`: the CLI ends quietly when its reader goes away.
+#[test]
+fn a_closed_pipe_ends_the_cli_quietly() {
+    let mut w = World::new("app");
+    w.agent("chatty", None, &[json!({"repeat": {"times": 3000, "every_ms": 0, "step": {"say": "a line long enough to fill a pipe {i}"}}})]);
+    w.start(&[]);
+    let id = w.add("Talk a lot", "chatty");
+    w.wait_status(id, "review");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("'{}' logs {id} | head -1", crate::harness::BOSUN))
+        .env("BOSUN_URL", &w.url)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+}
