@@ -27,6 +27,13 @@ impl Ctx {
     }
 }
 
+/// The root of the git repository `path` is in (any directory inside it, relative or
+/// not, a worktree too), as the daemon names repos; None when it is in none.
+pub fn repo_root(path: &std::path::Path) -> Result<Option<String>, Failure> {
+    let abs = std::fs::canonicalize(path).map_err(|e| Failure(format!("repo {}: {e}", path.display())))?;
+    Ok(abs.ancestors().find(|dir| dir.join(".git").exists()).map(|root| root.to_string_lossy().into_owned()))
+}
+
 /// Parses `12`, `T-12`, `t12` or `#12`.
 pub fn parse_task_id(s: &str) -> Result<i64, String> {
     let digits = s.trim().trim_start_matches('#');

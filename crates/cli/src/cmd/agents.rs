@@ -1,25 +1,24 @@
 //! `bosun agents`: the agent profiles found, their runtime, and whether that
 //! runtime's CLI is installed (and which version).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::Failure;
-use crate::client::Ctx;
+use crate::client::{Ctx, repo_root};
 
 /// List agent profiles and their runtimes.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Also list this repo's profiles (`.bosun/agents`).
+    /// Also list this repo's profiles (`.bosun/agents`). Default: the repo the
+    /// current directory is in, if any.
     #[arg(long)]
     repo: Option<PathBuf>,
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
     let repo = match &args.repo {
-        Some(repo) => {
-            Some(std::fs::canonicalize(repo).map_err(|e| Failure(format!("repo {}: {e}", repo.display())))?.to_string_lossy().into_owned())
-        }
-        None => None,
+        Some(repo) => Some(repo_root(repo)?.ok_or_else(|| Failure(format!("{} is not in a git repository", repo.display())))?),
+        None => repo_root(Path::new("."))?,
     };
     let body = ctx.api.agents(repo.as_deref()).await?;
     if ctx.json {

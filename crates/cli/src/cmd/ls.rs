@@ -3,7 +3,7 @@
 use bosun_api::TaskQuery;
 
 use crate::Failure;
-use crate::client::Ctx;
+use crate::client::{Ctx, repo_root};
 use crate::output;
 
 /// List tasks.
@@ -12,9 +12,9 @@ pub struct Args {
     /// Only these statuses (comma-separated, e.g. running,review).
     #[arg(long)]
     status: Option<String>,
-    /// Only tasks of this repo (its root path).
+    /// Only tasks of this repo (any directory inside it: `--repo .`).
     #[arg(long)]
-    repo: Option<String>,
+    repo: Option<std::path::PathBuf>,
     /// Only tasks of this agent profile.
     #[arg(long)]
     agent: Option<String>,
@@ -24,7 +24,11 @@ pub struct Args {
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
-    let query = TaskQuery { status: args.status, repo: args.repo, agent: args.agent, tag: args.tag, ..TaskQuery::default() };
+    let repo = match &args.repo {
+        Some(dir) => Some(repo_root(dir)?.ok_or_else(|| Failure(format!("{} is not in a git repository", dir.display())))?),
+        None => None,
+    };
+    let query = TaskQuery { status: args.status, repo, agent: args.agent, tag: args.tag, ..TaskQuery::default() };
     let tasks = ctx.api.list_tasks(&query).await?;
     if ctx.json {
         ctx.print_json(&tasks);

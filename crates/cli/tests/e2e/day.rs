@@ -155,3 +155,27 @@ fn a_closed_pipe_ends_the_cli_quietly() {
     assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{stderr}");
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
 }
+
+/// `ls --repo .` and `agents` work from anywhere inside the repo, as a user types them.
+#[test]
+fn relative_repo_paths_and_the_current_repo() {
+    let mut w = World::new("app");
+    std::fs::create_dir_all(w.repo.join(".bosun/agents")).unwrap();
+    std::fs::write(w.repo.join(".bosun/agents/local.md"), "---\nname: local\nruntime: command\ncommand: [\"true\"]\n---\n").unwrap();
+    w.agent("quick", None, &[json!({"say": "hi"})]);
+    w.start(&[]);
+    let id = w.add("Something", "quick");
+    w.wait_status(id, "review");
+    let sub = w.repo.join("src");
+    std::fs::create_dir_all(&sub).unwrap();
+    let in_sub = |args: &[&str]| {
+        let out = std::process::Command::new(crate::harness::BOSUN).args(args).current_dir(&sub).env("BOSUN_URL", &w.url).output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let listed = in_sub(&["ls", "--repo", ".", "--json"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    let agents = in_sub(&["agents", "--json"]);
+    let names: Vec<&str> = agents["agents"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"local"), "the current repo's profiles are listed: {names:?}");
+}
