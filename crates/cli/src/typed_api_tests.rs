@@ -74,9 +74,14 @@ async fn every_route_through_the_typed_client() {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            bosun_server::serve(cfg, listener, async {
-                let _ = stopped.await;
-            })
+            bosun_server::serve(
+                cfg,
+                listener,
+                async {
+                    let _ = stopped.await;
+                },
+                |_| {},
+            )
             .await
         })
     });

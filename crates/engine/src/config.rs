@@ -76,10 +76,20 @@ impl Config {
     }
 
     /// One daemon per data dir: a second one would start the same tasks twice.
+    /// The lock holds the holder's pid and address, so a second daemon can say who
+    /// has the data dir.
     pub(crate) fn lock_data_dir(&self) -> Result<File, StartError> {
+        use std::io::{Read, Write};
         let path = self.data_dir.join("daemon.lock");
-        let file = File::create(&path).map_err(|source| StartError::Dir { path: path.clone(), source })?;
-        file.try_lock().map_err(|_| StartError::Locked { data_dir: self.data_dir.clone(), lock: path })?;
+        let io = |source| StartError::Dir { path: path.clone(), source };
+        let mut file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
+        if file.try_lock().is_err() {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            return Err(StartError::Locked { data_dir: self.data_dir.clone(), holder: holder.trim().to_string() });
+        }
+        file.set_len(0).map_err(io)?;
+        write!(file, "pid {} at {}", std::process::id(), self.public_url).map_err(io)?;
         Ok(file)
     }
 }

@@ -57,8 +57,8 @@ impl From<bosun_git::GitError> for OpError {
 pub enum StartError {
     #[error("cannot create {}: {source}", path.display())]
     Dir { path: PathBuf, source: std::io::Error },
-    #[error("another bosun daemon is using {} (lock {})", data_dir.display(), lock.display())]
-    Locked { data_dir: PathBuf, lock: PathBuf },
+    #[error("another bosun daemon ({holder}) is using {}", data_dir.display())]
+    Locked { data_dir: PathBuf, holder: String },
     #[error("{}: {message}", path.display())]
     Prices { path: PathBuf, message: String },
     #[error("cannot open the store: {0}")]

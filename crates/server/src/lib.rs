@@ -21,10 +21,15 @@ pub enum ServeError {
     NotLoopback(SocketAddr),
 }
 
-/// Starts the engine on `config`'s data dir and serves it on `listener` until
-/// `shutdown` completes; then stops every live run. Only loopback addresses are
-/// served (there is no authentication yet).
-pub async fn serve(config: Config, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
+/// Starts the engine on `config`'s data dir (taking its lock, recovering), calls
+/// `ready`, and serves it on `listener` until `shutdown` completes; then stops every
+/// live run. Only loopback addresses are served (there is no authentication yet).
+pub async fn serve(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), ServeError> {
     let addr = listener.local_addr()?;
     if !addr.ip().is_loopback() {
         return Err(ServeError::NotLoopback(addr));
@@ -37,6 +42,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: impl Future<
 
     let running = Engine::start(config).await?;
     let engine = running.engine.clone();
+    ready(addr);
     tracing::info!(%addr, data_dir = %engine.config.data_dir.display(), "bosun daemon listening");
     let closing = engine.clone();
     let shutdown = async move {

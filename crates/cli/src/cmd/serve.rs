@@ -54,8 +54,10 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     config.stop_grace = Duration::from_secs_f64(args.stop_grace);
     config.allowed_hosts = args.allow_hosts;
     let listener = tokio::net::TcpListener::bind(args.addr).await.map_err(|e| Failure(format!("cannot listen on {}: {e}", args.addr)))?;
-    eprintln!("bosun serving http://{} (data in {})", listener.local_addr()?, config.data_dir.display());
-    bosun_server::serve(config, listener, shutdown_signal()).await.map_err(|e| Failure(e.to_string()))
+    let data_dir = config.data_dir.clone();
+    // Said once the data dir is ours and recovered: a second daemon fails before it.
+    let ready = move |addr| eprintln!("bosun serving http://{addr} (data in {})", data_dir.display());
+    bosun_server::serve(config, listener, shutdown_signal(), ready).await.map_err(|e| Failure(e.to_string()))
 }
 
 fn absolute(p: PathBuf) -> Result<PathBuf, Failure> {

@@ -297,7 +297,9 @@ fn serve_refuses_a_second_daemon_and_non_loopback_addresses() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("another bosun daemon is using"), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("another bosun daemon (pid ") && stderr.contains(&format!("at {}) is using", w.url)), "{stderr}");
+    assert!(!stderr.contains("bosun serving"), "it does not claim to serve first: {stderr}");
     let out = std::process::Command::new(crate::harness::BOSUN)
         .args(["serve", "--addr", "0.0.0.0:0", "--data-dir"])
         .arg(w.path("data2"))
