@@ -258,8 +258,15 @@ impl RunCtx<'_> {
     }
 
     /// Logs what the agent (or a repo hook) produced: never trusted to speak for
-    /// bosun or a human.
+    /// bosun or a human. Terminal colour codes are taken out of its output lines
+    /// (the raw run log keeps them).
     async fn emit_agent(&self, kind: EventKind) {
+        let kind = match kind {
+            EventKind::Output { stream, line } if line.contains('\x1b') => {
+                EventKind::Output { stream, line: String::from_utf8_lossy(&strip_ansi_escapes::strip(&line)).into_owned() }
+            }
+            other => other,
+        };
         self.engine.hub.emit_as(self.task.id, self.run.id, Source::Agent, kind).await;
     }
 

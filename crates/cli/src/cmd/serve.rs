@@ -40,6 +40,8 @@ pub async fn run(args: Args) -> Result<(), Failure> {
             tracing_subscriber::EnvFilter::try_from_env("BOSUN_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colour only for a person at a terminal, not in a log file or a journal.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     if !args.addr.ip().is_loopback() {
         return Err(Failure(bosun_server::ServeError::NotLoopback(args.addr).to_string()));

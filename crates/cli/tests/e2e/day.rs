@@ -179,3 +179,26 @@ fn relative_repo_paths_and_the_current_repo() {
     let names: Vec<&str> = agents["agents"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
     assert!(names.contains(&"local"), "the current repo's profiles are listed: {names:?}");
 }
+
+/// Terminal colour codes in an agent's output are not stored in its events (the raw
+/// run log keeps them), and the daemon's own log has none when it is not a terminal.
+#[test]
+fn colour_codes_stay_out_of_the_events() {
+    let mut w = World::new("app");
+    w.agent(
+        "colourful",
+        None,
+        &[json!({"stderr": "\u{1b}[31merror:\u{1b}[0m it is red"}), json!({"print": "\u{1b}[1mbold\u{1b}[0m plain"})],
+    );
+    w.start(&[]);
+    let id = w.add("Colour", "colourful");
+    w.wait_status(id, "review");
+    let mut lines: Vec<String> =
+        w.events(id).iter().filter(|e| e["type"] == "output").map(|e| e["line"].as_str().unwrap().to_string()).collect();
+    lines.sort(); // stdout and stderr are read apart: their order is not the point
+    assert_eq!(lines, ["bold plain", "error: it is red"]);
+    let raw = std::fs::read_to_string(w.path("data/logs/1/1.log")).unwrap();
+    assert!(raw.contains("\u{1b}[31merror:"), "the raw log keeps what the agent printed: {raw:?}");
+    let daemon_log = std::fs::read_to_string(w.path("daemon.log")).unwrap();
+    assert!(!daemon_log.contains('\u{1b}'), "the daemon's log is plain text when not a terminal");
+}
