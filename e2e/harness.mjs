@@ -58,8 +58,10 @@ export async function start(agents) {
       method, headers: { Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
-    const json = await res.json().catch(() => null);
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+    const text = await res.text();
+    let json = null; try { json = JSON.parse(text); } catch {}
+    // The whole answer on failure (a body that is not bosun's JSON says who answered).
+    if (!res.ok) throw new Error(`${method} ${base}${path}: ${res.status} ${text}`);
     return json;
   }
   const createTask = (title, agent, extra = {}) => api('/api/tasks', { method: 'POST', body: { title, body: `Do ${title}.`, repo, agent, ...extra } });

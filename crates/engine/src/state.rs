@@ -40,6 +40,9 @@ pub struct Engine {
 /// The engine's handle on a live run (in [`Engine::live`], keyed by task).
 pub(crate) struct LiveRun {
     pub profile: String,
+    /// Why its agent cannot take a message while it runs (a `command` agent that is
+    /// not `interactive` has stdin closed after the prompt); None when it can.
+    pub deaf: Option<String>,
     pub ctl: mpsc::UnboundedSender<Control>,
 }
 
@@ -94,6 +97,11 @@ impl Engine {
 
     pub(crate) fn trigger(&self, t: Trigger) {
         let _ = self.triggers.send(t);
+    }
+
+    /// Why the live run of `task_id` cannot take messages, if it cannot.
+    pub(crate) fn deaf(&self, task_id: TaskId) -> Option<String> {
+        self.live.lock().unwrap().get(&task_id).and_then(|run| run.deaf.clone())
     }
 
     /// Passes a control message to the live run of `task_id`. False if none is live.

@@ -44,7 +44,14 @@ enum Ending {
 /// Registers a slot for `task` and starts its supervisor. Called by the dispatcher.
 pub fn launch(engine: &Arc<Engine>, task: Task, profile: AgentProfile) {
     let (ctl, rx) = mpsc::unbounded_channel();
-    engine.live.lock().unwrap().insert(task.id, LiveRun { profile: profile.name.clone(), ctl });
+    let deaf = match profile.runtime {
+        Runtime::Command { interactive: false, .. } => Some(format!(
+            "its agent `{}` is a command that reads its prompt once and takes no messages while it runs (make the profile `interactive: true` to steer it); `bosun stop` it and `bosun retry` with the message in the task, or wait and `bosun reply`",
+            profile.name
+        )),
+        _ => None,
+    };
+    engine.live.lock().unwrap().insert(task.id, LiveRun { profile: profile.name.clone(), deaf, ctl });
     tokio::spawn(supervise(engine.clone(), task, profile, rx));
 }
 

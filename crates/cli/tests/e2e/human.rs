@@ -237,3 +237,21 @@ fn a_message_survives_a_start_that_failed() {
     let prompt = messages(&w, id).into_iter().find(|m| m.starts_with("BOSUN_PROMPT=")).expect("the agent printed its prompt");
     assert!(prompt.contains("remember the changelog"), "the message reached the run that started: {prompt}");
 }
+
+/// Saying something to an agent that cannot hear it is refused, never "delivered".
+#[test]
+fn say_to_an_agent_that_takes_no_messages_is_refused() {
+    let mut w = World::new("app");
+    let gate = w.path("shared/gate");
+    w.agent("deaf", None, &[json!({"say": "working"}), json!({"wait_file": gate})]);
+    w.start(&[]);
+    let id = w.add("Busy", "deaf");
+    wait_for("the agent to run", || messages(&w, id).contains(&"working".to_string()).then_some(()));
+    let out = w.try_bosun(&["say", &id.to_string(), "use the helper"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot take a message now") && err.contains("interactive: true"), "{err}");
+    assert!(!messages(&w, id).contains(&"use the helper".to_string()), "nothing claims it was said");
+    std::fs::write(&gate, "").unwrap();
+    w.wait_status(id, "review");
+}

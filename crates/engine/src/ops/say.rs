@@ -16,6 +16,11 @@ impl Engine {
     pub async fn say(&self, id: TaskId, req: SayRequest) -> Result<SayBody, OpError> {
         super::check_text(&req.text)?;
         let task = self.store.get_task(id).await?;
+        if task.status.has_live_run()
+            && let Some(why) = self.deaf(id)
+        {
+            return Err(OpError::Refused(format!("T-{id} cannot take a message now: {why}")));
+        }
         if task.status.has_live_run() {
             let (delivered, answer) = oneshot::channel();
             let control = Control::Say { text: req.text.clone(), from: req.from.clone(), delivered };
