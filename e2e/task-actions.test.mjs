@@ -58,6 +58,19 @@ test('deny with a reason, then approve with "always allow", on the task page', a
   await ctx.close();
 });
 
+test('an agent that cannot take messages gets no steer box, and says why', async () => {
+  const t = await h.createTask('Deaf but busy', 'gated');
+  const { ctx, page, errors, timeline, status } = await open(t.id);
+  await timeline.getByText('waiting at the gate').waitFor({ timeout: 20_000 });
+  await status('running');
+  await page.getByText('takes no messages while it runs').waitFor();
+  assert.equal(await page.getByLabel('Steer').isVisible(), false, 'no steer box for an agent that cannot hear it');
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await status('stopped');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
 test('reply to a task in review starts a new run', async () => {
   const t = await h.createTask('Quick one', 'quick');
   await h.waitTask(t.id, (x) => x.status === 'review', 'review');

@@ -83,6 +83,10 @@ export function taskPage(root, id) {
   const sayText = h('textarea', { id: 'say-text', name: 'text', rows: 2, placeholder: 'Tell the agent something…' });
   const say = h('form', { class: 'say', onsubmit: (e) => send(e, 'say', sayText, 'Sent.') },
     h('label', { for: 'say-text' }, 'Steer'), sayText, h('button', { type: 'submit', class: 'button primary' }, 'Send'));
+  // Said instead of the steer box when the agent cannot take messages while it runs.
+  const sayNote = h('p', { class: 'muted say-note', hidden: true });
+  let deafChecked = null; // the agent whose profile was looked at
+  let deaf = false;
   const replyText = h('textarea', { id: 'reply-text', name: 'text', rows: 2, placeholder: 'A follow-up for the agent (starts a new run)…' });
   const reply = h('form', { class: 'say', onsubmit: (e) => send(e, 'reply', replyText, 'Reply sent.') },
     h('label', { for: 'reply-text' }, 'Reply'), replyText, h('button', { type: 'submit', class: 'button primary' }, 'Reply'));
@@ -91,7 +95,20 @@ export function taskPage(root, id) {
   const runs = h('section', { class: 'runs', 'aria-labelledby': 'runs-h' });
   fill(root, header, asks,
     h('section', { class: 'events', 'aria-labelledby': 'events-h' }, h('div', { class: 'events-head' }, h('h2', { id: 'events-h' }, 'Timeline'), follow), earlier, timeline),
-    say, reply, diffSection, runs);
+    say, sayNote, reply, diffSection, runs);
+
+  /** Whether the task's agent can be steered: a `command` agent that is not
+   *  interactive reads its prompt once and hears nothing after (the API refuses). */
+  async function checkDeaf(t) {
+    deafChecked = t.agent;
+    try {
+      const { agents } = await api(`/api/agents${t.repo ? `?repo=${encodeURIComponent(t.repo)}` : ''}`);
+      const p = agents.find((a) => a.name === t.agent);
+      deaf = !!p && p.runtime === 'command' && !p.interactive;
+    } catch { deaf = false; }
+    fill(sayNote, `${t.agent} reads its prompt once and takes no messages while it runs: Stop it and Retry with the message in the task, or Reply once it is done.`);
+    if (task) renderTask();
+  }
 
   async function send(e, verb, input, done) {
     e.preventDefault();
@@ -137,8 +154,10 @@ export function taskPage(root, id) {
       t.after.length ? h('p', { class: 'muted' }, 'After ', t.after.map((d, i) => [i ? ', ' : '', h('a', { href: `/tasks/${d}`, 'data-link': true }, `T-${d}`)])) : null,
       t.body ? h('details', { class: 'task-body' }, h('summary', {}, 'Description'), h('p', { class: 'text' }, t.body)) : null,
       buttons.length ? h('div', { class: 'actions' }, buttons) : null);
-    say.hidden = !ACTIVE.includes(t.status);
+    say.hidden = !ACTIVE.includes(t.status) || deaf;
+    sayNote.hidden = !ACTIVE.includes(t.status) || !deaf;
     reply.hidden = ACTIVE.includes(t.status);
+    if (t.agent && t.agent !== deafChecked) checkDeaf(t);
     fill(runs, h('h2', { id: 'runs-h' }, 'Runs'), t.runs.length ? h('table', {},
       h('thead', {}, h('tr', {}, ['Run', 'Agent', 'Status', 'Started', 'Took', 'Cost', 'Why'].map((x) => h('th', { scope: 'col' }, x)))),
       h('tbody', {}, t.runs.map((r) => h('tr', {}, h('td', {}, `#${r.id}`), h('td', {}, r.agent), h('td', {}, r.status),
