@@ -2,6 +2,9 @@
 //! applied at open, one transaction per domain operation.
 
 mod rows;
+mod tx;
+
+use tx::{WRITE, transition_in};
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -108,101 +111,7 @@ impl SqliteStore {
         let row = sqlx::query(&format!("SELECT {APPROVAL_COLUMNS} FROM approvals WHERE id = ?")).bind(id).fetch_one(&self.pool).await?;
         rows::approval_from_row(&row)
     }
-
-    async fn runs_of(&self, task_ids: &[TaskId]) -> Result<Vec<Run>> {
-        let mut runs = Vec::new();
-        for range in id_ranges(task_ids) {
-            let rows = sqlx::query(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE task_id BETWEEN ? AND ? ORDER BY task_id, id"))
-                .bind(range.0)
-                .bind(range.1)
-                .fetch_all(&self.pool)
-                .await?;
-            runs.extend(rows.iter().map(run_from_row).collect::<Result<Vec<_>>>()?);
-        }
-        Ok(runs)
-    }
-
-    /// Fills in the runs and dependencies of `tasks` (sorted by id).
-    async fn with_runs(&self, mut tasks: Vec<Task>) -> Result<Vec<Task>> {
-        let ids: Vec<TaskId> = tasks.iter().map(|t| t.id).collect();
-        let mut by_task: std::collections::HashMap<TaskId, Vec<TaskId>> = std::collections::HashMap::new();
-        for (lo, hi) in id_ranges(&ids) {
-            let deps: Vec<(i64, i64)> =
-                sqlx::query_as("SELECT task_id, dep_id FROM task_deps WHERE task_id BETWEEN ? AND ? ORDER BY task_id, dep_id")
-                    .bind(lo)
-                    .bind(hi)
-                    .fetch_all(&self.pool)
-                    .await?;
-            for (task, dep) in deps {
-                by_task.entry(task).or_default().push(dep);
-            }
-        }
-        for task in &mut tasks {
-            task.after = by_task.remove(&task.id).unwrap_or_default();
-        }
-        let runs = self.runs_of(&ids).await?;
-        let mut by_task: std::collections::HashMap<TaskId, Vec<Run>> = std::collections::HashMap::new();
-        for run in runs {
-            by_task.entry(run.task_id).or_default().push(run);
-        }
-        for task in &mut tasks {
-            task.runs = by_task.remove(&task.id).unwrap_or_default();
-        }
-        Ok(tasks)
-    }
 }
-
-/// Id ranges covering `ids` (sorted ascending) for range scans: consecutive ids share a
-/// range, and a gap wider than a few ids starts a new one, so a sparse selection (ids 1,
-/// 2 and 10,000) does not read everything in between.
-fn id_ranges(ids: &[TaskId]) -> Vec<(TaskId, TaskId)> {
-    const GAP: TaskId = 16;
-    let mut ranges: Vec<(TaskId, TaskId)> = Vec::new();
-    for &id in ids {
-        match ranges.last_mut() {
-            Some(r) if id >= r.0 && id - r.1 <= GAP => r.1 = r.1.max(id),
-            _ => ranges.push((id, id)),
-        }
-    }
-    ranges
-}
-
-/// Applies `event` to task `id` inside `tx`: reads its status (which must be `from`,
-/// when given), computes the next one with [`TaskStatus::apply`], and writes it only
-/// if the row still holds what was read. Returns the new status.
-async fn transition_in(
-    tx: &mut sqlx::SqliteConnection,
-    id: TaskId,
-    from: Option<TaskStatus>,
-    event: TaskEvent,
-    reason: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<TaskStatus> {
-    let current: Option<String> = sqlx::query_scalar("SELECT status FROM tasks WHERE id = ?").bind(id).fetch_optional(&mut *tx).await?;
-    let current = current.ok_or(StoreError::TaskNotFound(id))?;
-    let current = TaskStatus::parse(&current).ok_or_else(|| StoreError::Corrupt(format!("task status {current:?}")))?;
-    if let Some(expected) = from.filter(|f| *f != current) {
-        return Err(StoreError::StatusChanged { id, expected, actual: current });
-    }
-    let next = current.apply(event)?;
-    let done = sqlx::query("UPDATE tasks SET status = ?, status_reason = ?, updated_at = ? WHERE id = ? AND status = ?")
-        .bind(next.as_str())
-        .bind(reason)
-        .bind(ms(now))
-        .bind(id)
-        .bind(current.as_str())
-        .execute(&mut *tx)
-        .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::Corrupt(format!("task {id} changed inside a write transaction")));
-    }
-    Ok(next)
-}
-
-/// Writes run in their own transactions from the start (`BEGIN IMMEDIATE`): a
-/// transaction that reads and then writes (seqs, compare-and-set) never has to
-/// upgrade its lock, which under concurrent writers would fail instead of waiting.
-const WRITE: &str = "BEGIN IMMEDIATE";
 
 #[async_trait]
 impl Store for SqliteStore {

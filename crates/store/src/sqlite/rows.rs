@@ -1,11 +1,14 @@
 //! Mapping SQLite rows to domain types, in one place so the column lists and the
-//! readers cannot drift apart.
+//! readers cannot drift apart; and assembling tasks from their rows (runs,
+//! dependencies).
 
+use bosun_core::task::TaskId;
 use bosun_core::{Event, EventKind, PrState, PullRequest, Run, RunStatus, Task, TaskStatus, Usage};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
+use super::tx::id_ranges;
 use crate::{Approval, ApprovalStatus, Result, StoreError};
 
 pub const TASK_COLUMNS: &str = "id, title, body, status, status_reason, agent, repo, base, branch, worktree, tags, priority, created_at, updated_at, \
@@ -120,4 +123,48 @@ pub fn approval_from_row(row: &SqliteRow) -> Result<Approval> {
         created_at: time(row.try_get("created_at")?)?,
         answered_at: answered.map(time).transpose()?,
     })
+}
+
+impl super::SqliteStore {
+    pub(super) async fn runs_of(&self, task_ids: &[TaskId]) -> Result<Vec<Run>> {
+        let mut runs = Vec::new();
+        for range in id_ranges(task_ids) {
+            let rows = sqlx::query(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE task_id BETWEEN ? AND ? ORDER BY task_id, id"))
+                .bind(range.0)
+                .bind(range.1)
+                .fetch_all(&self.pool)
+                .await?;
+            runs.extend(rows.iter().map(run_from_row).collect::<Result<Vec<_>>>()?);
+        }
+        Ok(runs)
+    }
+
+    /// Fills in the runs and dependencies of `tasks` (sorted by id).
+    pub(super) async fn with_runs(&self, mut tasks: Vec<Task>) -> Result<Vec<Task>> {
+        let ids: Vec<TaskId> = tasks.iter().map(|t| t.id).collect();
+        let mut by_task: std::collections::HashMap<TaskId, Vec<TaskId>> = std::collections::HashMap::new();
+        for (lo, hi) in id_ranges(&ids) {
+            let deps: Vec<(i64, i64)> =
+                sqlx::query_as("SELECT task_id, dep_id FROM task_deps WHERE task_id BETWEEN ? AND ? ORDER BY task_id, dep_id")
+                    .bind(lo)
+                    .bind(hi)
+                    .fetch_all(&self.pool)
+                    .await?;
+            for (task, dep) in deps {
+                by_task.entry(task).or_default().push(dep);
+            }
+        }
+        for task in &mut tasks {
+            task.after = by_task.remove(&task.id).unwrap_or_default();
+        }
+        let runs = self.runs_of(&ids).await?;
+        let mut by_task: std::collections::HashMap<TaskId, Vec<Run>> = std::collections::HashMap::new();
+        for run in runs {
+            by_task.entry(run.task_id).or_default().push(run);
+        }
+        for task in &mut tasks {
+            task.runs = by_task.remove(&task.id).unwrap_or_default();
+        }
+        Ok(tasks)
+    }
 }

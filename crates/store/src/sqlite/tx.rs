@@ -1,0 +1,62 @@
+//! What the SQLite store's operations share inside a transaction: the one place a
+//! task's status is written (through the state machine, compare-and-set), how write
+//! transactions begin, and id ranges for batched reads.
+
+use bosun_core::task::TaskId;
+use bosun_core::{TaskEvent, TaskStatus};
+use chrono::{DateTime, Utc};
+
+use super::rows::ms;
+use crate::{Result, StoreError};
+
+/// Id ranges covering `ids` (sorted ascending) for range scans: consecutive ids share a
+/// range, and a gap wider than a few ids starts a new one, so a sparse selection (ids 1,
+/// 2 and 10,000) does not read everything in between.
+pub fn id_ranges(ids: &[TaskId]) -> Vec<(TaskId, TaskId)> {
+    const GAP: TaskId = 16;
+    let mut ranges: Vec<(TaskId, TaskId)> = Vec::new();
+    for &id in ids {
+        match ranges.last_mut() {
+            Some(r) if id >= r.0 && id - r.1 <= GAP => r.1 = r.1.max(id),
+            _ => ranges.push((id, id)),
+        }
+    }
+    ranges
+}
+
+/// Applies `event` to task `id` inside `tx`: reads its status (which must be `from`,
+/// when given), computes the next one with [`TaskStatus::apply`], and writes it only
+/// if the row still holds what was read. Returns the new status.
+pub async fn transition_in(
+    tx: &mut sqlx::SqliteConnection,
+    id: TaskId,
+    from: Option<TaskStatus>,
+    event: TaskEvent,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<TaskStatus> {
+    let current: Option<String> = sqlx::query_scalar("SELECT status FROM tasks WHERE id = ?").bind(id).fetch_optional(&mut *tx).await?;
+    let current = current.ok_or(StoreError::TaskNotFound(id))?;
+    let current = TaskStatus::parse(&current).ok_or_else(|| StoreError::Corrupt(format!("task status {current:?}")))?;
+    if let Some(expected) = from.filter(|f| *f != current) {
+        return Err(StoreError::StatusChanged { id, expected, actual: current });
+    }
+    let next = current.apply(event)?;
+    let done = sqlx::query("UPDATE tasks SET status = ?, status_reason = ?, updated_at = ? WHERE id = ? AND status = ?")
+        .bind(next.as_str())
+        .bind(reason)
+        .bind(ms(now))
+        .bind(id)
+        .bind(current.as_str())
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Corrupt(format!("task {id} changed inside a write transaction")));
+    }
+    Ok(next)
+}
+
+/// Writes run in their own transactions from the start (`BEGIN IMMEDIATE`): a
+/// transaction that reads and then writes (seqs, compare-and-set) never has to
+/// upgrade its lock, which under concurrent writers would fail instead of waiting.
+pub const WRITE: &str = "BEGIN IMMEDIATE";
