@@ -43,7 +43,8 @@ export async function start(agents) {
     let buf = '';
     daemon.stderr.on('data', (d) => {
       buf += d;
-      const m = buf.match(/bosun serving (http:\/\/\S+)/);
+      // The whole address: stderr can arrive mid-line ("http://127" then ".0.0.1:…").
+      const m = buf.match(/bosun serving (http:\/\/\S+) \(data in/);
       if (m) ok(m[1]);
     });
     daemon.on('exit', (code) => fail(new Error(`bosun serve exited (${code}): ${buf}`)));
