@@ -7,11 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use bosun_core::{EventKind, OutputStream};
-use tokio::io::AsyncWriteExt;
-use tokio::process::ChildStdin;
 use tokio::sync::mpsc;
 
-use crate::process::{ProcessGroup, Spawned};
+use crate::process::{AgentStdin, ProcessGroup, Spawned};
 
 /// Normalized events the driver passes on at most this many lines behind the agent.
 const OUTPUT_BUFFER: usize = 1024;
@@ -33,6 +31,9 @@ pub struct AgentOutput {
     pub stream: OutputStream,
     /// The line as printed; None for events the driver made up itself.
     pub raw: Option<String>,
+    /// Which of the agent's output lines `raw` is, counting from 0 over the run
+    /// (stdout and stderr together, in the order read).
+    pub line: Option<u64>,
     pub events: Vec<EventKind>,
 }
 
@@ -49,24 +50,34 @@ pub struct AgentProcess {
 
 /// Writing to the agent: its stdin, and the group for signals.
 pub struct DriverIo {
-    stdin: Option<ChildStdin>,
+    stdin: Option<AgentStdin>,
     pub group: ProcessGroup,
     failure: Arc<Mutex<Option<String>>>,
+    /// Replaying what the agent printed before a re-attach: the agent already got
+    /// everything the driver would write, so writes go nowhere.
+    muted: bool,
 }
 
 impl DriverIo {
     /// Writes one line (a newline is added). False if stdin is closed or broken.
     pub async fn write_line(&mut self, line: &str) -> bool {
+        if self.muted {
+            return self.stdin.is_some();
+        }
         let Some(stdin) = self.stdin.as_mut() else { return false };
-        let ok = stdin.write_all(line.as_bytes()).await.is_ok() && stdin.write_all(b"\n").await.is_ok() && stdin.flush().await.is_ok();
+        let ok = stdin.write_all(format!("{line}\n").as_bytes()).await;
         if !ok {
             self.stdin = None;
         }
         ok
     }
 
-    /// Hands stdin over (to write a long prompt from a task of its own).
-    pub fn take_stdin(&mut self) -> Option<ChildStdin> {
+    /// Hands stdin over (to write a long prompt from a task of its own). None while
+    /// replaying: the prompt was written long ago.
+    pub fn take_stdin(&mut self) -> Option<AgentStdin> {
+        if self.muted {
+            return None;
+        }
         self.stdin.take()
     }
 
@@ -104,25 +115,32 @@ pub fn json_line(stream: OutputStream, line: &str) -> Result<serde_json::Value, 
     serde_json::from_str(line).map_err(|_| raw())
 }
 
-/// Starts the loop for a spawned process under `driver`.
+/// Starts the loop for a spawned process under `driver`. A re-attached process's
+/// first lines (those already taken in) go through the driver muted: it rebuilds its
+/// state from them, and neither writes to the agent nor passes anything on.
 pub(crate) fn drive(spawned: Spawned, mut driver: impl Driver) -> AgentProcess {
-    let Spawned { mut lines, stdin, group } = spawned;
+    let Spawned { mut lines, stdin, group, resumed } = spawned;
     let (out_tx, output) = mpsc::channel(OUTPUT_BUFFER);
     let (commands, mut cmd_rx) = mpsc::unbounded_channel();
     let failure = Arc::new(Mutex::new(None));
-    let mut io = DriverIo { stdin, group: group.clone(), failure: failure.clone() };
+    let replay = resumed.unwrap_or(0);
+    let mut io = DriverIo { stdin, group: group.clone(), failure: failure.clone(), muted: resumed.is_some() };
     tokio::spawn(async move {
         let events = driver.start(&mut io).await;
-        if !send(&out_tx, OutputStream::Stdout, None, events).await {
+        if !io.muted && !send(&out_tx, OutputStream::Stdout, None, None, events).await {
             return;
         }
         let mut commands_open = true;
+        let mut index = 0u64;
         loop {
+            io.muted = index < replay;
             tokio::select! {
                 line = lines.recv() => match line {
                     Some((stream, line)) => {
                         let events = driver.on_line(stream, &line, &mut io).await;
-                        if !send(&out_tx, stream, Some(line), events).await {
+                        let here = index;
+                        index += 1;
+                        if here >= replay && !send(&out_tx, stream, Some(line), Some(here), events).await {
                             return;
                         }
                     }
@@ -130,8 +148,9 @@ pub(crate) fn drive(spawned: Spawned, mut driver: impl Driver) -> AgentProcess {
                 },
                 cmd = cmd_rx.recv(), if commands_open => match cmd {
                     Some(cmd) => {
+                        io.muted = false;
                         let events = driver.on_command(cmd, &mut io).await;
-                        if !send(&out_tx, OutputStream::Stdout, None, events).await {
+                        if !send(&out_tx, OutputStream::Stdout, None, None, events).await {
                             return;
                         }
                     }
@@ -145,9 +164,15 @@ pub(crate) fn drive(spawned: Spawned, mut driver: impl Driver) -> AgentProcess {
     AgentProcess { output, group, commands, failure }
 }
 
-async fn send(tx: &mpsc::Sender<AgentOutput>, stream: OutputStream, raw: Option<String>, events: Vec<EventKind>) -> bool {
+async fn send(
+    tx: &mpsc::Sender<AgentOutput>,
+    stream: OutputStream,
+    raw: Option<String>,
+    line: Option<u64>,
+    events: Vec<EventKind>,
+) -> bool {
     if raw.is_none() && events.is_empty() {
         return true;
     }
-    tx.send(AgentOutput { stream, raw, events }).await.is_ok()
+    tx.send(AgentOutput { stream, raw, line, events }).await.is_ok()
 }

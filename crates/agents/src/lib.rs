@@ -16,9 +16,17 @@
 //! allow-list, the runtime's own variables, the profile's `pass_env:` and `env:`. It
 //! always carries `BOSUN_RUN_TOKEN`, which survives into grandchildren; after a daemon
 //! crash, [`sweep`] finds leftover processes by that token and kills them.
+//!
+//! With a [`Holder`] in the spec, the agent is not the daemon's child: a small
+//! per-run [`holder`] process owns its pipes and keeps its output in a spool file, so
+//! the agent outlives the daemon and a restarted daemon re-attaches to it
+//! ([`Holder::attach`]); the driver then replays the spool to rebuild its state
+//! without writing anything to the agent.
 
 mod driver;
 pub mod env;
+mod held;
+pub mod holder;
 mod process;
 pub mod runtime;
 pub mod sweep;
@@ -26,7 +34,7 @@ pub mod sweep;
 use std::path::PathBuf;
 
 pub use driver::{AgentCommand, AgentOutput, AgentProcess, Driver, DriverIo};
-pub use process::{ExitInfo, ProcessGroup};
+pub use process::{AgentStdin, ExitInfo, ProcessGroup};
 
 /// Everything a runtime needs to start an agent for one run.
 #[derive(Debug, Clone)]
@@ -54,6 +62,28 @@ pub struct SpawnSpec {
     pub env: Vec<(String, String)>,
     /// The runtime's session to continue (`bosun reply`), when it has one.
     pub resume: Option<String>,
+    /// Run the agent under a holder process (it then survives the daemon); None: a
+    /// plain child of this process.
+    pub holder: Option<Holder>,
+}
+
+/// Where a run's holder process keeps its things, and how it is started.
+#[derive(Debug, Clone)]
+pub struct Holder {
+    /// The program that runs `hold` (the `bosun` binary).
+    pub exe: PathBuf,
+    /// The agent's output, one JSON record a line (see [`holder`]).
+    pub spool: PathBuf,
+    /// The holder's Unix socket.
+    pub socket: PathBuf,
+    /// The holder's own messages (its stderr).
+    pub log: PathBuf,
+    /// How long the agent's leftover processes get after it exits.
+    pub grace: std::time::Duration,
+    /// Take back an agent a previous daemon started, instead of starting one: the
+    /// number of its output lines whose events are already stored (the driver
+    /// replays them without passing them on or writing to the agent).
+    pub attach: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,4 +98,15 @@ pub enum AgentError {
     NotInstalled { runtime: String, program: String, package: String },
     #[error("`{0}` not found on PATH")]
     NotFound(String),
+    /// The holder could not start the agent, or cannot be reached.
+    #[error("{0}")]
+    Held(String),
+}
+
+impl Holder {
+    /// Whether a restarted daemon can take its run back: the holder answers, or its
+    /// spool already ends with the agent's exit.
+    pub fn reachable(&self) -> bool {
+        held::reachable(self)
+    }
 }

@@ -1,4 +1,5 @@
-//! One agent process as a handle: its process group, its output lines, its exit.
+//! One agent process as a handle: its process group, its output lines, its exit —
+//! whether it is this process's child or a holder's (see [`crate::held`]).
 
 use std::process::Stdio;
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use bosun_core::OutputStream;
 use nix::errno::Errno;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
 use tokio::process::{ChildStdin, Command};
 use tokio::sync::{mpsc, watch};
 
@@ -25,7 +26,7 @@ const OUTPUT_BUFFER: usize = 1024;
 const GROUP_POLL: Duration = Duration::from_millis(10);
 
 /// How the leader process ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ExitInfo {
     pub code: Option<i32>,
     pub signal: Option<i32>,
@@ -52,8 +53,27 @@ impl ExitInfo {
 pub(crate) struct Spawned {
     /// Raw lines from stdout and stderr; closed once every holder of the pipes is gone.
     pub lines: mpsc::Receiver<(OutputStream, String)>,
-    pub stdin: Option<ChildStdin>,
+    pub stdin: Option<AgentStdin>,
     pub group: ProcessGroup,
+    /// Re-attached to an agent a previous daemon started: how many of the lines
+    /// that come first were already taken in (replayed to the driver, not passed on).
+    pub resumed: Option<u64>,
+}
+
+/// Where what the driver writes for the agent goes: its stdin pipe, or its holder.
+pub enum AgentStdin {
+    Pipe(ChildStdin),
+    Held(mpsc::UnboundedSender<crate::holder::Request>),
+}
+
+impl AgentStdin {
+    /// Writes all of `bytes`. False once the agent's stdin is gone.
+    pub async fn write_all(&mut self, bytes: &[u8]) -> bool {
+        match self {
+            AgentStdin::Pipe(stdin) => stdin.write_all(bytes).await.is_ok() && stdin.flush().await.is_ok(),
+            AgentStdin::Held(tx) => tx.send(crate::holder::Request::Stdin { data: String::from_utf8_lossy(bytes).into_owned() }).is_ok(),
+        }
+    }
 }
 
 /// A handle on the agent's process group. Clones share it; when the last clone is
@@ -66,8 +86,9 @@ pub struct ProcessGroup {
 struct GroupInner {
     pid: u32,
     exit: watch::Receiver<Option<ExitInfo>>,
-    /// Set once the group is known to be empty, so drop does not signal a recycled id.
-    gone: AtomicBool,
+    /// Set once the group is known to be empty, so drop does not signal a recycled id,
+    /// or once the daemon let go of it ([`ProcessGroup::detach`]).
+    gone: Arc<AtomicBool>,
 }
 
 /// The command every runtime starts from: cwd, the environment [`env::build`] makes
@@ -95,6 +116,18 @@ pub(crate) fn base_command(argv: &[String], spec: &SpawnSpec, runtime_env: &[&st
     Ok(cmd)
 }
 
+/// Starts the agent `cmd` describes the way `spec` asks: as a child of this process,
+/// under a new holder, or by re-attaching to the holder a previous daemon started.
+pub(crate) fn start(cmd: Command, program: &str, spec: &SpawnSpec) -> Result<Spawned, AgentError> {
+    match &spec.holder {
+        None => spawn(cmd, program),
+        Some(holder) => match holder.attach {
+            None => crate::held::spawn(cmd.as_std(), program, holder),
+            Some(seen) => crate::held::attach(holder, seen),
+        },
+    }
+}
+
 /// Spawns `cmd` and starts reading its output lines.
 pub(crate) fn spawn(mut cmd: Command, program: &str) -> Result<Spawned, AgentError> {
     let mut child = cmd.spawn().map_err(|source| AgentError::Spawn { program: program.to_string(), source })?;
@@ -104,7 +137,7 @@ pub(crate) fn spawn(mut cmd: Command, program: &str) -> Result<Spawned, AgentErr
     let stderr = child.stderr.take().expect("stderr is piped");
     tokio::spawn(read_lines(stdout, OutputStream::Stdout, tx.clone()));
     tokio::spawn(read_lines(stderr, OutputStream::Stderr, tx));
-    let stdin = child.stdin.take();
+    let stdin = child.stdin.take().map(AgentStdin::Pipe);
     let (exit_tx, exit) = watch::channel(None);
     tokio::spawn(async move {
         let info = match child.wait().await {
@@ -119,11 +152,27 @@ pub(crate) fn spawn(mut cmd: Command, program: &str) -> Result<Spawned, AgentErr
         };
         let _ = exit_tx.send(Some(info));
     });
-    let inner = GroupInner { pid, exit, gone: AtomicBool::new(false) };
-    Ok(Spawned { lines, stdin, group: ProcessGroup { inner: Arc::new(inner) } })
+    Ok(Spawned { lines, stdin, group: ProcessGroup::new(pid, exit, false), resumed: None })
 }
 
 impl ProcessGroup {
+    /// The group led by `pid`, whose leader's exit `exit` will tell. `gone`: it is
+    /// already known to be empty (never signal it).
+    pub(crate) fn new(pid: u32, exit: watch::Receiver<Option<ExitInfo>>, gone: bool) -> ProcessGroup {
+        ProcessGroup { inner: Arc::new(GroupInner { pid, exit, gone: Arc::new(AtomicBool::new(gone)) }) }
+    }
+
+    /// True once the group is gone or let go of (shared, for a holder's connection).
+    pub(crate) fn let_go(&self) -> Arc<AtomicBool> {
+        self.inner.gone.clone()
+    }
+
+    /// Lets go of the group without ending it: the daemon leaves, the agent stays
+    /// with its holder.
+    pub fn detach(&self) {
+        self.inner.gone.store(true, Ordering::Relaxed);
+    }
+
     /// The leader's pid, which is also the process group id.
     pub fn pid(&self) -> u32 {
         self.inner.pid
@@ -143,11 +192,13 @@ impl ProcessGroup {
     }
 
     pub fn signal(&self, sig: Signal) {
-        self.inner.signal(sig)
+        if !self.inner.gone.load(Ordering::Relaxed) {
+            self.inner.signal(sig)
+        }
     }
 
     fn alive(&self) -> bool {
-        killpg(Pid::from_raw(self.inner.pid as i32), None).is_ok()
+        !self.inner.gone.load(Ordering::Relaxed) && killpg(Pid::from_raw(self.inner.pid as i32), None).is_ok()
     }
 
     /// Ends the whole group: SIGTERM, then SIGKILL for whatever is still there after
@@ -206,7 +257,7 @@ impl Drop for GroupInner {
 }
 
 /// Reads `r` line by line into `tx` until EOF or until the consumer is gone.
-async fn read_lines<R: AsyncRead + Unpin>(r: R, stream: OutputStream, tx: mpsc::Sender<(OutputStream, String)>) {
+pub(crate) async fn read_lines<R: AsyncRead + Unpin>(r: R, stream: OutputStream, tx: mpsc::Sender<(OutputStream, String)>) {
     let mut reader = BufReader::with_capacity(64 * 1024, r);
     let mut buf = Vec::with_capacity(1024);
     loop {

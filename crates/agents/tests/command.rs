@@ -23,6 +23,7 @@ fn spec(dir: &Path, token: &str) -> SpawnSpec {
         pass_env: Vec::new(),
         env: vec![("EXTRA".into(), "yes".into())],
         resume: None,
+        holder: None,
     }
 }
 

@@ -236,6 +236,7 @@ async fn replay(
         pass_env: Vec::new(),
         env: vec![("BOSUN_REPLAY".into(), pipes.path().to_string_lossy().into_owned())],
         resume: run.resume.map(str::to_string),
+        holder: None,
     };
     let mut agent = runtime::spawn(&profile, &spec).unwrap_or_else(|e| panic!("spawning the relay at {}: {e}", relay.display()));
     let (commanded_tx, commanded) = watch::channel(0);

@@ -70,7 +70,7 @@ async fn store_only(sandbox: &Sandbox, n: usize) -> Result<f64> {
         .collect();
     let t0 = Instant::now();
     for batch in events.chunks(1024) {
-        store.append_events(batch).await?;
+        store.append_events(batch, &[]).await?;
     }
     let rate = n as f64 / t0.elapsed().as_secs_f64();
     anyhow::ensure!(store.last_seq(task.id).await? == n as i64, "the store-only run did not store every event");

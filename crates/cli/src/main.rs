@@ -51,6 +51,8 @@ enum Command {
     Gc(cmd::gc::Args),
     Repos(cmd::repos::Args),
     Agents(cmd::agents::Args),
+    #[command(hide = true)]
+    Hold(cmd::hold::Args),
 }
 
 /// A failure to report: one line on stderr, exit status 1.
@@ -65,10 +67,18 @@ impl<E: std::fmt::Display> From<E> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if !matches!(cli.command, Command::Serve(_)) {
+    // Not for the daemon (it must survive clients that hang up) nor a holder (it
+    // outlives the daemon it was started by).
+    if !matches!(cli.command, Command::Serve(_) | Command::Hold(_)) {
         quiet_on_closed_pipe();
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    // A holder runs beside every agent: one thread is plenty, and lighter.
+    let mut builder = if matches!(cli.command, Command::Hold(_)) {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    let runtime = builder.enable_all().build().expect("tokio runtime");
     let result = runtime.block_on(async move {
         let ctx = client::Ctx::new(&cli.server, cli.json)?;
         match cli.command {
@@ -94,6 +104,7 @@ fn main() -> ExitCode {
             Command::Gc(args) => cmd::gc::run(&ctx, args).await,
             Command::Repos(args) => cmd::repos::run(&ctx, args).await,
             Command::Agents(args) => cmd::agents::run(&ctx, args).await,
+            Command::Hold(args) => cmd::hold::run(args).await,
         }
     });
     match result {
@@ -106,8 +117,7 @@ fn main() -> ExitCode {
 }
 
 /// Like any Unix tool, a client verb ends quietly when the reader of its output goes
-/// away (`bosun logs 12 | head`) instead of panicking on the failed write. Not for
-/// `serve`: a daemon must survive clients that hang up.
+/// away (`bosun logs 12 | head`) instead of panicking on the failed write.
 fn quiet_on_closed_pipe() {
     use nix::sys::signal::{SigHandler, Signal, signal};
     // SAFETY: at the start of main, before any thread exists; the default action

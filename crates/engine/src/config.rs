@@ -26,6 +26,13 @@ pub struct Config {
     /// This engine's name among those sharing a store: runs record it, and crash
     /// recovery only interrupts its own.
     pub node: String,
+    /// The program whose `hold` verb holds an agent's pipes (the `bosun` binary): with
+    /// it, agents outlive the daemon and a restarted daemon takes them back. None:
+    /// agents are the daemon's children and die with it.
+    pub holder_exe: Option<PathBuf>,
+    /// At shutdown, stop the agents (their tasks become `interrupted`) instead of
+    /// leaving them running with their holders for the next daemon.
+    pub stop_agents_on_exit: bool,
 }
 
 impl Config {
@@ -39,6 +46,8 @@ impl Config {
             public_url: "http://127.0.0.1:7777".into(),
             allowed_hosts: Vec::new(),
             node: "local".into(),
+            holder_exe: None,
+            stop_agents_on_exit: false,
         }
     }
 
@@ -52,6 +61,26 @@ impl Config {
 
     pub fn run_log(&self, task_id: i64, run_id: i64) -> PathBuf {
         self.data_dir.join("logs").join(task_id.to_string()).join(format!("{run_id}.log"))
+    }
+
+    /// Where a run's holder keeps the agent's output and listens (None without a
+    /// holder program); `attach` as in [`bosun_agents::Holder::attach`].
+    pub fn holder(&self, task_id: i64, run_id: i64, attach: Option<u64>) -> Option<bosun_agents::Holder> {
+        let exe = self.holder_exe.clone()?;
+        let dir = self.data_dir.join("logs").join(task_id.to_string());
+        Some(bosun_agents::Holder {
+            exe,
+            spool: dir.join(format!("{run_id}.spool")),
+            socket: dir.join(format!("{run_id}.sock")),
+            log: dir.join(format!("{run_id}.holder.log")),
+            grace: self.stop_grace,
+            attach,
+        })
+    }
+
+    /// Whether a shutdown leaves agents running for the next daemon.
+    pub fn agents_outlive_daemon(&self) -> bool {
+        self.holder_exe.is_some() && !self.stop_agents_on_exit
     }
 
     pub fn user_agents_dir(&self) -> PathBuf {

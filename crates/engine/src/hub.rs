@@ -36,6 +36,13 @@ const ATTEMPTS: u32 = 5;
 
 enum WriterMsg {
     Event(NewEvent),
+    /// A run's first `lines` output lines are taken in: stored with the events
+    /// before it, in the same transaction (see [`Store::append_events`]).
+    Seen {
+        task_id: TaskId,
+        run_id: RunId,
+        lines: u64,
+    },
     /// Answered once everything sent before it is stored (or given up).
     Flush(oneshot::Sender<()>),
 }
@@ -77,6 +84,12 @@ impl Hub {
         if self.tx.send(WriterMsg::Event(ev)).await.is_err() {
             tracing::error!(task = task_id, run = run_id, "event writer is gone; event dropped");
         }
+    }
+
+    /// Records that the run's first `lines` output lines are taken in, atomically with
+    /// the events emitted before (what a re-attaching daemon does not replay).
+    pub async fn seen(&self, task_id: TaskId, run_id: RunId, lines: u64) {
+        let _ = self.tx.send(WriterMsg::Seen { task_id, run_id, lines }).await;
     }
 
     /// Returns once every event emitted before the call is stored (or given up).
@@ -143,13 +156,19 @@ async fn write_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<WriterMsg>, ou
         }
         let mut events = Vec::with_capacity(msgs.len());
         let mut acks = Vec::new();
+        let mut seen: HashMap<RunId, (TaskId, u64)> = HashMap::new();
         for msg in msgs.drain(..) {
             match msg {
                 WriterMsg::Event(ev) => events.push(ev),
+                WriterMsg::Seen { task_id, run_id, lines } => {
+                    let entry = seen.entry(run_id).or_insert((task_id, lines));
+                    entry.1 = entry.1.max(lines);
+                }
                 WriterMsg::Flush(ack) => acks.push(ack),
             }
         }
-        for ev in persist(&*store, events, &out).await {
+        let seen: Vec<(TaskId, RunId, u64)> = seen.into_iter().map(|(run, (task, lines))| (task, run, lines)).collect();
+        for ev in persist(&*store, events, &seen, &out).await {
             let _ = out.live.send(Arc::new(ev));
         }
         for ack in acks {
@@ -162,15 +181,23 @@ async fn write_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<WriterMsg>, ou
 /// If the batch still fails, each task's events are tried on their own, so that one
 /// task's failure (a poisoned row, a trigger) does not lose the others'. Returns what
 /// was stored; the tasks of what was not are reported to the hub.
-async fn persist(store: &dyn Store, events: Vec<NewEvent>, out: &Written) -> Vec<Event> {
-    if events.is_empty() {
+async fn persist(store: &dyn Store, events: Vec<NewEvent>, seen: &[(TaskId, RunId, u64)], out: &Written) -> Vec<Event> {
+    if events.is_empty() && seen.is_empty() {
         return Vec::new();
     }
-    let why = match store_with_retries(store, &events).await {
+    let of_task = |task: Option<TaskId>| -> Vec<(RunId, u64)> {
+        seen.iter().filter(|(t, _, _)| task.is_none_or(|task| *t == task)).map(|(_, run, lines)| (*run, *lines)).collect()
+    };
+    let why = match store_with_retries(store, &events, &of_task(None)).await {
         Ok(seqs) => return events.into_iter().zip(seqs).map(|(ev, seq)| ev.stored(seq)).collect(),
         Err(why) => why,
     };
     let mut by_task: Vec<(TaskId, Vec<NewEvent>)> = Vec::new();
+    for (task, _, _) in seen {
+        if !by_task.iter().any(|(t, _)| t == task) {
+            by_task.push((*task, Vec::new()));
+        }
+    }
     for ev in events {
         match by_task.iter_mut().find(|(t, _)| *t == ev.task_id) {
             Some((_, evs)) => evs.push(ev),
@@ -185,7 +212,7 @@ async fn persist(store: &dyn Store, events: Vec<NewEvent>, out: &Written) -> Vec
     }
     let mut stored = Vec::new();
     for (task_id, evs) in by_task {
-        match store.append_events(&evs).await {
+        match store.append_events(&evs, &of_task(Some(task_id))).await {
             Ok(seqs) => stored.extend(evs.into_iter().zip(seqs).map(|(ev, seq)| ev.stored(seq))),
             Err(e) => {
                 tracing::error!(task = task_id, "storing {} events failed for good; they are not shown to anyone: {e}", evs.len());
@@ -196,11 +223,11 @@ async fn persist(store: &dyn Store, events: Vec<NewEvent>, out: &Written) -> Vec
     stored
 }
 
-async fn store_with_retries(store: &dyn Store, events: &[NewEvent]) -> Result<Vec<i64>, String> {
+async fn store_with_retries(store: &dyn Store, events: &[NewEvent], seen: &[(RunId, u64)]) -> Result<Vec<i64>, String> {
     let mut delay = Duration::from_millis(50);
     let mut attempt = 1;
     loop {
-        match store.append_events(events).await {
+        match store.append_events(events, seen).await {
             Ok(stored) => return Ok(stored),
             Err(e) if attempt < ATTEMPTS => {
                 tracing::warn!(attempt, "storing {} events failed, retrying: {e}", events.len());

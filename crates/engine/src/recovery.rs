@@ -1,29 +1,44 @@
-//! Crash recovery at start-up: runs the store still holds as live belonged to a
-//! daemon that died. They become `interrupted` (worktrees untouched), and whatever
-//! is left of their processes is found by run token and killed. Worktree
+//! Crash recovery at start-up. Runs the store still holds as live belonged to a
+//! daemon that stopped or died. Those whose agent's holder still answers (or left a
+//! finished spool) are taken back: their supervisors re-attach and take in what the
+//! agents printed meanwhile. The rest become `interrupted` (worktrees untouched), and
+//! whatever is left of their processes is found by run token and killed. Worktree
 //! registrations whose directories a crash removed are pruned; a worktree left
 //! half-created is repaired when its task next runs (`workspace::prepare`).
 
+use std::path::Path;
 use std::sync::Arc;
 
 use bosun_agents::sweep;
-use bosun_core::EventKind;
+use bosun_core::{AgentProfile, EventKind, Run, Task};
 use chrono::Utc;
 
 use crate::Engine;
 use crate::error::StartError;
+use crate::profiles::Profiles;
 
 pub async fn recover(engine: &Arc<Engine>) -> Result<(), StartError> {
     // Registrations of worktrees whose directories are gone (a crash while removing).
     let repos: std::collections::BTreeSet<String> = engine.store.repo_counts().await?.into_iter().map(|c| c.repo).collect();
     for repo in repos {
-        if let Ok(repo) = bosun_git::Repo::open(std::path::Path::new(&repo)).await
+        if let Ok(repo) = bosun_git::Repo::open(Path::new(&repo)).await
             && let Err(e) = repo.worktree_prune().await
         {
             tracing::warn!(repo = %repo.root().display(), "pruning worktrees failed: {e}");
         }
     }
-    let orphans = engine.store.interrupt_live_runs(&engine.config.node, Utc::now()).await?;
+    let mut kept = Vec::new();
+    for live in engine.store.live_runs().await?.into_iter().filter(|r| r.node == engine.config.node) {
+        if let Some(found) = held_run(engine, live.task_id, live.run_id).await {
+            kept.push(found);
+        }
+    }
+    let keep: Vec<i64> = kept.iter().map(|(_, run, _)| run.id).collect();
+    let orphans = engine.store.interrupt_live_runs(&engine.config.node, &keep, Utc::now()).await?;
+    for (task, run, profile) in kept {
+        tracing::info!(task = task.id, run = run.id, "taking back a run whose agent outlived the daemon");
+        crate::supervisor::reattach(engine, task, run, profile);
+    }
     if orphans.is_empty() {
         return Ok(());
     }
@@ -44,4 +59,26 @@ pub async fn recover(engine: &Arc<Engine>) -> Result<(), StartError> {
     }
     engine.hub.flush().await;
     Ok(())
+}
+
+/// A live run whose agent can be taken back: its holder answers (or its spool is
+/// finished), its workspace is there and its profile still exists.
+async fn held_run(engine: &Engine, task_id: i64, run_id: i64) -> Option<(Task, Run, AgentProfile)> {
+    let holder = engine.config.holder(task_id, run_id, Some(0))?;
+    if !tokio::task::spawn_blocking(move || holder.reachable()).await.unwrap_or(false) {
+        return None;
+    }
+    let task = engine.store.get_task(task_id).await.ok()?;
+    let run = task.runs.iter().find(|r| r.id == run_id)?.clone();
+    if !task.worktree.as_deref().is_some_and(|w| Path::new(w).is_dir()) {
+        return None;
+    }
+    let profiles = Profiles::load(task.repo.as_deref().map(Path::new), &engine.config.user_agents_dir());
+    match profiles.route(Some(&run.agent), &[]) {
+        Ok(profile) => Some((task, run, profile.clone())),
+        Err(e) => {
+            tracing::warn!(task = task_id, "cannot take the run back: {e}");
+            None
+        }
+    }
 }

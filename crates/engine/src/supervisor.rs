@@ -35,6 +35,8 @@ enum Ending {
     Natural,
     Stopped,
     Shutdown,
+    /// The daemon left the agent running with its holder, for the next daemon.
+    Detached,
     /// The profile's wall-clock or inactivity limit.
     TimedOut(String),
     /// The runtime reported a failure.
@@ -43,6 +45,19 @@ enum Ending {
 
 /// Registers a slot for `task` and starts its supervisor. Called by the dispatcher.
 pub fn launch(engine: &Arc<Engine>, task: Task, profile: AgentProfile) {
+    let rx = register(engine, &task, &profile);
+    tokio::spawn(supervise(engine.clone(), task, profile, rx));
+}
+
+/// Takes back the live `run` of `task`, whose agent a previous daemon left running
+/// under its holder (crash recovery found the holder, or its finished spool).
+pub fn reattach(engine: &Arc<Engine>, task: Task, run: Run, profile: AgentProfile) {
+    let rx = register(engine, &task, &profile);
+    tokio::spawn(supervise_attached(engine.clone(), task, run, profile, rx));
+}
+
+/// The engine's handle on a run about to be supervised: its slot and control channel.
+fn register(engine: &Engine, task: &Task, profile: &AgentProfile) -> mpsc::UnboundedReceiver<Control> {
     let (ctl, rx) = mpsc::unbounded_channel();
     let deaf = match profile.runtime {
         Runtime::Command { interactive: false, .. } => Some(format!(
@@ -52,7 +67,7 @@ pub fn launch(engine: &Arc<Engine>, task: Task, profile: AgentProfile) {
         _ => None,
     };
     engine.live.lock().unwrap().insert(task.id, LiveRun { profile: profile.name.clone(), deaf, ctl });
-    tokio::spawn(supervise(engine.clone(), task, profile, rx));
+    rx
 }
 
 /// Asks the run of `task_id` to stop and waits until it has. False if no run is live.
@@ -121,6 +136,7 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
         workdir: None,
         interrupted: false,
         early: Vec::new(),
+        held: false,
     };
     let prepared = match workspace::prepare(&engine, &run_ctx.task).await {
         Ok(p) => p,
@@ -157,6 +173,7 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
         pass_env: profile.pass_env.clone(),
         env,
         resume: session.map(|s| s.session_id),
+        holder: engine.config.holder(task_id, run_ctx.run.id, None),
     };
     // A new worktree runs the repo's setup script first, streamed like agent output.
     if prepared.created
@@ -192,22 +209,108 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
     if let Err(e) = engine.store.set_run_pid(run_ctx.run.id, pid as i64).await {
         tracing::error!("cannot record the pid: {e}");
     }
+    run_ctx.run.pid = Some(pid as i64);
     // The agent has its prompt: every message kept so far is in it (those read at
     // the start, and those said while the workspace or setup hook was being made).
     if let Err(e) = engine.store.mark_delivered(task_id, i64::MAX, Utc::now()).await {
         tracing::error!("cannot mark the messages delivered: {e}");
     }
     run_ctx.emit(EventKind::status("running", format!("started `{}` (pid {pid}) in {}", profile.name, workdir.display()))).await;
-    let limits = Limits { wall: profile.timeout.map(Duration::from_secs), idle: profile.idle_timeout.map(Duration::from_secs) };
-    run_ctx.profile = Some(profile.clone());
-    let (ending, exit, tail) = run_ctx.watch_with(proc, &mut ctl, limits).await;
-    if ending != Ending::Shutdown
-        && let Some(cleanup) = workspace::hook_script(&workdir, "cleanup")
-        && let Hook::Failed(why) = run_ctx.hook(&cleanup, &spec, &mut ctl).await
-    {
-        run_ctx.emit(EventKind::Error { message: format!("cleanup failed: {why}") }).await;
+    let wall = profile.timeout.map(Duration::from_secs);
+    run_ctx.follow(proc, &profile, &spec, &workdir, wall, &mut ctl).await;
+}
+
+/// The supervisor of a run a previous daemon started: it re-attaches to the agent's
+/// holder, takes in what the agent printed meanwhile, and goes on as if it had
+/// started the run itself.
+#[tracing::instrument(name = "run", skip_all, fields(task = task.id, run = run.id))]
+async fn supervise_attached(engine: Arc<Engine>, task: Task, run: Run, profile: AgentProfile, mut ctl: mpsc::UnboundedReceiver<Control>) {
+    let workdir = task.worktree.clone().map(std::path::PathBuf::from).unwrap_or_default();
+    let seen = engine.store.output_seen(run.id).await.unwrap_or(0);
+    let mut run_ctx = RunCtx {
+        engine: &engine,
+        task,
+        run,
+        stop_waiters: Vec::new(),
+        profile: None,
+        workdir: Some(workdir.clone()),
+        interrupted: false,
+        early: Vec::new(),
+        held: false,
+    };
+    let task_text = format!("{}\n\n{}", run_ctx.task.title, run_ctx.task.body.trim()).trim().to_string();
+    // The driver replays the run from its start, so it must start as the run did: a
+    // follow-up resumed the session before it.
+    let follow_up = run_ctx.task.runs.iter().rev().nth(1).is_some_and(|r| r.status == RunStatus::Succeeded);
+    let resume = if follow_up { engine.store.last_session(run_ctx.task.id).await.ok().flatten().map(|s| s.session_id) } else { None };
+    let spec = SpawnSpec {
+        task_id: run_ctx.task.id,
+        run_id: run_ctx.run.id,
+        workdir: workdir.clone(),
+        prompt: profile.prompt(&task_text),
+        instructions: profile.instructions.clone(),
+        task: task_text,
+        prior_cost: 0.0,
+        token: String::new(),
+        pass_env: profile.pass_env.clone(),
+        env: Vec::new(),
+        resume,
+        holder: engine.config.holder(run_ctx.task.id, run_ctx.run.id, Some(seen)),
+    };
+    let proc = match runtime::spawn(&profile, &spec) {
+        Ok(p) => p,
+        Err(e) => return run_ctx.fail_before_start(format!("cannot take the agent back after the daemon restarted: {e}")).await,
+    };
+    // The previous daemon died before it could record the pid.
+    if run_ctx.run.pid.is_none() && proc.group.pid() > 0 {
+        let pid = i64::from(proc.group.pid());
+        if let Err(e) = engine.store.set_run_pid(run_ctx.run.id, pid).await {
+            tracing::error!("cannot record the pid: {e}");
+        }
+        run_ctx.run.pid = Some(pid);
     }
-    run_ctx.finish(&workdir, ending, exit, &tail).await;
+    let pid = run_ctx.run.pid.unwrap_or_default();
+    tracing::info!(agent = %profile.name, pid, seen, "run re-attached");
+    run_ctx
+        .emit(EventKind::status(
+            run_ctx.task.status.as_str(),
+            format!("the daemon restarted and took `{}` (pid {pid}) back; what it printed meanwhile follows", profile.name),
+        ))
+        .await;
+    // The wall-clock limit counts from the run's start, not from the re-attach.
+    let ran = (Utc::now() - run_ctx.run.started_at).to_std().unwrap_or_default();
+    let wall = profile.timeout.map(|t| Duration::from_secs(t).saturating_sub(ran));
+    run_ctx.follow(proc, &profile, &spec, &workdir, wall, &mut ctl).await;
+}
+
+impl RunCtx<'_> {
+    /// Follows a started (or re-attached) agent to the end of its run: watched, its
+    /// cleanup hook run, the run finished — or, when the daemon leaves it running for
+    /// the next one, let go of.
+    async fn follow(
+        mut self,
+        proc: AgentProcess,
+        profile: &AgentProfile,
+        spec: &SpawnSpec,
+        workdir: &Path,
+        wall: Option<Duration>,
+        ctl: &mut mpsc::UnboundedReceiver<Control>,
+    ) {
+        let limits = Limits { wall, idle: profile.idle_timeout.map(Duration::from_secs) };
+        self.profile = Some(profile.clone());
+        self.held = spec.holder.is_some();
+        let (ending, exit, tail) = self.watch_with(proc, ctl, limits).await;
+        if ending == Ending::Detached {
+            return self.detach().await;
+        }
+        if ending != Ending::Shutdown
+            && let Some(cleanup) = workspace::hook_script(workdir, "cleanup")
+            && let Hook::Failed(why) = self.hook(&cleanup, spec, ctl).await
+        {
+            self.emit(EventKind::Error { message: format!("cleanup failed: {why}") }).await;
+        }
+        self.finish(workdir, ending, exit, &tail).await;
+    }
 }
 
 /// How a repo hook script (setup, cleanup) went.
@@ -230,6 +333,8 @@ struct RunCtx<'a> {
     interrupted: bool,
     /// Messages said while a setup hook ran, for the agent's prompt.
     early: Vec<String>,
+    /// The agent runs under a holder: it can outlive this daemon.
+    held: bool,
 }
 
 /// A run's time limits.
@@ -281,7 +386,8 @@ impl RunCtx<'_> {
     async fn hook(&mut self, argv: &[String], spec: &SpawnSpec, ctl: &mut mpsc::UnboundedReceiver<Control>) -> Hook {
         let name = argv.last().cloned().unwrap_or_default();
         self.emit(EventKind::status("hook", format!("running {name}"))).await;
-        let hook_spec = SpawnSpec { prompt: String::new(), ..spec.clone() };
+        // Hooks are the daemon's own children: they do not outlive it.
+        let hook_spec = SpawnSpec { prompt: String::new(), holder: None, ..spec.clone() };
         let proc = match runtime::command::spawn(argv, false, &hook_spec) {
             Ok(p) => p,
             Err(e) => return Hook::Failed(e.to_string()),
@@ -370,6 +476,10 @@ impl RunCtx<'_> {
                                 None => self.on_event(event, &proc).await,
                             }
                         }
+                        // A daemon taking the run back starts after this line.
+                        if let Some(line) = out.line.filter(|_| self.held) {
+                            self.engine.hub.seen(self.task.id, self.run.id, line + 1).await;
+                        }
                     }
                     None => output_open = false,
                 },
@@ -399,6 +509,12 @@ impl RunCtx<'_> {
             if let Some(this) = end_with
                 && ending == Ending::Natural
             {
+                // The agent stays with its holder for the next daemon.
+                if this == Ending::Shutdown && self.held && self.engine.config.agents_outlive_daemon() {
+                    group.detach();
+                    ending = Ending::Detached;
+                    break;
+                }
                 ending = this;
                 let g = group.clone();
                 tokio::spawn(async move { g.terminate(grace).await });
@@ -528,13 +644,27 @@ impl RunCtx<'_> {
         }
     }
 
+    /// The daemon is going and leaves the agent running with its holder: the run stays
+    /// live in the store (a pending ask stays pending) for the next daemon to take back.
+    async fn detach(self) {
+        let pid = self.run.pid.unwrap_or_default();
+        tracing::info!(pid, "leaving the agent running for the next daemon");
+        self.emit(EventKind::status(
+            self.task.status.as_str(),
+            format!("the daemon stopped; the agent (pid {pid}) keeps running and the next `bosun serve` takes it back"),
+        ))
+        .await;
+        self.engine.hub.flush().await;
+        release(self.engine, self.task.id);
+    }
+
     /// Records how the run ended: leftovers committed, run and task finished in the
     /// store, the final status event written, waiters answered, the slot freed.
     async fn finish(mut self, workdir: &Path, ending: Ending, exit: Option<ExitInfo>, tail: &VecDeque<String>) {
         let failed = TaskEvent::Finished { success: false };
         let (run_status, task_event, reason) = match (ending.clone(), exit) {
             (Ending::Stopped, _) => (RunStatus::Stopped, TaskEvent::Stopped, Some("stopped by user".to_string())),
-            (Ending::Shutdown, _) => {
+            (Ending::Shutdown | Ending::Detached, _) => {
                 (RunStatus::Interrupted, TaskEvent::Interrupted, Some("the daemon shut down while the agent ran".to_string()))
             }
             (_, _) if self.interrupted => (RunStatus::Stopped, TaskEvent::Stopped, Some("turn interrupted by user".to_string())),

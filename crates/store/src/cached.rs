@@ -125,11 +125,14 @@ impl<S: Store> Store for CachedStore<S> {
     async fn live_runs(&self) -> Result<Vec<LiveRun>> {
         self.inner.live_runs().await
     }
-    async fn interrupt_live_runs(&self, node: &str, now: DateTime<Utc>) -> Result<Vec<OrphanRun>> {
-        self.inner.interrupt_live_runs(node, now).await
+    async fn interrupt_live_runs(&self, node: &str, keep: &[RunId], now: DateTime<Utc>) -> Result<Vec<OrphanRun>> {
+        self.inner.interrupt_live_runs(node, keep, now).await
     }
-    async fn append_events(&self, events: &[NewEvent]) -> Result<Vec<i64>> {
-        self.inner.append_events(events).await
+    async fn append_events(&self, events: &[NewEvent], seen: &[(RunId, u64)]) -> Result<Vec<i64>> {
+        self.inner.append_events(events, seen).await
+    }
+    async fn output_seen(&self, run_id: RunId) -> Result<u64> {
+        self.inner.output_seen(run_id).await
     }
     async fn events(&self, task_id: TaskId, after: i64, limit: i64) -> Result<Vec<Event>> {
         self.inner.events(task_id, after, limit).await

@@ -182,14 +182,18 @@ pub trait Store: Send + Sync + 'static {
     /// Every live run (starting, running, needs input) on any node: what the
     /// per-profile limits count.
     async fn live_runs(&self) -> Result<Vec<LiveRun>>;
-    /// Crash recovery of `node`: its live runs become interrupted, and so do their
-    /// tasks (and tasks left running with no live run at all).
-    async fn interrupt_live_runs(&self, node: &str, now: DateTime<Utc>) -> Result<Vec<OrphanRun>>;
+    /// Crash recovery of `node`: its live runs but those in `keep` (taken back by
+    /// the new daemon) become interrupted, and so do their tasks (and tasks left
+    /// running with no live run at all).
+    async fn interrupt_live_runs(&self, node: &str, keep: &[RunId], now: DateTime<Utc>) -> Result<Vec<OrphanRun>>;
 
     /// Appends events, numbering each task's from its last stored seq (so any number
-    /// of writers can append), and adds usage events to their runs' totals,
-    /// atomically. Returns the seq each event got, in order.
-    async fn append_events(&self, events: &[NewEvent]) -> Result<Vec<i64>>;
+    /// of writers can append), adds usage events to their runs' totals, and records
+    /// for each `(run, lines)` of `seen` that the run's first `lines` output lines
+    /// are taken in, atomically. Returns the seq each event got, in order.
+    async fn append_events(&self, events: &[NewEvent], seen: &[(RunId, u64)]) -> Result<Vec<i64>>;
+    /// How many of a run's output lines have their events stored (see `append_events`).
+    async fn output_seen(&self, run_id: RunId) -> Result<u64>;
     /// Events of a task with `seq > after`, in order, at most `limit`.
     async fn events(&self, task_id: TaskId, after: i64, limit: i64) -> Result<Vec<Event>>;
     async fn last_seq(&self, task_id: TaskId) -> Result<i64>;

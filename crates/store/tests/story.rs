@@ -99,14 +99,20 @@ async fn tasks_runs_and_events(store: Arc<dyn Store>) {
     ));
     store.set_run_pid(run.id, 4242).await.unwrap();
     let stored = store
-        .append_events(&[
-            event(t.id, run.id, say("hi")),
-            event(t.id, run.id, EventKind::Usage { input_tokens: 10, output_tokens: 2, cached_tokens: 1, cost_usd: Some(0.5) }),
-            event(t.id, run.id, EventKind::Usage { input_tokens: 5, output_tokens: 1, cached_tokens: 0, cost_usd: None }),
-        ])
+        .append_events(
+            &[
+                event(t.id, run.id, say("hi")),
+                event(t.id, run.id, EventKind::Usage { input_tokens: 10, output_tokens: 2, cached_tokens: 1, cost_usd: Some(0.5) }),
+                event(t.id, run.id, EventKind::Usage { input_tokens: 5, output_tokens: 1, cached_tokens: 0, cost_usd: None }),
+            ],
+            &[(run.id, 3)],
+        )
         .await
         .unwrap();
     assert_eq!(stored, vec![1, 2, 3], "the store numbers events");
+    assert_eq!(store.output_seen(run.id).await.unwrap(), 3, "the output lines taken in, with their events");
+    store.append_events(&[], &[(run.id, 2)]).await.unwrap();
+    assert_eq!(store.output_seen(run.id).await.unwrap(), 3, "never goes back");
     let task = store.finish_run(run.id, finished(true), Utc::now()).await.unwrap();
     assert_eq!(task.status, TaskStatus::Review);
     // A run ends once.
@@ -209,7 +215,7 @@ async fn concurrent_appends_number_each_task_without_gaps(store: Arc<dyn Store>)
             for batch in 0..25 {
                 let events: Vec<NewEvent> =
                     (0..8).map(|i| event(runs[(w + i) % 2].0, runs[(w + i) % 2].1, say(&format!("w{w} b{batch} e{i}")))).collect();
-                store.append_events(&events).await.unwrap();
+                store.append_events(&events, &[]).await.unwrap();
             }
         }));
     }
@@ -269,7 +275,7 @@ async fn messages_are_delivered_once(store: Arc<dyn Store>) {
 }
 
 async fn crash_recovery_interrupts_this_nodes_live_runs_only(store: Arc<dyn Store>) {
-    for title in ["a", "b", "c", "d"] {
+    for title in ["a", "b", "c", "d", "e"] {
         store.create_task(record(title, &[], 0), Utc::now()).await.unwrap();
     }
     let (_, r1) = store.start_run(1, "x", "tok-a", "here", Utc::now()).await.unwrap();
@@ -277,11 +283,13 @@ async fn crash_recovery_interrupts_this_nodes_live_runs_only(store: Arc<dyn Stor
     let (_, r2) = store.start_run(2, "x", "tok-b", "here", Utc::now()).await.unwrap();
     store.finish_run(r2.id, finished(false), Utc::now()).await.unwrap();
     let (_, r4) = store.start_run(4, "x", "tok-d", "elsewhere", Utc::now()).await.unwrap();
-    let live: Vec<(i64, &str)> = vec![(r1.id, "here"), (r4.id, "elsewhere")];
+    // Its agent's holder answered: the new daemon takes it back.
+    let (_, r5) = store.start_run(5, "x", "tok-e", "here", Utc::now()).await.unwrap();
+    let live: Vec<(i64, &str)> = vec![(r1.id, "here"), (r4.id, "elsewhere"), (r5.id, "here")];
     let listed = store.live_runs().await.unwrap();
     assert_eq!(listed.iter().map(|r| (r.run_id, r.node.as_str())).collect::<Vec<_>>(), live, "what the profile limits count");
 
-    let orphans = store.interrupt_live_runs("here", Utc::now()).await.unwrap();
+    let orphans = store.interrupt_live_runs("here", &[r5.id], Utc::now()).await.unwrap();
     assert_eq!(orphans.iter().map(|o| (o.run.id, o.token.as_str())).collect::<Vec<_>>(), [(r1.id, "tok-a")]);
     let t1 = store.get_task(1).await.unwrap();
     assert_eq!((t1.status, t1.runs[0].status), (TaskStatus::Interrupted, RunStatus::Interrupted));
@@ -289,15 +297,17 @@ async fn crash_recovery_interrupts_this_nodes_live_runs_only(store: Arc<dyn Stor
     assert_eq!(store.get_task(3).await.unwrap().status, TaskStatus::Queued);
     let t4 = store.get_task(4).await.unwrap();
     assert_eq!((t4.status, t4.runs[0].status), (TaskStatus::Running, RunStatus::Starting), "another node's run is its own");
-    assert!(store.interrupt_live_runs("here", Utc::now()).await.unwrap().is_empty(), "idempotent");
-    assert_eq!(store.live_runs().await.unwrap().iter().map(|r| r.run_id).collect::<Vec<_>>(), [r4.id]);
+    let t5 = store.get_task(5).await.unwrap();
+    assert_eq!((t5.status, t5.runs[0].status), (TaskStatus::Running, RunStatus::Starting), "a kept run stays live");
+    assert!(store.interrupt_live_runs("here", &[r5.id], Utc::now()).await.unwrap().is_empty(), "idempotent");
+    assert_eq!(store.live_runs().await.unwrap().iter().map(|r| r.run_id).collect::<Vec<_>>(), [r4.id, r5.id]);
 }
 
 async fn events_say_who_produced_them(store: Arc<dyn Store>) {
     let t = store.create_task(record("who", &[], 0), Utc::now()).await.unwrap();
     let sources = [Source::Agent, Source::Bosun, Source::Human("alice".into())];
     let events: Vec<NewEvent> = sources.iter().map(|s| NewEvent { source: s.clone(), ..event(t.id, 0, say("x")) }).collect();
-    store.append_events(&events).await.unwrap();
+    store.append_events(&events, &[]).await.unwrap();
     let stored: Vec<Source> = store.events(t.id, 0, 10).await.unwrap().into_iter().map(|e| e.source).collect();
     assert_eq!(stored, sources);
     let json = serde_json::to_value(&store.events(t.id, 2, 1).await.unwrap()[0]).unwrap();
@@ -333,7 +343,7 @@ async fn cached_listing_matches_the_database_after_every_write(store: Arc<dyn St
     store.set_run_pid(run.id, 77).await.unwrap();
     check("set_run_pid").await;
     let usage = EventKind::Usage { input_tokens: 5, output_tokens: 1, cached_tokens: 0, cost_usd: Some(0.1) };
-    store.append_events(&[event(2, run.id, usage)]).await.unwrap();
+    store.append_events(&[event(2, run.id, usage)], &[]).await.unwrap();
     check("usage").await;
     store.set_waiting(run.id, true, Utc::now()).await.unwrap();
     check("set_waiting").await;
@@ -350,6 +360,6 @@ async fn cached_listing_matches_the_database_after_every_write(store: Arc<dyn St
     store.reopen_with_message(2, TaskStatus::Review, "more", Utc::now()).await.unwrap();
     check("reopen_with_message").await;
     store.start_run(1, "x", "tok2", "local", Utc::now()).await.unwrap();
-    store.interrupt_live_runs("local", Utc::now()).await.unwrap();
+    store.interrupt_live_runs("local", &[], Utc::now()).await.unwrap();
     check("interrupt_live_runs").await;
 }

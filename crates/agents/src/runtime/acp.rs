@@ -55,7 +55,7 @@ pub fn spawn_gemini(profile: &AgentProfile, spec: &SpawnSpec) -> Result<AgentPro
     }
     // Gemini CLI (0.61) answers `session/load` before it has finished replaying the
     // history, and ends the replay with `available_commands_update`.
-    Ok(driver::drive(process::spawn(cmd, &argv[0])?, AcpDriver::new("Gemini CLI", spec, true)))
+    Ok(driver::drive(process::start(cmd, &argv[0], spec)?, AcpDriver::new("Gemini CLI", spec, true)))
 }
 
 pub fn spawn(command: &[String], profile: &AgentProfile, spec: &SpawnSpec) -> Result<AgentProcess, AgentError> {
@@ -64,7 +64,7 @@ pub fn spawn(command: &[String], profile: &AgentProfile, spec: &SpawnSpec) -> Re
     let name = std::path::Path::new(program).file_name().map_or(program.clone(), |n| n.to_string_lossy().into_owned());
     // Any ACP agent: nothing of the daemon's beyond the base list and `pass_env:`.
     let cmd = process::base_command(&argv, spec, &[])?;
-    Ok(driver::drive(process::spawn(cmd, program)?, AcpDriver::new(&name, spec, false)))
+    Ok(driver::drive(process::start(cmd, program, spec)?, AcpDriver::new(&name, spec, false)))
 }
 
 /// A tool call as far as it is known (from `tool_call`, its updates, or a permission ask).

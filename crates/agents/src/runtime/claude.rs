@@ -53,7 +53,7 @@ pub fn spawn(profile: &AgentProfile, spec: &SpawnSpec) -> Result<AgentProcess, A
     }
     argv.extend(profile.args.iter().cloned());
     let cmd = process::base_command(&argv, spec, ENV)?;
-    let spawned = process::spawn(cmd, &argv[0])?;
+    let spawned = process::start(cmd, &argv[0], spec)?;
     let driver = ClaudeDriver { task: spec.task.clone(), prior_cost: spec.prior_cost, ..Default::default() };
     Ok(driver::drive(spawned, driver))
 }

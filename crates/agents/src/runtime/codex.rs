@@ -42,7 +42,7 @@ pub fn spawn(profile: &AgentProfile, spec: &SpawnSpec) -> Result<AgentProcess, A
         argv.extend(["-c".into(), format!("model={}", Value::from(model.as_str()))]);
     }
     let cmd = process::base_command(&argv, spec, ENV)?;
-    let spawned = process::spawn(cmd, &argv[0])?;
+    let spawned = process::start(cmd, &argv[0], spec)?;
     let driver = CodexDriver {
         workdir: spec.workdir.clone(),
         task: spec.task.clone(),

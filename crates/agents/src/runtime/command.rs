@@ -21,7 +21,7 @@ use crate::{AgentError, AgentProcess, SpawnSpec};
 pub fn spawn(argv: &[String], interactive: bool, spec: &SpawnSpec) -> Result<AgentProcess, AgentError> {
     let mut cmd = process::base_command(argv, spec, &[])?;
     cmd.env("BOSUN_PROMPT", &spec.prompt);
-    let spawned = process::spawn(cmd, &argv[0])?;
+    let spawned = process::start(cmd, &argv[0], spec)?;
     Ok(driver::drive(spawned, CommandDriver { prompt: spec.prompt.clone(), interactive }))
 }
 
@@ -41,7 +41,7 @@ impl Driver for CommandDriver {
             if let Some(mut stdin) = io.take_stdin() {
                 let prompt = std::mem::take(&mut self.prompt);
                 tokio::spawn(async move {
-                    let _ = tokio::io::AsyncWriteExt::write_all(&mut stdin, prompt.as_bytes()).await;
+                    stdin.write_all(prompt.as_bytes()).await;
                 });
             }
         }

@@ -7,6 +7,7 @@ pub mod agents;
 pub mod approvals;
 pub mod diff;
 pub mod gc;
+pub mod hold;
 pub mod interrupt;
 pub mod logs;
 pub mod ls;

@@ -1,5 +1,7 @@
-//! `bosun serve`: run the daemon in the foreground until Ctrl-C or SIGTERM, then
-//! stop every live run (their tasks become `interrupted`, retryable).
+//! `bosun serve`: run the daemon in the foreground until Ctrl-C or SIGTERM. Agents
+//! run under holders (`bosun hold`) and keep running when the daemon stops; the next
+//! `bosun serve` takes them back. With `--stop-agents-on-exit`, a shutdown stops every
+//! live run instead (their tasks become `interrupted`, retryable).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -32,6 +34,10 @@ pub struct Args {
     /// Seconds between SIGTERM and SIGKILL when stopping an agent.
     #[arg(long, default_value_t = 5.0)]
     stop_grace: f64,
+    /// Stop every agent when the daemon stops (their tasks become interrupted).
+    /// Default: agents keep running and the next `bosun serve` takes them back.
+    #[arg(long)]
+    stop_agents_on_exit: bool,
 }
 
 pub async fn run(args: Args) -> Result<(), Failure> {
@@ -55,6 +61,8 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     config.max_concurrent = args.max_concurrent as usize;
     config.stop_grace = Duration::from_secs_f64(args.stop_grace);
     config.allowed_hosts = args.allow_hosts;
+    config.stop_agents_on_exit = args.stop_agents_on_exit;
+    config.holder_exe = Some(std::env::current_exe().map_err(|e| Failure(format!("cannot find bosun's own binary: {e}")))?);
     let listener = tokio::net::TcpListener::bind(args.addr).await.map_err(|e| Failure(format!("cannot listen on {}: {e}", args.addr)))?;
     let data_dir = config.data_dir.clone();
     // Said once the data dir is ours and recovered: a second daemon fails before it.

@@ -225,6 +225,39 @@ impl World {
     }
 }
 
+impl World {
+    /// Pids of the live processes this world's runs started (agents, their holders,
+    /// what they spawned): they all carry `BOSUN_WORKTREE` under the world's dir.
+    pub fn run_processes(&self) -> Vec<i32> {
+        let needle = format!("BOSUN_WORKTREE={}", self.dir.path().display());
+        processes_where(|_, environ| environ.split(|&b| b == 0).any(|var| var.starts_with(needle.as_bytes())))
+    }
+
+    /// Pids of this world's holder processes (`bosun hold`).
+    pub fn holders(&self) -> Vec<i32> {
+        let spool = self.path("data").display().to_string();
+        processes_where(|cmdline, _| {
+            let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
+            args.get(1) == Some(&&b"hold"[..]) && args.iter().any(|a| a.starts_with(spool.as_bytes()))
+        })
+    }
+}
+
+/// Live processes whose `/proc/<pid>/cmdline` and `environ` satisfy `pred`.
+fn processes_where(pred: impl Fn(&[u8], &[u8]) -> bool) -> Vec<i32> {
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
+        let (Ok(cmdline), Ok(environ)) = (std::fs::read(entry.path().join("cmdline")), std::fs::read(entry.path().join("environ"))) else {
+            continue;
+        };
+        if alive(i64::from(pid)) && pred(&cmdline, &environ) {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
 impl Drop for World {
     fn drop(&mut self) {
         if let Some(mut child) = self.daemon.take() {
@@ -235,6 +268,10 @@ impl Drop for World {
             }
             let _ = child.kill();
             let _ = child.wait();
+        }
+        // Agents outlive the daemon by design; a test's world must not.
+        for pid in self.run_processes() {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
         }
     }
 }

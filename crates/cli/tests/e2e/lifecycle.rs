@@ -155,8 +155,10 @@ fn a_queued_task_can_be_stopped_before_it_starts() {
     assert!(w.task(second)["runs"].as_array().unwrap().is_empty(), "the stopped task never ran");
 }
 
+/// The machine dies: the daemon and the agents' holders with it (the agents live on).
+/// Nothing can be re-attached: the runs are interrupted and their processes killed.
 #[test]
-fn daemon_sigkill_then_restart_interrupts_and_retry_works() {
+fn daemon_and_holders_killed_then_restart_interrupts_and_retry_works() {
     let mut w = World::new("app");
     let gate = w.path("shared/gate");
     w.agent(
@@ -179,6 +181,11 @@ fn daemon_sigkill_then_restart_interrupts_and_retry_works() {
     assert!(pids.iter().all(|&p| alive(p)));
 
     w.kill_daemon();
+    let holders = w.holders();
+    assert_eq!(holders.len(), ids.len(), "one holder per run");
+    for pid in holders {
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL).unwrap();
+    }
     w.start(&[]);
     for &id in &ids {
         let t = w.task(id);
@@ -200,11 +207,12 @@ fn daemon_sigkill_then_restart_interrupts_and_retry_works() {
     }
 }
 
+/// `serve --stop-agents-on-exit`: a shutdown stops the agents, and leaves nothing.
 #[test]
 fn graceful_shutdown_leaves_no_orphans() {
     let mut w = World::new("app");
     w.agent("worker", None, &[json!({"spawn": ["sleep", "1000"]}), json!({"wait_file": w.path("shared/never")})]);
-    w.start(&[]);
+    w.start(&["--stop-agents-on-exit"]);
     let id = w.add("Alpha", "worker");
     let agent = wait_for("the agent to start", || w.task(id)["runs"][0]["pid"].as_i64());
     let child = wait_for("the spawned child", || spawned_pids(&w.events(id)).first().copied());
@@ -212,6 +220,7 @@ fn graceful_shutdown_leaves_no_orphans() {
     let log = std::fs::read_to_string(w.path("daemon.log")).unwrap();
     assert!(!log.contains("did not stop in time"), "shutdown waited out a timeout instead of finishing: {log}");
     assert!(!alive(agent) && !alive(child), "no orphans after the daemon exits");
+    assert!(w.run_processes().is_empty(), "nor holders: {:?}", w.run_processes());
     w.start(&[]);
     assert_eq!(w.task(id)["status"], "interrupted");
 }

@@ -17,4 +17,5 @@ mod provenance;
 mod real_clis;
 mod setup;
 mod store_failure;
+mod survive;
 mod tidy;

@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema3.sql"),
     include_str!("schema4.sql"),
     include_str!("schema5.sql"),
+    include_str!("schema8.sql"),
 ];
 
 /// Changes a slow cache may fall behind by before it is told to drop everything.
@@ -323,7 +324,7 @@ impl Store for SqliteStore {
         Ok(rows.into_iter().map(|(task_id, run_id, agent, node)| LiveRun { task_id, run_id, agent, node }).collect())
     }
 
-    async fn interrupt_live_runs(&self, node: &str, now: DateTime<Utc>) -> Result<Vec<OrphanRun>> {
+    async fn interrupt_live_runs(&self, node: &str, keep: &[RunId], now: DateTime<Utc>) -> Result<Vec<OrphanRun>> {
         let mut tx = self.pool.begin_with(WRITE).await?;
         let rows = sqlx::query(&format!(
             "SELECT {RUN_COLUMNS}, token FROM runs WHERE status IN ('starting', 'running', 'needs_input') AND node = ?"
@@ -331,6 +332,7 @@ impl Store for SqliteStore {
         .bind(node)
         .fetch_all(&mut *tx)
         .await?;
+        let rows: Vec<_> = rows.into_iter().filter(|row| !keep.contains(&row.get::<i64, _>("id"))).collect();
         let reason = "the daemon stopped while this run was live";
         let mut orphans = Vec::with_capacity(rows.len());
         for row in &rows {
@@ -367,11 +369,18 @@ impl Store for SqliteStore {
         Ok(orphans)
     }
 
-    async fn append_events(&self, events: &[NewEvent]) -> Result<Vec<i64>> {
-        if events.is_empty() {
+    async fn append_events(&self, events: &[NewEvent], seen: &[(RunId, u64)]) -> Result<Vec<i64>> {
+        if events.is_empty() && seen.is_empty() {
             return Ok(Vec::new());
         }
         let mut tx = self.pool.begin_with(WRITE).await?;
+        for (run_id, lines) in seen {
+            sqlx::query("UPDATE runs SET output_seen = MAX(output_seen, ?) WHERE id = ?")
+                .bind(*lines as i64)
+                .bind(run_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         // Each task's next seq, read once per batch inside the write transaction.
         let mut next: HashMap<TaskId, i64> = HashMap::new();
         let mut seqs = Vec::with_capacity(events.len());
@@ -422,6 +431,12 @@ impl Store for SqliteStore {
             self.changed(ev.task_id);
         }
         Ok(seqs)
+    }
+
+    async fn output_seen(&self, run_id: RunId) -> Result<u64> {
+        let seen: Option<i64> =
+            sqlx::query_scalar("SELECT output_seen FROM runs WHERE id = ?").bind(run_id).fetch_optional(&self.pool).await?;
+        Ok(seen.unwrap_or(0) as u64)
     }
 
     async fn events(&self, task_id: TaskId, after: i64, limit: i64) -> Result<Vec<Event>> {

@@ -1,0 +1,141 @@
+//! Work that survives the daemon: agents keep running under their holders while the
+//! daemon is down (SIGTERM for an upgrade, SIGKILL for a crash), and the next daemon
+//! takes them back — same processes, every line once and in order, a pending ask
+//! still answerable.
+
+use serde_json::{Value, json};
+
+use crate::harness::{World, alive, wait_for};
+
+const PRINTERS: usize = 9;
+/// Lines each printer prints before and after the daemon comes back.
+const BEFORE: usize = 60;
+const AFTER: usize = 20;
+
+fn outputs(w: &World, id: i64) -> Vec<String> {
+    w.events(id).iter().filter(|e| e["type"] == "output").map(|e| e["line"].as_str().unwrap().to_string()).collect()
+}
+
+fn expected() -> Vec<String> {
+    (0..BEFORE).map(|i| format!("a{i}")).chain((0..AFTER).map(|i| format!("b{i}"))).collect()
+}
+
+fn pid(task: &Value) -> i64 {
+    task["runs"][0]["pid"].as_i64().expect("the run has a pid")
+}
+
+/// 9 agents mid-output and one waiting for an answer; the daemon goes away (`kill`
+/// it one way or another); while it is down the agents go on printing; it comes back.
+fn agents_outlive_the_daemon(kill: fn(&mut World)) {
+    let mut w = World::new("app");
+    let back = w.path("shared/back");
+    w.agent(
+        "printer",
+        None,
+        &[
+            json!({"repeat": {"times": BEFORE, "every_ms": 40, "step": {"print": "a{i}"}}}),
+            // Proof that it printed everything while the daemon was away.
+            json!({"write": {"path": "printed.txt", "content": "all of a\n"}}),
+            json!({"wait_file": back}),
+            json!({"repeat": {"times": AFTER, "every_ms": 5, "step": {"print": "b{i}"}}}),
+        ],
+    );
+    w.agent_with(
+        "asker",
+        "interactive: true\n",
+        &[
+            json!({"read_prompt": true}),
+            json!({"print": "asking"}),
+            json!({"ask": {"id": "deploy-1", "tool": "Bash", "kind": "command", "command": "make deploy"}}),
+            json!({"print": "after the answer"}),
+        ],
+    );
+    w.start(&["--max-concurrent", "16"]);
+    let printers: Vec<i64> = (0..PRINTERS).map(|n| w.add(&format!("Printer {n}"), "printer")).collect();
+    let asker = w.add("Deploy", "asker");
+    w.wait_status(asker, "needs_input");
+    let approval = wait_for("the ask to be listed", || w.json(&["approvals"]).as_array()?.first().cloned());
+    for &id in &printers {
+        wait_for("the printer to be mid-output", || (outputs(&w, id).len() >= 5).then_some(()));
+    }
+    let before: Vec<(i64, i64)> = printers.iter().chain([&asker]).map(|&id| (id, pid(&w.task(id)))).collect();
+
+    kill(&mut w);
+    for &(id, pid) in &before {
+        assert!(alive(pid), "task {id}'s agent (pid {pid}) outlived the daemon");
+    }
+    // While the daemon is away, every printer finishes its first part.
+    for &id in &printers {
+        let worktree = w.path(&format!("data/worktrees/{id}-printer-{}", id - 1));
+        wait_for("a printer to print while the daemon is down", || worktree.join("printed.txt").exists().then_some(()));
+    }
+
+    w.start(&["--max-concurrent", "16"]);
+    for &(id, pid) in &before {
+        let t = w.task(id);
+        assert_eq!(t["runs"].as_array().unwrap().len(), 1, "still the first run: {t}");
+        assert_eq!(self::pid(&t), pid, "the same process");
+    }
+    let pending = w.json(&["approvals"]);
+    assert_eq!(pending.as_array().unwrap().len(), 1, "the ask is still pending: {pending}");
+    assert_eq!(pending[0]["id"], approval["id"]);
+    assert_eq!(w.task(asker)["status"], "needs_input");
+    w.bosun(&["approve", &asker.to_string(), "--approval", &approval["id"].to_string()]);
+    std::fs::write(&back, "").unwrap();
+
+    for &id in &printers {
+        w.wait_status(id, "review");
+        assert_eq!(outputs(&w, id), expected(), "task {id}: every line once, in order");
+    }
+    w.wait_status(asker, "review");
+    let said: Vec<String> = w
+        .events(asker)
+        .iter()
+        .filter(|e| e["type"] == "message" && e["source"] == "agent")
+        .filter_map(|e| e["text"].as_str().map(str::to_string))
+        .collect();
+    assert!(said.contains(&"approved".to_string()), "the answer after the restart reached the agent: {said:?}");
+    assert_eq!(outputs(&w, asker), ["asking", "after the answer"]);
+}
+
+#[test]
+fn agents_outlive_a_sigterm_of_the_daemon() {
+    agents_outlive_the_daemon(|w| assert!(w.stop_daemon().success(), "SIGTERM is a clean exit"));
+}
+
+#[test]
+fn agents_outlive_a_sigkill_of_the_daemon() {
+    agents_outlive_the_daemon(World::kill_daemon);
+}
+
+/// An agent that finished while the daemon was down: its holder has left, and the
+/// next daemon finishes the run from the spool.
+#[test]
+fn an_agent_that_ended_while_the_daemon_was_down_is_finished_from_its_spool() {
+    let mut w = World::new("app");
+    let go = w.path("shared/go");
+    w.agent(
+        "worker",
+        None,
+        &[
+            json!({"print": "started"}),
+            json!({"wait_file": go}),
+            json!({"write": {"path": "result.txt", "content": "done\n"}}),
+            json!({"print": "finished"}),
+        ],
+    );
+    w.start(&[]);
+    let id = w.add("Quick job", "worker");
+    wait_for("the agent to print", || (outputs(&w, id) == ["started"]).then_some(()));
+    let agent = pid(&w.task(id));
+    w.kill_daemon();
+    std::fs::write(&go, "").unwrap();
+    wait_for("the agent and its holder to end", || (!alive(agent) && w.holders().is_empty()).then_some(()));
+
+    w.start(&[]);
+    let t = w.wait_status(id, "review");
+    assert_eq!(t["runs"][0]["status"], "succeeded", "{t}");
+    assert_eq!(outputs(&w, id), ["started", "finished"]);
+    let branch = t["branch"].as_str().unwrap();
+    assert_eq!(crate::harness::git(&w.repo, &["show", &format!("{branch}:result.txt")]), "done");
+}
