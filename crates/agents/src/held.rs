@@ -127,18 +127,11 @@ async fn converse(
     loop {
         tokio::select! {
             line = records.next_line() => match line {
-                Ok(Some(line)) => match serde_json::from_str::<Record>(&line) {
-                    Ok(Record::Line { stream, line }) => {
-                        if lines.send((stream, line)).await.is_err() {
-                            return;
-                        }
+                Ok(Some(line)) => {
+                    if !pass_on(&line, &lines, &exit).await {
+                        return;
                     }
-                    Ok(Record::Exit { exit: info }) => {
-                        let _ = exit.send(Some(info));
-                    }
-                    Ok(Record::Hello { .. }) => {}
-                    Err(e) => tracing::warn!("a malformed record from the agent's holder: {e}"),
-                },
+                }
                 _ => return,
             },
             req = requests.recv(), if requests_open => {
@@ -156,6 +149,20 @@ async fn converse(
             }
         }
     }
+}
+
+/// One record (from the holder or its spool) to where it goes: a line to the
+/// driver, the exit to the group. False once the driver is gone.
+async fn pass_on(record: &str, lines: &mpsc::Sender<(OutputStream, String)>, exit: &watch::Sender<Option<ExitInfo>>) -> bool {
+    match serde_json::from_str::<Record>(record) {
+        Ok(Record::Line { stream, line }) => return lines.send((stream, line)).await.is_ok(),
+        Ok(Record::Exit { exit: info }) => {
+            let _ = exit.send(Some(info));
+        }
+        Ok(Record::Hello { .. }) => {}
+        Err(e) => tracing::warn!("a malformed record from the agent's holder: {e}"),
+    }
+    true
 }
 
 /// Whether the spool ends with the agent's exit.
@@ -182,16 +189,8 @@ fn from_spool(holder: &Holder, seen: u64) -> Result<Spawned, AgentError> {
     tokio::spawn(async move {
         let mut records = BufReader::new(tokio::fs::File::from_std(file)).lines();
         while let Ok(Some(line)) = records.next_line().await {
-            match serde_json::from_str::<Record>(&line) {
-                Ok(Record::Line { stream, line }) => {
-                    if lines_tx.send((stream, line)).await.is_err() {
-                        return;
-                    }
-                }
-                Ok(Record::Exit { exit: info }) => {
-                    let _ = exit_tx.send(Some(info));
-                }
-                _ => {}
+            if !pass_on(&line, &lines_tx, &exit_tx).await {
+                return;
             }
         }
     });

@@ -713,6 +713,15 @@ impl RunCtx<'_> {
             Err(e) => tracing::error!("cannot record the end of the run: {e}"),
         }
         self.engine.hub.forget_run(self.run.id);
+        // The spool's lines are all in the store now (the raw run log keeps the text).
+        if self.held
+            && let Some(holder) = self.engine.config.holder(self.task.id, self.run.id, None)
+        {
+            let _ = std::fs::remove_file(&holder.spool);
+            if std::fs::metadata(&holder.log).is_ok_and(|m| m.len() == 0) {
+                let _ = std::fs::remove_file(&holder.log);
+            }
+        }
         self.engine.publish(&self.task);
         release(self.engine, self.task.id);
         for waiter in self.stop_waiters.drain(..) {

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::harness::{World, git};
 use crate::real_clis::{cli, mock};
 
-fn codex_profile(w: &World, name: &str, mock: &MockModel) {
+pub(crate) fn codex_profile(w: &World, name: &str, mock: &MockModel) {
     let provider = |k: &str| format!("model_providers.mock.{k}");
     let mut args = vec!["-c".to_string(), "model_provider=mock".into()];
     for kv in [

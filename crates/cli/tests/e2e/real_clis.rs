@@ -27,7 +27,7 @@ pub(crate) fn mock(script: Script) -> (tokio::runtime::Runtime, MockModel) {
     (rt, mock)
 }
 
-fn claude_profile(w: &World, name: &str, mock: &MockModel, extra: &str) {
+pub(crate) fn claude_profile(w: &World, name: &str, mock: &MockModel, extra: &str) {
     let profile = format!(
         "---\nname: {name}\nruntime: claude-code\nmodel: claude-sonnet-4-5\n{extra}env:\n  ANTHROPIC_BASE_URL: {}\n  ANTHROPIC_API_KEY: sk-test\n  CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: \"1\"\n  DISABLE_TELEMETRY: \"1\"\n  DISABLE_AUTOUPDATER: \"1\"\n---\nYou are careful. Keep answers short.\n",
         mock.base_url()

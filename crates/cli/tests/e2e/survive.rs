@@ -139,3 +139,52 @@ fn an_agent_that_ended_while_the_daemon_was_down_is_finished_from_its_spool() {
     let branch = t["branch"].as_str().unwrap();
     assert_eq!(crate::harness::git(&w.repo, &["show", &format!("{branch}:result.txt")]), "done");
 }
+
+/// A real CLI waiting for an answer when the daemon restarts: the new daemon's
+/// driver rebuilds the runtime's protocol state from the spool, so the answer given
+/// after the restart reaches the same process and the run completes.
+fn a_real_cli_waiting_for_an_answer_survives_a_restart(
+    family: bosun_mock_model::Family,
+    ask: bosun_mock_model::Turn,
+    profile: fn(&World, &bosun_mock_model::MockModel),
+    env: (&str, &std::path::Path),
+) {
+    use bosun_mock_model::{Script, Turn};
+    let script = Script::new().turn(family, ask).turn(family, Turn::text("Checked."));
+    let (_rt, mock) = crate::real_clis::mock(script);
+    let mut w = World::new("app");
+    profile(&w, &mock);
+    let env = [(env.0, env.1.to_str().unwrap())];
+    w.start_with_env(&[], &env);
+    let id = w.add("Check things", "agent");
+    w.wait_status(id, "needs_input");
+    let agent = pid(&w.task(id));
+    assert!(w.stop_daemon().success());
+    assert!(alive(agent), "the CLI outlived the daemon");
+    w.start_with_env(&[], &env);
+    assert_eq!(w.task(id)["status"], "needs_input", "still waiting for the answer");
+    w.bosun(&["approve", &id.to_string()]);
+    let t = w.wait_status(id, "review");
+    assert_eq!(t["runs"].as_array().unwrap().len(), 1, "{t}");
+    assert_eq!(pid(&t), agent);
+    let wt = t["worktree"].as_str().unwrap();
+    assert_eq!(std::fs::read_to_string(format!("{wt}/check.txt")).unwrap(), "checked\n");
+    let said: Vec<Value> = w.events(id).into_iter().filter(|e| e["type"] == "message" && e["source"] == "agent").collect();
+    assert_eq!(said.iter().filter(|e| e["text"] == "Checked.").count(), 1, "{said:?}");
+}
+
+#[test]
+fn claude_code_waiting_for_an_answer_survives_a_daemon_restart() {
+    let Some(claude) = crate::real_clis::cli("claude") else { return };
+    let ask = bosun_mock_model::Turn::tool("Bash", json!({"command": "echo checked > check.txt", "description": "Check"}));
+    let profile = |w: &World, mock: &bosun_mock_model::MockModel| crate::real_clis::claude_profile(w, "agent", mock, "");
+    a_real_cli_waiting_for_an_answer_survives_a_restart(bosun_mock_model::Family::Anthropic, ask, profile, ("BOSUN_CLAUDE_PATH", &claude));
+}
+
+#[test]
+fn codex_waiting_for_an_answer_survives_a_daemon_restart() {
+    let Some(codex) = crate::real_clis::cli("codex") else { return };
+    let ask = bosun_mock_model::Turn::tool("exec_command", json!({"cmd": "echo checked > check.txt"}));
+    let profile = |w: &World, mock: &bosun_mock_model::MockModel| crate::codex::codex_profile(w, "agent", mock);
+    a_real_cli_waiting_for_an_answer_survives_a_restart(bosun_mock_model::Family::OpenAi, ask, profile, ("BOSUN_CODEX_PATH", &codex));
+}
