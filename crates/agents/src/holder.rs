@@ -109,6 +109,10 @@ fn start(args: &HoldArgs) -> Result<(UnixListener, std::fs::File, process::Spawn
         .map_err(|e| format!("cannot open the spool {}: {e}", args.spool.display()))?;
     let _ = std::fs::remove_file(&args.socket);
     let listener = UnixListener::bind(&args.socket).map_err(|e| format!("cannot listen on {}: {e}", args.socket.display()))?;
+    // Whoever can connect writes to the agent's stdin: the user alone.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&args.socket, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| format!("cannot restrict {}: {e}", args.socket.display()))?;
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(&args.argv[1..])
         .stdin(std::process::Stdio::piped())

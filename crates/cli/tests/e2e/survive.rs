@@ -128,6 +128,9 @@ fn an_agent_that_ended_while_the_daemon_was_down_is_finished_from_its_spool() {
     let id = w.add("Quick job", "worker");
     wait_for("the agent to print", || (outputs(&w, id) == ["started"]).then_some(()));
     let agent = pid(&w.task(id));
+    let socket = w.path("data/logs/1/1.sock");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&socket).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "only the user may talk to the agent's holder");
     w.kill_daemon();
     std::fs::write(&go, "").unwrap();
     wait_for("the agent and its holder to end", || (!alive(agent) && w.holders().is_empty()).then_some(()));
@@ -138,6 +141,7 @@ fn an_agent_that_ended_while_the_daemon_was_down_is_finished_from_its_spool() {
     assert_eq!(outputs(&w, id), ["started", "finished"]);
     let branch = t["branch"].as_str().unwrap();
     assert_eq!(crate::harness::git(&w.repo, &["show", &format!("{branch}:result.txt")]), "done");
+    assert!(!socket.exists() && !w.path("data/logs/1/1.spool").exists(), "the holder's files go with the run");
 }
 
 /// A real CLI waiting for an answer when the daemon restarts: the new daemon's
