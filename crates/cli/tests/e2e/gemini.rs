@@ -13,7 +13,7 @@ use crate::real_clis::{cli, mock};
 
 /// A profile `agent` pointed at the mock (`runtime` its front matter lines), and the
 /// API-key login in the sealed HOME.
-fn gemini_world(mock: &MockModel, runtime: &str) -> World {
+pub(crate) fn gemini_world(mock: &MockModel, runtime: &str) -> World {
     let mut w = World::new("app");
     let settings = json!({
         "security": {"auth": {"selectedType": "gemini-api-key"}},
@@ -32,7 +32,7 @@ fn gemini_world(mock: &MockModel, runtime: &str) -> World {
     w
 }
 
-const GEMINI: &str = "runtime: gemini\nmodel: gemini-2.5-flash\n";
+pub(crate) const GEMINI: &str = "runtime: gemini\nmodel: gemini-2.5-flash\n";
 
 fn has(events: &[Value], pred: impl Fn(&Value) -> bool) -> bool {
     events.iter().any(pred)

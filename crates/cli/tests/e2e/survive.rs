@@ -3,9 +3,11 @@
 //! takes them back — same processes, every line once and in order, a pending ask
 //! still answerable.
 
+use bosun_mock_model::{Family, Script, Turn};
 use serde_json::{Value, json};
 
 use crate::harness::{World, alive, wait_for};
+use crate::real_clis::{cli, mock};
 
 const PRINTERS: usize = 9;
 /// Lines each printer prints before and after the daemon comes back.
@@ -146,20 +148,10 @@ fn an_agent_that_ended_while_the_daemon_was_down_is_finished_from_its_spool() {
 
 /// A real CLI waiting for an answer when the daemon restarts: the new daemon's
 /// driver rebuilds the runtime's protocol state from the spool, so the answer given
-/// after the restart reaches the same process and the run completes.
-fn a_real_cli_waiting_for_an_answer_survives_a_restart(
-    family: bosun_mock_model::Family,
-    ask: bosun_mock_model::Turn,
-    profile: fn(&World, &bosun_mock_model::MockModel),
-    env: (&str, &std::path::Path),
-) {
-    use bosun_mock_model::{Script, Turn};
-    let script = Script::new().turn(family, ask).turn(family, Turn::text("Checked."));
-    let (_rt, mock) = crate::real_clis::mock(script);
-    let mut w = World::new("app");
-    profile(&w, &mock);
+/// after the restart reaches the same process and the run completes. `w` runs a
+/// daemon started with `env`, and a profile `agent` whose model asks first.
+fn a_real_cli_waiting_for_an_answer_survives_a_restart(mut w: World, env: (&str, &std::path::Path)) {
     let env = [(env.0, env.1.to_str().unwrap())];
-    w.start_with_env(&[], &env);
     let id = w.add("Check things", "agent");
     w.wait_status(id, "needs_input");
     let agent = pid(&w.task(id));
@@ -179,16 +171,31 @@ fn a_real_cli_waiting_for_an_answer_survives_a_restart(
 
 #[test]
 fn claude_code_waiting_for_an_answer_survives_a_daemon_restart() {
-    let Some(claude) = crate::real_clis::cli("claude") else { return };
-    let ask = bosun_mock_model::Turn::tool("Bash", json!({"command": "echo checked > check.txt", "description": "Check"}));
-    let profile = |w: &World, mock: &bosun_mock_model::MockModel| crate::real_clis::claude_profile(w, "agent", mock, "");
-    a_real_cli_waiting_for_an_answer_survives_a_restart(bosun_mock_model::Family::Anthropic, ask, profile, ("BOSUN_CLAUDE_PATH", &claude));
+    let Some(claude) = cli("claude") else { return };
+    let ask = Turn::tool("Bash", json!({"command": "echo checked > check.txt", "description": "Check"}));
+    let (_rt, mock) = mock(Script::new().turn(Family::Anthropic, ask).turn(Family::Anthropic, Turn::text("Checked.")));
+    let mut w = World::new("app");
+    crate::real_clis::claude_profile(&w, "agent", &mock, "");
+    w.start_with_env(&[], &[("BOSUN_CLAUDE_PATH", claude.to_str().unwrap())]);
+    a_real_cli_waiting_for_an_answer_survives_a_restart(w, ("BOSUN_CLAUDE_PATH", &claude));
 }
 
 #[test]
 fn codex_waiting_for_an_answer_survives_a_daemon_restart() {
-    let Some(codex) = crate::real_clis::cli("codex") else { return };
-    let ask = bosun_mock_model::Turn::tool("exec_command", json!({"cmd": "echo checked > check.txt"}));
-    let profile = |w: &World, mock: &bosun_mock_model::MockModel| crate::codex::codex_profile(w, "agent", mock);
-    a_real_cli_waiting_for_an_answer_survives_a_restart(bosun_mock_model::Family::OpenAi, ask, profile, ("BOSUN_CODEX_PATH", &codex));
+    let Some(codex) = cli("codex") else { return };
+    let ask = Turn::tool("exec_command", json!({"cmd": "echo checked > check.txt"}));
+    let (_rt, mock) = mock(Script::new().turn(Family::OpenAi, ask).turn(Family::OpenAi, Turn::text("Checked.")));
+    let mut w = World::new("app");
+    crate::codex::codex_profile(&w, "agent", &mock);
+    w.start_with_env(&[], &[("BOSUN_CODEX_PATH", codex.to_str().unwrap())]);
+    a_real_cli_waiting_for_an_answer_survives_a_restart(w, ("BOSUN_CODEX_PATH", &codex));
+}
+
+#[test]
+fn gemini_waiting_for_an_answer_survives_a_daemon_restart() {
+    let Some(gemini) = cli("gemini") else { return };
+    let ask = Turn::tool("run_shell_command", json!({"command": "echo checked > check.txt", "description": "Check"}));
+    let (_rt, mock) = mock(Script::new().turn(Family::Gemini, ask).turn(Family::Gemini, Turn::text("Checked.")));
+    let w = crate::gemini::gemini_world(&mock, crate::gemini::GEMINI);
+    a_real_cli_waiting_for_an_answer_survives_a_restart(w, ("BOSUN_GEMINI_PATH", &gemini));
 }
