@@ -48,12 +48,17 @@ impl Engine {
 }
 
 impl Running {
-    /// Stops the dispatcher, then every live run (their tasks become interrupted),
-    /// and waits until their last events are stored.
+    /// Stops the dispatcher, then lets go of every held agent (or, without holders or
+    /// with `stop_agents_on_exit`, stops every live run: their tasks become
+    /// interrupted), and waits until their last events are stored.
     pub async fn shutdown(self) {
         let Running { engine, dispatcher, writer, _lock } = self;
         engine.close();
-        tracing::info!("shutting down: stopping live runs");
+        if engine.config.agents_outlive_daemon() {
+            tracing::info!("shutting down: agents keep running under their holders for the next daemon");
+        } else {
+            tracing::info!("shutting down: stopping live runs");
+        }
         engine.trigger(Trigger::Shutdown);
         let _ = dispatcher.await;
         crate::supervisor::shutdown_all(&engine).await;

@@ -76,7 +76,8 @@ pub async fn stop(engine: &Engine, task_id: TaskId) -> bool {
     engine.control(task_id, Control::Stop(ack)) && done.await.is_ok()
 }
 
-/// Stops every live run (their tasks become interrupted) and waits for them.
+/// Tells every live run the daemon is going (held agents are let go of, the others
+/// stopped: their tasks become interrupted) and waits for them.
 pub async fn shutdown_all(engine: &Engine) {
     let deadline = tokio::time::Instant::now() + engine.config.stop_grace + Duration::from_secs(10);
     loop {
