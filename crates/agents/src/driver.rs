@@ -34,6 +34,9 @@ pub struct AgentOutput {
     /// Which of the agent's output lines `raw` is, counting from 0 over the run
     /// (stdout and stderr together, in the order read).
     pub line: Option<u64>,
+    /// When the agent printed it, if not just now (Unix ms; a held agent's line read
+    /// while no daemon listened).
+    pub printed_at: Option<i64>,
     pub events: Vec<EventKind>,
 }
 
@@ -127,7 +130,7 @@ pub(crate) fn drive(spawned: Spawned, mut driver: impl Driver) -> AgentProcess {
     let mut io = DriverIo { stdin, group: group.clone(), failure: failure.clone(), muted: resumed.is_some() };
     tokio::spawn(async move {
         let events = driver.start(&mut io).await;
-        if !io.muted && !send(&out_tx, OutputStream::Stdout, None, None, events).await {
+        if !io.muted && !send(&out_tx, events).await {
             return;
         }
         let mut commands_open = true;
@@ -136,11 +139,12 @@ pub(crate) fn drive(spawned: Spawned, mut driver: impl Driver) -> AgentProcess {
             io.muted = index < replay;
             tokio::select! {
                 line = lines.recv() => match line {
-                    Some((stream, line)) => {
+                    Some((stream, line, printed_at)) => {
                         let events = driver.on_line(stream, &line, &mut io).await;
                         let here = index;
                         index += 1;
-                        if here >= replay && !send(&out_tx, stream, Some(line), Some(here), events).await {
+                        let out = AgentOutput { stream, raw: Some(line), line: Some(here), printed_at, events };
+                        if here >= replay && out_tx.send(out).await.is_err() {
                             return;
                         }
                     }
@@ -150,7 +154,7 @@ pub(crate) fn drive(spawned: Spawned, mut driver: impl Driver) -> AgentProcess {
                     Some(cmd) => {
                         io.muted = false;
                         let events = driver.on_command(cmd, &mut io).await;
-                        if !send(&out_tx, OutputStream::Stdout, None, None, events).await {
+                        if !send(&out_tx, events).await {
                             return;
                         }
                     }
@@ -164,15 +168,10 @@ pub(crate) fn drive(spawned: Spawned, mut driver: impl Driver) -> AgentProcess {
     AgentProcess { output, group, commands, failure }
 }
 
-async fn send(
-    tx: &mpsc::Sender<AgentOutput>,
-    stream: OutputStream,
-    raw: Option<String>,
-    line: Option<u64>,
-    events: Vec<EventKind>,
-) -> bool {
-    if raw.is_none() && events.is_empty() {
+/// Events the driver made up itself (no line behind them).
+async fn send(tx: &mpsc::Sender<AgentOutput>, events: Vec<EventKind>) -> bool {
+    if events.is_empty() {
         return true;
     }
-    tx.send(AgentOutput { stream, raw, line, events }).await.is_ok()
+    tx.send(AgentOutput { stream: OutputStream::Stdout, raw: None, line: None, printed_at: None, events }).await.is_ok()
 }

@@ -7,12 +7,11 @@ use std::os::unix::net::UnixStream;
 use std::process::Stdio;
 use std::time::Duration;
 
-use bosun_core::OutputStream;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::{mpsc, watch};
 
 use crate::holder::{Ready, Record, Request};
-use crate::process::{AgentStdin, ProcessGroup, Spawned};
+use crate::process::{AgentStdin, Line, ProcessGroup, Spawned};
 use crate::{AgentError, ExitInfo, Holder};
 
 /// Lines buffered between the holder's connection and the driver (back-pressure, as
@@ -116,7 +115,7 @@ fn read_line(sock: &mut UnixStream) -> std::io::Result<String> {
 /// agent (`let_go`), which keeps running for the next daemon as it is.
 async fn converse(
     sock: tokio::net::UnixStream,
-    lines: mpsc::Sender<(OutputStream, String)>,
+    lines: mpsc::Sender<Line>,
     exit: watch::Sender<Option<ExitInfo>>,
     mut requests: mpsc::UnboundedReceiver<Request>,
     let_go: std::sync::Arc<std::sync::atomic::AtomicBool>,
@@ -153,9 +152,9 @@ async fn converse(
 
 /// One record (from the holder or its spool) to where it goes: a line to the
 /// driver, the exit to the group. False once the driver is gone.
-async fn pass_on(record: &str, lines: &mpsc::Sender<(OutputStream, String)>, exit: &watch::Sender<Option<ExitInfo>>) -> bool {
+async fn pass_on(record: &str, lines: &mpsc::Sender<Line>, exit: &watch::Sender<Option<ExitInfo>>) -> bool {
     match serde_json::from_str::<Record>(record) {
-        Ok(Record::Line { stream, line }) => return lines.send((stream, line)).await.is_ok(),
+        Ok(Record::Line { stream, line, at }) => return lines.send((stream, line, at)).await.is_ok(),
         Ok(Record::Exit { exit: info }) => {
             let _ = exit.send(Some(info));
         }

@@ -37,8 +37,13 @@ const FIRST_ATTACH: Duration = Duration::from_secs(30);
 pub enum Record {
     /// First on every connection: the agent's pid (its process group's id).
     Hello { pid: u32 },
-    /// A line the agent printed.
-    Line { stream: OutputStream, line: String },
+    /// A line the agent printed, and when the holder read it (Unix ms).
+    Line {
+        stream: OutputStream,
+        line: String,
+        #[serde(default)]
+        at: Option<i64>,
+    },
     /// The agent exited and its group is gone: the last record.
     Exit { exit: ExitInfo },
 }
@@ -135,7 +140,10 @@ async fn hold(args: HoldArgs, listener: UnixListener, mut spool: std::fs::File, 
     while output_open || exit.is_none() {
         tokio::select! {
             line = lines.recv(), if output_open => match line {
-                Some((stream, line)) => record(&mut spool, &mut daemon, &Record::Line { stream, line }).await,
+                Some((stream, line, _)) => {
+                    let at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).ok();
+                    record(&mut spool, &mut daemon, &Record::Line { stream, line, at }).await
+                }
                 None => output_open = false,
             },
             info = group.wait(), if exit.is_none() => {

@@ -49,10 +49,14 @@ impl ExitInfo {
     }
 }
 
+/// One line an agent printed: its stream, its text, and when its holder read it
+/// (Unix ms; None: just now).
+pub(crate) type Line = (OutputStream, String, Option<i64>);
+
 /// A freshly spawned agent process, before its runtime's driver takes it over.
 pub(crate) struct Spawned {
     /// Raw lines from stdout and stderr; closed once every holder of the pipes is gone.
-    pub lines: mpsc::Receiver<(OutputStream, String)>,
+    pub lines: mpsc::Receiver<Line>,
     pub stdin: Option<AgentStdin>,
     pub group: ProcessGroup,
     /// Re-attached to an agent a previous daemon started: how many of the lines
@@ -257,7 +261,7 @@ impl Drop for GroupInner {
 }
 
 /// Reads `r` line by line into `tx` until EOF or until the consumer is gone.
-pub(crate) async fn read_lines<R: AsyncRead + Unpin>(r: R, stream: OutputStream, tx: mpsc::Sender<(OutputStream, String)>) {
+pub(crate) async fn read_lines<R: AsyncRead + Unpin>(r: R, stream: OutputStream, tx: mpsc::Sender<Line>) {
     let mut reader = BufReader::with_capacity(64 * 1024, r);
     let mut buf = Vec::with_capacity(1024);
     loop {
@@ -270,7 +274,7 @@ pub(crate) async fn read_lines<R: AsyncRead + Unpin>(r: R, stream: OutputStream,
                 break;
             }
         }
-        if tx.send((stream, String::from_utf8_lossy(&buf).into_owned())).await.is_err() {
+        if tx.send((stream, String::from_utf8_lossy(&buf).into_owned(), None)).await.is_err() {
             break;
         }
     }

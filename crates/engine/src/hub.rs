@@ -16,7 +16,7 @@ use std::time::Duration;
 use bosun_core::task::{RunId, TaskId};
 use bosun_core::{Event, EventKind, NewEvent, Source, Task};
 use bosun_store::Store;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -80,7 +80,12 @@ impl Hub {
 
     /// Queues an event produced by `source` (an agent, a human).
     pub async fn emit_as(&self, task_id: TaskId, run_id: RunId, source: Source, kind: EventKind) {
-        let ev = NewEvent { task_id, run_id, ts: Utc::now(), source, kind };
+        self.emit_at(task_id, run_id, source, kind, None).await;
+    }
+
+    /// Like [`Hub::emit_as`], for something that happened at `at` (None: now).
+    pub async fn emit_at(&self, task_id: TaskId, run_id: RunId, source: Source, kind: EventKind, at: Option<DateTime<Utc>>) {
+        let ev = NewEvent { task_id, run_id, ts: at.unwrap_or_else(Utc::now), source, kind };
         if self.tx.send(WriterMsg::Event(ev)).await.is_err() {
             tracing::error!(task = task_id, run = run_id, "event writer is gone; event dropped");
         }

@@ -138,6 +138,7 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
         interrupted: false,
         early: Vec::new(),
         held: false,
+        printed_at: None,
     };
     let prepared = match workspace::prepare(&engine, &run_ctx.task).await {
         Ok(p) => p,
@@ -238,6 +239,7 @@ async fn supervise_attached(engine: Arc<Engine>, task: Task, run: Run, profile: 
         interrupted: false,
         early: Vec::new(),
         held: false,
+        printed_at: None,
     };
     let task_text = format!("{}\n\n{}", run_ctx.task.title, run_ctx.task.body.trim()).trim().to_string();
     // The driver replays the run from its start, so it must start as the run did: a
@@ -336,6 +338,9 @@ struct RunCtx<'a> {
     early: Vec<String>,
     /// The agent runs under a holder: it can outlive this daemon.
     held: bool,
+    /// When the agent printed the output being handled, if not just now (a line its
+    /// holder kept while no daemon listened): the time its events carry.
+    printed_at: Option<chrono::DateTime<Utc>>,
 }
 
 /// A run's time limits.
@@ -380,7 +385,7 @@ impl RunCtx<'_> {
             }
             other => other,
         };
-        self.engine.hub.emit_as(self.task.id, self.run.id, Source::Agent, kind).await;
+        self.engine.hub.emit_at(self.task.id, self.run.id, Source::Agent, kind, self.printed_at).await;
     }
 
     /// Runs a repo hook script in the workspace, its output going to the task's log.
@@ -470,10 +475,11 @@ impl RunCtx<'_> {
                                 }
                                 tail.push_back(raw);
                             }
+                        self.printed_at = out.printed_at.and_then(chrono::DateTime::from_timestamp_millis);
                         for event in out.events {
                             match self.charged(&event) {
                                 // The cost bosun charges is bosun's word, not the agent's.
-                                Some(charged) => self.emit(charged).await,
+                                Some(charged) => self.engine.hub.emit_at(self.task.id, self.run.id, Source::Bosun, charged, self.printed_at).await,
                                 None => self.on_event(event, &proc).await,
                             }
                         }

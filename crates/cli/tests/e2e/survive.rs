@@ -72,6 +72,7 @@ fn agents_outlive_the_daemon(kill: fn(&mut World)) {
         wait_for("a printer to print while the daemon is down", || worktree.join("printed.txt").exists().then_some(()));
     }
 
+    let restarted = chrono::Utc::now();
     w.start(&["--max-concurrent", "16"]);
     for &(id, pid) in &before {
         let t = w.task(id);
@@ -88,6 +89,11 @@ fn agents_outlive_the_daemon(kill: fn(&mut World)) {
     for &id in &printers {
         w.wait_status(id, "review");
         assert_eq!(outputs(&w, id), expected(), "task {id}: every line once, in order");
+        // A line printed while the daemon was away keeps the time it was printed.
+        let events = w.events(id);
+        let last_before = events.iter().find(|e| e["type"] == "output" && e["line"] == format!("a{}", BEFORE - 1)).unwrap();
+        let at: chrono::DateTime<chrono::Utc> = last_before["ts"].as_str().unwrap().parse().unwrap();
+        assert!(at < restarted, "printed at {at}, before the restart at {restarted}");
     }
     w.wait_status(asker, "review");
     let said: Vec<String> = w
