@@ -28,6 +28,9 @@ use tokio::sync::mpsc;
 use crate::ExitInfo;
 use crate::process::{self, AgentStdin};
 
+/// How long output may still come once the agent and everything carrying its run's
+/// token are gone (what is already in the pipes); then the holder stops reading.
+const DRAIN: Duration = Duration::from_secs(2);
 /// How long a holder whose agent ended at once waits for its daemon's first visit.
 const FIRST_ATTACH: Duration = Duration::from_secs(30);
 
@@ -137,6 +140,9 @@ async fn hold(args: HoldArgs, listener: UnixListener, mut spool: std::fs::File, 
     let mut attached_once = false;
     let mut exit = None;
     let mut output_open = true;
+    let (reaped_tx, mut reaped) = tokio::sync::oneshot::channel::<()>();
+    let mut reaped_tx = Some(reaped_tx);
+    let mut drain_until: Option<tokio::time::Instant> = None;
     while output_open || exit.is_none() {
         tokio::select! {
             line = lines.recv(), if output_open => match line {
@@ -148,9 +154,27 @@ async fn hold(args: HoldArgs, listener: UnixListener, mut spool: std::fs::File, 
             },
             info = group.wait(), if exit.is_none() => {
                 exit = Some(info);
-                // Whatever the agent left running in its group goes too.
-                let (g, grace) = (group.clone(), args.grace);
-                tokio::spawn(async move { g.reap(grace).await });
+                // Whatever the agent left running goes too: its group, then anything
+                // else carrying the run's token (a `setsid` grandchild that may hold
+                // the agent's stdout open forever).
+                let (g, grace, done) = (group.clone(), args.grace, reaped_tx.take());
+                tokio::spawn(async move {
+                    g.reap(grace).await;
+                    if let Ok(token) = std::env::var("BOSUN_RUN_TOKEN") {
+                        let _ = tokio::task::spawn_blocking(move || crate::sweep::kill_all(&[token])).await;
+                    }
+                    if let Some(done) = done {
+                        let _ = done.send(());
+                    }
+                });
+            }
+            _ = &mut reaped, if drain_until.is_none() && output_open => {
+                drain_until = Some(tokio::time::Instant::now() + DRAIN);
+            }
+            _ = tokio::time::sleep_until(drain_until.unwrap_or_else(tokio::time::Instant::now)), if drain_until.is_some() && output_open => {
+                // Something that does not carry the token still holds the pipes.
+                tracing::warn!("the agent's output is still open after it and its processes ended; no longer reading it");
+                output_open = false;
             }
             conn = listener.accept() => if let Ok((sock, _)) = conn {
                 let (read, mut write) = sock.into_split();

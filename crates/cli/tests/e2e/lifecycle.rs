@@ -356,3 +356,25 @@ fn sigkill_during_worktree_creation_is_repaired_on_the_next_run() {
     assert_eq!(list.matches("worktree ").count(), 2, "{list}");
     assert_eq!(git(&w.repo, &["diff", "--name-only", "main...bosun/1-interrupted-checkout"]), "done.txt");
 }
+
+/// A grandchild that leaves the agent's session (`setsid`) and keeps its stdout open
+/// does not keep the run alive: once the agent exits, what carries the run's token is
+/// killed and the run ends.
+#[test]
+fn a_setsid_grandchild_holding_stdout_open_neither_outlives_nor_holds_up_the_run() {
+    let mut w = World::new("app");
+    let pidfile = w.path("shared/grandchild.pid");
+    let p = pidfile.display();
+    let script = format!(
+        "setsid sh -c 'echo $$ > {p}.tmp; mv {p}.tmp {p}; exec sleep 1000' & while [ ! -s {p} ]; do sleep 0.01; done; echo started"
+    );
+    let command = serde_json::to_string(&["sh", "-c", &script]).unwrap();
+    std::fs::write(w.path("config/agents/leaky.md"), format!("---\nname: leaky\nruntime: command\ncommand: {command}\n---\nLeak.\n"))
+        .unwrap();
+    w.start(&[]);
+    let id = w.add("Leak a grandchild", "leaky");
+    let t = w.wait_status(id, "review");
+    assert_eq!(t["runs"][0]["status"], "succeeded", "{t}");
+    let grandchild: i64 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    wait_for("the grandchild to be killed", || (!alive(grandchild)).then_some(()));
+}
