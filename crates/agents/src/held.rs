@@ -80,7 +80,12 @@ pub(crate) fn reachable(holder: &Holder) -> bool {
 
 fn connect(holder: &Holder, resumed: Option<u64>) -> Result<Spawned, AgentError> {
     let lost = |e: std::io::Error| AgentError::Held(format!("cannot reach the agent's holder at {}: {e}", holder.socket.display()));
-    let mut sock = UnixStream::connect(&holder.socket).map_err(lost)?;
+    let mut sock = loop {
+        match UnixStream::connect(&holder.socket) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            other => break other.map_err(lost)?,
+        }
+    };
     sock.set_read_timeout(Some(HELLO)).map_err(lost)?;
     let pid = match serde_json::from_str(&read_line(&mut sock).map_err(lost)?) {
         Ok(Record::Hello { pid }) => pid,
@@ -102,10 +107,15 @@ fn connect(holder: &Holder, resumed: Option<u64>) -> Result<Spawned, AgentError>
 fn read_line(sock: &mut UnixStream) -> std::io::Result<String> {
     let mut line = Vec::new();
     let mut byte = [0u8];
-    while sock.read(&mut byte)? == 1 && byte[0] != b'\n' {
-        line.push(byte[0]);
+    loop {
+        match sock.read(&mut byte) {
+            Ok(1) if byte[0] != b'\n' => line.push(byte[0]),
+            Ok(_) => return Ok(String::from_utf8_lossy(&line).into_owned()),
+            // A signal to the daemon (a child exiting) is no reason to give up.
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
-    Ok(String::from_utf8_lossy(&line).into_owned())
 }
 
 /// The connection to a holder: its records to the driver's lines and the exit, the
