@@ -51,6 +51,7 @@ enum Command {
     Gc(cmd::gc::Args),
     Repos(cmd::repos::Args),
     Agents(cmd::agents::Args),
+    Rules(cmd::rules::Args),
     #[command(hide = true)]
     Hold(cmd::hold::Args),
 }
@@ -104,6 +105,7 @@ fn main() -> ExitCode {
             Command::Gc(args) => cmd::gc::run(&ctx, args).await,
             Command::Repos(args) => cmd::repos::run(&ctx, args).await,
             Command::Agents(args) => cmd::agents::run(&ctx, args).await,
+            Command::Rules(args) => cmd::rules::run(&ctx, args).await,
             Command::Hold(args) => cmd::hold::run(args).await,
         }
     });
