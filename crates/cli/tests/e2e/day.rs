@@ -202,3 +202,21 @@ fn colour_codes_stay_out_of_the_events() {
     let daemon_log = std::fs::read_to_string(w.path("daemon.log")).unwrap();
     assert!(!daemon_log.contains('\u{1b}'), "the daemon's log is plain text when not a terminal");
 }
+
+/// `serve --help` offers only what serve takes; every client verb keeps `--server`
+/// and `--json`.
+#[test]
+fn serve_help_offers_only_what_serve_takes() {
+    let w = World::new("app");
+    let help = |args: &[&str]| String::from_utf8(w.try_bosun(args).stdout).unwrap();
+    let serve = help(&["serve", "--help"]);
+    assert!(serve.contains("--data-dir") && serve.contains("--addr"), "{serve}");
+    assert!(!serve.contains("--server") && !serve.contains("--json"), "{serve}");
+    for verb in ["ls", "show", "rules", "approvals"] {
+        let h = help(&[verb, "--help"]);
+        assert!(h.contains("--server") && h.contains("--json"), "{verb}: {h}");
+    }
+    let out = w.try_bosun(&["serve", "--json", "--data-dir", w.path("data").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--json is for the client verbs, not for serve"), "{out:?}");
+}
