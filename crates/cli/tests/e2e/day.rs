@@ -220,3 +220,19 @@ fn serve_help_offers_only_what_serve_takes() {
     assert_eq!(out.status.code(), Some(2), "a usage error");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--json is for the client verbs, not for serve"), "{out:?}");
 }
+
+/// A YAML error in a profile names the line of the file, not of its front matter.
+#[test]
+fn a_profile_yaml_error_names_the_line_of_the_file() {
+    let mut w = World::new("app");
+    // Line 5 of the file (the fourth of the front matter) has an unknown field.
+    std::fs::write(w.path("config/agents/typo.md"), "---\nname: typo\nruntime: command\ncommand: [\"true\"]\nmodle: x\n---\n")
+        .unwrap();
+    w.start(&[]);
+    let agents = w.json(&["agents"]);
+    let error = agents["broken"][0]["error"].as_str().unwrap();
+    assert!(error.contains("unknown field `modle`") && error.contains("at line 5 column 1"), "{error}");
+    let out = w.try_bosun(&["add", "--repo", w.repo.to_str().unwrap(), "--agent", "typo", "Typo"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("typo.md is invalid: invalid front matter: unknown field `modle`"), "{out:?}");
+}
