@@ -106,9 +106,11 @@ export function cost(task) {
   return sum;
 }
 
+/** Dollars for people (as the CLI shows them): cents, or four decimals below a cent; never a nonzero cost as zero. */
 export function money(usd) {
   if (usd === null || usd === undefined) return '';
-  return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
+  if (usd > 0 && usd < 0.00005) return '<$0.0001';
+  return usd > 0 && usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
 }
 
 /** When the task's clock started and stopped (null end: still going). */

@@ -236,3 +236,27 @@ fn a_profile_yaml_error_names_the_line_of_the_file() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("typo.md is invalid: invalid front matter: unknown field `modle`"), "{out:?}");
 }
+
+/// Dollars are rounded wherever the CLI shows them (and a tiny cost is never shown as
+/// zero); `--json` keeps the full figure.
+#[test]
+fn costs_are_rounded_for_display() {
+    let mut w = World::new("app");
+    // gpt-5 prices: 1.25 in, 10 out per million tokens.
+    let usage = |input: u64, output: u64| json!({"usage": {"input_tokens": input, "output_tokens": output}});
+    w.agent_with("priced", "model: gpt-5.5\n", &[usage(1000, 0), usage(0, 521), usage(10, 0)]);
+    w.start(&[]);
+    let id = w.add("Spend a little", "priced");
+    let t = w.wait_status(id, "review");
+    let full = t["runs"][0]["cost_usd"].as_f64().unwrap();
+    assert!((full - 0.0064725).abs() < 1e-12, "--json keeps the full figure: {full}");
+    let ls = w.bosun(&["ls"]);
+    assert!(ls.contains(" $0.0065 "), "{ls}");
+    let show = w.bosun(&["show", &id.to_string()]);
+    assert!(show.contains("cached, $0.0065\n") && show.contains(" $0.0065\n"), "{show}");
+    let logs = w.bosun(&["logs", &id.to_string()]);
+    for shown in ["1000 in, 0 out, 0 cached, $0.0013", "0 in, 521 out, 0 cached, $0.0052", "10 in, 0 out, 0 cached, <$0.0001"] {
+        assert!(logs.contains(shown), "{shown}: {logs}");
+    }
+    assert!(!format!("{ls}{show}{logs}").contains("0.00647"), "no unrounded figure");
+}
