@@ -1,5 +1,6 @@
-// Board pages at phone and laptop size, in a real browser against a real daemon:
-// dollars are rounded wherever the board shows them.
+// Board pages at phone and laptop size, in a real browser against a real daemon: an
+// unknown task gets a not-found page with the way back (not an empty task page and
+// errors), and dollars are rounded wherever the board shows them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -35,6 +36,22 @@ async function open(size) {
 
 for (const size of SIZES) {
   const tag = `${size.width}x${size.height}`;
+
+  test(`an unknown task at ${tag} is a not-found page with the way back`, async () => {
+    const { ctx, page, errors } = await open(size);
+    await page.goto(`${h.base}/tasks/9999`);
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+    await page.getByText('There is no task T-9999.').waitFor();
+    assert.equal(await page.getByRole('heading', { name: 'Timeline' }).count(), 0, 'no task page around it');
+    assert.equal(await page.getByLabel('Steer').count(), 0);
+    await page.getByRole('link', { name: 'Back to the board' }).click();
+    await page.getByRole('heading', { name: /^Queued/ }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/');
+    // The one 404 is the API's answer about T-9999; nothing else went wrong.
+    assert.deepEqual(errors.filter((e) => !/status of 404/.test(e)), []);
+    assert.ok(errors.length <= 1, errors.join('\n'));
+    await ctx.close();
+  });
 
   test(`dollars are rounded on the board at ${tag}`, async () => {
     const t = await h.createTask(`Spend at ${tag}`, 'priced');

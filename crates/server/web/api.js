@@ -2,8 +2,13 @@
 // as `{"error":{"message"}}`), the one live stream of task changes, a tiny DOM builder
 // that only ever sets text (never HTML), and formatting of times and money.
 
-/** An error from the API, with its message meant for people. */
-export class ApiError extends Error {}
+/** An error from the API, with its message meant for people and the HTTP status (0: no answer). */
+export class ApiError extends Error {
+  constructor(message, status = 0) {
+    super(message);
+    this.status = status;
+  }
+}
 
 /** Calls the API; resolves to the parsed JSON body, rejects with an ApiError. */
 export async function api(path, { method = 'GET', body, headers = {} } = {}) {
@@ -25,7 +30,7 @@ export async function api(path, { method = 'GET', body, headers = {} } = {}) {
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
   if (!res.ok) {
-    throw new ApiError(json?.error?.message || `${res.status} ${res.statusText}`);
+    throw new ApiError(json?.error?.message || `${res.status} ${res.statusText}`, res.status);
   }
   return json;
 }
@@ -46,6 +51,11 @@ export function h(tag, attrs = {}, ...children) {
     el.append(c instanceof Node ? c : String(c));
   }
   return el;
+}
+
+/** The page for what is not there (an unknown task, a mistyped address), with the way back. */
+export function notFound(root, message) {
+  fill(root, h('h1', {}, 'Not found'), h('p', {}, message), h('p', {}, h('a', { href: '/', 'data-link': true }, 'Back to the board')));
 }
 
 /** Shows a message in the live region (errors stay until replaced). */

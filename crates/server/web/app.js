@@ -1,6 +1,6 @@
 // The web board's entry point: a tiny router over the History API and the pages that
 // are not a single task (board, new task form, approvals inbox). task.js is the task page.
-import { api, h, notify, act, fill, onTask, STATUS_LABEL, cost, money, span, elapsed } from './api.js';
+import { api, h, notify, act, fill, onTask, notFound, STATUS_LABEL, cost, money, span, elapsed } from './api.js';
 import { taskPage } from './task.js';
 import { askItem } from './asks.js';
 
@@ -22,7 +22,7 @@ function route() {
   else if (path === '/approvals') cleanup = approvalsPage(main);
   else if (path === '/rules') cleanup = rulesPage(main);
   else if ((m = path.match(/^\/tasks\/(\d+)$/))) cleanup = taskPage(main, Number(m[1]));
-  else fill(main, h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '/', 'data-link': true }, 'Back to the board')));
+  else notFound(main, `The board has no page at ${path}.`);
 }
 
 /** Moves to another page of the app without reloading. */
