@@ -260,3 +260,43 @@ fn costs_are_rounded_for_display() {
     }
     assert!(!format!("{ls}{show}{logs}").contains("0.00647"), "no unrounded figure");
 }
+
+/// `/api/agents` asks each CLI its version once (it takes seconds), keeps the answer
+/// while the program's file is unchanged, and asks again when it changes (an upgrade).
+#[test]
+fn agent_versions_are_asked_once_and_again_when_the_binary_changes() {
+    let mut w = World::new("app");
+    let bin = w.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let claude = bin.join("claude");
+    let asked = w.path("shared/asked");
+    let write_cli = |version: &str| {
+        let script = format!("#!/bin/sh\necho asked >> '{}'\necho 'fake-claude {version}'\n", asked.display());
+        std::fs::write(&claude, script).unwrap();
+        std::fs::set_permissions(&claude, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    };
+    write_cli("1.0");
+    std::fs::write(w.path("config/agents/cc.md"), "---\nname: cc\nruntime: claude-code\n---\n").unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    w.start_with_env(&[], &[("PATH", &path)]);
+    let version = || {
+        let agents = w.json(&["agents"]);
+        let cc = agents["agents"].as_array().unwrap().iter().find(|a| a["name"] == "cc").unwrap().clone();
+        assert_eq!(cc["installed"]["path"], claude.to_str().unwrap(), "{cc}");
+        cc["installed"]["version"].as_str().unwrap_or_default().to_string()
+    };
+    let times_asked = || std::fs::read_to_string(&asked).unwrap_or_default().lines().count();
+    // The daemon asks at start-up; after that, every listing is answered from memory.
+    crate::harness::wait_for("the start-up probe", || (times_asked() == 1).then_some(()));
+    for _ in 0..3 {
+        assert_eq!(version(), "fake-claude 1.0");
+    }
+    assert_eq!(times_asked(), 1, "asked once");
+    // An upgrade: new contents, a new modification time.
+    write_cli("2.0");
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(60);
+    std::fs::File::options().write(true).open(&claude).unwrap().set_modified(later).unwrap();
+    crate::harness::wait_for("the new version", || (version() == "fake-claude 2.0").then_some(()));
+    assert_eq!(version(), "fake-claude 2.0");
+    assert_eq!(times_asked(), 2, "asked once more, for the changed file");
+}
