@@ -17,8 +17,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::{
-    AfterRequest, AgentsBody, AllowRule, AnswerBody, AnswerRequest, DiffBody, ErrorBody, GcItem, GcRequest, Health, MergeBody, MergeRequest,
-    PendingApproval, PrRequest, RebaseBody, RepoSummary, RetryRequest, RmBody, RmRequest, RulesQuery, SayBody, SayRequest, TaskQuery,
+    AfterRequest, AgentsBody, AllowRule, AnswerBody, AnswerRequest, DiffBody, ErrorBody, GcItem, GcRequest, Health, MergeBody,
+    MergeRequest, PendingApproval, PrRequest, RebaseBody, RepoSummary, RetryRequest, RmBody, RmRequest, RulesQuery, SayBody, SayRequest,
+    TaskQuery,
 };
 
 /// Why a call did not give an answer of the expected type.

@@ -77,7 +77,13 @@ fn origin(r: &AllowRule) -> String {
         RuleOrigin::Approval { approval: Some(a), saved_at } => {
             let asked = a.command.as_deref().or(a.path.as_deref()).unwrap_or(&a.tool);
             let when = saved_at.or(a.answered_at).map(|t| format!(", {}", t.with_timezone(&Local).format("%Y-%m-%d %H:%M")));
-            format!("T-{} asked `{}`, approved by {}{}", a.task_id, clip(asked, 60), a.answered_by.as_deref().unwrap_or("?"), when.unwrap_or_default())
+            format!(
+                "T-{} asked `{}`, approved by {}{}",
+                a.task_id,
+                clip(asked, 60),
+                a.answered_by.as_deref().unwrap_or("?"),
+                when.unwrap_or_default()
+            )
         }
         RuleOrigin::Approval { approval: None, .. } => "approve --always (before bosun recorded which answer)".into(),
     }

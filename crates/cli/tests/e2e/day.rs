@@ -226,8 +226,7 @@ fn serve_help_offers_only_what_serve_takes() {
 fn a_profile_yaml_error_names_the_line_of_the_file() {
     let mut w = World::new("app");
     // Line 5 of the file (the fourth of the front matter) has an unknown field.
-    std::fs::write(w.path("config/agents/typo.md"), "---\nname: typo\nruntime: command\ncommand: [\"true\"]\nmodle: x\n---\n")
-        .unwrap();
+    std::fs::write(w.path("config/agents/typo.md"), "---\nname: typo\nruntime: command\ncommand: [\"true\"]\nmodle: x\n---\n").unwrap();
     w.start(&[]);
     let agents = w.json(&["agents"]);
     let error = agents["broken"][0]["error"].as_str().unwrap();

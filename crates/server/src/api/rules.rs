@@ -13,7 +13,10 @@ use bosun_engine::Engine;
 use super::ApiError;
 
 #[utoipa::path(get, path = "/api/rules", params(RulesQuery), responses((status = 200, body = Vec<AllowRule>)))]
-pub async fn list(State(engine): State<Arc<Engine>>, q: Result<Query<RulesQuery>, QueryRejection>) -> Result<Json<Vec<AllowRule>>, ApiError> {
+pub async fn list(
+    State(engine): State<Arc<Engine>>,
+    q: Result<Query<RulesQuery>, QueryRejection>,
+) -> Result<Json<Vec<AllowRule>>, ApiError> {
     let Query(q) = q?;
     Ok(Json(engine.rules(&q).await?))
 }

@@ -21,8 +21,8 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use tokio::sync::broadcast;
 
 use crate::{
-    Approval, ApprovalStatus, Change, InboxMessage, LiveRun, NewApproval, NewRule, OrphanRun, RepoCount, Result, RuleFilter, RunEnd, SavedRule,
-    Session, Store, StoreError, TaskFilter, TaskRecord,
+    Approval, ApprovalStatus, Change, InboxMessage, LiveRun, NewApproval, NewRule, OrphanRun, RepoCount, Result, RuleFilter, RunEnd,
+    SavedRule, Session, Store, StoreError, TaskFilter, TaskRecord,
 };
 use rows::{APPROVAL_COLUMNS, RUN_COLUMNS, TASK_COLUMNS, ms, run_from_row, task_from_row};
 
