@@ -263,7 +263,7 @@ pub struct AllowRule {
 pub enum RuleOrigin {
     /// Saved by `approve --always` with this answer (null for rules saved before
     /// bosun recorded it).
-    Approval { approval: Option<Approval>, saved_at: Option<DateTime<Utc>> },
+    Approval { approval: Option<Box<Approval>>, saved_at: Option<DateTime<Utc>> },
     /// An entry of this profile file's `allow:` list.
     Profile { file: String },
 }

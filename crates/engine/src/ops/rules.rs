@@ -54,6 +54,6 @@ fn saved(r: SavedRule) -> AllowRule {
         profile: r.profile,
         repo: r.repo,
         pattern: r.pattern,
-        origin: RuleOrigin::Approval { approval: r.approval, saved_at: r.created_at },
+        origin: RuleOrigin::Approval { approval: r.approval.map(Box::new), saved_at: r.created_at },
     }
 }
