@@ -17,8 +17,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::{
-    AfterRequest, AgentsBody, AnswerBody, AnswerRequest, DiffBody, ErrorBody, GcItem, GcRequest, Health, MergeBody, MergeRequest,
-    PendingApproval, PrRequest, RebaseBody, RepoSummary, RetryRequest, RmBody, RmRequest, SayBody, SayRequest, TaskQuery,
+    AfterRequest, AgentsBody, AllowRule, AnswerBody, AnswerRequest, DiffBody, ErrorBody, GcItem, GcRequest, Health, MergeBody,
+    MergeRequest, PendingApproval, PrRequest, RebaseBody, RepoSummary, RetryRequest, RmBody, RmRequest, RulesQuery, SayBody, SayRequest,
+    TaskQuery,
 };
 
 /// Why a call did not give an answer of the expected type.
@@ -238,6 +239,17 @@ impl Client {
     pub async fn agents(&self, repo: Option<&str>) -> Result<AgentsBody, ClientError> {
         let query: Vec<(&str, &str)> = repo.map(|r| ("repo", r)).into_iter().collect();
         self.decode(self.http.get(self.url("/api/agents")).query(&query)).await
+    }
+
+    /// `GET /api/rules`: the allow rules, saved and in profile files.
+    pub async fn rules(&self, query: &RulesQuery) -> Result<Vec<AllowRule>, ClientError> {
+        self.decode(self.http.get(self.url("/api/rules")).query(query)).await
+    }
+
+    /// `DELETE /api/rules/{id}`: revoke a saved allow rule.
+    pub async fn revoke_rule(&self, id: i64) -> Result<AllowRule, ClientError> {
+        // A state change: the JSON content type the server requires, with `{}`.
+        self.decode(self.http.delete(self.url(&format!("/api/rules/{id}"))).json(&Empty {})).await
     }
 
     /// `POST /api/gc`: the workspaces that can go; removed with `yes`.

@@ -10,6 +10,7 @@ pub mod client;
 use std::collections::BTreeMap;
 
 use bosun_core::{AgentProfile, Approval, Task, TaskStatus};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -227,6 +228,44 @@ pub struct AnswerBody {
     pub approval: Approval,
     #[serde(default)]
     pub saved_rule: Option<String>,
+}
+
+/// `GET /api/rules?...`: which allow rules to list (every field may be left out).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RulesQuery {
+    /// An agent profile's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    /// A repository's root path: its saved rules, its profiles' and the user's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repo: Option<String>,
+}
+
+/// `GET /api/rules`: an allow rule, saved by `approve --always` or written in a
+/// profile file's `allow:` list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AllowRule {
+    /// A saved rule's id (`DELETE /api/rules/{id}` revokes it); null for a profile
+    /// file's rule, which only editing the file changes.
+    pub id: Option<i64>,
+    pub profile: String,
+    /// A saved rule: the repo it holds in (null: tasks without a repo). A profile's
+    /// rule: the repo whose profile it is (null: a user profile, for every repo).
+    pub repo: Option<String>,
+    pub pattern: String,
+    pub origin: RuleOrigin,
+}
+
+/// Where an allow rule came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RuleOrigin {
+    /// Saved by `approve --always` with this answer (null for rules saved before
+    /// bosun recorded it).
+    Approval { approval: Option<Box<Approval>>, saved_at: Option<DateTime<Utc>> },
+    /// An entry of this profile file's `allow:` list.
+    Profile { file: String },
 }
 
 /// `GET /api/tasks/{id}/diff`

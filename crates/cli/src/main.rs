@@ -12,7 +12,7 @@ mod typed_api_tests;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(name = "bosun", version, about = "Run many AI coding agents on many tasks at once.")]
@@ -51,6 +51,7 @@ enum Command {
     Gc(cmd::gc::Args),
     Repos(cmd::repos::Args),
     Agents(cmd::agents::Args),
+    Rules(cmd::rules::Args),
     #[command(hide = true)]
     Hold(cmd::hold::Args),
 }
@@ -66,7 +67,9 @@ impl<E: std::fmt::Display> From<E> for Failure {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    refuse_client_flags_for_serve(&matches);
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     // Not for the daemon (it must survive clients that hang up) nor a holder (it
     // outlives the daemon it was started by).
     if !matches!(cli.command, Command::Serve(_) | Command::Hold(_)) {
@@ -104,6 +107,7 @@ fn main() -> ExitCode {
             Command::Gc(args) => cmd::gc::run(&ctx, args).await,
             Command::Repos(args) => cmd::repos::run(&ctx, args).await,
             Command::Agents(args) => cmd::agents::run(&ctx, args).await,
+            Command::Rules(args) => cmd::rules::run(&ctx, args).await,
             Command::Hold(args) => cmd::hold::run(args).await,
         }
     });
@@ -112,6 +116,18 @@ fn main() -> ExitCode {
         Err(Failure(message)) => {
             eprintln!("bosun: {message}");
             ExitCode::from(1)
+        }
+    }
+}
+
+/// `--server` and `--json` are for the client verbs: given to `serve` (on the command
+/// line; `BOSUN_URL` in the environment is fine), they are a usage error.
+fn refuse_client_flags_for_serve(matches: &clap::ArgMatches) {
+    let Some(serve) = matches.subcommand_matches("serve") else { return };
+    for flag in ["server", "json"] {
+        if serve.value_source(flag) == Some(clap::parser::ValueSource::CommandLine) {
+            let message = format!("--{flag} is for the client verbs, not for serve (serve listens on --addr)");
+            Cli::command().error(clap::error::ErrorKind::ArgumentConflict, message).exit();
         }
     }
 }

@@ -17,10 +17,19 @@ pub fn age(t: DateTime<Utc>) -> String {
     short_duration((Utc::now() - t).num_seconds().max(0))
 }
 
+/// Dollars for people: cents, or four decimals below a cent, and never a nonzero
+/// cost shown as zero (`--json` keeps the full figure).
+pub fn dollars(c: f64) -> String {
+    match c {
+        c if c > 0.0 && c < 0.00005 => "<$0.0001".into(),
+        c if c > 0.0 && c < 0.01 => format!("${c:.4}"),
+        c => format!("${c:.2}"),
+    }
+}
+
 pub fn cost(u: &Usage) -> String {
     match u.cost_usd {
-        Some(c) if c > 0.0 && c < 0.01 => format!("${c:.4}"),
-        Some(c) => format!("${c:.2}"),
+        Some(c) => dollars(c),
         None if u.input_tokens + u.output_tokens > 0 => format!("{}tok", u.input_tokens + u.output_tokens),
         None => "-".into(),
     }
@@ -143,7 +152,7 @@ pub fn event_line(e: &Event) -> String {
             "usage".into(),
             format!(
                 "{input_tokens} in, {output_tokens} out, {cached_tokens} cached{}",
-                cost_usd.map(|c| format!(", ${c:.4}")).unwrap_or_default()
+                cost_usd.map(|c| format!(", {}", dollars(c))).unwrap_or_default()
             ),
         ),
         EventKind::Status { status, message } => (
@@ -165,4 +174,17 @@ pub fn event_line(e: &Event) -> String {
         EventKind::Session { session_id } => ("session".into(), session_id.clone()),
     };
     format!("{ts} {label:<8} {}", clip(&text, 400))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dollars;
+
+    #[test]
+    fn dollars_are_rounded_for_people() {
+        assert_eq!(dollars(0.0064639999999999975), "$0.0065");
+        assert_eq!(dollars(2.2500000000000004), "$2.25");
+        assert_eq!(dollars(0.00001), "<$0.0001", "a cost is never shown as zero");
+        assert_eq!(dollars(0.0), "$0.00");
+    }
 }

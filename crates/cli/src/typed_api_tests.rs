@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use bosun_api::client::{Client, ClientError, Until};
-use bosun_api::{GcRequest, MergeRequest, RmRequest, TaskQuery};
+use bosun_api::{GcRequest, MergeRequest, RmRequest, RulesQuery, TaskQuery};
 use bosun_core::{NewTask, TaskStatus};
 use futures_util::StreamExt;
 use reqwest::StatusCode;
@@ -54,7 +54,7 @@ async fn every_route_through_the_typed_client() {
     std::fs::create_dir_all(&repo).unwrap();
     std::fs::write(
         config.join("agents/maker.md"),
-        "---\nname: maker\nruntime: command\ncommand: [\"sh\", \"-c\", \"echo made > made.txt; echo done\"]\nmodel: m-1\ntags: [t]\nenv:\n  SECRET: s3cret\n---\nMake things.\n",
+        "---\nname: maker\nruntime: command\ncommand: [\"sh\", \"-c\", \"echo made > made.txt; echo done\"]\nmodel: m-1\ntags: [t]\nallow: [\"Bash(make *)\"]\nenv:\n  SECRET: s3cret\n---\nMake things.\n",
     )
     .unwrap();
     std::fs::write(config.join("agents/broken.md"), "no front matter\n").unwrap();
@@ -153,6 +153,13 @@ async fn every_route_through_the_typed_client() {
     let repos = api.repos().await.unwrap();
     assert_eq!(repos.len(), 1);
     same(&url, "/api/repos", &repos).await;
+
+    let rules = api.rules(&RulesQuery::default()).await.unwrap();
+    assert_eq!(rules.iter().map(|r| r.pattern.as_str()).collect::<Vec<_>>(), ["Bash(make *)"]);
+    same(&url, "/api/rules", &rules).await;
+    // A DELETE gets past the content-type guard: an unknown rule is a 404, not a 415.
+    let err = api.revoke_rule(999).await.unwrap_err();
+    assert_eq!((err.status(), err.code()), (Some(StatusCode::NOT_FOUND), Some("not_found")), "{err}");
 
     // Refusals are API errors with their status and code.
     let err = api.stop(id).await.unwrap_err();

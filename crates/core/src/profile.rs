@@ -141,6 +141,18 @@ struct FrontMatter {
     idle_timeout: Option<u64>,
 }
 
+/// A YAML error of the front matter, located in the file: the front matter starts on
+/// the file's line 2 (after the opening `---`), so serde_yaml's lines are one short.
+fn in_file(e: &serde_yaml::Error) -> String {
+    let message = e.to_string();
+    let Some(at) = e.location() else { return message };
+    // The message ends with serde_yaml's own " at line L column C" (libyaml's may
+    // name a second place after it, "while parsing ... at ..."): replaced by the
+    // file's place.
+    let what = message.split(" at line ").next().unwrap_or(&message);
+    format!("{what} at line {} column {}", at.line() + 1, at.column())
+}
+
 pub fn validate_name(name: &str) -> Result<(), ProfileError> {
     let ok = !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if ok { Ok(()) } else { Err(ProfileError::BadName(name.to_string())) }
@@ -190,7 +202,7 @@ impl AgentProfile {
             return Err(ProfileError::NoFrontMatter);
         }
         let body: String = lines.collect();
-        let fm: FrontMatter = serde_yaml::from_str(&yaml).map_err(|e| ProfileError::Yaml(e.to_string()))?;
+        let fm: FrontMatter = serde_yaml::from_str(&yaml).map_err(|e| ProfileError::Yaml(in_file(&e)))?;
         let name = fm.name.unwrap_or_else(|| default_name.to_string());
         validate_name(&name)?;
         let runtime = match fm.runtime.as_str() {
@@ -251,6 +263,17 @@ mod tests {
     use super::*;
 
     const ECHOER: &str = "---\nname: echoer\ndescription: Writes files\nruntime: command\ncommand: [\"sh\", \"-c\", \"echo hi\"]\ntags: [backend, docs]\nmax_concurrent: 3\n---\nYou are careful.\n";
+
+    #[test]
+    fn yaml_errors_name_the_line_of_the_file() {
+        // Line 1 is `---`: the unclosed list is found unclosed at the file's line 5.
+        let text = "---\nname: x\nruntime: command\ncommand: [a\n---\n";
+        let err = AgentProfile::parse(text, "x").unwrap_err().to_string();
+        assert_eq!(err, "invalid front matter: did not find expected ',' or ']' at line 5 column 1");
+        let text = "---\nname: x\nruntime: command\ncommand: [a]\nbogus: 1\n---\n";
+        let err = AgentProfile::parse(text, "x").unwrap_err().to_string();
+        assert!(err.contains("unknown field `bogus`") && err.ends_with("at line 5 column 1"), "{err}");
+    }
 
     #[test]
     fn parses_a_command_profile() {

@@ -27,11 +27,15 @@ pub struct Profiles {
 
 impl Profiles {
     pub fn load(repo: Option<&Path>, user_agents_dir: &Path) -> Profiles {
-        let mut profiles = Profiles::default();
-        if let Some(repo) = repo {
-            profiles.load_dir(&repo.join(".bosun").join("agents"));
-        }
+        let mut profiles = repo.map(Profiles::of_repo).unwrap_or_default();
         profiles.load_dir(user_agents_dir);
+        profiles
+    }
+
+    /// A repo's own profiles (`<repo>/.bosun/agents`), without the user's.
+    pub fn of_repo(repo: &Path) -> Profiles {
+        let mut profiles = Profiles::default();
+        profiles.load_dir(&repo.join(".bosun").join("agents"));
         profiles
     }
 

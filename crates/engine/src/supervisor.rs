@@ -178,8 +178,9 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
         holder: engine.config.holder(task_id, run_ctx.run.id, None),
     };
     // A new worktree runs the repo's setup script first, streamed like agent output.
+    // Hooks come from the user's checkout, never from the worktree (see hook_script).
     if prepared.created
-        && let Some(setup) = workspace::hook_script(&workdir, "setup")
+        && let Some(setup) = run_ctx.task.repo.as_deref().and_then(|repo| workspace::hook_script(Path::new(repo), "setup"))
     {
         match run_ctx.hook(&setup, &spec, &mut ctl).await {
             Hook::Succeeded => {}
@@ -307,7 +308,7 @@ impl RunCtx<'_> {
             return self.detach().await;
         }
         if ending != Ending::Shutdown
-            && let Some(cleanup) = workspace::hook_script(workdir, "cleanup")
+            && let Some(cleanup) = self.task.repo.as_deref().and_then(|repo| workspace::hook_script(Path::new(repo), "cleanup"))
             && let Hook::Failed(why) = self.hook(&cleanup, spec, ctl).await
         {
             self.emit(EventKind::Error { message: format!("cleanup failed: {why}") }).await;

@@ -140,17 +140,20 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     }
 }
 
-/// The repo's hook script `name` (`setup`, `cleanup`) in a worktree, if it has one.
-pub fn hook_script(workdir: &Path, name: &str) -> Option<Vec<String>> {
-    let path = workdir.join(".bosun").join(name);
+/// The repo's hook script `name` (`setup`, `cleanup`), if it has one: from the
+/// user's checkout as it is on disk (committed or not), like its profiles and
+/// `config.toml` — never from a task's worktree, where an agent can write. It runs
+/// in the worktree, by its absolute path.
+pub fn hook_script(repo_root: &Path, name: &str) -> Option<Vec<String>> {
+    let path = repo_root.join(".bosun").join(name);
     let meta = std::fs::metadata(&path).ok()?;
     if !meta.is_file() {
         return None;
     }
     use std::os::unix::fs::PermissionsExt;
-    let rel = format!(".bosun/{name}");
+    let path = path.to_string_lossy().into_owned();
     // Not executable (a checkout on a filesystem without modes, a forgotten chmod): sh runs it.
-    Some(if meta.permissions().mode() & 0o111 != 0 { vec![format!("./{rel}")] } else { vec!["sh".into(), rel] })
+    Some(if meta.permissions().mode() & 0o111 != 0 { vec![path] } else { vec!["sh".into(), path] })
 }
 
 async fn record(engine: &Engine, task: &Task, branch: Option<&str>, path: &Path) -> Result<(), WorkspaceError> {

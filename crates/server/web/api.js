@@ -2,8 +2,13 @@
 // as `{"error":{"message"}}`), the one live stream of task changes, a tiny DOM builder
 // that only ever sets text (never HTML), and formatting of times and money.
 
-/** An error from the API, with its message meant for people. */
-export class ApiError extends Error {}
+/** An error from the API, with its message meant for people and the HTTP status (0: no answer). */
+export class ApiError extends Error {
+  constructor(message, status = 0) {
+    super(message);
+    this.status = status;
+  }
+}
 
 /** Calls the API; resolves to the parsed JSON body, rejects with an ApiError. */
 export async function api(path, { method = 'GET', body, headers = {} } = {}) {
@@ -25,7 +30,7 @@ export async function api(path, { method = 'GET', body, headers = {} } = {}) {
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
   if (!res.ok) {
-    throw new ApiError(json?.error?.message || `${res.status} ${res.statusText}`);
+    throw new ApiError(json?.error?.message || `${res.status} ${res.statusText}`, res.status);
   }
   return json;
 }
@@ -46,6 +51,11 @@ export function h(tag, attrs = {}, ...children) {
     el.append(c instanceof Node ? c : String(c));
   }
   return el;
+}
+
+/** The page for what is not there (an unknown task, a mistyped address), with the way back. */
+export function notFound(root, message) {
+  fill(root, h('h1', {}, 'Not found'), h('p', {}, message), h('p', {}, h('a', { href: '/', 'data-link': true }, 'Back to the board')));
 }
 
 /** Shows a message in the live region (errors stay until replaced). */
@@ -106,9 +116,11 @@ export function cost(task) {
   return sum;
 }
 
+/** Dollars for people (as the CLI shows them): cents, or four decimals below a cent; never a nonzero cost as zero. */
 export function money(usd) {
   if (usd === null || usd === undefined) return '';
-  return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
+  if (usd > 0 && usd < 0.00005) return '<$0.0001';
+  return usd > 0 && usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
 }
 
 /** When the task's clock started and stopped (null end: still going). */

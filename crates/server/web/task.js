@@ -1,7 +1,7 @@
 // The task page: the task's header and actions, its pending asks, the live event
 // timeline (paged and capped so 50,000 events stay fast), the branch diff with per-file
 // navigation, and its runs. Everything through the public API.
-import { api, h, notify, act, fill, onTask, STATUS_LABEL, cost, money, span, elapsed, shortTime, duration } from './api.js';
+import { api, h, notify, act, fill, onTask, notFound, STATUS_LABEL, cost, money, span, elapsed, shortTime, duration } from './api.js';
 import { askItem } from './asks.js';
 
 /** Most events kept in the DOM while following live. */
@@ -93,9 +93,6 @@ export function taskPage(root, id) {
   const diffSection = h('section', { class: 'diff-section', 'aria-labelledby': 'diff-h' },
     h('h2', { id: 'diff-h' }, 'Diff'), h('button', { type: 'button', class: 'button', onclick: loadDiff }, 'Show diff'), h('div', { class: 'diff-files' }));
   const runs = h('section', { class: 'runs', 'aria-labelledby': 'runs-h' });
-  fill(root, header, asks,
-    h('section', { class: 'events', 'aria-labelledby': 'events-h' }, h('div', { class: 'events-head' }, h('h2', { id: 'events-h' }, 'Timeline'), follow), earlier, timeline),
-    say, sayNote, reply, diffSection, runs);
 
   /** Whether the task's agent can be steered: a `command` agent that is not
    *  interactive reads its prompt once and hears nothing after (the API refuses). */
@@ -298,9 +295,23 @@ export function taskPage(root, id) {
       parts.length ? [nav, ...files] : h('ul', {}, d.files.map((f) => h('li', {}, h('code', {}, f)))));
   }
 
-  loadTask();
-  loadAsks();
-  startTimeline();
+  /** The page once the task is known: an unknown id gets the not-found page instead. */
+  async function open() {
+    let t = null;
+    let error = null;
+    try { t = await api(`/api/tasks/${id}`); } catch (e) { error = e; }
+    if (closed) return;
+    if (error?.status === 404) return notFound(root, `There is no task T-${id}.`);
+    fill(root, header, asks,
+      h('section', { class: 'events', 'aria-labelledby': 'events-h' }, h('div', { class: 'events-head' }, h('h2', { id: 'events-h' }, 'Timeline'), follow), earlier, timeline),
+      say, sayNote, reply, diffSection, runs);
+    if (t) { if (adopt(t)) renderTask(); } else fill(header, h('h1', {}, `T-${id}`), h('p', { class: 'reason' }, error.message));
+    loadAsks();
+    startTimeline();
+  }
+
+  fill(root, h('p', {}, 'Loading…'));
+  open();
   return () => {
     closed = true;
     off();

@@ -16,7 +16,8 @@ use tokio::sync::broadcast::{self, error::TryRecvError};
 
 use crate::cache::{Need, TaskCache};
 use crate::{
-    Change, InboxMessage, LiveRun, NewRule, OrphanRun, RepoCount, Result, RunEnd, Session, Store, StoreError, TaskFilter, TaskRecord,
+    Change, InboxMessage, LiveRun, NewRule, OrphanRun, RepoCount, Result, RuleFilter, RunEnd, SavedRule, Session, Store, StoreError,
+    TaskFilter, TaskRecord,
 };
 
 pub struct CachedStore<S> {
@@ -195,6 +196,12 @@ impl<S: Store> Store for CachedStore<S> {
     }
     async fn allow_rules(&self, profile: &str, repo: Option<&str>) -> Result<Vec<String>> {
         self.inner.allow_rules(profile, repo).await
+    }
+    async fn saved_rules(&self, filter: &RuleFilter) -> Result<Vec<SavedRule>> {
+        self.inner.saved_rules(filter).await
+    }
+    async fn delete_rule(&self, id: i64) -> Result<SavedRule> {
+        self.inner.delete_rule(id).await
     }
     async fn record_profile(&self, profile: &AgentProfile, now: DateTime<Utc>) -> Result<()> {
         self.inner.record_profile(profile, now).await

@@ -40,6 +40,8 @@ pub enum StoreError {
     Transition(#[from] TransitionError),
     #[error("approval {0} not found")]
     ApprovalNotFound(i64),
+    #[error("allow rule {0} not found")]
+    RuleNotFound(i64),
     /// Someone (or the run's end) answered it first.
     #[error("approval {id} was already answered: it is {}", status.as_str())]
     AlreadyAnswered { id: i64, status: ApprovalStatus },
@@ -56,6 +58,27 @@ pub struct NewRule<'a> {
     pub profile: &'a str,
     pub repo: Option<&'a str>,
     pub pattern: &'a str,
+}
+
+/// A rule `approve --always` saved, with the answer it was saved with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedRule {
+    pub id: i64,
+    pub profile: String,
+    /// The repo it holds in (None: tasks without a repo).
+    pub repo: Option<String>,
+    pub pattern: String,
+    /// The answer that saved it (None for rules saved before bosun recorded that).
+    pub approval: Option<Approval>,
+    /// When it was saved (None for rules saved before bosun recorded that).
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// Which saved rules [`Store::saved_rules`] returns (empty: all of them).
+#[derive(Debug, Clone, Default)]
+pub struct RuleFilter {
+    pub profile: Option<String>,
+    pub repo: Option<String>,
 }
 
 /// A run that is live somewhere.
@@ -245,6 +268,11 @@ pub trait Store: Send + Sync + 'static {
     /// The rules `approve --always` saved for a profile in a repo (None: tasks
     /// without a repo).
     async fn allow_rules(&self, profile: &str, repo: Option<&str>) -> Result<Vec<String>>;
+    /// The saved rules with where they came from, oldest first.
+    async fn saved_rules(&self, filter: &RuleFilter) -> Result<Vec<SavedRule>>;
+    /// Revokes a saved rule ([`StoreError::RuleNotFound`] if there is none by that id);
+    /// returns it as it was.
+    async fn delete_rule(&self, id: i64) -> Result<SavedRule>;
 
     /// Keeps the profile as it was loaded for a run (what ran, even if the file changes).
     async fn record_profile(&self, profile: &AgentProfile, now: DateTime<Utc>) -> Result<()>;

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use bosun_core::{EventKind, NewApproval, NewEvent, NewTask, RunStatus, Source, TaskEvent, TaskStatus};
-use bosun_store::{ApprovalStatus, CachedStore, NewRule, RunEnd, SqliteStore, Store, StoreError, TaskFilter, TaskRecord};
+use bosun_store::{ApprovalStatus, CachedStore, NewRule, RuleFilter, RunEnd, SqliteStore, Store, StoreError, TaskFilter, TaskRecord};
 use chrono::Utc;
 
 fn record(title: &str, tags: &[&str], priority: i64) -> TaskRecord {
@@ -250,6 +250,15 @@ async fn approvals_are_answered_once(store: Arc<dyn Store>) {
     assert_eq!(store.allow_rules("careful", Some("/r")).await.unwrap(), ["Bash(cargo test)"], "the rule came with the answer");
     assert!(store.allow_rules("careful", Some("/elsewhere")).await.unwrap().is_empty(), "and holds in its repo only");
     assert!(store.allow_rules("other", Some("/r")).await.unwrap().is_empty(), "for its profile only");
+    // Listed with the answer it came from, and revoked by its id.
+    let saved = store.saved_rules(&RuleFilter { profile: Some("careful".into()), repo: None }).await.unwrap();
+    assert_eq!(saved.len(), 1);
+    assert_eq!((saved[0].repo.as_deref(), saved[0].pattern.as_str()), (Some("/r"), "Bash(cargo test)"));
+    assert_eq!(saved[0].approval.as_ref().map(|a| (a.id, a.answered_by.as_deref())), Some((a.id, Some("user"))));
+    assert!(store.saved_rules(&RuleFilter { profile: None, repo: Some("/elsewhere".into()) }).await.unwrap().is_empty());
+    assert_eq!(store.delete_rule(saved[0].id).await.unwrap(), saved[0]);
+    assert!(store.allow_rules("careful", Some("/r")).await.unwrap().is_empty(), "a revoked rule no longer holds");
+    assert!(matches!(store.delete_rule(saved[0].id).await, Err(StoreError::RuleNotFound(_))));
     let again = store.answer_approval(a.id, false, "user", Some("no"), None, Utc::now()).await.unwrap_err();
     assert!(matches!(again, StoreError::AlreadyAnswered { status: ApprovalStatus::Allowed, .. }), "{again}");
     assert!(matches!(store.answer_approval(999, true, "user", None, None, Utc::now()).await, Err(StoreError::ApprovalNotFound(999))));

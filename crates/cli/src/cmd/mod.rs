@@ -18,6 +18,7 @@ pub mod reply;
 pub mod repos;
 pub mod retry;
 pub mod rm;
+pub mod rules;
 pub mod say;
 pub mod serve;
 pub mod show;

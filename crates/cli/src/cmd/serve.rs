@@ -38,6 +38,13 @@ pub struct Args {
     /// Default: agents keep running and the next `bosun serve` takes them back.
     #[arg(long)]
     stop_agents_on_exit: bool,
+    /// The client verbs' global `--server` and `--json` mean nothing here: declared
+    /// hidden so that `serve --help` does not offer them (clap does not propagate a
+    /// global argument a subcommand already has); `main` refuses them if given.
+    #[arg(id = "server", long = "server", hide = true)]
+    _server: Option<String>,
+    #[arg(id = "json", long = "json", hide = true)]
+    _json: bool,
 }
 
 pub async fn run(args: Args) -> Result<(), Failure> {

@@ -151,6 +151,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/tasks/{id}/events"),
     ("get", "/api/approvals"),
     ("get", "/api/agents"),
+    ("get", "/api/rules"),
+    ("delete", "/api/rules/{id}"),
     ("post", "/api/gc"),
     ("get", "/api/repos"),
     ("get", "/api/events"),
@@ -159,13 +161,14 @@ const ROUTES: &[(&str, &str)] = &[
 /// What the router's fallback says for a path no route serves.
 const FALLBACK: &str = "no such endpoint";
 
-/// Sends `method path` (`{id}` = 999, a task that does not exist; POSTs with `{}`) and
+/// Sends `method path` (`{id}` = 999, a task that does not exist; POSTs and DELETEs with `{}`) and
 /// says whether a route served it: neither the fallback's 404 nor a 405.
 async fn served(http: &reqwest::Client, url: &str, method: &str, path: &str) -> Result<u16, String> {
     let full = format!("{url}{}", path.replace("{id}", "999"));
     let req = match method {
         "get" => http.get(&full),
         "post" => http.post(&full).json(&json!({})),
+        "delete" => http.delete(&full).json(&json!({})),
         other => panic!("no such method in ROUTES: {other}"),
     };
     let resp = req.send().await.unwrap();

@@ -202,3 +202,100 @@ fn colour_codes_stay_out_of_the_events() {
     let daemon_log = std::fs::read_to_string(w.path("daemon.log")).unwrap();
     assert!(!daemon_log.contains('\u{1b}'), "the daemon's log is plain text when not a terminal");
 }
+
+/// `serve --help` offers only what serve takes; every client verb keeps `--server`
+/// and `--json`.
+#[test]
+fn serve_help_offers_only_what_serve_takes() {
+    let w = World::new("app");
+    let help = |args: &[&str]| String::from_utf8(w.try_bosun(args).stdout).unwrap();
+    let serve = help(&["serve", "--help"]);
+    assert!(serve.contains("--data-dir") && serve.contains("--addr"), "{serve}");
+    assert!(!serve.contains("--server") && !serve.contains("--json"), "{serve}");
+    for verb in ["ls", "show", "rules", "approvals"] {
+        let h = help(&[verb, "--help"]);
+        assert!(h.contains("--server") && h.contains("--json"), "{verb}: {h}");
+    }
+    let out = w.try_bosun(&["serve", "--json", "--data-dir", w.path("data").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--json is for the client verbs, not for serve"), "{out:?}");
+}
+
+/// A YAML error in a profile names the line of the file, not of its front matter.
+#[test]
+fn a_profile_yaml_error_names_the_line_of_the_file() {
+    let mut w = World::new("app");
+    // Line 5 of the file (the fourth of the front matter) has an unknown field.
+    std::fs::write(w.path("config/agents/typo.md"), "---\nname: typo\nruntime: command\ncommand: [\"true\"]\nmodle: x\n---\n").unwrap();
+    w.start(&[]);
+    let agents = w.json(&["agents"]);
+    let error = agents["broken"][0]["error"].as_str().unwrap();
+    assert!(error.contains("unknown field `modle`") && error.contains("at line 5 column 1"), "{error}");
+    let out = w.try_bosun(&["add", "--repo", w.repo.to_str().unwrap(), "--agent", "typo", "Typo"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("typo.md is invalid: invalid front matter: unknown field `modle`"), "{out:?}");
+}
+
+/// Dollars are rounded wherever the CLI shows them (and a tiny cost is never shown as
+/// zero); `--json` keeps the full figure.
+#[test]
+fn costs_are_rounded_for_display() {
+    let mut w = World::new("app");
+    // gpt-5 prices: 1.25 in, 10 out per million tokens.
+    let usage = |input: u64, output: u64| json!({"usage": {"input_tokens": input, "output_tokens": output}});
+    w.agent_with("priced", "model: gpt-5.5\n", &[usage(1000, 0), usage(0, 521), usage(10, 0)]);
+    w.start(&[]);
+    let id = w.add("Spend a little", "priced");
+    let t = w.wait_status(id, "review");
+    let full = t["runs"][0]["cost_usd"].as_f64().unwrap();
+    assert!((full - 0.0064725).abs() < 1e-12, "--json keeps the full figure: {full}");
+    let ls = w.bosun(&["ls"]);
+    assert!(ls.contains(" $0.0065 "), "{ls}");
+    let show = w.bosun(&["show", &id.to_string()]);
+    assert!(show.contains("cached, $0.0065\n") && show.contains(" $0.0065\n"), "{show}");
+    let logs = w.bosun(&["logs", &id.to_string()]);
+    for shown in ["1000 in, 0 out, 0 cached, $0.0013", "0 in, 521 out, 0 cached, $0.0052", "10 in, 0 out, 0 cached, <$0.0001"] {
+        assert!(logs.contains(shown), "{shown}: {logs}");
+    }
+    assert!(!format!("{ls}{show}{logs}").contains("0.00647"), "no unrounded figure");
+}
+
+/// `/api/agents` asks each CLI its version once (it takes seconds), keeps the answer
+/// while the program's file is unchanged, and asks again when it changes (an upgrade).
+#[test]
+fn agent_versions_are_asked_once_and_again_when_the_binary_changes() {
+    let mut w = World::new("app");
+    let bin = w.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let claude = bin.join("claude");
+    let asked = w.path("shared/asked");
+    let write_cli = |version: &str| {
+        let script = format!("#!/bin/sh\necho asked >> '{}'\necho 'fake-claude {version}'\n", asked.display());
+        std::fs::write(&claude, script).unwrap();
+        std::fs::set_permissions(&claude, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    };
+    write_cli("1.0");
+    std::fs::write(w.path("config/agents/cc.md"), "---\nname: cc\nruntime: claude-code\n---\n").unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    w.start_with_env(&[], &[("PATH", &path)]);
+    let version = || {
+        let agents = w.json(&["agents"]);
+        let cc = agents["agents"].as_array().unwrap().iter().find(|a| a["name"] == "cc").unwrap().clone();
+        assert_eq!(cc["installed"]["path"], claude.to_str().unwrap(), "{cc}");
+        cc["installed"]["version"].as_str().unwrap_or_default().to_string()
+    };
+    let times_asked = || std::fs::read_to_string(&asked).unwrap_or_default().lines().count();
+    // The daemon asks at start-up; after that, every listing is answered from memory.
+    crate::harness::wait_for("the start-up probe", || (times_asked() == 1).then_some(()));
+    for _ in 0..3 {
+        assert_eq!(version(), "fake-claude 1.0");
+    }
+    assert_eq!(times_asked(), 1, "asked once");
+    // An upgrade: new contents, a new modification time.
+    write_cli("2.0");
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(60);
+    std::fs::File::options().write(true).open(&claude).unwrap().set_modified(later).unwrap();
+    crate::harness::wait_for("the new version", || (version() == "fake-claude 2.0").then_some(()));
+    assert_eq!(version(), "fake-claude 2.0");
+    assert_eq!(times_asked(), 2, "asked once more, for the changed file");
+}

@@ -151,6 +151,63 @@ fn an_always_rule_is_scoped_to_its_repo() {
     w.wait_status(elsewhere, "needs_input");
 }
 
+/// `bosun rules` lists saved rules with the answer each came from, and the profile
+/// files' `allow:` entries with their file; `rules rm` revokes a saved one, after
+/// which the same ask is asked again. A profile's rule cannot be removed that way.
+#[test]
+fn always_rules_are_listed_and_revoked() {
+    let mut w = World::new("app");
+    let steps = [json!({"read_prompt": true}), json!({"ask": {"id": "e1", "tool": "Bash", "kind": "command", "command": "echo safe"}})];
+    w.agent_with("careful", "interactive: true\nallow: [\"Bash(cargo test *)\"]\n", &steps);
+    w.start(&[]);
+    let id = w.add("Here", "careful");
+    let repo = w.wait_status(id, "needs_input")["repo"].as_str().unwrap().to_string();
+    w.bosun(&["approve", &id.to_string(), "--always"]);
+    w.wait_status(id, "review");
+
+    let rules = w.json(&["rules"]);
+    let rules = rules.as_array().unwrap();
+    assert_eq!(rules.len(), 2, "{rules:?}");
+    let saved = &rules[0];
+    assert_eq!((saved["profile"].as_str(), saved["repo"].as_str()), (Some("careful"), Some(repo.as_str())), "{saved}");
+    assert_eq!(saved["pattern"], "Bash(echo safe)");
+    let from = &saved["origin"];
+    assert_eq!(from["kind"], "approval", "{from}");
+    assert_eq!((from["approval"]["task_id"].as_i64(), from["approval"]["command"].as_str()), (Some(id), Some("echo safe")));
+    assert_eq!(from["approval"]["answered_by"], USER);
+    assert!(from["saved_at"].is_string(), "{from}");
+    let profile = &rules[1];
+    assert_eq!((profile["id"].is_null(), profile["pattern"].as_str()), (true, Some("Bash(cargo test *)")), "{profile}");
+    assert_eq!(profile["origin"]["kind"], "profile");
+    assert!(profile["origin"]["file"].as_str().unwrap().ends_with("config/agents/careful.md"), "{profile}");
+    let table = w.bosun(&["rules"]);
+    assert!(table.contains(&format!("T-{id} asked `echo safe`, approved by {USER}")), "{table}");
+    assert!(table.contains("profile file ") && table.contains("(every repo)"), "{table}");
+    assert!(w.json(&["rules", "--agent", "other"]).as_array().unwrap().is_empty());
+    assert_eq!(w.json(&["rules", "--repo", w.repo.to_str().unwrap()]).as_array().unwrap().len(), 2);
+
+    // What cannot be revoked says why, and loses nothing.
+    let out = w.try_bosun(&["rules", "rm", "Bash(cargo test *)"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("profile file") && err.contains("cannot be removed with `rules rm`"), "{err}");
+    let out = w.try_bosun(&["rules", "rm", "999"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stderr).trim(), "bosun: no saved allow rule 999 (`bosun rules` lists them with their ids)");
+    assert_eq!(w.json(&["rules"]).as_array().unwrap().len(), 2);
+
+    // The rule holds until it is revoked; then the same ask is asked again.
+    let again = w.add("Here again", "careful");
+    w.wait_status(again, "review");
+    let rule_id = saved["id"].as_i64().unwrap().to_string();
+    let out = w.bosun(&["rules", "rm", &rule_id]);
+    assert!(out.contains("revoked rule") && out.contains("Bash(echo safe)"), "{out}");
+    assert_eq!(w.json(&["rules"]).as_array().unwrap().len(), 1, "only the profile's rule is left");
+    let third = w.add("Here once more", "careful");
+    w.wait_status(third, "needs_input");
+    assert_eq!(w.json(&["approvals"])[0]["command"], "echo safe");
+}
+
 #[test]
 fn reply_runs_the_task_again_with_the_feedback() {
     let mut w = World::new("app");

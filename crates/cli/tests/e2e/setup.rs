@@ -62,7 +62,8 @@ fn a_failing_setup_fails_the_task_with_its_output() {
     let id = w.add("Will not start", "never");
     let t = w.wait_status(id, "failed");
     let reason = t["status_reason"].as_str().unwrap();
-    assert!(reason.starts_with("setup failed: ./.bosun/setup: exit code 3"), "{reason}");
+    let setup = format!("{}/.bosun/setup", t["repo"].as_str().unwrap());
+    assert!(reason.starts_with(&format!("setup failed: {setup}: exit code 3")), "{reason}");
     assert!(reason.contains("npm ERR! registry unreachable"), "{reason}");
     let events = w.events(id);
     assert!(events.iter().any(|e| e["type"] == "output" && e["line"] == "fetching"));
@@ -70,4 +71,32 @@ fn a_failing_setup_fails_the_task_with_its_output() {
     let wt = t["worktree"].as_str().unwrap();
     assert!(!std::path::Path::new(&format!("{wt}/agent-ran.txt")).exists(), "the agent never started");
     assert!(t["runs"][0]["pid"].is_null());
+}
+
+/// A repo's `.bosun` files are read from the checkout as the user sees it, committed
+/// or not: an uncommitted setup script runs like an uncommitted profile is found. A
+/// hook an agent writes in its worktree is never run.
+#[test]
+fn hooks_come_from_the_checkout_as_it_is_like_profiles() {
+    let mut w = World::new("app");
+    // Neither is committed.
+    script(&w, "setup", "#!/bin/sh\necho setup from the checkout\n");
+    std::fs::create_dir_all(w.repo.join(".bosun/agents")).unwrap();
+    let steps = [
+        json!({"say": "working"}),
+        json!({"write": {"path": ".bosun/cleanup", "content": "#!/bin/sh\necho agent-written cleanup ran\n"}}),
+        json!({"run": ["chmod", "+x", ".bosun/cleanup"]}),
+    ];
+    let script_path = w.path("scripts/local.jsonl");
+    std::fs::write(&script_path, bosun_fake_agent::script(&steps)).unwrap();
+    let command = serde_json::to_string(&[crate::harness::FAKE_AGENT, "--script", script_path.to_str().unwrap()]).unwrap();
+    std::fs::write(w.repo.join(".bosun/agents/local.md"), format!("---\nname: local\nruntime: command\ncommand: {command}\n---\n"))
+        .unwrap();
+    w.start(&[]);
+    let id = w.add("Uncommitted config", "local");
+    w.wait_status(id, "review");
+    let lines: Vec<String> =
+        w.events(id).iter().filter(|e| e["type"] == "output").map(|e| e["line"].as_str().unwrap().to_string()).collect();
+    assert!(lines.contains(&"setup from the checkout".to_string()), "the uncommitted setup ran: {lines:?}");
+    assert!(!lines.iter().any(|l| l.contains("agent-written")), "a hook the agent wrote did not run: {lines:?}");
 }

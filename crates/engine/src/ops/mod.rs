@@ -17,6 +17,7 @@ mod reply;
 mod repos;
 mod retry;
 mod rm;
+mod rules;
 mod say;
 mod stop;
 

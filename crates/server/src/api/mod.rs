@@ -13,6 +13,7 @@ mod guard;
 mod health;
 mod openapi;
 mod repos;
+mod rules;
 mod task_after;
 mod task_create;
 mod task_diff;
@@ -65,6 +66,8 @@ fn api() -> OpenApiRouter<Arc<Engine>> {
         .routes(routes!(approvals::approve))
         .routes(routes!(approvals::deny))
         .routes(routes!(approvals::list))
+        .routes(routes!(rules::list))
+        .routes(routes!(rules::revoke))
         .routes(routes!(agents::agents))
         .routes(routes!(gc::gc))
         .routes(routes!(repos::repos))

@@ -28,6 +28,7 @@ pub(super) fn routes() -> Router<Arc<Engine>> {
     Router::new()
         .route("/", get(index))
         .route("/approvals", get(index))
+        .route("/rules", get(index))
         .route("/new", get(index))
         .route("/tasks/{id}", get(index))
         .route("/assets/{*path}", get(asset))

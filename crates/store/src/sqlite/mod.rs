@@ -21,8 +21,8 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use tokio::sync::broadcast;
 
 use crate::{
-    Approval, ApprovalStatus, Change, InboxMessage, LiveRun, NewApproval, NewRule, OrphanRun, RepoCount, Result, RunEnd, Session, Store,
-    StoreError, TaskFilter, TaskRecord,
+    Approval, ApprovalStatus, Change, InboxMessage, LiveRun, NewApproval, NewRule, OrphanRun, RepoCount, Result, RuleFilter, RunEnd,
+    SavedRule, Session, Store, StoreError, TaskFilter, TaskRecord,
 };
 use rows::{APPROVAL_COLUMNS, RUN_COLUMNS, TASK_COLUMNS, ms, run_from_row, task_from_row};
 
@@ -54,6 +54,9 @@ pub struct SqliteStore {
     /// Every write says which tasks it touched (for caches; see [`Store::changes`]).
     changes: broadcast::Sender<Change>,
 }
+
+/// The columns [`SqliteStore::rule_from_row`] reads.
+const RULE_COLUMNS: &str = "id, profile, repo, pattern, approval_id, created_at";
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file and brings its schema up to date.
@@ -111,6 +114,25 @@ impl SqliteStore {
     async fn approval(&self, id: i64) -> Result<Approval> {
         let row = sqlx::query(&format!("SELECT {APPROVAL_COLUMNS} FROM approvals WHERE id = ?")).bind(id).fetch_one(&self.pool).await?;
         rows::approval_from_row(&row)
+    }
+
+    /// A row of [`RULE_COLUMNS`], with the answer that saved it.
+    async fn rule_from_row(&self, row: &sqlx::sqlite::SqliteRow) -> Result<SavedRule> {
+        let approval: Option<i64> = row.try_get("approval_id")?;
+        let repo: String = row.try_get("repo")?;
+        let created: i64 = row.try_get("created_at")?;
+        Ok(SavedRule {
+            id: row.try_get("id")?,
+            profile: row.try_get("profile")?,
+            repo: Some(repo).filter(|r| !r.is_empty()),
+            pattern: row.try_get("pattern")?,
+            approval: match approval {
+                Some(id) => Some(self.approval(id).await?),
+                None => None,
+            },
+            // 0: saved before bosun recorded when.
+            created_at: DateTime::from_timestamp_millis(created).filter(|_| created > 0),
+        })
     }
 }
 
@@ -659,6 +681,35 @@ impl Store for SqliteStore {
             .bind(repo.unwrap_or(""))
             .fetch_all(&self.pool)
             .await?)
+    }
+
+    async fn saved_rules(&self, filter: &RuleFilter) -> Result<Vec<SavedRule>> {
+        let mut q: QueryBuilder<'_, Sqlite> = QueryBuilder::new(format!("SELECT {RULE_COLUMNS} FROM allow_rules WHERE 1=1"));
+        if let Some(profile) = &filter.profile {
+            q.push(" AND profile = ").push_bind(profile);
+        }
+        if let Some(repo) = &filter.repo {
+            q.push(" AND repo = ").push_bind(repo);
+        }
+        q.push(" ORDER BY id");
+        let rows = q.build().fetch_all(&self.pool).await?;
+        let mut rules = Vec::with_capacity(rows.len());
+        for row in &rows {
+            rules.push(self.rule_from_row(row).await?);
+        }
+        Ok(rules)
+    }
+
+    async fn delete_rule(&self, id: i64) -> Result<SavedRule> {
+        let mut tx = self.pool.begin_with(WRITE).await?;
+        let row = sqlx::query(&format!("SELECT {RULE_COLUMNS} FROM allow_rules WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::RuleNotFound(id))?;
+        sqlx::query("DELETE FROM allow_rules WHERE id = ?").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        self.rule_from_row(&row).await
     }
 
     async fn record_profile(&self, profile: &AgentProfile, now: DateTime<Utc>) -> Result<()> {
