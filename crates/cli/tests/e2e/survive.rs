@@ -11,7 +11,7 @@ use crate::real_clis::{cli, mock};
 
 const PRINTERS: usize = 9;
 /// Lines each printer prints before and after the daemon comes back.
-const BEFORE: usize = 60;
+const BEFORE: usize = 150;
 const AFTER: usize = 20;
 
 fn outputs(w: &World, id: i64) -> Vec<String> {
@@ -35,7 +35,8 @@ fn agents_outlive_the_daemon(kill: fn(&mut World)) {
         "printer",
         None,
         &[
-            json!({"repeat": {"times": BEFORE, "every_ms": 40, "step": {"print": "a{i}"}}}),
+            // 100 lines a second: lines are in flight (in pipes, in memory) at the kill.
+            json!({"repeat": {"times": BEFORE, "every_ms": 10, "step": {"print": "a{i}"}}}),
             // Proof that it printed everything while the daemon was away.
             json!({"write": {"path": "printed.txt", "content": "all of a\n"}}),
             json!({"wait_file": back}),
