@@ -104,22 +104,22 @@ impl Config {
         }
     }
 
-    /// One daemon per data dir: a second one would start the same tasks twice.
-    /// The lock holds the holder's pid and address, so a second daemon can say who
-    /// has the data dir.
+    /// One daemon per data dir (a second would start the same tasks twice). Takes the
+    /// data dir for this daemon: a lock on the directory itself (which
+    /// cannot be deleted from under a live daemon, unlike a file in it), and
+    /// `daemon.lock` saying who holds it, for the next daemon's refusal.
     pub(crate) fn lock_data_dir(&self) -> Result<File, StartError> {
-        use std::io::{Read, Write};
+        let dir = File::open(&self.data_dir).map_err(|source| StartError::Dir { path: self.data_dir.clone(), source })?;
         let path = self.data_dir.join("daemon.lock");
-        let io = |source| StartError::Dir { path: path.clone(), source };
-        let mut file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
-        if file.try_lock().is_err() {
-            let mut holder = String::new();
-            let _ = file.read_to_string(&mut holder);
-            return Err(StartError::Locked { data_dir: self.data_dir.clone(), holder: holder.trim().to_string() });
+        if dir.try_lock().is_err() {
+            let holder = std::fs::read_to_string(&path)
+                .map(|h| h.trim().to_string())
+                .unwrap_or_else(|_| "whose daemon.lock, which names it, was deleted".into());
+            return Err(StartError::Locked { data_dir: self.data_dir.clone(), holder });
         }
-        file.set_len(0).map_err(io)?;
-        write!(file, "pid {} at {}", std::process::id(), self.public_url).map_err(io)?;
-        Ok(file)
+        std::fs::write(&path, format!("pid {} at {}", std::process::id(), self.public_url))
+            .map_err(|source| StartError::Dir { path: path.clone(), source })?;
+        Ok(dir)
     }
 }
 
