@@ -30,6 +30,17 @@ pub enum WorkspaceError {
     Unlisted { path: PathBuf, repo: String },
     #[error("the task has no base branch")]
     NoBase,
+    #[error("{} is not a directory bosun made (a symlink or a file is in its place); remove it and retry", path.display())]
+    NotOurs { path: PathBuf },
+}
+
+/// A workspace path must be ours: absent, or a real directory — never a symlink (or
+/// a file) someone planted there to send the agent elsewhere.
+fn check_ours(path: &Path) -> Result<(), WorkspaceError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if !meta.is_dir() => Err(WorkspaceError::NotOurs { path: path.to_path_buf() }),
+        _ => Ok(()),
+    }
 }
 
 /// A task's workspace, and whether this call created it (new worktrees get the
@@ -49,6 +60,7 @@ pub async fn prepare(engine: &Engine, task: &Task) -> Result<Prepared, Workspace
         if task.worktree.is_none() {
             record(engine, task, None, &dir).await?;
         }
+        check_ours(&dir)?;
         let created = !dir.exists();
         std::fs::create_dir_all(&dir).map_err(|source| WorkspaceError::Io {
             what: "cannot create workspace",
@@ -63,6 +75,7 @@ pub async fn prepare(engine: &Engine, task: &Task) -> Result<Prepared, Workspace
     if task.worktree.is_none() || task.branch.is_none() {
         record(engine, task, Some(&branch), &path).await?;
     }
+    check_ours(&path)?;
     let lock = engine.repo_lock(repo_path);
     let _serial = lock.lock().await;
     let repo = Repo::open(Path::new(repo_path)).await?;

@@ -64,3 +64,27 @@ fn usage_errors_exit_2_and_refusals_exit_1() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is `bosun serve` running?"));
 }
+
+/// A symlink planted where the next task's workspace will be (a scratch dir, a
+/// worktree) does not send the agent to its target: the run fails saying why, and
+/// nothing is written there.
+#[test]
+fn a_planted_symlink_is_not_taken_for_a_workspace() {
+    let mut w = World::new("app");
+    w.agent("writer", None, &[json!({"write": {"path": "out.txt", "content": "written\n"}})]);
+    let target = w.path("elsewhere");
+    std::fs::create_dir_all(&target).unwrap();
+    std::fs::create_dir_all(w.path("data/workspaces")).unwrap();
+    std::fs::create_dir_all(w.path("data/worktrees")).unwrap();
+    std::os::unix::fs::symlink(&target, w.path("data/workspaces/1-scratch-job")).unwrap();
+    std::os::unix::fs::symlink(&target, w.path("data/worktrees/2-repo-job")).unwrap();
+    w.start(&[]);
+    let scratch: i64 = w.bosun(&["add", "--agent", "writer", "--", "Scratch job"]).lines().next().unwrap().trim().parse().unwrap();
+    let repo_task = w.add("Repo job", "writer");
+    for id in [scratch, repo_task] {
+        let t = w.wait_status(id, "failed");
+        let reason = t["status_reason"].as_str().unwrap();
+        assert!(reason.contains("is not a directory bosun made"), "{reason}");
+    }
+    assert!(!target.join("out.txt").exists(), "nothing was written through the symlink");
+}
