@@ -57,7 +57,7 @@ pub fn task_table(tasks: &[Task]) {
             clip(t.agent.as_deref().unwrap_or("-"), 14),
             age(t.created_at),
             cost(&t.usage()),
-            clip(&t.title, 80)
+            visible(&clip(&t.title, 80))
         );
         if let Some(pr) = &t.pr {
             println!("{:<7} {:<12} {}", "", format!("pr {}", pr.state.as_str()), pr.url);
@@ -66,12 +66,12 @@ pub fn task_table(tasks: &[Task]) {
 }
 
 pub fn task_details(t: &Task) {
-    println!("T-{}  {}", t.id, t.title);
+    println!("T-{}  {}", t.id, visible(&t.title));
     let status = match &t.status_reason {
         Some(r) => format!("{} ({r})", t.status),
         None => t.status.to_string(),
     };
-    println!("status:    {status}");
+    println!("status:    {}", visible(&status));
     println!("agent:     {}", t.agent.as_deref().unwrap_or("(routed at dispatch)"));
     match (&t.repo, &t.base) {
         (Some(repo), Some(base)) => println!("repo:      {repo} (base {base})"),
@@ -101,7 +101,7 @@ pub fn task_details(t: &Task) {
         println!("usage:     {} in, {} out, {} cached, {}", total.input_tokens, total.output_tokens, total.cached_tokens, cost(&total));
     }
     if !t.body.trim().is_empty() {
-        println!("\n{}\n", t.body.trim());
+        println!("\n{}\n", visible(t.body.trim()));
     }
     if t.runs.is_empty() {
         println!("runs:      none yet");
@@ -122,7 +122,7 @@ pub fn task_details(t: &Task) {
             cost(&r.usage)
         );
         if let Some(reason) = &r.reason {
-            println!("            {}", clip(reason, 160));
+            println!("            {}", visible(&clip(reason, 160)));
         }
     }
 }
@@ -173,12 +173,30 @@ pub fn event_line(e: &Event) -> String {
         ),
         EventKind::Session { session_id } => ("session".into(), session_id.clone()),
     };
-    format!("{ts} {label:<8} {}", clip(&text, 400))
+    format!("{ts} {label:<8} {}", visible(&clip(&text, 400)))
+}
+
+/// `s` safe to print to a terminal: control characters (an agent's clear-screen,
+/// window-title or NUL bytes) are shown as escapes (`\x1b`) instead of obeyed.
+/// Newlines and tabs stay. `--json` keeps the text exact.
+pub fn visible(s: &str) -> std::borrow::Cow<'_, str> {
+    let shown = |c: char| c == '\n' || c == '\t' || !c.is_control();
+    if s.chars().all(shown) {
+        return s.into();
+    }
+    s.chars().map(|c| if shown(c) { c.to_string() } else { format!("\\x{:02x}", c as u32) }).collect::<String>().into()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::dollars;
+    use super::{dollars, visible};
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(visible("\x1b[2J\x1b]0;owned\x07 ok\0"), "\\x1b[2J\\x1b]0;owned\\x07 ok\\x00");
+        assert_eq!(visible("C1: \u{9b}31m"), "C1: \\x9b31m");
+        assert_eq!(visible("two\nlines\tand tabs, ünïcödé"), "two\nlines\tand tabs, ünïcödé");
+    }
 
     #[test]
     fn dollars_are_rounded_for_people() {

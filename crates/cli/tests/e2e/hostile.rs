@@ -88,3 +88,22 @@ fn a_planted_symlink_is_not_taken_for_a_workspace() {
     }
     assert!(!target.join("out.txt").exists(), "nothing was written through the symlink");
 }
+
+/// An agent's terminal escapes and NUL bytes are shown, not obeyed, by `bosun logs`
+/// and `bosun show`; `--json` keeps them exact.
+#[test]
+fn terminal_escapes_in_agent_output_are_shown_not_obeyed() {
+    let mut w = World::new("app");
+    let nasty = "\u{1b}[2J\u{1b}]0;owned\u{7} cleared\u{0}";
+    w.agent("noisy", None, &[json!({"print": nasty}), json!({"stderr": nasty}), json!({"exit": 1})]);
+    w.start(&[]);
+    let id = w.add("Noise", "noisy");
+    w.wait_status(id, "failed");
+    for verb in ["logs", "show"] {
+        let out = w.bosun(&[verb, &id.to_string()]);
+        assert!(!out.contains('\u{1b}') && !out.contains('\u{0}') && !out.contains('\u{7}'), "{verb}: {out:?}");
+        assert!(out.contains("\\x1b[2J\\x1b]0;owned\\x07 cleared\\x00"), "{verb}: {out}");
+    }
+    let json = w.bosun(&["logs", &id.to_string(), "--json"]);
+    assert!(json.contains(r#"\u001b[2J\u001b]0;owned\u0007 cleared\u0000"#), "--json keeps the text exact: {json}");
+}
