@@ -478,6 +478,11 @@ impl RunCtx<'_> {
                             }
                         self.printed_at = out.printed_at.and_then(chrono::DateTime::from_timestamp_millis);
                         for event in out.events {
+                            // An absurd usage report is not counted: kept as an error saying why.
+                            if let Some(Err(why)) = event.usage().map(|u| u.check()) {
+                                self.emit(EventKind::Error { message: format!("bosun ignored a usage report from the agent: {why}") }).await;
+                                continue;
+                            }
                             match self.charged(&event) {
                                 // The cost bosun charges is bosun's word, not the agent's.
                                 Some(charged) => self.engine.hub.emit_at(self.task.id, self.run.id, Source::Bosun, charged, self.printed_at).await,

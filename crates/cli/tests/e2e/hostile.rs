@@ -107,3 +107,29 @@ fn terminal_escapes_in_agent_output_are_shown_not_obeyed() {
     let json = w.bosun(&["logs", &id.to_string(), "--json"]);
     assert!(json.contains(r#"\u001b[2J\u001b]0;owned\u0007 cleared\u0000"#), "--json keeps the text exact: {json}");
 }
+
+/// Absurd usage reports (u64::MAX tokens, a 1e308 cost) are not counted: each is an
+/// error event saying why, and the run's totals hold what was believable.
+#[test]
+fn absurd_usage_reports_are_refused() {
+    let mut w = World::new("app");
+    w.agent(
+        "liar",
+        None,
+        &[
+            json!({"usage": {"input_tokens": 100, "output_tokens": 10, "cost_usd": 0.5}}),
+            json!({"usage": {"input_tokens": u64::MAX, "output_tokens": u64::MAX}}),
+            json!({"usage": {"input_tokens": 1, "cost_usd": 1e308}}),
+        ],
+    );
+    w.start(&[]);
+    let id = w.add("Lie about usage", "liar");
+    let t = w.wait_status(id, "review");
+    let run = &t["runs"][0];
+    assert_eq!((run["input_tokens"].as_u64(), run["output_tokens"].as_u64()), (Some(100), Some(10)), "{run}");
+    assert!(run["cost_usd"].is_null(), "a command agent's own cost is never charged: {run}");
+    let errors: Vec<String> =
+        w.events(id).iter().filter(|e| e["type"] == "error").map(|e| e["message"].as_str().unwrap().to_string()).collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors[0].contains("tokens is more than one report can count") && errors[1].contains("is not between 0 and"), "{errors:?}");
+}
