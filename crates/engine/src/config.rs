@@ -30,6 +30,8 @@ pub struct Config {
     /// it, agents outlive the daemon and a restarted daemon takes them back. None:
     /// agents are the daemon's children and die with it.
     pub holder_exe: Option<PathBuf>,
+    /// How long an HTTP client may take to send a request's headers.
+    pub header_timeout: Duration,
     /// At shutdown, stop the agents (their tasks become `interrupted`) instead of
     /// leaving them running with their holders for the next daemon.
     pub stop_agents_on_exit: bool,
@@ -47,6 +49,7 @@ impl Config {
             allowed_hosts: Vec::new(),
             node: "local".into(),
             holder_exe: None,
+            header_timeout: Duration::from_secs(10),
             stop_agents_on_exit: false,
         }
     }

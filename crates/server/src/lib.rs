@@ -4,6 +4,7 @@
 //! A handler parses the request, calls one engine operation, and sends its answer.
 
 pub mod api;
+mod listen;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -49,7 +50,8 @@ pub async fn serve(
         shutdown.await;
         closing.close();
     };
-    let served = axum::serve(listener, api::router(engine, guard)).with_graceful_shutdown(shutdown).await;
+    let header_timeout = engine.config.header_timeout;
+    let served = listen::serve(listener, api::router(engine, guard), header_timeout, listen::max_connections(), shutdown).await;
     running.shutdown().await;
     Ok(served?)
 }

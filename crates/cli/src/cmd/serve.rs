@@ -34,6 +34,10 @@ pub struct Args {
     /// Seconds between SIGTERM and SIGKILL when stopping an agent.
     #[arg(long, default_value_t = 5.0)]
     stop_grace: f64,
+    /// Seconds an HTTP client may take to send a request's headers before it is cut
+    /// off (a client trickling them in holds a connection).
+    #[arg(long, default_value_t = 10.0)]
+    header_timeout: f64,
     /// Stop every agent when the daemon stops (their tasks become interrupted).
     /// Default: agents keep running and the next `bosun serve` takes them back.
     #[arg(long)]
@@ -69,6 +73,10 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     config.stop_grace = Duration::from_secs_f64(args.stop_grace);
     config.allowed_hosts = args.allow_hosts;
     config.stop_agents_on_exit = args.stop_agents_on_exit;
+    if !(0.1..=3600.0).contains(&args.header_timeout) {
+        return Err(Failure("--header-timeout must be between 0.1 and 3600 seconds".into()));
+    }
+    config.header_timeout = Duration::from_secs_f64(args.header_timeout);
     config.holder_exe = Some(std::env::current_exe().map_err(|e| Failure(format!("cannot find bosun's own binary: {e}")))?);
     let listener = tokio::net::TcpListener::bind(args.addr).await.map_err(|e| Failure(format!("cannot listen on {}: {e}", args.addr)))?;
     let data_dir = config.data_dir.clone();

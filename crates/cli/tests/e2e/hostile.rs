@@ -133,3 +133,30 @@ fn absurd_usage_reports_are_refused() {
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert!(errors[0].contains("tokens is more than one report can count") && errors[1].contains("is not between 0 and"), "{errors:?}");
 }
+
+/// Clients that trickle their headers in (slowloris) are cut off after the header
+/// timeout, and the daemon answers others meanwhile.
+#[test]
+fn clients_that_trickle_their_headers_are_cut_off() {
+    use std::io::{Read, Write};
+    let mut w = World::new("app");
+    w.start(&["--header-timeout", "1"]);
+    let addr = w.url.trim_start_matches("http://").to_string();
+    let mut slow: Vec<std::net::TcpStream> = (0..200)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(&addr).unwrap();
+            s.write_all(b"GET /api/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ").unwrap();
+            s
+        })
+        .collect();
+    assert!(w.try_bosun(&["ls"]).status.success(), "the daemon answers while they hang");
+    for s in &mut slow {
+        s.set_read_timeout(Some(crate::harness::TIMEOUT)).unwrap();
+        let mut buf = [0u8; 512];
+        // The server closes the connection (perhaps after a 408): never a read timeout.
+        match s.read(&mut buf) {
+            Ok(n) => assert!(n == 0 || buf.starts_with(b"HTTP/1.1 408"), "{:?}", String::from_utf8_lossy(&buf[..n])),
+            Err(e) => assert!(e.kind() == std::io::ErrorKind::ConnectionReset, "the connection was left open: {e}"),
+        }
+    }
+}
