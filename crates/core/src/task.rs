@@ -323,6 +323,10 @@ pub struct Task {
     pub status: TaskStatus,
     /// Why the task is in its status, when that needs saying (failure reason, ...).
     pub status_reason: Option<String>,
+    /// What a queued task waits for (a limit, a dependency, its start), as the
+    /// dispatcher last decided; null for every other status.
+    #[serde(default)]
+    pub waiting: Option<crate::schedule::Waiting>,
     /// The agent profile asked for, or the one routing picked at dispatch.
     pub agent: Option<String>,
     pub repo: Option<String>,

@@ -1,7 +1,7 @@
 // The task page: the task's header and actions, its pending asks, the live event
 // timeline (paged and capped so 50,000 events stay fast), the branch diff with per-file
 // navigation, and its runs. Everything through the public API.
-import { api, h, notify, act, fill, onTask, notFound, STATUS_LABEL, cost, money, span, elapsed, shortTime, duration } from './api.js';
+import { api, h, notify, act, fill, onTask, notFound, STATUS_LABEL, cost, money, span, elapsed, shortTime, duration, waitingNote } from './api.js';
 import { askItem } from './asks.js';
 
 /** Most events kept in the DOM while following live. */
@@ -147,6 +147,7 @@ export function taskPage(root, id) {
         t.branch ? h('code', {}, t.branch) : null,
         t.pr ? h('a', { href: t.pr.url, rel: 'noopener' }, `PR #${t.pr.number} (${t.pr.state})`) : null),
       t.status_reason ? h('p', { class: ['failed', 'stopped', 'interrupted', 'blocked'].includes(t.status) ? 'reason' : 'reason note' }, t.status_reason) : null,
+      waitingNote(t),
       t.tags.length ? h('ul', { class: 'tags', 'aria-label': 'Tags' }, t.tags.map((x) => h('li', {}, x))) : null,
       t.after.length ? h('p', { class: 'muted' }, 'After ', t.after.map((d, i) => [i ? ', ' : '', h('a', { href: `/tasks/${d}`, 'data-link': true }, `T-${d}`)])) : null,
       t.body ? h('details', { class: 'task-body' }, h('summary', {}, 'Description'), h('p', { class: 'text' }, t.body)) : null,
@@ -172,7 +173,7 @@ export function taskPage(root, id) {
 
   async function loadAsks() {
     try {
-      const mine = (await api('/api/approvals')).filter((a) => a.task_id === id);
+      const mine = await api(`/api/approvals?task=${id}`);
       asks.hidden = mine.length === 0;
       fill(asks.querySelector('ul'), ...mine.map((a) => askItem(a, loadAsks, { showTask: false })));
     } catch (e) { notify(e.message, 'error'); }
@@ -180,7 +181,8 @@ export function taskPage(root, id) {
 
   const off = onTask((t) => {
     if (t && t.id !== id) return;
-    if (!t) { loadTask(); loadAsks(); return; }
+    // A resync: read again (once the task is known; until then `open` is reading it).
+    if (!t) { if (task) { loadTask(); loadAsks(); } return; }
     const was = task?.status;
     if (!adopt(t)) return;
     renderTask();

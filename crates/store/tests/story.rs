@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use bosun_core::schedule::{Wait, Waiting};
 use bosun_core::{EventKind, NewApproval, NewEvent, NewTask, RunStatus, Source, TaskEvent, TaskStatus};
 use bosun_store::{ApprovalStatus, CachedStore, NewRule, RuleFilter, RunEnd, SqliteStore, Store, StoreError, TaskFilter, TaskRecord};
 use chrono::Utc;
@@ -85,6 +86,7 @@ backends!(
     crash_recovery_interrupts_this_nodes_live_runs_only,
     events_say_who_produced_them,
     cached_listing_matches_the_database_after_every_write,
+    a_queued_task_says_what_it_waits_for_until_it_moves,
 );
 
 async fn tasks_runs_and_events(store: Arc<dyn Store>) {
@@ -371,4 +373,22 @@ async fn cached_listing_matches_the_database_after_every_write(store: Arc<dyn St
     store.start_run(1, "x", "tok2", "local", Utc::now()).await.unwrap();
     store.interrupt_live_runs("local", &[], Utc::now()).await.unwrap();
     check("interrupt_live_runs").await;
+}
+
+async fn a_queued_task_says_what_it_waits_for_until_it_moves(store: Arc<dyn Store>) {
+    store.create_task(record("a", &[], 0), Utc::now()).await.unwrap();
+    store.create_task(record("b", &[], 0), Utc::now()).await.unwrap();
+    store.transition_task(2, TaskStatus::Queued, TaskEvent::Stopped, None, Utc::now()).await.unwrap();
+    let full: Waiting = Wait::ProfileLimit { profile: "claude".into(), running: 3, limit: 3 }.into();
+    let waits = [(1, Some(full.clone())), (2, Some(full.clone()))];
+    assert_eq!(store.set_waits(&waits).await.unwrap(), vec![1], "only a queued task waits");
+    assert_eq!(store.set_waits(&waits).await.unwrap(), Vec::<i64>::new(), "unchanged: nothing written");
+    assert_eq!(store.get_task(1).await.unwrap().waiting, Some(full));
+    assert_eq!(store.get_task(2).await.unwrap().waiting, None);
+    let listed = store.list_tasks_json(&TaskFilter::default()).await.unwrap();
+    assert!(listed.contains("claude 3/3 running"), "{listed}");
+    // Any move of its status ends the wait.
+    store.start_run(1, "claude", "tok", "local", Utc::now()).await.unwrap();
+    assert_eq!(store.get_task(1).await.unwrap().waiting, None);
+    assert!(!store.list_tasks_json(&TaskFilter::default()).await.unwrap().contains("claude 3/3 running"));
 }

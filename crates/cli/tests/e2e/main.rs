@@ -19,3 +19,4 @@ mod setup;
 mod store_failure;
 mod survive;
 mod tidy;
+mod waits;

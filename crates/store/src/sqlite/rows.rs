@@ -11,7 +11,7 @@ use sqlx::sqlite::SqliteRow;
 use super::tx::id_ranges;
 use crate::{Approval, ApprovalStatus, Result, StoreError};
 
-pub const TASK_COLUMNS: &str = "id, title, body, status, status_reason, agent, repo, base, branch, worktree, tags, priority, created_at, updated_at, \
+pub const TASK_COLUMNS: &str = "id, title, body, status, status_reason, waiting, agent, repo, base, branch, worktree, tags, priority, created_at, updated_at, \
      pr_number, pr_url, pr_state, pr_draft";
 pub const RUN_COLUMNS: &str = "id, task_id, agent, status, pid, exit_code, reason, started_at, ended_at, \
      input_tokens, output_tokens, cached_tokens, cost_usd";
@@ -33,6 +33,10 @@ pub fn task_from_row(row: &SqliteRow) -> Result<Task> {
         body: row.try_get("body")?,
         status: TaskStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("task status {status:?}")))?,
         status_reason: row.try_get("status_reason")?,
+        waiting: {
+            let waiting: Option<String> = row.try_get("waiting")?;
+            waiting.map(|w| serde_json::from_str(&w)).transpose().map_err(|e| StoreError::Corrupt(format!("waiting: {e}")))?
+        },
         agent: row.try_get("agent")?,
         repo: row.try_get("repo")?,
         base: row.try_get("base")?,

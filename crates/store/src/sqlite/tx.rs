@@ -26,7 +26,8 @@ pub fn id_ranges(ids: &[TaskId]) -> Vec<(TaskId, TaskId)> {
 
 /// Applies `event` to task `id` inside `tx`: reads its status (which must be `from`,
 /// when given), computes the next one with [`TaskStatus::apply`], and writes it only
-/// if the row still holds what was read. Returns the new status.
+/// if the row still holds what was read. Returns the new status. What the task waited
+/// for goes with the old status (the dispatcher says it anew for a queued one).
 pub async fn transition_in(
     tx: &mut sqlx::SqliteConnection,
     id: TaskId,
@@ -42,7 +43,7 @@ pub async fn transition_in(
         return Err(StoreError::StatusChanged { id, expected, actual: current });
     }
     let next = current.apply(event)?;
-    let done = sqlx::query("UPDATE tasks SET status = ?, status_reason = ?, updated_at = ? WHERE id = ? AND status = ?")
+    let done = sqlx::query("UPDATE tasks SET status = ?, status_reason = ?, waiting = NULL, updated_at = ? WHERE id = ? AND status = ?")
         .bind(next.as_str())
         .bind(reason)
         .bind(ms(now))
