@@ -76,6 +76,19 @@ pub fn clip(s: &str, max: usize) -> String {
     }
 }
 
+/// What a task queued again by `reply`, `say` or `retry` will do next.
+pub fn next_run(t: &Task, message: bool) -> String {
+    let with = if message { " with your message" } else { "" };
+    match (t.resume, message) {
+        (true, _) => format!("T-{} {}: its next run continues the agent's session{with}", t.id, t.status),
+        (false, true) => format!(
+            "T-{} {}: its next run starts a new session with the task and your message (the agent left no session to continue)",
+            t.id, t.status
+        ),
+        (false, false) => format!("T-{} {}: its next run starts over in a new session", t.id, t.status),
+    }
+}
+
 /// The task table; `asks` are the pending approvals (for the REASON of a task that
 /// needs input).
 pub fn task_table(tasks: &[Task], asks: &[PendingApproval]) {

@@ -26,6 +26,9 @@ use crate::{Engine, workspace};
 const STDERR_TAIL: usize = 10;
 /// How long a task whose run the store could not start waits before the next try.
 const START_RETRY: Duration = Duration::from_secs(2);
+/// What a resumed session is told when nobody said anything new (a retry after the
+/// daemon cut its run off).
+const CONTINUE: &str = "Your previous run was cut off before it finished (bosun's daemon stopped). Continue the task where you left off.";
 /// How stale the raw run log may get while an agent prints.
 const LOG_FLUSH: Duration = Duration::from_millis(200);
 
@@ -146,18 +149,21 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
     };
     let workdir = prepared.dir;
     run_ctx.workdir = Some(workdir.clone());
-    // A follow-up (`reply`) of a successful run resumes the runtime's session with the
-    // feedback alone; otherwise the task's prompt, plus messages sent while it waited.
-    // They are marked delivered only once the agent has them (kept for a retry if the
-    // start fails).
+    // A run that continues the agent's session (`Task::resume`: a reply, a retry after
+    // the daemon cut the last run off) resumes it with the new messages alone;
+    // otherwise the task's prompt, plus messages sent while it waited. They are marked
+    // delivered only once the agent has them (kept for a retry if the start fails).
     let inbox = engine.store.undelivered_messages(task_id).await.unwrap_or_default();
     let messages: Vec<String> = inbox.iter().map(|m| m.text.clone()).collect();
-    let follow_up = run_ctx.task.runs.iter().rev().nth(1).is_some_and(|r| r.status == RunStatus::Succeeded);
-    let session = if follow_up { engine.store.last_session(task_id).await.ok().flatten() } else { None };
+    // (Never another profile's session: `retry --agent` starts over.)
+    let same_agent = run_ctx.task.runs.iter().rev().find(|r| r.session_id.is_some()).is_some_and(|r| r.agent == profile.name);
+    let session = if run_ctx.task.resume && same_agent { engine.store.last_session(task_id).await.ok().flatten() } else { None };
     let mut task_text = format!("{}\n\n{}", run_ctx.task.title, run_ctx.task.body.trim()).trim().to_string();
     if !messages.is_empty() {
         let joined = messages.join("\n\n");
         task_text = if session.is_some() { joined } else { format!("{task_text}\n\n# Messages from the user\n\n{joined}") };
+    } else if session.is_some() {
+        task_text = CONTINUE.to_string();
     }
     let mut env: Vec<(String, String)> = agent_path().into_iter().map(|p| ("PATH".to_string(), p)).collect();
     // Agents may call bosun back (`bosun add`, `bosun say`): tell them where it is.

@@ -87,6 +87,7 @@ backends!(
     events_say_who_produced_them,
     cached_listing_matches_the_database_after_every_write,
     a_queued_task_says_what_it_waits_for_until_it_moves,
+    a_reply_continues_the_session_and_a_retry_starts_over,
 );
 
 async fn tasks_runs_and_events(store: Arc<dyn Store>) {
@@ -391,4 +392,30 @@ async fn a_queued_task_says_what_it_waits_for_until_it_moves(store: Arc<dyn Stor
     store.start_run(1, "claude", "tok", "local", Utc::now()).await.unwrap();
     assert_eq!(store.get_task(1).await.unwrap().waiting, None);
     assert!(!store.list_tasks_json(&TaskFilter::default()).await.unwrap().contains("claude 3/3 running"));
+}
+
+async fn a_reply_continues_the_session_and_a_retry_starts_over(store: Arc<dyn Store>) {
+    let stopped = || RunEnd { status: RunStatus::Stopped, exit_code: None, reason: None, task_event: TaskEvent::Stopped };
+    store.create_task(record("a", &[], 0), Utc::now()).await.unwrap();
+    let (_, run) = store.start_run(1, "claude", "tok", "local", Utc::now()).await.unwrap();
+    store.finish_run(run.id, stopped(), Utc::now()).await.unwrap();
+    // No session to continue: a reply starts a new one.
+    let t = store.reopen_with_message(1, TaskStatus::Stopped, "go on", Utc::now()).await.unwrap();
+    assert_eq!((t.status, t.resume), (TaskStatus::Queued, false));
+    let (_, run) = store.start_run(1, "claude", "tok", "local", Utc::now()).await.unwrap();
+    store.set_run_session(run.id, "s-1").await.unwrap();
+    let t = store.finish_run(run.id, stopped(), Utc::now()).await.unwrap();
+    assert_eq!(t.runs[1].session_id.as_deref(), Some("s-1"));
+    let t = store.reopen_with_message(1, TaskStatus::Stopped, "go on", Utc::now()).await.unwrap();
+    assert!(t.resume, "a reply continues the session");
+    let (t, run) = store.start_run(1, "claude", "tok", "local", Utc::now()).await.unwrap();
+    assert!(t.resume, "the run that starts continues it");
+    store.finish_run(run.id, stopped(), Utc::now()).await.unwrap();
+    let t = store.transition_task(1, TaskStatus::Stopped, TaskEvent::Retried, None, Utc::now()).await.unwrap();
+    assert!(!t.resume, "a retry starts over");
+    let (_, run) = store.start_run(1, "claude", "tok", "local", Utc::now()).await.unwrap();
+    store.set_run_pid(run.id, 1).await.unwrap();
+    store.interrupt_live_runs("local", &[], Utc::now()).await.unwrap();
+    let t = store.transition_task(1, TaskStatus::Interrupted, TaskEvent::Retried, None, Utc::now()).await.unwrap();
+    assert!(t.resume, "a retry after the daemon cut the run off continues it");
 }

@@ -15,6 +15,7 @@ mod lifecycle;
 mod pr;
 mod provenance;
 mod real_clis;
+mod resume;
 mod setup;
 mod store_failure;
 mod survive;
