@@ -155,9 +155,7 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
     // delivered only once the agent has them (kept for a retry if the start fails).
     let inbox = engine.store.undelivered_messages(task_id).await.unwrap_or_default();
     let messages: Vec<String> = inbox.iter().map(|m| m.text.clone()).collect();
-    // (Never another profile's session: `retry --agent` starts over.)
-    let same_agent = run_ctx.task.runs.iter().rev().find(|r| r.session_id.is_some()).is_some_and(|r| r.agent == profile.name);
-    let session = if run_ctx.task.resume && same_agent { engine.store.last_session(task_id).await.ok().flatten() } else { None };
+    let session = session_to_resume(&engine, &run_ctx.task, &profile).await;
     let mut task_text = format!("{}\n\n{}", run_ctx.task.title, run_ctx.task.body.trim()).trim().to_string();
     if !messages.is_empty() {
         let joined = messages.join("\n\n");
@@ -249,10 +247,9 @@ async fn supervise_attached(engine: Arc<Engine>, task: Task, run: Run, profile: 
         printed_at: None,
     };
     let task_text = format!("{}\n\n{}", run_ctx.task.title, run_ctx.task.body.trim()).trim().to_string();
-    // The driver replays the run from its start, so it must start as the run did: a
-    // follow-up resumed the session before it.
-    let follow_up = run_ctx.task.runs.iter().rev().nth(1).is_some_and(|r| r.status == RunStatus::Succeeded);
-    let resume = if follow_up { engine.store.last_session(run_ctx.task.id).await.ok().flatten().map(|s| s.session_id) } else { None };
+    // The driver replays the run from its start, so it must start as the run did: one
+    // that continued a session resumed it.
+    let resume = session_to_resume(&engine, &run_ctx.task, &profile).await.map(|s| s.session_id);
     let spec = SpawnSpec {
         task_id: run_ctx.task.id,
         run_id: run_ctx.run.id,
@@ -742,6 +739,16 @@ impl RunCtx<'_> {
             let _ = waiter.send(());
         }
     }
+}
+
+/// The session the task's run continues (`Task::resume`), if any: never another
+/// profile's (`retry --agent` starts over).
+async fn session_to_resume(engine: &Engine, task: &Task, profile: &AgentProfile) -> Option<bosun_store::Session> {
+    let same_agent = task.runs.iter().rev().find(|r| r.session_id.is_some()).is_some_and(|r| r.agent == profile.name);
+    if !task.resume || !same_agent {
+        return None;
+    }
+    engine.store.last_session(task.id).await.ok().flatten()
 }
 
 fn spec_task_append(spec: &mut SpawnSpec, text: &str) {

@@ -126,12 +126,14 @@ fn a_claude_task_the_daemon_cut_off_continues_its_session_on_retry() {
     let id = w.add("Think about the cache", "claude");
     called(&mock, 0);
     let session = wait_for("the session", || sessions(&w, id).pop());
-    // Once Claude Code has its conversation on disk, the daemon dies and its agent
-    // with it (nobody asked the run to stop).
+    // Once Claude Code has its conversation on disk, the machine dies: the daemon and
+    // the agent's holder with it, so the run cannot be taken back (nobody asked it to
+    // stop).
     transcript_has(&w, &session, "Think about the cache");
-    let pid = w.task(id)["runs"][0]["pid"].as_i64().unwrap();
     w.kill_daemon();
-    nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL).ok();
+    for pid in w.holders() {
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL).unwrap();
+    }
     w.start_with_env(&[], &env);
     w.wait_status(id, "interrupted");
 
