@@ -13,7 +13,7 @@ export const BOSUN = join(ROOT, 'target/debug/bosun');
 export const FAKE = join(ROOT, 'target/debug/bosun-fake-agent');
 
 /**
- * Starts a daemon whose agents are `agents` ({name: {steps, interactive}}, or a function
+ * Starts a daemon whose agents are `agents` ({name: {steps, interactive, max_concurrent}}, or a function
  * of the temporary directory returning that), with a git repo at `${tmp}/app`. Resolves to {tmp, repo, base, browser, api, createTask, waitTask, close}.
  */
 export async function start(agents) {
@@ -31,11 +31,11 @@ export async function start(agents) {
   git('add', '.');
   git('commit', '-qm', 'init');
   if (typeof agents === 'function') agents = agents(tmp);
-  for (const [name, { steps, interactive = false }] of Object.entries(agents)) {
+  for (const [name, { steps, interactive = false, max_concurrent }] of Object.entries(agents)) {
     const script = join(tmp, `${name}.jsonl`);
     writeFileSync(script, steps.map((s) => JSON.stringify(s)).join('\n') + '\n');
     writeFileSync(join(tmp, 'config/agents', `${name}.md`),
-      `---\nname: ${name}\nruntime: command\ncommand: ${JSON.stringify([FAKE, '--script', script])}\ninteractive: ${interactive}\n---\nStanding instructions for ${name}.\n`);
+      `---\nname: ${name}\nruntime: command\ncommand: ${JSON.stringify([FAKE, '--script', script])}\ninteractive: ${interactive}\n${max_concurrent ? `max_concurrent: ${max_concurrent}\n` : ''}---\nStanding instructions for ${name}.\n`);
   }
   const daemon = spawn(BOSUN, ['serve', '--addr', '127.0.0.1:0', '--stop-grace', '2', '--data-dir', join(tmp, 'data'), '--config-dir', join(tmp, 'config')],
     { env, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -1,6 +1,7 @@
 // The task page's buttons, each in a real browser against a real daemon with fake
 // agents: Deny with a reason, Approve with "Always allow", Reply (a new run), Retry (a
-// failed task), Stop and Interrupt (a running task waiting on a gate file).
+// failed task), Stop and Interrupt (a running task waiting on a gate file), and what
+// Reply and Retry say they will do to a stopped task (continue its session, start over).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -22,6 +23,7 @@ before(async () => {
     quick: { steps: [{ say: 'quick work' }] },
     broken: { steps: [{ say: 'about to fail' }, { exit: 1 }] },
     gated: { steps: [{ say: 'waiting at the gate' }, { wait_file: join(tmp, 'never') }, { say: 'passed the gate' }] },
+    sessioned: { steps: [{ emit: { type: 'session', session_id: 'sess-1' } }, { say: 'in session' }, { wait_file: join(tmp, 'never') }] },
   }));
 });
 
@@ -112,3 +114,31 @@ for (const verb of ['Stop', 'Interrupt']) {
     await ctx.close();
   });
 }
+
+test('a stopped task says Reply continues its session and Retry starts over, and Reply does', async () => {
+  const withSession = await h.createTask('Stopped in session', 'sessioned');
+  const without = await h.createTask('Stopped without', 'gated');
+  for (const t of [withSession, without]) {
+    await h.waitTask(t.id, (x) => x.status === 'running' && x.runs[0]?.pid, 'running');
+    await h.api(`/api/tasks/${t.id}/stop`, { method: 'POST', body: {} });
+  }
+  await h.waitTask(withSession.id, (x) => x.status === 'stopped' && x.runs[0].session_id === 'sess-1', 'stopped with its session');
+
+  const { ctx, page, errors, status } = await open(without.id);
+  await status('stopped');
+  await page.locator('#next-run', { hasText: 'left no session to continue' }).waitFor();
+  await page.getByRole('button', { name: 'Retry: start over' }).waitFor();
+  await page.goto(`${h.base}/tasks/${withSession.id}`);
+  await status('stopped');
+  await page.locator('#next-run', { hasText: "Reply continues the agent's session with your message; Retry starts over in a new session." }).waitFor();
+  await page.getByRole('button', { name: 'Retry: start over' }).waitFor();
+  assert.match(await page.getByLabel('Reply').getAttribute('placeholder'), /continues its session/);
+  await page.getByLabel('Reply').fill('carry on');
+  await page.getByRole('button', { name: 'Reply', exact: true }).click();
+  const back = await h.waitTask(withSession.id, (x) => x.runs.length === 2, 'continued');
+  assert.equal(back.resume, true, 'its next run continues the session');
+  await status('running');
+  await h.api(`/api/tasks/${withSession.id}/stop`, { method: 'POST', body: {} });
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});

@@ -230,9 +230,11 @@ impl Client {
         self.post(&format!("/api/tasks/{id}/deny"), req).await
     }
 
-    /// `GET /api/approvals`: every pending ask, with its task's title and agent.
-    pub async fn approvals(&self) -> Result<Vec<PendingApproval>, ClientError> {
-        self.get("/api/approvals").await
+    /// `GET /api/approvals`: every pending ask (of `task` alone, when given), with its
+    /// task's title and agent.
+    pub async fn approvals(&self, task: Option<TaskId>) -> Result<Vec<PendingApproval>, ClientError> {
+        let query: Vec<(&str, TaskId)> = task.map(|t| ("task", t)).into_iter().collect();
+        self.decode(self.http.get(self.url("/api/approvals")).query(&query)).await
     }
 
     /// `GET /api/agents`: the user's agent profiles, and also `repo`'s (`<repo>/.bosun/agents`).

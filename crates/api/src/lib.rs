@@ -172,11 +172,18 @@ pub enum Delivery {
     Now,
     /// Kept for the task's next run, which gets it with its prompt.
     AtStart,
+    /// The task had ended (stopped, interrupted, failed): it is queued again, as by a
+    /// reply, and its next run continues the agent's session with the message
+    /// (`task.resume`; false when the agent left no session to continue).
+    Reopened,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SayBody {
     pub delivered: Delivery,
+    /// The task queued again (`delivered: reopened` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<Task>,
 }
 
 /// `POST /api/tasks/{id}/after`

@@ -207,7 +207,7 @@ async fn errors_say_what_went_wrong() {
     assert_eq!(err.code(), None);
 
     // A success whose body is not the type asked for.
-    let err = client.approvals().await.unwrap_err();
+    let err = client.approvals(None).await.unwrap_err();
     assert!(matches!(err, ClientError::Undecodable(_)), "{err:?}");
     assert!(err.to_string().starts_with("unexpected answer from the daemon: invalid type: map"), "{err}");
 

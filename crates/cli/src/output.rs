@@ -1,7 +1,8 @@
 //! Human-readable rendering of tasks and events (the `--json` forms print the API's
 //! objects as they are).
 
-use bosun_core::{Event, EventKind, Task, Usage};
+use bosun_api::PendingApproval;
+use bosun_core::{Approval, Event, EventKind, Task, TaskStatus, Usage};
 use chrono::{DateTime, Local, Utc};
 
 pub fn short_duration(secs: i64) -> String {
@@ -27,6 +28,34 @@ pub fn dollars(c: f64) -> String {
     }
 }
 
+/// How long ago, in its largest unit: `45s`, `3m`, `2h`, `4d`.
+pub fn rough_age(t: DateTime<Utc>) -> String {
+    match (Utc::now() - t).num_seconds().max(0) {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86400),
+    }
+}
+
+/// What an ask wants: the tool and the command, else the path.
+pub fn ask(a: &Approval) -> String {
+    match a.command.as_deref().or(a.path.as_deref()) {
+        Some(what) => format!("{} {what}", a.tool),
+        None => a.tool.clone(),
+    }
+}
+
+/// Why a task is where it is, in a few words: what a queued one waits for, what a
+/// needs_input one asks (from `asks`, the pending approvals), else its status reason.
+pub fn reason(t: &Task, asks: &[PendingApproval]) -> Option<String> {
+    match t.status {
+        TaskStatus::Queued => t.waiting.as_ref().map(|w| w.text.clone()),
+        TaskStatus::NeedsInput => asks.iter().find(|p| p.approval.task_id == t.id).map(|p| format!("asks {}", ask(&p.approval))),
+        _ => t.status_reason.clone(),
+    }
+}
+
 pub fn cost(u: &Usage) -> String {
     match u.cost_usd {
         Some(c) => dollars(c),
@@ -47,16 +76,32 @@ pub fn clip(s: &str, max: usize) -> String {
     }
 }
 
-pub fn task_table(tasks: &[Task]) {
-    println!("{:<7} {:<12} {:<14} {:>7} {:>8}  TITLE", "ID", "STATUS", "AGENT", "AGE", "COST");
+/// What a task queued again by `reply`, `say` or `retry` will do next.
+pub fn next_run(t: &Task, message: bool) -> String {
+    let with = if message { " with your message" } else { "" };
+    match (t.resume, message) {
+        (true, _) => format!("T-{} {}: its next run continues the agent's session{with}", t.id, t.status),
+        (false, true) => format!(
+            "T-{} {}: its next run starts a new session with the task and your message (the agent left no session to continue)",
+            t.id, t.status
+        ),
+        (false, false) => format!("T-{} {}: its next run starts over in a new session", t.id, t.status),
+    }
+}
+
+/// The task table; `asks` are the pending approvals (for the REASON of a task that
+/// needs input).
+pub fn task_table(tasks: &[Task], asks: &[PendingApproval]) {
+    println!("{:<7} {:<12} {:<14} {:>7} {:>8}  {:<32} TITLE", "ID", "STATUS", "AGENT", "AGE", "COST", "REASON");
     for t in tasks {
         println!(
-            "{:<7} {:<12} {:<14} {:>7} {:>8}  {}",
+            "{:<7} {:<12} {:<14} {:>7} {:>8}  {:<32} {}",
             format!("T-{}", t.id),
             t.status.as_str(),
             clip(t.agent.as_deref().unwrap_or("-"), 14),
             age(t.created_at),
             cost(&t.usage()),
+            visible(&clip(reason(t, asks).as_deref().unwrap_or("-"), 32)),
             visible(&clip(&t.title, 80))
         );
         if let Some(pr) = &t.pr {
@@ -65,13 +110,25 @@ pub fn task_table(tasks: &[Task]) {
     }
 }
 
-pub fn task_details(t: &Task) {
+/// One task in full; `asks` are its pending approvals.
+pub fn task_details(t: &Task, asks: &[PendingApproval]) {
     println!("T-{}  {}", t.id, visible(&t.title));
     let status = match &t.status_reason {
         Some(r) => format!("{} ({r})", t.status),
         None => t.status.to_string(),
     };
     println!("status:    {}", visible(&status));
+    if let Some(w) = t.waiting.as_ref().filter(|_| t.status == TaskStatus::Queued) {
+        println!("waiting:   {}", w.text);
+    }
+    for (i, p) in asks.iter().enumerate() {
+        let a = &p.approval;
+        let label = if i == 0 { "waiting:" } else { "" };
+        println!("{label:<10} approval {} ({} ago): {}", a.id, rough_age(a.created_at), visible(&clip(&ask(a), 160)));
+        // Which ask, when there are several (the default is the oldest).
+        let which = if asks.len() > 1 { format!(" --approval {}", a.id) } else { String::new() };
+        println!("{:<10} bosun approve {}{which} / bosun deny {}{which}", "", t.id, t.id);
+    }
     println!("agent:     {}", t.agent.as_deref().unwrap_or("(routed at dispatch)"));
     match (&t.repo, &t.base) {
         (Some(repo), Some(base)) => println!("repo:      {repo} (base {base})"),

@@ -146,7 +146,7 @@ async fn every_route_through_the_typed_client() {
     same(&url, "/api/agents", &agents).await;
     assert!(api.agents(Some(&repo_path)).await.is_ok());
 
-    let approvals = api.approvals().await.unwrap();
+    let approvals = api.approvals(None).await.unwrap();
     assert!(approvals.is_empty());
     same(&url, "/api/approvals", &approvals).await;
 

@@ -10,8 +10,8 @@ use crate::task::{TaskId, TaskStatus};
 pub enum DepState {
     /// Every dependency is done (or there are none).
     Ready,
-    /// Some dependency is still on its way (queued, running, in review).
-    Waiting,
+    /// A dependency is still on its way (queued, running, in review): the first one.
+    Waiting { on: TaskId, status: TaskStatus },
     /// A dependency failed, was stopped or interrupted, or is itself blocked.
     Blocked { by: TaskId, status: TaskStatus },
 }
@@ -28,17 +28,19 @@ impl DepState {
 
 /// Evaluates a task's dependencies from their current statuses.
 pub fn dep_state(deps: &[(TaskId, TaskStatus)]) -> DepState {
-    let mut waiting = false;
+    let mut waiting = None;
     for &(id, status) in deps {
         match status {
             TaskStatus::Done => {}
             TaskStatus::Failed | TaskStatus::Stopped | TaskStatus::Interrupted | TaskStatus::Blocked => {
                 return DepState::Blocked { by: id, status };
             }
-            TaskStatus::Queued | TaskStatus::Running | TaskStatus::NeedsInput | TaskStatus::Review => waiting = true,
+            TaskStatus::Queued | TaskStatus::Running | TaskStatus::NeedsInput | TaskStatus::Review => {
+                waiting = waiting.or(Some(DepState::Waiting { on: id, status }))
+            }
         }
     }
-    if waiting { DepState::Waiting } else { DepState::Ready }
+    waiting.unwrap_or(DepState::Ready)
 }
 
 /// If making `task` depend on `deps` would close a cycle in `edges` (task -> its
@@ -84,7 +86,7 @@ mod tests {
     fn states() {
         assert_eq!(dep_state(&[]), DepState::Ready);
         assert_eq!(dep_state(&[(1, S::Done), (2, S::Done)]), DepState::Ready);
-        assert_eq!(dep_state(&[(1, S::Done), (2, S::Review)]), DepState::Waiting);
+        assert_eq!(dep_state(&[(1, S::Done), (2, S::Review), (3, S::Running)]), DepState::Waiting { on: 2, status: S::Review });
         let blocked = dep_state(&[(1, S::Running), (2, S::Failed)]);
         assert_eq!(blocked, DepState::Blocked { by: 2, status: S::Failed });
         assert_eq!(blocked.reason().unwrap(), "dependency T-2 is failed");

@@ -1,10 +1,14 @@
 //! The dispatcher's decisions, without the dispatching: which profile a task goes to,
-//! and which queued tasks may start now given the concurrency limits.
+//! which queued tasks may start now given the concurrency limits, and why the others
+//! wait ([`Wait`]).
 
 use std::collections::HashMap;
 
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
 use crate::profile::AgentProfile;
-use crate::task::TaskId;
+use crate::task::{TaskId, TaskStatus};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RouteError {
@@ -52,34 +56,89 @@ pub struct Candidate {
     pub profile_limit: Option<u32>,
 }
 
+/// Why a queued task has not started: what the dispatcher decided (the limits, in
+/// [`pick`]; dependencies, in [`crate::deps::dep_state`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Wait {
+    /// Its profile already runs as many as its `max_concurrent` allows.
+    ProfileLimit { profile: String, running: usize, limit: u32 },
+    /// A dependency is not done (merged) yet.
+    Dependency { task: TaskId, status: TaskStatus },
+    /// This daemon already runs as many agents as its global limit allows.
+    GlobalLimit { running: usize, limit: usize },
+    /// Picked: its run is being started.
+    Starting,
+}
+
+impl std::fmt::Display for Wait {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Wait::ProfileLimit { profile, running, limit } => write!(f, "{profile} {running}/{limit} running"),
+            Wait::Dependency { task, status } => match status {
+                TaskStatus::Review => write!(f, "after T-{task}, which is in review"),
+                TaskStatus::NeedsInput => write!(f, "after T-{task}, which needs input"),
+                other => write!(f, "after T-{task}, which is {other}"),
+            },
+            Wait::GlobalLimit { running, limit } => write!(f, "global limit: {running}/{limit} running"),
+            Wait::Starting => f.write_str("starting"),
+        }
+    }
+}
+
+/// A queued task's [`Wait`] as served: the reason and the same for a human
+/// (`"claude 3/3 running"`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Waiting {
+    #[serde(flatten)]
+    pub on: Wait,
+    pub text: String,
+}
+
+impl From<Wait> for Waiting {
+    fn from(on: Wait) -> Waiting {
+        Waiting { text: on.to_string(), on }
+    }
+}
+
+/// What [`pick`] decided: who starts now, and why each of the others waits.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Picked {
+    pub start: Vec<Candidate>,
+    pub wait: Vec<(TaskId, Wait)>,
+}
+
 /// Which candidates start now: highest priority first, then oldest; never more than
 /// `global_limit` runs in all, nor more than a profile's limit for that profile. A
-/// task whose profile is full does not hold back tasks of other profiles.
+/// task whose profile is full does not hold back tasks of other profiles. Every
+/// candidate that does not start is told why.
 pub fn pick(
     mut candidates: Vec<Candidate>,
     running_total: usize,
     running_per_profile: &HashMap<String, usize>,
     global_limit: usize,
-) -> Vec<Candidate> {
+) -> Picked {
     candidates.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.task_id.cmp(&b.task_id)));
     let mut total = running_total;
     let mut per_profile = running_per_profile.clone();
-    let mut chosen = Vec::new();
+    let mut picked = Picked::default();
     for c in candidates {
         if total >= global_limit {
-            break;
+            picked.wait.push((c.task_id, Wait::GlobalLimit { running: total, limit: global_limit }));
+            continue;
         }
         let n = per_profile.entry(c.profile.clone()).or_insert(0);
         if let Some(limit) = c.profile_limit
             && *n >= limit as usize
         {
+            picked.wait.push((c.task_id, Wait::ProfileLimit { profile: c.profile.clone(), running: *n, limit }));
             continue;
         }
         *n += 1;
         total += 1;
-        chosen.push(c);
+        picked.start.push(c);
     }
-    chosen
+    picked
 }
 
 #[cfg(test)]
@@ -112,12 +171,26 @@ mod tests {
     #[test]
     fn limits_and_order() {
         let cands = vec![cand(1, 0, "a", Some(2)), cand(2, 0, "a", Some(2)), cand(3, 5, "a", Some(2)), cand(4, 0, "b", None)];
-        let got: Vec<TaskId> = pick(cands.clone(), 0, &HashMap::new(), 10).iter().map(|c| c.task_id).collect();
-        assert_eq!(got, vec![3, 1, 4], "priority first, then age; profile a capped at 2");
+        let ids = |p: &Picked| p.start.iter().map(|c| c.task_id).collect::<Vec<_>>();
+        let p = pick(cands.clone(), 0, &HashMap::new(), 10);
+        assert_eq!(ids(&p), vec![3, 1, 4], "priority first, then age; profile a capped at 2");
+        assert_eq!(p.wait, vec![(2, Wait::ProfileLimit { profile: "a".into(), running: 2, limit: 2 })]);
         let running = HashMap::from([("a".to_string(), 2)]);
-        let got: Vec<TaskId> = pick(cands.clone(), 2, &running, 10).iter().map(|c| c.task_id).collect();
-        assert_eq!(got, vec![4], "a full profile does not block others");
-        let got: Vec<TaskId> = pick(cands, 9, &HashMap::new(), 10).iter().map(|c| c.task_id).collect();
-        assert_eq!(got, vec![3], "global limit");
+        assert_eq!(ids(&pick(cands.clone(), 2, &running, 10)), vec![4], "a full profile does not block others");
+        let p = pick(cands, 9, &HashMap::new(), 10);
+        assert_eq!(ids(&p), vec![3], "global limit");
+        let global = Wait::GlobalLimit { running: 10, limit: 10 };
+        assert_eq!(p.wait, vec![(1, global.clone()), (2, global.clone()), (4, global)]);
+    }
+
+    #[test]
+    fn waits_say_why() {
+        let w = |on: Wait| Waiting::from(on).text;
+        assert_eq!(w(Wait::ProfileLimit { profile: "claude".into(), running: 3, limit: 3 }), "claude 3/3 running");
+        assert_eq!(w(Wait::Dependency { task: 4, status: TaskStatus::NeedsInput }), "after T-4, which needs input");
+        assert_eq!(w(Wait::GlobalLimit { running: 8, limit: 8 }), "global limit: 8/8 running");
+        let json = serde_json::to_value(Waiting::from(Wait::Dependency { task: 4, status: TaskStatus::Review })).unwrap();
+        assert_eq!(json, serde_json::json!({"kind": "dependency", "task": 4, "status": "review", "text": "after T-4, which is in review"}));
+        assert_eq!(serde_json::from_value::<Waiting>(json).unwrap().on, Wait::Dependency { task: 4, status: TaskStatus::Review });
     }
 }

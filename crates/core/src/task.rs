@@ -93,12 +93,26 @@ impl TaskStatus {
             (S::NeedsInput, E::InputGiven) => S::Running,
             (S::Review, E::Merged) => S::Done,
             (S::Failed | S::Stopped | S::Interrupted, E::Retried) => S::Queued,
-            (S::Review, E::Reopened) => S::Queued,
+            (S::Review | S::Failed | S::Stopped | S::Interrupted, E::Reopened) => S::Queued,
             (S::Queued, E::Blocked) => S::Blocked,
             (S::Blocked, E::Unblocked) => S::Queued,
             (from, event) => return Err(TransitionError { from, event }),
         };
         Ok(next)
+    }
+}
+
+impl TaskStatus {
+    /// Whether the run that `event` queues continues the agent's session (where it left
+    /// one) rather than starting a new one: a reply continues it; a retry starts over,
+    /// except after the daemon cut the run off (nobody asked it to stop). None when
+    /// `event` queues no new run from here.
+    pub fn continues_session(self, event: TaskEvent) -> Option<bool> {
+        match (self.apply(event).ok()?, event) {
+            (TaskStatus::Queued, TaskEvent::Reopened) => Some(true),
+            (TaskStatus::Queued, TaskEvent::Retried) => Some(self == TaskStatus::Interrupted),
+            _ => None,
+        }
     }
 }
 
@@ -331,6 +345,10 @@ pub struct Run {
     pub reason: Option<String>,
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
+    /// The runtime's session the agent reported (Claude Code's session, Codex's
+    /// thread, an ACP session), when it has one.
+    #[serde(default)]
+    pub session_id: Option<String>,
     #[serde(flatten)]
     pub usage: Usage,
 }
@@ -344,6 +362,10 @@ pub struct Task {
     pub status: TaskStatus,
     /// Why the task is in its status, when that needs saying (failure reason, ...).
     pub status_reason: Option<String>,
+    /// What a queued task waits for (a limit, a dependency, its start), as the
+    /// dispatcher last decided; null for every other status.
+    #[serde(default)]
+    pub waiting: Option<crate::schedule::Waiting>,
     /// The agent profile asked for, or the one routing picked at dispatch.
     pub agent: Option<String>,
     pub repo: Option<String>,
@@ -355,6 +377,11 @@ pub struct Task {
     pub priority: i64,
     /// Tasks that must be done before this one starts.
     pub after: Vec<TaskId>,
+    /// Its next (or current) run continues the agent's last session instead of
+    /// starting a new one: decided when it is queued again (a reply does, a retry does
+    /// only after the daemon cut the run off), and only if a session exists.
+    #[serde(default)]
+    pub resume: bool,
     /// The pull request opened for the task's branch, if any.
     pub pr: Option<PullRequest>,
     pub created_at: DateTime<Utc>,
@@ -447,6 +474,19 @@ mod tests {
             let err = from.apply(E::Retried).unwrap_err();
             assert_eq!(err.to_string(), format!("cannot retry a task that is {from}"));
         }
+    }
+
+    #[test]
+    fn a_reply_continues_the_session_and_a_retry_starts_over_unless_the_daemon_cut_it_off() {
+        for from in [S::Review, S::Failed, S::Stopped, S::Interrupted] {
+            assert_eq!(from.apply(E::Reopened).unwrap(), S::Queued);
+            assert_eq!(from.continues_session(E::Reopened), Some(true));
+        }
+        assert_eq!(S::Stopped.continues_session(E::Retried), Some(false));
+        assert_eq!(S::Failed.continues_session(E::Retried), Some(false));
+        assert_eq!(S::Interrupted.continues_session(E::Retried), Some(true));
+        assert_eq!(S::Queued.continues_session(E::Dispatched), None, "starting a run decides nothing");
+        assert_eq!(S::Done.continues_session(E::Reopened), None, "a done task is not reopened");
     }
 
     #[test]

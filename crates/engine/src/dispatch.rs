@@ -6,9 +6,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use bosun_core::deps::{self, DepState};
-use bosun_core::schedule::{self, Candidate};
+use bosun_core::schedule::{self, Candidate, Wait, Waiting};
 use bosun_core::task::TaskId;
-use bosun_core::{AgentProfile, EventKind, TaskEvent, TaskStatus};
+use bosun_core::{AgentProfile, EventKind, Task, TaskEvent, TaskStatus};
 use chrono::Utc;
 use tokio::sync::mpsc;
 
@@ -73,7 +73,12 @@ async fn reconcile(engine: &Engine, id: TaskId) -> Result<(), DispatchError> {
         let state = deps::dep_state(&deps);
         let (event, reason) = match (task.status, &state) {
             (TaskStatus::Queued, DepState::Blocked { .. }) => (TaskEvent::Blocked, state.reason()),
-            (TaskStatus::Blocked, DepState::Ready | DepState::Waiting) => (TaskEvent::Unblocked, None),
+            (TaskStatus::Blocked, DepState::Ready | DepState::Waiting { .. }) => (TaskEvent::Unblocked, None),
+            (TaskStatus::Queued, DepState::Waiting { on, status }) => {
+                let wait = Wait::Dependency { task: *on, status: *status };
+                say_waits(engine, std::slice::from_ref(&task), &HashMap::from([(task.id, wait)])).await?;
+                continue;
+            }
             _ => continue,
         };
         match engine.store.transition_task(task.id, task.status, event, reason.as_deref(), Utc::now()).await {
@@ -87,7 +92,28 @@ async fn reconcile(engine: &Engine, id: TaskId) -> Result<(), DispatchError> {
     Ok(())
 }
 
-/// One look at the queue: route, pick under the limits, launch.
+/// Records what `tasks` wait for where it changed (a task absent from `waits` waits
+/// for nothing to be said), and tells the board.
+async fn say_waits(engine: &Engine, tasks: &[Task], waits: &HashMap<TaskId, Wait>) -> Result<(), DispatchError> {
+    let changed: Vec<(TaskId, Option<Waiting>)> = tasks
+        .iter()
+        .filter_map(|t| {
+            let new = waits.get(&t.id).cloned().map(Waiting::from);
+            (new != t.waiting).then_some((t.id, new))
+        })
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    for id in engine.store.set_waits(&changed).await? {
+        // Not `publish`: a new wait is no reason for another look at the queue.
+        engine.hub.task_changed(&engine.store.get_task(id).await?);
+    }
+    Ok(())
+}
+
+/// One look at the queue: route, pick under the limits, launch; then say why the
+/// others wait.
 async fn pass(engine: &Arc<Engine>) -> Result<(), DispatchError> {
     let queued = engine.store.queued_tasks().await?;
     if queued.is_empty() {
@@ -110,16 +136,15 @@ async fn pass(engine: &Arc<Engine>) -> Result<(), DispatchError> {
         }
         (live.len(), per)
     };
-    if running_total >= engine.config.max_concurrent {
-        return Ok(());
-    }
+    let mut waits: HashMap<TaskId, Wait> = HashMap::new();
     let mut by_repo: HashMap<Option<String>, Profiles> = HashMap::new();
     let mut chosen_profiles: HashMap<TaskId, AgentProfile> = HashMap::new();
     let mut candidates = Vec::new();
     let mut tasks = HashMap::new();
-    for task in queued {
+    for task in &queued {
         if engine.live.lock().unwrap().contains_key(&task.id) {
-            continue; // launched, not yet marked running
+            waits.insert(task.id, Wait::Starting); // launched, not yet marked running
+            continue;
         }
         let profiles = by_repo
             .entry(task.repo.clone())
@@ -133,7 +158,7 @@ async fn pass(engine: &Arc<Engine>) -> Result<(), DispatchError> {
                     profile_limit: profile.max_concurrent,
                 });
                 chosen_profiles.insert(task.id, profile.clone());
-                tasks.insert(task.id, task);
+                tasks.insert(task.id, task.clone());
             }
             Err(why) => {
                 let why = why.to_string();
@@ -150,10 +175,15 @@ async fn pass(engine: &Arc<Engine>) -> Result<(), DispatchError> {
             }
         }
     }
-    for c in schedule::pick(candidates, running_total, &running_per_profile, engine.config.max_concurrent) {
-        let task = tasks.remove(&c.task_id).expect("candidate comes from tasks");
-        let profile = chosen_profiles.remove(&c.task_id).expect("candidate has a profile");
+    let picked = schedule::pick(candidates, running_total, &running_per_profile, engine.config.max_concurrent);
+    // Those starting say so before their supervisor can move them on; then the rest.
+    let starting: Vec<Task> = picked.start.iter().map(|c| tasks.remove(&c.task_id).expect("candidate comes from tasks")).collect();
+    say_waits(engine, &starting, &starting.iter().map(|t| (t.id, Wait::Starting)).collect()).await?;
+    for task in starting {
+        let profile = chosen_profiles.remove(&task.id).expect("candidate has a profile");
         supervisor::launch(engine, task, profile);
     }
-    Ok(())
+    waits.extend(picked.wait);
+    let rest: Vec<Task> = queued.into_iter().filter(|t| !picked.start.iter().any(|c| c.task_id == t.id)).collect();
+    say_waits(engine, &rest, &waits).await
 }

@@ -26,6 +26,9 @@ use crate::{Engine, workspace};
 const STDERR_TAIL: usize = 10;
 /// How long a task whose run the store could not start waits before the next try.
 const START_RETRY: Duration = Duration::from_secs(2);
+/// What a resumed session is told when nobody said anything new (a retry after the
+/// daemon cut its run off).
+const CONTINUE: &str = "Your previous run was cut off before it finished (bosun's daemon stopped). Continue the task where you left off.";
 /// How stale the raw run log may get while an agent prints.
 const LOG_FLUSH: Duration = Duration::from_millis(200);
 
@@ -146,18 +149,19 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
     };
     let workdir = prepared.dir;
     run_ctx.workdir = Some(workdir.clone());
-    // A follow-up (`reply`) of a successful run resumes the runtime's session with the
-    // feedback alone; otherwise the task's prompt, plus messages sent while it waited.
-    // They are marked delivered only once the agent has them (kept for a retry if the
-    // start fails).
+    // A run that continues the agent's session (`Task::resume`: a reply, a retry after
+    // the daemon cut the last run off) resumes it with the new messages alone;
+    // otherwise the task's prompt, plus messages sent while it waited. They are marked
+    // delivered only once the agent has them (kept for a retry if the start fails).
     let inbox = engine.store.undelivered_messages(task_id).await.unwrap_or_default();
     let messages: Vec<String> = inbox.iter().map(|m| m.text.clone()).collect();
-    let follow_up = run_ctx.task.runs.iter().rev().nth(1).is_some_and(|r| r.status == RunStatus::Succeeded);
-    let session = if follow_up { engine.store.last_session(task_id).await.ok().flatten() } else { None };
+    let session = session_to_resume(&engine, &run_ctx.task, &profile).await;
     let mut task_text = format!("{}\n\n{}", run_ctx.task.title, run_ctx.task.body.trim()).trim().to_string();
     if !messages.is_empty() {
         let joined = messages.join("\n\n");
         task_text = if session.is_some() { joined } else { format!("{task_text}\n\n# Messages from the user\n\n{joined}") };
+    } else if session.is_some() {
+        task_text = CONTINUE.to_string();
     }
     let mut env: Vec<(String, String)> = agent_path().into_iter().map(|p| ("PATH".to_string(), p)).collect();
     // Agents may call bosun back (`bosun add`, `bosun say`): tell them where it is.
@@ -243,10 +247,9 @@ async fn supervise_attached(engine: Arc<Engine>, task: Task, run: Run, profile: 
         printed_at: None,
     };
     let task_text = format!("{}\n\n{}", run_ctx.task.title, run_ctx.task.body.trim()).trim().to_string();
-    // The driver replays the run from its start, so it must start as the run did: a
-    // follow-up resumed the session before it.
-    let follow_up = run_ctx.task.runs.iter().rev().nth(1).is_some_and(|r| r.status == RunStatus::Succeeded);
-    let resume = if follow_up { engine.store.last_session(run_ctx.task.id).await.ok().flatten().map(|s| s.session_id) } else { None };
+    // The driver replays the run from its start, so it must start as the run did: one
+    // that continued a session resumed it.
+    let resume = session_to_resume(&engine, &run_ctx.task, &profile).await.map(|s| s.session_id);
     let spec = SpawnSpec {
         task_id: run_ctx.task.id,
         run_id: run_ctx.run.id,
@@ -741,6 +744,16 @@ impl RunCtx<'_> {
             let _ = waiter.send(());
         }
     }
+}
+
+/// The session the task's run continues (`Task::resume`), if any: never another
+/// profile's (`retry --agent` starts over).
+async fn session_to_resume(engine: &Engine, task: &Task, profile: &AgentProfile) -> Option<bosun_store::Session> {
+    let same_agent = task.runs.iter().rev().find(|r| r.session_id.is_some()).is_some_and(|r| r.agent == profile.name);
+    if !task.resume || !same_agent {
+        return None;
+    }
+    engine.store.last_session(task.id).await.ok().flatten()
 }
 
 fn spec_task_append(spec: &mut SpawnSpec, text: &str) {

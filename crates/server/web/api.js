@@ -94,12 +94,9 @@ export function onTask(fn) {
       for (const l of [...taskListeners]) l(task);
     });
     taskStream.addEventListener('resync', () => { for (const l of [...taskListeners]) l(null); });
-    // After a reconnect we may have missed changes: treat it as a resync.
-    let opened = false;
-    taskStream.addEventListener('open', () => {
-      if (opened) for (const l of [...taskListeners]) l(null);
-      opened = true;
-    });
+    // Changes before the stream opened (a first load can race it) or while it was
+    // reconnecting may be missed: each open is a resync.
+    taskStream.addEventListener('open', () => { for (const l of [...taskListeners]) l(null); });
   }
   return () => taskListeners.delete(fn);
 }
@@ -163,4 +160,9 @@ export function shortTime(ts) {
 /** Replaces an element's children (arrays flattened, null/false/undefined skipped). */
 export function fill(el, ...children) {
   el.replaceChildren(...children.flat(Infinity).filter((c) => c !== undefined && c !== null && c !== false).map((c) => (c instanceof Node ? c : String(c))));
+}
+
+/** What a queued task waits for, as the dispatcher said (a limit, a dependency, its start). */
+export function waitingNote(task) {
+  return task.status === 'queued' && task.waiting ? h('p', { class: 'reason note waiting' }, `Waiting: ${task.waiting.text}`) : null;
 }

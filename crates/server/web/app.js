@@ -1,6 +1,6 @@
 // The web board's entry point: a tiny router over the History API and the pages that
 // are not a single task (board, new task form, approvals inbox). task.js is the task page.
-import { api, h, notify, act, fill, onTask, notFound, STATUS_LABEL, cost, money, span, elapsed } from './api.js';
+import { api, h, notify, act, fill, onTask, notFound, STATUS_LABEL, cost, money, span, elapsed, waitingNote } from './api.js';
 import { taskPage } from './task.js';
 import { askItem } from './asks.js';
 
@@ -106,7 +106,8 @@ function card(task) {
       elapsed(span(task)),
       c !== null ? h('span', { class: 'cost' }, money(c)) : null),
     task.tags.length ? h('ul', { class: 'tags', 'aria-label': 'Tags' }, task.tags.map((t) => h('li', {}, t))) : null,
-    task.status_reason ? h('p', { class: ['failed', 'stopped', 'interrupted', 'blocked'].includes(task.status) ? 'reason' : 'reason note' }, task.status_reason) : null);
+    task.status_reason ? h('p', { class: ['failed', 'stopped', 'interrupted', 'blocked'].includes(task.status) ? 'reason' : 'reason note' }, task.status_reason) : null,
+    waitingNote(task));
 }
 
 function boardPage(root) {
@@ -158,19 +159,30 @@ function boardPage(root) {
     if (focused) document.getElementById(focused)?.querySelector('a')?.focus();
   }
 
+  // A list answer can be older than changes that arrive while it is on its way (and
+  // than a later load's): changes received meanwhile are applied on top of it, in
+  // order, and only the newest load's answer counts.
+  let latest = 0;
+  let meanwhile = null;
   async function load() {
+    const mine = ++latest;
+    meanwhile ??= [];
     try {
       const list = await api('/api/tasks');
+      if (mine !== latest) return;
       tasks.clear();
-      for (const t of list) tasks.set(t.id, t);
+      for (const t of [...list, ...meanwhile]) tasks.set(t.id, t);
+      meanwhile = null;
       render();
     } catch (e) {
+      if (mine === latest) meanwhile = null;
       notify(e.message, 'error');
     }
   }
 
   const off = onTask((task) => {
     if (!task) return load();
+    if (meanwhile) return meanwhile.push(task);
     tasks.set(task.id, task);
     render();
   });

@@ -1,7 +1,7 @@
 // The task page: the task's header and actions, its pending asks, the live event
 // timeline (paged and capped so 50,000 events stay fast), the branch diff with per-file
 // navigation, and its runs. Everything through the public API.
-import { api, h, notify, act, fill, onTask, notFound, STATUS_LABEL, cost, money, span, elapsed, shortTime, duration } from './api.js';
+import { api, h, notify, act, fill, onTask, notFound, STATUS_LABEL, cost, money, span, elapsed, shortTime, duration, waitingNote } from './api.js';
 import { askItem } from './asks.js';
 
 /** Most events kept in the DOM while following live. */
@@ -87,7 +87,7 @@ export function taskPage(root, id) {
   const sayNote = h('p', { class: 'muted say-note', hidden: true });
   let deafChecked = null; // the agent whose profile was looked at
   let deaf = false;
-  const replyText = h('textarea', { id: 'reply-text', name: 'text', rows: 2, placeholder: 'A follow-up for the agent (starts a new run)…' });
+  const replyText = h('textarea', { id: 'reply-text', name: 'text', rows: 2, placeholder: 'A message for the agent…' });
   const reply = h('form', { class: 'say', onsubmit: (e) => send(e, 'reply', replyText, 'Reply sent.') },
     h('label', { for: 'reply-text' }, 'Reply'), replyText, h('button', { type: 'submit', class: 'button primary' }, 'Reply'));
   const diffSection = h('section', { class: 'diff-section', 'aria-labelledby': 'diff-h' },
@@ -138,7 +138,17 @@ export function taskPage(root, id) {
     if (['running', 'needs_input'].includes(t.status)) buttons.push(action('Interrupt', 'interrupt'));
     if (ACTIVE.includes(t.status)) buttons.push(action('Stop', 'stop', 'danger'));
     if (t.status === 'review') buttons.push(action('Merge', 'merge', 'primary'), action(t.pr ? 'Refresh PR' : 'Open PR', 'pr', '', t.pr ? { refresh: true } : undefined));
-    if (['failed', 'stopped', 'interrupted', 'blocked'].includes(t.status)) buttons.push(action('Retry', 'retry', 'primary'));
+    // What Reply and Retry will do: Reply continues the agent's session (where it left
+    // one); Retry starts over, unless the daemon cut the run off (then it continues too).
+    const ended = ['failed', 'stopped', 'interrupted'].includes(t.status);
+    const session = t.runs.some((r) => r.session_id);
+    const resumes = t.status === 'interrupted' && session;
+    if (ended || t.status === 'blocked') buttons.push(action(resumes ? 'Retry: continue' : 'Retry: start over', 'retry', 'primary'));
+    const nextRun = !ended ? null
+      : resumes ? 'The daemon stopped while the agent worked: Retry continues its session, and Reply continues it with your message.'
+      : session ? 'Reply continues the agent\'s session with your message; Retry starts over in a new session.'
+      : 'This agent left no session to continue: Reply starts a new run with the task and your message; Retry starts over.';
+    replyText.placeholder = t.status === 'review' || (ended && session) ? 'A message for the agent (continues its session)…' : 'A message for the agent (starts a new run)…';
     fill(header, 
       h('p', { class: 'crumbs' }, h('a', { href: '/', 'data-link': true }, '← Board')),
       h('h1', {}, h('span', { class: 'tid' }, `T-${t.id}`), ' ', t.title),
@@ -147,10 +157,12 @@ export function taskPage(root, id) {
         t.branch ? h('code', {}, t.branch) : null,
         t.pr ? h('a', { href: t.pr.url, rel: 'noopener' }, `PR #${t.pr.number} (${t.pr.state})`) : null),
       t.status_reason ? h('p', { class: ['failed', 'stopped', 'interrupted', 'blocked'].includes(t.status) ? 'reason' : 'reason note' }, t.status_reason) : null,
+      waitingNote(t),
       t.tags.length ? h('ul', { class: 'tags', 'aria-label': 'Tags' }, t.tags.map((x) => h('li', {}, x))) : null,
       t.after.length ? h('p', { class: 'muted' }, 'After ', t.after.map((d, i) => [i ? ', ' : '', h('a', { href: `/tasks/${d}`, 'data-link': true }, `T-${d}`)])) : null,
       t.body ? h('details', { class: 'task-body' }, h('summary', {}, 'Description'), h('p', { class: 'text' }, t.body)) : null,
-      buttons.length ? h('div', { class: 'actions' }, buttons) : null);
+      buttons.length ? h('div', { class: 'actions' }, buttons) : null,
+      nextRun ? h('p', { class: 'hint', id: 'next-run' }, nextRun) : null);
     say.hidden = !ACTIVE.includes(t.status) || deaf;
     sayNote.hidden = !ACTIVE.includes(t.status) || !deaf;
     reply.hidden = ACTIVE.includes(t.status);
@@ -172,7 +184,7 @@ export function taskPage(root, id) {
 
   async function loadAsks() {
     try {
-      const mine = (await api('/api/approvals')).filter((a) => a.task_id === id);
+      const mine = await api(`/api/approvals?task=${id}`);
       asks.hidden = mine.length === 0;
       fill(asks.querySelector('ul'), ...mine.map((a) => askItem(a, loadAsks, { showTask: false })));
     } catch (e) { notify(e.message, 'error'); }
@@ -180,7 +192,8 @@ export function taskPage(root, id) {
 
   const off = onTask((t) => {
     if (t && t.id !== id) return;
-    if (!t) { loadTask(); loadAsks(); return; }
+    // A resync: read again (once the task is known; until then `open` is reading it).
+    if (!t) { if (task) { loadTask(); loadAsks(); } return; }
     const was = task?.status;
     if (!adopt(t)) return;
     renderTask();

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
+use bosun_core::schedule::Waiting;
 use bosun_core::task::{RunId, TaskId};
 use bosun_core::{AgentProfile, Approval, Event, NewApproval, NewEvent, PullRequest, Run, Task, TaskEvent, TaskStatus};
 use chrono::{DateTime, Utc};
@@ -94,6 +95,9 @@ impl<S: Store> Store for CachedStore<S> {
     }
     async fn queued_tasks(&self) -> Result<Vec<Task>> {
         self.inner.queued_tasks().await
+    }
+    async fn set_waits(&self, waits: &[(TaskId, Option<Waiting>)]) -> Result<Vec<TaskId>> {
+        self.inner.set_waits(waits).await
     }
     async fn transition_task(
         &self,

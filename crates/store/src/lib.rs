@@ -17,6 +17,7 @@ mod sqlite;
 use async_trait::async_trait;
 use std::collections::HashMap;
 
+use bosun_core::schedule::Waiting;
 use bosun_core::task::{RunId, TaskId};
 use bosun_core::{AgentProfile, Event, NewEvent, NewTask, PullRequest, Run, RunStatus, Task, TaskEvent, TaskStatus, TransitionError};
 pub use bosun_core::{Approval, ApprovalStatus, NewApproval};
@@ -175,6 +176,9 @@ pub trait Store: Send + Sync + 'static {
     /// Queued tasks whose dependencies are all done, highest priority first then
     /// oldest: the dispatcher's input.
     async fn queued_tasks(&self) -> Result<Vec<Task>>;
+    /// Records what queued tasks wait for (None: nothing to say). A task that is no
+    /// longer queued, or already says so, is left alone; returns the tasks written.
+    async fn set_waits(&self, waits: &[(TaskId, Option<Waiting>)]) -> Result<Vec<TaskId>>;
 
     /// Applies `event` to a task that is still `from` (compare-and-set: someone
     /// else's move first is [`StoreError::StatusChanged`]; a move the state machine

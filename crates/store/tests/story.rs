@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use bosun_core::schedule::{Wait, Waiting};
 use bosun_core::{EventKind, NewApproval, NewEvent, NewTask, RunStatus, Source, TaskEvent, TaskStatus};
 use bosun_store::{ApprovalStatus, CachedStore, NewRule, RuleFilter, RunEnd, SqliteStore, Store, StoreError, TaskFilter, TaskRecord};
 use chrono::Utc;
@@ -85,6 +86,8 @@ backends!(
     crash_recovery_interrupts_this_nodes_live_runs_only,
     events_say_who_produced_them,
     cached_listing_matches_the_database_after_every_write,
+    a_queued_task_says_what_it_waits_for_until_it_moves,
+    a_reply_continues_the_session_and_a_retry_starts_over,
 );
 
 async fn tasks_runs_and_events(store: Arc<dyn Store>) {
@@ -371,4 +374,48 @@ async fn cached_listing_matches_the_database_after_every_write(store: Arc<dyn St
     store.start_run(1, "x", "tok2", "local", Utc::now()).await.unwrap();
     store.interrupt_live_runs("local", &[], Utc::now()).await.unwrap();
     check("interrupt_live_runs").await;
+}
+
+async fn a_queued_task_says_what_it_waits_for_until_it_moves(store: Arc<dyn Store>) {
+    store.create_task(record("a", &[], 0), Utc::now()).await.unwrap();
+    store.create_task(record("b", &[], 0), Utc::now()).await.unwrap();
+    store.transition_task(2, TaskStatus::Queued, TaskEvent::Stopped, None, Utc::now()).await.unwrap();
+    let full: Waiting = Wait::ProfileLimit { profile: "claude".into(), running: 3, limit: 3 }.into();
+    let waits = [(1, Some(full.clone())), (2, Some(full.clone()))];
+    assert_eq!(store.set_waits(&waits).await.unwrap(), vec![1], "only a queued task waits");
+    assert_eq!(store.set_waits(&waits).await.unwrap(), Vec::<i64>::new(), "unchanged: nothing written");
+    assert_eq!(store.get_task(1).await.unwrap().waiting, Some(full));
+    assert_eq!(store.get_task(2).await.unwrap().waiting, None);
+    let listed = store.list_tasks_json(&TaskFilter::default()).await.unwrap();
+    assert!(listed.contains("claude 3/3 running"), "{listed}");
+    // Any move of its status ends the wait.
+    store.start_run(1, "claude", "tok", "local", Utc::now()).await.unwrap();
+    assert_eq!(store.get_task(1).await.unwrap().waiting, None);
+    assert!(!store.list_tasks_json(&TaskFilter::default()).await.unwrap().contains("claude 3/3 running"));
+}
+
+async fn a_reply_continues_the_session_and_a_retry_starts_over(store: Arc<dyn Store>) {
+    let stopped = || RunEnd { status: RunStatus::Stopped, exit_code: None, reason: None, task_event: TaskEvent::Stopped };
+    store.create_task(record("a", &[], 0), Utc::now()).await.unwrap();
+    let (_, run) = store.start_run(1, "claude", "tok", "local", Utc::now()).await.unwrap();
+    store.finish_run(run.id, stopped(), Utc::now()).await.unwrap();
+    // No session to continue: a reply starts a new one.
+    let t = store.reopen_with_message(1, TaskStatus::Stopped, "go on", Utc::now()).await.unwrap();
+    assert_eq!((t.status, t.resume), (TaskStatus::Queued, false));
+    let (_, run) = store.start_run(1, "claude", "tok", "local", Utc::now()).await.unwrap();
+    store.set_run_session(run.id, "s-1").await.unwrap();
+    let t = store.finish_run(run.id, stopped(), Utc::now()).await.unwrap();
+    assert_eq!(t.runs[1].session_id.as_deref(), Some("s-1"));
+    let t = store.reopen_with_message(1, TaskStatus::Stopped, "go on", Utc::now()).await.unwrap();
+    assert!(t.resume, "a reply continues the session");
+    let (t, run) = store.start_run(1, "claude", "tok", "local", Utc::now()).await.unwrap();
+    assert!(t.resume, "the run that starts continues it");
+    store.finish_run(run.id, stopped(), Utc::now()).await.unwrap();
+    let t = store.transition_task(1, TaskStatus::Stopped, TaskEvent::Retried, None, Utc::now()).await.unwrap();
+    assert!(!t.resume, "a retry starts over");
+    let (_, run) = store.start_run(1, "claude", "tok", "local", Utc::now()).await.unwrap();
+    store.set_run_pid(run.id, 1).await.unwrap();
+    store.interrupt_live_runs("local", &[], Utc::now()).await.unwrap();
+    let t = store.transition_task(1, TaskStatus::Interrupted, TaskEvent::Retried, None, Utc::now()).await.unwrap();
+    assert!(t.resume, "a retry after the daemon cut the run off continues it");
 }

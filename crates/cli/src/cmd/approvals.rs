@@ -2,11 +2,10 @@
 //! the permission asks agents are waiting on, and the answers.
 
 use bosun_api::{AnswerBody, AnswerRequest};
-use bosun_core::Approval;
 
 use crate::Failure;
 use crate::client::{Ctx, parse_task_id};
-use crate::output::clip;
+use crate::output::{ask, clip, rough_age, visible};
 
 /// List every pending permission ask.
 #[derive(clap::Args)]
@@ -43,28 +42,30 @@ pub struct DenyArgs {
 }
 
 pub async fn list(ctx: &Ctx, _args: ListArgs) -> Result<(), Failure> {
-    let pending = ctx.api.approvals().await?;
+    let pending = ctx.api.approvals(None).await?;
     if ctx.json {
         ctx.print_json(&pending);
         return Ok(());
     }
     if pending.is_empty() {
         println!("no pending approvals");
+        return Ok(());
     }
+    println!("{:<5} {:<7} {:>4}  {:<14} ASK", "ID", "TASK", "AGE", "AGENT");
     for p in &pending {
         let a = &p.approval;
-        // `T-{id}` unpadded: as these lines have always been printed.
         println!(
-            "T-{} {:<14} {:<10} {}  ({})",
-            a.task_id,
+            "{:<5} {:<7} {:>4}  {:<14} {}  ({})",
+            a.id,
+            format!("T-{}", a.task_id),
+            rough_age(a.created_at),
             clip(p.agent.as_deref().unwrap_or("-"), 14),
-            a.tool,
-            clip(what(a), 100),
-            clip(&p.title, 40)
+            visible(&clip(&ask(a), 100)),
+            visible(&clip(&p.title, 40))
         );
         match &p.always {
-            Some(rule) => println!("      --always saves {rule}"),
-            None => println!("      --always cannot cover this: it will be asked each time"),
+            Some(rule) => println!("{:<15} --always saves {rule}", ""),
+            None => println!("{:<15} --always cannot cover this: it will be asked each time", ""),
         }
     }
     Ok(())
@@ -89,7 +90,7 @@ fn print_answer(ctx: &Ctx, body: &AnswerBody, always: bool) {
     if ctx.json {
         return ctx.print_json(body);
     }
-    println!("T-{} {} {} {}", a.task_id, a.status.as_str(), a.tool, what(a));
+    println!("T-{} {} {}", a.task_id, a.status.as_str(), visible(&ask(a)));
     match (&body.saved_rule, always) {
         (Some(rule), _) => println!("saved rule {rule} (this agent, this task's repo)"),
         (None, true) => println!(
@@ -97,9 +98,4 @@ fn print_answer(ctx: &Ctx, body: &AnswerBody, always: bool) {
         ),
         (None, false) => {}
     }
-}
-
-/// The command asked for, else the path, else nothing.
-fn what(a: &Approval) -> &str {
-    a.command.as_deref().or(a.path.as_deref()).unwrap_or("")
 }

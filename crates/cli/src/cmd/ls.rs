@@ -1,6 +1,9 @@
-//! `bosun ls`: the tasks, as a table or (`--json`) an array of task objects.
+//! `bosun ls`: the tasks, as a table (with why each is where it is: what a queued one
+//! waits for, what a needs_input one asks, why one failed) or (`--json`) an array of
+//! task objects.
 
 use bosun_api::TaskQuery;
+use bosun_core::TaskStatus;
 
 use crate::Failure;
 use crate::client::{Ctx, repo_root};
@@ -35,7 +38,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
     } else if tasks.is_empty() {
         println!("no tasks");
     } else {
-        output::task_table(&tasks);
+        let asks = if tasks.iter().any(|t| t.status == TaskStatus::NeedsInput) { ctx.api.approvals(None).await? } else { Vec::new() };
+        output::task_table(&tasks, &asks);
     }
     Ok(())
 }

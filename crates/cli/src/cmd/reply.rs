@@ -1,18 +1,20 @@
-//! `bosun reply ID TEXT`: feedback on a task in review; the same agent session
-//! continues in the same worktree.
+//! `bosun reply ID TEXT`: feedback on a task in review, or more to do for a stopped,
+//! interrupted or failed one; the same agent session continues in the same worktree.
 
 use bosun_api::SayRequest;
 
 use crate::Failure;
 use crate::client::{Ctx, parse_task_id};
+use crate::output;
 
-/// Send a task in review back to its agent with feedback.
+/// Continue a task in review, stopped, interrupted or failed: its agent session
+/// resumes with your message.
 #[derive(clap::Args)]
 pub struct Args {
     /// Task id (12 or T-12).
     #[arg(value_parser = parse_task_id)]
     id: i64,
-    /// The feedback.
+    /// The message (feedback, or what to do next).
     text: String,
 }
 
@@ -22,7 +24,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
     if ctx.json {
         ctx.print_json(&task);
     } else {
-        println!("T-{} {}", task.id, task.status);
+        println!("{}", output::next_run(&task, true));
     }
     Ok(())
 }

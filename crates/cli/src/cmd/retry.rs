@@ -1,11 +1,14 @@
-//! `bosun retry ID`: run a failed, stopped or interrupted task again, in its worktree.
+//! `bosun retry ID`: run a failed, stopped or interrupted task again, in its worktree:
+//! in a new agent session (one the daemon cut off continues its session).
 
 use bosun_api::RetryRequest;
 
 use crate::Failure;
 use crate::client::{Ctx, parse_task_id};
+use crate::output;
 
-/// Queue a failed, stopped or interrupted task again.
+/// Start a failed, stopped or interrupted task over, in a new agent session (a task
+/// the daemon cut off continues its session; `reply` continues any).
 #[derive(clap::Args)]
 pub struct Args {
     /// Task id (12 or T-12).
@@ -21,7 +24,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
     if ctx.json {
         ctx.print_json(&task);
     } else {
-        println!("T-{} {}", task.id, task.status);
+        println!("{}", output::next_run(&task, false));
     }
     Ok(())
 }

@@ -1,4 +1,8 @@
-//! `bosun show ID`: one task: status, branch, worktree, runs, exit codes, timings.
+//! `bosun show ID`: one task: status, what it waits for (a queued one's reason, a
+//! needs_input one's asks and how to answer them), branch, worktree, runs, exit codes,
+//! timings.
+
+use bosun_core::TaskStatus;
 
 use crate::Failure;
 use crate::client::{Ctx, parse_task_id};
@@ -17,7 +21,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
     if ctx.json {
         ctx.print_json(&task);
     } else {
-        output::task_details(&task);
+        let asks = if task.status == TaskStatus::NeedsInput { ctx.api.approvals(Some(task.id)).await? } else { Vec::new() };
+        output::task_details(&task, &asks);
     }
     Ok(())
 }

@@ -13,10 +13,13 @@ use crate::state::Control;
 use crate::{Engine, OpError};
 
 impl Engine {
-    /// Every pending ask, with its task's title and agent.
-    pub async fn pending_approvals(&self) -> Result<Vec<PendingApproval>, OpError> {
+    /// Every pending ask (of one task, when named), with its task's title and agent.
+    pub async fn pending_approvals(&self, task: Option<TaskId>) -> Result<Vec<PendingApproval>, OpError> {
+        if let Some(id) = task {
+            self.store.get_task(id).await?; // a task that does not exist is not found
+        }
         let mut out = Vec::new();
-        for approval in self.store.approvals(None, true).await? {
+        for approval in self.store.approvals(task, true).await? {
             let task = self.store.get_task(approval.task_id).await?;
             let always = policy::pattern_for(&ask_of(&approval));
             out.push(PendingApproval { approval, title: task.title, agent: task.agent, always });

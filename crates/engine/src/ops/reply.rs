@@ -1,6 +1,7 @@
-//! `reply`: feedback on a task in review. The task is queued again and its next run
-//! continues the same agent session in the same worktree (where the runtime has
-//! sessions), with the feedback as the new message.
+//! `reply`: a message for a task whose run ended: feedback on one in review, or more
+//! to do for one that was stopped, interrupted or failed. The task is queued again and
+//! its next run continues the same agent session in the same worktree (where the
+//! runtime left one: `Task::resume`), with the message as the new turn.
 
 use bosun_api::SayRequest;
 use bosun_core::task::TaskId;

@@ -1,6 +1,7 @@
 //! `retry`: a failed, stopped or interrupted task is queued again; its next run
-//! works in the same worktree, on top of what is there (optionally with another
-//! agent profile).
+//! starts over in a new agent session (optionally with another agent profile), in the
+//! same worktree, on top of what is there. A task the daemon cut off (interrupted:
+//! nobody asked it to stop) continues its session instead, as a reply would.
 
 use bosun_api::RetryRequest;
 use bosun_core::task::TaskId;

@@ -1,6 +1,7 @@
 //! `say`: a message for the task's agent. A running agent gets it at once (in its
 //! runtime's way) and the answer says so only once it has; a queued task's next run
-//! gets it at start. It is stored in the task's events with who sent it.
+//! gets it at start; a stopped, interrupted or failed task is continued with it, as by
+//! `reply`. It is stored in the task's events with who sent it.
 
 use bosun_api::{Delivery, SayBody, SayRequest};
 use bosun_core::task::TaskId;
@@ -27,7 +28,7 @@ impl Engine {
             if self.control(id, control)
                 && let Ok(Some(delivered)) = answer.await
             {
-                return Ok(SayBody { delivered });
+                return Ok(SayBody { delivered, task: None });
             }
         }
         match task.status {
@@ -35,7 +36,11 @@ impl Engine {
                 self.store.queue_message(id, &req.text, Utc::now()).await?;
                 let source = Source::human(req.from.as_deref());
                 self.hub.emit_as(id, 0, source, EventKind::Message { text: req.text, role: Some("user".into()), from: req.from }).await;
-                Ok(SayBody { delivered: Delivery::AtStart })
+                Ok(SayBody { delivered: Delivery::AtStart, task: None })
+            }
+            TaskStatus::Stopped | TaskStatus::Interrupted | TaskStatus::Failed => {
+                let task = self.reply(id, req).await?;
+                Ok(SayBody { delivered: Delivery::Reopened, task: Some(task) })
             }
             other => Err(OpError::Refused(format!("T-{id} is {other}: its agent is not running; `bosun reply` continues it"))),
         }

@@ -1,4 +1,5 @@
-//! Permission asks: `GET /api/approvals` lists every pending one across tasks;
+//! Permission asks: `GET /api/approvals` lists every pending one across tasks (or one
+//! task's, `?task=ID`);
 //! `POST /api/tasks/{id}/approve` and `/deny` answer one (the task's oldest, or the
 //! one named), and `always` adds the tool pattern to the profile's allow-list. A
 //! second answer to the same ask is a 409.
@@ -6,16 +7,31 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use bosun_api::{AnswerBody, AnswerRequest, ErrorBody, PendingApproval};
 use bosun_engine::Engine;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::ApiError;
 use super::extract::{OptBody, TaskId};
 
-#[utoipa::path(get, path = "/api/approvals", responses((status = 200, body = Vec<PendingApproval>)))]
-pub async fn list(State(engine): State<Arc<Engine>>) -> Result<Json<Vec<PendingApproval>>, ApiError> {
-    Ok(Json(engine.pending_approvals().await?))
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalsQuery {
+    /// Only this task's asks.
+    pub task: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/approvals", params(ApprovalsQuery),
+    responses((status = 200, body = Vec<PendingApproval>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list(
+    State(engine): State<Arc<Engine>>,
+    q: Result<Query<ApprovalsQuery>, QueryRejection>,
+) -> Result<Json<Vec<PendingApproval>>, ApiError> {
+    let Query(q) = q?;
+    Ok(Json(engine.pending_approvals(q.task).await?))
 }
 
 #[utoipa::path(post, path = "/api/tasks/{id}/approve", params(("id" = i64, Path, description = "Task id")),

@@ -12,6 +12,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use bosun_core::schedule::Waiting;
 use bosun_core::task::{RunId, TaskId};
 use bosun_core::{AgentProfile, Event, NewEvent, PullRequest, Run, RunStatus, Task, TaskEvent, TaskStatus};
 use chrono::{DateTime, Utc};
@@ -34,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema4.sql"),
     include_str!("schema5.sql"),
     include_str!("schema8.sql"),
+    include_str!("schema7.sql"),
 ];
 
 /// Changes a slow cache may fall behind by before it is told to drop everything.
@@ -228,6 +230,28 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(task_from_row).collect()
+    }
+
+    async fn set_waits(&self, waits: &[(TaskId, Option<Waiting>)]) -> Result<Vec<TaskId>> {
+        let mut written = Vec::new();
+        let mut tx = self.pool.begin_with(WRITE).await?;
+        for (id, waiting) in waits {
+            let json = waiting.as_ref().map(|w| serde_json::to_string(w).expect("waits serialize"));
+            let done = sqlx::query("UPDATE tasks SET waiting = ? WHERE id = ? AND status = 'queued' AND waiting IS NOT ?")
+                .bind(&json)
+                .bind(id)
+                .bind(&json)
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() > 0 {
+                written.push(*id);
+            }
+        }
+        tx.commit().await?;
+        for id in &written {
+            self.changed(*id);
+        }
+        Ok(written)
     }
 
     async fn transition_task(

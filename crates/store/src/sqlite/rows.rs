@@ -11,9 +11,9 @@ use sqlx::sqlite::SqliteRow;
 use super::tx::id_ranges;
 use crate::{Approval, ApprovalStatus, Result, StoreError};
 
-pub const TASK_COLUMNS: &str = "id, title, body, status, status_reason, agent, repo, base, branch, worktree, tags, priority, created_at, updated_at, \
+pub const TASK_COLUMNS: &str = "id, title, body, status, status_reason, waiting, resume, agent, repo, base, branch, worktree, tags, priority, created_at, updated_at, \
      pr_number, pr_url, pr_state, pr_draft";
-pub const RUN_COLUMNS: &str = "id, task_id, agent, status, pid, exit_code, reason, started_at, ended_at, \
+pub const RUN_COLUMNS: &str = "id, task_id, agent, status, pid, exit_code, reason, started_at, ended_at, session_id, \
      input_tokens, output_tokens, cached_tokens, cost_usd";
 
 pub fn ms(t: DateTime<Utc>) -> i64 {
@@ -33,6 +33,10 @@ pub fn task_from_row(row: &SqliteRow) -> Result<Task> {
         body: row.try_get("body")?,
         status: TaskStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("task status {status:?}")))?,
         status_reason: row.try_get("status_reason")?,
+        waiting: {
+            let waiting: Option<String> = row.try_get("waiting")?;
+            waiting.map(|w| serde_json::from_str(&w)).transpose().map_err(|e| StoreError::Corrupt(format!("waiting: {e}")))?
+        },
         agent: row.try_get("agent")?,
         repo: row.try_get("repo")?,
         base: row.try_get("base")?,
@@ -41,6 +45,7 @@ pub fn task_from_row(row: &SqliteRow) -> Result<Task> {
         tags: serde_json::from_str(&tags).map_err(|e| StoreError::Corrupt(format!("tags: {e}")))?,
         priority: row.try_get("priority")?,
         after: Vec::new(),
+        resume: row.try_get("resume")?,
         pr: pr_from_row(row)?,
         created_at: time(row.try_get("created_at")?)?,
         updated_at: time(row.try_get("updated_at")?)?,
@@ -74,6 +79,7 @@ pub fn run_from_row(row: &SqliteRow) -> Result<Run> {
         reason: row.try_get("reason")?,
         started_at: time(row.try_get("started_at")?)?,
         ended_at: ended.map(time).transpose()?,
+        session_id: row.try_get("session_id")?,
         usage: Usage {
             input_tokens: row.try_get::<i64, _>("input_tokens")? as u64,
             output_tokens: row.try_get::<i64, _>("output_tokens")? as u64,

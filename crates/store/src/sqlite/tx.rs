@@ -26,7 +26,9 @@ pub fn id_ranges(ids: &[TaskId]) -> Vec<(TaskId, TaskId)> {
 
 /// Applies `event` to task `id` inside `tx`: reads its status (which must be `from`,
 /// when given), computes the next one with [`TaskStatus::apply`], and writes it only
-/// if the row still holds what was read. Returns the new status.
+/// if the row still holds what was read. Returns the new status. What the task waited
+/// for goes with the old status (the dispatcher says it anew for a queued one); a task
+/// queued again learns whether its next run continues the agent's session.
 pub async fn transition_in(
     tx: &mut sqlx::SqliteConnection,
     id: TaskId,
@@ -42,14 +44,23 @@ pub async fn transition_in(
         return Err(StoreError::StatusChanged { id, expected, actual: current });
     }
     let next = current.apply(event)?;
-    let done = sqlx::query("UPDATE tasks SET status = ?, status_reason = ?, updated_at = ? WHERE id = ? AND status = ?")
-        .bind(next.as_str())
-        .bind(reason)
-        .bind(ms(now))
-        .bind(id)
-        .bind(current.as_str())
-        .execute(&mut *tx)
-        .await?;
+    // A run that is queued again continues the last session if the event says so and
+    // there is one (otherwise the flag is kept: it is for the run about to start).
+    let done = sqlx::query(
+        "UPDATE tasks SET status = ?1, status_reason = ?2, waiting = NULL,
+           resume = CASE WHEN ?3 IS NULL THEN resume
+                         ELSE ?3 AND EXISTS (SELECT 1 FROM runs WHERE task_id = tasks.id AND session_id IS NOT NULL) END,
+           updated_at = ?4
+         WHERE id = ?5 AND status = ?6",
+    )
+    .bind(next.as_str())
+    .bind(reason)
+    .bind(current.continues_session(event))
+    .bind(ms(now))
+    .bind(id)
+    .bind(current.as_str())
+    .execute(&mut *tx)
+    .await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::Corrupt(format!("task {id} changed inside a write transaction")));
     }
