@@ -64,10 +64,25 @@ pub struct MergeRequest {
     pub strategy: Option<String>,
 }
 
+/// What a merge did. Every one of them leaves the task done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MergeResult {
+    /// The branch landed on the base as `commit`.
+    Merged,
+    /// Everything the branch changes was already on the base: nothing landed.
+    AlreadyInBase,
+    /// The branch changes nothing: nothing landed.
+    NoChanges,
+    /// A task without a repo, accepted as it is.
+    Accepted,
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct MergeBody {
     pub task: Task,
-    /// The new tip of the base branch (absent for tasks without a repo).
+    pub result: MergeResult,
+    /// The new tip of the base branch (only when something was merged).
     pub commit: Option<String>,
     pub strategy: Option<String>,
     /// What was cleaned up afterwards, and what was kept and why.

@@ -14,7 +14,7 @@ use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-pub use merge::{MergeError, MergeOutcome, MergeStrategy};
+pub use merge::{MergeError, MergeOutcome, MergeStrategy, Nothing};
 pub use rebase::RebaseOutcome;
 pub use worktree::{Worktree, WorktreeInfo};
 

@@ -410,26 +410,39 @@ async fn rebase_onto_a_moved_base_is_linear_and_keeps_authors() {
 
 #[tokio::test]
 async fn nothing_to_merge() {
+    use bosun_git::Nothing::{AlreadyInBase, NoChanges};
     let f = Fixture::new().await;
     let path = f.tmp.path().join("empty");
     f.repo.worktree_add(&path, "empty", "main").await.unwrap();
     for strategy in STRATEGIES {
         let r = f.repo.merge("main", "empty", strategy, "m").await;
-        assert!(matches!(r, Err(MergeError::NothingToMerge)), "{strategy}: {r:?}");
+        assert!(matches!(r, Err(MergeError::NothingToMerge(NoChanges))), "{strategy}: {r:?}");
         let r = f.repo.merge("main", "main", strategy, "m").await;
-        assert!(matches!(r, Err(MergeError::NothingToMerge)), "{strategy}: {r:?}");
+        assert!(matches!(r, Err(MergeError::NothingToMerge(_))), "{strategy}: {r:?}");
+    }
+    // Changed, then changed back: still no changes, even once base has moved on.
+    let wt = f.task("undone", "c.txt", "c\n").await;
+    sh(wt.path(), &["rm", "-q", "c.txt"]);
+    sh(wt.path(), &["commit", "-qm", "undo"]);
+    commit_file(f.root(), "e.txt", "base moved\n");
+    for strategy in STRATEGIES {
+        let r = f.repo.merge("main", "undone", strategy, "m").await;
+        assert!(matches!(r, Err(MergeError::NothingToMerge(NoChanges))), "{strategy}: {r:?}");
     }
     // Already merged: the branch is behind base.
     f.task("done", "c.txt", "c\n").await;
     f.repo.merge("main", "done", MergeStrategy::Rebase, "m").await.unwrap();
-    let r = f.repo.merge("main", "done", MergeStrategy::Squash, "m").await;
-    assert!(matches!(r, Err(MergeError::NothingToMerge)), "{r:?}");
-    // The same change landed on base independently: squash and rebase have nothing left to add.
+    for strategy in STRATEGIES {
+        let r = f.repo.merge("main", "done", strategy, "m").await;
+        assert!(matches!(r, Err(MergeError::NothingToMerge(AlreadyInBase))), "{strategy}: {r:?}");
+    }
+    // The same change landed on base independently: nothing left to add, and no empty
+    // merge commit either.
     f.task("dup", "d.txt", "same\n").await;
     let base = commit_file(f.root(), "d.txt", "same\n");
-    for strategy in [MergeStrategy::Squash, MergeStrategy::Rebase] {
+    for strategy in STRATEGIES {
         let r = f.repo.merge("main", "dup", strategy, "m").await;
-        assert!(matches!(r, Err(MergeError::NothingToMerge)), "{strategy}: {r:?}");
+        assert!(matches!(r, Err(MergeError::NothingToMerge(AlreadyInBase))), "{strategy}: {r:?}");
         assert_eq!(f.sha("main"), base);
     }
 }

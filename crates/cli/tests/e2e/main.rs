@@ -12,6 +12,7 @@ mod gemini;
 mod hostile;
 mod human;
 mod lifecycle;
+mod merge;
 mod pr;
 mod provenance;
 mod real_clis;
