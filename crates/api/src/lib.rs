@@ -53,6 +53,9 @@ pub struct TaskQuery {
     pub after: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
+    /// Only archived tasks (`true`); left out, archived tasks are not listed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub archived: bool,
 }
 
 /// `POST /api/tasks/{id}/merge`
@@ -119,11 +122,53 @@ pub struct RmRequest {
     pub force: bool,
 }
 
+/// The task after `rm` or `discard`, and what was removed from disk.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RmBody {
     pub task: Task,
     /// What was removed.
     pub removed: Vec<String>,
+}
+
+/// `POST /api/tasks/{id}/discard`
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiscardRequest {
+    /// Discard even unmerged commits and uncommitted changes (see `GET .../loss`).
+    #[serde(default)]
+    pub yes: bool,
+}
+
+/// `GET /api/tasks/{id}/loss`: what discarding the task (removing its worktree and
+/// branch) would lose.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LossBody {
+    /// Commits on the task branch that are not in its base.
+    pub unmerged_commits: usize,
+    /// Files those commits change.
+    pub changed_files: usize,
+    /// Files with uncommitted changes in the worktree.
+    pub uncommitted: Vec<String>,
+    /// For people, e.g. "2 commit(s) on bosun/3-x not in main (4 files changed)";
+    /// absent when nothing would be lost.
+    pub summary: Option<String>,
+}
+
+/// `POST /api/archive`: hide done or discarded tasks from lists and the board.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveRequest {
+    #[serde(default)]
+    pub ids: Vec<i64>,
+    /// Every done or discarded task (instead of `ids`).
+    #[serde(default)]
+    pub all: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ArchiveBody {
+    /// The tasks this call archived (ones archived before are not repeated).
+    pub archived: Vec<i64>,
 }
 
 /// `POST /api/gc`

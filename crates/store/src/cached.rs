@@ -105,6 +105,9 @@ impl<S: Store> Store for CachedStore<S> {
     ) -> Result<Task> {
         self.inner.transition_task(id, from, event, reason, now).await
     }
+    async fn archive_tasks(&self, ids: &[TaskId], now: DateTime<Utc>) -> Result<Vec<TaskId>> {
+        self.inner.archive_tasks(ids, now).await
+    }
     async fn set_task_workspace(&self, id: TaskId, branch: Option<&str>, worktree: &str, now: DateTime<Utc>) -> Result<()> {
         self.inner.set_task_workspace(id, branch, worktree, now).await
     }

@@ -116,6 +116,8 @@ pub struct TaskFilter {
     /// Only tasks with an id greater than this (paging).
     pub after_id: Option<TaskId>,
     pub limit: Option<i64>,
+    /// Only archived tasks (`Some(true)`), only the others (`Some(false)`), or both.
+    pub archived: Option<bool>,
 }
 
 /// What is fixed about a task when it is created, after the daemon resolved the
@@ -187,6 +189,9 @@ pub trait Store: Send + Sync + 'static {
         reason: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Task>;
+    /// Archives those of `ids` that are done or discarded and not archived yet;
+    /// returns them.
+    async fn archive_tasks(&self, ids: &[TaskId], now: DateTime<Utc>) -> Result<Vec<TaskId>>;
     /// Records the workspace of a task (persisted before it is created on disk).
     async fn set_task_workspace(&self, id: TaskId, branch: Option<&str>, worktree: &str, now: DateTime<Utc>) -> Result<()>;
     /// Records which profile routing picked.

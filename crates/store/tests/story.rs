@@ -85,6 +85,7 @@ backends!(
     crash_recovery_interrupts_this_nodes_live_runs_only,
     events_say_who_produced_them,
     cached_listing_matches_the_database_after_every_write,
+    only_final_tasks_are_archived_and_lists_leave_them_out,
 );
 
 async fn tasks_runs_and_events(store: Arc<dyn Store>) {
@@ -330,6 +331,8 @@ async fn cached_listing_matches_the_database_after_every_write(store: Arc<dyn St
         TaskFilter { statuses: vec![TaskStatus::Running, TaskStatus::Review], ..Default::default() },
         TaskFilter { tag: Some("b".into()), ..Default::default() },
         TaskFilter { after_id: Some(1), limit: Some(2), ..Default::default() },
+        TaskFilter { archived: Some(false), ..Default::default() },
+        TaskFilter { archived: Some(true), ..Default::default() },
     ];
     let check = |label: &'static str| {
         let store = store.clone();
@@ -371,4 +374,29 @@ async fn cached_listing_matches_the_database_after_every_write(store: Arc<dyn St
     store.start_run(1, "x", "tok2", "local", Utc::now()).await.unwrap();
     store.interrupt_live_runs("local", &[], Utc::now()).await.unwrap();
     check("interrupt_live_runs").await;
+    store.transition_task(1, TaskStatus::Interrupted, TaskEvent::Discarded, None, Utc::now()).await.unwrap();
+    store.archive_tasks(&[1], Utc::now()).await.unwrap();
+    check("archive_tasks").await;
+}
+
+async fn only_final_tasks_are_archived_and_lists_leave_them_out(store: Arc<dyn Store>) {
+    for title in ["merged", "discarded", "queued"] {
+        store.create_task(record(title, &[], 0), Utc::now()).await.unwrap();
+    }
+    let (_, run) = store.start_run(1, "x", "tok", "local", Utc::now()).await.unwrap();
+    store.finish_run(run.id, finished(true), Utc::now()).await.unwrap();
+    store.transition_task(1, TaskStatus::Review, TaskEvent::Merged, None, Utc::now()).await.unwrap();
+    store.transition_task(2, TaskStatus::Queued, TaskEvent::Discarded, Some("not needed"), Utc::now()).await.unwrap();
+    // The queued one is not final: left alone. Archiving twice archives once.
+    assert_eq!(store.archive_tasks(&[1, 2, 3], Utc::now()).await.unwrap(), vec![1, 2]);
+    assert_eq!(store.archive_tasks(&[1, 2, 3], Utc::now()).await.unwrap(), Vec::<i64>::new());
+    let ids = |f: TaskFilter| {
+        let store = store.clone();
+        async move { store.list_tasks(&f).await.unwrap().iter().map(|t| t.id).collect::<Vec<_>>() }
+    };
+    assert_eq!(ids(TaskFilter { archived: Some(false), ..Default::default() }).await, vec![3]);
+    assert_eq!(ids(TaskFilter { archived: Some(true), ..Default::default() }).await, vec![1, 2]);
+    assert_eq!(ids(TaskFilter::default()).await, vec![1, 2, 3]);
+    assert!(store.get_task(2).await.unwrap().archived_at.is_some());
+    assert!(store.get_task(3).await.unwrap().archived_at.is_none());
 }

@@ -8,6 +8,7 @@ mod cleanup;
 mod codex;
 mod day;
 mod deps;
+mod discard;
 mod gemini;
 mod hostile;
 mod human;

@@ -35,6 +35,11 @@ impl Engine {
             return Ok(MergeBody { task, result: MergeResult::Accepted, commit: None, strategy: None, cleanup: vec![] });
         };
         let repo = Repo::open(Path::new(repo_path)).await?;
+        if !repo.branch_exists(branch).await? {
+            return Err(OpError::Refused(format!(
+                "T-{id}'s branch `{branch}` no longer exists in {repo_path}: nothing to merge (`bosun discard {id}` closes the task)"
+            )));
+        }
         if let Some(wt) = task.worktree.as_deref().filter(|p| Path::new(p).exists()) {
             let dirty = Worktree::new(wt).dirty_files().await?;
             if !dirty.is_empty() {

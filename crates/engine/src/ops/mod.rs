@@ -6,10 +6,13 @@
 mod after;
 mod agents;
 mod answer;
+mod archive;
 mod create;
 mod diff;
+mod discard;
 mod gc;
 mod interrupt;
+mod loss;
 mod merge;
 pub(crate) mod pr;
 mod rebase;

@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema4.sql"),
     include_str!("schema5.sql"),
     include_str!("schema8.sql"),
+    include_str!("schema6.sql"),
 ];
 
 /// Changes a slow cache may fall behind by before it is told to drop everything.
@@ -209,6 +210,9 @@ impl Store for SqliteStore {
         if let Some(after) = filter.after_id {
             q.push(" AND id > ").push_bind(after);
         }
+        if let Some(archived) = filter.archived {
+            q.push(if archived { " AND archived_at IS NOT NULL" } else { " AND archived_at IS NULL" });
+        }
         q.push(" ORDER BY id");
         if let Some(limit) = filter.limit {
             q.push(" LIMIT ").push_bind(limit);
@@ -254,6 +258,27 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await?;
         self.wrote_task(id, done)
+    }
+
+    async fn archive_tasks(&self, ids: &[TaskId], now: DateTime<Utc>) -> Result<Vec<TaskId>> {
+        let mut tx = self.pool.begin_with(WRITE).await?;
+        let mut archived = Vec::new();
+        for &id in ids {
+            let done =
+                sqlx::query("UPDATE tasks SET archived_at = ? WHERE id = ? AND archived_at IS NULL AND status IN ('done', 'discarded')")
+                    .bind(ms(now))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            if done.rows_affected() > 0 {
+                archived.push(id);
+            }
+        }
+        tx.commit().await?;
+        for &id in &archived {
+            self.changed(id);
+        }
+        Ok(archived)
     }
 
     async fn set_task_agent(&self, id: TaskId, agent: &str, now: DateTime<Utc>) -> Result<()> {
