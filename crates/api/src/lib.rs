@@ -215,13 +215,18 @@ pub struct RebaseBody {
 }
 
 /// `POST /api/tasks/{id}/say` and `/reply`: a human's words for the agent.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SayRequest {
     pub text: String,
     /// Who is speaking (shown in the log).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
+    /// `reply` only: the run is to resolve the conflicts a rebase or merge left in the
+    /// worktree (the agent is told which files; a file still holding conflict markers
+    /// at the end fails the run, and nothing is committed).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub resolve: bool,
 }
 
 /// How a message reached (or will reach) the agent.

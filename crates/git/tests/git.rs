@@ -508,9 +508,19 @@ async fn worktree_rebase_conflict_is_left_in_progress_until_aborted() {
     let err = wt.rebase("main").await.unwrap_err();
     assert!(matches!(err, GitError::Refused { .. }), "{err:?}");
     assert!(err.to_string().contains("rebase is already in progress"), "{err}");
+    // What bosun checks before an agent runs here, and before it commits.
+    let left = wt.unfinished().await.unwrap().expect("unfinished");
+    assert_eq!((left.operation, left.conflicted.clone()), (Some("rebase"), vec!["a.txt".to_string()]));
+    assert_eq!(left.describe(), "mid-rebase with conflicts in: a.txt");
+    assert_eq!(wt.branch().await.unwrap(), None, "detached mid-rebase");
+    let files = ["a.txt".to_string(), "b.txt".to_string(), "gone.txt".to_string()];
+    assert_eq!(wt.with_conflict_markers(&files).await, ["a.txt"]);
 
     wt.abort_rebase().await.unwrap();
     assert!(!wt.rebase_in_progress().await.unwrap());
+    assert_eq!(wt.unfinished().await.unwrap(), None);
+    assert_eq!(wt.branch().await.unwrap().as_deref(), Some("t"));
+    assert!(wt.with_conflict_markers(&files).await.is_empty());
     assert_eq!(wt.head().await.unwrap(), tip);
     assert_eq!(f.sha("t"), tip);
     assert_eq!(sh(wt.path(), &["symbolic-ref", "--short", "HEAD"]), "t");

@@ -188,6 +188,9 @@ impl<S: Store> Store for CachedStore<S> {
     async fn reopen_with_message(&self, id: TaskId, from: TaskStatus, text: &str, now: DateTime<Utc>) -> Result<Task> {
         self.inner.reopen_with_message(id, from, text, now).await
     }
+    async fn reopen_to_resolve(&self, id: TaskId, from: TaskStatus, text: &str, now: DateTime<Utc>) -> Result<Task> {
+        self.inner.reopen_to_resolve(id, from, text, now).await
+    }
     async fn queue_message(&self, task_id: TaskId, text: &str, now: DateTime<Utc>) -> Result<()> {
         self.inner.queue_message(task_id, text, now).await
     }

@@ -104,6 +104,8 @@ pub struct RepoCount {
 pub struct InboxMessage {
     pub id: i64,
     pub text: String,
+    /// From `reply --resolve`: the run it starts is to resolve the worktree's conflicts.
+    pub resolve: bool,
 }
 
 /// Which tasks `list_tasks` returns. Empty filter: all of them, oldest first.
@@ -263,6 +265,9 @@ pub trait Store: Send + Sync + 'static {
     /// `reply`: keeps the message for the task's next run and reopens the task
     /// (`TaskEvent::Reopened` on a task still `from`), in one transaction.
     async fn reopen_with_message(&self, id: TaskId, from: TaskStatus, text: &str, now: DateTime<Utc>) -> Result<Task>;
+    /// [`Store::reopen_with_message`] whose message asks the next run to resolve the
+    /// conflicts a rebase or merge left in the worktree ([`InboxMessage::resolve`]).
+    async fn reopen_to_resolve(&self, id: TaskId, from: TaskStatus, text: &str, now: DateTime<Utc>) -> Result<Task>;
     /// Keeps a message for a task's next run.
     async fn queue_message(&self, task_id: TaskId, text: &str, now: DateTime<Utc>) -> Result<()>;
     /// The messages of a task no run has received yet, oldest first.

@@ -172,10 +172,17 @@ async fn transitions_go_through_the_state_machine(store: Arc<dyn Store>) {
     let t = store.reopen_with_message(1, TaskStatus::Review, "also the logout path", Utc::now()).await.unwrap();
     assert_eq!(t.status, TaskStatus::Queued);
     let inbox = store.undelivered_messages(1).await.unwrap();
-    assert_eq!(inbox.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["also the logout path"]);
+    assert_eq!(inbox.iter().map(|m| (m.text.as_str(), m.resolve)).collect::<Vec<_>>(), [("also the logout path", false)]);
     // A reply to a task not in review leaves no message behind.
     assert!(store.reopen_with_message(1, TaskStatus::Review, "again", Utc::now()).await.is_err());
     assert_eq!(store.undelivered_messages(1).await.unwrap().len(), 1);
+    // A reply asking to resolve conflicts says so with its message.
+    store.create_task(record("b", &[], 0), Utc::now()).await.unwrap();
+    let (_, run) = store.start_run(2, "x", "tok2", "local", Utc::now()).await.unwrap();
+    store.finish_run(run.id, finished(true), Utc::now()).await.unwrap();
+    store.reopen_to_resolve(2, TaskStatus::Review, "fix the conflicts", Utc::now()).await.unwrap();
+    let inbox = store.undelivered_messages(2).await.unwrap();
+    assert_eq!(inbox.iter().map(|m| (m.text.as_str(), m.resolve)).collect::<Vec<_>>(), [("fix the conflicts", true)]);
 }
 
 async fn two_writers_racing_on_one_task_one_wins(store: Arc<dyn Store>) {

@@ -6,6 +6,7 @@ mod harness;
 mod api;
 mod cleanup;
 mod codex;
+mod conflicts;
 mod day;
 mod deps;
 mod discard;

@@ -1,6 +1,7 @@
 //! `reply`: feedback on a task in review. The task is queued again and its next run
 //! continues the same agent session in the same worktree (where the runtime has
-//! sessions), with the feedback as the new message.
+//! sessions), with the feedback as the new message. A worktree a rebase left
+//! conflicted is refused, unless the reply asks the agent to resolve it (`resolve`).
 
 use bosun_api::SayRequest;
 use bosun_core::task::TaskId;
@@ -14,8 +15,12 @@ impl Engine {
     pub async fn reply(&self, id: TaskId, req: SayRequest) -> Result<Task, OpError> {
         super::check_text(&req.text)?;
         let task = self.store.get_task(id).await?;
+        super::check_worktree(&task, req.resolve).await?;
         // The message and the status change are one write: a reply is never half-made.
-        let task = self.store.reopen_with_message(id, task.status, &req.text, Utc::now()).await?;
+        let task = match req.resolve {
+            true => self.store.reopen_to_resolve(id, task.status, &req.text, Utc::now()).await?,
+            false => self.store.reopen_with_message(id, task.status, &req.text, Utc::now()).await?,
+        };
         // Logged before the dispatcher hears of the task, so it precedes the run's events.
         let source = Source::human(req.from.as_deref());
         self.hub.emit_as(id, 0, source, EventKind::Message { text: req.text, role: Some("user".into()), from: req.from }).await;

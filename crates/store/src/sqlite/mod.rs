@@ -108,6 +108,22 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// A reply: the task reopened and its message kept, in one transaction.
+    async fn reopen(&self, id: TaskId, from: TaskStatus, text: &str, resolve: bool, now: DateTime<Utc>) -> Result<Task> {
+        let mut tx = self.pool.begin_with(WRITE).await?;
+        transition_in(&mut tx, id, Some(from), TaskEvent::Reopened, None, now).await?;
+        sqlx::query("INSERT INTO inbox (task_id, text, resolve, created_at) VALUES (?, ?, ?, ?)")
+            .bind(id)
+            .bind(text)
+            .bind(resolve)
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.changed(id);
+        self.get_task(id).await
+    }
+
     fn changed(&self, id: TaskId) {
         let _ = self.changes.send(Change::Task(id));
     }
@@ -659,17 +675,11 @@ impl Store for SqliteStore {
     }
 
     async fn reopen_with_message(&self, id: TaskId, from: TaskStatus, text: &str, now: DateTime<Utc>) -> Result<Task> {
-        let mut tx = self.pool.begin_with(WRITE).await?;
-        transition_in(&mut tx, id, Some(from), TaskEvent::Reopened, None, now).await?;
-        sqlx::query("INSERT INTO inbox (task_id, text, created_at) VALUES (?, ?, ?)")
-            .bind(id)
-            .bind(text)
-            .bind(ms(now))
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        self.changed(id);
-        self.get_task(id).await
+        self.reopen(id, from, text, false, now).await
+    }
+
+    async fn reopen_to_resolve(&self, id: TaskId, from: TaskStatus, text: &str, now: DateTime<Utc>) -> Result<Task> {
+        self.reopen(id, from, text, true, now).await
     }
 
     async fn queue_message(&self, task_id: TaskId, text: &str, now: DateTime<Utc>) -> Result<()> {
@@ -683,11 +693,12 @@ impl Store for SqliteStore {
     }
 
     async fn undelivered_messages(&self, task_id: TaskId) -> Result<Vec<InboxMessage>> {
-        let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, text FROM inbox WHERE task_id = ? AND delivered_at IS NULL ORDER BY id")
-            .bind(task_id)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.into_iter().map(|(id, text)| InboxMessage { id, text }).collect())
+        let rows: Vec<(i64, String, bool)> =
+            sqlx::query_as("SELECT id, text, resolve FROM inbox WHERE task_id = ? AND delivered_at IS NULL ORDER BY id")
+                .bind(task_id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(id, text, resolve)| InboxMessage { id, text, resolve }).collect())
     }
 
     async fn mark_delivered(&self, task_id: TaskId, up_to: i64, now: DateTime<Utc>) -> Result<()> {
