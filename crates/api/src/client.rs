@@ -17,9 +17,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::{
-    AfterRequest, AgentsBody, AllowRule, AnswerBody, AnswerRequest, DiffBody, ErrorBody, GcItem, GcRequest, Health, MergeBody,
-    MergeRequest, PendingApproval, PrRequest, RebaseBody, RepoSummary, RetryRequest, RmBody, RmRequest, RulesQuery, SayBody, SayRequest,
-    TaskQuery,
+    AfterRequest, AgentsBody, AllowRule, AnswerBody, AnswerRequest, ArchiveBody, ArchiveRequest, DiffBody, DiscardRequest, ErrorBody,
+    GcItem, GcRequest, Health, LossBody, MergeBody, MergeRequest, PendingApproval, PrRequest, RebaseBody, RepoSummary, RetryRequest,
+    RmBody, RmRequest, RulesQuery, SayBody, SayRequest, TaskQuery,
 };
 
 /// Why a call did not give an answer of the expected type.
@@ -198,6 +198,21 @@ impl Client {
     /// `POST /api/tasks/{id}/rm`: remove the task's worktree and branch.
     pub async fn rm(&self, id: TaskId, req: &RmRequest) -> Result<RmBody, ClientError> {
         self.post(&format!("/api/tasks/{id}/rm"), req).await
+    }
+
+    /// `POST /api/tasks/{id}/discard`: give up on the task; its worktree and branch go.
+    pub async fn discard(&self, id: TaskId, req: &DiscardRequest) -> Result<RmBody, ClientError> {
+        self.post(&format!("/api/tasks/{id}/discard"), req).await
+    }
+
+    /// `GET /api/tasks/{id}/loss`: what discarding the task would lose.
+    pub async fn loss(&self, id: TaskId) -> Result<LossBody, ClientError> {
+        self.get(&format!("/api/tasks/{id}/loss")).await
+    }
+
+    /// `POST /api/archive`: hide done or discarded tasks from lists.
+    pub async fn archive(&self, req: &ArchiveRequest) -> Result<ArchiveBody, ClientError> {
+        self.post("/api/archive", req).await
     }
 
     /// `POST /api/tasks/{id}/pr`: open (or refresh) the task's pull request.

@@ -53,6 +53,9 @@ pub struct TaskQuery {
     pub after: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
+    /// Only archived tasks (`true`); left out, archived tasks are not listed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub archived: bool,
 }
 
 /// `POST /api/tasks/{id}/merge`
@@ -64,10 +67,25 @@ pub struct MergeRequest {
     pub strategy: Option<String>,
 }
 
+/// What a merge did. Every one of them leaves the task done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MergeResult {
+    /// The branch landed on the base as `commit`.
+    Merged,
+    /// Everything the branch changes was already on the base: nothing landed.
+    AlreadyInBase,
+    /// The branch changes nothing: nothing landed.
+    NoChanges,
+    /// A task without a repo, accepted as it is.
+    Accepted,
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct MergeBody {
     pub task: Task,
-    /// The new tip of the base branch (absent for tasks without a repo).
+    pub result: MergeResult,
+    /// The new tip of the base branch (only when something was merged).
     pub commit: Option<String>,
     pub strategy: Option<String>,
     /// What was cleaned up afterwards, and what was kept and why.
@@ -104,11 +122,53 @@ pub struct RmRequest {
     pub force: bool,
 }
 
+/// The task after `rm` or `discard`, and what was removed from disk.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RmBody {
     pub task: Task,
     /// What was removed.
     pub removed: Vec<String>,
+}
+
+/// `POST /api/tasks/{id}/discard`
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiscardRequest {
+    /// Discard even unmerged commits and uncommitted changes (see `GET .../loss`).
+    #[serde(default)]
+    pub yes: bool,
+}
+
+/// `GET /api/tasks/{id}/loss`: what discarding the task (removing its worktree and
+/// branch) would lose.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LossBody {
+    /// Commits on the task branch that are not in its base.
+    pub unmerged_commits: usize,
+    /// Files those commits change.
+    pub changed_files: usize,
+    /// Files with uncommitted changes in the worktree.
+    pub uncommitted: Vec<String>,
+    /// For people, e.g. "2 commit(s) on bosun/3-x not in main (4 files changed)";
+    /// absent when nothing would be lost.
+    pub summary: Option<String>,
+}
+
+/// `POST /api/archive`: hide done or discarded tasks from lists and the board.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveRequest {
+    #[serde(default)]
+    pub ids: Vec<i64>,
+    /// Every done or discarded task (instead of `ids`).
+    #[serde(default)]
+    pub all: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ArchiveBody {
+    /// The tasks this call archived (ones archived before are not repeated).
+    pub archived: Vec<i64>,
 }
 
 /// `POST /api/gc`
@@ -155,13 +215,18 @@ pub struct RebaseBody {
 }
 
 /// `POST /api/tasks/{id}/say` and `/reply`: a human's words for the agent.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SayRequest {
     pub text: String,
     /// Who is speaking (shown in the log).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
+    /// `reply` only: the run is to resolve the conflicts a rebase or merge left in the
+    /// worktree (the agent is told which files; a file still holding conflict markers
+    /// at the end fails the run, and nothing is committed).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub resolve: bool,
 }
 
 /// How a message reached (or will reach) the agent.

@@ -163,7 +163,7 @@ async fn state_changes_always_send_a_json_body() {
     assert_eq!((rebased.outcome, rebased.head.as_deref()), (RebaseOutcome::Rebased, Some("abc123")));
     assert_eq!(posted("/api/tasks/7/rebase"), json!({}));
 
-    let said = client.say(7, &SayRequest { text: "hi".into(), from: Some("ann".into()) }).await.unwrap();
+    let said = client.say(7, &SayRequest { text: "hi".into(), from: Some("ann".into()), ..Default::default() }).await.unwrap();
     assert_eq!(said.delivered, Delivery::AtStart);
     assert_eq!(posted("/api/tasks/7/say"), json!({"text": "hi", "from": "ann"}));
 

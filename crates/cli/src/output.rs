@@ -153,6 +153,9 @@ pub fn task_details(t: &Task, asks: &[PendingApproval]) {
         println!("priority:  {}", t.priority);
     }
     println!("created:   {} ({} ago)", t.created_at.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S"), age(t.created_at));
+    if let Some(at) = t.archived_at {
+        println!("archived:  {}", at.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S"));
+    }
     let total = t.usage();
     if !total.is_zero() {
         println!("usage:     {} in, {} out, {} cached, {}", total.input_tokens, total.output_tokens, total.cached_tokens, cost(&total));

@@ -12,7 +12,7 @@ pub enum DepState {
     Ready,
     /// A dependency is still on its way (queued, running, in review): the first one.
     Waiting { on: TaskId, status: TaskStatus },
-    /// A dependency failed, was stopped or interrupted, or is itself blocked.
+    /// A dependency failed, was stopped, interrupted or discarded, or is itself blocked.
     Blocked { by: TaskId, status: TaskStatus },
 }
 
@@ -32,7 +32,7 @@ pub fn dep_state(deps: &[(TaskId, TaskStatus)]) -> DepState {
     for &(id, status) in deps {
         match status {
             TaskStatus::Done => {}
-            TaskStatus::Failed | TaskStatus::Stopped | TaskStatus::Interrupted | TaskStatus::Blocked => {
+            TaskStatus::Failed | TaskStatus::Stopped | TaskStatus::Interrupted | TaskStatus::Blocked | TaskStatus::Discarded => {
                 return DepState::Blocked { by: id, status };
             }
             TaskStatus::Queued | TaskStatus::Running | TaskStatus::NeedsInput | TaskStatus::Review => {

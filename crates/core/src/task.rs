@@ -35,10 +35,12 @@ pub enum TaskStatus {
     Interrupted,
     /// A dependency failed or was stopped.
     Blocked,
+    /// A human gave up on it: its worktree and branch are removed. Terminal.
+    Discarded,
 }
 
 impl TaskStatus {
-    pub const ALL: [TaskStatus; 9] = [
+    pub const ALL: [TaskStatus; 10] = [
         TaskStatus::Queued,
         TaskStatus::Running,
         TaskStatus::NeedsInput,
@@ -48,6 +50,7 @@ impl TaskStatus {
         TaskStatus::Stopped,
         TaskStatus::Interrupted,
         TaskStatus::Blocked,
+        TaskStatus::Discarded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -61,6 +64,7 @@ impl TaskStatus {
             TaskStatus::Stopped => "stopped",
             TaskStatus::Interrupted => "interrupted",
             TaskStatus::Blocked => "blocked",
+            TaskStatus::Discarded => "discarded",
         }
     }
 
@@ -76,6 +80,11 @@ impl TaskStatus {
     /// The task will not change again unless a human acts.
     pub fn is_settled(self) -> bool {
         !matches!(self, TaskStatus::Queued | TaskStatus::Running | TaskStatus::NeedsInput)
+    }
+
+    /// Nothing more will happen to it (merged, accepted or discarded): it may be archived.
+    pub fn is_final(self) -> bool {
+        matches!(self, TaskStatus::Done | TaskStatus::Discarded)
     }
 
     /// The one place task transitions are decided.
@@ -96,6 +105,7 @@ impl TaskStatus {
             (S::Review | S::Failed | S::Stopped | S::Interrupted, E::Reopened) => S::Queued,
             (S::Queued, E::Blocked) => S::Blocked,
             (S::Blocked, E::Unblocked) => S::Queued,
+            (S::Queued | S::Blocked | S::Review | S::Failed | S::Stopped | S::Interrupted, E::Discarded) => S::Discarded,
             (from, event) => return Err(TransitionError { from, event }),
         };
         Ok(next)
@@ -137,6 +147,7 @@ pub enum TaskEvent {
     Reopened,
     Blocked,
     Unblocked,
+    Discarded,
 }
 
 impl TaskEvent {
@@ -154,6 +165,7 @@ impl TaskEvent {
             TaskEvent::Reopened => "reopen",
             TaskEvent::Blocked => "block",
             TaskEvent::Unblocked => "unblock",
+            TaskEvent::Discarded => "discard",
         }
     }
 }
@@ -386,6 +398,8 @@ pub struct Task {
     pub pr: Option<PullRequest>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When it was archived (`bosun archive`): left out of lists and the board.
+    pub archived_at: Option<DateTime<Utc>>,
     pub runs: Vec<Run>,
 }
 
@@ -487,6 +501,20 @@ mod tests {
         assert_eq!(S::Interrupted.continues_session(E::Retried), Some(true));
         assert_eq!(S::Queued.continues_session(E::Dispatched), None, "starting a run decides nothing");
         assert_eq!(S::Done.continues_session(E::Reopened), None, "a done task is not reopened");
+    }
+
+    #[test]
+    fn discard_from_anything_settled_but_done() {
+        for from in [S::Queued, S::Blocked, S::Review, S::Failed, S::Stopped, S::Interrupted] {
+            assert_eq!(from.apply(E::Discarded).unwrap(), S::Discarded);
+        }
+        for from in [S::Running, S::NeedsInput, S::Done, S::Discarded] {
+            let err = from.apply(E::Discarded).unwrap_err();
+            assert_eq!(err.to_string(), format!("cannot discard a task that is {from}"));
+        }
+        for ev in [E::Dispatched, E::Retried, E::Reopened, E::Merged, E::Unblocked] {
+            assert!(S::Discarded.apply(ev).is_err(), "{ev:?}");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use bosun_core::{EventKind, Task, TaskStatus};
+use bosun_core::{EventKind, Task};
 use bosun_git::{GitError, Repo, Worktree};
 
 use crate::Engine;
@@ -28,6 +28,8 @@ impl From<CleanupError> for OpError {
 #[derive(Debug, Default)]
 pub struct Loss {
     pub unmerged_commits: usize,
+    /// Files those commits change (against where the branch forked from the base).
+    pub changed_files: usize,
     pub uncommitted: Vec<String>,
     /// Files in a scratch workspace (tasks without a repo): their only copy.
     pub scratch_files: bool,
@@ -43,7 +45,11 @@ impl Loss {
         if self.unmerged_commits > 0 {
             let branch = task.branch.as_deref().unwrap_or("its branch");
             let base = task.base.as_deref().unwrap_or("the base");
-            parts.push(format!("{} commit(s) on {branch} not in {base}", self.unmerged_commits));
+            let files = match self.changed_files {
+                1 => " (1 file changed)".to_string(),
+                n => format!(" ({n} files changed)"),
+            };
+            parts.push(format!("{} commit(s) on {branch} not in {base}{files}", self.unmerged_commits));
         }
         if !self.uncommitted.is_empty() {
             parts.push(format!("uncommitted changes ({})", self.uncommitted.join(", ")));
@@ -69,12 +75,13 @@ pub async fn has_workspace(task: &Task) -> bool {
     }
 }
 
-/// What would be lost. A done task's branch counts as merged even when squashed.
+/// What would be lost. A done (or discarded) task's branch counts as merged: merged
+/// even when squashed, or given up on.
 pub async fn assess(task: &Task) -> Result<Loss, CleanupError> {
     let mut loss = Loss::default();
     let worktree = task.worktree.as_deref().filter(|p| Path::new(p).exists());
     let Some(repo_path) = &task.repo else {
-        loss.scratch_files = task.status != TaskStatus::Done && worktree.is_some_and(|p| dir_has_files(Path::new(p)));
+        loss.scratch_files = !task.status.is_final() && worktree.is_some_and(|p| dir_has_files(Path::new(p)));
         return Ok(loss);
     };
     let repo = Repo::open(Path::new(repo_path)).await?;
@@ -82,10 +89,13 @@ pub async fn assess(task: &Task) -> Result<Loss, CleanupError> {
         loss.uncommitted = Worktree::new(wt).dirty_files().await?;
     }
     if let (Some(base), Some(branch)) = (&task.base, &task.branch)
-        && task.status != TaskStatus::Done
+        && !task.status.is_final()
         && repo.branch_exists(branch).await?
     {
         loss.unmerged_commits = repo.unmerged_commits(base, branch).await?;
+        if loss.unmerged_commits > 0 {
+            loss.changed_files = repo.changed_files(base, branch).await?.len();
+        }
     }
     Ok(loss)
 }
@@ -123,8 +133,9 @@ pub async fn remove(engine: &Engine, task: &Task, force: bool) -> Result<Vec<Str
             if let Some(branch) = &task.branch
                 && repo.branch_exists(branch).await?
             {
-                // A done task's squashed branch is merged in content, not in history.
-                let merged = force || task.status == TaskStatus::Done;
+                // A done task's squashed branch is merged in content, not in history; a
+                // discarded one was given up on.
+                let merged = force || task.status.is_final();
                 repo.delete_branch(branch, merged).await?;
                 notes.push(format!("deleted branch {branch}"));
             }

@@ -13,14 +13,16 @@ use bosun_core::task::TaskId;
 use bosun_core::{
     AgentProfile, EventKind, NewApproval, OutputStream, Run, RunStatus, Runtime, Source, Task, TaskEvent, TaskStatus, policy,
 };
+use bosun_git::Unfinished;
 use bosun_store::{RunEnd, StoreError};
 use chrono::Utc;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::Engine;
 use crate::state::{Control, LiveRun};
 use crate::trigger::Trigger;
-use crate::{Engine, workspace};
+use crate::workspace::{self, WorkspaceError};
 
 /// Lines of stderr kept to explain a failure.
 const STDERR_TAIL: usize = 10;
@@ -140,6 +142,7 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
         workdir: None,
         interrupted: false,
         early: Vec::new(),
+        resolving: Vec::new(),
         held: false,
         printed_at: None,
     };
@@ -149,12 +152,28 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
     };
     let workdir = prepared.dir;
     run_ctx.workdir = Some(workdir.clone());
+    // As recorded by `prepare` (a first run's task was read before).
+    run_ctx.task.worktree = Some(workdir.to_string_lossy().into_owned());
+    run_ctx.task.branch = prepared.branch;
     // A run that continues the agent's session (`Task::resume`: a reply, a retry after
     // the daemon cut the last run off) resumes it with the new messages alone;
     // otherwise the task's prompt, plus messages sent while it waited. They are marked
     // delivered only once the agent has them (kept for a retry if the start fails).
     let inbox = engine.store.undelivered_messages(task_id).await.unwrap_or_default();
     let messages: Vec<String> = inbox.iter().map(|m| m.text.clone()).collect();
+    // No agent starts in a worktree a rebase or merge left half-way, unless the run is
+    // to resolve it (`reply --resolve`); then it is told which files conflict.
+    let unfinished = match workspace::unfinished(&run_ctx.task, &workdir).await {
+        Ok(left) => left,
+        Err(e) => return run_ctx.fail_before_start(format!("cannot check the worktree: {e}")).await,
+    };
+    if let Some(left) = &unfinished {
+        if !inbox.iter().any(|m| m.resolve) {
+            let why = format!("the worktree is {}: bosun starts no agent in it; {}", left.describe(), left.how_to_finish());
+            return run_ctx.fail_before_start(why).await;
+        }
+        run_ctx.resolving = left.conflicted.clone();
+    }
     let session = session_to_resume(&engine, &run_ctx.task, &profile).await;
     let mut task_text = format!("{}\n\n{}", run_ctx.task.title, run_ctx.task.body.trim()).trim().to_string();
     if !messages.is_empty() {
@@ -162,6 +181,9 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
         task_text = if session.is_some() { joined } else { format!("{task_text}\n\n# Messages from the user\n\n{joined}") };
     } else if session.is_some() {
         task_text = CONTINUE.to_string();
+    }
+    if let Some(left) = &unfinished {
+        task_text.push_str(&resolve_brief(left));
     }
     let mut env: Vec<(String, String)> = agent_path().into_iter().map(|p| ("PATH".to_string(), p)).collect();
     // Agents may call bosun back (`bosun add`, `bosun say`): tell them where it is.
@@ -243,6 +265,7 @@ async fn supervise_attached(engine: Arc<Engine>, task: Task, run: Run, profile: 
         workdir: Some(workdir.clone()),
         interrupted: false,
         early: Vec::new(),
+        resolving: Vec::new(),
         held: false,
         printed_at: None,
     };
@@ -340,6 +363,9 @@ struct RunCtx<'a> {
     interrupted: bool,
     /// Messages said while a setup hook ran, for the agent's prompt.
     early: Vec<String>,
+    /// The files a resolve run (`reply --resolve`) is to resolve: committed only once
+    /// free of conflict markers.
+    resolving: Vec<String>,
     /// The agent runs under a holder: it can outlive this daemon.
     held: bool,
     /// When the agent printed the output being handled, if not just now (a line its
@@ -678,7 +704,7 @@ impl RunCtx<'_> {
     /// store, the final status event written, waiters answered, the slot freed.
     async fn finish(mut self, workdir: &Path, ending: Ending, exit: Option<ExitInfo>, tail: &VecDeque<String>) {
         let failed = TaskEvent::Finished { success: false };
-        let (run_status, task_event, reason) = match (ending.clone(), exit) {
+        let (mut run_status, mut task_event, mut reason) = match (ending.clone(), exit) {
             (Ending::Stopped, _) => (RunStatus::Stopped, TaskEvent::Stopped, Some("stopped by user".to_string())),
             (Ending::Shutdown | Ending::Detached, _) => {
                 (RunStatus::Interrupted, TaskEvent::Interrupted, Some("the daemon shut down while the agent ran".to_string()))
@@ -689,11 +715,18 @@ impl RunCtx<'_> {
             (Ending::Natural, Some(e)) => (RunStatus::Failed, failed, Some(failure_reason(&e, tail))),
             (Ending::Natural, None) => (RunStatus::Failed, failed, Some("the agent vanished".to_string())),
         };
-        match workspace::commit_leftovers(&self.task, workdir, &self.run.agent).await {
+        match workspace::commit_leftovers(&self.task, workdir, &self.run.agent, &self.resolving).await {
             Ok(Some(sha)) => {
                 self.emit(EventKind::status("committed", format!("bosun committed the agent's uncommitted work as {sha}"))).await
             }
             Ok(None) => {}
+            // Conflict markers or a detached HEAD: whatever the agent said, the run failed.
+            Err(WorkspaceError::NotCommitted(why)) => {
+                self.emit(EventKind::Error { message: why.clone() }).await;
+                if run_status == RunStatus::Succeeded {
+                    (run_status, task_event, reason) = (RunStatus::Failed, failed, Some(why));
+                }
+            }
             Err(e) => self.emit(EventKind::Error { message: format!("cannot commit the agent's leftover work: {e}") }).await,
         }
         let message = reason.clone().unwrap_or_else(|| exit.map(|e| e.describe()).unwrap_or_default());
@@ -754,6 +787,18 @@ async fn session_to_resume(engine: &Engine, task: &Task, profile: &AgentProfile)
         return None;
     }
     engine.store.last_session(task.id).await.ok().flatten()
+}
+
+/// What a resolve run's agent is told about the worktree it starts in.
+fn resolve_brief(left: &Unfinished) -> String {
+    let op = left.operation.unwrap_or("merge");
+    let files = left.conflicted.iter().map(|f| format!("- {f}\n")).collect::<String>();
+    format!(
+        "\n\n# Conflicts to resolve\n\nThis worktree is mid-{op}, and these files have conflicts:\n\n{files}\n\
+         Resolve each one (keep what both sides meant, leave no conflict markers) and `git add` it, \
+         then run `GIT_EDITOR=true git {op} --continue` until the {op} is done. \
+         bosun commits nothing while a file still holds conflict markers."
+    )
 }
 
 fn spec_task_append(spec: &mut SpawnSpec, text: &str) {

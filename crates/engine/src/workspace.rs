@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use bosun_core::Task;
 use bosun_core::slug::{task_branch, task_dir_name};
-use bosun_git::{GitError, Repo, Worktree};
+use bosun_git::{GitError, Repo, Unfinished, Worktree};
 use bosun_store::StoreError;
 use chrono::Utc;
 
@@ -32,6 +32,10 @@ pub enum WorkspaceError {
     NoBase,
     #[error("{} is not a directory bosun made (a symlink or a file is in its place); remove it and retry", path.display())]
     NotOurs { path: PathBuf },
+    /// Committing now would put conflict markers, or a commit off the task branch, in
+    /// the task's history: nothing was committed, and the run does not count as a success.
+    #[error("{0}")]
+    NotCommitted(String),
 }
 
 /// A workspace path must be ours: absent, or a real directory — never a symlink (or
@@ -48,6 +52,8 @@ fn check_ours(path: &Path) -> Result<(), WorkspaceError> {
 pub struct Prepared {
     pub dir: PathBuf,
     pub created: bool,
+    /// The task branch checked out there (repo tasks).
+    pub branch: Option<String>,
 }
 
 /// Makes sure the task's workspace exists, creating it if needed. The path (and
@@ -67,7 +73,7 @@ pub async fn prepare(engine: &Engine, task: &Task) -> Result<Prepared, Workspace
             path: dir.clone(),
             source,
         })?;
-        return Ok(Prepared { dir, created });
+        return Ok(Prepared { dir, created, branch: None });
     };
 
     let path = task.worktree.as_ref().map(PathBuf::from).unwrap_or_else(|| engine.config.worktrees_dir().join(&dir_name));
@@ -83,7 +89,8 @@ pub async fn prepare(engine: &Engine, task: &Task) -> Result<Prepared, Workspace
     let entry = listed.iter().find(|w| same_path(&w.path, &path));
     let whole = entry.is_some_and(|e| !e.prunable && e.locked.as_deref() != Some("initializing"));
     if whole && path.join(".git").exists() {
-        return Ok(Prepared { dir: path, created: false }); // a retry: the worktree and its work are still there
+        // A retry: the worktree and its work are still there.
+        return Ok(Prepared { dir: path, created: false, branch: Some(branch) });
     }
     if entry.is_none() && path.join(".git").exists() {
         return Err(WorkspaceError::Unlisted { path, repo: repo_path.clone() });
@@ -98,7 +105,7 @@ pub async fn prepare(engine: &Engine, task: &Task) -> Result<Prepared, Workspace
     repo.worktree_add(&path, &branch, base).await?;
     let config = repo_config(repo.root())?;
     copy_untracked(repo.root(), &path, &config.copy)?;
-    Ok(Prepared { dir: path, created: true })
+    Ok(Prepared { dir: path, created: true, branch: Some(branch) })
 }
 
 fn same_path(a: &Path, b: &Path) -> bool {
@@ -173,13 +180,39 @@ async fn record(engine: &Engine, task: &Task, branch: Option<&str>, path: &Path)
     engine.store.set_task_workspace(task.id, branch, &path.to_string_lossy(), Utc::now()).await.map_err(WorkspaceError::Record)
 }
 
+/// What a rebase or merge left unfinished in the task's worktree `dir` (None for a
+/// task without a repo, a worktree not made yet, or one with nothing unfinished).
+pub async fn unfinished(task: &Task, dir: &Path) -> Result<Option<Unfinished>, GitError> {
+    if task.repo.is_none() || !dir.join(".git").exists() {
+        return Ok(None);
+    }
+    Worktree::new(dir).unfinished().await
+}
+
 /// Commits whatever the agent left uncommitted on the task branch, so nothing is lost
 /// and `diff`/`merge` see it. Returns the new commit, if there was anything to commit.
-pub async fn commit_leftovers(task: &Task, workdir: &Path, agent: &str) -> Result<Option<String>, WorkspaceError> {
+/// Never commits while `resolving` (the files a resolve run was to resolve) still hold
+/// conflict markers, while a rebase or merge is unfinished, or off the task branch
+/// (a detached HEAD, another branch).
+pub async fn commit_leftovers(task: &Task, workdir: &Path, agent: &str, resolving: &[String]) -> Result<Option<String>, WorkspaceError> {
     if task.repo.is_none() {
         return Ok(None);
     }
     let wt = Worktree::new(workdir);
+    let refuse = |why: String| Err(WorkspaceError::NotCommitted(format!("{why}; bosun committed nothing")));
+    let marked = wt.with_conflict_markers(resolving).await;
+    if !marked.is_empty() {
+        return refuse(format!("conflict markers remain in: {}", marked.join(", ")));
+    }
+    if let Some(left) = wt.unfinished().await? {
+        return refuse(format!("the worktree is still {} ({})", left.describe(), left.how_to_finish()));
+    }
+    let branch = task.branch.as_deref().unwrap_or_default();
+    match wt.branch().await? {
+        Some(on) if on == branch => {}
+        Some(on) => return refuse(format!("the worktree is on branch `{on}`, not the task's `{branch}`")),
+        None => return refuse(format!("the worktree's HEAD is detached, not on the task's branch `{branch}`")),
+    }
     let message = format!("bosun T-{}: {}\n\nUncommitted work left by agent `{agent}`, committed by bosun.", task.id, task.title);
     // Files copied in by the repo's `copy` globs (secrets, local config) stay out.
     let exclude = task.repo.as_deref().map(|r| repo_config(Path::new(r))).transpose()?.map(|c| c.copy).unwrap_or_default();

@@ -5,6 +5,7 @@
 //! [`Repo`] is a repository seen from its main worktree (refs, worktrees, diffs,
 //! merges, remotes); [`Worktree`] is one checked-out directory (status, commits, rebases).
 
+mod conflict;
 mod merge;
 mod rebase;
 mod remote;
@@ -14,7 +15,8 @@ use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-pub use merge::{MergeError, MergeOutcome, MergeStrategy};
+pub use conflict::Unfinished;
+pub use merge::{MergeError, MergeOutcome, MergeStrategy, Nothing};
 pub use rebase::RebaseOutcome;
 pub use worktree::{Worktree, WorktreeInfo};
 

@@ -55,6 +55,25 @@ pub struct MergeOutcome {
     pub fast_forward: bool,
 }
 
+/// Why there is nothing to land.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nothing {
+    /// The branch's files are as they were when it was created: nobody changed anything.
+    NoChanges,
+    /// The branch changed something, and all of it is already on the base (merged
+    /// before, or the same change landed there another way).
+    AlreadyInBase,
+}
+
+impl fmt::Display for Nothing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Nothing::NoChanges => "the branch has no changes",
+            Nothing::AlreadyInBase => "the branch's changes are already on the base",
+        })
+    }
+}
+
 /// Why a merge did not happen. In every case nothing was changed.
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
@@ -66,8 +85,8 @@ pub enum MergeError {
         files.join(", ")
     )]
     DirtyCheckout { path: PathBuf, files: Vec<String> },
-    #[error("nothing to merge: the branch has no changes that are not already on the base")]
-    NothingToMerge,
+    #[error("nothing to merge: {0}")]
+    NothingToMerge(Nothing),
     #[error(transparent)]
     Git(#[from] GitError),
 }
@@ -103,18 +122,15 @@ impl Repo {
         let tip = self.rev_parse(branch).await?;
         let fork = self.git(["merge-base", &old, &tip]).run().await?.text();
         if fork == tip {
-            return Err(MergeError::NothingToMerge);
+            return Err(self.nothing_to_merge(branch, &tip, &fork).await);
         }
         let identity = fallback_identity(&self.root).await?;
         let (new, fast_forward) = match strategy {
-            MergeStrategy::Rebase if fork == old => (tip, true),
+            MergeStrategy::Rebase if fork == old => (tip.clone(), true),
             MergeStrategy::Rebase => (self.replay(&old, &fork, &tip, &identity).await?, false),
             MergeStrategy::Merge | MergeStrategy::Squash => {
                 let tree = self.merge_tree(&old, &tip, None).await?;
                 let merge = strategy == MergeStrategy::Merge;
-                if !merge && tree == self.tree_of(&old).await? {
-                    return Err(MergeError::NothingToMerge);
-                }
                 let message = match (message.trim().is_empty(), merge) {
                     (false, _) => message.to_owned(),
                     (true, true) => format!("Merge branch '{branch}' into {base}"),
@@ -124,6 +140,10 @@ impl Repo {
                 (self.commit_tree(&tree, parents, &message, &identity, None).await?, false)
             }
         };
+        // Never an empty commit (merge commits included), nor commits that add up to nothing.
+        if self.tree_of(&new).await? == self.tree_of(&old).await? {
+            return Err(self.nothing_to_merge(branch, &tip, &fork).await);
+        }
         self.advance(base, &old, &new).await?;
         Ok(MergeOutcome { commit: new, strategy, fast_forward })
     }
@@ -144,6 +164,23 @@ impl Repo {
                 Err(MergeError::Conflict { files })
             }
             _ => Err(out.error().into()),
+        }
+    }
+
+    /// Why a branch with nothing to land has nothing: its files are as they were where
+    /// it started (the oldest entry of its reflog, else where it forked from the base),
+    /// or it changed them and the base has it all. Only the wording depends on this.
+    async fn nothing_to_merge(&self, branch: &str, tip: &str, fork: &str) -> MergeError {
+        let why = async {
+            let refname = format!("refs/heads/{branch}");
+            let reflog = self.git(["reflog", "show", "--format=%H", &refname, "--"]).run().await?.text();
+            let start = reflog.lines().last().unwrap_or(fork);
+            let unchanged = self.tree_of(tip).await? == self.tree_of(start).await?;
+            Ok::<_, GitError>(if unchanged { Nothing::NoChanges } else { Nothing::AlreadyInBase })
+        };
+        match why.await {
+            Ok(why) => MergeError::NothingToMerge(why),
+            Err(e) => e.into(),
         }
     }
 
@@ -171,7 +208,7 @@ impl Repo {
     }
 
     /// Cherry-pick each non-merge commit of `fork..tip` onto `onto`, in the object store.
-    /// Commits that become empty are dropped, as `git rebase` does.
+    /// Commits that become empty are dropped, as `git rebase` does (all of them: `onto`).
     async fn replay(&self, onto: &str, fork: &str, tip: &str, identity: &[String]) -> Result<String, MergeError> {
         const FORMAT: &str = "--format=%H%x00%P%x00%an%x00%ae%x00%ad%x00%B";
         let args = ["log", "--reverse", "--no-merges", "--no-show-signature", "-z", "--date=raw", FORMAT];
@@ -194,9 +231,6 @@ impl Repo {
                 cur = self.commit_tree(&tree, &[&cur], message, identity, Some([name, email, date])).await?;
                 cur_tree = tree;
             }
-        }
-        if cur == onto {
-            return Err(MergeError::NothingToMerge);
         }
         Ok(cur)
     }

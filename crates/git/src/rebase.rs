@@ -3,7 +3,7 @@
 //! over uncommitted work or another rebase, and on a conflict it stops and leaves the
 //! rebase in progress for someone to resolve (or [`Worktree::abort_rebase`]).
 
-use crate::{GitError, Worktree, bytes_to_path, fallback_identity, git, plain_name};
+use crate::{GitError, Worktree, fallback_identity, git, plain_name};
 
 /// What [`Worktree::rebase`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,14 +61,7 @@ impl Worktree {
 
     /// Whether a rebase (of either backend) is stopped in this worktree.
     pub async fn rebase_in_progress(&self) -> Result<bool, GitError> {
-        let args = ["rev-parse", "--path-format=absolute", "--git-path", "rebase-merge", "--git-path", "rebase-apply"];
-        let out = git(self.path(), args).run().await?;
-        for line in out.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-            if tokio::fs::metadata(bytes_to_path(line)).await.is_ok_and(|m| m.is_dir()) {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        Ok(self.operation_in_progress().await? == Some("rebase"))
     }
 
     /// Abort the rebase in progress, restoring the branch and checkout to where they were.

@@ -410,26 +410,39 @@ async fn rebase_onto_a_moved_base_is_linear_and_keeps_authors() {
 
 #[tokio::test]
 async fn nothing_to_merge() {
+    use bosun_git::Nothing::{AlreadyInBase, NoChanges};
     let f = Fixture::new().await;
     let path = f.tmp.path().join("empty");
     f.repo.worktree_add(&path, "empty", "main").await.unwrap();
     for strategy in STRATEGIES {
         let r = f.repo.merge("main", "empty", strategy, "m").await;
-        assert!(matches!(r, Err(MergeError::NothingToMerge)), "{strategy}: {r:?}");
+        assert!(matches!(r, Err(MergeError::NothingToMerge(NoChanges))), "{strategy}: {r:?}");
         let r = f.repo.merge("main", "main", strategy, "m").await;
-        assert!(matches!(r, Err(MergeError::NothingToMerge)), "{strategy}: {r:?}");
+        assert!(matches!(r, Err(MergeError::NothingToMerge(_))), "{strategy}: {r:?}");
+    }
+    // Changed, then changed back: still no changes, even once base has moved on.
+    let wt = f.task("undone", "c.txt", "c\n").await;
+    sh(wt.path(), &["rm", "-q", "c.txt"]);
+    sh(wt.path(), &["commit", "-qm", "undo"]);
+    commit_file(f.root(), "e.txt", "base moved\n");
+    for strategy in STRATEGIES {
+        let r = f.repo.merge("main", "undone", strategy, "m").await;
+        assert!(matches!(r, Err(MergeError::NothingToMerge(NoChanges))), "{strategy}: {r:?}");
     }
     // Already merged: the branch is behind base.
     f.task("done", "c.txt", "c\n").await;
     f.repo.merge("main", "done", MergeStrategy::Rebase, "m").await.unwrap();
-    let r = f.repo.merge("main", "done", MergeStrategy::Squash, "m").await;
-    assert!(matches!(r, Err(MergeError::NothingToMerge)), "{r:?}");
-    // The same change landed on base independently: squash and rebase have nothing left to add.
+    for strategy in STRATEGIES {
+        let r = f.repo.merge("main", "done", strategy, "m").await;
+        assert!(matches!(r, Err(MergeError::NothingToMerge(AlreadyInBase))), "{strategy}: {r:?}");
+    }
+    // The same change landed on base independently: nothing left to add, and no empty
+    // merge commit either.
     f.task("dup", "d.txt", "same\n").await;
     let base = commit_file(f.root(), "d.txt", "same\n");
-    for strategy in [MergeStrategy::Squash, MergeStrategy::Rebase] {
+    for strategy in STRATEGIES {
         let r = f.repo.merge("main", "dup", strategy, "m").await;
-        assert!(matches!(r, Err(MergeError::NothingToMerge)), "{strategy}: {r:?}");
+        assert!(matches!(r, Err(MergeError::NothingToMerge(AlreadyInBase))), "{strategy}: {r:?}");
         assert_eq!(f.sha("main"), base);
     }
 }
@@ -495,9 +508,19 @@ async fn worktree_rebase_conflict_is_left_in_progress_until_aborted() {
     let err = wt.rebase("main").await.unwrap_err();
     assert!(matches!(err, GitError::Refused { .. }), "{err:?}");
     assert!(err.to_string().contains("rebase is already in progress"), "{err}");
+    // What bosun checks before an agent runs here, and before it commits.
+    let left = wt.unfinished().await.unwrap().expect("unfinished");
+    assert_eq!((left.operation, left.conflicted.clone()), (Some("rebase"), vec!["a.txt".to_string()]));
+    assert_eq!(left.describe(), "mid-rebase with conflicts in: a.txt");
+    assert_eq!(wt.branch().await.unwrap(), None, "detached mid-rebase");
+    let files = ["a.txt".to_string(), "b.txt".to_string(), "gone.txt".to_string()];
+    assert_eq!(wt.with_conflict_markers(&files).await, ["a.txt"]);
 
     wt.abort_rebase().await.unwrap();
     assert!(!wt.rebase_in_progress().await.unwrap());
+    assert_eq!(wt.unfinished().await.unwrap(), None);
+    assert_eq!(wt.branch().await.unwrap().as_deref(), Some("t"));
+    assert!(wt.with_conflict_markers(&files).await.is_empty());
     assert_eq!(wt.head().await.unwrap(), tip);
     assert_eq!(f.sha("t"), tip);
     assert_eq!(sh(wt.path(), &["symbolic-ref", "--short", "HEAD"]), "t");

@@ -103,7 +103,7 @@ export function onTask(fn) {
 
 export const STATUS_LABEL = {
   queued: 'Queued', running: 'Running', needs_input: 'Needs input', review: 'Review', done: 'Done',
-  failed: 'Failed', stopped: 'Stopped', interrupted: 'Interrupted', blocked: 'Blocked',
+  failed: 'Failed', stopped: 'Stopped', interrupted: 'Interrupted', blocked: 'Blocked', discarded: 'Discarded',
 };
 
 /** Total cost of a task's runs in dollars, or null if none is known. */

@@ -92,7 +92,7 @@ const COLUMNS = [
   { key: 'running', title: 'Running', statuses: ['running'] },
   { key: 'needs_input', title: 'Needs input', statuses: ['needs_input'] },
   { key: 'review', title: 'Review', statuses: ['review'] },
-  { key: 'done', title: 'Done', statuses: ['done'] },
+  { key: 'done', title: 'Done', statuses: ['done', 'discarded'] },
   { key: 'failed', title: 'Failed / stopped', statuses: ['failed', 'stopped', 'interrupted', 'blocked'] },
 ];
 
@@ -183,7 +183,9 @@ function boardPage(root) {
   const off = onTask((task) => {
     if (!task) return load();
     if (meanwhile) return meanwhile.push(task);
-    tasks.set(task.id, task);
+    // Archived tasks are off the board (the API leaves them out of the list too).
+    if (task.archived_at) tasks.delete(task.id);
+    else tasks.set(task.id, task);
     render();
   });
   load();

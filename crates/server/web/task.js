@@ -11,6 +11,8 @@ const PAGE = 1000;
 const EVENT_TYPES = ['message', 'tool_call', 'tool_result', 'file_change', 'usage', 'status', 'error', 'output', 'approval_request', 'approval', 'session'];
 const TOOL_LABEL = { read: 'Read', edit: 'Edit', write: 'Write', command: 'Ran', search: 'Searched', web: 'Fetched', other: 'Tool' };
 const ACTIVE = ['queued', 'running', 'needs_input'];
+/** Statuses a task can be discarded from (a running agent is stopped first). */
+const DISCARDABLE = ['queued', 'blocked', 'review', 'failed', 'stopped', 'interrupted'];
 
 function lines(text) {
   return text ? text.split('\n').length - (text.endsWith('\n') ? 1 : 0) : 0;
@@ -75,6 +77,7 @@ function eventItem(ev) {
 export function taskPage(root, id) {
   let task = null;
   let closed = false;
+  let losing = null; // what discarding would lose, while the user is asked to confirm
   const header = h('div', { class: 'task-head' });
   const asks = h('section', { class: 'pending', 'aria-labelledby': 'asks-h', hidden: true }, h('h2', { id: 'asks-h' }, 'Waiting for you'), h('ul', { class: 'asks' }));
   const earlier = h('button', { type: 'button', class: 'button', hidden: true, onclick: showEarlier }, 'Show earlier events');
@@ -149,6 +152,13 @@ export function taskPage(root, id) {
       : session ? 'Reply continues the agent\'s session with your message; Retry starts over in a new session.'
       : 'This agent left no session to continue: Reply starts a new run with the task and your message; Retry starts over.';
     replyText.placeholder = t.status === 'review' || (ended && session) ? 'A message for the agent (continues its session)…' : 'A message for the agent (starts a new run)…';
+    if (!DISCARDABLE.includes(t.status)) losing = null;
+    if (DISCARDABLE.includes(t.status) && !losing) buttons.push(h('button', { type: 'button', class: 'button danger', onclick: (e) => discard(e.currentTarget) }, 'Discard'));
+    const confirm = losing && h('div', { class: 'confirm', role: 'alertdialog', 'aria-labelledby': 'discard-q' },
+      h('p', { id: 'discard-q', class: 'reason' }, `Discarding T-${t.id} loses ${losing}.`),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'button danger', onclick: (e) => discard(e.currentTarget, true) }, 'Discard anyway'),
+        h('button', { type: 'button', class: 'button', onclick: () => { losing = null; renderTask(); } }, 'Keep it')));
     fill(header, 
       h('p', { class: 'crumbs' }, h('a', { href: '/', 'data-link': true }, '← Board')),
       h('h1', {}, h('span', { class: 'tid' }, `T-${t.id}`), ' ', t.title),
@@ -161,17 +171,31 @@ export function taskPage(root, id) {
       t.tags.length ? h('ul', { class: 'tags', 'aria-label': 'Tags' }, t.tags.map((x) => h('li', {}, x))) : null,
       t.after.length ? h('p', { class: 'muted' }, 'After ', t.after.map((d, i) => [i ? ', ' : '', h('a', { href: `/tasks/${d}`, 'data-link': true }, `T-${d}`)])) : null,
       t.body ? h('details', { class: 'task-body' }, h('summary', {}, 'Description'), h('p', { class: 'text' }, t.body)) : null,
-      buttons.length ? h('div', { class: 'actions' }, buttons) : null,
+      buttons.length ? h('div', { class: 'actions' }, buttons) : null, confirm,
       nextRun ? h('p', { class: 'hint', id: 'next-run' }, nextRun) : null);
     say.hidden = !ACTIVE.includes(t.status) || deaf;
     sayNote.hidden = !ACTIVE.includes(t.status) || !deaf;
-    reply.hidden = ACTIVE.includes(t.status);
+    reply.hidden = ACTIVE.includes(t.status) || ['done', 'discarded'].includes(t.status);
     if (t.agent && t.agent !== deafChecked) checkDeaf(t);
     fill(runs, h('h2', { id: 'runs-h' }, 'Runs'), t.runs.length ? h('table', {},
       h('thead', {}, h('tr', {}, ['Run', 'Agent', 'Status', 'Started', 'Took', 'Cost', 'Why'].map((x) => h('th', { scope: 'col' }, x)))),
       h('tbody', {}, t.runs.map((r) => h('tr', {}, h('td', {}, `#${r.id}`), h('td', {}, r.agent), h('td', {}, r.status),
         h('td', {}, new Date(r.started_at).toLocaleString()), h('td', {}, r.ended_at ? duration(new Date(r.ended_at) - new Date(r.started_at)) : '…'),
         h('td', {}, money(r.cost_usd)), h('td', {}, r.reason || ''))))) : h('p', { class: 'muted' }, 'Not started yet.'));
+  }
+
+  /** Discards the task; when that would lose work, asks first (`yes`: asked). */
+  async function discard(button, yes = false) {
+    if (!yes) {
+      const loss = await act(button, () => api(`/api/tasks/${id}/loss`));
+      if (loss === undefined) return;
+      if (loss.summary) { losing = loss.summary; return renderTask(); }
+    }
+    const out = await act(button, () => api(`/api/tasks/${id}/discard`, { method: 'POST', body: { yes } }), 'Discarded.');
+    if (out === undefined) return;
+    losing = null;
+    adopt(out.task);
+    renderTask();
   }
 
   async function loadTask() {

@@ -122,4 +122,5 @@ fn matches(task: &Task, f: &TaskFilter) -> bool {
         && f.repo.as_ref().is_none_or(|r| task.repo.as_ref() == Some(r))
         && f.agent.as_ref().is_none_or(|a| task.agent.as_ref() == Some(a))
         && f.tag.as_ref().is_none_or(|t| task.tags.contains(t))
+        && f.archived.is_none_or(|a| task.archived_at.is_some() == a)
 }

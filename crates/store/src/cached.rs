@@ -109,6 +109,9 @@ impl<S: Store> Store for CachedStore<S> {
     ) -> Result<Task> {
         self.inner.transition_task(id, from, event, reason, now).await
     }
+    async fn archive_tasks(&self, ids: &[TaskId], now: DateTime<Utc>) -> Result<Vec<TaskId>> {
+        self.inner.archive_tasks(ids, now).await
+    }
     async fn set_task_workspace(&self, id: TaskId, branch: Option<&str>, worktree: &str, now: DateTime<Utc>) -> Result<()> {
         self.inner.set_task_workspace(id, branch, worktree, now).await
     }
@@ -188,6 +191,9 @@ impl<S: Store> Store for CachedStore<S> {
     }
     async fn reopen_with_message(&self, id: TaskId, from: TaskStatus, text: &str, now: DateTime<Utc>) -> Result<Task> {
         self.inner.reopen_with_message(id, from, text, now).await
+    }
+    async fn reopen_to_resolve(&self, id: TaskId, from: TaskStatus, text: &str, now: DateTime<Utc>) -> Result<Task> {
+        self.inner.reopen_to_resolve(id, from, text, now).await
     }
     async fn queue_message(&self, task_id: TaskId, text: &str, now: DateTime<Utc>) -> Result<()> {
         self.inner.queue_message(task_id, text, now).await

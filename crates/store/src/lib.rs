@@ -105,6 +105,8 @@ pub struct RepoCount {
 pub struct InboxMessage {
     pub id: i64,
     pub text: String,
+    /// From `reply --resolve`: the run it starts is to resolve the worktree's conflicts.
+    pub resolve: bool,
 }
 
 /// Which tasks `list_tasks` returns. Empty filter: all of them, oldest first.
@@ -117,6 +119,8 @@ pub struct TaskFilter {
     /// Only tasks with an id greater than this (paging).
     pub after_id: Option<TaskId>,
     pub limit: Option<i64>,
+    /// Only archived tasks (`Some(true)`), only the others (`Some(false)`), or both.
+    pub archived: Option<bool>,
 }
 
 /// What is fixed about a task when it is created, after the daemon resolved the
@@ -191,6 +195,9 @@ pub trait Store: Send + Sync + 'static {
         reason: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Task>;
+    /// Archives those of `ids` that are done or discarded and not archived yet;
+    /// returns them.
+    async fn archive_tasks(&self, ids: &[TaskId], now: DateTime<Utc>) -> Result<Vec<TaskId>>;
     /// Records the workspace of a task (persisted before it is created on disk).
     async fn set_task_workspace(&self, id: TaskId, branch: Option<&str>, worktree: &str, now: DateTime<Utc>) -> Result<()>;
     /// Records which profile routing picked.
@@ -262,6 +269,9 @@ pub trait Store: Send + Sync + 'static {
     /// `reply`: keeps the message for the task's next run and reopens the task
     /// (`TaskEvent::Reopened` on a task still `from`), in one transaction.
     async fn reopen_with_message(&self, id: TaskId, from: TaskStatus, text: &str, now: DateTime<Utc>) -> Result<Task>;
+    /// [`Store::reopen_with_message`] whose message asks the next run to resolve the
+    /// conflicts a rebase or merge left in the worktree ([`InboxMessage::resolve`]).
+    async fn reopen_to_resolve(&self, id: TaskId, from: TaskStatus, text: &str, now: DateTime<Utc>) -> Result<Task>;
     /// Keeps a message for a task's next run.
     async fn queue_message(&self, task_id: TaskId, text: &str, now: DateTime<Utc>) -> Result<()>;
     /// The messages of a task no run has received yet, oldest first.

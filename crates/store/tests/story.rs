@@ -88,6 +88,7 @@ backends!(
     cached_listing_matches_the_database_after_every_write,
     a_queued_task_says_what_it_waits_for_until_it_moves,
     a_reply_continues_the_session_and_a_retry_starts_over,
+    only_final_tasks_are_archived_and_lists_leave_them_out,
 );
 
 async fn tasks_runs_and_events(store: Arc<dyn Store>) {
@@ -174,10 +175,17 @@ async fn transitions_go_through_the_state_machine(store: Arc<dyn Store>) {
     let t = store.reopen_with_message(1, TaskStatus::Review, "also the logout path", Utc::now()).await.unwrap();
     assert_eq!(t.status, TaskStatus::Queued);
     let inbox = store.undelivered_messages(1).await.unwrap();
-    assert_eq!(inbox.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["also the logout path"]);
+    assert_eq!(inbox.iter().map(|m| (m.text.as_str(), m.resolve)).collect::<Vec<_>>(), [("also the logout path", false)]);
     // A reply to a task not in review leaves no message behind.
     assert!(store.reopen_with_message(1, TaskStatus::Review, "again", Utc::now()).await.is_err());
     assert_eq!(store.undelivered_messages(1).await.unwrap().len(), 1);
+    // A reply asking to resolve conflicts says so with its message.
+    store.create_task(record("b", &[], 0), Utc::now()).await.unwrap();
+    let (_, run) = store.start_run(2, "x", "tok2", "local", Utc::now()).await.unwrap();
+    store.finish_run(run.id, finished(true), Utc::now()).await.unwrap();
+    store.reopen_to_resolve(2, TaskStatus::Review, "fix the conflicts", Utc::now()).await.unwrap();
+    let inbox = store.undelivered_messages(2).await.unwrap();
+    assert_eq!(inbox.iter().map(|m| (m.text.as_str(), m.resolve)).collect::<Vec<_>>(), [("fix the conflicts", true)]);
 }
 
 async fn two_writers_racing_on_one_task_one_wins(store: Arc<dyn Store>) {
@@ -333,6 +341,8 @@ async fn cached_listing_matches_the_database_after_every_write(store: Arc<dyn St
         TaskFilter { statuses: vec![TaskStatus::Running, TaskStatus::Review], ..Default::default() },
         TaskFilter { tag: Some("b".into()), ..Default::default() },
         TaskFilter { after_id: Some(1), limit: Some(2), ..Default::default() },
+        TaskFilter { archived: Some(false), ..Default::default() },
+        TaskFilter { archived: Some(true), ..Default::default() },
     ];
     let check = |label: &'static str| {
         let store = store.clone();
@@ -374,6 +384,31 @@ async fn cached_listing_matches_the_database_after_every_write(store: Arc<dyn St
     store.start_run(1, "x", "tok2", "local", Utc::now()).await.unwrap();
     store.interrupt_live_runs("local", &[], Utc::now()).await.unwrap();
     check("interrupt_live_runs").await;
+    store.transition_task(1, TaskStatus::Interrupted, TaskEvent::Discarded, None, Utc::now()).await.unwrap();
+    store.archive_tasks(&[1], Utc::now()).await.unwrap();
+    check("archive_tasks").await;
+}
+
+async fn only_final_tasks_are_archived_and_lists_leave_them_out(store: Arc<dyn Store>) {
+    for title in ["merged", "discarded", "queued"] {
+        store.create_task(record(title, &[], 0), Utc::now()).await.unwrap();
+    }
+    let (_, run) = store.start_run(1, "x", "tok", "local", Utc::now()).await.unwrap();
+    store.finish_run(run.id, finished(true), Utc::now()).await.unwrap();
+    store.transition_task(1, TaskStatus::Review, TaskEvent::Merged, None, Utc::now()).await.unwrap();
+    store.transition_task(2, TaskStatus::Queued, TaskEvent::Discarded, Some("not needed"), Utc::now()).await.unwrap();
+    // The queued one is not final: left alone. Archiving twice archives once.
+    assert_eq!(store.archive_tasks(&[1, 2, 3], Utc::now()).await.unwrap(), vec![1, 2]);
+    assert_eq!(store.archive_tasks(&[1, 2, 3], Utc::now()).await.unwrap(), Vec::<i64>::new());
+    let ids = |f: TaskFilter| {
+        let store = store.clone();
+        async move { store.list_tasks(&f).await.unwrap().iter().map(|t| t.id).collect::<Vec<_>>() }
+    };
+    assert_eq!(ids(TaskFilter { archived: Some(false), ..Default::default() }).await, vec![3]);
+    assert_eq!(ids(TaskFilter { archived: Some(true), ..Default::default() }).await, vec![1, 2]);
+    assert_eq!(ids(TaskFilter::default()).await, vec![1, 2, 3]);
+    assert!(store.get_task(2).await.unwrap().archived_at.is_some());
+    assert!(store.get_task(3).await.unwrap().archived_at.is_none());
 }
 
 async fn a_queued_task_says_what_it_waits_for_until_it_moves(store: Arc<dyn Store>) {

@@ -24,6 +24,9 @@ pub struct Args {
     /// Only tasks with this tag.
     #[arg(long)]
     tag: Option<String>,
+    /// Only archived tasks (`bosun archive`), which are otherwise left out.
+    #[arg(long)]
+    archived: bool,
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
@@ -31,7 +34,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
         Some(dir) => Some(repo_root(dir)?.ok_or_else(|| Failure(format!("{} is not in a git repository", dir.display())))?),
         None => None,
     };
-    let query = TaskQuery { status: args.status, repo, agent: args.agent, tag: args.tag, ..TaskQuery::default() };
+    let query = TaskQuery { status: args.status, repo, agent: args.agent, tag: args.tag, archived: args.archived, ..TaskQuery::default() };
     let tasks = ctx.api.list_tasks(&query).await?;
     if ctx.json {
         ctx.print_json(&tasks);

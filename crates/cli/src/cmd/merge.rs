@@ -1,6 +1,6 @@
 //! `bosun merge ID`: merge a reviewed task's branch into its base; the task is done.
 
-use bosun_api::MergeRequest;
+use bosun_api::{MergeRequest, MergeResult};
 
 use crate::Failure;
 use crate::client::{Ctx, parse_task_id};
@@ -22,11 +22,13 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
         ctx.print_json(&body);
         return Ok(());
     }
-    let t = &body.task;
-    match (&body.commit, &t.base) {
-        (Some(c), Some(base)) => {
+    let (t, base) = (&body.task, body.task.base.as_deref().unwrap_or("the base"));
+    match (body.result, &body.commit) {
+        (MergeResult::Merged, Some(c)) => {
             println!("T-{} merged into {base} as {} ({})", t.id, &c[..c.len().min(12)], body.strategy.as_deref().unwrap_or(""))
         }
+        (MergeResult::AlreadyInBase, _) => println!("T-{} done: already in {base}, nothing to merge", t.id),
+        (MergeResult::NoChanges, _) => println!("T-{} done: no changes, nothing merged into {base}", t.id),
         _ => println!("T-{} done", t.id),
     }
     for note in &body.cleanup {

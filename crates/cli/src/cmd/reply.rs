@@ -1,5 +1,7 @@
-//! `bosun reply ID TEXT`: feedback on a task in review, or more to do for a stopped,
-//! interrupted or failed one; the same agent session continues in the same worktree.
+//! `bosun reply ID TEXT [--resolve]`: feedback on a task in review, or more to do for
+//! a stopped, interrupted or failed one; the same agent session continues in the same
+//! worktree. `--resolve` asks it to resolve the conflicts a rebase left there
+//! (otherwise such a worktree is refused).
 
 use bosun_api::SayRequest;
 
@@ -16,11 +18,14 @@ pub struct Args {
     id: i64,
     /// The message (feedback, or what to do next).
     text: String,
+    /// The agent is to resolve the conflicts a rebase or merge left in the worktree.
+    #[arg(long)]
+    resolve: bool,
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
     let from = std::env::var("USER").ok();
-    let task = ctx.api.reply(args.id, &SayRequest { text: args.text, from }).await?;
+    let task = ctx.api.reply(args.id, &SayRequest { text: args.text, from, resolve: args.resolve }).await?;
     if ctx.json {
         ctx.print_json(&task);
     } else {

@@ -1,12 +1,13 @@
 //! `bosun rm ID [--force]`: remove a task's worktree and branch, refusing while
-//! that would lose unmerged commits or uncommitted changes.
+//! that would lose unmerged commits or uncommitted changes. A task that is not done
+//! is discarded with them (`bosun discard`).
 
 use bosun_api::RmRequest;
 
 use crate::Failure;
 use crate::client::{Ctx, parse_task_id};
 
-/// Remove a task's worktree and branch.
+/// Remove a task's worktree and branch (a task that is not done is discarded).
 #[derive(clap::Args)]
 pub struct Args {
     /// Task id (12 or T-12).

@@ -142,6 +142,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/tasks/{id}/diff"),
     ("post", "/api/tasks/{id}/rebase"),
     ("post", "/api/tasks/{id}/rm"),
+    ("post", "/api/tasks/{id}/discard"),
+    ("get", "/api/tasks/{id}/loss"),
     ("post", "/api/tasks/{id}/pr"),
     ("post", "/api/tasks/{id}/say"),
     ("post", "/api/tasks/{id}/interrupt"),
@@ -154,6 +156,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/rules"),
     ("delete", "/api/rules/{id}"),
     ("post", "/api/gc"),
+    ("post", "/api/archive"),
     ("get", "/api/repos"),
     ("get", "/api/events"),
 ];
@@ -346,6 +349,7 @@ fn an_unknown_task_is_404_for_every_verb() {
         let cases: Vec<(&str, reqwest::RequestBuilder)> = vec![
             ("GET", get("")),
             ("GET diff", get("/diff")),
+            ("GET loss", get("/loss")),
             ("GET events", get("/events")),
             ("stop", post("stop", json!({}))),
             ("merge", post("merge", json!({}))),
@@ -357,6 +361,7 @@ fn an_unknown_task_is_404_for_every_verb() {
             ("interrupt", post("interrupt", json!({}))),
             ("rebase", post("rebase", json!({}))),
             ("rm", post("rm", json!({}))),
+            ("discard", post("discard", json!({"yes": true}))),
             ("pr", post("pr", json!({}))),
             ("approve", post("approve", json!({}))),
             ("deny", post("deny", json!({"reason": "no"}))),

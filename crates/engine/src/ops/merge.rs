@@ -1,14 +1,15 @@
 //! `merge`: merge a reviewed task's branch into its base in the user's repo (squash
 //! by default), then clean up its worktree. Refuses, naming the files, when the merge
 //! conflicts or would touch uncommitted changes; the task branch survives every
-//! failure. A task without a repo is simply accepted.
+//! failure. A branch with nothing to land (no changes, or all of them already on the
+//! base) finishes the task saying so. A task without a repo is simply accepted.
 
 use std::path::Path;
 
-use bosun_api::{MergeBody, MergeRequest};
+use bosun_api::{MergeBody, MergeRequest, MergeResult};
 use bosun_core::task::TaskId;
 use bosun_core::{EventKind, Task, TaskEvent, TaskStatus};
-use bosun_git::{MergeError, MergeStrategy, Repo, Worktree};
+use bosun_git::{MergeError, MergeStrategy, Nothing, Repo, Worktree};
 use chrono::Utc;
 
 use crate::{Engine, OpError, cleanup};
@@ -31,9 +32,14 @@ impl Engine {
                 return Err(OpError::Refused(format!("task {id} has no branch to merge")));
             }
             let task = self.done(&task, next, "accepted".into()).await?;
-            return Ok(MergeBody { task, commit: None, strategy: None, cleanup: vec![] });
+            return Ok(MergeBody { task, result: MergeResult::Accepted, commit: None, strategy: None, cleanup: vec![] });
         };
         let repo = Repo::open(Path::new(repo_path)).await?;
+        if !repo.branch_exists(branch).await? {
+            return Err(OpError::Refused(format!(
+                "T-{id}'s branch `{branch}` no longer exists in {repo_path}: nothing to merge (`bosun discard {id}` closes the task)"
+            )));
+        }
         if let Some(wt) = task.worktree.as_deref().filter(|p| Path::new(p).exists()) {
             let dirty = Worktree::new(wt).dirty_files().await?;
             if !dirty.is_empty() {
@@ -48,19 +54,25 @@ impl Engine {
             _ if task.body.trim().is_empty() => format!("{} (bosun T-{id})", task.title),
             _ => format!("{} (bosun T-{id})\n\n{}", task.title, task.body.trim()),
         };
-        let commit = match repo.merge(base, branch, strategy, &message).await {
-            Ok(outcome) => outcome.commit,
-            // Already merged (a crash after the merge, before the status change).
-            Err(MergeError::NothingToMerge) if repo.is_ancestor(branch, base).await? => repo.rev_parse(base).await?,
-            Err(MergeError::NothingToMerge) => {
-                return Err(OpError::Refused(format!("nothing to merge: `{branch}` has no commits beyond `{base}`")));
+        let (result, commit, reason) = match repo.merge(base, branch, strategy, &message).await {
+            Ok(outcome) => {
+                let reason = format!("merged into {base} as {} ({strategy})", short(&outcome.commit));
+                (MergeResult::Merged, Some(outcome.commit), reason)
+            }
+            // Also a retry after a crash between the merge and the status change.
+            Err(MergeError::NothingToMerge(Nothing::AlreadyInBase)) => {
+                (MergeResult::AlreadyInBase, None, format!("already in {base}: nothing to merge"))
+            }
+            Err(MergeError::NothingToMerge(Nothing::NoChanges)) => {
+                (MergeResult::NoChanges, None, format!("no changes: `{branch}` changes nothing, so nothing was merged into {base}"))
             }
             Err(e @ (MergeError::Conflict { .. } | MergeError::DirtyCheckout { .. })) => return Err(OpError::Refused(e.to_string())),
             Err(MergeError::Git(e)) => return Err(e.into()),
         };
-        let task = self.done(&task, next, format!("merged into {base} as {} ({strategy})", short(&commit))).await?;
+        let task = self.done(&task, next, reason).await?;
         let cleanup = cleanup::after_merge(&repo, &task, base, branch).await;
-        Ok(MergeBody { task, commit: Some(commit), strategy: Some(strategy.to_string()), cleanup })
+        let strategy = commit.is_some().then(|| strategy.to_string());
+        Ok(MergeBody { task, result, commit, strategy, cleanup })
     }
 
     /// The task is done: its status (which a concurrent change can refuse), then the

@@ -6,10 +6,13 @@
 mod after;
 mod agents;
 mod answer;
+mod archive;
 mod create;
 mod diff;
+mod discard;
 mod gc;
 mod interrupt;
+mod loss;
 mod merge;
 pub(crate) mod pr;
 mod rebase;
@@ -20,6 +23,34 @@ mod rm;
 mod rules;
 mod say;
 mod stop;
+
+/// The door of every verb that starts a run in an existing worktree (`reply`, `retry`,
+/// `say` continuing a task): no agent starts where a rebase or merge stopped half-way —
+/// it would work on conflict markers and commit them on a detached HEAD — unless it is
+/// asked to resolve them (`resolve`, `reply --resolve`), which needs something to resolve.
+async fn check_worktree(task: &bosun_core::Task, resolve: bool) -> Result<(), crate::OpError> {
+    use crate::OpError::Refused;
+    let id = task.id;
+    let dir = task.worktree.as_deref().map(std::path::Path::new);
+    let left = match dir {
+        Some(dir) => crate::workspace::unfinished(task, dir).await?,
+        None => None,
+    };
+    match (left, resolve) {
+        (None, true) => Err(Refused(format!("T-{id}'s worktree has no conflicts to resolve; reply without --resolve"))),
+        (Some(left), false) => {
+            let wt = dir.map(|d| d.display().to_string()).unwrap_or_default();
+            let reply = task.status.apply(bosun_core::TaskEvent::Reopened).is_ok();
+            let or = if reply { format!(", or `bosun reply {id} --resolve \"...\"` to have the agent do it") } else { String::new() };
+            Err(Refused(format!(
+                "T-{id}'s worktree {wt} is {}: no agent runs in it until that is done; {}{or}",
+                left.describe(),
+                left.how_to_finish()
+            )))
+        }
+        _ => Ok(()),
+    }
+}
 
 /// Longest message a human may send an agent (`say`, `reply`).
 const MAX_TEXT: usize = 64 * 1024;

@@ -30,6 +30,9 @@ impl Engine {
             return Err(OpError::Refused(format!("T-{id} has no branch")));
         };
         let repo = forge::repo_of(&task).await?;
+        if !repo.branch_exists(&branch).await? {
+            return Err(OpError::Refused(format!("T-{id}'s branch `{branch}` no longer exists: nothing to open a pull request for")));
+        }
         let forge = Forge::for_repo(&repo).await?;
         {
             let lock = self.repo_lock(&repo.root().to_string_lossy());

@@ -1,7 +1,9 @@
 //! `reply`: a message for a task whose run ended: feedback on one in review, or more
 //! to do for one that was stopped, interrupted or failed. The task is queued again and
 //! its next run continues the same agent session in the same worktree (where the
-//! runtime left one: `Task::resume`), with the message as the new turn.
+//! runtime left one: `Task::resume`), with the message as the new turn. A worktree a
+//! rebase left conflicted is refused, unless the reply asks the agent to resolve it
+//! (`resolve`).
 
 use bosun_api::SayRequest;
 use bosun_core::task::TaskId;
@@ -15,8 +17,12 @@ impl Engine {
     pub async fn reply(&self, id: TaskId, req: SayRequest) -> Result<Task, OpError> {
         super::check_text(&req.text)?;
         let task = self.store.get_task(id).await?;
+        super::check_worktree(&task, req.resolve).await?;
         // The message and the status change are one write: a reply is never half-made.
-        let task = self.store.reopen_with_message(id, task.status, &req.text, Utc::now()).await?;
+        let task = match req.resolve {
+            true => self.store.reopen_to_resolve(id, task.status, &req.text, Utc::now()).await?,
+            false => self.store.reopen_with_message(id, task.status, &req.text, Utc::now()).await?,
+        };
         // Logged before the dispatcher hears of the task, so it precedes the run's events.
         let source = Source::human(req.from.as_deref());
         self.hub.emit_as(id, 0, source, EventKind::Message { text: req.text, role: Some("user".into()), from: req.from }).await;

@@ -15,6 +15,7 @@ impl Engine {
     pub async fn retry(&self, id: TaskId, req: RetryRequest) -> Result<Task, OpError> {
         let task = self.store.get_task(id).await?;
         task.status.apply(TaskEvent::Retried)?; // refused before the agent is changed
+        super::check_worktree(&task, false).await?;
         if let Some(agent) = &req.agent {
             bosun_core::profile::validate_name(agent).map_err(|e| OpError::Invalid(e.to_string()))?;
             self.check_route(task.repo.as_deref(), Some(agent), &task.tags)?;

@@ -1,6 +1,8 @@
-//! `rm`: remove a task's worktree and branch. Refuses, saying what would be lost,
-//! while the branch holds unmerged commits or the worktree uncommitted changes,
-//! unless `force`.
+//! `rm`: remove a task's worktree and branch without ever leaving a task that points
+//! at nothing. A task that is finished (done, discarded) keeps its status; any other
+//! settled task is discarded with them (`discard`): refused, saying what would be
+//! lost, while the branch holds unmerged commits or the worktree uncommitted
+//! changes, unless `force`.
 
 use bosun_api::RmBody;
 use bosun_core::task::TaskId;
@@ -15,7 +17,10 @@ impl Engine {
             return Err(OpError::Refused(format!("T-{id} is {}: stop it first", task.status)));
         }
         if !cleanup::has_workspace(&task).await {
-            return Err(OpError::Refused(format!("T-{id} has no worktree or branch to remove")));
+            return Err(OpError::Refused(format!("T-{id} is {} and has no worktree or branch to remove", task.status)));
+        }
+        if !task.status.is_final() {
+            return self.discard(id, force).await;
         }
         let loss = cleanup::assess(&task).await?;
         if !loss.is_empty() && !force {

@@ -17,6 +17,9 @@ impl Engine {
     pub async fn say(&self, id: TaskId, req: SayRequest) -> Result<SayBody, OpError> {
         super::check_text(&req.text)?;
         let task = self.store.get_task(id).await?;
+        if task.status.is_settled() {
+            super::check_worktree(&task, false).await?;
+        }
         if task.status.has_live_run()
             && let Some(why) = self.deaf(id)
         {

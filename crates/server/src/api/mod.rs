@@ -5,6 +5,7 @@
 
 mod agents;
 mod approvals;
+mod archive;
 mod error;
 mod events;
 mod extract;
@@ -17,10 +18,12 @@ mod rules;
 mod task_after;
 mod task_create;
 mod task_diff;
+mod task_discard;
 mod task_events;
 mod task_get;
 mod task_interrupt;
 mod task_list;
+mod task_loss;
 mod task_merge;
 mod task_pr;
 mod task_rebase;
@@ -59,6 +62,8 @@ fn api() -> OpenApiRouter<Arc<Engine>> {
         .routes(routes!(task_diff::diff))
         .routes(routes!(task_rebase::rebase))
         .routes(routes!(task_rm::rm))
+        .routes(routes!(task_discard::discard))
+        .routes(routes!(task_loss::loss))
         .routes(routes!(task_pr::pr))
         .routes(routes!(task_say::say))
         .routes(routes!(task_interrupt::interrupt))
@@ -70,6 +75,7 @@ fn api() -> OpenApiRouter<Arc<Engine>> {
         .routes(routes!(rules::revoke))
         .routes(routes!(agents::agents))
         .routes(routes!(gc::gc))
+        .routes(routes!(archive::archive))
         .routes(routes!(repos::repos))
         .routes(routes!(task_events::events))
         .routes(routes!(events::events))

@@ -1,4 +1,5 @@
-//! `GET /api/tasks`: tasks, oldest first, filtered by status, repo, agent or tag.
+//! `GET /api/tasks`: tasks, oldest first, filtered by status, repo, agent or tag;
+//! archived tasks only when asked for (`archived=true`: only them).
 
 use std::sync::Arc;
 
@@ -27,6 +28,9 @@ pub struct ListQuery {
     /// Only tasks with a greater id (paging).
     pub after: Option<i64>,
     pub limit: Option<i64>,
+    /// Only archived tasks (without it, they are left out).
+    #[serde(default)]
+    pub archived: bool,
 }
 
 #[utoipa::path(get, path = "/api/tasks", params(ListQuery),
@@ -43,7 +47,8 @@ pub async fn list(State(engine): State<Arc<Engine>>, q: Result<Query<ListQuery>,
     if q.limit.is_some_and(|l| l < 0) {
         return Err(ApiError::BadRequest("limit must not be negative".into()));
     }
-    let filter = TaskFilter { statuses, repo: q.repo, agent: q.agent, tag: q.tag, after_id: q.after, limit: q.limit };
+    let archived = Some(q.archived);
+    let filter = TaskFilter { statuses, repo: q.repo, agent: q.agent, tag: q.tag, after_id: q.after, limit: q.limit, archived };
     let json = engine.store.list_tasks_json(&filter).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }

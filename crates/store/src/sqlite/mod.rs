@@ -34,8 +34,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema3.sql"),
     include_str!("schema4.sql"),
     include_str!("schema5.sql"),
-    include_str!("schema8.sql"),
+    include_str!("schema6.sql"),
     include_str!("schema7.sql"),
+    include_str!("schema8.sql"),
 ];
 
 /// Changes a slow cache may fall behind by before it is told to drop everything.
@@ -107,6 +108,22 @@ impl SqliteStore {
         }
         self.changed(id);
         Ok(())
+    }
+
+    /// A reply: the task reopened and its message kept, in one transaction.
+    async fn reopen(&self, id: TaskId, from: TaskStatus, text: &str, resolve: bool, now: DateTime<Utc>) -> Result<Task> {
+        let mut tx = self.pool.begin_with(WRITE).await?;
+        transition_in(&mut tx, id, Some(from), TaskEvent::Reopened, None, now).await?;
+        sqlx::query("INSERT INTO inbox (task_id, text, resolve, created_at) VALUES (?, ?, ?, ?)")
+            .bind(id)
+            .bind(text)
+            .bind(resolve)
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.changed(id);
+        self.get_task(id).await
     }
 
     fn changed(&self, id: TaskId) {
@@ -211,6 +228,9 @@ impl Store for SqliteStore {
         if let Some(after) = filter.after_id {
             q.push(" AND id > ").push_bind(after);
         }
+        if let Some(archived) = filter.archived {
+            q.push(if archived { " AND archived_at IS NOT NULL" } else { " AND archived_at IS NULL" });
+        }
         q.push(" ORDER BY id");
         if let Some(limit) = filter.limit {
             q.push(" LIMIT ").push_bind(limit);
@@ -278,6 +298,27 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await?;
         self.wrote_task(id, done)
+    }
+
+    async fn archive_tasks(&self, ids: &[TaskId], now: DateTime<Utc>) -> Result<Vec<TaskId>> {
+        let mut tx = self.pool.begin_with(WRITE).await?;
+        let mut archived = Vec::new();
+        for &id in ids {
+            let done =
+                sqlx::query("UPDATE tasks SET archived_at = ? WHERE id = ? AND archived_at IS NULL AND status IN ('done', 'discarded')")
+                    .bind(ms(now))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            if done.rows_affected() > 0 {
+                archived.push(id);
+            }
+        }
+        tx.commit().await?;
+        for &id in &archived {
+            self.changed(id);
+        }
+        Ok(archived)
     }
 
     async fn set_task_agent(&self, id: TaskId, agent: &str, now: DateTime<Utc>) -> Result<()> {
@@ -658,17 +699,11 @@ impl Store for SqliteStore {
     }
 
     async fn reopen_with_message(&self, id: TaskId, from: TaskStatus, text: &str, now: DateTime<Utc>) -> Result<Task> {
-        let mut tx = self.pool.begin_with(WRITE).await?;
-        transition_in(&mut tx, id, Some(from), TaskEvent::Reopened, None, now).await?;
-        sqlx::query("INSERT INTO inbox (task_id, text, created_at) VALUES (?, ?, ?)")
-            .bind(id)
-            .bind(text)
-            .bind(ms(now))
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        self.changed(id);
-        self.get_task(id).await
+        self.reopen(id, from, text, false, now).await
+    }
+
+    async fn reopen_to_resolve(&self, id: TaskId, from: TaskStatus, text: &str, now: DateTime<Utc>) -> Result<Task> {
+        self.reopen(id, from, text, true, now).await
     }
 
     async fn queue_message(&self, task_id: TaskId, text: &str, now: DateTime<Utc>) -> Result<()> {
@@ -682,11 +717,12 @@ impl Store for SqliteStore {
     }
 
     async fn undelivered_messages(&self, task_id: TaskId) -> Result<Vec<InboxMessage>> {
-        let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, text FROM inbox WHERE task_id = ? AND delivered_at IS NULL ORDER BY id")
-            .bind(task_id)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.into_iter().map(|(id, text)| InboxMessage { id, text }).collect())
+        let rows: Vec<(i64, String, bool)> =
+            sqlx::query_as("SELECT id, text, resolve FROM inbox WHERE task_id = ? AND delivered_at IS NULL ORDER BY id")
+                .bind(task_id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(id, text, resolve)| InboxMessage { id, text, resolve }).collect())
     }
 
     async fn mark_delivered(&self, task_id: TaskId, up_to: i64, now: DateTime<Utc>) -> Result<()> {

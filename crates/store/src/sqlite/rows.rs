@@ -12,7 +12,7 @@ use super::tx::id_ranges;
 use crate::{Approval, ApprovalStatus, Result, StoreError};
 
 pub const TASK_COLUMNS: &str = "id, title, body, status, status_reason, waiting, resume, agent, repo, base, branch, worktree, tags, priority, created_at, updated_at, \
-     pr_number, pr_url, pr_state, pr_draft";
+     pr_number, pr_url, pr_state, pr_draft, archived_at";
 pub const RUN_COLUMNS: &str = "id, task_id, agent, status, pid, exit_code, reason, started_at, ended_at, session_id, \
      input_tokens, output_tokens, cached_tokens, cost_usd";
 
@@ -49,6 +49,7 @@ pub fn task_from_row(row: &SqliteRow) -> Result<Task> {
         pr: pr_from_row(row)?,
         created_at: time(row.try_get("created_at")?)?,
         updated_at: time(row.try_get("updated_at")?)?,
+        archived_at: row.try_get::<Option<i64>, _>("archived_at")?.map(time).transpose()?,
         runs: Vec::new(),
     })
 }

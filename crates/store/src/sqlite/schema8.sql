@@ -1,6 +1,8 @@
--- bosun schema: how much of a run's agent output its stored events cover.
+-- bosun schema v8: archived tasks, and replies that ask the
+-- next run to resolve the conflicts its worktree was left with.
 
--- The number of the agent's output lines (of the run's spool) whose events are
--- stored, written in the same transaction as those events: a daemon re-attaching to
--- a held agent replays that many lines without storing them again.
-ALTER TABLE runs ADD COLUMN output_seen INTEGER NOT NULL DEFAULT 0;
+-- Done or discarded tasks hidden from lists (`bosun archive`).
+ALTER TABLE tasks ADD COLUMN archived_at INTEGER;
+
+-- A message from `bosun reply --resolve`: its run may start in a conflicted worktree.
+ALTER TABLE inbox ADD COLUMN resolve INTEGER NOT NULL DEFAULT 0;
