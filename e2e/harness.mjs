@@ -3,7 +3,7 @@
 // API helpers.
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -37,7 +37,8 @@ export async function start(agents) {
     writeFileSync(join(tmp, 'config/agents', `${name}.md`),
       `---\nname: ${name}\nruntime: command\ncommand: ${JSON.stringify([FAKE, '--script', script])}\ninteractive: ${interactive}\n${max_concurrent ? `max_concurrent: ${max_concurrent}\n` : ''}---\nStanding instructions for ${name}.\n`);
   }
-  const daemon = spawn(BOSUN, ['serve', '--addr', '127.0.0.1:0', '--stop-grace', '2', '--data-dir', join(tmp, 'data'), '--config-dir', join(tmp, 'config')],
+  // The board's tests stop the daemon at the end: its agents go with it.
+  const daemon = spawn(BOSUN, ['serve', '--addr', '127.0.0.1:0', '--stop-grace', '2', '--stop-agents-on-exit', '--data-dir', join(tmp, 'data'), '--config-dir', join(tmp, 'config')],
     { env, stdio: ['ignore', 'ignore', 'pipe'] });
   const base = await new Promise((ok, fail) => {
     let buf = '';
@@ -83,7 +84,21 @@ export async function start(agents) {
       daemon.kill('SIGTERM');
       await new Promise((r) => daemon.once('exit', r));
     }
+    killLeftovers(tmp);
     rmSync(tmp, { recursive: true, force: true });
   }
   return { tmp, repo, base, browser, api, createTask, waitTask, close };
+}
+
+/** Kills what this world's runs started and left (agents outlive a daemon that died):
+ * every process whose environment has `BOSUN_WORKTREE` under `tmp`. */
+function killLeftovers(tmp) {
+  const needle = `BOSUN_WORKTREE=${tmp}`;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let environ;
+    try { environ = readFileSync(`/proc/${pid}/environ`, 'latin1'); } catch { continue; }
+    if (environ.split('\0').some((v) => v.startsWith(needle))) {
+      try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone already */ }
+    }
+  }
 }
