@@ -38,10 +38,11 @@ pub fn rough_age(t: DateTime<Utc>) -> String {
     }
 }
 
-/// What an ask wants: the tool and the command, else the path.
+/// What an ask wants: the tool and the command, else the path, on one line with its
+/// line breaks shown (`\n`): a second line of a command must not hide behind the first.
 pub fn ask(a: &Approval) -> String {
     match a.command.as_deref().or(a.path.as_deref()) {
-        Some(what) => format!("{} {what}", a.tool),
+        Some(what) => format!("{} {}", a.tool, visible_line(what)),
         None => a.tool.clone(),
     }
 }
@@ -124,7 +125,7 @@ pub fn task_details(t: &Task, asks: &[PendingApproval]) {
     for (i, p) in asks.iter().enumerate() {
         let a = &p.approval;
         let label = if i == 0 { "waiting:" } else { "" };
-        println!("{label:<10} approval {} ({} ago): {}", a.id, rough_age(a.created_at), visible(&clip(&ask(a), 160)));
+        println!("{label:<10} approval #{} ({} ago): {}", a.id, rough_age(a.created_at), visible(&clip(&ask(a), 160)));
         // Which ask, when there are several (the default is the oldest).
         let which = if asks.len() > 1 { format!(" --approval {}", a.id) } else { String::new() };
         println!("{:<10} bosun approve {}{which} / bosun deny {}{which}", "", t.id, t.id);
@@ -196,7 +197,7 @@ pub fn event_line(e: &Event) -> String {
         },
         EventKind::ToolCall { kind, name, path, command, .. } => {
             let what = path.clone().or_else(|| command.clone()).unwrap_or_else(|| name.clone());
-            (format!("{kind:?}").to_lowercase(), what)
+            (format!("{kind:?}").to_lowercase(), visible_line(&what).into_owned())
         }
         EventKind::ToolResult { exit_code, is_error, output, .. } => {
             let head = match exit_code {
@@ -225,7 +226,7 @@ pub fn event_line(e: &Event) -> String {
         EventKind::Error { message } => ("error".into(), message.clone()),
         EventKind::Output { stream, line } => (format!("{stream:?}").to_lowercase(), line.clone()),
         EventKind::ApprovalRequest { tool, command, path, .. } => {
-            ("ask".into(), format!("{tool} {}  (bosun approve / deny)", command.as_deref().or(path.as_deref()).unwrap_or("")))
+            ("ask".into(), format!("{tool} {}  (bosun approve / deny)", visible_line(command.as_deref().or(path.as_deref()).unwrap_or(""))))
         }
         EventKind::Approval { allow, by, message, .. } => (
             if *allow { "allowed" } else { "denied" }.into(),
@@ -240,22 +241,39 @@ pub fn event_line(e: &Event) -> String {
 /// window-title or NUL bytes) are shown as escapes (`\x1b`) instead of obeyed.
 /// Newlines and tabs stay. `--json` keeps the text exact.
 pub fn visible(s: &str) -> std::borrow::Cow<'_, str> {
-    let shown = |c: char| c == '\n' || c == '\t' || !c.is_control();
+    escaped(s, |c| c == '\n' || c == '\t')
+}
+
+/// Like [`visible`], for what must read as one line (a command): line breaks and
+/// tabs are shown too (`\n`, `\r`, `\t`).
+pub fn visible_line(s: &str) -> std::borrow::Cow<'_, str> {
+    escaped(s, |_| false)
+}
+
+fn escaped(s: &str, keep: impl Fn(char) -> bool) -> std::borrow::Cow<'_, str> {
+    let shown = |c: char| keep(c) || !c.is_control();
     if s.chars().all(shown) {
         return s.into();
     }
-    s.chars().map(|c| if shown(c) { c.to_string() } else { format!("\\x{:02x}", c as u32) }).collect::<String>().into()
+    let escape = |c: char| match c {
+        '\n' => "\\n".to_string(),
+        '\r' => "\\r".to_string(),
+        '\t' => "\\t".to_string(),
+        c => format!("\\x{:02x}", c as u32),
+    };
+    s.chars().map(|c| if shown(c) { c.to_string() } else { escape(c) }).collect::<String>().into()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{dollars, visible};
+    use super::{dollars, visible, visible_line};
 
     #[test]
     fn control_characters_are_shown_not_obeyed() {
         assert_eq!(visible("\x1b[2J\x1b]0;owned\x07 ok\0"), "\\x1b[2J\\x1b]0;owned\\x07 ok\\x00");
         assert_eq!(visible("C1: \u{9b}31m"), "C1: \\x9b31m");
         assert_eq!(visible("two\nlines\tand tabs, ünïcödé"), "two\nlines\tand tabs, ünïcödé");
+        assert_eq!(visible_line("echo hello\nrm -rf ~/x\r"), "echo hello\\nrm -rf ~/x\\r", "a command reads as one line");
     }
 
     #[test]

@@ -51,21 +51,26 @@ pub async fn list(ctx: &Ctx, _args: ListArgs) -> Result<(), Failure> {
         println!("no pending approvals");
         return Ok(());
     }
-    println!("{:<5} {:<7} {:>4}  {:<14} ASK", "ID", "TASK", "AGE", "AGENT");
+    // The task id leads: it is what `approve` and `deny` take (the approval's own
+    // number only tells apart several asks of one task).
+    println!("{:<7} {:<9} {:>4}  {:<14} ASK", "TASK", "APPROVAL", "AGE", "AGENT");
     for p in &pending {
         let a = &p.approval;
         println!(
-            "{:<5} {:<7} {:>4}  {:<14} {}  ({})",
-            a.id,
+            "{:<7} {:<9} {:>4}  {:<14} {}  ({})",
             format!("T-{}", a.task_id),
+            format!("#{}", a.id),
             rough_age(a.created_at),
             clip(p.agent.as_deref().unwrap_or("-"), 14),
             visible(&clip(&ask(a), 100)),
             visible(&clip(&p.title, 40))
         );
+        let several = pending.iter().filter(|q| q.approval.task_id == a.task_id).count() > 1;
+        let which = if several { format!(" --approval {}", a.id) } else { String::new() };
+        println!("{:<35} answer: bosun approve {}{which} / bosun deny {}{which}", "", a.task_id, a.task_id);
         match &p.always {
-            Some(rule) => println!("{:<15} --always saves {rule}", ""),
-            None => println!("{:<15} --always cannot cover this: it will be asked each time", ""),
+            Some(rule) => println!("{:<35} --always saves {rule}", ""),
+            None => println!("{:<35} --always cannot cover this: it will be asked each time", ""),
         }
     }
     Ok(())

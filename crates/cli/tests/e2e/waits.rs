@@ -111,7 +111,7 @@ fn a_task_that_needs_input_shows_its_asks_and_how_to_answer_them() {
 
     let shown = w.bosun(&["show", &id.to_string()]);
     let waiting = shown.lines().find(|l| l.starts_with("waiting:")).unwrap_or_else(|| panic!("{shown}"));
-    assert!(waiting.contains(&format!("approval {approval} (")) && waiting.ends_with("ago): Bash rm -rf build"), "{waiting}");
+    assert!(waiting.contains(&format!("approval #{approval} (")) && waiting.ends_with("ago): Bash rm -rf build"), "{waiting}");
     assert!(shown.contains(&format!("bosun approve {id} / bosun deny {id}")), "{shown}");
     let row = ls_row(&w, id);
     assert!(row.contains("needs_input") && row.contains("asks Bash rm -rf build"), "{row}");
@@ -119,11 +119,35 @@ fn a_task_that_needs_input_shows_its_asks_and_how_to_answer_them() {
     let listed = w.bosun(&["approvals"]);
     let mut lines = listed.lines();
     let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
-    assert_eq!(header, ["ID", "TASK", "AGE", "AGENT", "ASK"]);
+    assert_eq!(header, ["TASK", "APPROVAL", "AGE", "AGENT", "ASK"]);
     let row: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
-    assert_eq!(row[..2], [approval.to_string().as_str(), &format!("T-{id}")]);
+    // The task id leads: it is what approve and deny take.
+    assert_eq!(row[..2], [format!("T-{id}").as_str(), &format!("#{approval}")]);
     assert!(row[2].ends_with('s') || row[2].ends_with('m'), "an age like 3s or 3m: {row:?}");
     assert_eq!(row[3..7], ["careful", "Bash", "rm", "-rf"]);
+    assert_eq!(lines.next().unwrap().trim(), format!("answer: bosun approve {id} / bosun deny {id}"));
     w.bosun(&["approve", &id.to_string()]);
     w.wait_status(id, "review");
+}
+
+/// A command with a second line is shown with its line break, on one line: the
+/// second line cannot hide behind a harmless first one.
+#[test]
+fn a_multi_line_command_is_shown_with_its_line_breaks() {
+    let mut w = World::new("app");
+    let command = "echo hello\nrm -rf ~/important";
+    w.agent_with(
+        "sly",
+        "interactive: true\n",
+        &[json!({"read_prompt": true}), json!({"ask": {"id": "a1", "tool": "Bash", "kind": "command", "command": command}})],
+    );
+    w.start(&[]);
+    let id = w.add("Sly work", "sly");
+    w.wait_status(id, "needs_input");
+    let shown = r"Bash echo hello\nrm -rf ~/important";
+    for args in [vec!["approvals"], vec!["show", &id.to_string()], vec!["logs", &id.to_string()]] {
+        let out = w.bosun(&args);
+        assert!(out.contains(shown), "{args:?}: {out}");
+    }
+    assert_eq!(w.json(&["approvals"])[0]["command"], command, "--json keeps it exact");
 }
