@@ -1,7 +1,7 @@
 //! `bosun logs ID [-f]`: a task's normalized events. With `-f`, follows the live
-//! stream until the task's current (or next) run ends.
+//! stream until the task's current (or next) run ends, across daemon restarts.
 
-use bosun_api::client::Until;
+use bosun_api::client::{ClientError, Until};
 use bosun_core::Event;
 use futures_util::StreamExt;
 
@@ -28,17 +28,46 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
     if !args.follow || task.status.is_settled() {
         return print_stored(ctx, args.id, args.after).await;
     }
-    // The daemon ends the stream once the task has settled.
-    let mut stream = ctx.api.follow_events(args.id, args.after, Until::Settled).await?;
-    while let Some(event) = stream.next().await {
-        print_event(ctx, &event?);
+    // The daemon ends the stream once the task has settled. A daemon that goes away
+    // (a restart: the agent keeps running) is waited for, and the stream picks up
+    // after the last event printed.
+    let mut after = args.after;
+    let mut away = false;
+    loop {
+        match ctx.api.follow_events(args.id, after, Until::Settled).await {
+            Ok(mut stream) => {
+                if away {
+                    eprintln!("bosun: the daemon is back; following T-{} again", args.id);
+                    away = false;
+                }
+                while let Some(Ok(event)) = stream.next().await {
+                    print_event(ctx, &event);
+                    after = event.seq;
+                }
+            }
+            Err(e) if gone(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+        match ctx.api.task(args.id).await {
+            Ok(task) if task.status.is_settled() => return print_stored(ctx, args.id, after).await,
+            Ok(_) => {}
+            Err(e) if gone(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+        if !away {
+            eprintln!("bosun: lost the daemon; waiting for it to come back to follow T-{} (Ctrl-C to stop)", args.id);
+            away = true;
+        }
+        tokio::time::sleep(RECONNECT).await;
     }
-    let task = ctx.api.task(args.id).await?;
-    if task.status.is_settled() {
-        Ok(())
-    } else {
-        Err(Failure(format!("the event stream ended while T-{} is {} (is the daemon shutting down?)", task.id, task.status)))
-    }
+}
+
+/// How often a follower whose daemon went away looks for it again.
+const RECONNECT: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The daemon is not there (restarting), as opposed to refusing the request.
+fn gone(e: &ClientError) -> bool {
+    matches!(e, ClientError::Unreachable { .. } | ClientError::Transport { .. } | ClientError::Stream(_))
 }
 
 async fn print_stored(ctx: &Ctx, id: i64, mut after: i64) -> Result<(), Failure> {

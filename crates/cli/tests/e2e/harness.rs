@@ -111,9 +111,19 @@ impl World {
     }
 
     pub fn start_with_env(&mut self, extra: &[&str], env: &[(&str, &str)]) {
+        self.start_on("127.0.0.1:0", extra, env);
+    }
+
+    /// Starts the daemon again on the address it had (clients keep their URL).
+    pub fn restart_on_same_address(&mut self) {
+        let addr = self.url.trim_start_matches("http://").to_string();
+        self.start_on(&addr, &[], &[]);
+    }
+
+    fn start_on(&mut self, addr: &str, extra: &[&str], env: &[(&str, &str)]) {
         assert!(self.daemon.is_none(), "daemon already running");
         let mut cmd = Command::new(BOSUN);
-        cmd.args(["serve", "--addr", "127.0.0.1:0", "--stop-grace", "2", "--data-dir"])
+        cmd.args(["serve", "--addr", addr, "--stop-grace", "2", "--data-dir"])
             .arg(self.path("data"))
             .arg("--config-dir")
             .arg(self.path("config"))
@@ -164,6 +174,14 @@ impl World {
             assert!(Instant::now() < deadline, "daemon did not exit after SIGTERM");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// The CLI against the world's daemon, as a child to watch (stdout piped).
+    pub fn spawn_bosun(&self, args: &[&str]) -> Child {
+        let mut cmd = Command::new(BOSUN);
+        cmd.args(args).env("BOSUN_URL", &self.url);
+        self.seal(&mut cmd);
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("bosun runs")
     }
 
     /// Runs the CLI against the world's daemon.

@@ -206,3 +206,40 @@ fn gemini_waiting_for_an_answer_survives_a_daemon_restart() {
     let w = crate::gemini::gemini_world(&mock, crate::gemini::GEMINI);
     a_real_cli_waiting_for_an_answer_survives_a_restart(w, ("BOSUN_GEMINI_PATH", &gemini));
 }
+
+/// `logs -f` follows a run across a daemon restart: it waits for the daemon, then
+/// goes on after the last event it printed — every line once.
+#[test]
+fn logs_follow_waits_for_a_restarted_daemon() {
+    let mut w = World::new("app");
+    let go = w.path("shared/go");
+    w.agent("worker", None, &[json!({"print": "before"}), json!({"wait_file": go}), json!({"print": "after"})]);
+    w.start(&[]);
+    let id = w.add("Across a restart", "worker");
+    wait_for("the agent to print", || (outputs(&w, id) == ["before"]).then_some(()));
+    let mut follower = w.spawn_bosun(&["logs", &id.to_string(), "-f"]);
+    let printed = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let reader = {
+        let (printed, out) = (printed.clone(), follower.stdout.take().unwrap());
+        std::thread::spawn(move || {
+            for line in std::io::BufRead::lines(std::io::BufReader::new(out)).map_while(Result::ok) {
+                let mut p = printed.lock().unwrap();
+                p.push_str(&line);
+                p.push('\n');
+            }
+        })
+    };
+    wait_for("the follower to print the first line", || printed.lock().unwrap().contains("stdout   before").then_some(()));
+    assert!(w.stop_daemon().success());
+    w.restart_on_same_address();
+    std::fs::write(&go, "").unwrap();
+    let out = follower.wait_with_output().unwrap();
+    reader.join().unwrap();
+    let stdout = printed.lock().unwrap().clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().filter_map(|l| l.split_once(" stdout   ").map(|(_, t)| t)).collect();
+    assert_eq!(lines, ["before", "after"], "{stdout}");
+    assert!(stdout.contains("status   review"), "{stdout}");
+    assert!(stderr.contains("lost the daemon") && stderr.contains("the daemon is back"), "{stderr}");
+}
