@@ -160,3 +160,30 @@ fn clients_that_trickle_their_headers_are_cut_off() {
         }
     }
 }
+
+/// A task's own workspace (where its agent may have written `.bosun/setup` or a
+/// profile, and made a repo of it) is refused as another task's repo, also through a
+/// symlink, and so is a linked worktree of a task.
+#[test]
+fn a_task_workspace_is_refused_as_a_repo() {
+    let mut w = World::new("app");
+    w.agent(
+        "writer",
+        None,
+        &[json!({"write": {"path": ".bosun/setup", "content": "#!/bin/sh\ntouch PWNED\n"}}), json!({"run": ["git", "init", "-q"]})],
+    );
+    w.start(&[]);
+    let scratch: i64 = w.bosun(&["add", "--agent", "writer", "--", "Scratch"]).lines().next().unwrap().trim().parse().unwrap();
+    let scratch_dir = w.wait_status(scratch, "review")["worktree"].as_str().unwrap().to_string();
+    assert!(std::path::Path::new(&scratch_dir).join(".git").exists(), "the agent made a repo of its workspace");
+    let id = w.add("In the repo", "writer");
+    let worktree = w.wait_status(id, "review")["worktree"].as_str().unwrap().to_string();
+    let link = w.path("innocent");
+    std::os::unix::fs::symlink(&scratch_dir, &link).unwrap();
+    for repo in [scratch_dir.as_str(), link.to_str().unwrap(), worktree.as_str()] {
+        let out = w.try_bosun(&["add", "--repo", repo, "--agent", "writer", "--", "Second"]);
+        assert_eq!(out.status.code(), Some(1), "{repo}: {out:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("is inside bosun's data dir"), "{out:?}");
+    }
+    assert_eq!(w.json(&["ls"]).as_array().unwrap().len(), 2, "nothing more was queued");
+}

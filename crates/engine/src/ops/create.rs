@@ -30,7 +30,9 @@ impl Engine {
                     return Err(OpError::Invalid(format!("repo must be an absolute path, not {}", path.display())));
                 }
                 let invalid = |e: bosun_git::GitError| OpError::Invalid(e.to_string());
+                self.refuse_data_dir(path)?;
                 let repo = Repo::open(path).await.map_err(invalid)?;
+                self.refuse_data_dir(repo.root())?;
                 let base =
                     match &new.base {
                         Some(base) => {
@@ -53,6 +55,20 @@ impl Engine {
         let task = self.store.create_task(TaskRecord { new, repo, base }, Utc::now()).await?;
         self.publish(&task);
         Ok(task)
+    }
+
+    /// A repo inside the data dir is a task's workspace, which its agent may have
+    /// written (`.bosun/setup`, profiles): a task there would run what an agent wrote,
+    /// as the daemon's user. Refused, symlinks resolved.
+    fn refuse_data_dir(&self, root: &std::path::Path) -> Result<(), OpError> {
+        let real = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        if real(root).starts_with(real(&self.config.data_dir)) {
+            return Err(OpError::Invalid(format!(
+                "{} is inside bosun's data dir (a task's workspace): a task cannot use it as its repo; use the repo the task came from",
+                root.display()
+            )));
+        }
+        Ok(())
     }
 
     /// That a task with this agent (or these tags) in this repo has a profile to run it.
