@@ -28,38 +28,7 @@ function route() {
 /** Moves to another page of the app without reloading. */
 export function go(path) {
   history.pushState(null, '', path);
-  // ---- Allow rules ----
-/** Where a rule came from, in words. */
-function ruleOrigin(r) {
-  if (r.origin.kind === 'profile') return ['In the profile file ', h('code', {}, r.origin.file), ': edit the file to change it.'];
-  const a = r.origin.approval;
-  if (!a) return 'Saved by an "always" answer before bosun recorded which.';
-  const when = r.origin.saved_at || a.answered_at;
-  return ['Saved when ', a.answered_by || 'someone', ' approved ', h('code', {}, a.command || a.path || a.tool), ' for ',
-    h('a', { href: `/tasks/${a.task_id}`, 'data-link': true }, `T-${a.task_id}`), when ? `, ${new Date(when).toLocaleString()}` : '', '.'];
-}
-
-function rulesPage(root) {
-  const list = h('ul', { class: 'asks rules', 'aria-label': 'Allow rules' });
-  fill(root, h('h1', {}, 'Allow rules'),
-    h('p', { class: 'hint' }, 'What an agent may do without asking you: rules saved by "Always allow", and the allow: lists of profile files.'), list);
-  async function load() {
-    try {
-      const rules = await api('/api/rules');
-      fill(list, ...rules.map((r) => h('li', { class: 'ask rule', dataset: { rule: r.id ?? '' } },
-        h('p', { class: 'ask-what' }, h('code', {}, r.pattern), ' ', h('span', { class: 'agent' }, r.profile), ' ',
-          h('span', { class: 'muted' }, r.repo || (r.origin.kind === 'profile' ? 'every repo' : 'tasks without a repo'))),
-        h('p', { class: 'hint' }, ruleOrigin(r)),
-        r.id !== null ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'button danger', 'aria-label': `Revoke ${r.pattern} for ${r.profile}`,
-          onclick: (e) => act(e.currentTarget, async () => { await api(`/api/rules/${r.id}`, { method: 'DELETE' }); await load(); }, `Revoked ${r.pattern}.`) }, 'Revoke')) : null)));
-      if (!rules.length) fill(list, h('li', { class: 'empty' }, 'No allow rules: every ask the policy does not pass comes to you.'));
-    } catch (e) { notify(e.message, 'error'); }
-  }
-  load();
-  return () => {};
-}
-
-route();
+  route();
   main.focus({ preventScroll: true });
   window.scrollTo(0, 0);
 }

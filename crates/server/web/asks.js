@@ -1,6 +1,6 @@
 // One pending permission ask with its answer buttons, shared by the approvals inbox
 // (app.js) and the task page (task.js).
-import { api, h, act } from './api.js';
+import { api, h, act, command } from './api.js';
 
 /** One pending ask with its answer buttons; `after` is called once answered. */
 export function askItem(a, after, { showTask = true } = {}) {
@@ -13,7 +13,7 @@ export function askItem(a, after, { showTask = true } = {}) {
   return h('li', { class: 'ask', dataset: { approval: a.id } },
     showTask ? h('p', { class: 'ask-task' }, h('a', { href: `/tasks/${a.task_id}`, 'data-link': true }, `T-${a.task_id} ${a.title || ''}`), a.agent ? h('span', { class: 'agent' }, a.agent) : null) : null,
     h('p', { class: 'ask-what' }, h('strong', {}, a.tool), a.kind ? ` (${a.kind})` : '', ' wants to ',
-      a.command ? h('code', {}, a.command) : a.path ? h('code', {}, a.path) : 'run'),
+      a.command ? command(a.command) : a.path ? h('code', {}, a.path) : 'run'),
     h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'button primary', onclick: answer(true) }, 'Approve'),
       a.always

@@ -169,7 +169,7 @@ export function taskPage(root, id) {
       t.status_reason ? h('p', { class: ['failed', 'stopped', 'interrupted', 'blocked'].includes(t.status) ? 'reason' : 'reason note' }, t.status_reason) : null,
       waitingNote(t),
       t.tags.length ? h('ul', { class: 'tags', 'aria-label': 'Tags' }, t.tags.map((x) => h('li', {}, x))) : null,
-      t.after.length ? h('p', { class: 'muted' }, 'After ', t.after.map((d, i) => [i ? ', ' : '', h('a', { href: `/tasks/${d}`, 'data-link': true }, `T-${d}`)])) : null,
+      t.after.length ? h('p', { class: 'muted deps' }, 'After ', t.after.map((d, i) => [i ? ', ' : '', h('a', { href: `/tasks/${d}`, 'data-link': true }, `T-${d}`)])) : null,
       t.body ? h('details', { class: 'task-body' }, h('summary', {}, 'Description'), h('p', { class: 'text' }, t.body)) : null,
       buttons.length ? h('div', { class: 'actions' }, buttons) : null, confirm,
       nextRun ? h('p', { class: 'hint', id: 'next-run' }, nextRun) : null);
