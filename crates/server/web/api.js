@@ -146,6 +146,16 @@ export function elapsed({ start, end }) {
   return el;
 }
 
+/** A command exactly as the agent would run it: line breaks kept (a second line cannot
+ *  hide behind the first) and each carriage return shown as a red \r ending its line. */
+export function command(text) {
+  const parts = text.split('\r');
+  const el = h('code', { class: `cmd${/[\r\n]/.test(text) ? ' multi' : ''}` });
+  // A lone CR (a terminal would write the rest over the start) breaks the line too.
+  parts.forEach((p, i) => el.append(...(i ? [h('span', { class: 'cr', title: 'carriage return' }, '\\r'), p.startsWith('\n') ? '' : '\n'] : []), p));
+  return el;
+}
+
 setInterval(() => {
   for (const el of document.querySelectorAll('time[data-since]')) el.textContent = duration(Date.now() - new Date(el.dataset.since));
 }, 1000);

@@ -1,6 +1,6 @@
 // The web board's entry point: a tiny router over the History API and the pages that
 // are not a single task (board, new task form, approvals inbox). task.js is the task page.
-import { api, h, notify, act, fill, onTask, notFound, STATUS_LABEL, cost, money, span, elapsed, waitingNote } from './api.js';
+import { api, h, notify, act, fill, onTask, notFound, STATUS_LABEL, cost, money, span, elapsed, waitingNote, command } from './api.js';
 import { taskPage } from './task.js';
 import { askItem } from './asks.js';
 
@@ -238,7 +238,7 @@ function ruleOrigin(r) {
   const a = r.origin.approval;
   if (!a) return 'Saved by an "always" answer before bosun recorded which.';
   const when = r.origin.saved_at || a.answered_at;
-  return ['Saved when ', a.answered_by || 'someone', ' approved ', h('code', {}, a.command || a.path || a.tool), ' for ',
+  return ['Saved when ', a.answered_by || 'someone', ' approved ', a.command ? command(a.command) : h('code', {}, a.path || a.tool), ' for ',
     h('a', { href: `/tasks/${a.task_id}`, 'data-link': true }, `T-${a.task_id}`), when ? `, ${new Date(when).toLocaleString()}` : '', '.'];
 }
 

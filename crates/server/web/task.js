@@ -1,7 +1,7 @@
 // The task page: the task's header and actions, its pending asks, the live event
 // timeline (paged and capped so 50,000 events stay fast), the branch diff with per-file
 // navigation, and its runs. Everything through the public API.
-import { api, h, notify, act, fill, onTask, notFound, STATUS_LABEL, cost, money, span, elapsed, shortTime, duration, waitingNote } from './api.js';
+import { api, h, notify, act, fill, onTask, notFound, STATUS_LABEL, cost, money, span, elapsed, shortTime, duration, waitingNote, command } from './api.js';
 import { askItem } from './asks.js';
 
 /** Most events kept in the DOM while following live. */
@@ -38,7 +38,7 @@ function eventBody(ev) {
         : [h('span', { class: 'text' }, ev.text)];
     case 'tool_call':
       return [h('span', { class: 'who' }, TOOL_LABEL[ev.kind] || 'Tool'), ' ',
-        ev.command ? h('code', {}, ev.command) : ev.path ? h('code', {}, ev.path) : null,
+        ev.command ? command(ev.command) : ev.path ? h('code', {}, ev.path) : null,
         ev.name ? h('span', { class: 'muted' }, ` ${ev.name}`) : null];
     case 'tool_result': {
       const out = ev.output || '';
@@ -58,7 +58,7 @@ function eventBody(ev) {
     case 'output':
       return [h('code', { class: 'line' }, ev.line)];
     case 'approval_request':
-      return [h('span', { class: 'who' }, 'Asks'), ` to use ${ev.tool} `, ev.command ? h('code', {}, ev.command) : ev.path ? h('code', {}, ev.path) : null];
+      return [h('span', { class: 'who' }, 'Asks'), ` to use ${ev.tool} `, ev.command ? command(ev.command) : ev.path ? h('code', {}, ev.path) : null];
     case 'approval':
       return [h('span', { class: 'who' }, ev.allow ? 'Approved' : 'Denied'), ` by ${ev.by}`, ev.message ? `: ${ev.message}` : ''];
     case 'session':
