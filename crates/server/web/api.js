@@ -146,6 +146,15 @@ export function elapsed({ start, end }) {
   return el;
 }
 
+/** The task's clock with what it measures: how long it ran (or is running), or, before
+ *  any run, how long it has been queued (or blocked, or waited before it ended). */
+export function clock(task) {
+  const s = span(task);
+  const ran = task.runs?.length > 0;
+  const what = ran ? (s.end ? 'ran' : 'running') : s.end ? 'waited' : task.status === 'blocked' ? 'blocked' : 'queued';
+  return h('span', { class: 'clock' }, `${what} `, elapsed(s));
+}
+
 /** A command exactly as the agent would run it: line breaks kept (a second line cannot
  *  hide behind the first) and each carriage return shown as a red \r ending its line. */
 export function command(text) {

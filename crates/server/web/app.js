@@ -1,6 +1,6 @@
 // The web board's entry point: a tiny router over the History API and the pages that
 // are not a single task (board, new task form, approvals inbox). task.js is the task page.
-import { api, h, notify, act, fill, onTask, notFound, STATUS_LABEL, cost, money, span, elapsed, waitingNote, command } from './api.js';
+import { api, h, notify, act, fill, onTask, notFound, STATUS_LABEL, cost, money, clock, waitingNote, command } from './api.js';
 import { taskPage } from './task.js';
 import { askItem } from './asks.js';
 
@@ -72,7 +72,7 @@ function card(task) {
     h('p', { class: 'meta' },
       h('span', { class: `badge s-${task.status}` }, STATUS_LABEL[task.status] || task.status),
       task.agent ? h('span', { class: 'agent' }, task.agent) : h('span', { class: 'agent muted' }, 'auto'),
-      elapsed(span(task)),
+      clock(task),
       c !== null ? h('span', { class: 'cost' }, money(c)) : null),
     task.tags.length ? h('ul', { class: 'tags', 'aria-label': 'Tags' }, task.tags.map((t) => h('li', {}, t))) : null,
     task.status_reason ? h('p', { class: ['failed', 'stopped', 'interrupted', 'blocked'].includes(task.status) ? 'reason' : 'reason note' }, task.status_reason) : null,

@@ -1,7 +1,7 @@
 // The task page: the task's header and actions, its pending asks, the live event
 // timeline (paged and capped so 50,000 events stay fast), the branch diff with per-file
 // navigation, and its runs. Everything through the public API.
-import { api, h, notify, act, fill, onTask, notFound, STATUS_LABEL, cost, money, span, elapsed, shortTime, duration, waitingNote, command } from './api.js';
+import { api, h, notify, act, fill, onTask, notFound, STATUS_LABEL, cost, money, shortTime, duration, waitingNote, command, clock } from './api.js';
 import { askItem } from './asks.js';
 
 /** Most events kept in the DOM while following live. */
@@ -163,7 +163,7 @@ export function taskPage(root, id) {
       h('p', { class: 'crumbs' }, h('a', { href: '/', 'data-link': true }, '← Board')),
       h('h1', {}, h('span', { class: 'tid' }, `T-${t.id}`), ' ', t.title),
       h('p', { class: 'meta' }, h('span', { class: `badge s-${t.status}`, id: 'task-status', dataset: { status: t.status } }, STATUS_LABEL[t.status] || t.status),
-        h('span', { class: 'agent' }, t.agent || 'auto'), elapsed(span(t)), c !== null ? h('span', { class: 'cost' }, money(c)) : null,
+        h('span', { class: 'agent' }, t.agent || 'auto'), clock(t), c !== null ? h('span', { class: 'cost' }, money(c)) : null,
         t.branch ? h('code', {}, t.branch) : null,
         t.pr ? h('a', { href: t.pr.url, rel: 'noopener' }, `PR #${t.pr.number} (${t.pr.state})`) : null),
       t.status_reason ? h('p', { class: ['failed', 'stopped', 'interrupted', 'blocked'].includes(t.status) ? 'reason' : 'reason note' }, t.status_reason) : null,
