@@ -151,7 +151,8 @@ export function taskPage(root, id) {
       : resumes ? 'The daemon stopped while the agent worked: Retry continues its session, and Reply continues it with your message.'
       : session ? 'Reply continues the agent\'s session with your message; Retry starts over in a new session.'
       : 'This agent left no session to continue: Reply starts a new run with the task and your message; Retry starts over.';
-    replyText.placeholder = t.status === 'review' || (ended && session) ? 'A message for the agent (continues its session)…' : 'A message for the agent (starts a new run)…';
+    // As the CLI says it: a run that left a session is continued, whatever the status.
+    replyText.placeholder = session ? 'A message for the agent (continues its session)…' : 'A message for the agent (starts a new run with the task and your message)…';
     if (!DISCARDABLE.includes(t.status)) losing = null;
     if (DISCARDABLE.includes(t.status) && !losing) buttons.push(h('button', { type: 'button', class: 'button danger', onclick: (e) => discard(e.currentTarget) }, 'Discard'));
     const confirm = losing && h('div', { class: 'confirm', role: 'alertdialog', 'aria-labelledby': 'discard-q' },
@@ -176,6 +177,8 @@ export function taskPage(root, id) {
     say.hidden = !ACTIVE.includes(t.status) || deaf;
     sayNote.hidden = !ACTIVE.includes(t.status) || !deaf;
     reply.hidden = ACTIVE.includes(t.status) || ['done', 'discarded'].includes(t.status);
+    // Nothing to diff once the branch is gone (or before there is a branch or workspace).
+    diffSection.hidden = t.status === 'discarded' || (!t.branch && !t.worktree);
     if (t.agent && t.agent !== deafChecked) checkDeaf(t);
     fill(runs, h('h2', { id: 'runs-h' }, 'Runs'), t.runs.length ? h('table', {},
       h('thead', {}, h('tr', {}, ['Run', 'Agent', 'Status', 'Started', 'Took', 'Cost', 'Why'].map((x) => h('th', { scope: 'col' }, x)))),
