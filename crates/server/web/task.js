@@ -11,6 +11,9 @@ const PAGE = 1000;
 const EVENT_TYPES = ['message', 'tool_call', 'tool_result', 'file_change', 'usage', 'status', 'error', 'output', 'approval_request', 'approval', 'session'];
 const TOOL_LABEL = { read: 'Read', edit: 'Edit', write: 'Write', command: 'Ran', search: 'Searched', web: 'Fetched', other: 'Tool' };
 const ACTIVE = ['queued', 'running', 'needs_input'];
+/** Status events after which a rebase's conflicts are no longer in the worktree: a
+ *  clean rebase, a run that ended in review (it fails while markers remain), the end. */
+const UNCONFLICTED = ['rebased', 'review', 'done', 'discarded', 'removed'];
 /** Statuses a task can be discarded from (a running agent is stopped first). */
 const DISCARDABLE = ['queued', 'blocked', 'review', 'failed', 'stopped', 'interrupted'];
 
@@ -91,8 +94,13 @@ export function taskPage(root, id) {
   let deafChecked = null; // the agent whose profile was looked at
   let deaf = false;
   const replyText = h('textarea', { id: 'reply-text', name: 'text', rows: 2, placeholder: 'A message for the agent…' });
+  // Offered while the timeline says a rebase left conflicts (the API has no field for it).
+  let conflicts = null; // the files the rebase named
+  const resolveNote = h('p', { class: 'hint', id: 'resolve-note', hidden: true });
+  const resolveButton = h('button', { type: 'submit', class: 'button', hidden: true, dataset: { resolve: true } }, 'Reply and resolve conflicts');
   const reply = h('form', { class: 'say', onsubmit: (e) => send(e, 'reply', replyText, 'Reply sent.') },
-    h('label', { for: 'reply-text' }, 'Reply'), replyText, h('button', { type: 'submit', class: 'button primary' }, 'Reply'));
+    h('label', { for: 'reply-text' }, 'Reply'), replyText, resolveNote,
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, 'Reply'), resolveButton));
   const diffSection = h('section', { class: 'diff-section', 'aria-labelledby': 'diff-h' },
     h('h2', { id: 'diff-h' }, 'Diff'), h('button', { type: 'button', class: 'button', onclick: loadDiff }, 'Show diff'), h('div', { class: 'diff-files' }));
   const runs = h('section', { class: 'runs', 'aria-labelledby': 'runs-h' });
@@ -114,7 +122,8 @@ export function taskPage(root, id) {
     e.preventDefault();
     const text = input.value.trim();
     if (!text) return;
-    const ok = await act(e.submitter, () => api(`/api/tasks/${id}/${verb}`, { method: 'POST', body: { text } }), done);
+    const resolve = e.submitter?.dataset.resolve ? true : undefined;
+    const ok = await act(e.submitter, () => api(`/api/tasks/${id}/${verb}`, { method: 'POST', body: { text, resolve } }), done);
     if (ok !== undefined) input.value = '';
   }
 
@@ -177,6 +186,8 @@ export function taskPage(root, id) {
     say.hidden = !ACTIVE.includes(t.status) || deaf;
     sayNote.hidden = !ACTIVE.includes(t.status) || !deaf;
     reply.hidden = ACTIVE.includes(t.status) || ['done', 'discarded'].includes(t.status);
+    resolveNote.hidden = resolveButton.hidden = !conflicts;
+    fill(resolveNote, conflicts ? `A rebase stopped on conflicts in ${conflicts}: Reply and resolve conflicts has the agent resolve them with your message.` : '');
     // Nothing to diff once the branch is gone (or before there is a branch or workspace).
     diffSection.hidden = t.status === 'discarded' || (!t.branch && !t.worktree);
     if (t.agent && t.agent !== deafChecked) checkDeaf(t);
@@ -286,6 +297,10 @@ export function taskPage(root, id) {
     last = ev.seq;
     pending.push(ev);
     if (ev.type === 'approval_request' || ev.type === 'approval') loadAsks();
+    if (ev.type === 'status' && (ev.status === 'conflicted' || UNCONFLICTED.includes(ev.status))) {
+      conflicts = ev.status === 'conflicted' ? ev.message?.match(/conflicts in: (.*?); /)?.[1] || ev.message : null;
+      if (task) renderTask();
+    }
     if (!frame) frame = requestAnimationFrame(flush);
   }
 
