@@ -1,0 +1,42 @@
+//! What bosun says matches what works: advice a verb gives is advice that another verb
+//! accepts, a mid-rebase worktree is not called "uncommitted changes", paths and ids
+//! are refused in bosun's own words, and messages are plain English.
+
+use serde_json::json;
+
+use crate::harness::World;
+
+fn refused(w: &World, args: &[&str]) -> String {
+    let out = w.try_bosun(args);
+    let msg = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {msg}");
+    msg
+}
+
+#[test]
+fn say_to_a_task_whose_agent_is_gone_gives_advice_that_works() {
+    let mut w = World::new("app");
+    w.agent("writer", None, &[json!({"write": {"path": "{now_ns}.txt", "content": "x\n"}})]);
+    w.start(&[]);
+    let (review, dropped, merged) = (w.add("Review me", "writer"), w.add("Drop me", "writer"), w.add("Merge me", "writer"));
+    for id in [review, dropped, merged] {
+        w.wait_status(id, "review");
+    }
+    w.bosun(&["discard", &dropped.to_string(), "--yes"]);
+    w.bosun(&["merge", &merged.to_string()]);
+
+    for id in [dropped, merged] {
+        let status = w.task(id)["status"].as_str().unwrap().to_string();
+        let msg = refused(&w, &["say", &id.to_string(), "hi"]);
+        assert!(msg.contains(&format!("T-{id} is {status}: it cannot be continued")), "{msg}");
+        assert!(!msg.contains("bosun reply"), "reply refuses a {status} task, so say does not point to it: {msg}");
+        assert!(refused(&w, &["reply", &id.to_string(), "hi"]).contains(&format!("cannot reopen a task that is {status}")));
+    }
+
+    // In review: say points to reply, in English, and reply does what it says.
+    let msg = refused(&w, &["say", &review.to_string(), "hi"]);
+    assert!(msg.contains(&format!("T-{review} is in review: its agent is not running; `bosun reply {review}")), "{msg}");
+    w.bosun(&["reply", &review.to_string(), "hi"]);
+    w.wait_status(review, "review");
+    assert!(refused(&w, &["retry", &review.to_string()]).contains("cannot retry a task that is in review"));
+}
