@@ -110,7 +110,7 @@ fn rebase_catches_up_with_a_moved_base_or_leaves_conflicts() {
     assert_eq!(git(&w.repo, &["rev-parse", "bosun/2-readme"]), before);
     let out = w.try_bosun(&["merge", &conflicting.to_string()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("uncommitted changes"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is mid-rebase with conflicts in: README.md"));
     assert!(w.events(conflicting).iter().any(|e| e["status"] == "conflicted"));
 }
 

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::harness::World;
+use crate::harness::{World, git};
 
 fn refused(w: &World, args: &[&str]) -> String {
     let out = w.try_bosun(args);
@@ -39,4 +39,22 @@ fn say_to_a_task_whose_agent_is_gone_gives_advice_that_works() {
     w.bosun(&["reply", &review.to_string(), "hi"]);
     w.wait_status(review, "review");
     assert!(refused(&w, &["retry", &review.to_string()]).contains("cannot retry a task that is in review"));
+}
+
+#[test]
+fn merge_of_a_worktree_left_mid_rebase_says_how_to_finish_it() {
+    let mut w = World::new("app");
+    w.agent("readme", None, &[json!({"write": {"path": "README.md", "content": "# the agent's readme\n"}})]);
+    w.start(&[]);
+    let id = w.add("Edit the readme", "readme");
+    let wt = w.wait_status(id, "review")["worktree"].as_str().unwrap().to_string();
+    std::fs::write(w.repo.join("README.md"), "# the user's readme\n").unwrap();
+    git(&w.repo, &["commit", "-qam", "the user edits the readme"]);
+    assert!(refused(&w, &["rebase", "1"]).contains("stopped on conflicts in: README.md"));
+
+    let msg = refused(&w, &["merge", "1"]);
+    assert!(msg.contains(&format!("T-1's worktree {wt} is mid-rebase with conflicts in: README.md")), "{msg}");
+    assert!(msg.contains("git rebase --continue") && msg.contains("bosun reply 1 --resolve"), "{msg}");
+    assert!(!msg.contains("commit or discard"), "committing conflict markers is not the advice: {msg}");
+    assert_eq!(w.task(1)["status"], "review");
 }
