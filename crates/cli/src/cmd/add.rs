@@ -53,9 +53,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
         (None, None) => String::new(),
     };
     let repo = match &args.repo {
-        Some(p) => {
-            Some(std::fs::canonicalize(p).map_err(|e| Failure(format!("repo {}: {e}", p.display())))?.to_string_lossy().into_owned())
-        }
+        Some(p) => Some(crate::client::repo_path(p)?.to_string_lossy().into_owned()),
         None => None,
     };
     let new = NewTask {

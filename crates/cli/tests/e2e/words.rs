@@ -58,3 +58,18 @@ fn merge_of_a_worktree_left_mid_rebase_says_how_to_finish_it() {
     assert!(!msg.contains("commit or discard"), "committing conflict markers is not the advice: {msg}");
     assert_eq!(w.task(1)["status"], "review");
 }
+
+#[test]
+fn a_path_that_is_not_there_is_refused_in_one_clear_line() {
+    let mut w = World::new("app");
+    w.start(&[]);
+    for args in [vec!["add", "x", "--repo", "/nonexistent"], vec!["rules", "--repo", "/nonexistent"], vec!["ls", "--repo", "/nonexistent"]]
+    {
+        let msg = refused(&w, &args);
+        assert_eq!(msg.trim(), "bosun: not a git repository: /nonexistent", "{args:?}");
+    }
+    // The daemon says the same of a directory that is there but is no repo.
+    let plain = w.path("shared");
+    let msg = refused(&w, &["add", "x", "--repo", plain.to_str().unwrap()]);
+    assert!(msg.contains(&format!("not a git repository: {}", plain.display())), "{msg}");
+}
