@@ -73,3 +73,19 @@ fn a_path_that_is_not_there_is_refused_in_one_clear_line() {
     let msg = refused(&w, &["add", "x", "--repo", plain.to_str().unwrap()]);
     assert!(msg.contains(&format!("not a git repository: {}", plain.display())), "{msg}");
 }
+
+#[test]
+fn gc_says_what_it_found_and_exactly_what_it_removed() {
+    let mut w = World::new("app");
+    w.agent("quitter", None, &[json!({"exit": 1})]);
+    w.start(&[]);
+    let id = w.add("Give up", "quitter");
+    let wt = w.wait_status(id, "failed")["worktree"].as_str().unwrap().to_string();
+    git(&w.repo, &["worktree", "remove", &wt]);
+
+    let listed = w.bosun(&["gc"]);
+    assert!(listed.contains("(failed, nothing unmerged or uncommitted)"), "{listed}");
+    assert!(!listed.contains("abandoned") && !listed.contains(&wt), "{listed}");
+    let removed = w.bosun(&["gc", "--yes"]);
+    assert_eq!(removed.trim(), "T-1 deleted branch bosun/1-give-up", "only the branch was there to remove");
+}

@@ -1,4 +1,4 @@
-//! `POST /api/gc`: the workspaces of merged or abandoned tasks that hold nothing
+//! `POST /api/gc`: the workspaces of merged, failed, stopped or interrupted tasks that hold nothing
 //! unmerged or uncommitted; with `yes`, removes them.
 
 use std::sync::Arc;
