@@ -89,3 +89,20 @@ fn gc_says_what_it_found_and_exactly_what_it_removed() {
     let removed = w.bosun(&["gc", "--yes"]);
     assert_eq!(removed.trim(), "T-1 deleted branch bosun/1-give-up", "only the branch was there to remove");
 }
+
+#[test]
+fn usage_errors_are_clap_errors_that_say_what_is_valid() {
+    let mut w = World::new("app");
+    w.start(&[]);
+    // BOSUN_URL is set (as try_bosun does): it is not a required `--server`.
+    let out = w.try_bosun(&["archive"]);
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{msg}");
+    assert!(msg.contains("Usage: bosun archive <IDS>...") && !msg.contains("--server"), "{msg}");
+
+    let out = w.try_bosun(&["ls", "--status", "running,bogus"]);
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{msg}");
+    assert!(msg.contains("invalid value 'bogus'") && msg.contains("review") && msg.contains("needs_input"), "{msg}");
+    assert_eq!(w.json(&["ls", "--status", "review,done"]), json!([]));
+}
