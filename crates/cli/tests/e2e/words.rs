@@ -2,9 +2,11 @@
 //! accepts, a mid-rebase worktree is not called "uncommitted changes", paths and ids
 //! are refused in bosun's own words, and messages are plain English.
 
+use std::process::Command;
+
 use serde_json::json;
 
-use crate::harness::{World, git};
+use crate::harness::{BOSUN, World, git};
 
 fn refused(w: &World, args: &[&str]) -> String {
     let out = w.try_bosun(args);
@@ -105,4 +107,21 @@ fn usage_errors_are_clap_errors_that_say_what_is_valid() {
     assert_eq!(out.status.code(), Some(2), "{msg}");
     assert!(msg.contains("invalid value 'bogus'") && msg.contains("review") && msg.contains("needs_input"), "{msg}");
     assert_eq!(w.json(&["ls", "--status", "review,done"]), json!([]));
+}
+
+#[test]
+fn add_without_repo_inside_a_repo_with_profiles_says_to_pass_it() {
+    let mut w = World::new("app");
+    w.start(&[]);
+    std::fs::create_dir_all(w.repo.join(".bosun/agents")).unwrap();
+    std::fs::write(w.repo.join(".bosun/agents/local.md"), "---\nname: local\nruntime: command\ncommand: [\"true\"]\n---\n").unwrap();
+    let add = |dir: &std::path::Path| {
+        let out = Command::new(BOSUN).args(["add", "x"]).current_dir(dir).env("BOSUN_URL", &w.url).output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let msg = add(&w.repo);
+    assert!(msg.contains("no agent profile matches this task"), "{msg}");
+    assert!(msg.trim_end().ends_with("(this directory's repo has profiles: pass --repo .)"), "{msg}");
+    assert!(!add(&w.path("shared")).contains("pass --repo"), "no hint outside a repo with profiles");
 }
