@@ -1,7 +1,7 @@
 //! `merge`: merge a reviewed task's branch into its base in the user's repo (squash
 //! by default), then clean up its worktree. Refuses, naming the files, when the merge
-//! conflicts, would touch uncommitted changes, or the worktree is left mid-rebase; the task branch survives every
-//! failure. A branch with nothing to land (no changes, or all of them already on the
+//! conflicts or would touch uncommitted changes, and saying how to finish when a
+//! rebase left the worktree half-way; the task branch survives every failure. A branch with nothing to land (no changes, or all of them already on the
 //! base) finishes the task saying so. A task without a repo is simply accepted.
 
 use std::path::Path;
