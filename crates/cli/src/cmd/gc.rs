@@ -1,6 +1,5 @@
 //! `bosun gc [--yes]`: list (and remove) worktrees of merged, failed, stopped or
-//! interrupted tasks;
-//! never one holding unmerged or uncommitted work.
+//! interrupted tasks; never one holding unmerged or uncommitted work.
 
 use bosun_api::{GcAction, GcRequest};
 
