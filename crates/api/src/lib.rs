@@ -149,7 +149,7 @@ pub struct LossBody {
     pub changed_files: usize,
     /// Files with uncommitted changes in the worktree.
     pub uncommitted: Vec<String>,
-    /// For people, e.g. "2 commit(s) on bosun/3-x not in main (4 files changed)";
+    /// For people, e.g. "2 commits on bosun/3-x not in main (4 files changed)";
     /// absent when nothing would be lost.
     pub summary: Option<String>,
 }

@@ -30,8 +30,17 @@ impl Ctx {
 /// The root of the git repository `path` is in (any directory inside it, relative or
 /// not, a worktree too), as the daemon names repos; None when it is in none.
 pub fn repo_root(path: &std::path::Path) -> Result<Option<String>, Failure> {
-    let abs = std::fs::canonicalize(path).map_err(|e| Failure(format!("repo {}: {e}", path.display())))?;
+    let abs = repo_path(path)?;
     Ok(abs.ancestors().find(|dir| dir.join(".git").exists()).map(|root| root.to_string_lossy().into_owned()))
+}
+
+/// `--repo PATH` made absolute; a path that is not there is no repository, said as the
+/// daemon says it.
+pub fn repo_path(path: &std::path::Path) -> Result<std::path::PathBuf, Failure> {
+    std::fs::canonicalize(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory => Failure(format!("not a git repository: {}", path.display())),
+        kind => Failure(format!("repo {}: {kind}", path.display())),
+    })
 }
 
 /// Parses `12`, `T-12`, `t12` or `#12`.

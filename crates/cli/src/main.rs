@@ -17,9 +17,11 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "bosun", version, about = "Run many AI coding agents on many tasks at once.")]
 struct Cli {
-    /// The daemon's address.
-    #[arg(long, global = true, env = "BOSUN_URL", default_value = "http://127.0.0.1:7777")]
-    server: String,
+    // BOSUN_URL is read in `main`, not by clap's `env`, which would print `--server` in
+    // every usage error as if it were required.
+    /// The daemon's address [env: BOSUN_URL] [default: http://127.0.0.1:7777].
+    #[arg(long, global = true, value_name = "URL")]
+    server: Option<String>,
     /// Print JSON instead of human-readable output.
     #[arg(long, global = true)]
     json: bool,
@@ -85,7 +87,8 @@ fn main() -> ExitCode {
     };
     let runtime = builder.enable_all().build().expect("tokio runtime");
     let result = runtime.block_on(async move {
-        let ctx = client::Ctx::new(&cli.server, cli.json)?;
+        let server = cli.server.clone().or_else(|| std::env::var("BOSUN_URL").ok()).unwrap_or_else(|| "http://127.0.0.1:7777".into());
+        let ctx = client::Ctx::new(&server, cli.json)?;
         match cli.command {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::Add(args) => cmd::add::run(&ctx, args).await,

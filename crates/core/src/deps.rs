@@ -20,7 +20,7 @@ impl DepState {
     /// The reason stored on a blocked task.
     pub fn reason(&self) -> Option<String> {
         match self {
-            DepState::Blocked { by, status } => Some(format!("dependency T-{by} is {status}")),
+            DepState::Blocked { by, status } => Some(format!("dependency T-{by} is {}", status.in_words())),
             _ => None,
         }
     }

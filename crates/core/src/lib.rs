@@ -17,6 +17,14 @@ pub mod schedule;
 pub mod slug;
 pub mod task;
 
+/// "1 commit", "2 commits": `n` and `noun`, plural when `n` is not 1 (regular nouns).
+pub fn count(n: usize, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
+}
+
 pub use approval::{Approval, ApprovalStatus, NewApproval};
 pub use event::{Event, EventKind, FileChangeKind, NewEvent, OutputStream, Source, ToolKind};
 pub use profile::{AgentProfile, Permissions, ProfileError, Runtime};

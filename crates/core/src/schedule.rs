@@ -75,11 +75,7 @@ impl std::fmt::Display for Wait {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Wait::ProfileLimit { profile, running, limit } => write!(f, "{profile} {running}/{limit} running"),
-            Wait::Dependency { task, status } => match status {
-                TaskStatus::Review => write!(f, "after T-{task}, which is in review"),
-                TaskStatus::NeedsInput => write!(f, "after T-{task}, which needs input"),
-                other => write!(f, "after T-{task}, which is {other}"),
-            },
+            Wait::Dependency { task, status } => write!(f, "after T-{task}, which is {}", status.in_words()),
             Wait::GlobalLimit { running, limit } => write!(f, "global limit: {running}/{limit} running"),
             Wait::Starting => f.write_str("starting"),
         }
@@ -187,7 +183,7 @@ mod tests {
     fn waits_say_why() {
         let w = |on: Wait| Waiting::from(on).text;
         assert_eq!(w(Wait::ProfileLimit { profile: "claude".into(), running: 3, limit: 3 }), "claude 3/3 running");
-        assert_eq!(w(Wait::Dependency { task: 4, status: TaskStatus::NeedsInput }), "after T-4, which needs input");
+        assert_eq!(w(Wait::Dependency { task: 4, status: TaskStatus::NeedsInput }), "after T-4, which is waiting for input");
         assert_eq!(w(Wait::GlobalLimit { running: 8, limit: 8 }), "global limit: 8/8 running");
         let json = serde_json::to_value(Waiting::from(Wait::Dependency { task: 4, status: TaskStatus::Review })).unwrap();
         assert_eq!(json, serde_json::json!({"kind": "dependency", "task": 4, "status": "review", "text": "after T-4, which is in review"}));

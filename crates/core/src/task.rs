@@ -68,6 +68,15 @@ impl TaskStatus {
         }
     }
 
+    /// The status as it reads after "is" in a sentence ("T-7 is in review").
+    pub fn in_words(self) -> &'static str {
+        match self {
+            TaskStatus::NeedsInput => "waiting for input",
+            TaskStatus::Review => "in review",
+            other => other.as_str(),
+        }
+    }
+
     pub fn parse(s: &str) -> Option<TaskStatus> {
         TaskStatus::ALL.into_iter().find(|st| st.as_str() == s)
     }
@@ -171,7 +180,7 @@ impl TaskEvent {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot {} a task that is {from}", event.verb())]
+#[error("cannot {} a task that is {}", event.verb(), from.in_words())]
 pub struct TransitionError {
     pub from: TaskStatus,
     pub event: TaskEvent,
@@ -486,7 +495,7 @@ mod tests {
         }
         for from in [S::Queued, S::Running, S::Review, S::Done] {
             let err = from.apply(E::Retried).unwrap_err();
-            assert_eq!(err.to_string(), format!("cannot retry a task that is {from}"));
+            assert_eq!(err.to_string(), format!("cannot retry a task that is {}", from.in_words()));
         }
     }
 
@@ -510,7 +519,7 @@ mod tests {
         }
         for from in [S::Running, S::NeedsInput, S::Done, S::Discarded] {
             let err = from.apply(E::Discarded).unwrap_err();
-            assert_eq!(err.to_string(), format!("cannot discard a task that is {from}"));
+            assert_eq!(err.to_string(), format!("cannot discard a task that is {}", from.in_words()));
         }
         for ev in [E::Dispatched, E::Retried, E::Reopened, E::Merged, E::Unblocked] {
             assert!(S::Discarded.apply(ev).is_err(), "{ev:?}");

@@ -45,11 +45,8 @@ impl Loss {
         if self.unmerged_commits > 0 {
             let branch = task.branch.as_deref().unwrap_or("its branch");
             let base = task.base.as_deref().unwrap_or("the base");
-            let files = match self.changed_files {
-                1 => " (1 file changed)".to_string(),
-                n => format!(" ({n} files changed)"),
-            };
-            parts.push(format!("{} commit(s) on {branch} not in {base}{files}", self.unmerged_commits));
+            let (commits, files) = (bosun_core::count(self.unmerged_commits, "commit"), bosun_core::count(self.changed_files, "file"));
+            parts.push(format!("{commits} on {branch} not in {base} ({files} changed)"));
         }
         if !self.uncommitted.is_empty() {
             parts.push(format!("uncommitted changes ({})", self.uncommitted.join(", ")));

@@ -47,10 +47,9 @@ pub async fn recover(engine: &Arc<Engine>) -> Result<(), StartError> {
     tracing::warn!(runs = orphans.len(), killed, "recovered runs interrupted by a daemon crash");
     for orphan in &orphans {
         let run = &orphan.run;
-        let message = if killed > 0 {
-            "interrupted: the daemon stopped while this run was live; its leftover processes were killed"
-        } else {
-            "interrupted: the daemon stopped while this run was live"
+        let message = match killed {
+            0 => bosun_store::HOLDER_GONE.to_string(),
+            _ => format!("{}; its leftover processes were killed", bosun_store::HOLDER_GONE),
         };
         engine.hub.emit(run.task_id, run.id, EventKind::status("interrupted", message)).await;
         if let Ok(task) = engine.store.get_task(run.task_id).await {

@@ -707,7 +707,7 @@ impl RunCtx<'_> {
         let (mut run_status, mut task_event, mut reason) = match (ending.clone(), exit) {
             (Ending::Stopped, _) => (RunStatus::Stopped, TaskEvent::Stopped, Some("stopped by user".to_string())),
             (Ending::Shutdown | Ending::Detached, _) => {
-                (RunStatus::Interrupted, TaskEvent::Interrupted, Some("the daemon shut down while the agent ran".to_string()))
+                (RunStatus::Interrupted, TaskEvent::Interrupted, Some("bosun stopped the agent when its daemon shut down".to_string()))
             }
             (_, _) if self.interrupted => (RunStatus::Stopped, TaskEvent::Stopped, Some("turn interrupted by user".to_string())),
             (Ending::TimedOut(why) | Ending::Failed(why), _) => (RunStatus::Failed, failed, Some(why)),

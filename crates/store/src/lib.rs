@@ -24,6 +24,10 @@ pub use bosun_core::{Approval, ApprovalStatus, NewApproval};
 use chrono::{DateTime, Utc};
 
 pub use cached::CachedStore;
+
+/// Why a run that was live when the daemon last stopped is `interrupted`: its holder
+/// did not answer the restarted daemon, so nobody holds the agent any more.
+pub const HOLDER_GONE: &str = "the agent's holder process is gone (the machine or the holder was killed)";
 pub use sqlite::SqliteStore;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -53,9 +53,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
         (None, None) => String::new(),
     };
     let repo = match &args.repo {
-        Some(p) => {
-            Some(std::fs::canonicalize(p).map_err(|e| Failure(format!("repo {}: {e}", p.display())))?.to_string_lossy().into_owned())
-        }
+        Some(p) => Some(crate::client::repo_path(p)?.to_string_lossy().into_owned()),
         None => None,
     };
     let new = NewTask {
@@ -68,11 +66,26 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
         priority: args.priority,
         after: args.after,
     };
-    let task = ctx.api.create_task(&new).await?;
+    let task = match ctx.api.create_task(&new).await {
+        Ok(task) => task,
+        Err(e) => return Err(Failure(format!("{e}{}", if new.repo.is_none() { profiles_here(&e.to_string()) } else { "" }))),
+    };
     if ctx.json {
         ctx.print_json(&task);
     } else {
         println!("{}", task.id);
     }
     Ok(())
+}
+
+/// A task without `--repo` sees only the user's profiles: when no agent was found for
+/// it and the current directory's repo has its own, say how to use them.
+fn profiles_here(error: &str) -> &'static str {
+    let here = crate::client::repo_root(std::path::Path::new(".")).ok().flatten();
+    match here {
+        Some(root) if error.contains("agent") && std::path::Path::new(&root).join(".bosun/agents").is_dir() => {
+            " (this directory's repo has profiles: pass --repo .)"
+        }
+        _ => "",
+    }
 }

@@ -1,12 +1,12 @@
-//! `bosun gc [--yes]`: list (and remove) worktrees of merged or abandoned tasks;
-//! never one holding unmerged or uncommitted work.
+//! `bosun gc [--yes]`: list (and remove) worktrees of merged, failed, stopped or
+//! interrupted tasks; never one holding unmerged or uncommitted work.
 
 use bosun_api::{GcAction, GcRequest};
 
 use crate::Failure;
 use crate::client::Ctx;
 
-/// Clean up worktrees of merged or abandoned tasks.
+/// Clean up worktrees of merged, failed, stopped or interrupted tasks.
 #[derive(clap::Args)]
 pub struct Args {
     /// Remove them (without it, only list).
@@ -24,8 +24,13 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
         println!("nothing to clean up");
     }
     for item in &items {
+        // `T-{id}` unpadded: as these lines have always been printed. A removal says
+        // exactly what went (the worktree, the branch or both).
+        if item.action == GcAction::Removed {
+            println!("T-{} {}", item.task_id, item.reason);
+            continue;
+        }
         let path = item.worktree.as_deref().or(item.branch.as_deref()).unwrap_or("");
-        // `T-{id}` unpadded: as these lines have always been printed.
         println!("T-{} {:<8} {}  ({})", item.task_id, action_name(item.action), path, item.reason);
     }
     if !args.yes && items.iter().any(|i| i.action == GcAction::Remove) {

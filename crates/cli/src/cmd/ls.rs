@@ -13,8 +13,8 @@ use crate::output;
 #[derive(clap::Args)]
 pub struct Args {
     /// Only these statuses (comma-separated, e.g. running,review).
-    #[arg(long)]
-    status: Option<String>,
+    #[arg(long, value_delimiter = ',', value_parser = status_parser())]
+    status: Vec<TaskStatus>,
     /// Only tasks of this repo (any directory inside it: `--repo .`).
     #[arg(long)]
     repo: Option<std::path::PathBuf>,
@@ -29,12 +29,20 @@ pub struct Args {
     archived: bool,
 }
 
+/// A status name, one of those clap lists in its usage error.
+fn status_parser() -> impl clap::builder::TypedValueParser<Value = TaskStatus> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(TaskStatus::ALL.map(TaskStatus::as_str))
+        .map(|s| TaskStatus::parse(&s).expect("a listed status"))
+}
+
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
     let repo = match &args.repo {
         Some(dir) => Some(repo_root(dir)?.ok_or_else(|| Failure(format!("{} is not in a git repository", dir.display())))?),
         None => None,
     };
-    let query = TaskQuery { status: args.status, repo, agent: args.agent, tag: args.tag, archived: args.archived, ..TaskQuery::default() };
+    let status = (!args.status.is_empty()).then(|| args.status.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","));
+    let query = TaskQuery { status, repo, agent: args.agent, tag: args.tag, archived: args.archived, ..TaskQuery::default() };
     let tasks = ctx.api.list_tasks(&query).await?;
     if ctx.json {
         ctx.print_json(&tasks);

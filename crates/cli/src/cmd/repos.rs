@@ -18,7 +18,7 @@ pub async fn run(ctx: &Ctx, _args: Args) -> Result<(), Failure> {
     }
     for r in &repos {
         let counts: Vec<String> = r.by_status.iter().map(|(status, n)| format!("{n} {status}")).collect();
-        println!("{}  {} task(s): {}", r.repo, r.tasks, counts.join(", "));
+        println!("{}  {}: {}", r.repo, bosun_core::count(r.tasks as usize, "task"), counts.join(", "));
     }
     Ok(())
 }

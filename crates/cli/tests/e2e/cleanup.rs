@@ -19,7 +19,7 @@ fn rm_refuses_to_lose_work_unless_forced() {
     let out = w.try_bosun(&["rm", &id.to_string()]);
     assert_eq!(out.status.code(), Some(1));
     let msg = String::from_utf8_lossy(&out.stderr);
-    assert!(msg.contains("1 commit(s) on bosun/1-precious-work not in main"), "{msg}");
+    assert!(msg.contains("1 commit on bosun/1-precious-work not in main"), "{msg}");
     assert!(msg.contains("uncommitted changes (scratch.txt)"), "{msg}");
     assert!(Path::new(&wt).join("scratch.txt").exists() && Path::new(&wt).join("work.txt").exists());
     assert_eq!(git(&w.repo, &["branch", "--list", "bosun/*", "--format=%(refname:short)"]), "bosun/1-precious-work");
@@ -59,7 +59,7 @@ fn gc_removes_merged_and_abandoned_but_keeps_work() {
     assert_eq!(action(stopped).as_deref(), Some("keep"), "{listed}");
     assert_eq!(action(review), None, "tasks in review are not garbage");
     let stopped_item = listed.as_array().unwrap().iter().find(|i| i["task_id"] == stopped).unwrap();
-    assert!(stopped_item["reason"].as_str().unwrap().contains("1 commit(s)"), "{stopped_item}");
+    assert!(stopped_item["reason"].as_str().unwrap().contains("1 commit "), "{stopped_item}");
     // Listing removed nothing.
     assert!(git(&w.repo, &["branch", "--list", "bosun/1-merged"]).contains("bosun/1-merged"));
 
@@ -110,7 +110,7 @@ fn rebase_catches_up_with_a_moved_base_or_leaves_conflicts() {
     assert_eq!(git(&w.repo, &["rev-parse", "bosun/2-readme"]), before);
     let out = w.try_bosun(&["merge", &conflicting.to_string()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("uncommitted changes"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is mid-rebase with conflicts in: README.md"));
     assert!(w.events(conflicting).iter().any(|e| e["status"] == "conflicted"));
 }
 
@@ -135,5 +135,5 @@ fn repos_lists_every_repo_with_counts() {
     let app = repos.as_array().unwrap().iter().find(|r| r["repo"] == w.repo.to_str().unwrap()).unwrap();
     assert_eq!((app["tasks"].as_i64(), app["by_status"]["review"].as_i64()), (Some(2), Some(2)));
     let human = w.bosun(&["repos"]);
-    assert!(human.contains("other repo  1 task(s): 1 review"), "{human}");
+    assert!(human.contains("other repo  1 task: 1 review"), "{human}");
 }

@@ -35,7 +35,7 @@ fn discard_refuses_without_yes_saying_what_would_be_lost() {
     let out = w.try_bosun(&["discard", &id.to_string()]);
     assert_eq!(out.status.code(), Some(1));
     let msg = String::from_utf8_lossy(&out.stderr);
-    assert!(msg.contains("1 commit(s) on bosun/1-precious-work not in main (2 files changed)"), "{msg}");
+    assert!(msg.contains("1 commit on bosun/1-precious-work not in main (2 files changed)"), "{msg}");
     assert!(msg.contains("uncommitted changes (scratch.txt)") && msg.contains("--yes"), "{msg}");
     assert!(Path::new(&wt).join("scratch.txt").exists() && Path::new(&wt).join("a.txt").exists(), "nothing was removed");
     assert_eq!(w.task(id)["status"], "review");
@@ -78,7 +78,7 @@ fn discard_asks_on_a_terminal() {
     let out = discard("n\n");
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("T-1 has 1 commit(s) on bosun/1-precious-work not in main (2 files changed)"), "{text}");
+    assert!(text.contains("T-1 has 1 commit on bosun/1-precious-work not in main (2 files changed)"), "{text}");
     assert!(text.contains("Discard them? [y/N]") && text.contains("T-1 was not discarded"), "{text}");
     assert!(Path::new(&wt).exists());
     assert_eq!(w.task(id)["status"], "review");
@@ -130,7 +130,7 @@ fn archive_hides_finished_tasks_from_ls() {
     let out = w.try_bosun(&["archive", &merged.to_string(), &open.to_string()]);
     assert_eq!(out.status.code(), Some(1));
     let msg = String::from_utf8_lossy(&out.stderr);
-    assert!(msg.contains("only done or discarded tasks can be archived: T-3 is review"), "{msg}");
+    assert!(msg.contains("only done or discarded tasks can be archived: T-3 is in review"), "{msg}");
     assert!(w.task(merged)["archived_at"].is_null(), "refused as a whole");
 
     assert_eq!(w.json(&["archive", "--all"])["archived"], json!([merged, dropped]));

@@ -187,10 +187,14 @@ fn daemon_and_holders_killed_then_restart_interrupts_and_retry_works() {
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL).unwrap();
     }
     w.start(&[]);
+    let why = "the agent's holder process is gone (the machine or the holder was killed)";
     for &id in &ids {
         let t = w.task(id);
         assert_eq!(t["status"], "interrupted", "{t}");
         assert_eq!(t["runs"][0]["status"], "interrupted");
+        assert_eq!((t["status_reason"].as_str(), t["runs"][0]["reason"].as_str()), (Some(why), Some(why)), "{t}");
+        let said = w.events(id).into_iter().rfind(|e| e["type"] == "status" && e["status"] == "interrupted").unwrap();
+        assert_eq!(said["message"], format!("{why}; its leftover processes were killed"), "not 'interrupted: interrupted'");
         let wt = t["worktree"].as_str().unwrap();
         assert_eq!(std::fs::read_to_string(format!("{wt}/work.txt")).unwrap(), "in progress\n", "worktree intact");
     }
@@ -222,7 +226,11 @@ fn graceful_shutdown_leaves_no_orphans() {
     assert!(!alive(agent) && !alive(child), "no orphans after the daemon exits");
     assert!(w.run_processes().is_empty(), "nor holders: {:?}", w.run_processes());
     w.start(&[]);
-    assert_eq!(w.task(id)["status"], "interrupted");
+    let t = w.task(id);
+    assert_eq!(
+        (t["status"].as_str(), t["status_reason"].as_str()),
+        (Some("interrupted"), Some("bosun stopped the agent when its daemon shut down"))
+    );
 }
 
 #[test]

@@ -24,3 +24,4 @@ mod store_failure;
 mod survive;
 mod tidy;
 mod waits;
+mod words;

@@ -13,7 +13,10 @@ impl Engine {
     pub async fn add_deps(&self, id: TaskId, after: &[TaskId]) -> Result<Task, OpError> {
         let task = self.store.get_task(id).await?;
         if !matches!(task.status, TaskStatus::Queued | TaskStatus::Blocked) {
-            return Err(OpError::Refused(format!("T-{id} is {}: only a queued or blocked task can get dependencies", task.status)));
+            return Err(OpError::Refused(format!(
+                "T-{id} is {}: only a queued or blocked task can get dependencies",
+                task.status.in_words()
+            )));
         }
         self.check_deps_exist(after).await?;
         let edges = self.store.dep_edges().await?;

@@ -23,7 +23,7 @@ impl Engine {
                 for &id in &req.ids {
                     let task = self.store.get_task(id).await?;
                     if !task.status.is_final() {
-                        unfinished.push(format!("T-{id} is {}", task.status));
+                        unfinished.push(format!("T-{id} is {}", task.status.in_words()));
                     }
                 }
                 if !unfinished.is_empty() {

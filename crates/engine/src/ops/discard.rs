@@ -14,7 +14,9 @@ impl Engine {
     pub async fn discard(&self, id: TaskId, yes: bool) -> Result<RmBody, OpError> {
         let mut task = self.store.get_task(id).await?;
         match task.status {
-            s if s.has_live_run() => return Err(OpError::Refused(format!("T-{id} is {s}: stop it first (`bosun stop {id}`)"))),
+            s if s.has_live_run() => {
+                return Err(OpError::Refused(format!("T-{id} is {}: stop it first (`bosun stop {id}`)", s.in_words())));
+            }
             TaskStatus::Done => {
                 return Err(OpError::Refused(format!("T-{id} is done: nothing to discard (`bosun archive {id}` hides it)")));
             }

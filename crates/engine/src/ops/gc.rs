@@ -1,5 +1,5 @@
-//! `gc`: the worktrees and branches of merged or abandoned (failed, stopped,
-//! interrupted) tasks that hold nothing unmerged or uncommitted. Lists them; with
+//! `gc`: the worktrees and branches of merged tasks and of failed, stopped or
+//! interrupted ones that hold nothing unmerged or uncommitted. Lists them; with
 //! `yes`, removes them. Never touches one that would lose work.
 
 use bosun_api::{GcAction, GcItem};
@@ -21,18 +21,23 @@ impl Engine {
             let (action, reason) = match cleanup::assess(&task).await {
                 Err(e) => (GcAction::Keep, format!("cannot check it: {e}")),
                 Ok(loss) if !loss.is_empty() => (GcAction::Keep, format!("holds {}", loss.describe(&task))),
-                Ok(_) if !yes => (GcAction::Remove, reason_for(task.status).to_string()),
+                Ok(_) if !yes => (GcAction::Remove, reason_for(task.status)),
                 Ok(_) => match cleanup::remove(self, &task, false).await {
                     Ok(notes) => (GcAction::Removed, notes.join("; ")),
                     Err(e) => (GcAction::Keep, format!("removal failed: {e}")),
                 },
             };
-            items.push(GcItem { task_id: task.id, status: task.status, worktree: task.worktree, branch: task.branch, action, reason });
+            // What is there to remove: a worktree already gone is not listed as removed.
+            let worktree = task.worktree.filter(|p| std::path::Path::new(p).exists());
+            items.push(GcItem { task_id: task.id, status: task.status, worktree, branch: task.branch, action, reason });
         }
         Ok(items)
     }
 }
 
-fn reason_for(status: TaskStatus) -> &'static str {
-    if status == TaskStatus::Done { "merged" } else { "abandoned, nothing unmerged" }
+fn reason_for(status: TaskStatus) -> String {
+    match status {
+        TaskStatus::Done => "merged".into(),
+        other => format!("{other}, nothing unmerged or uncommitted"),
+    }
 }

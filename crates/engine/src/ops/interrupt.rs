@@ -14,7 +14,7 @@ impl Engine {
     pub async fn interrupt(&self, id: TaskId) -> Result<Task, OpError> {
         let task = self.store.get_task(id).await?;
         if !task.status.has_live_run() || !self.control(id, Control::Interrupt) {
-            return Err(OpError::Refused(format!("T-{id} is {}: there is no running turn to interrupt", task.status)));
+            return Err(OpError::Refused(format!("T-{id} is {}: there is no running turn to interrupt", task.status.in_words())));
         }
         Ok(task)
     }

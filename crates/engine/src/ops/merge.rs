@@ -1,7 +1,7 @@
 //! `merge`: merge a reviewed task's branch into its base in the user's repo (squash
 //! by default), then clean up its worktree. Refuses, naming the files, when the merge
-//! conflicts or would touch uncommitted changes; the task branch survives every
-//! failure. A branch with nothing to land (no changes, or all of them already on the
+//! conflicts or would touch uncommitted changes, and saying how to finish when a
+//! rebase left the worktree half-way; the task branch survives every failure. A branch with nothing to land (no changes, or all of them already on the
 //! base) finishes the task saying so. A task without a repo is simply accepted.
 
 use std::path::Path;
@@ -41,6 +41,14 @@ impl Engine {
             )));
         }
         if let Some(wt) = task.worktree.as_deref().filter(|p| Path::new(p).exists()) {
+            // A rebase stopped half-way: its files hold conflict markers, not work to commit.
+            if let Some(left) = crate::workspace::unfinished(&task, Path::new(wt)).await? {
+                return Err(OpError::Refused(format!(
+                    "T-{id}'s worktree {wt} is {}: finish that before merging: {}, or `bosun reply {id} --resolve \"...\"` to have the agent do it",
+                    left.describe(),
+                    left.how_to_finish()
+                )));
+            }
             let dirty = Worktree::new(wt).dirty_files().await?;
             if !dirty.is_empty() {
                 return Err(OpError::Refused(format!(

@@ -24,7 +24,7 @@ impl Engine {
             return self.refresh_pr(task).await;
         }
         if task.status != TaskStatus::Review {
-            return Err(OpError::Refused(format!("T-{id} is {}: open a pull request once it is in review", task.status)));
+            return Err(OpError::Refused(format!("T-{id} is {}: open a pull request once it is in review", task.status.in_words())));
         }
         let (Some(base), Some(branch)) = (task.base.clone(), task.branch.clone()) else {
             return Err(OpError::Refused(format!("T-{id} has no branch")));

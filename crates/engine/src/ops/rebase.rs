@@ -16,7 +16,7 @@ impl Engine {
     pub async fn rebase(&self, id: TaskId) -> Result<RebaseBody, OpError> {
         let task = self.store.get_task(id).await?;
         if !task.status.is_settled() {
-            return Err(OpError::Refused(format!("T-{id} is {}: rebase it once its agent has stopped", task.status)));
+            return Err(OpError::Refused(format!("T-{id} is {}: rebase it once its agent has stopped", task.status.in_words())));
         }
         let (Some(base), Some(wt)) = (&task.base, task.worktree.as_deref().filter(|p| Path::new(p).join(".git").exists())) else {
             return Err(OpError::Refused(format!("T-{id} has no worktree to rebase")));

@@ -14,10 +14,10 @@ impl Engine {
     pub async fn rm(&self, id: TaskId, force: bool) -> Result<RmBody, OpError> {
         let task = self.store.get_task(id).await?;
         if !task.status.is_settled() {
-            return Err(OpError::Refused(format!("T-{id} is {}: stop it first", task.status)));
+            return Err(OpError::Refused(format!("T-{id} is {}: stop it first", task.status.in_words())));
         }
         if !cleanup::has_workspace(&task).await {
-            return Err(OpError::Refused(format!("T-{id} is {} and has no worktree or branch to remove", task.status)));
+            return Err(OpError::Refused(format!("T-{id} is {} and has no worktree or branch to remove", task.status.in_words())));
         }
         if !task.status.is_final() {
             return self.discard(id, force).await;

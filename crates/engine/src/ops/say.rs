@@ -1,7 +1,8 @@
 //! `say`: a message for the task's agent. A running agent gets it at once (in its
 //! runtime's way) and the answer says so only once it has; a queued task's next run
 //! gets it at start; a stopped, interrupted or failed task is continued with it, as by
-//! `reply`. It is stored in the task's events with who sent it.
+//! `reply`; one in review is pointed to `reply`, and a done or discarded one cannot be
+//! continued. It is stored in the task's events with who sent it.
 
 use bosun_api::{Delivery, SayBody, SayRequest};
 use bosun_core::task::TaskId;
@@ -45,7 +46,12 @@ impl Engine {
                 let task = self.reply(id, req).await?;
                 Ok(SayBody { delivered: Delivery::Reopened, task: Some(task) })
             }
-            other => Err(OpError::Refused(format!("T-{id} is {other}: its agent is not running; `bosun reply` continues it"))),
+            TaskStatus::Review => {
+                Err(OpError::Refused(format!("T-{id} is in review: its agent is not running; `bosun reply {id} \"...\"` continues it")))
+            }
+            TaskStatus::Done | TaskStatus::Discarded => {
+                Err(OpError::Refused(format!("T-{id} is {}: it cannot be continued; `bosun add` starts a new task", task.status)))
+            }
         }
     }
 }

@@ -2,7 +2,7 @@
 //! place. Internal failures are logged and answered without their details.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bosun_api::{ErrorBody, ErrorDetail};
@@ -81,22 +81,41 @@ impl From<bosun_store::StoreError> for ApiError {
     }
 }
 
+/// What went wrong inside a rejection (serde's message with its field path), without
+/// the framework's preamble.
+fn cause(r: &dyn std::error::Error) -> String {
+    r.source().map(ToString::to_string).unwrap_or_default()
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
-        ApiError::Rejected(r.status(), r.body_text())
+        let message = match &r {
+            JsonRejection::JsonDataError(_) => format!("invalid request body: {}", cause(&r)),
+            JsonRejection::JsonSyntaxError(_) => format!("the request body is not valid JSON: {}", cause(&r)),
+            JsonRejection::MissingJsonContentType(_) => "the request body must be JSON (Content-Type: application/json)".into(),
+            _ if r.status() == StatusCode::PAYLOAD_TOO_LARGE => "the request body is too large".into(),
+            _ => "the request body could not be read".into(),
+        };
+        ApiError::Rejected(r.status(), message)
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(r: BytesRejection) -> Self {
+        JsonRejection::from(r).into()
     }
 }
 
 impl From<PathRejection> for ApiError {
     fn from(r: PathRejection) -> Self {
         // A path that does not parse names no resource: 404 would mislead, 400 says why.
-        ApiError::BadRequest(r.body_text())
+        ApiError::BadRequest(format!("invalid path: {}", cause(&r)))
     }
 }
 
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
-        ApiError::BadRequest(r.body_text())
+        ApiError::BadRequest(format!("invalid query: {}", cause(&r)))
     }
 }
 

@@ -17,8 +17,8 @@ impl<S: Send + Sync> FromRequestParts<S> for TaskId {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let Path(id) = Path::<i64>::from_request_parts(parts, state).await?;
-        Ok(TaskId(id))
+        let Path(id) = Path::<String>::from_request_parts(parts, state).await?;
+        id.parse().map(TaskId).map_err(|_| ApiError::BadRequest(format!("`{id}` is not a task id (a number, like 12)")))
     }
 }
 
@@ -41,7 +41,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptBody<T
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| ApiError::Rejected(e.status(), e.body_text()))?;
+        let bytes = Bytes::from_request(req, state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptBody(T::default()));
         }

@@ -1,5 +1,5 @@
-//! `POST /api/gc`: the workspaces of merged or abandoned tasks that hold nothing
-//! unmerged or uncommitted; with `yes`, removes them.
+//! `POST /api/gc`: the workspaces of merged, failed, stopped or interrupted tasks
+//! that hold nothing unmerged or uncommitted; with `yes`, removes them.
 
 use std::sync::Arc;
 

@@ -420,7 +420,7 @@ impl Store for SqliteStore {
         .fetch_all(&mut *tx)
         .await?;
         let rows: Vec<_> = rows.into_iter().filter(|row| !keep.contains(&row.get::<i64, _>("id"))).collect();
-        let reason = "the daemon stopped while this run was live";
+        let reason = crate::HOLDER_GONE;
         let mut orphans = Vec::with_capacity(rows.len());
         for row in &rows {
             let mut run = run_from_row(row)?;
@@ -449,7 +449,7 @@ impl Store for SqliteStore {
         .fetch_all(&mut *tx)
         .await?;
         for id in stranded {
-            transition_in(&mut tx, id, None, TaskEvent::Interrupted, Some("the daemon stopped while this task was running"), now).await?;
+            transition_in(&mut tx, id, None, TaskEvent::Interrupted, Some(crate::HOLDER_GONE), now).await?;
         }
         tx.commit().await?;
         let _ = self.changes.send(Change::All);
