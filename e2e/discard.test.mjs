@@ -50,7 +50,7 @@ for (const size of SIZES) {
     // Work would be lost: asked first, and "Keep it" keeps it.
     await page.getByRole('button', { name: 'Discard' }).click();
     const ask = page.getByRole('alertdialog');
-    await ask.getByText(`Discarding T-${t.id} loses 1 commit(s) on ${branch} not in main (1 file changed).`).waitFor();
+    await ask.getByText(`Discarding T-${t.id} loses 1 commit on ${branch} not in main (1 file changed).`).waitFor();
     await page.screenshot({ path: join(ARTIFACTS, `discard-${tag}.png`), fullPage: true });
     await ask.getByRole('button', { name: 'Keep it' }).click();
     await ask.waitFor({ state: 'detached' });

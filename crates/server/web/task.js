@@ -157,7 +157,7 @@ export function taskPage(root, id) {
     const resumes = t.status === 'interrupted' && session;
     if (ended || t.status === 'blocked') buttons.push(action(resumes ? 'Retry: continue' : 'Retry: start over', 'retry', 'primary'));
     const nextRun = !ended ? null
-      : resumes ? 'The daemon stopped while the agent worked: Retry continues its session, and Reply continues it with your message.'
+      : resumes ? 'The run was cut off (its agent\'s holder or the machine went down): Retry continues its session, and Reply continues it with your message.'
       : session ? 'Reply continues the agent\'s session with your message; Retry starts over in a new session.'
       : 'This agent left no session to continue: Reply starts a new run with the task and your message; Retry starts over.';
     // As the CLI says it: a run that left a session is continued, whatever the status.
