@@ -88,7 +88,8 @@ pub fn openapi_doc() -> utoipa::openapi::OpenApi {
 
 /// Every route, behind the [`Guard`].
 pub fn router(engine: Arc<Engine>, guard: Guard) -> Router {
-    let (api, doc) = api().split_for_parts();
+    let (api, mut doc) = api().split_for_parts();
+    openapi::document_refusals(&mut doc);
     let doc = Arc::new(doc);
     api.route("/api/openapi.json", axum::routing::get(move || openapi::serve(doc.clone())))
         .merge(web::routes())

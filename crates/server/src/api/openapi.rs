@@ -32,6 +32,36 @@ use utoipa::OpenApi;
 )]
 pub struct ApiDoc;
 
+/// Documents on every route the refusals it can give besides its own answers: 403
+/// from the guard (a foreign host or origin); 400 for a malformed id, query or body;
+/// for a state change 415 (not JSON) and 413 (too large); 422 for a body without the
+/// fields the operation takes.
+pub fn document_refusals(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{RefOr, Response};
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let in_path = path.contains('{');
+        let operations =
+            [(&mut item.get, false), (&mut item.post, true), (&mut item.put, true), (&mut item.patch, true), (&mut item.delete, true)];
+        for (op, changes_state) in operations {
+            let Some(op) = op.as_mut() else { continue };
+            let takes_input = in_path || op.parameters.as_ref().is_some_and(|p| !p.is_empty()) || op.request_body.is_some();
+            let mut refusals = vec![("403", "refused: a foreign host or origin")];
+            if takes_input || changes_state {
+                refusals.push(("400", "a malformed id, query or body"));
+            }
+            if changes_state {
+                refusals.extend([("413", "the body is too large"), ("415", "the request is not JSON (Content-Type: application/json)")]);
+            }
+            if op.request_body.is_some() {
+                refusals.push(("422", "the body does not have the fields this operation takes"));
+            }
+            for (code, why) in refusals {
+                op.responses.responses.entry(code.to_string()).or_insert_with(|| RefOr::T(Response::new(why)));
+            }
+        }
+    }
+}
+
 pub async fn serve(doc: Arc<utoipa::openapi::OpenApi>) -> Response {
     Json(&*doc).into_response()
 }
