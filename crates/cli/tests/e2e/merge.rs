@@ -58,3 +58,39 @@ fn strategy_merge_never_makes_an_empty_merge_commit() {
     assert_eq!(git(&w.repo, &["rev-parse", "main"]), main, "no merge commit");
     assert_eq!(git(&w.repo, &["rev-list", "--count", "--merges", "main"]), "0");
 }
+
+/// A merge cut off inside its window — the base has moved, but the task could not be
+/// marked done (here the store refuses the write, as a kill -9 at that moment would
+/// leave it): the task stays in review, and the next `merge` finishes it ("already in
+/// main") without landing anything twice.
+#[test]
+fn a_merge_cut_off_after_the_base_moved_is_finished_by_the_next_merge() {
+    use std::process::Command;
+    let mut w = World::new("app");
+    w.agent("feature", None, &[json!({"write": {"path": "feature.txt", "content": "feature\n"}})]);
+    w.start(&[]);
+    let id = w.add("Add the feature", "feature");
+    w.wait_status(id, "review");
+    let before: u32 = git(&w.repo, &["rev-list", "--count", "main"]).parse().unwrap();
+    let db = w.path("data/bosun.db");
+    let sql = |stmt: &str| {
+        let out = Command::new("sqlite3").args(["-cmd", ".timeout 10000"]).arg(&db).arg(stmt).output().expect("sqlite3 runs");
+        assert!(out.status.success(), "{out:?}");
+    };
+    sql("CREATE TRIGGER cut BEFORE UPDATE OF status ON tasks WHEN NEW.status = 'done' BEGIN SELECT RAISE(ABORT, 'cut off (test)'); END;");
+    let out = w.try_bosun(&["merge", &id.to_string()]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!said.contains("sqlx") && !said.contains("returned from database"), "no raw store error: {said}");
+    assert!(said.contains("is merged into main as") && said.contains(&format!("`bosun merge {id}` again finishes it")), "{said}");
+    let moved: u32 = git(&w.repo, &["rev-list", "--count", "main"]).parse().unwrap();
+    assert_eq!(moved, before + 1, "the base moved before the task could be marked done");
+    assert_eq!(w.task(id)["status"], "review");
+
+    sql("DROP TRIGGER cut;");
+    let out = w.bosun(&["merge", &id.to_string()]);
+    assert!(out.contains("already in main"), "{out}");
+    assert_eq!(w.task(id)["status"], "done");
+    let after: u32 = git(&w.repo, &["rev-list", "--count", "main"]).parse().unwrap();
+    assert_eq!(after, moved, "nothing landed twice");
+}

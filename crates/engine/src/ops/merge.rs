@@ -77,7 +77,20 @@ impl Engine {
             Err(e @ (MergeError::Conflict { .. } | MergeError::DirtyCheckout { .. })) => return Err(OpError::Refused(e.to_string())),
             Err(MergeError::Git(e)) => return Err(e.into()),
         };
-        let task = self.done(&task, next, reason).await?;
+        let task = match self.done(&task, next, reason).await {
+            Ok(task) => task,
+            // The base has moved: say so, and how to finish (the next merge finds the
+            // change already in the base and marks the task done).
+            Err(OpError::Internal(e)) if commit.is_some() => {
+                tracing::error!(task = id, "merged, but the task could not be marked done: {e}");
+                let message = format!(
+                    "T-{id} is merged into {base} as {}, but bosun could not record it as done (see the daemon's log); `bosun merge {id}` again finishes it",
+                    short(commit.as_deref().unwrap_or_default())
+                );
+                return Err(OpError::Unavailable { service: "the store", message });
+            }
+            Err(e) => return Err(e),
+        };
         let cleanup = cleanup::after_merge(&repo, &task, base, branch).await;
         let strategy = commit.is_some().then(|| strategy.to_string());
         Ok(MergeBody { task, result, commit, strategy, cleanup })
