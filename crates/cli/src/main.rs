@@ -87,10 +87,17 @@ fn main() -> ExitCode {
     };
     let runtime = builder.enable_all().build().expect("tokio runtime");
     let result = runtime.block_on(async move {
+        // The daemon and a holder talk to no daemon: no HTTP client for them (building
+        // one reads the system's TLS roots, which would slow every agent's start).
+        let command = match cli.command {
+            Command::Serve(args) => return cmd::serve::run(args).await,
+            Command::Hold(args) => return cmd::hold::run(args).await,
+            client_verb => client_verb,
+        };
         let server = cli.server.clone().or_else(|| std::env::var("BOSUN_URL").ok()).unwrap_or_else(|| "http://127.0.0.1:7777".into());
         let ctx = client::Ctx::new(&server, cli.json)?;
-        match cli.command {
-            Command::Serve(args) => cmd::serve::run(args).await,
+        match command {
+            Command::Serve(_) | Command::Hold(_) => unreachable!("handled above"),
             Command::Add(args) => cmd::add::run(&ctx, args).await,
             Command::After(args) => cmd::after::run(&ctx, args).await,
             Command::Ls(args) => cmd::ls::run(&ctx, args).await,
@@ -115,7 +122,6 @@ fn main() -> ExitCode {
             Command::Repos(args) => cmd::repos::run(&ctx, args).await,
             Command::Agents(args) => cmd::agents::run(&ctx, args).await,
             Command::Rules(args) => cmd::rules::run(&ctx, args).await,
-            Command::Hold(args) => cmd::hold::run(args).await,
         }
     });
     match result {
