@@ -48,6 +48,7 @@ pub(crate) fn spawn(cmd: &std::process::Command, program: &str, holder: &Holder)
         Err(_) => hold.stderr(Stdio::null()),
     };
     let mut child = hold.spawn().map_err(|source| AgentError::Spawn { program: holder.exe.display().to_string(), source })?;
+    let holder_pid = child.id();
     let stdout = child.stdout.take().expect("stdout is piped").into_owned_fd().map_err(|e| AgentError::Held(e.to_string()))?;
     // The holder is our child until we go: reap it when it ends.
     tokio::spawn(async move { child.wait().await });
@@ -55,7 +56,15 @@ pub(crate) fn spawn(cmd: &std::process::Command, program: &str, holder: &Holder)
     let mut line = String::new();
     let _ = std::io::BufReader::new(std::fs::File::from(stdout)).read_line(&mut line);
     match serde_json::from_str::<Ready>(&line) {
-        Ok(Ready::Started { .. }) => connect(holder, None),
+        Ok(Ready::Started { pid }) => connect(holder, None).inspect_err(|_| {
+            // Started, but out of our reach: end it rather than leave it running.
+            use nix::sys::signal::{Signal, kill, killpg};
+            use nix::unistd::Pid;
+            let _ = killpg(Pid::from_raw(pid as i32), Signal::SIGKILL);
+            if let Some(holder_pid) = holder_pid {
+                let _ = kill(Pid::from_raw(holder_pid as i32), Signal::SIGKILL);
+            }
+        }),
         Ok(Ready::Failed { error }) => Err(AgentError::Held(error)),
         Err(_) => Err(AgentError::Held(format!("the holder for `{program}` did not start (see {})", holder.log.display()))),
     }

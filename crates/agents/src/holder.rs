@@ -189,7 +189,11 @@ async fn hold(args: HoldArgs, listener: UnixListener, mut spool: std::fs::File, 
             }
         }
     }
-    // Leftovers still holding the pipes were ended by the reap; wait for it to finish.
+    // The exit is told only once the leftovers are gone: the group reaped and the
+    // token swept (a daemon runs the cleanup hook, under the same token, after it).
+    if drain_until.is_none() {
+        let _ = reaped.await;
+    }
     group.reap(args.grace).await;
     let exit = exit.unwrap_or(ExitInfo { code: None, signal: None });
     record(&mut spool, &mut daemon, &Record::Exit { exit }).await;

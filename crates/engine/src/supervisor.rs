@@ -757,13 +757,21 @@ impl RunCtx<'_> {
         let becomes = self.task.status.apply(end.task_event).map(TaskStatus::as_str).unwrap_or("ended");
         self.emit(EventKind::status(becomes, message)).await;
         self.engine.hub.flush().await;
-        match self.engine.store.finish_run(self.run.id, end, Utc::now()).await {
-            Ok(task) => self.task = task,
-            Err(e) => tracing::error!("cannot record the end of the run: {e}"),
-        }
+        let stored = match self.engine.store.finish_run(self.run.id, end, Utc::now()).await {
+            Ok(task) => {
+                self.task = task;
+                true
+            }
+            Err(e) => {
+                tracing::error!("cannot record the end of the run: {e}");
+                false
+            }
+        };
         self.engine.hub.forget_run(self.run.id);
-        // The spool's lines are all in the store now (the raw run log keeps the text).
+        // The run is stored, its events with it: the spool has served (the raw run log
+        // keeps the text as it was read live). Kept when the store failed.
         if self.held
+            && stored
             && let Some(holder) = self.engine.config.holder(self.task.id, self.run.id, None)
         {
             let _ = std::fs::remove_file(&holder.spool);

@@ -77,7 +77,13 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         return Err(Failure("--header-timeout must be between 0.1 and 3600 seconds".into()));
     }
     config.header_timeout = Duration::from_secs_f64(args.header_timeout);
-    config.holder_exe = Some(std::env::current_exe().map_err(|e| Failure(format!("cannot find bosun's own binary: {e}")))?);
+    // This very binary, even once an upgrade has replaced (or deleted) its file.
+    let own = std::path::PathBuf::from("/proc/self/exe");
+    config.holder_exe = Some(if own.exists() {
+        own
+    } else {
+        std::env::current_exe().map_err(|e| Failure(format!("cannot find bosun's own binary: {e}")))?
+    });
     let listener = tokio::net::TcpListener::bind(args.addr).await.map_err(|e| Failure(format!("cannot listen on {}: {e}", args.addr)))?;
     let data_dir = config.data_dir.clone();
     // Said once the data dir is ours and recovered: a second daemon fails before it.

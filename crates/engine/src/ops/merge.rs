@@ -81,7 +81,7 @@ impl Engine {
             Ok(task) => task,
             // The base has moved: say so, and how to finish (the next merge finds the
             // change already in the base and marks the task done).
-            Err(OpError::Internal(e)) if commit.is_some() => {
+            Err(e) if commit.is_some() => {
                 tracing::error!(task = id, "merged, but the task could not be marked done: {e}");
                 let message = format!(
                     "T-{id} is merged into {base} as {}, but bosun could not record it as done (see the daemon's log); `bosun merge {id}` again finishes it",
