@@ -40,9 +40,15 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
                     eprintln!("bosun: the daemon is back; following T-{} again", args.id);
                     away = false;
                 }
-                while let Some(Ok(event)) = stream.next().await {
-                    print_event(ctx, &event);
-                    after = event.seq;
+                while let Some(item) = stream.next().await {
+                    match item {
+                        Ok(event) => {
+                            print_event(ctx, &event);
+                            after = event.seq;
+                        }
+                        Err(e) if gone(&e) => break,
+                        Err(e) => return Err(e.into()),
+                    }
                 }
             }
             Err(e) if gone(&e) => {}
