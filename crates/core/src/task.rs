@@ -444,6 +444,21 @@ pub struct PullRequest {
 }
 
 impl Task {
+    /// The runtime session run `run_id` (of profile `agent`) continues, and the cost the
+    /// runs before it already counted for that session: the last session an earlier run
+    /// left, when the task continues its session (`resume`) and that run was the same
+    /// profile's (`retry --agent` starts over). None: a new session.
+    pub fn session_before(&self, run_id: RunId, agent: &str) -> Option<(String, f64)> {
+        if !self.resume {
+            return None;
+        }
+        let earlier = || self.runs.iter().filter(move |r| r.id < run_id);
+        let last = earlier().rfind(|r| r.session_id.is_some())?;
+        let session = last.session_id.clone().filter(|_| last.agent == agent)?;
+        let cost = earlier().filter(|r| r.session_id.as_deref() == Some(session.as_str())).filter_map(|r| r.usage.cost_usd).sum();
+        Some((session, cost))
+    }
+
     /// Total usage over every run.
     pub fn usage(&self) -> Usage {
         let mut total = Usage::default();
@@ -451,6 +466,64 @@ impl Task {
             total.add(&run.usage);
         }
         total
+    }
+}
+
+#[cfg(test)]
+mod session_tests {
+    use super::*;
+
+    fn run(id: RunId, agent: &str, session: Option<&str>, cost: f64) -> Run {
+        let now = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        Run {
+            id,
+            task_id: 1,
+            agent: agent.into(),
+            status: RunStatus::Succeeded,
+            pid: None,
+            exit_code: None,
+            reason: None,
+            started_at: now,
+            ended_at: None,
+            session_id: session.map(str::to_string),
+            usage: Usage { cost_usd: Some(cost), ..Usage::default() },
+        }
+    }
+
+    fn task(resume: bool, runs: Vec<Run>) -> Task {
+        let now = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        Task {
+            id: 1,
+            title: "t".into(),
+            body: String::new(),
+            status: TaskStatus::Running,
+            status_reason: None,
+            waiting: None,
+            agent: None,
+            repo: None,
+            base: None,
+            branch: None,
+            worktree: None,
+            tags: Vec::new(),
+            priority: 0,
+            after: Vec::new(),
+            resume,
+            pr: None,
+            created_at: now,
+            updated_at: now,
+            archived_at: None,
+            runs,
+        }
+    }
+
+    #[test]
+    fn a_run_continues_the_session_before_it_not_its_own() {
+        // Run 3 is live and has reported a session of its own (as a re-attached run has).
+        let runs = vec![run(1, "claude", Some("s1"), 0.25), run(2, "claude", Some("s1"), 0.5), run(3, "claude", Some("s3"), 9.0)];
+        assert_eq!(task(true, runs.clone()).session_before(3, "claude"), Some(("s1".into(), 0.75)));
+        assert_eq!(task(false, runs.clone()).session_before(3, "claude"), None, "a retry starts over");
+        assert_eq!(task(true, runs).session_before(3, "codex"), None, "never another profile's session");
+        assert_eq!(task(true, vec![run(1, "claude", None, 0.1)]).session_before(2, "claude"), None, "no session left");
     }
 }
 

@@ -174,7 +174,7 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
         }
         run_ctx.resolving = left.conflicted.clone();
     }
-    let session = session_to_resume(&engine, &run_ctx.task, &profile).await;
+    let session = run_ctx.task.session_before(run_ctx.run.id, &profile.name);
     let mut task_text = format!("{}\n\n{}", run_ctx.task.title, run_ctx.task.body.trim()).trim().to_string();
     if !messages.is_empty() {
         let joined = messages.join("\n\n");
@@ -196,11 +196,11 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
         prompt: profile.prompt(&task_text),
         instructions: profile.instructions.clone(),
         task: task_text,
-        prior_cost: session.as_ref().map(|s| s.cost_usd).unwrap_or(0.0),
+        prior_cost: session.as_ref().map(|(_, cost)| *cost).unwrap_or(0.0),
         token,
         pass_env: profile.pass_env.clone(),
         env,
-        resume: session.map(|s| s.session_id),
+        resume: session.map(|(id, _)| id),
         holder: engine.config.holder(task_id, run_ctx.run.id, None),
     };
     // A new worktree runs the repo's setup script first, streamed like agent output.
@@ -272,7 +272,7 @@ async fn supervise_attached(engine: Arc<Engine>, task: Task, run: Run, profile: 
     let task_text = format!("{}\n\n{}", run_ctx.task.title, run_ctx.task.body.trim()).trim().to_string();
     // The driver replays the run from its start, so it must start as the run did: one
     // that continued a session resumed it.
-    let resume = session_to_resume(&engine, &run_ctx.task, &profile).await.map(|s| s.session_id);
+    let (resume, prior_cost) = run_ctx.task.session_before(run_ctx.run.id, &profile.name).unzip();
     let spec = SpawnSpec {
         task_id: run_ctx.task.id,
         run_id: run_ctx.run.id,
@@ -280,7 +280,7 @@ async fn supervise_attached(engine: Arc<Engine>, task: Task, run: Run, profile: 
         prompt: profile.prompt(&task_text),
         instructions: profile.instructions.clone(),
         task: task_text,
-        prior_cost: 0.0,
+        prior_cost: prior_cost.unwrap_or(0.0),
         token: String::new(),
         pass_env: profile.pass_env.clone(),
         env: Vec::new(),
@@ -785,16 +785,6 @@ impl RunCtx<'_> {
             let _ = waiter.send(());
         }
     }
-}
-
-/// The session the task's run continues (`Task::resume`), if any: never another
-/// profile's (`retry --agent` starts over).
-async fn session_to_resume(engine: &Engine, task: &Task, profile: &AgentProfile) -> Option<bosun_store::Session> {
-    let same_agent = task.runs.iter().rev().find(|r| r.session_id.is_some()).is_some_and(|r| r.agent == profile.name);
-    if !task.resume || !same_agent {
-        return None;
-    }
-    engine.store.last_session(task.id).await.ok().flatten()
 }
 
 /// What a resolve run's agent is told about the worktree it starts in.

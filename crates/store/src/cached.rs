@@ -17,8 +17,8 @@ use tokio::sync::broadcast::{self, error::TryRecvError};
 
 use crate::cache::{Need, TaskCache};
 use crate::{
-    Change, InboxMessage, LiveRun, NewRule, OrphanRun, RepoCount, Result, RuleFilter, RunEnd, SavedRule, Session, Store, StoreError,
-    TaskFilter, TaskRecord,
+    Change, InboxMessage, LiveRun, NewRule, OrphanRun, RepoCount, Result, RuleFilter, RunEnd, SavedRule, Store, StoreError, TaskFilter,
+    TaskRecord,
 };
 
 pub struct CachedStore<S> {
@@ -165,9 +165,6 @@ impl<S: Store> Store for CachedStore<S> {
     }
     async fn set_run_session(&self, run_id: RunId, session_id: &str) -> Result<()> {
         self.inner.set_run_session(run_id, session_id).await
-    }
-    async fn last_session(&self, task_id: TaskId) -> Result<Option<Session>> {
-        self.inner.last_session(task_id).await
     }
     async fn add_approval(&self, ask: NewApproval, now: DateTime<Utc>) -> Result<Approval> {
         self.inner.add_approval(ask, now).await

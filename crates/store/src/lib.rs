@@ -146,13 +146,6 @@ pub struct RunEnd {
     pub task_event: TaskEvent,
 }
 
-/// The runtime session a task's runs last had, and the cost already counted for it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Session {
-    pub session_id: String,
-    pub cost_usd: f64,
-}
-
 /// A run that was live when the daemon died, as found by [`Store::interrupt_live_runs`].
 #[derive(Debug, Clone)]
 pub struct OrphanRun {
@@ -250,8 +243,6 @@ pub trait Store: Send + Sync + 'static {
 
     /// Records the runtime's own session of a run.
     async fn set_run_session(&self, run_id: RunId, session_id: &str) -> Result<()>;
-    /// The task's latest runtime session, and the cost its runs already counted.
-    async fn last_session(&self, task_id: TaskId) -> Result<Option<Session>>;
 
     async fn add_approval(&self, ask: NewApproval, now: DateTime<Utc>) -> Result<Approval>;
     /// Approvals of one task or all, pending ones only or every one.

@@ -23,7 +23,7 @@ use tokio::sync::broadcast;
 
 use crate::{
     Approval, ApprovalStatus, Change, InboxMessage, LiveRun, NewApproval, NewRule, OrphanRun, RepoCount, Result, RuleFilter, RunEnd,
-    SavedRule, Session, Store, StoreError, TaskFilter, TaskRecord,
+    SavedRule, Store, StoreError, TaskFilter, TaskRecord,
 };
 use rows::{APPROVAL_COLUMNS, RUN_COLUMNS, TASK_COLUMNS, ms, run_from_row, task_from_row};
 
@@ -597,22 +597,6 @@ impl Store for SqliteStore {
     async fn set_run_session(&self, run_id: RunId, session_id: &str) -> Result<()> {
         sqlx::query("UPDATE runs SET session_id = ? WHERE id = ?").bind(session_id).bind(run_id).execute(&self.pool).await?;
         Ok(())
-    }
-
-    async fn last_session(&self, task_id: TaskId) -> Result<Option<Session>> {
-        let session: Option<String> =
-            sqlx::query_scalar("SELECT session_id FROM runs WHERE task_id = ? AND session_id IS NOT NULL ORDER BY id DESC LIMIT 1")
-                .bind(task_id)
-                .fetch_optional(&self.pool)
-                .await?
-                .flatten();
-        let Some(session) = session else { return Ok(None) };
-        let cost: Option<f64> = sqlx::query_scalar("SELECT SUM(cost_usd) FROM runs WHERE task_id = ? AND session_id = ?")
-            .bind(task_id)
-            .bind(&session)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(Some(Session { session_id: session, cost_usd: cost.unwrap_or(0.0) }))
     }
 
     async fn add_approval(&self, ask: NewApproval, now: DateTime<Utc>) -> Result<Approval> {
