@@ -542,7 +542,9 @@ impl RunCtx<'_> {
                     Err(other) => self.deliver(other, &proc).await,
                 },
                 _ = tokio::time::sleep_until(wall_deadline), if ending == Ending::Natural && !exited => {
-                    end_with = Some(Ending::TimedOut(format!("timed out after {}s (the profile's timeout)", limits.wall.unwrap_or_default().as_secs())));
+                    // The profile's figure: a re-attached run's wall limit is what was left of it.
+                    let limit = self.profile.as_ref().and_then(|p| p.timeout).unwrap_or(limits.wall.unwrap_or_default().as_secs());
+                    end_with = Some(Ending::TimedOut(format!("timed out after {limit}s (the profile's timeout)")));
                 }
                 _ = tokio::time::sleep_until(idle_deadline), if ending == Ending::Natural && !exited => {
                     end_with = Some(Ending::TimedOut(format!("no output for {}s (the profile's idle_timeout)", limits.idle.unwrap_or_default().as_secs())));
@@ -789,12 +791,16 @@ impl RunCtx<'_> {
 
 /// What a resolve run's agent is told about the worktree it starts in.
 fn resolve_brief(left: &Unfinished) -> String {
-    let op = left.operation.unwrap_or("merge");
     let files = left.conflicted.iter().map(|f| format!("- {f}\n")).collect::<String>();
+    // With a rebase or merge in progress, it is to be continued; with none (unmerged
+    // paths alone), resolving and adding the files is the whole job.
+    let (state, finish) = match left.operation {
+        Some(op) => (format!("is mid-{op}"), format!(", then run `GIT_EDITOR=true git {op} --continue` until the {op} is done")),
+        None => ("has unmerged files".to_string(), String::new()),
+    };
     format!(
-        "\n\n# Conflicts to resolve\n\nThis worktree is mid-{op}, and these files have conflicts:\n\n{files}\n\
-         Resolve each one (keep what both sides meant, leave no conflict markers) and `git add` it, \
-         then run `GIT_EDITOR=true git {op} --continue` until the {op} is done. \
+        "\n\n# Conflicts to resolve\n\nThis worktree {state}, and these files have conflicts:\n\n{files}\n\
+         Resolve each one (keep what both sides meant, leave no conflict markers) and `git add` it{finish}. \
          bosun commits nothing while a file still holds conflict markers."
     )
 }
