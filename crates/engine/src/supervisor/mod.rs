@@ -10,11 +10,9 @@ use std::time::Duration;
 use bosun_agents::{AgentCommand, AgentProcess, ExitInfo, SpawnSpec, runtime};
 use bosun_api::Delivery;
 use bosun_core::task::TaskId;
-use bosun_core::{
-    AgentProfile, EventKind, NewApproval, OutputStream, Run, RunStatus, Runtime, Source, Task, TaskEvent, TaskStatus, policy,
-};
+use bosun_core::{AgentProfile, EventKind, NewApproval, OutputStream, Run, Runtime, Source, Task, policy};
 use bosun_git::Unfinished;
-use bosun_store::{RunEnd, StoreError};
+use bosun_store::StoreError;
 use chrono::Utc;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{mpsc, oneshot};
@@ -22,7 +20,13 @@ use tokio::sync::{mpsc, oneshot};
 use crate::Engine;
 use crate::state::{Control, LiveRun};
 use crate::trigger::Trigger;
-use crate::workspace::{self, WorkspaceError};
+use crate::workspace;
+
+mod attach;
+mod end;
+
+pub use attach::reattach;
+use end::failure_reason;
 
 /// Lines of stderr kept to explain a failure.
 const STDERR_TAIL: usize = 10;
@@ -52,13 +56,6 @@ enum Ending {
 pub fn launch(engine: &Arc<Engine>, task: Task, profile: AgentProfile) {
     let rx = register(engine, &task, &profile);
     tokio::spawn(supervise(engine.clone(), task, profile, rx));
-}
-
-/// Takes back the live `run` of `task`, whose agent a previous daemon left running
-/// under its holder (crash recovery found the holder, or its finished spool).
-pub fn reattach(engine: &Arc<Engine>, task: Task, run: Run, profile: AgentProfile) {
-    let rx = register(engine, &task, &profile);
-    tokio::spawn(supervise_attached(engine.clone(), task, run, profile, rx));
 }
 
 /// The engine's handle on a run about to be supervised: its slot and control channel.
@@ -133,19 +130,7 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
         tracing::warn!("cannot record the profile: {e}");
     }
 
-    let mut run_ctx = RunCtx {
-        engine: &engine,
-        task,
-        run,
-        stop_waiters: Vec::new(),
-        profile: None,
-        workdir: None,
-        interrupted: false,
-        early: Vec::new(),
-        resolving: Vec::new(),
-        held: false,
-        printed_at: None,
-    };
+    let mut run_ctx = RunCtx::new(&engine, task, run);
     let prepared = match workspace::prepare(&engine, &run_ctx.task).await {
         Ok(p) => p,
         Err(why) => return run_ctx.fail_before_start(format!("cannot prepare the workspace: {why}")).await,
@@ -249,70 +234,6 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
     run_ctx.follow(proc, &profile, &spec, &workdir, wall, &mut ctl).await;
 }
 
-/// The supervisor of a run a previous daemon started: it re-attaches to the agent's
-/// holder, takes in what the agent printed meanwhile, and goes on as if it had
-/// started the run itself.
-#[tracing::instrument(name = "run", skip_all, fields(task = task.id, run = run.id))]
-async fn supervise_attached(engine: Arc<Engine>, task: Task, run: Run, profile: AgentProfile, mut ctl: mpsc::UnboundedReceiver<Control>) {
-    let workdir = task.worktree.clone().map(std::path::PathBuf::from).unwrap_or_default();
-    let seen = engine.store.output_seen(run.id).await.unwrap_or(0);
-    let mut run_ctx = RunCtx {
-        engine: &engine,
-        task,
-        run,
-        stop_waiters: Vec::new(),
-        profile: None,
-        workdir: Some(workdir.clone()),
-        interrupted: false,
-        early: Vec::new(),
-        resolving: Vec::new(),
-        held: false,
-        printed_at: None,
-    };
-    let task_text = format!("{}\n\n{}", run_ctx.task.title, run_ctx.task.body.trim()).trim().to_string();
-    // The driver replays the run from its start, so it must start as the run did: one
-    // that continued a session resumed it.
-    let (resume, prior_cost) = run_ctx.task.session_before(run_ctx.run.id, &profile.name).unzip();
-    let spec = SpawnSpec {
-        task_id: run_ctx.task.id,
-        run_id: run_ctx.run.id,
-        workdir: workdir.clone(),
-        prompt: profile.prompt(&task_text),
-        instructions: profile.instructions.clone(),
-        task: task_text,
-        prior_cost: prior_cost.unwrap_or(0.0),
-        token: String::new(),
-        pass_env: profile.pass_env.clone(),
-        env: Vec::new(),
-        resume,
-        holder: engine.config.holder(run_ctx.task.id, run_ctx.run.id, Some(seen)),
-    };
-    let proc = match runtime::spawn(&profile, &spec) {
-        Ok(p) => p,
-        Err(e) => return run_ctx.fail_before_start(format!("cannot take the agent back after the daemon restarted: {e}")).await,
-    };
-    // The previous daemon died before it could record the pid.
-    if run_ctx.run.pid.is_none() && proc.group.pid() > 0 {
-        let pid = i64::from(proc.group.pid());
-        if let Err(e) = engine.store.set_run_pid(run_ctx.run.id, pid).await {
-            tracing::error!("cannot record the pid: {e}");
-        }
-        run_ctx.run.pid = Some(pid);
-    }
-    let pid = run_ctx.run.pid.unwrap_or_default();
-    tracing::info!(agent = %profile.name, pid, seen, "run re-attached");
-    run_ctx
-        .emit(EventKind::status(
-            run_ctx.task.status.as_str(),
-            format!("the daemon restarted and took `{}` (pid {pid}) back; what it printed meanwhile follows", profile.name),
-        ))
-        .await;
-    // The wall-clock limit counts from the run's start, not from the re-attach.
-    let ran = (Utc::now() - run_ctx.run.started_at).to_std().unwrap_or_default();
-    let wall = profile.timeout.map(|t| Duration::from_secs(t).saturating_sub(ran));
-    run_ctx.follow(proc, &profile, &spec, &workdir, wall, &mut ctl).await;
-}
-
 impl RunCtx<'_> {
     /// Follows a started (or re-attached) agent to the end of its run: watched, its
     /// cleanup hook run, the run finished — or, when the daemon leaves it running for
@@ -378,6 +299,25 @@ struct RunCtx<'a> {
 struct Limits {
     wall: Option<Duration>,
     idle: Option<Duration>,
+}
+
+impl<'a> RunCtx<'a> {
+    /// The supervisor's state for `run` of `task`, before anything is known of its agent.
+    fn new(engine: &'a Arc<Engine>, task: Task, run: Run) -> RunCtx<'a> {
+        RunCtx {
+            engine,
+            task,
+            run,
+            stop_waiters: Vec::new(),
+            profile: None,
+            workdir: None,
+            interrupted: false,
+            early: Vec::new(),
+            resolving: Vec::new(),
+            held: false,
+            printed_at: None,
+        }
+    }
 }
 
 impl RunCtx<'_> {
@@ -687,106 +627,6 @@ impl RunCtx<'_> {
             Err(e) => tracing::debug!("the run moved while changing its wait: {e}"),
         }
     }
-
-    /// The daemon is going and leaves the agent running with its holder: the run stays
-    /// live in the store (a pending ask stays pending) for the next daemon to take back.
-    async fn detach(self) {
-        let pid = self.run.pid.unwrap_or_default();
-        tracing::info!(pid, "leaving the agent running for the next daemon");
-        self.emit(EventKind::status(
-            self.task.status.as_str(),
-            format!("the daemon stopped; the agent (pid {pid}) keeps running and the next `bosun serve` takes it back"),
-        ))
-        .await;
-        self.engine.hub.flush().await;
-        release(self.engine, self.task.id);
-    }
-
-    /// Records how the run ended: leftovers committed, run and task finished in the
-    /// store, the final status event written, waiters answered, the slot freed.
-    async fn finish(mut self, workdir: &Path, ending: Ending, exit: Option<ExitInfo>, tail: &VecDeque<String>) {
-        let failed = TaskEvent::Finished { success: false };
-        let (mut run_status, mut task_event, mut reason) = match (ending.clone(), exit) {
-            (Ending::Stopped, _) => (RunStatus::Stopped, TaskEvent::Stopped, Some("stopped by user".to_string())),
-            (Ending::Shutdown | Ending::Detached, _) => {
-                (RunStatus::Interrupted, TaskEvent::Interrupted, Some("bosun stopped the agent when its daemon shut down".to_string()))
-            }
-            (_, _) if self.interrupted => (RunStatus::Stopped, TaskEvent::Stopped, Some("turn interrupted by user".to_string())),
-            (Ending::TimedOut(why) | Ending::Failed(why), _) => (RunStatus::Failed, failed, Some(why)),
-            (Ending::Natural, Some(e)) if e.success() => (RunStatus::Succeeded, TaskEvent::Finished { success: true }, None),
-            (Ending::Natural, Some(e)) => (RunStatus::Failed, failed, Some(failure_reason(&e, tail))),
-            (Ending::Natural, None) => (RunStatus::Failed, failed, Some("the agent vanished".to_string())),
-        };
-        match workspace::commit_leftovers(&self.task, workdir, &self.run.agent, &self.resolving).await {
-            Ok(Some(sha)) => {
-                self.emit(EventKind::status("committed", format!("bosun committed the agent's uncommitted work as {sha}"))).await
-            }
-            Ok(None) => {}
-            // Conflict markers or a detached HEAD: whatever the agent said, the run failed.
-            Err(WorkspaceError::NotCommitted(why)) => {
-                self.emit(EventKind::Error { message: why.clone() }).await;
-                if run_status == RunStatus::Succeeded {
-                    (run_status, task_event, reason) = (RunStatus::Failed, failed, Some(why));
-                }
-            }
-            Err(e) => self.emit(EventKind::Error { message: format!("cannot commit the agent's leftover work: {e}") }).await,
-        }
-        let message = reason.clone().unwrap_or_else(|| exit.map(|e| e.describe()).unwrap_or_default());
-        let end = RunEnd { status: run_status, exit_code: exit.and_then(|e| e.code).map(i64::from), reason, task_event };
-        self.end(end, message).await;
-    }
-
-    /// The run never got a process: record why.
-    async fn fail_before_start(mut self, why: String) {
-        tracing::warn!("run failed to start: {why}");
-        self.emit(EventKind::Error { message: why.clone() }).await;
-        let end = RunEnd {
-            status: RunStatus::Failed,
-            exit_code: None,
-            reason: Some(why.clone()),
-            task_event: TaskEvent::Finished { success: false },
-        };
-        self.end(end, why).await;
-    }
-
-    /// The final status event is stored before the task's new status, so whoever
-    /// sees the task settled can find every event of the run in the store.
-    async fn end(&mut self, end: RunEnd, message: String) {
-        if let Err(e) = self.engine.store.expire_approvals(self.run.id, Utc::now()).await {
-            tracing::warn!("cannot expire the run's approvals: {e}");
-        }
-        // What the task becomes (running and needs_input end the same way).
-        let becomes = self.task.status.apply(end.task_event).map(TaskStatus::as_str).unwrap_or("ended");
-        self.emit(EventKind::status(becomes, message)).await;
-        self.engine.hub.flush().await;
-        let stored = match self.engine.store.finish_run(self.run.id, end, Utc::now()).await {
-            Ok(task) => {
-                self.task = task;
-                true
-            }
-            Err(e) => {
-                tracing::error!("cannot record the end of the run: {e}");
-                false
-            }
-        };
-        self.engine.hub.forget_run(self.run.id);
-        // The run is stored, its events with it: the spool has served (the raw run log
-        // keeps the text as it was read live). Kept when the store failed.
-        if self.held
-            && stored
-            && let Some(holder) = self.engine.config.holder(self.task.id, self.run.id, None)
-        {
-            let _ = std::fs::remove_file(&holder.spool);
-            if std::fs::metadata(&holder.log).is_ok_and(|m| m.len() == 0) {
-                let _ = std::fs::remove_file(&holder.log);
-            }
-        }
-        self.engine.publish(&self.task);
-        release(self.engine, self.task.id);
-        for waiter in self.stop_waiters.drain(..) {
-            let _ = waiter.send(());
-        }
-    }
 }
 
 /// What a resolve run's agent is told about the worktree it starts in.
@@ -822,16 +662,6 @@ fn agent_path() -> Option<String> {
         dirs.push(exe_dir);
     }
     std::env::join_paths(dirs).ok()?.into_string().ok()
-}
-
-fn failure_reason(exit: &ExitInfo, tail: &VecDeque<String>) -> String {
-    let last: Vec<&str> = tail.iter().rev().filter(|l| !l.trim().is_empty()).take(3).map(String::as_str).collect();
-    if last.is_empty() {
-        exit.describe()
-    } else {
-        let lines: Vec<&str> = last.into_iter().rev().collect();
-        format!("{}: {}", exit.describe(), lines.join(" | "))
-    }
 }
 
 /// Frees the task's slot and wakes the dispatcher.
