@@ -9,7 +9,7 @@ use crate::harness::{World, git};
 const BRANCH: &str = "bosun/1-edit-the-readme";
 
 /// A task in review whose worktree `bosun rebase` left mid-rebase, conflicting in README.md.
-fn a_task_left_mid_rebase() -> (World, String) {
+pub(crate) fn a_task_left_mid_rebase() -> (World, String) {
     let mut w = World::new("app");
     w.agent("readme", None, &[json!({"write": {"path": "README.md", "content": "# the agent's readme\n"}})]);
     w.start(&[]);

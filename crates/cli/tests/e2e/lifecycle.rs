@@ -307,33 +307,26 @@ fn logs_follow_waits_through_the_queue() {
 fn serve_refuses_a_second_daemon_and_non_loopback_addresses() {
     let mut w = World::new("app");
     w.start(&[]);
-    let out = std::process::Command::new(crate::harness::BOSUN)
-        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(w.path("data"))
-        .env("HOME", w.path("home"))
-        .output()
-        .unwrap();
+    let serve = |addr: &str, data: &str| {
+        std::process::Command::new(crate::harness::BOSUN)
+            .args(["serve", "--addr", addr, "--data-dir"])
+            .arg(w.path(data))
+            .env("HOME", w.path("home"))
+            .output()
+            .unwrap()
+    };
+    let out = serve("127.0.0.1:0", "data");
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("another bosun daemon (pid ") && stderr.contains(&format!("at {}) is using", w.url)), "{stderr}");
     assert!(!stderr.contains("bosun serving"), "it does not claim to serve first: {stderr}");
     // The lock is not the file that names its holder: deleting it locks no one out.
     std::fs::remove_file(w.path("data/daemon.lock")).unwrap();
-    let out = std::process::Command::new(crate::harness::BOSUN)
-        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(w.path("data"))
-        .env("HOME", w.path("home"))
-        .output()
-        .unwrap();
+    let out = serve("127.0.0.1:0", "data");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("another bosun daemon"), "{out:?}");
     assert_eq!(w.json(&["ls"]).as_array().map(Vec::len), Some(0), "the first daemon still serves");
-    let out = std::process::Command::new(crate::harness::BOSUN)
-        .args(["serve", "--addr", "0.0.0.0:0", "--data-dir"])
-        .arg(w.path("data2"))
-        .env("HOME", w.path("home"))
-        .output()
-        .unwrap();
+    let out = serve("0.0.0.0:0", "data2");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("only loopback addresses"), "{out:?}");
 }

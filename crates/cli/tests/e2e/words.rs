@@ -45,14 +45,7 @@ fn say_to_a_task_whose_agent_is_gone_gives_advice_that_works() {
 
 #[test]
 fn merge_of_a_worktree_left_mid_rebase_says_how_to_finish_it() {
-    let mut w = World::new("app");
-    w.agent("readme", None, &[json!({"write": {"path": "README.md", "content": "# the agent's readme\n"}})]);
-    w.start(&[]);
-    let id = w.add("Edit the readme", "readme");
-    let wt = w.wait_status(id, "review")["worktree"].as_str().unwrap().to_string();
-    std::fs::write(w.repo.join("README.md"), "# the user's readme\n").unwrap();
-    git(&w.repo, &["commit", "-qam", "the user edits the readme"]);
-    assert!(refused(&w, &["rebase", "1"]).contains("stopped on conflicts in: README.md"));
+    let (w, wt) = crate::conflicts::a_task_left_mid_rebase();
 
     let msg = refused(&w, &["merge", "1"]);
     assert!(msg.contains(&format!("T-1's worktree {wt} is mid-rebase with conflicts in: README.md")), "{msg}");
