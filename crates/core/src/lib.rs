@@ -9,6 +9,7 @@
 pub mod approval;
 pub mod deps;
 pub mod event;
+pub mod notify;
 pub mod policy;
 pub mod pricing;
 pub mod profile;
