@@ -49,6 +49,34 @@ impl NotifyKind {
     }
 }
 
+/// How a channel reaches a human.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    /// An ntfy topic (ntfy.sh or self-hosted): phone notifications with action buttons.
+    Ntfy,
+    /// A signed JSON POST to any URL.
+    Webhook,
+    /// The board's service worker in every subscribed browser.
+    Webpush,
+}
+
+impl ChannelKind {
+    pub const ALL: [ChannelKind; 3] = [ChannelKind::Ntfy, ChannelKind::Webhook, ChannelKind::Webpush];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Ntfy => "ntfy",
+            ChannelKind::Webhook => "webhook",
+            ChannelKind::Webpush => "webpush",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ChannelKind> {
+        ChannelKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 /// Whether a task moving `from` by `event` to `to` notifies, and as what. The one
 /// place this is decided; the store calls it inside the transition's transaction.
 pub fn on_transition(from: TaskStatus, event: TaskEvent, to: TaskStatus) -> Option<NotifyKind> {
@@ -302,14 +330,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn subject(id: TaskId) -> Subject {
-        Subject {
-            task_id: id,
-            title: format!("task {id}"),
-            repo: Some("/r".into()),
-            agent: Some("fake".into()),
-            reason: None,
-            ask: None,
-        }
+        Subject { task_id: id, title: format!("task {id}"), repo: Some("/r".into()), agent: Some("fake".into()), reason: None, ask: None }
     }
 
     #[test]

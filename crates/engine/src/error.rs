@@ -30,9 +30,11 @@ pub enum OpError {
 impl From<StoreError> for OpError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::TaskNotFound(_) | StoreError::RunNotFound(_) | StoreError::ApprovalNotFound(_) | StoreError::RuleNotFound(_) => {
-                OpError::NotFound(e.to_string())
-            }
+            StoreError::TaskNotFound(_)
+            | StoreError::RunNotFound(_)
+            | StoreError::ApprovalNotFound(_)
+            | StoreError::RuleNotFound(_)
+            | StoreError::ChannelNotFound(_) => OpError::NotFound(e.to_string()),
             StoreError::StatusChanged { .. } | StoreError::Transition(_) | StoreError::AlreadyAnswered { .. } => {
                 OpError::Refused(e.to_string())
             }

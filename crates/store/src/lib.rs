@@ -12,6 +12,7 @@
 
 mod cache;
 mod cached;
+pub mod notify;
 mod sqlite;
 
 use async_trait::async_trait;
@@ -47,6 +48,8 @@ pub enum StoreError {
     ApprovalNotFound(i64),
     #[error("allow rule {0} not found")]
     RuleNotFound(i64),
+    #[error("notification channel {0} not found")]
+    ChannelNotFound(i64),
     /// Someone (or the run's end) answered it first.
     #[error("approval {id} was already answered: it is {}", status.as_str())]
     AlreadyAnswered { id: i64, status: ApprovalStatus },
@@ -166,6 +169,9 @@ pub enum Change {
 pub trait Store: Send + Sync + 'static {
     /// A feed of the tasks each write touches, reported before the write returns.
     fn changes(&self) -> tokio::sync::broadcast::Receiver<Change>;
+    /// Channels, the notification outbox and its deliveries, action links, push
+    /// subscriptions.
+    fn notify(&self) -> &dyn notify::NotifyStore;
     async fn create_task(&self, task: TaskRecord, now: DateTime<Utc>) -> Result<Task>;
     async fn get_task(&self, id: TaskId) -> Result<Task>;
     async fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<Task>>;

@@ -1,6 +1,7 @@
 //! The SQLite [`Store`](crate::Store): `<data-dir>/bosun.db`, WAL mode, migrations
 //! applied at open, one transaction per domain operation.
 
+mod notify;
 mod rows;
 mod tx;
 
@@ -37,6 +38,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema6.sql"),
     include_str!("schema7.sql"),
     include_str!("schema8.sql"),
+    // schema9.sql is the auth helper's; numbering is fixed when both land.
+    include_str!("schema10.sql"),
 ];
 
 /// Changes a slow cache may fall behind by before it is told to drop everything.
@@ -159,6 +162,10 @@ impl SqliteStore {
 impl Store for SqliteStore {
     fn changes(&self) -> broadcast::Receiver<Change> {
         self.changes.subscribe()
+    }
+
+    fn notify(&self) -> &dyn crate::notify::NotifyStore {
+        self
     }
 
     async fn create_task(&self, task: TaskRecord, now: DateTime<Utc>) -> Result<Task> {

@@ -1,6 +1,7 @@
 //! What the SQLite store's operations share inside a transaction: the one place a
 //! task's status is written (through the state machine, compare-and-set), how write
-//! transactions begin, and id ranges for batched reads.
+//! transactions begin, and id ranges for batched reads. A transition that notifies
+//! writes its notification (the outbox row) in the same transaction.
 
 use bosun_core::task::TaskId;
 use bosun_core::{TaskEvent, TaskStatus};
@@ -63,6 +64,10 @@ pub async fn transition_in(
     .await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::Corrupt(format!("task {id} changed inside a write transaction")));
+    }
+    // A transition that notifies writes its outbox row here, in the same transaction.
+    if let Some(kind) = bosun_core::notify::on_transition(current, event, next) {
+        super::notify::outbox_in(tx, id, kind, reason, now).await?;
     }
     Ok(next)
 }
