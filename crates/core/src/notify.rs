@@ -77,6 +77,24 @@ impl ChannelKind {
     }
 }
 
+/// A configured channel, with how its last delivery went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Channel {
+    pub id: i64,
+    pub kind: ChannelKind,
+    pub name: String,
+    #[schema(value_type = Object)]
+    pub config: serde_json::Value,
+    pub filter: Filter,
+    /// `HH:MM-HH:MM`, the daemon's local time.
+    #[schema(value_type = Option<String>, example = "22:00-07:00")]
+    pub quiet: Option<QuietHours>,
+    pub created_at: DateTime<Utc>,
+    /// "ok", or why the last attempt failed.
+    pub last_result: Option<String>,
+    pub last_at: Option<DateTime<Utc>>,
+}
+
 /// Whether a task moving `from` by `event` to `to` notifies, and as what. The one
 /// place this is decided; the store calls it inside the transition's transaction.
 pub fn on_transition(from: TaskStatus, event: TaskEvent, to: TaskStatus) -> Option<NotifyKind> {
@@ -258,7 +276,8 @@ pub fn parse_kinds(list: &str) -> Result<Vec<NotifyKind>, String> {
 /// Hours a channel stays silent, `HH:MM-HH:MM` in the daemon's local time (it may wrap
 /// past midnight: `22:00-07:00`). What falls inside is held, not dropped, and goes out
 /// (as a digest if there are several) when they end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct QuietHours {
     /// Minutes after midnight.
     pub start: u16,
@@ -292,6 +311,19 @@ impl QuietHours {
             return 0;
         }
         (self.end + 24 * 60 - minute) % (24 * 60)
+    }
+}
+
+impl TryFrom<String> for QuietHours {
+    type Error = String;
+    fn try_from(s: String) -> Result<QuietHours, String> {
+        QuietHours::parse(&s)
+    }
+}
+
+impl From<QuietHours> for String {
+    fn from(q: QuietHours) -> String {
+        q.to_string()
     }
 }
 

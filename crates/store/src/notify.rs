@@ -12,6 +12,7 @@
 //! an attempt the receiver can recognise.
 
 use async_trait::async_trait;
+pub use bosun_core::notify::Channel;
 use bosun_core::notify::{ChannelKind, Filter, NotifyKind, QuietHours, Subject};
 use bosun_core::task::TaskId;
 use chrono::{DateTime, Utc};
@@ -29,23 +30,6 @@ pub struct NewChannel {
     pub config: serde_json::Value,
     pub filter: Filter,
     pub quiet: Option<QuietHours>,
-}
-
-/// A configured channel, with how its last delivery went.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Channel {
-    pub id: i64,
-    pub kind: ChannelKind,
-    pub name: String,
-    #[schema(value_type = Object)]
-    pub config: serde_json::Value,
-    pub filter: Filter,
-    #[schema(value_type = Option<String>)]
-    pub quiet: Option<QuietHours>,
-    pub created_at: DateTime<Utc>,
-    /// "ok", or why the last attempt failed.
-    pub last_result: Option<String>,
-    pub last_at: Option<DateTime<Utc>>,
 }
 
 /// One row of the outbox.
