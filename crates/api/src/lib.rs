@@ -6,6 +6,7 @@
 
 #[cfg(feature = "client")]
 pub mod client;
+pub mod notify;
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,5 @@
 //! Starting the engine (data dir, store, crash recovery, the dispatcher, the PR
-//! refresher) and stopping it (every live run, then the event writer): the top of the
+//! refresher, the notification sender) and stopping it (every live run, then the event writer): the top of the
 //! engine, the only module that wires the others together.
 
 use std::fs::File;
@@ -35,11 +35,14 @@ impl Engine {
         let (triggers, trigger_rx) = mpsc::unbounded_channel();
         let (hub, writer) = Hub::start(store.clone());
         let prices = config.load_prices()?;
-        let engine = Arc::new(Engine::new(config, prices, store, hub, triggers));
+        let vapid = crate::ops::load_or_create_vapid(&config.data_dir)
+            .map_err(|source| StartError::Dir { path: config.data_dir.join("vapid.key"), source })?;
+        let engine = Arc::new(Engine::new(config, prices, store, hub, triggers, vapid));
         crate::recovery::recover(&engine).await?;
         tokio::spawn(crate::detect::report_runtimes());
         let dispatcher = tokio::spawn(crate::dispatch::run(engine.clone(), trigger_rx));
         engine.trigger(Trigger::Startup);
+        tokio::spawn(crate::sender::run(engine.clone()));
         if let Some(every) = engine.config.pr_refresh {
             tokio::spawn(crate::ops::pr::refresh_open_prs(engine.clone(), every));
         }

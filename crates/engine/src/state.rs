@@ -35,6 +35,12 @@ pub struct Engine {
     /// repo's shared state: creating and removing worktrees (git does not support
     /// two `worktree add` at once) and merging.
     repo_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// bosun's VAPID private key (Web Push), from `<data-dir>/vapid.key`.
+    pub(crate) vapid: Vec<u8>,
+    /// The HTTP client notification channels share (one connection pool).
+    pub(crate) http: reqwest::Client,
+    /// Wakes the notification sender (besides the store's change feed).
+    pub(crate) sender_wake: tokio::sync::Notify,
 }
 
 /// The engine's handle on a live run (in [`Engine::live`], keyed by task).
@@ -70,6 +76,7 @@ impl Engine {
         store: Arc<dyn Store>,
         hub: Hub,
         triggers: mpsc::UnboundedSender<Trigger>,
+        vapid: Vec<u8>,
     ) -> Engine {
         Engine {
             config,
@@ -81,6 +88,9 @@ impl Engine {
             closing: watch::Sender::new(false),
             run_ended: tokio::sync::Notify::new(),
             repo_locks: Mutex::new(HashMap::new()),
+            vapid,
+            http: bosun_notify::client(),
+            sender_wake: tokio::sync::Notify::new(),
         }
     }
 

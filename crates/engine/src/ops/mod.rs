@@ -3,6 +3,7 @@
 //! Each checks the request against the task's state, acts, publishes what changed,
 //! and answers with a wire type of `bosun-api` or a typed [`OpError`](crate::OpError).
 
+pub mod act;
 mod after;
 mod agents;
 mod answer;
@@ -14,7 +15,11 @@ mod gc;
 mod interrupt;
 mod loss;
 mod merge;
+mod notify_channels;
+mod notify_test;
 pub(crate) mod pr;
+mod push;
+pub(crate) use push::load_or_create_vapid;
 mod rebase;
 mod reply;
 mod repos;

@@ -1,0 +1,207 @@
+//! The notification sender: one task, started with the engine, that carries the
+//! store's outbox to the channels. It wakes on every store write (the change feed:
+//! a transition that notifies wrote its outbox row in that write), on a nudge
+//! ([`Engine::wake_sender`]) and at the next time something is due (a batching window
+//! ending, quiet hours ending, a retry); it never polls.
+//!
+//! Each round: queue new outbox rows for the channels that want them (`fan_out`);
+//! per channel, put what is queued into one delivery unless the channel is in quiet
+//! hours (held, then sent as one digest when they end) or sent less than
+//! [`BATCH_WINDOW`] ago (held to the window's end: a burst becomes the first message
+//! plus one digest); then attempt every due delivery. A delivery is marked sent only
+//! after the channel accepted it; a failure is tried again after [`backoff`], up to
+//! [`MAX_ATTEMPTS`]. Its id (`bosun-d<id>`) goes with every attempt.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use bosun_core::notify::{BATCH_WINDOW, Channel, ChannelKind, MAX_ATTEMPTS, Message, NotifyKind, backoff, digest, due, message};
+use bosun_notify::{Action, Item, Outgoing, SendError};
+use bosun_store::StoreError;
+use bosun_store::notify::{Delivery, LinkVerb};
+use chrono::{DateTime, Duration, Timelike, Utc};
+
+use crate::state::until_closing;
+use crate::Engine;
+
+/// Runs until the engine closes.
+pub(crate) async fn run(engine: Arc<Engine>) {
+    let mut changes = engine.store.changes();
+    let mut closing = engine.closing();
+    // When each channel's last delivery was made (in memory: after a restart the first
+    // message of a channel goes at once).
+    let mut last: HashMap<i64, DateTime<Utc>> = HashMap::new();
+    loop {
+        let next = match round(&engine, &mut last).await {
+            Ok(next) => next,
+            Err(e) => {
+                tracing::warn!("the notification sender could not read the store: {e}");
+                Some(Utc::now() + Duration::seconds(5))
+            }
+        };
+        let wait = next.map(|t| (t - Utc::now()).to_std().unwrap_or(StdDuration::ZERO)).unwrap_or(StdDuration::from_secs(3600));
+        tokio::select! {
+            r = changes.recv() => {
+                if matches!(r, Err(tokio::sync::broadcast::error::RecvError::Closed)) {
+                    return;
+                }
+                // One round covers every change so far.
+                while changes.try_recv().is_ok() {}
+            }
+            _ = engine.sender_wake.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+            _ = until_closing(&mut closing) => return,
+        }
+    }
+}
+
+/// One round; returns when the next one is due (None: only when woken).
+async fn round(engine: &Engine, last: &mut HashMap<i64, DateTime<Utc>>) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let store = engine.store.notify();
+    store.fan_out().await?;
+    let now = Utc::now();
+    let mut next: Option<DateTime<Utc>> = None;
+    let soonest = |t: DateTime<Utc>, next: &mut Option<DateTime<Utc>>| *next = Some(next.map_or(t, |n| n.min(t)));
+    let queued = store.queued().await?;
+    if !queued.is_empty() {
+        let channels: HashMap<i64, Channel> = store.channels().await?.into_iter().map(|c| (c.id, c)).collect();
+        let mut by_channel: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+        for q in queued {
+            by_channel.entry(q.channel_id).or_default().push(q.notification_id);
+        }
+        let local = chrono::Local::now();
+        let minute = (local.hour() * 60 + local.minute()) as u16;
+        for (channel_id, ids) in by_channel {
+            let Some(channel) = channels.get(&channel_id) else { continue };
+            if let Some(quiet) = channel.quiet {
+                let left = quiet.minutes_left(minute);
+                if left > 0 {
+                    let end = now + Duration::minutes(left as i64) - Duration::seconds(local.second() as i64);
+                    soonest(end, &mut next);
+                    continue;
+                }
+            }
+            let at = due(last.get(&channel_id).copied(), now, BATCH_WINDOW);
+            if at > now {
+                soonest(at, &mut next);
+                continue;
+            }
+            if store.create_delivery(channel_id, &ids, now).await?.is_some() {
+                last.insert(channel_id, now);
+            }
+        }
+    }
+    for delivery in store.due_deliveries(now).await? {
+        attempt(engine, delivery).await?;
+    }
+    if let Some(t) = store.next_attempt().await? {
+        soonest(t, &mut next);
+    }
+    Ok(next)
+}
+
+/// Attempts one delivery and records how it went.
+async fn attempt(engine: &Engine, d: Delivery) -> Result<(), StoreError> {
+    let store = engine.store.notify();
+    let out = outgoing(engine, &d).await;
+    let result = match open(engine, &d.channel).await {
+        Ok(channel) => channel.send(&out).await,
+        Err(e) => Err(e),
+    };
+    let now = Utc::now();
+    match result {
+        Ok(sent) => {
+            for endpoint in sent.gone {
+                tracing::info!("the push service says a subscription is gone; forgetting it");
+                store.delete_push_subscription(&endpoint).await?;
+            }
+            store.delivery_sent(d.id, now).await?;
+            tracing::info!(delivery = d.id, channel = d.channel.id, items = d.items.len(), "notification delivered");
+        }
+        Err(e) => {
+            let attempts = d.attempts + 1;
+            let retry = (attempts < MAX_ATTEMPTS).then(|| now + backoff(attempts));
+            tracing::warn!(delivery = d.id, channel = d.channel.id, attempts, "notification not delivered: {e}");
+            store.delivery_failed(d.id, &e.to_string(), retry, now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The message of a delivery: one notification's (with Approve/Deny links for an ask
+/// that is still pending) or a digest's.
+async fn outgoing(engine: &Engine, d: &Delivery) -> Outgoing {
+    let items: Vec<_> = d.items.iter().map(|n| (n.kind, n.subject.clone())).collect();
+    let msg = digest(&items);
+    let mut actions = Vec::new();
+    if let [(NotifyKind::NeedsInput, subject)] = items.as_slice()
+        && let Some(ask) = &subject.ask
+    {
+        let pending = engine.store.approvals(Some(subject.task_id), true).await.unwrap_or_default();
+        if pending.iter().any(|a| a.id == ask.approval_id) {
+            match engine.action_links(ask.approval_id, &d.channel.name).await {
+                Ok(links) => {
+                    for (verb, url) in links {
+                        let (id, label) = if verb == LinkVerb::Approve { ("approve", "Approve") } else { ("deny", "Deny") };
+                        actions.push(Action { id, label: label.into(), url, post: true });
+                    }
+                }
+                Err(e) => tracing::warn!("cannot make action links: {e}"),
+            }
+        }
+    }
+    let kind = if items.len() > 1 { "digest" } else { "notification" };
+    build(engine, format!("bosun-d{}", d.id), kind, msg, actions, items.into_iter().map(|(kind, subject)| Item { kind, subject }).collect())
+}
+
+/// An [`Outgoing`] with the click URL and an Open button added.
+pub(crate) fn build(engine: &Engine, delivery: String, kind: &'static str, message: Message, mut actions: Vec<Action>, items: Vec<Item>) -> Outgoing {
+    let click_url = format!("{}{}", engine.config.public_url.trim_end_matches('/'), message.click);
+    actions.push(Action { id: "open", label: "Open".into(), url: click_url.clone(), post: false });
+    Outgoing { delivery, kind, message, click_url, actions, items }
+}
+
+/// The channel implementation for a configured channel.
+pub(crate) async fn open(engine: &Engine, c: &Channel) -> Result<Box<dyn bosun_notify::Channel>, SendError> {
+    let text = |k: &str| c.config.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let client = engine.http.clone();
+    Ok(match c.kind {
+        ChannelKind::Ntfy => Box::new(bosun_notify::ntfy::Ntfy {
+            client,
+            url: text("url").ok_or_else(|| SendError::Config("the channel has no URL".into()))?,
+            token_env: text("token_env"),
+        }),
+        ChannelKind::Webhook => Box::new(bosun_notify::webhook::Webhook {
+            client,
+            url: text("url").ok_or_else(|| SendError::Config("the channel has no URL".into()))?,
+            secret_env: text("secret_env").ok_or_else(|| SendError::Config("the channel names no secret".into()))?,
+        }),
+        ChannelKind::Webpush => {
+            let subs = engine.store.notify().push_subscriptions().await.map_err(|_| SendError::Config("cannot read the subscriptions".into()))?;
+            Box::new(bosun_notify::webpush::WebPush {
+                client,
+                vapid: engine.vapid.clone(),
+                contact: engine.config.public_url.clone(),
+                subscribers: subs
+                    .into_iter()
+                    .map(|s| bosun_notify::webpush::Subscriber { endpoint: s.endpoint, p256dh: s.p256dh, auth: s.auth })
+                    .collect(),
+            })
+        }
+    })
+}
+
+/// A message every channel can be tested with.
+pub(crate) fn test_message() -> Message {
+    let mut m = message(
+        NotifyKind::Review,
+        &bosun_core::notify::Subject { task_id: 0, title: "a test from bosun".into(), repo: None, agent: None, reason: None, ask: None },
+    );
+    m.title = "bosun test notification".into();
+    m.body = "If you can read this, bosun can reach you here.".into();
+    m.click = "/notifications".into();
+    m.tasks.clear();
+    m.tags = vec!["bell".into(), "test".into()];
+    m
+}
