@@ -6,6 +6,8 @@
 //! Every state-changing request sends a JSON body (`{}` when there is nothing to
 //! say): the server refuses state changes without `Content-Type: application/json`.
 
+mod notify;
+
 use std::pin::Pin;
 
 use bosun_core::{Event, NewTask, Task, TaskId};

@@ -2,8 +2,8 @@
 //! (`/api/notify/test`), Web Push (`/api/push/key`, `/api/push/subscriptions`) and the
 //! action-link page's answer.
 
-use bosun_core::notify::ChannelKind;
 pub use bosun_core::notify::Channel;
+use bosun_core::notify::ChannelKind;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

@@ -56,6 +56,7 @@ enum Command {
     Repos(cmd::repos::Args),
     Agents(cmd::agents::Args),
     Rules(cmd::rules::Args),
+    Notify(cmd::notify::Args),
     #[command(hide = true)]
     Hold(cmd::hold::Args),
 }
@@ -122,6 +123,7 @@ fn main() -> ExitCode {
             Command::Repos(args) => cmd::repos::run(&ctx, args).await,
             Command::Agents(args) => cmd::agents::run(&ctx, args).await,
             Command::Rules(args) => cmd::rules::run(&ctx, args).await,
+            Command::Notify(args) => cmd::notify::run(&ctx, args).await,
         }
     });
     match result {

@@ -22,8 +22,8 @@ use bosun_store::StoreError;
 use bosun_store::notify::{Delivery, LinkVerb};
 use chrono::{DateTime, Duration, Timelike, Utc};
 
-use crate::state::until_closing;
 use crate::Engine;
+use crate::state::until_closing;
 
 /// Runs until the engine closes.
 pub(crate) async fn run(engine: Arc<Engine>) {
@@ -156,7 +156,14 @@ async fn outgoing(engine: &Engine, d: &Delivery) -> Outgoing {
 }
 
 /// An [`Outgoing`] with the click URL and an Open button added.
-pub(crate) fn build(engine: &Engine, delivery: String, kind: &'static str, message: Message, mut actions: Vec<Action>, items: Vec<Item>) -> Outgoing {
+pub(crate) fn build(
+    engine: &Engine,
+    delivery: String,
+    kind: &'static str,
+    message: Message,
+    mut actions: Vec<Action>,
+    items: Vec<Item>,
+) -> Outgoing {
     let click_url = format!("{}{}", engine.config.public_url.trim_end_matches('/'), message.click);
     actions.push(Action { id: "open", label: "Open".into(), url: click_url.clone(), post: false });
     Outgoing { delivery, kind, message, click_url, actions, items }
@@ -178,7 +185,8 @@ pub(crate) async fn open(engine: &Engine, c: &Channel) -> Result<Box<dyn bosun_n
             secret_env: text("secret_env").ok_or_else(|| SendError::Config("the channel names no secret".into()))?,
         }),
         ChannelKind::Webpush => {
-            let subs = engine.store.notify().push_subscriptions().await.map_err(|_| SendError::Config("cannot read the subscriptions".into()))?;
+            let subs =
+                engine.store.notify().push_subscriptions().await.map_err(|_| SendError::Config("cannot read the subscriptions".into()))?;
             Box::new(bosun_notify::webpush::WebPush {
                 client,
                 vapid: engine.vapid.clone(),

@@ -3,6 +3,7 @@
 //! embedded web board, behind a guard that refuses foreign hosts and origins.
 //! A handler parses the request, calls one engine operation, and sends its answer.
 
+mod act;
 pub mod api;
 mod listen;
 

@@ -14,6 +14,7 @@ pub mod interrupt;
 pub mod logs;
 pub mod ls;
 pub mod merge;
+pub mod notify;
 pub mod pr;
 pub mod rebase;
 pub mod reply;

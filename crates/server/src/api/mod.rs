@@ -12,7 +12,10 @@ mod extract;
 mod gc;
 mod guard;
 mod health;
+mod notify_channels;
+mod notify_test;
 mod openapi;
+mod push;
 mod repos;
 mod rules;
 mod task_after;
@@ -79,6 +82,11 @@ fn api() -> OpenApiRouter<Arc<Engine>> {
         .routes(routes!(repos::repos))
         .routes(routes!(task_events::events))
         .routes(routes!(events::events))
+        .routes(routes!(notify_channels::list, notify_channels::add))
+        .routes(routes!(notify_channels::remove))
+        .routes(routes!(notify_test::test))
+        .routes(routes!(push::key))
+        .routes(routes!(push::subscribe, push::unsubscribe))
 }
 
 /// The OpenAPI document of every route [`router`] serves.
@@ -93,6 +101,7 @@ pub fn router(engine: Arc<Engine>, guard: Guard) -> Router {
     let doc = Arc::new(doc);
     api.route("/api/openapi.json", axum::routing::get(move || openapi::serve(doc.clone())))
         .merge(web::routes())
+        .merge(crate::act::routes())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         // One span per request (method, path), so what an operation logs says which

@@ -1,6 +1,7 @@
 //! The web board: static assets embedded in the binary (`crates/server/web/`), served
 //! at `/` and `/assets/...`, and the board's own page paths (`/tasks/{id}`, ...) all
 //! answered with `index.html` so links such as the one in a PR body open the app.
+//! The service worker (`sw.js`, Web Push) is served at `/sw.js`, its scope the whole board.
 //! The board talks to the daemon only through the public `/api` routes.
 
 use std::sync::Arc;
@@ -31,11 +32,20 @@ pub(super) fn routes() -> Router<Arc<Engine>> {
         .route("/rules", get(index))
         .route("/new", get(index))
         .route("/tasks/{id}", get(index))
+        .route("/notifications", get(index))
+        .route("/sw.js", get(service_worker))
         .route("/assets/{*path}", get(asset))
 }
 
 async fn index() -> Response {
     file("index.html").unwrap_or_else(|| ApiError::NotFound("the web board is not built in".into()).into_response())
+}
+
+/// The service worker, at the root so its scope is the whole board.
+async fn service_worker() -> Response {
+    let mut res = file("sw.js").unwrap_or_else(|| ApiError::NotFound("no service worker".into()).into_response());
+    res.headers_mut().insert("service-worker-allowed", HeaderValue::from_static("/"));
+    res
 }
 
 async fn asset(Path(path): Path<String>) -> Response {
