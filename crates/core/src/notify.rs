@@ -343,16 +343,20 @@ pub fn backoff(attempt: u32) -> Duration {
     Duration::seconds(secs.min(600))
 }
 
-/// How long after a channel's last message the next one waits, gathering what else
-/// arrives into one digest.
+/// How long a channel stays quiet after a message, gathering what else arrives into
+/// one digest; and how long a burst may keep extending that.
 pub const BATCH_WINDOW: Duration = Duration::seconds(3);
+pub const MAX_HOLD: Duration = Duration::seconds(60);
 
-/// When a channel's pending notifications may go: at once when its last message went
-/// more than `window` ago (or never), else at the end of that window.
-pub fn due(last_sent: Option<DateTime<Utc>>, now: DateTime<Utc>, window: Duration) -> DateTime<Utc> {
+/// When a channel's queued notifications (the oldest and newest queued at `oldest`
+/// and `newest`) may go, after its last message went at `last_sent`: at once if the
+/// channel was idle for a `window` when the oldest arrived; otherwise when the burst
+/// has paused for a `window` (no newer one), but no later than [`MAX_HOLD`] after the
+/// oldest, and never sooner than a `window` after the last message.
+pub fn due(last_sent: Option<DateTime<Utc>>, oldest: DateTime<Utc>, newest: DateTime<Utc>, window: Duration) -> DateTime<Utc> {
     match last_sent {
-        Some(last) if now - last < window => last + window,
-        _ => now,
+        Some(last) if oldest - last < window => (last + window).max((newest + window).min(oldest + MAX_HOLD)),
+        _ => oldest,
     }
 }
 
@@ -453,11 +457,18 @@ mod tests {
     }
 
     #[test]
-    fn the_first_message_goes_at_once_and_the_next_waits_for_the_window() {
-        let now = DateTime::from_timestamp(1_000_000, 0).unwrap();
-        assert_eq!(due(None, now, BATCH_WINDOW), now);
-        assert_eq!(due(Some(now - Duration::seconds(10)), now, BATCH_WINDOW), now);
-        assert_eq!(due(Some(now - Duration::seconds(1)), now, BATCH_WINDOW), now + Duration::seconds(2));
+    fn the_first_message_goes_at_once_and_a_burst_waits_for_a_pause() {
+        let t = DateTime::from_timestamp(1_000_000, 0).unwrap();
+        let s = Duration::seconds;
+        // Idle channel: at once.
+        assert_eq!(due(None, t, t, BATCH_WINDOW), t);
+        assert_eq!(due(Some(t - s(10)), t, t, BATCH_WINDOW), t);
+        // Right after a message: a window after it at least...
+        assert_eq!(due(Some(t - s(1)), t, t, BATCH_WINDOW), t + s(3));
+        // ...and while the burst goes on, a window after its newest...
+        assert_eq!(due(Some(t - s(1)), t, t + s(5), BATCH_WINDOW), t + s(8));
+        // ...but never past the longest hold.
+        assert_eq!(due(Some(t - s(1)), t, t + s(100), BATCH_WINDOW), t + MAX_HOLD);
     }
 
     proptest! {

@@ -35,6 +35,8 @@ pub struct Config {
     /// At shutdown, stop the agents (their tasks become `interrupted`) instead of
     /// leaving them running with their holders for the next daemon.
     pub stop_agents_on_exit: bool,
+    /// How long a notification's Approve/Deny link works.
+    pub action_link_ttl: Duration,
 }
 
 impl Config {
@@ -51,6 +53,7 @@ impl Config {
             holder_exe: None,
             header_timeout: Duration::from_secs(10),
             stop_agents_on_exit: false,
+            action_link_ttl: Duration::from_secs(3600),
         }
     }
 

@@ -6,9 +6,10 @@
 //!
 //! Each round: queue new outbox rows for the channels that want them (`fan_out`);
 //! per channel, put what is queued into one delivery unless the channel is in quiet
-//! hours (held, then sent as one digest when they end) or sent less than
-//! [`BATCH_WINDOW`] ago (held to the window's end: a burst becomes the first message
-//! plus one digest); then attempt every due delivery. A delivery is marked sent only
+//! hours (held, then sent as one digest when they end) or it is in a burst (the
+//! first message goes at once; what follows within [`BATCH_WINDOW`] is held until the
+//! burst pauses for that long, at most `MAX_HOLD`: a burst becomes the first message
+//! plus one digest; see `core::notify::due`); then attempt every due delivery. A delivery is marked sent only
 //! after the channel accepted it; a failure is tried again after [`backoff`], up to
 //! [`MAX_ATTEMPTS`]. Its id (`bosun-d<id>`) goes with every attempt.
 
@@ -66,13 +67,17 @@ async fn round(engine: &Engine, last: &mut HashMap<i64, DateTime<Utc>>) -> Resul
     let queued = store.queued().await?;
     if !queued.is_empty() {
         let channels: HashMap<i64, Channel> = store.channels().await?.into_iter().map(|c| (c.id, c)).collect();
-        let mut by_channel: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+        // Per channel: the queued notifications, the oldest's and the newest's time.
+        let mut by_channel: BTreeMap<i64, (Vec<i64>, DateTime<Utc>, DateTime<Utc>)> = BTreeMap::new();
         for q in queued {
-            by_channel.entry(q.channel_id).or_default().push(q.notification_id);
+            let e = by_channel.entry(q.channel_id).or_insert((Vec::new(), q.created_at, q.created_at));
+            e.0.push(q.notification_id);
+            e.1 = e.1.min(q.created_at);
+            e.2 = e.2.max(q.created_at);
         }
         let local = chrono::Local::now();
         let minute = (local.hour() * 60 + local.minute()) as u16;
-        for (channel_id, ids) in by_channel {
+        for (channel_id, (ids, oldest, newest)) in by_channel {
             let Some(channel) = channels.get(&channel_id) else { continue };
             if let Some(quiet) = channel.quiet {
                 let left = quiet.minutes_left(minute);
@@ -82,7 +87,7 @@ async fn round(engine: &Engine, last: &mut HashMap<i64, DateTime<Utc>>) -> Resul
                     continue;
                 }
             }
-            let at = due(last.get(&channel_id).copied(), now, BATCH_WINDOW);
+            let at = due(last.get(&channel_id).copied(), oldest, newest, BATCH_WINDOW);
             if at > now {
                 soonest(at, &mut next);
                 continue;

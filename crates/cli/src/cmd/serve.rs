@@ -42,6 +42,9 @@ pub struct Args {
     /// Default: agents keep running and the next `bosun serve` takes them back.
     #[arg(long)]
     stop_agents_on_exit: bool,
+    /// Seconds an Approve/Deny link in a notification stays valid.
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=7 * 24 * 3600))]
+    action_link_ttl: u64,
     /// The client verbs' global `--server` and `--json` mean nothing here: declared
     /// hidden so that `serve --help` does not offer them (clap does not propagate a
     /// global argument a subcommand already has); `main` refuses them if given.
@@ -73,6 +76,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     config.stop_grace = Duration::from_secs_f64(args.stop_grace);
     config.allowed_hosts = args.allow_hosts;
     config.stop_agents_on_exit = args.stop_agents_on_exit;
+    config.action_link_ttl = Duration::from_secs(args.action_link_ttl);
     if !(0.1..=3600.0).contains(&args.header_timeout) {
         return Err(Failure("--header-timeout must be between 0.1 and 3600 seconds".into()));
     }

@@ -1,7 +1,7 @@
 //! Action links: the Approve/Deny buttons of a needs-input notification. Each is a
 //! capability, not a credential: a random 256-bit secret in the URL
 //! (`<public_url>/act/<secret>`), stored only as its SHA-256, good for one answer to
-//! one ask, for an hour, and dead once that ask is answered by any means. Showing a
+//! one ask, for an hour (`serve --action-link-ttl`), and dead once that ask is answered by any means. Showing a
 //! link ([`Engine::act_view`]) changes nothing (a link preview must never approve);
 //! using it ([`Engine::act`]) answers as `human:notification`.
 
@@ -10,14 +10,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bosun_api::AnswerRequest;
 use bosun_core::task::TaskId;
 use bosun_store::notify::{LinkRefusal, LinkVerb};
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use ring::digest::{SHA256, digest};
 use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::{Engine, OpError};
-
-/// How long an action link works.
-pub const LINK_TTL: Duration = Duration::hours(1);
 
 /// Who an answer given through a link is recorded as (`human:notification`).
 pub const LINK_AUTHOR: &str = "notification";
@@ -50,12 +47,13 @@ impl Engine {
     pub(crate) async fn action_links(&self, approval_id: i64, channel: &str) -> Result<Vec<(LinkVerb, String)>, OpError> {
         let rng = SystemRandom::new();
         let now = Utc::now();
+        let ttl = chrono::Duration::from_std(self.config.action_link_ttl).unwrap_or(chrono::Duration::hours(1));
         let mut links = Vec::new();
         for verb in [LinkVerb::Approve, LinkVerb::Deny] {
             let mut secret = [0u8; 32];
             rng.fill(&mut secret).map_err(|_| OpError::Internal("no randomness for an action link".into()))?;
             let secret = URL_SAFE_NO_PAD.encode(secret);
-            self.store.notify().add_action_link(&hash(&secret), approval_id, verb, channel, now + LINK_TTL, now).await?;
+            self.store.notify().add_action_link(&hash(&secret), approval_id, verb, channel, now + ttl, now).await?;
             links.push((verb, format!("{}/act/{secret}", self.config.public_url.trim_end_matches('/'))));
         }
         Ok(links)
