@@ -167,6 +167,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/archive"),
     ("get", "/api/repos"),
     ("get", "/api/events"),
+    ("get", "/api/notify/channels"),
+    ("post", "/api/notify/channels"),
+    ("delete", "/api/notify/channels/{id}"),
+    ("post", "/api/notify/test"),
+    ("get", "/api/push/key"),
+    ("post", "/api/push/subscriptions"),
+    ("delete", "/api/push/subscriptions"),
 ];
 
 /// What the router's fallback says for a path no route serves.

@@ -15,6 +15,7 @@ mod hostile;
 mod human;
 mod lifecycle;
 mod merge;
+mod notify;
 mod pr;
 mod provenance;
 mod real_clis;

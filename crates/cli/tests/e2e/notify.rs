@@ -1,0 +1,426 @@
+//! Notifications end to end: the real daemon sends to fake ntfy, webhook and push
+//! receivers on 127.0.0.1 (small axum servers here, answering as the real services
+//! document); the tests check the requests (headers, priority, actions, the HMAC
+//! signature, RFC 8291 encryption, by decrypting as a browser would), press the
+//! Approve link, crash the daemon mid-delivery and send a burst.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+
+use crate::harness::{World, wait_for};
+
+/// One request a fake receiver got.
+#[derive(Clone, Debug)]
+struct Got {
+    path: String,
+    headers: HashMap<String, String>,
+    body: Vec<u8>,
+    /// Whether the receiver answered 2xx.
+    accepted: bool,
+}
+
+impl Got {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("a JSON body")
+    }
+}
+
+#[derive(Default)]
+struct Receiver {
+    got: Vec<Got>,
+    /// Answer 503 to everything (a receiver that is down).
+    failing: bool,
+}
+
+type Shared = Arc<Mutex<Receiver>>;
+
+/// Takes any POST: `/gone` answers 410 (a push subscription that expired), everything
+/// else 200, or 503 while failing.
+async fn take(State(r): State<Shared>, uri: Uri, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let mut r = r.lock().unwrap();
+    let status = if uri.path() == "/gone" {
+        StatusCode::GONE
+    } else if r.failing {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    let headers = headers.iter().map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string())).collect();
+    r.got.push(Got { path: uri.path().to_string(), headers, body: body.to_vec(), accepted: status.is_success() });
+    status
+}
+
+/// Serves a fake receiver on a free port; returns its URL.
+fn receiver(shared: Shared) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let app = axum::Router::new().fallback(axum::routing::post(take)).with_state(shared);
+            axum::serve(tokio::net::TcpListener::from_std(listener).unwrap(), app).await.unwrap();
+        });
+    });
+    url
+}
+
+fn got(r: &Shared) -> Vec<Got> {
+    r.lock().unwrap().got.clone()
+}
+
+/// A raw request to the daemon, with the CLI's token when the daemon wrote one (so
+/// these tests hold with and without authentication).
+fn authed(w: &World, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    match std::fs::read_to_string(w.path("data/token")) {
+        Ok(token) => req.bearer_auth(token.trim()),
+        Err(_) => req,
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+/// An action link pressed as ntfy's http action (or the service worker) presses it.
+fn press(url: &str) -> (u16, String) {
+    runtime().block_on(async {
+        let resp = reqwest::Client::new().post(url).send().await.unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    })
+}
+
+/// An action link opened as a link preview or a browser would (GET).
+fn open(url: &str) -> (u16, String) {
+    runtime().block_on(async {
+        let resp = reqwest::get(url).await.unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    })
+}
+
+/// An agent that asks to run `rm -rf build`, then writes a file.
+fn careful(w: &World) {
+    w.agent_with(
+        "careful",
+        "interactive: true\n",
+        &[
+            json!({"read_prompt": true}),
+            json!({"ask": {"id": "a1", "tool": "Bash", "kind": "command", "command": "rm -rf build"}}),
+            json!({"write": {"path": "cleaned.txt", "content": "ok\n"}}),
+        ],
+    );
+}
+
+fn pending(w: &World, id: i64) -> usize {
+    w.json(&["approvals"]).as_array().unwrap().iter().filter(|a| a["task_id"] == id).count()
+}
+
+#[test]
+fn ntfy_gets_approve_and_deny_and_the_link_answers_once() {
+    let fake: Shared = Arc::default();
+    let ntfy = receiver(fake.clone());
+    let mut w = World::new("app");
+    careful(&w);
+    w.start_with_env(&[], &[("NTFY_TOKEN", "tok-123")]);
+    let added = w.json(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/bosun-me"), "--token-env", "NTFY_TOKEN"]);
+    assert_eq!(added["config"]["token_env"], "NTFY_TOKEN");
+    assert!(!added.to_string().contains("tok-123"), "the secret is never served: {added}");
+
+    let id = w.add("Clean the build", "careful");
+    w.wait_status(id, "needs_input");
+    let msg = wait_for("ntfy to get the ask", || got(&fake).into_iter().next());
+    // ntfy's JSON publishing: POST to the server root, the topic in the body.
+    assert_eq!(msg.path, "/");
+    assert_eq!(msg.headers["authorization"], "Bearer tok-123");
+    let body = msg.json();
+    assert_eq!(body["topic"], "bosun-me");
+    assert_eq!(body["priority"], 5, "needs you: {body}");
+    assert!(body["title"].as_str().unwrap().contains(&format!("T-{id}")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("rm -rf build"), "{body}");
+    assert!(body["tags"].as_array().unwrap().contains(&json!("needs_input")));
+    assert_eq!(body["click"], format!("{}/tasks/{id}", w.url));
+    let delivery = msg.headers["x-bosun-delivery"].clone();
+    assert_eq!(body["sequence_id"], delivery.as_str());
+    let actions = body["actions"].as_array().unwrap();
+    assert_eq!(actions.len(), 3, "{body}");
+    let (approve, deny) = (&actions[0], &actions[1]);
+    assert_eq!(
+        (approve["action"].as_str(), approve["label"].as_str(), approve["method"].as_str()),
+        (Some("http"), Some("Approve"), Some("POST"))
+    );
+    assert_eq!((deny["label"].as_str(), deny["method"].as_str()), (Some("Deny"), Some("POST")));
+    assert_eq!((actions[2]["action"].as_str(), actions[2]["url"].as_str()), (Some("view"), Some(body["click"].as_str().unwrap())));
+    let approve = approve["url"].as_str().unwrap().to_string();
+    let deny = deny["url"].as_str().unwrap().to_string();
+    assert!(approve.starts_with(&format!("{}/act/", w.url)) && approve != deny, "{approve} {deny}");
+
+    // Opening the link (a preview, a browser) only shows what it would do.
+    let (status, page) = open(&approve);
+    assert_eq!(status, 200);
+    assert!(page.contains("rm -rf build") && page.contains("<form method=\"post\">"), "{page}");
+    assert_eq!(pending(&w, id), 1, "a GET approves nothing");
+
+    // Pressed once: approved, and the agent carries on to review.
+    let (status, page) = press(&approve);
+    assert_eq!(status, 200, "{page}");
+    w.wait_status(id, "review");
+    let answer = w.events(id).into_iter().find(|e| e["type"] == "approval").expect("the answer is in the log");
+    assert_eq!((answer["allow"].as_bool(), answer["source"].as_str()), (Some(true), Some("human:notification")), "{answer}");
+
+    // A second press, or the other button, does nothing.
+    let (status, page) = press(&approve);
+    assert_eq!(status, 410);
+    assert!(page.contains("already used"), "{page}");
+    let (status, _) = press(&deny);
+    assert_eq!(status, 410);
+    let (status, _) = press(&format!("{}/act/not-a-secret", w.url));
+    assert_eq!(status, 410);
+    assert_eq!(w.task(id)["status"], "review");
+}
+
+#[test]
+fn an_expired_link_is_refused_and_changes_nothing() {
+    let fake: Shared = Arc::default();
+    let ntfy = receiver(fake.clone());
+    let mut w = World::new("app");
+    careful(&w);
+    w.start(&["--action-link-ttl", "1"]);
+    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t")]);
+    let id = w.add("Clean the build", "careful");
+    let msg = wait_for("ntfy to get the ask", || got(&fake).into_iter().next());
+    let approve = msg.json()["actions"][0]["url"].as_str().unwrap().to_string();
+    // The link dies after a second: its page says so.
+    let page = wait_for("the link to expire", || {
+        let (status, page) = open(&approve);
+        (status == 410).then_some(page)
+    });
+    assert!(page.contains("expired"), "{page}");
+    let (status, _) = press(&approve);
+    assert_eq!(status, 410);
+    assert_eq!(pending(&w, id), 1, "the ask is still waiting");
+    assert_eq!(w.task(id)["status"], "needs_input");
+    // The ask can still be answered the ordinary way.
+    w.bosun(&["approve", &id.to_string()]);
+    w.wait_status(id, "review");
+}
+
+#[test]
+fn webhooks_are_signed_and_name_their_delivery() {
+    let fake: Shared = Arc::default();
+    let hook = receiver(fake.clone());
+    let mut w = World::new("app");
+    w.agent("quick", None, &[json!({"write": {"path": "a.txt", "content": "a\n"}})]);
+    w.start_with_env(&[], &[("HOOK_SECRET", "s3cret")]);
+    w.bosun(&["notify", "add", "webhook", "--url", &format!("{hook}/hook"), "--secret-env", "HOOK_SECRET", "--events", "review"]);
+    let id = w.add("Quick one", "quick");
+    w.wait_status(id, "review");
+    let msg = wait_for("the webhook", || got(&fake).into_iter().next());
+    assert_eq!(msg.path, "/hook");
+    assert_eq!(msg.headers["content-type"], "application/json");
+    // The signature is HMAC-SHA256 of the raw body under the secret.
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"s3cret");
+    let sig = msg.headers["x-bosun-signature"].strip_prefix("sha256=").expect("sha256=<hex>").to_string();
+    let sig: Vec<u8> = (0..sig.len()).step_by(2).map(|i| u8::from_str_radix(&sig[i..i + 2], 16).unwrap()).collect();
+    ring::hmac::verify(&key, &msg.body, &sig).expect("the signature verifies with the secret");
+    assert!(ring::hmac::verify(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"wrong"), &msg.body, &sig).is_err());
+    let body = msg.json();
+    assert_eq!(body["delivery"], msg.headers["x-bosun-delivery"].as_str());
+    assert_eq!(body["kind"], "notification");
+    assert_eq!(body["message"]["priority"], "default");
+    assert_eq!(body["message"]["tasks"], json!([id]));
+    assert_eq!(body["items"][0]["kind"], "review");
+    assert_eq!(body["items"][0]["subject"]["title"], "Quick one");
+    assert_eq!(body["click_url"], format!("{}/tasks/{id}", w.url));
+    assert!(!String::from_utf8_lossy(&msg.body).contains("s3cret"));
+}
+
+#[test]
+fn web_push_is_encrypted_for_the_browser_that_subscribed() {
+    use web_push_native::p256::elliptic_curve::sec1::ToEncodedPoint;
+    let fake: Shared = Arc::default();
+    let push = receiver(fake.clone());
+    let mut w = World::new("app");
+    careful(&w);
+    w.start(&[]);
+    w.bosun(&["notify", "add", "webpush"]);
+    // A browser's subscription: a P-256 key pair and a 16-byte auth secret.
+    let rng = ring::rand::SystemRandom::new();
+    let mut raw = [0u8; 32];
+    ring::rand::SecureRandom::fill(&rng, &mut raw).unwrap();
+    let secret = web_push_native::p256::SecretKey::from_slice(&raw).unwrap();
+    let public = URL_SAFE_NO_PAD.encode(secret.public_key().to_encoded_point(false).as_bytes());
+    let mut auth = [0u8; 16];
+    ring::rand::SecureRandom::fill(&rng, &mut auth).unwrap();
+    let url = w.url.clone();
+    let (key, statuses) = runtime().block_on(async {
+        let http = reqwest::Client::new();
+        let key: Value = authed(&w, http.get(format!("{url}/api/push/key"))).send().await.unwrap().json().await.unwrap();
+        let mut statuses = Vec::new();
+        for (endpoint, p256dh) in
+            [(format!("{push}/push/1"), public.as_str()), (format!("{push}/gone"), public.as_str()), (format!("{push}/bad"), "AAAA")]
+        {
+            let sub =
+                json!({"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": URL_SAFE_NO_PAD.encode(auth)}, "expirationTime": null});
+            statuses
+                .push(authed(&w, http.post(format!("{url}/api/push/subscriptions")).json(&sub)).send().await.unwrap().status().as_u16());
+        }
+        (key, statuses)
+    });
+    assert_eq!(statuses, [200, 200, 400], "keys that do not decode are refused at the door");
+    let vapid = URL_SAFE_NO_PAD.decode(key["key"].as_str().unwrap()).unwrap();
+    assert_eq!((vapid.len(), vapid[0]), (65, 4), "an uncompressed P-256 point");
+
+    let id = w.add("Clean the build", "careful");
+    let msg = wait_for("the push service to get the ask", || got(&fake).into_iter().find(|g| g.path == "/push/1"));
+    assert_eq!(msg.headers["content-encoding"], "aes128gcm");
+    assert!(msg.headers["authorization"].starts_with("vapid t="), "VAPID-signed: {:?}", msg.headers);
+    assert!(msg.headers["authorization"].contains(key["key"].as_str().unwrap()));
+    let plain =
+        web_push_native::decrypt(msg.body.clone(), &secret, &web_push_native::Auth::clone_from_slice(&auth)).expect("RFC 8291 decrypts");
+    let payload: Value = serde_json::from_slice(&plain).unwrap();
+    assert!(payload["title"].as_str().unwrap().contains(&format!("T-{id}")), "{payload}");
+    assert_eq!(payload["url"], format!("/tasks/{id}"));
+    let actions = payload["actions"].as_array().unwrap();
+    assert_eq!(actions.iter().map(|a| a["action"].as_str().unwrap()).collect::<Vec<_>>(), ["approve", "deny"]);
+    // The service worker presses the link like this; the agent continues.
+    assert_eq!(press(actions[0]["url"].as_str().unwrap()).0, 200);
+    w.wait_status(id, "review");
+    // The push service said 410 for the other subscription: bosun forgot it.
+    let (gone, kept) = runtime().block_on(async {
+        let http = reqwest::Client::new();
+        let del =
+            |endpoint: String| authed(&w, http.delete(format!("{url}/api/push/subscriptions")).json(&json!({"endpoint": endpoint}))).send();
+        (del(format!("{push}/gone")).await.unwrap().status().as_u16(), del(format!("{push}/push/1")).await.unwrap().status().as_u16())
+    });
+    assert_eq!((gone, kept), (404, 200));
+}
+
+#[test]
+fn a_failed_delivery_survives_kill_9_and_is_delivered_once() {
+    let fake: Shared = Arc::default();
+    fake.lock().unwrap().failing = true;
+    let ntfy = receiver(fake.clone());
+    let mut w = World::new("app");
+    w.agent("quick", None, &[json!({"write": {"path": "a.txt", "content": "a\n"}})]);
+    w.start(&[]);
+    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t")]);
+    let first = w.add("First", "quick");
+    w.wait_status(first, "review");
+    wait_for("a refused attempt", || got(&fake).first().map(|_| ()));
+    let channels = wait_for("the channel to record the failure", || {
+        let c = w.json(&["notify", "ls"]);
+        c[0]["last_result"].as_str().is_some_and(|r| r.starts_with("failed:")).then_some(c)
+    });
+    assert!(channels[0]["last_result"].as_str().unwrap().contains("503"), "{channels}");
+    w.kill_daemon();
+    fake.lock().unwrap().failing = false;
+    w.restart_on_same_address();
+    wait_for("the delivery after the restart", || got(&fake).iter().find(|g| g.accepted).map(|_| ()));
+    // A second notification after it proves the sender moved on.
+    let second = w.add("Second", "quick");
+    w.wait_status(second, "review");
+    let all = wait_for("the second notification", || {
+        let all = got(&fake);
+        (all.iter().filter(|g| g.accepted).count() >= 2).then_some(all)
+    });
+    let mut delivered: HashMap<String, usize> = HashMap::new();
+    for g in all.iter().filter(|g| g.accepted) {
+        *delivered.entry(g.headers["x-bosun-delivery"].clone()).or_default() += 1;
+        assert_eq!(g.json()["sequence_id"], g.headers["x-bosun-delivery"].as_str());
+    }
+    assert_eq!(delivered.len(), 2, "{delivered:?}");
+    assert!(delivered.values().all(|n| *n == 1), "each delivery accepted exactly once: {delivered:?}");
+    let first_id = &all[0].headers["x-bosun-delivery"];
+    assert_eq!(delivered.get(first_id), Some(&1), "the failed delivery went through once, with the same id");
+    assert!(all.iter().filter(|g| g.accepted).any(|g| g.json()["title"].as_str().unwrap().contains(&format!("T-{first}"))));
+    assert_eq!(w.json(&["notify", "ls"])[0]["last_result"], "ok");
+}
+
+#[test]
+fn a_burst_of_thirty_reviews_is_one_digest() {
+    let fake: Shared = Arc::default();
+    let hook = receiver(fake.clone());
+    let mut w = World::new("app");
+    let gate = w.path("shared/go");
+    w.agent("gated", None, &[json!({"wait_file": gate}), json!({"write": {"path": "a.txt", "content": "a\n"}})]);
+    w.start_with_env(&["--max-concurrent", "30"], &[("HOOK_SECRET", "s")]);
+    w.bosun(&["notify", "add", "webhook", "--url", &format!("{hook}/hook"), "--secret-env", "HOOK_SECRET"]);
+    let ids: Vec<i64> = (0..30).map(|i| w.add(&format!("Task {i}"), "gated")).collect();
+    wait_for("all thirty running", || ids.iter().all(|id| w.task(*id)["status"] == "running").then_some(()));
+    std::fs::write(&gate, "go").unwrap();
+    // The burst ends after every task is in review plus a pause; allow a slow machine.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let named = loop {
+        let named: Vec<i64> =
+            got(&fake).iter().flat_map(|g| g.json()["message"]["tasks"].as_array().unwrap().clone()).map(|v| v.as_i64().unwrap()).collect();
+        if ids.iter().all(|id| named.contains(id)) {
+            break named;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for all thirty to be named: {named:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let all = got(&fake);
+    assert!(
+        all.len() <= 2,
+        "one digest (after at most one leading message), not {}: {:?}",
+        all.len(),
+        all.iter().map(|g| g.json()["message"]["title"].clone()).collect::<Vec<_>>()
+    );
+    let digest = all.last().unwrap().json();
+    assert_eq!(digest["kind"], "digest");
+    // What was queued when the channel was idle went at once (one task, or the few
+    // that were queued in that instant); everything after it is the one digest.
+    assert!(digest["message"]["tasks"].as_array().unwrap().len() >= 15, "{digest}");
+    assert!(digest["message"]["title"].as_str().unwrap().contains("ready for review"), "{digest}");
+    assert_eq!(named.len(), 30, "each task named once");
+}
+
+#[test]
+fn notify_test_reports_each_channel_and_bad_channels_are_refused() {
+    let fake: Shared = Arc::default();
+    let ntfy = receiver(fake.clone());
+    let mut w = World::new("app");
+    w.start(&[]);
+    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--name", "phone"]);
+    // Nothing listens on port 1.
+    w.bosun(&["notify", "add", "ntfy", "--url", "http://127.0.0.1:1/t", "--name", "dead"]);
+    let out = w.try_bosun(&["notify", "test"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.lines().any(|l| l.contains("phone") && l.ends_with(": ok")), "{stdout}");
+    assert!(stdout.lines().any(|l| l.contains("dead") && l.contains("failed: cannot reach http://127.0.0.1:1/")), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 of 2 channels"));
+    let msg = got(&fake).pop().expect("the test message");
+    assert_eq!(msg.json()["title"], "bosun test notification");
+    let ls = w.bosun(&["notify", "ls"]);
+    assert!(ls.contains("phone") && ls.contains("ok ("), "{ls}");
+
+    let refused = |args: &[&str], says: &str| {
+        let out = w.try_bosun(args);
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(says) && err.lines().count() == 1, "{args:?}: {err}");
+    };
+    refused(
+        &["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--token-env", "NOT_SET_ANYWHERE"],
+        "NOT_SET_ANYWHERE is not set in the daemon's environment",
+    );
+    refused(&["notify", "add", "ntfy", "--url", "ntfy.sh/t"], "is not a URL");
+    refused(&["notify", "add", "ntfy", "--url", "https://ntfy.sh/"], "names no topic");
+    refused(&["notify", "add", "webhook", "--url", "https://hooks.example/x"], "--secret-env");
+    refused(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--events", "review,mergd"], "did you mean merged?");
+    refused(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--quiet", "22-7"], "HH:MM-HH:MM");
+    refused(&["notify", "rm", "99"], "no channel 99");
+    assert_eq!(w.json(&["notify", "ls"]).as_array().unwrap().len(), 2, "nothing refused was added");
+    let id = w.json(&["notify", "ls"])[1]["id"].as_i64().unwrap();
+    w.bosun(&["notify", "rm", &id.to_string()]);
+    assert_eq!(w.json(&["notify", "ls"]).as_array().unwrap().len(), 1);
+}
