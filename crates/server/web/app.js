@@ -3,6 +3,7 @@
 import { api, h, notify, act, fill, onTask, notFound, STATUS_LABEL, cost, money, clock, waitingNote, command } from './api.js';
 import { taskPage } from './task.js';
 import { askItem } from './asks.js';
+import { notificationsPage, registerWorker } from './notify.js';
 
 const main = document.getElementById('main');
 let cleanup = () => {};
@@ -21,6 +22,7 @@ function route() {
   else if (path === '/new') cleanup = newTaskPage(main);
   else if (path === '/approvals') cleanup = approvalsPage(main);
   else if (path === '/rules') cleanup = rulesPage(main);
+  else if (path === '/notifications') cleanup = notificationsPage(main);
   else if ((m = path.match(/^\/tasks\/(\d+)$/))) cleanup = taskPage(main, Number(m[1]));
   else notFound(main, `The board has no page at ${path}.`);
 }
@@ -263,3 +265,4 @@ function rulesPage(root) {
 }
 
 route();
+registerWorker();
