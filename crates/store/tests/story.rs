@@ -89,6 +89,7 @@ backends!(
     a_queued_task_says_what_it_waits_for_until_it_moves,
     a_reply_continues_the_session_and_a_retry_starts_over,
     only_final_tasks_are_archived_and_lists_leave_them_out,
+    notifications_are_written_with_their_transition,
 );
 
 async fn tasks_runs_and_events(store: Arc<dyn Store>) {
@@ -453,4 +454,103 @@ async fn a_reply_continues_the_session_and_a_retry_starts_over(store: Arc<dyn St
     store.interrupt_live_runs("local", &[], Utc::now()).await.unwrap();
     let t = store.transition_task(1, TaskStatus::Interrupted, TaskEvent::Retried, None, Utc::now()).await.unwrap();
     assert!(t.resume, "a retry after the daemon cut the run off continues it");
+}
+
+async fn notifications_are_written_with_their_transition(store: Arc<dyn Store>) {
+    use bosun_core::notify::{ChannelKind, Filter, NotifyKind};
+    use bosun_store::notify::{LinkRefusal, LinkVerb, NewChannel};
+    let n = store.notify();
+    let now = Utc::now();
+    let channel = |name: &str, filter: Filter| NewChannel {
+        kind: ChannelKind::Ntfy,
+        name: name.into(),
+        config: serde_json::json!({"url": "https://ntfy.example/t"}),
+        filter,
+        quiet: None,
+    };
+    let all = n.add_channel(channel("all", Filter::default()), now).await.unwrap();
+    let asks = n.add_channel(channel("asks", Filter { events: vec![NotifyKind::NeedsInput], ..Default::default() }), now).await.unwrap();
+    let t = store.create_task(record("ask", &[], 0), now).await.unwrap();
+    let (_, run) = store.start_run(t.id, "careful", "tok", "local", now).await.unwrap();
+    store.set_run_pid(run.id, 1).await.unwrap();
+    assert_eq!(n.fan_out().await.unwrap(), 0, "starting notifies no one");
+    let ask = NewApproval {
+        task_id: t.id,
+        run_id: run.id,
+        request_id: "r1".into(),
+        tool: "Bash".into(),
+        kind: None,
+        command: Some("rm -rf build".into()),
+        path: None,
+        input: None,
+    };
+    let a = store.add_approval(ask, now).await.unwrap();
+    store.set_waiting(run.id, true, now).await.unwrap();
+    assert_eq!(n.fan_out().await.unwrap(), 2, "the ask goes to both channels");
+    store.set_waiting(run.id, false, now).await.unwrap();
+    store.finish_run(run.id, finished(true), now).await.unwrap();
+    assert_eq!(n.fan_out().await.unwrap(), 1, "review only to the channel without a filter");
+    assert_eq!(n.fan_out().await.unwrap(), 0, "each outbox row is fanned out once");
+    let queued = n.queued().await.unwrap();
+    let of = |c: i64| queued.iter().filter(|q| q.channel_id == c).map(|q| q.notification_id).collect::<Vec<_>>();
+    assert_eq!((of(all.id).len(), of(asks.id).len()), (2, 1));
+
+    // One delivery carries both; its notifications cannot go in another.
+    let d = n.create_delivery(all.id, &of(all.id), now).await.unwrap().expect("a delivery");
+    assert_eq!(n.create_delivery(all.id, &of(all.id), now).await.unwrap(), None);
+    let due = n.due_deliveries(now).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].items.iter().map(|i| i.kind).collect::<Vec<_>>(), [NotifyKind::NeedsInput, NotifyKind::Review]);
+    let subject = &due[0].items[0].subject;
+    assert_eq!((subject.task_id, subject.ask.as_ref().map(|a| a.approval_id)), (t.id, Some(a.id)));
+    assert_eq!(subject.ask.as_ref().unwrap().command.as_deref(), Some("rm -rf build"));
+    let later = now + chrono::Duration::seconds(2);
+    n.delivery_failed(d, "answered 503", Some(later), now).await.unwrap();
+    assert!(n.due_deliveries(now).await.unwrap().is_empty(), "not before its retry");
+    assert_eq!(n.next_attempt().await.unwrap().map(|t| t.timestamp_millis()), Some(later.timestamp_millis()));
+    assert_eq!(n.channels().await.unwrap()[0].last_result.as_deref(), Some("failed: answered 503"));
+    let retry = n.due_deliveries(later).await.unwrap();
+    assert_eq!((retry.len(), retry[0].attempts), (1, 1));
+    n.delivery_sent(d, later).await.unwrap();
+    assert!(n.due_deliveries(later).await.unwrap().is_empty());
+    assert_eq!(n.next_attempt().await.unwrap(), None);
+    assert_eq!(n.channels().await.unwrap()[0].last_result.as_deref(), Some("ok"));
+
+    // Action links: once, for a pending ask, before they expire.
+    let t2 = store.create_task(record("ask again", &[], 0), now).await.unwrap();
+    let (_, run2) = store.start_run(t2.id, "careful", "tok2", "local", now).await.unwrap();
+    let b = store
+        .add_approval(
+            NewApproval {
+                task_id: t2.id,
+                run_id: run2.id,
+                request_id: "r2".into(),
+                tool: "Bash".into(),
+                kind: None,
+                command: None,
+                path: None,
+                input: None,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let hour = now + chrono::Duration::hours(1);
+    n.add_action_link(b"approve", b.id, LinkVerb::Approve, "all", hour, now).await.unwrap();
+    n.add_action_link(b"deny", b.id, LinkVerb::Deny, "all", hour, now).await.unwrap();
+    n.add_action_link(b"old", b.id, LinkVerb::Approve, "all", now, now).await.unwrap();
+    assert_eq!(n.use_action_link(b"old", now).await.unwrap(), Err(LinkRefusal::Expired));
+    assert_eq!(n.use_action_link(b"nope", now).await.unwrap(), Err(LinkRefusal::Unknown));
+    let used = n.use_action_link(b"approve", now).await.unwrap().expect("usable once");
+    assert_eq!((used.approval_id, used.task_id, used.verb), (b.id, t2.id, LinkVerb::Approve));
+    assert_eq!(n.use_action_link(b"approve", now).await.unwrap(), Err(LinkRefusal::Used));
+    assert_eq!(n.use_action_link(b"deny", now).await.unwrap(), Err(LinkRefusal::Used), "one answer per ask");
+    n.add_action_link(b"late", b.id, LinkVerb::Deny, "all", hour, now).await.unwrap();
+    store.answer_approval(b.id, true, "user", None, None, now).await.unwrap();
+    assert_eq!(n.action_link(b"late", now).await.unwrap(), Err(LinkRefusal::Answered));
+
+    // Removing a channel drops what was queued for it.
+    n.delete_channel(asks.id).await.unwrap();
+    assert!(n.queued().await.unwrap().is_empty());
+    assert!(matches!(n.delete_channel(asks.id).await, Err(StoreError::ChannelNotFound(_))));
 }

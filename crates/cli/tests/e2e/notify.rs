@@ -25,6 +25,8 @@ struct Got {
     body: Vec<u8>,
     /// Whether the receiver answered 2xx.
     accepted: bool,
+    /// When it arrived.
+    at: chrono::DateTime<chrono::Utc>,
 }
 
 impl Got {
@@ -54,7 +56,7 @@ async fn take(State(r): State<Shared>, uri: Uri, headers: HeaderMap, body: Bytes
         StatusCode::OK
     };
     let headers = headers.iter().map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string())).collect();
-    r.got.push(Got { path: uri.path().to_string(), headers, body: body.to_vec(), accepted: status.is_success() });
+    r.got.push(Got { path: uri.path().to_string(), headers, body: body.to_vec(), accepted: status.is_success(), at: chrono::Utc::now() });
     status
 }
 
@@ -423,4 +425,40 @@ fn notify_test_reports_each_channel_and_bad_channels_are_refused() {
     let id = w.json(&["notify", "ls"])[1]["id"].as_i64().unwrap();
     w.bosun(&["notify", "rm", &id.to_string()]);
     assert_eq!(w.json(&["notify", "ls"]).as_array().unwrap().len(), 1);
+}
+
+/// The figure for BENCHMARKS.md (not a test: `cargo test -p bosun --test e2e
+/// needs_input_latency -- --ignored --nocapture`): from a task entering needs_input (its
+/// `updated_at`, written by that transition) to the fake ntfy receiver getting the
+/// message, over 50 asks spaced past the batching window.
+#[test]
+#[ignore]
+fn needs_input_latency() {
+    let fake: Shared = Arc::default();
+    let ntfy = receiver(fake.clone());
+    let mut w = World::new("app");
+    careful(&w);
+    w.start(&[]);
+    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--events", "needs_input"]);
+    let mut ms = Vec::new();
+    for i in 0..50 {
+        let id = w.add(&format!("Ask {i}"), "careful");
+        let msg = wait_for("the ask to arrive", || got(&fake).get(i).cloned());
+        let task = w.task(id);
+        assert_eq!(task["status"], "needs_input");
+        let entered: chrono::DateTime<chrono::Utc> = task["updated_at"].as_str().unwrap().parse().unwrap();
+        ms.push((msg.at - entered).num_milliseconds());
+        w.bosun(&["approve", &id.to_string()]);
+        w.wait_status(id, "review");
+        // Outside the batching window: the next ask comes after the channel is idle again.
+        std::thread::sleep(Duration::from_millis(3200));
+    }
+    ms.sort();
+    println!(
+        "needs_input -> ntfy: p50 {} ms, p90 {} ms, max {} ms over {} asks",
+        ms[ms.len() / 2],
+        ms[ms.len() * 9 / 10],
+        ms[ms.len() - 1],
+        ms.len()
+    );
 }
