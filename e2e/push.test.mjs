@@ -66,6 +66,14 @@ test('the service worker shows pushes and its clicks open the task or press the 
   await page.reload(); // now controlled by the worker
   await until('the worker to control the page', () => page.evaluate(() => !!navigator.serviceWorker.controller));
 
+  // The board is installable (manifest, icons, start URL, display): Chromium says why not, if not.
+  const cdp0 = await ctx.newCDPSession(page);
+  const { installabilityErrors } = await cdp0.send('Page.getInstallabilityErrors');
+  // (A Playwright context is incognito, which alone keeps an app from being installed.)
+  assert.deepEqual(installabilityErrors.filter((e) => e.errorId !== 'in-incognito'), []);
+  const manifest = await cdp0.send('Page.getAppManifest');
+  assert.deepEqual(manifest.errors, []);
+
   // A push, as bosun sends it (the payload of crates/notify/src/webpush.rs), to the real worker.
   const cdp = await ctx.newCDPSession(page);
   const registrations = [];

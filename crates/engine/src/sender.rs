@@ -195,7 +195,12 @@ pub(crate) async fn open(engine: &Engine, c: &Channel) -> Result<Box<dyn bosun_n
             Box::new(bosun_notify::webpush::WebPush {
                 client,
                 vapid: engine.vapid.clone(),
-                contact: engine.config.public_url.clone(),
+                // VAPID's contact is a mailto: or https: URL.
+                contact: if engine.config.public_url.starts_with("https://") {
+                    engine.config.public_url.clone()
+                } else {
+                    "mailto:bosun@localhost".into()
+                },
                 subscribers: subs
                     .into_iter()
                     .map(|s| bosun_notify::webpush::Subscriber { endpoint: s.endpoint, p256dh: s.p256dh, auth: s.auth })

@@ -175,6 +175,12 @@ impl NotifyStore for SqliteStore {
     }
 
     async fn fan_out(&self) -> Result<usize> {
+        // Most writes notify no one: a read first, so they do not take the write lock.
+        let new: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM notifications WHERE fanned_out = 0)").fetch_one(&self.pool).await?;
+        if !new {
+            return Ok(0);
+        }
         let mut tx = self.pool.begin_with(WRITE).await?;
         let rows = sqlx::query("SELECT id, kind, subject, created_at FROM notifications WHERE fanned_out = 0 ORDER BY id")
             .fetch_all(&mut *tx)
