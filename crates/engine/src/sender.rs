@@ -57,6 +57,13 @@ pub(crate) async fn run(engine: Arc<Engine>) {
     }
 }
 
+/// A channel's queued notifications, with when the oldest and the newest arrived.
+struct Batch {
+    ids: Vec<i64>,
+    oldest: DateTime<Utc>,
+    newest: DateTime<Utc>,
+}
+
 /// One round; returns when the next one is due (None: only when woken).
 async fn round(engine: &Engine, last: &mut HashMap<i64, DateTime<Utc>>) -> Result<Option<DateTime<Utc>>, StoreError> {
     let store = engine.store.notify();
@@ -67,17 +74,16 @@ async fn round(engine: &Engine, last: &mut HashMap<i64, DateTime<Utc>>) -> Resul
     let queued = store.queued().await?;
     if !queued.is_empty() {
         let channels: HashMap<i64, Channel> = store.channels().await?.into_iter().map(|c| (c.id, c)).collect();
-        // Per channel: the queued notifications, the oldest's and the newest's time.
-        let mut by_channel: BTreeMap<i64, (Vec<i64>, DateTime<Utc>, DateTime<Utc>)> = BTreeMap::new();
+        let mut by_channel: BTreeMap<i64, Batch> = BTreeMap::new();
         for q in queued {
-            let e = by_channel.entry(q.channel_id).or_insert((Vec::new(), q.created_at, q.created_at));
-            e.0.push(q.notification_id);
-            e.1 = e.1.min(q.created_at);
-            e.2 = e.2.max(q.created_at);
+            let e = by_channel.entry(q.channel_id).or_insert(Batch { ids: Vec::new(), oldest: q.created_at, newest: q.created_at });
+            e.ids.push(q.notification_id);
+            e.oldest = e.oldest.min(q.created_at);
+            e.newest = e.newest.max(q.created_at);
         }
         let local = chrono::Local::now();
         let minute = (local.hour() * 60 + local.minute()) as u16;
-        for (channel_id, (ids, oldest, newest)) in by_channel {
+        for (channel_id, Batch { ids, oldest, newest }) in by_channel {
             let Some(channel) = channels.get(&channel_id) else { continue };
             if let Some(quiet) = channel.quiet {
                 let left = quiet.minutes_left(minute);

@@ -26,7 +26,7 @@ pub struct Args {
 #[derive(clap::Subcommand)]
 enum Sub {
     /// Add a channel.
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// List the channels with their last delivery result.
     Ls,
     /// Remove a channel.
@@ -71,7 +71,7 @@ struct AddArgs {
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
     match args.command {
-        Sub::Add(add) => add_channel(ctx, add).await,
+        Sub::Add(add) => add_channel(ctx, *add).await,
         Sub::Ls => list(ctx).await,
         Sub::Rm { id } => {
             let c = ctx.api.remove_channel(id).await.map_err(|e| match e.code() {
