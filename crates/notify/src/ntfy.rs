@@ -85,4 +85,25 @@ mod tests {
         assert!(split_topic("ftp://x/y").is_err());
         assert!(split_topic("not a url").is_err());
     }
+
+    #[test]
+    fn the_body_is_ntfys_json_with_at_most_three_buttons() {
+        use bosun_core::notify::{NotifyKind, Subject, message};
+        let s = Subject { task_id: 4, title: "Fix".into(), repo: None, agent: None, reason: None, ask: None };
+        let link = |id, post| crate::Action { id, label: id.into(), url: format!("https://b/act/{id}"), post };
+        let out = Outgoing {
+            delivery: "bosun-d1".into(),
+            kind: "notification",
+            message: message(NotifyKind::NeedsInput, &s),
+            click_url: "https://b/tasks/4".into(),
+            actions: vec![link("approve", true), link("deny", true), link("open", false), link("extra", false)],
+            items: Vec::new(),
+        };
+        let b = body("t", &out);
+        assert_eq!((b["topic"].as_str(), b["priority"].as_u64(), b["sequence_id"].as_str()), (Some("t"), Some(5), Some("bosun-d1")));
+        let actions = b["actions"].as_array().unwrap();
+        assert_eq!(actions.len(), 3);
+        assert_eq!((actions[0]["action"].as_str(), actions[0]["method"].as_str()), (Some("http"), Some("POST")));
+        assert_eq!(actions[2]["action"], "view");
+    }
 }
