@@ -386,6 +386,31 @@ fn a_burst_of_thirty_reviews_is_one_digest() {
 }
 
 #[test]
+fn quiet_hours_hold_what_the_filters_let_through() {
+    let (loud, quiet): (Shared, Shared) = (Arc::default(), Arc::default());
+    let (loud_url, quiet_url) = (receiver(loud.clone()), receiver(quiet.clone()));
+    let mut w = World::new("app");
+    w.agent("quick", None, &[json!({"write": {"path": "a.txt", "content": "a\n"}})]);
+    w.start(&[]);
+    // Quiet from an hour ago to an hour from now, in the daemon's local time.
+    let now = chrono::Local::now();
+    let hours = format!("{}-{}", (now - chrono::Duration::hours(1)).format("%H:%M"), (now + chrono::Duration::hours(1)).format("%H:%M"));
+    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{quiet_url}/t"), "--quiet", &hours]);
+    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{loud_url}/t"), "--events", "review"]);
+    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{loud_url}/failures"), "--events", "failed"]);
+    let id = w.add("Quick one", "quick");
+    w.wait_status(id, "review");
+    // The loud channel got it: the sender has been through this notification.
+    let msg = wait_for("the review on the loud channel", || got(&loud).into_iter().next());
+    assert_eq!(msg.json()["topic"], "t", "the failures-only channel got nothing");
+    assert_eq!(got(&loud).len(), 1);
+    assert!(got(&quiet).is_empty(), "held during quiet hours");
+    let channels = w.json(&["notify", "ls"]);
+    assert_eq!(channels[0]["quiet"], hours.as_str());
+    assert!(channels[0]["last_result"].is_null(), "{channels}");
+}
+
+#[test]
 fn notify_test_reports_each_channel_and_bad_channels_are_refused() {
     let fake: Shared = Arc::default();
     let ntfy = receiver(fake.clone());
