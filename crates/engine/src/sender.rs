@@ -9,11 +9,12 @@
 //! hours (held, then sent as one digest when they end) or it is in a burst (the
 //! first message goes at once; what follows within [`BATCH_WINDOW`] is held until the
 //! burst pauses for that long, at most `MAX_HOLD`: a burst becomes the first message
-//! plus one digest; see `core::notify::due`); then attempt every due delivery. A delivery is marked sent only
+//! plus one digest; see `core::notify::due`); then attempt every due delivery, each
+//! in a task of its own, one at a time per channel. A delivery is marked sent only
 //! after the channel accepted it; a failure is tried again after [`backoff`], up to
 //! [`MAX_ATTEMPTS`]. Its id (`bosun-d<id>`) goes with every attempt.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
@@ -33,8 +34,11 @@ pub(crate) async fn run(engine: Arc<Engine>) {
     // When each channel's last delivery was made (in memory: after a restart the first
     // message of a channel goes at once).
     let mut last: HashMap<i64, DateTime<Utc>> = HashMap::new();
+    // Channels with an attempt under way (one at a time per channel keeps its order;
+    // a slow or dead channel does not hold up the others).
+    let busy: Busy = Arc::default();
     loop {
-        let next = match round(&engine, &mut last).await {
+        let next = match round(&engine, &mut last, &busy).await {
             Ok(next) => next,
             Err(e) => {
                 tracing::warn!("the notification sender could not read the store: {e}");
@@ -64,8 +68,11 @@ struct Batch {
     newest: DateTime<Utc>,
 }
 
+/// The channels with an attempt in flight (a std mutex: never held across an await).
+type Busy = Arc<std::sync::Mutex<HashSet<i64>>>;
+
 /// One round; returns when the next one is due (None: only when woken).
-async fn round(engine: &Engine, last: &mut HashMap<i64, DateTime<Utc>>) -> Result<Option<DateTime<Utc>>, StoreError> {
+async fn round(engine: &Arc<Engine>, last: &mut HashMap<i64, DateTime<Utc>>, busy: &Busy) -> Result<Option<DateTime<Utc>>, StoreError> {
     let store = engine.store.notify();
     store.fan_out().await?;
     let now = Utc::now();
@@ -104,9 +111,21 @@ async fn round(engine: &Engine, last: &mut HashMap<i64, DateTime<Utc>>) -> Resul
         }
     }
     for delivery in store.due_deliveries(now).await? {
-        attempt(engine, delivery).await?;
+        if !busy.lock().unwrap().insert(delivery.channel.id) {
+            continue; // after the attempt under way, which wakes the sender when done
+        }
+        let (engine, busy) = (engine.clone(), busy.clone());
+        tokio::spawn(async move {
+            let channel = delivery.channel.id;
+            if let Err(e) = attempt(&engine, delivery).await {
+                tracing::warn!("cannot record a notification attempt: {e}");
+            }
+            busy.lock().unwrap().remove(&channel);
+            engine.sender_wake.notify_one();
+        });
     }
-    if let Some(t) = store.next_attempt().await? {
+    // A retry that is due now is in flight; its end wakes the sender.
+    if let Some(t) = store.next_attempt().await?.filter(|t| *t > now) {
         soonest(t, &mut next);
     }
     Ok(next)
