@@ -17,7 +17,7 @@ use tokio::sync::broadcast::{self, error::TryRecvError};
 
 use crate::cache::{Need, TaskCache};
 use crate::{
-    Change, InboxMessage, LiveRun, NewRule, OrphanRun, RepoCount, Result, RuleFilter, RunEnd, SavedRule, Store, StoreError, TaskFilter,
+    Change, Credential, NewCredential, Pairing, SessionFor, InboxMessage, LiveRun, NewRule, OrphanRun, RepoCount, Result, RuleFilter, RunEnd, SavedRule, Store, StoreError, TaskFilter,
     TaskRecord,
 };
 
@@ -212,5 +212,24 @@ impl<S: Store> Store for CachedStore<S> {
     }
     async fn record_profile(&self, profile: &AgentProfile, now: DateTime<Utc>) -> Result<()> {
         self.inner.record_profile(profile, now).await
+    }
+
+    async fn create_credential(&self, new: NewCredential<'_>, now: DateTime<Utc>) -> Result<Credential> {
+        self.inner.create_credential(new, now).await
+    }
+    async fn credential_by_hash(&self, hash: &str) -> Result<Option<Credential>> {
+        self.inner.credential_by_hash(hash).await
+    }
+    async fn touch_credential(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        self.inner.touch_credential(id, now).await
+    }
+    async fn revoke_credential(&self, id: i64, now: DateTime<Utc>) -> Result<Credential> {
+        self.inner.revoke_credential(id, now).await
+    }
+    async fn credentials(&self, now: DateTime<Utc>) -> Result<Vec<Credential>> {
+        self.inner.credentials(now).await
+    }
+    async fn exchange_pairing(&self, code: &str, session: SessionFor<'_>, now: DateTime<Utc>) -> Result<Pairing> {
+        self.inner.exchange_pairing(code, session, now).await
     }
 }

@@ -12,6 +12,7 @@
 
 mod cache;
 mod cached;
+pub mod credentials;
 mod sqlite;
 
 use async_trait::async_trait;
@@ -24,6 +25,7 @@ pub use bosun_core::{Approval, ApprovalStatus, NewApproval};
 use chrono::{DateTime, Utc};
 
 pub use cached::CachedStore;
+pub use credentials::{Credential, NewCredential, Pairing, SessionFor};
 
 /// Why a run that was live when the daemon last stopped is `interrupted`: its holder
 /// did not answer the restarted daemon, so nobody holds the agent any more.
@@ -53,6 +55,11 @@ pub enum StoreError {
     /// The storage itself failed (the database, the disk); backend-specific detail.
     #[error("storage failed: {0}")]
     Backend(Box<dyn std::error::Error + Send + Sync>),
+    #[error("credential {0} not found")]
+    CredentialNotFound(i64),
+    /// A live token already has this name.
+    #[error("a token named `{0}` already exists")]
+    DuplicateName(String),
     #[error("corrupt row: {0}")]
     Corrupt(String),
 }
@@ -285,4 +292,21 @@ pub trait Store: Send + Sync + 'static {
 
     /// Keeps the profile as it was loaded for a run (what ran, even if the file changes).
     async fn record_profile(&self, profile: &AgentProfile, now: DateTime<Utc>) -> Result<()>;
+
+    // Credentials (see [`credentials`]): rows hold hashes, never secrets.
+    /// Stores a credential; a live token with the same name is
+    /// [`StoreError::DuplicateName`]. A `local` one revokes the previous local token.
+    async fn create_credential(&self, new: NewCredential<'_>, now: DateTime<Utc>) -> Result<Credential>;
+    /// The credential whose secret hashes to `hash`, live or not.
+    async fn credential_by_hash(&self, hash: &str) -> Result<Option<Credential>>;
+    /// Records that it was used now, unless that was recorded less than
+    /// [`credentials::SEEN_EVERY_SECS`] ago.
+    async fn touch_credential(&self, id: i64, now: DateTime<Utc>) -> Result<()>;
+    /// Revokes a live token or session ([`StoreError::CredentialNotFound`] if none).
+    async fn revoke_credential(&self, id: i64, now: DateTime<Utc>) -> Result<Credential>;
+    /// Live tokens and sessions, oldest first.
+    async fn credentials(&self, now: DateTime<Utc>) -> Result<Vec<Credential>>;
+    /// Uses the pairing code whose secret hashes to `code` and creates its session, in
+    /// one transaction; a used, expired or unknown code changes nothing.
+    async fn exchange_pairing(&self, code: &str, session: SessionFor<'_>, now: DateTime<Utc>) -> Result<Pairing>;
 }

@@ -1,6 +1,7 @@
 //! The SQLite [`Store`](crate::Store): `<data-dir>/bosun.db`, WAL mode, migrations
 //! applied at open, one transaction per domain operation.
 
+mod credentials;
 mod rows;
 mod tx;
 
@@ -22,7 +23,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use tokio::sync::broadcast;
 
 use crate::{
-    Approval, ApprovalStatus, Change, InboxMessage, LiveRun, NewApproval, NewRule, OrphanRun, RepoCount, Result, RuleFilter, RunEnd,
+    Credential, NewCredential, Pairing, SessionFor, Approval, ApprovalStatus, Change, InboxMessage, LiveRun, NewApproval, NewRule, OrphanRun, RepoCount, Result, RuleFilter, RunEnd,
     SavedRule, Store, StoreError, TaskFilter, TaskRecord,
 };
 use rows::{APPROVAL_COLUMNS, RUN_COLUMNS, TASK_COLUMNS, ms, run_from_row, task_from_row};
@@ -37,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema6.sql"),
     include_str!("schema7.sql"),
     include_str!("schema8.sql"),
+    include_str!("schema9.sql"),
 ];
 
 /// Changes a slow cache may fall behind by before it is told to drop everything.
@@ -769,5 +771,24 @@ impl Store for SqliteStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn create_credential(&self, new: NewCredential<'_>, now: DateTime<Utc>) -> Result<Credential> {
+        self.create_credential_in(new, now).await
+    }
+    async fn credential_by_hash(&self, hash: &str) -> Result<Option<Credential>> {
+        self.credential_by_hash_in(hash).await
+    }
+    async fn touch_credential(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        self.touch_credential_in(id, now).await
+    }
+    async fn revoke_credential(&self, id: i64, now: DateTime<Utc>) -> Result<Credential> {
+        self.revoke_credential_in(id, now).await
+    }
+    async fn credentials(&self, now: DateTime<Utc>) -> Result<Vec<Credential>> {
+        self.credentials_in(now).await
+    }
+    async fn exchange_pairing(&self, code: &str, session: SessionFor<'_>, now: DateTime<Utc>) -> Result<Pairing> {
+        self.exchange_pairing_in(code, session, now).await
     }
 }
