@@ -16,10 +16,12 @@ use reqwest::{RequestBuilder, Response, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use bosun_core::auth::Principal;
+
 use crate::{
-    AfterRequest, AgentsBody, AllowRule, AnswerBody, AnswerRequest, ArchiveBody, ArchiveRequest, DiffBody, DiscardRequest, ErrorBody,
-    GcItem, GcRequest, Health, LossBody, MergeBody, MergeRequest, PendingApproval, PrRequest, RebaseBody, RepoSummary, RetryRequest,
-    RmBody, RmRequest, RulesQuery, SayBody, SayRequest, TaskQuery,
+    AfterRequest, AgentsBody, AllowRule, AnswerBody, AnswerRequest, ArchiveBody, ArchiveRequest, Device, DiffBody, DiscardRequest,
+    ErrorBody, GcItem, GcRequest, Health, LossBody, MergeBody, MergeRequest, NewTokenBody, NewTokenRequest, PairingBody, PairingRequest,
+    PendingApproval, PrRequest, RebaseBody, RepoSummary, RetryRequest, RmBody, RmRequest, RulesQuery, SayBody, SayRequest, TaskQuery,
 };
 
 /// Why a call did not give an answer of the expected type.
@@ -28,6 +30,9 @@ pub enum ClientError {
     /// The base URL given to [`Client::new`] is not an `http://` or `https://` URL.
     #[error("the server address must be an http:// or https:// URL, not {url:?}")]
     InvalidUrl { url: String },
+    /// The token holds characters no HTTP header may carry.
+    #[error("the token is not valid: it holds characters a token never has")]
+    InvalidToken,
     /// The HTTP client itself could not be set up.
     #[error("cannot build an HTTP client: {0}")]
     Setup(#[source] reqwest::Error),
@@ -124,18 +129,40 @@ struct Empty {}
 pub struct Client {
     base: String,
     http: reqwest::Client,
+    /// What to tell the user when the daemon answers 401 (where the token came from
+    /// and what to do); None: the daemon's own message.
+    unauthorized_hint: Option<String>,
 }
 
 impl Client {
     /// A client of the daemon at `base_url` (`http://127.0.0.1:7777`; a trailing `/`
     /// is ignored). Nothing is sent until the first call.
     pub fn new(base_url: &str) -> Result<Client, ClientError> {
+        Client::with_token(base_url, None)
+    }
+
+    /// A client that sends `Authorization: Bearer <token>` with every request.
+    pub fn with_token(base_url: &str, token: Option<&str>) -> Result<Client, ClientError> {
         let base = base_url.trim_end_matches('/').to_string();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(ClientError::InvalidUrl { url: base_url.to_string() });
         }
-        let http = reqwest::Client::builder().build().map_err(ClientError::Setup)?;
-        Ok(Client { base, http })
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(token) = token {
+            let mut value =
+                reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.trim())).map_err(|_| ClientError::InvalidToken)?;
+            value.set_sensitive(true);
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
+        let http = reqwest::Client::builder().default_headers(headers).build().map_err(ClientError::Setup)?;
+        Ok(Client { base, http, unauthorized_hint: None })
+    }
+
+    /// Says `hint` instead of the daemon's message when it refuses the credential (401):
+    /// the client knows where its token came from, the daemon does not.
+    pub fn on_unauthorized(mut self, hint: String) -> Client {
+        self.unauthorized_hint = Some(hint);
+        self
     }
 
     /// The daemon's address, without a trailing `/`.
@@ -323,6 +350,31 @@ impl Client {
         Ok(Box::pin(changes))
     }
 
+    /// `GET /api/me`: who this client's credential is.
+    pub async fn me(&self) -> Result<Principal, ClientError> {
+        self.get("/api/me").await
+    }
+
+    /// `POST /api/tokens`: a new named token (its secret is in the answer only).
+    pub async fn create_token(&self, req: &NewTokenRequest) -> Result<NewTokenBody, ClientError> {
+        self.post("/api/tokens", req).await
+    }
+
+    /// `GET /api/devices`: the tokens and browser sessions that have access.
+    pub async fn devices(&self) -> Result<Vec<Device>, ClientError> {
+        self.get("/api/devices").await
+    }
+
+    /// `DELETE /api/devices/{id}`: revoke a token or a browser session.
+    pub async fn revoke_device(&self, id: i64) -> Result<Device, ClientError> {
+        self.decode(self.http.delete(self.url(&format!("/api/devices/{id}"))).json(&Empty {})).await
+    }
+
+    /// `POST /api/pairings`: a single-use pairing link for a new device.
+    pub async fn pair(&self, req: &PairingRequest) -> Result<PairingBody, ClientError> {
+        self.post("/api/pairings", req).await
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -351,6 +403,10 @@ impl Client {
         }
         let bytes = resp.bytes().await.unwrap_or_default();
         Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(body) if status == StatusCode::UNAUTHORIZED && self.unauthorized_hint.is_some() => {
+                let hint = self.unauthorized_hint.clone().unwrap_or_default();
+                ClientError::Api { status, code: body.error.code, message: hint }
+            }
             Ok(body) => ClientError::Api { status, code: body.error.code, message: body.error.message },
             Err(_) => ClientError::Status { status },
         })

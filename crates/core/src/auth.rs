@@ -166,7 +166,8 @@ pub fn needs_credential(path: &str) -> bool {
 /// The scope a request needs: admin routes need `admin`; otherwise reading (GET,
 /// HEAD) needs `read` and everything else `operate`. Logging out needs only `read`.
 pub fn required_scope(method: &str, path: &str) -> Scope {
-    if ADMIN_PREFIXES.iter().any(|p| path == *p || path.strip_prefix(p).is_some_and(|rest| rest.starts_with('/') || rest.starts_with('?'))) {
+    if ADMIN_PREFIXES.iter().any(|p| path == *p || path.strip_prefix(p).is_some_and(|rest| rest.starts_with('/') || rest.starts_with('?')))
+    {
         return Scope::Admin;
     }
     if path == LOGOUT_PATH {
@@ -175,6 +176,34 @@ pub fn required_scope(method: &str, path: &str) -> Scope {
     match method.to_ascii_uppercase().as_str() {
         "GET" | "HEAD" => Scope::Read,
         _ => Scope::Operate,
+    }
+}
+
+/// A device's name from its browser's User-Agent, when pairing was not given one:
+/// the platform and the browser ("iPhone Safari", "Android Chrome"), else "browser".
+pub fn device_name(user_agent: Option<&str>) -> String {
+    let ua = user_agent.unwrap_or("");
+    let has = |s: &str| ua.contains(s);
+    let platform =
+        [("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"), ("Macintosh", "Mac"), ("Windows", "Windows"), ("Linux", "Linux")]
+            .into_iter()
+            .find(|(needle, _)| has(needle))
+            .map(|(_, name)| name);
+    let browser = if has("Edg/") {
+        Some("Edge")
+    } else if has("Firefox/") || has("FxiOS") {
+        Some("Firefox")
+    } else if has("Chrome/") || has("CriOS") {
+        Some("Chrome")
+    } else if has("Safari/") {
+        Some("Safari")
+    } else {
+        None
+    };
+    match (platform, browser) {
+        (Some(p), Some(b)) => format!("{p} {b}"),
+        (Some(one), None) | (None, Some(one)) => one.to_string(),
+        (None, None) => "browser".to_string(),
     }
 }
 
@@ -204,13 +233,25 @@ mod tests {
     }
 
     #[test]
+    fn devices_are_named_from_their_browser() {
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+        assert_eq!(device_name(Some(iphone)), "iPhone Safari");
+        let android = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36";
+        assert_eq!(device_name(Some(android)), "Android Chrome");
+        assert_eq!(device_name(Some("curl/8.0")), "browser");
+        assert_eq!(device_name(None), "browser");
+    }
+
+    #[test]
     fn routes_need_their_scope() {
         assert_eq!(required_scope("GET", "/api/tasks"), Scope::Read);
         assert_eq!(required_scope("HEAD", "/api/tasks/1"), Scope::Read);
         assert_eq!(required_scope("get", "/api/events"), Scope::Read);
         assert_eq!(required_scope("POST", "/api/tasks"), Scope::Operate);
         assert_eq!(required_scope("DELETE", "/api/rules/3"), Scope::Operate);
-        for admin in ["/api/tokens", "/api/devices", "/api/devices/4", "/api/pairings", "/api/notify", "/api/notify/channels/2", "/api/settings"] {
+        for admin in
+            ["/api/tokens", "/api/devices", "/api/devices/4", "/api/pairings", "/api/notify", "/api/notify/channels/2", "/api/settings"]
+        {
             assert_eq!(required_scope("GET", admin), Scope::Admin, "{admin}");
             assert_eq!(required_scope("POST", admin), Scope::Admin, "{admin}");
         }

@@ -32,6 +32,9 @@ pub struct Config {
     pub holder_exe: Option<PathBuf>,
     /// How long an HTTP client may take to send a request's headers.
     pub header_timeout: Duration,
+    /// Mark the session cookie `Secure` (the daemon is reached over HTTPS). Also on
+    /// when `public_url` is `https://`.
+    pub secure_cookies: bool,
     /// At shutdown, stop the agents (their tasks become `interrupted`) instead of
     /// leaving them running with their holders for the next daemon.
     pub stop_agents_on_exit: bool,
@@ -51,7 +54,13 @@ impl Config {
             holder_exe: None,
             header_timeout: Duration::from_secs(10),
             stop_agents_on_exit: false,
+            secure_cookies: false,
         }
+    }
+
+    /// The daemon's own admin token (mode 0600), which the CLI on this machine reads.
+    pub fn token_file(&self) -> PathBuf {
+        bosun_api::paths::token_file(&self.data_dir)
     }
 
     pub fn worktrees_dir(&self) -> PathBuf {
@@ -137,13 +146,9 @@ pub fn default_config_dir() -> PathBuf {
     home().join(".config").join("bosun")
 }
 
-/// `$XDG_DATA_HOME/bosun`, else `~/.local/share/bosun`.
-pub fn default_data_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("XDG_DATA_HOME") {
-        return Path::new(&dir).join("bosun");
-    }
-    home().join(".local").join("share").join("bosun")
-}
+/// `$XDG_DATA_HOME/bosun`, else `~/.local/share/bosun` (the CLI reads the token
+/// from the same place: one definition, in `bosun-api`).
+pub use bosun_api::paths::default_data_dir;
 
 fn home() -> PathBuf {
     std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/"))

@@ -33,6 +33,10 @@ impl From<StoreError> for OpError {
             StoreError::TaskNotFound(_) | StoreError::RunNotFound(_) | StoreError::ApprovalNotFound(_) | StoreError::RuleNotFound(_) => {
                 OpError::NotFound(e.to_string())
             }
+            StoreError::CredentialNotFound(id) => OpError::NotFound(format!("no token or device with id {id} (see `bosun devices`)")),
+            StoreError::DuplicateName(name) => {
+                OpError::Refused(format!("a token named `{name}` already exists; choose another name or revoke it first"))
+            }
             StoreError::StatusChanged { .. } | StoreError::Transition(_) | StoreError::AlreadyAnswered { .. } => {
                 OpError::Refused(e.to_string())
             }

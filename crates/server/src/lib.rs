@@ -18,6 +18,9 @@ pub enum ServeError {
     Start(#[from] StartError),
     #[error("the server failed: {0}")]
     Io(#[from] std::io::Error),
+    /// The daemon's own token could not be made or written.
+    #[error("cannot set up the daemon's token: {0}")]
+    Token(String),
     #[error("refusing to listen on {0}: only loopback addresses (127.0.0.1, ::1) are allowed until bosun has token authentication")]
     NotLoopback(SocketAddr),
 }
@@ -43,6 +46,10 @@ pub async fn serve(
 
     let running = Engine::start(config).await?;
     let engine = running.engine.clone();
+    if let Err(e) = engine.ensure_local_token().await {
+        running.shutdown().await;
+        return Err(ServeError::Token(e.to_string()));
+    }
     ready(addr);
     tracing::info!(%addr, data_dir = %engine.config.data_dir.display(), "bosun daemon listening");
     let closing = engine.clone();

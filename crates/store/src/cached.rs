@@ -17,8 +17,8 @@ use tokio::sync::broadcast::{self, error::TryRecvError};
 
 use crate::cache::{Need, TaskCache};
 use crate::{
-    Change, Credential, NewCredential, Pairing, SessionFor, InboxMessage, LiveRun, NewRule, OrphanRun, RepoCount, Result, RuleFilter, RunEnd, SavedRule, Store, StoreError, TaskFilter,
-    TaskRecord,
+    Change, Credential, InboxMessage, LiveRun, NewCredential, NewRule, OrphanRun, Pairing, RepoCount, Result, RuleFilter, RunEnd,
+    SavedRule, SessionFor, Store, StoreError, TaskFilter, TaskRecord,
 };
 
 pub struct CachedStore<S> {

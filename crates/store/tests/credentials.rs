@@ -64,7 +64,10 @@ async fn a_pairing_code_is_exchanged_once_and_not_after_it_expires() {
     store.create_credential(code("p2", "phone"), now).await.unwrap();
     let session = |hash| SessionFor { hash, user_agent: Some("Mobile Safari"), fallback_name: "iPhone" };
     let Pairing::Exchanged(s) = store.exchange_pairing("p1", session("s1"), now).await.unwrap() else { panic!("not exchanged") };
-    assert_eq!((s.kind, s.scope, s.name.as_str(), s.user_agent.as_deref()), (CredentialKind::Session, Scope::Read, "iPhone", Some("Mobile Safari")));
+    assert_eq!(
+        (s.kind, s.scope, s.name.as_str(), s.user_agent.as_deref()),
+        (CredentialKind::Session, Scope::Read, "iPhone", Some("Mobile Safari"))
+    );
     assert!(matches!(store.exchange_pairing("p1", session("s2"), now).await.unwrap(), Pairing::Used(_)));
     assert!(store.credential_by_hash("s2").await.unwrap().is_none(), "a second use creates nothing");
     assert_eq!(store.exchange_pairing("nope", session("s3"), now).await.unwrap(), Pairing::Unknown);

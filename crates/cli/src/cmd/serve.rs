@@ -49,6 +49,8 @@ pub struct Args {
     _server: Option<String>,
     #[arg(id = "json", long = "json", hide = true)]
     _json: bool,
+    #[arg(id = "token", long = "token", hide = true)]
+    _token: Option<String>,
 }
 
 pub async fn run(args: Args) -> Result<(), Failure> {

@@ -7,13 +7,16 @@ mod after;
 mod agents;
 mod answer;
 mod archive;
+mod auth;
 mod create;
+mod devices;
 mod diff;
 mod discard;
 mod gc;
 mod interrupt;
 mod loss;
 mod merge;
+pub mod pairing;
 pub(crate) mod pr;
 mod rebase;
 mod reply;
@@ -23,6 +26,7 @@ mod rm;
 mod rules;
 mod say;
 mod stop;
+mod tokens;
 
 /// The door of every verb that starts a run in an existing worktree (`reply`, `retry`,
 /// `say` continuing a task): no agent starts where a rebase or merge stopped half-way —

@@ -6,13 +6,22 @@
 mod agents;
 mod approvals;
 mod archive;
+pub mod auth;
+mod device_revoke;
+mod devices;
 mod error;
 mod events;
 mod extract;
 mod gc;
 mod guard;
 mod health;
+mod limit;
+mod login;
+mod logout;
+mod me;
 mod openapi;
+mod pair;
+mod pairings;
 mod repos;
 mod rules;
 mod task_after;
@@ -32,6 +41,7 @@ mod task_retry;
 mod task_rm;
 mod task_say;
 mod task_stop;
+mod token_create;
 mod web;
 
 use std::sync::Arc;
@@ -79,6 +89,13 @@ fn api() -> OpenApiRouter<Arc<Engine>> {
         .routes(routes!(repos::repos))
         .routes(routes!(task_events::events))
         .routes(routes!(events::events))
+        .routes(routes!(login::login))
+        .routes(routes!(logout::logout))
+        .routes(routes!(me::me))
+        .routes(routes!(token_create::create))
+        .routes(routes!(devices::list))
+        .routes(routes!(device_revoke::revoke))
+        .routes(routes!(pairings::create))
 }
 
 /// The OpenAPI document of every route [`router`] serves.
@@ -86,12 +103,14 @@ pub fn openapi_doc() -> utoipa::openapi::OpenApi {
     api().split_for_parts().1
 }
 
-/// Every route, behind the [`Guard`].
+/// Every route, behind the [`Guard`] and then authentication ([`auth`]).
 pub fn router(engine: Arc<Engine>, guard: Guard) -> Router {
+    let auth = Arc::new(auth::Auth::new(engine.clone()));
     let (api, mut doc) = api().split_for_parts();
     openapi::document_refusals(&mut doc);
     let doc = Arc::new(doc);
     api.route("/api/openapi.json", axum::routing::get(move || openapi::serve(doc.clone())))
+        .route(bosun_core::auth::PAIR_PATH, axum::routing::get(pair::pair))
         .merge(web::routes())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -102,6 +121,8 @@ pub fn router(engine: Arc<Engine>, guard: Guard) -> Router {
                 .make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO)),
         )
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
+        .layer(axum::Extension(auth.clone()))
+        .layer(axum::middleware::from_fn_with_state(auth, auth::check))
         .layer(axum::middleware::from_fn_with_state(Arc::new(guard), guard::check))
         .with_state(engine)
 }

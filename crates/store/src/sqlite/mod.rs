@@ -23,8 +23,8 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use tokio::sync::broadcast;
 
 use crate::{
-    Credential, NewCredential, Pairing, SessionFor, Approval, ApprovalStatus, Change, InboxMessage, LiveRun, NewApproval, NewRule, OrphanRun, RepoCount, Result, RuleFilter, RunEnd,
-    SavedRule, Store, StoreError, TaskFilter, TaskRecord,
+    Approval, ApprovalStatus, Change, Credential, InboxMessage, LiveRun, NewApproval, NewCredential, NewRule, OrphanRun, Pairing,
+    RepoCount, Result, RuleFilter, RunEnd, SavedRule, SessionFor, Store, StoreError, TaskFilter, TaskRecord,
 };
 use rows::{APPROVAL_COLUMNS, RUN_COLUMNS, TASK_COLUMNS, ms, run_from_row, task_from_row};
 
