@@ -112,6 +112,11 @@ impl Sandbox {
         daemon.url = rx
             .recv_timeout(Duration::from_secs(30))
             .map_err(|_| anyhow!("the daemon did not print its address in 30 s{}", daemon.log_tail()))?;
+        // It wrote its own token before saying where it serves: every request sends it.
+        let token = std::fs::read_to_string(self.data_dir().join("token")).context("the daemon's token")?;
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {}", token.trim()).parse()?);
+        daemon.http = reqwest::Client::builder().default_headers(headers).build()?;
         let since = Instant::now();
         while daemon.http.get(format!("{}/api/health", daemon.url)).send().await.is_err() {
             check_deadline(since, Duration::from_secs(30), "the daemon to answer /api/health", &daemon)?;

@@ -36,6 +36,18 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
 }
 
 /// Polls `cond` until it returns Some, or panics after [`TIMEOUT`] naming `what`.
+/// A reqwest client builder that sends `Authorization: Bearer <token>`.
+pub fn authed_builder(token: &str) -> reqwest::ClientBuilder {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
+    reqwest::Client::builder().default_headers(headers)
+}
+
+/// A reqwest client that sends `Authorization: Bearer <token>`.
+pub fn authed(token: &str) -> reqwest::Client {
+    authed_builder(token).build().unwrap()
+}
+
 pub fn wait_for<T>(what: &str, mut cond: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + TIMEOUT;
     loop {
@@ -87,6 +99,16 @@ impl World {
             .env("LC_ALL", "C")
             .env("USER", USER)
             .stdin(Stdio::null());
+    }
+
+    /// The daemon's own admin token (it writes `<data-dir>/token` at start).
+    pub fn token(&self) -> String {
+        std::fs::read_to_string(self.path("data/token")).expect("the daemon wrote its token").trim().to_string()
+    }
+
+    /// An HTTP client that authenticates as the daemon's own token.
+    pub fn http(&self) -> reqwest::Client {
+        authed(&self.token())
     }
 
     /// Writes an agent profile running the fake agent with `steps`.
@@ -181,6 +203,7 @@ impl World {
         let mut cmd = Command::new(BOSUN);
         cmd.args(args).env("BOSUN_URL", &self.url);
         self.seal(&mut cmd);
+        cmd.env("BOSUN_DATA_DIR", self.path("data"));
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("bosun runs")
     }
 
@@ -189,6 +212,8 @@ impl World {
         let mut cmd = Command::new(BOSUN);
         cmd.args(args).env("BOSUN_URL", &self.url);
         self.seal(&mut cmd);
+        // The CLI finds the daemon's token in its data dir, as on a user's machine.
+        cmd.env("BOSUN_DATA_DIR", self.path("data"));
         cmd.output().expect("bosun runs")
     }
 
