@@ -292,6 +292,7 @@ fn logs_follow_waits_through_the_queue() {
     w.wait_status(first, "running");
     let mut follower = std::process::Command::new(crate::harness::BOSUN)
         .args(["logs", &second.to_string(), "-f", "--server", &w.url])
+        .env("BOSUN_DATA_DIR", w.path("data"))
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();

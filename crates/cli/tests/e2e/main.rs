@@ -4,6 +4,7 @@
 mod harness;
 
 mod api;
+mod auth;
 mod cleanup;
 mod codex;
 mod conflicts;
