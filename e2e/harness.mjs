@@ -76,9 +76,10 @@ export async function start(agents) {
   /** Runs the CLI against this daemon (it finds the token in the data dir); returns stdout. */
   const bosun = (...args) => execFileSync(BOSUN, args, { env: { ...env, BOSUN_URL: base, BOSUN_DATA_DIR: join(tmp, 'data') }, encoding: 'utf8' });
 
-  async function api(path, { method = 'GET', body } = {}) {
+  /** Calls the API as the daemon's own token (or `as`, another token). */
+  async function api(path, { method = 'GET', body, as = token } = {}) {
     const res = await fetch(base + path, {
-      method, headers: { Accept: 'application/json', Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      method, headers: { Accept: 'application/json', Authorization: `Bearer ${as}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
