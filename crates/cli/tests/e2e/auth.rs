@@ -28,9 +28,7 @@ fn needs(method: &str, path: &str) -> &'static str {
     let admin = ["/api/tokens", "/api/devices", "/api/pairings", "/api/notify", "/api/settings"];
     if admin.iter().any(|a| path == *a || path.starts_with(&format!("{a}/"))) {
         "admin"
-    } else if path == "/api/logout" {
-        "read"
-    } else if method == "get" {
+    } else if path == "/api/logout" || method == "get" {
         "read"
     } else {
         "operate"

@@ -106,11 +106,6 @@ impl World {
         std::fs::read_to_string(self.path("data/token")).expect("the daemon wrote its token").trim().to_string()
     }
 
-    /// An HTTP client that authenticates as the daemon's own token.
-    pub fn http(&self) -> reqwest::Client {
-        authed(&self.token())
-    }
-
     /// Writes an agent profile running the fake agent with `steps`.
     pub fn agent(&self, name: &str, max_concurrent: Option<u32>, steps: &[Value]) {
         let limit = max_concurrent.map(|n| format!("max_concurrent: {n}\n")).unwrap_or_default();
