@@ -226,9 +226,22 @@ fn what_a_token_does_is_recorded_under_its_name_whatever_the_body_says() {
         said,
         [("from the pipeline".to_string(), "human:ci".to_string()), ("claiming to be someone else".to_string(), "human:ci".to_string())]
     );
-    // A revoked token is refused from its next request on.
+    // A revoked token is refused from its next request on, and its open event stream ends.
     let id = w.json(&["devices"]).as_array().unwrap().iter().find(|d| d["name"] == "ci").unwrap()["id"].as_i64().unwrap();
-    w.bosun(&["devices", "revoke", &id.to_string()]);
+    runtime().block_on(async {
+        let resp = authed(&ci).get(format!("{url}/api/events")).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 200, "the stream is open");
+        let mut stream = resp.bytes_stream();
+        w.bosun(&["devices", "revoke", &id.to_string()]);
+        let ended = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+                if chunk.is_err() {
+                    break;
+                }
+            }
+        });
+        assert!(ended.await.is_ok(), "the revoked token's event stream ended");
+    });
     let out =
         Command::new(BOSUN).args(["ls"]).env("BOSUN_URL", &w.url).env("BOSUN_TOKEN", &ci).env("HOME", w.path("home")).output().unwrap();
     assert_eq!(out.status.code(), Some(1));

@@ -209,3 +209,39 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
         parts.extensions.get::<Principal>().cloned().map(Caller).ok_or_else(|| unauthorized("authentication required"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+        }
+        h
+    }
+
+    fn secret(p: Result<Option<Presented>, ApiError>) -> Option<(bool, String)> {
+        match p.ok()? {
+            Some(Presented::Bearer(s)) => Some((false, s)),
+            Some(Presented::Cookie(s)) => Some((true, s)),
+            None => None,
+        }
+    }
+
+    #[test]
+    fn a_request_presents_a_bearer_token_or_the_session_cookie() {
+        assert_eq!(secret(presented(&headers(&[("authorization", "Bearer bosun_x")]))), Some((false, "bosun_x".into())));
+        assert_eq!(secret(presented(&headers(&[("authorization", "bearer  bosun_x ")]))), Some((false, "bosun_x".into())));
+        let cookies = [("cookie", "theme=dark; bosun_session=bosun_s"), ("cookie", "other=1")];
+        assert_eq!(secret(presented(&headers(&cookies))), Some((true, "bosun_s".into())));
+        // The header wins over a cookie; a malformed header is refused, not ignored.
+        let both = [("authorization", "Bearer bosun_t"), ("cookie", "bosun_session=bosun_s")];
+        assert_eq!(secret(presented(&headers(&both))), Some((false, "bosun_t".into())));
+        assert!(presented(&headers(&[("authorization", "Basic Zm9vOmJhcg==")])).is_err());
+        assert!(presented(&headers(&[("authorization", "Bearer ")])).is_err());
+        assert!(secret(presented(&headers(&[("cookie", "bosun_session=")]))).is_none());
+        assert!(secret(presented(&headers(&[]))).is_none());
+    }
+}
