@@ -38,7 +38,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
     println!("valid 5 minutes, single use (scope: {})", pairing.scope);
     let host = pairing.url.split("://").nth(1).and_then(|rest| rest.split(['/', ':']).next()).unwrap_or("");
     if ["127.0.0.1", "localhost", "[", ""].contains(&host) {
-        eprintln!("note: the link names this machine's loopback address; another device reaches it only through a name it can resolve (BOSUN_PUBLIC_URL, behind a proxy or over TLS)");
+        eprintln!(
+            "note: the link names this machine's loopback address; another device reaches it only through a name it can resolve (BOSUN_PUBLIC_URL, behind a proxy or over TLS)"
+        );
     }
     Ok(())
 }
