@@ -62,14 +62,22 @@ async fn send(http: &reqwest::Client, url: &str, method: &str, path: &str, heade
     req.send().await.unwrap().status().as_u16()
 }
 
-/// A browser session cookie, from a pairing link (`bosun pair --json`), as a phone gets it.
-async fn paired_cookie(w: &World) -> String {
-    let url = w.json(&["pair"])["url"].as_str().unwrap().to_string();
+/// A browser session cookie, from a pairing link (`bosun pair --json`), as a phone
+/// gets it; the daemon's log never shows the link's code.
+async fn paired_cookie(w: &World, scope: &str) -> String {
+    let url = w.json(&["pair", "--scope", scope])["url"].as_str().unwrap().to_string();
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let resp = http.get(&url).send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 303);
     let set = resp.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
     assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/"), "{set}");
+    let code = url.split("code=").nth(1).unwrap();
+    // The exchange's own log line (in the request's span, which names the path) is there...
+    let log = wait_for("the pairing in the daemon's log", || {
+        std::fs::read_to_string(w.path("daemon.log")).ok().filter(|l| l.contains("paired a device"))
+    });
+    // ...and the code is not.
+    assert!(log.contains("path=\"/pair\"") && !log.contains(code), "the daemon's log shows the pairing code");
     set.split(';').next().unwrap().to_string()
 }
 
@@ -79,7 +87,10 @@ fn every_route_needs_a_credential_and_its_scope() {
     w.start(&[]);
     let url = w.url.clone();
     let tokens: Vec<(&str, String)> = ["read", "operate", "admin"].iter().map(|s| (*s, token(&w, &format!("t-{s}"), s))).collect();
+    let devices_before = w.json(&["devices"]);
     runtime().block_on(async {
+        // An admin browser session: whatever refuses it below, it is not its scope.
+        let cookie = paired_cookie(&w, "admin").await;
         let anon = reqwest::Client::new();
         let doc: Value = anon.get(format!("{url}/api/openapi.json")).send().await.unwrap().json().await.unwrap();
         let mut routes = Vec::new();
@@ -101,6 +112,23 @@ fn every_route_needs_a_credential_and_its_scope() {
             let port = url.rsplit(':').next().unwrap();
             let foreign = send(&admin, &url, method, path, &[("host", &format!("evil.example:{port}"))]).await;
             assert_eq!(foreign, 403, "{method} {path} naming a foreign host");
+            if method != "get" {
+                // A page on another site, with the user's cookie: refused.
+                let cross = send(&anon, &url, method, path, &[("cookie", &cookie), ("origin", "http://evil.example")]).await;
+                assert_eq!(cross, 403, "{method} {path}: cross-origin with a cookie");
+                // A `text/plain` "simple request" (no CORS preflight), no credential: refused.
+                let full = format!("{url}{}", path.replace("{id}", "999999"));
+                let plain = anon
+                    .request(method.to_uppercase().parse().unwrap(), &full)
+                    .header("content-type", "text/plain")
+                    .body(r#"{"title":"simple","token":"x"}"#)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16();
+                assert!(plain == 401 || plain == 415, "{method} {path}: a text/plain simple request: {plain}");
+            }
             for (scope, secret) in &tokens {
                 let status = send(&authed(secret), &url, method, path, &[]).await;
                 let allowed = public || rank(scope) >= rank(needs(method, path));
@@ -116,7 +144,11 @@ fn every_route_needs_a_credential_and_its_scope() {
             authed(&tokens[0].1).post(format!("{url}/api/tasks")).json(&json!({"title": "x"})).send().await.unwrap().json().await.unwrap();
         assert_eq!(body["error"]["message"], "this needs the `operate` scope; `t-read` has `read`");
     });
-    assert_eq!(w.json(&["ls"]).as_array().unwrap().len(), 0, "no scope too small created anything");
+    assert_eq!(w.json(&["ls"]).as_array().unwrap().len(), 0, "nothing refused (and no scope too small) created a task");
+    let devices_after: Vec<Value> = w.json(&["devices"]).as_array().unwrap().iter().filter(|d| d["kind"] == "token").cloned().collect();
+    let tokens_before: Vec<Value> = devices_before.as_array().unwrap().to_vec();
+    let ids = |v: &[Value]| v.iter().map(|d| d["id"].as_i64().unwrap()).collect::<Vec<_>>();
+    assert_eq!(ids(&devices_after), ids(&tokens_before), "no token was made or revoked");
 }
 
 #[test]
@@ -126,7 +158,7 @@ fn a_browser_session_changes_state_only_from_the_boards_own_page() {
     w.start(&[]);
     let url = w.url.clone();
     runtime().block_on(async {
-        let cookie = paired_cookie(&w).await;
+        let cookie = paired_cookie(&w, "operate").await;
         let http = reqwest::Client::new();
         let add = |origin: Option<&str>| {
             let mut req =

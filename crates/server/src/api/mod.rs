@@ -115,10 +115,12 @@ pub fn router(engine: Arc<Engine>, guard: Guard) -> Router {
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         // One span per request (method, path), so what an operation logs says which
-        // request it served; operations add `task`.
+        // request it served; operations add `task`. The path without its query: a
+        // pairing code travels in one, and secrets stay out of the log.
         .layer(
-            tower_http::trace::TraceLayer::new_for_http()
-                .make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO)),
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                |req: &axum::extract::Request| tracing::info_span!("request", method = %req.method(), path = req.uri().path()),
+            ),
         )
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
         .layer(axum::Extension(auth.clone()))
