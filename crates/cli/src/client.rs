@@ -2,7 +2,7 @@
 //! `--json` switch, and how task ids are written. Every failure of a call becomes a
 //! [`Failure`] carrying the client error's message.
 
-use bosun_api::client::{Client, ClientError};
+use bosun_api::client::{Client, ClientError, ClientOptions};
 use serde::Serialize;
 
 use crate::Failure;
@@ -13,8 +13,16 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn new(server: &str, json: bool) -> Result<Ctx, Failure> {
-        let api = Client::new(server).map_err(|e| match e {
+    pub fn new(server: &str, ca: Option<&std::path::Path>, json: bool) -> Result<Ctx, Failure> {
+        let ca_pem = ca
+            .map(|path| {
+                std::fs::read(path).map_err(|e| match e.kind() {
+                    std::io::ErrorKind::NotFound => Failure(format!("--ca {}: no such file", path.display())),
+                    kind => Failure(format!("--ca {}: {kind}", path.display())),
+                })
+            })
+            .transpose()?;
+        let api = Client::with_options(server, ClientOptions { ca_pem }).map_err(|e| match e {
             ClientError::InvalidUrl { .. } => Failure(format!("--server must be an http:// or https:// URL, not {server:?}")),
             e => Failure::from(e),
         })?;

@@ -22,6 +22,10 @@ struct Cli {
     /// The daemon's address [env: BOSUN_URL] [default: http://127.0.0.1:7777].
     #[arg(long, global = true, value_name = "URL")]
     server: Option<String>,
+    /// A CA certificate (PEM) to trust for an https:// daemon with a self-signed
+    /// certificate [env: BOSUN_CA].
+    #[arg(long, global = true, value_name = "FILE")]
+    ca: Option<std::path::PathBuf>,
     /// Print JSON instead of human-readable output.
     #[arg(long, global = true)]
     json: bool,
@@ -95,7 +99,8 @@ fn main() -> ExitCode {
             client_verb => client_verb,
         };
         let server = cli.server.clone().or_else(|| std::env::var("BOSUN_URL").ok()).unwrap_or_else(|| "http://127.0.0.1:7777".into());
-        let ctx = client::Ctx::new(&server, cli.json)?;
+        let ca = cli.ca.clone().or_else(|| std::env::var_os("BOSUN_CA").map(Into::into));
+        let ctx = client::Ctx::new(&server, ca.as_deref(), cli.json)?;
         match command {
             Command::Serve(_) | Command::Hold(_) => unreachable!("handled above"),
             Command::Add(args) => cmd::add::run(&ctx, args).await,
@@ -137,7 +142,7 @@ fn main() -> ExitCode {
 /// line; `BOSUN_URL` in the environment is fine), they are a usage error.
 fn refuse_client_flags_for_serve(matches: &clap::ArgMatches) {
     let Some(serve) = matches.subcommand_matches("serve") else { return };
-    for flag in ["server", "json"] {
+    for flag in ["server", "json", "ca"] {
         if serve.value_source(flag) == Some(clap::parser::ValueSource::CommandLine) {
             let message = format!("--{flag} is for the client verbs, not for serve (serve listens on --addr)");
             Cli::command().error(clap::error::ErrorKind::ArgumentConflict, message).exit();

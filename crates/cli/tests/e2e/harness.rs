@@ -20,6 +20,8 @@ pub struct World {
     pub repo: PathBuf,
     daemon: Option<Child>,
     pub url: String,
+    /// Set for every process the world runs (`BOSUN_CA` for a daemon serving TLS).
+    pub env: Vec<(String, String)>,
 }
 
 pub fn git(dir: &Path, args: &[&str]) -> String {
@@ -68,7 +70,7 @@ impl World {
         std::fs::write(repo.join("README.md"), "# app\n").unwrap();
         git(&repo, &["add", "."]);
         git(&repo, &["commit", "-q", "-m", "initial"]);
-        World { dir, repo, daemon: None, url: String::new() }
+        World { dir, repo, daemon: None, url: String::new(), env: Vec::new() }
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -86,6 +88,7 @@ impl World {
             .env_remove("BOSUN_CONFIG_DIR")
             .env("LC_ALL", "C")
             .env("USER", USER)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null());
     }
 
@@ -120,7 +123,7 @@ impl World {
         self.start_on(&addr, &[], &[]);
     }
 
-    fn start_on(&mut self, addr: &str, extra: &[&str], env: &[(&str, &str)]) {
+    pub fn start_on(&mut self, addr: &str, extra: &[&str], env: &[(&str, &str)]) {
         assert!(self.daemon.is_none(), "daemon already running");
         let mut cmd = Command::new(BOSUN);
         cmd.args(["serve", "--addr", addr, "--stop-grace", "2", "--data-dir"])

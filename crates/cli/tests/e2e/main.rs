@@ -23,5 +23,6 @@ mod setup;
 mod store_failure;
 mod survive;
 mod tidy;
+mod tls;
 mod waits;
 mod words;

@@ -86,8 +86,9 @@ pub fn openapi_doc() -> utoipa::openapi::OpenApi {
     api().split_for_parts().1
 }
 
-/// Every route, behind the [`Guard`].
-pub fn router(engine: Arc<Engine>, guard: Guard) -> Router {
+/// Every route, behind the [`Guard`]; over TLS (`https`) every answer tells the
+/// browser to keep to HTTPS (HSTS).
+pub fn router(engine: Arc<Engine>, guard: Guard, https: bool) -> Router {
     let (api, mut doc) = api().split_for_parts();
     openapi::document_refusals(&mut doc);
     let doc = Arc::new(doc);
@@ -103,5 +104,9 @@ pub fn router(engine: Arc<Engine>, guard: Guard) -> Router {
         )
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
         .layer(axum::middleware::from_fn_with_state(Arc::new(guard), guard::check))
+        .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+            axum::http::header::STRICT_TRANSPORT_SECURITY,
+            https.then(|| axum::http::HeaderValue::from_static("max-age=31536000")),
+        ))
         .with_state(engine)
 }
