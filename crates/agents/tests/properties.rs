@@ -192,10 +192,10 @@ fn recorded(prefix: &str) -> Vec<Value> {
         }
         for line in std::fs::read_to_string(&path).unwrap().lines() {
             // Lines like `{"#sent": ...}` are the recording's own markers, not the CLI's.
-            if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(line) {
-                if !map.keys().any(|k| k.starts_with('#')) {
-                    lines.push(Value::Object(map));
-                }
+            if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(line)
+                && !map.keys().any(|k| k.starts_with('#'))
+            {
+                lines.push(Value::Object(map));
             }
         }
     }
