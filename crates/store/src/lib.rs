@@ -50,6 +50,13 @@ pub enum StoreError {
     /// Someone (or the run's end) answered it first.
     #[error("approval {id} was already answered: it is {}", status.as_str())]
     AlreadyAnswered { id: i64, status: ApprovalStatus },
+    /// The disk holding the database is full: nothing was written. Goes away by itself
+    /// once space is freed.
+    #[error("the disk holding bosun's data is full: nothing more can be stored until space is freed")]
+    Full,
+    /// The database file is damaged (SQLite says malformed, or not a database).
+    #[error("the database is damaged: {0}")]
+    Damaged(String),
     /// The storage itself failed (the database, the disk); backend-specific detail.
     #[error("storage failed: {0}")]
     Backend(Box<dyn std::error::Error + Send + Sync>),

@@ -73,6 +73,9 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         .with_writer(std::io::stderr)
         // Colour only for a person at a terminal, not in a log file or a journal.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        // A log file on a full disk must not stop the daemon: by default a failed
+        // write is reported with `eprintln!`, which panics on that same stderr.
+        .log_internal_errors(false)
         .init();
     let exposure = bosun_server::Exposure {
         tls: args.tls_cert.zip(args.tls_key).map(|(cert, key)| bosun_server::TlsFiles { cert, key }),

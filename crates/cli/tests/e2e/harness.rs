@@ -138,17 +138,18 @@ impl World {
         let mut child = cmd.spawn().expect("bosun serve starts");
         let stderr = child.stderr.take().unwrap();
         let mut lines = BufReader::new(stderr).lines();
+        // The daemon's log, kept from its first line (what it says while starting too).
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(self.path("daemon.log")).unwrap();
         let url = loop {
             let line = lines.next().expect("serve printed its address").expect("readable stderr");
+            let _ = writeln!(f, "{line}");
             if let Some(rest) = line.strip_prefix("bosun serving ") {
                 break rest.split_whitespace().next().unwrap().to_string();
             }
         };
         // Keep draining the daemon's log so it never blocks on a full pipe; keep a copy.
-        let log = self.path("daemon.log");
         std::thread::spawn(move || {
-            use std::io::Write;
-            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
             for line in lines.map_while(Result::ok) {
                 let _ = writeln!(f, "{line}");
             }

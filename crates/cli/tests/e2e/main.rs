@@ -10,6 +10,7 @@ mod conflicts;
 mod day;
 mod deps;
 mod discard;
+mod disk;
 mod gemini;
 mod hostile;
 mod human;

@@ -47,8 +47,19 @@ const EVENT_BATCH: usize = 400;
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        StoreError::Backend(Box::new(e))
+        match primary_code(&e) {
+            Some(13) => StoreError::Full,
+            // SQLITE_CORRUPT, SQLITE_NOTADB
+            Some(11 | 26) => StoreError::Damaged(e.as_database_error().map(|d| d.message().to_string()).unwrap_or_default()),
+            _ if matches!(&e, sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::StorageFull) => StoreError::Full,
+            _ => StoreError::Backend(Box::new(e)),
+        }
     }
+}
+
+/// SQLite's primary result code of a database error (the extended code's low byte).
+fn primary_code(e: &sqlx::Error) -> Option<i32> {
+    e.as_database_error()?.code()?.parse::<i32>().ok().map(|code| code & 0xff)
 }
 
 #[derive(Clone)]
@@ -82,10 +93,24 @@ impl SqliteStore {
     }
 
     async fn connect(options: SqliteConnectOptions, max: u32) -> Result<SqliteStore> {
-        let pool = SqlitePoolOptions::new().max_connections(max).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max)
+            // A transaction SQLite ended by itself (on SQLITE_FULL it rolls back) leaves
+            // the connection believing it is still in one, so its ROLLBACK fails and
+            // every later BEGIN on it would too: such a connection is closed, not reused,
+            // and the store goes on by itself once space returns.
+            .before_acquire(|conn, _| Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) }))
+            .connect_with(options)
+            .await?;
         let store = SqliteStore { pool, changes: broadcast::channel(CHANGES).0 };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// SQLite's `PRAGMA quick_check`: the problems it finds (none: the file is whole).
+    pub async fn quick_check(&self) -> Result<Vec<String>> {
+        let rows: Vec<String> = sqlx::query_scalar("PRAGMA quick_check").fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().filter(|r| r != "ok").collect())
     }
 
     async fn migrate(&self) -> Result<()> {
