@@ -53,6 +53,7 @@ impl Engine {
         let prices = config.load_prices()?;
         let engine = Arc::new(Engine::new(config, prices, store, hub, triggers));
         crate::recovery::recover(&engine).await?;
+        tokio::spawn(engine.clone().finish_merges());
         tokio::spawn(crate::detect::report_runtimes());
         let dispatcher = tokio::spawn(crate::dispatch::run(engine.clone(), trigger_rx));
         engine.trigger(Trigger::Startup);

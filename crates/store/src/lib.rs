@@ -245,6 +245,15 @@ pub trait Store: Send + Sync + 'static {
     /// Records the pull request of a task's branch.
     async fn set_pr(&self, id: TaskId, pr: &PullRequest, now: DateTime<Utc>) -> Result<Task>;
 
+    /// Records, before the base is touched, that task `id` is being merged with
+    /// `strategy`. Any status change of the task clears it (in its transaction), so
+    /// what is left at start-up is a merge a crash cut off.
+    async fn set_merge_intent(&self, id: TaskId, strategy: &str, now: DateTime<Utc>) -> Result<()>;
+    /// Merges recorded and not finished: (task, strategy), oldest first.
+    async fn merge_intents(&self) -> Result<Vec<(TaskId, String)>>;
+    /// Forgets a merge that failed (its task stays as it was).
+    async fn clear_merge_intent(&self, id: TaskId) -> Result<()>;
+
     /// Per repo, how many tasks are in each status (by repo, then status).
     async fn repo_counts(&self) -> Result<Vec<RepoCount>>;
 

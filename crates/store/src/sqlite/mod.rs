@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema6.sql"),
     include_str!("schema7.sql"),
     include_str!("schema8.sql"),
+    include_str!("schema9.sql"),
 ];
 
 /// Changes a slow cache may fall behind by before it is told to drop everything.
@@ -604,6 +605,25 @@ impl Store for SqliteStore {
             .await?;
         self.wrote_task(id, done)?;
         self.get_task(id).await
+    }
+
+    async fn set_merge_intent(&self, id: TaskId, strategy: &str, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query("INSERT OR REPLACE INTO merge_intents (task_id, strategy, created_at) VALUES (?, ?, ?)")
+            .bind(id)
+            .bind(strategy)
+            .bind(ms(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn merge_intents(&self) -> Result<Vec<(TaskId, String)>> {
+        Ok(sqlx::query_as("SELECT task_id, strategy FROM merge_intents ORDER BY created_at, task_id").fetch_all(&self.pool).await?)
+    }
+
+    async fn clear_merge_intent(&self, id: TaskId) -> Result<()> {
+        sqlx::query("DELETE FROM merge_intents WHERE task_id = ?").bind(id).execute(&self.pool).await?;
+        Ok(())
     }
 
     async fn repo_counts(&self) -> Result<Vec<RepoCount>> {
