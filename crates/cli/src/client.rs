@@ -2,7 +2,7 @@
 //! `--json` switch, and how task ids are written. Every failure of a call becomes a
 //! [`Failure`] carrying the client error's message.
 
-use bosun_api::client::{Client, ClientError};
+use bosun_api::client::{Client, ClientError, ClientOptions};
 use serde::Serialize;
 
 use crate::Failure;
@@ -13,13 +13,21 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// A context for the daemon at `server`, authenticating with `token` (`--token`),
-    /// else `BOSUN_TOKEN`, else the daemon's own token file in the data dir
-    /// (`BOSUN_DATA_DIR`, else the default one): on the daemon's machine, as its user,
-    /// no flag is needed.
-    pub fn new(server: &str, json: bool, token: Option<String>) -> Result<Ctx, Failure> {
+    /// A context for the daemon at `server` (trusting `ca` too), authenticating with
+    /// `token` (`--token`), else `BOSUN_TOKEN`, else the daemon's own token file in the
+    /// data dir (`BOSUN_DATA_DIR`, else the default one): on the daemon's machine, as
+    /// its user, no flag is needed.
+    pub fn new(server: &str, ca: Option<&std::path::Path>, json: bool, token: Option<String>) -> Result<Ctx, Failure> {
+        let ca_pem = ca
+            .map(|path| {
+                std::fs::read(path).map_err(|e| match e.kind() {
+                    std::io::ErrorKind::NotFound => Failure(format!("--ca {}: no such file", path.display())),
+                    kind => Failure(format!("--ca {}: {kind}", path.display())),
+                })
+            })
+            .transpose()?;
         let found = find_token(token);
-        let api = Client::with_token(server, found.token.as_deref())
+        let api = Client::with_options(server, ClientOptions { ca_pem, token: found.token.clone() })
             .map_err(|e| match e {
                 ClientError::InvalidUrl { .. } => Failure(format!("--server must be an http:// or https:// URL, not {server:?}")),
                 ClientError::InvalidToken => Failure(format!("the token from {} is not a valid token", found.source)),

@@ -26,6 +26,10 @@ struct Cli {
     /// read from <data-dir>/token].
     #[arg(long, global = true, value_name = "TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// A CA certificate (PEM) to trust for an https:// daemon with a self-signed
+    /// certificate [env: BOSUN_CA].
+    #[arg(long, global = true, value_name = "FILE")]
+    ca: Option<std::path::PathBuf>,
     /// Print JSON instead of human-readable output.
     #[arg(long, global = true)]
     json: bool,
@@ -102,7 +106,8 @@ fn main() -> ExitCode {
             client_verb => client_verb,
         };
         let server = cli.server.clone().or_else(|| std::env::var("BOSUN_URL").ok()).unwrap_or_else(|| "http://127.0.0.1:7777".into());
-        let ctx = client::Ctx::new(&server, cli.json, cli.token.clone())?;
+        let ca = cli.ca.clone().or_else(|| std::env::var_os("BOSUN_CA").map(Into::into));
+        let ctx = client::Ctx::new(&server, ca.as_deref(), cli.json, cli.token.clone())?;
         match command {
             Command::Serve(_) | Command::Hold(_) => unreachable!("handled above"),
             Command::Add(args) => cmd::add::run(&ctx, args).await,
@@ -143,11 +148,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// `--server`, `--token` and `--json` are for the client verbs: given to `serve` (on the command
+/// `--server`, `--token`, `--ca` and `--json` are for the client verbs: given to `serve` (on the command
 /// line; `BOSUN_URL` in the environment is fine), they are a usage error.
 fn refuse_client_flags_for_serve(matches: &clap::ArgMatches) {
     let Some(serve) = matches.subcommand_matches("serve") else { return };
-    for flag in ["server", "json", "token"] {
+    for flag in ["server", "json", "ca", "token"] {
         if serve.value_source(flag) == Some(clap::parser::ValueSource::CommandLine) {
             let message = format!("--{flag} is for the client verbs, not for serve (serve listens on --addr)");
             Cli::command().error(clap::error::ErrorKind::ArgumentConflict, message).exit();

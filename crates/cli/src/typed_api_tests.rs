@@ -84,6 +84,7 @@ async fn every_route_through_the_typed_client() {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             bosun_server::serve(
                 cfg,
+                bosun_server::Exposure::default(),
                 listener,
                 async {
                     let _ = stopped.await;

@@ -32,9 +32,6 @@ pub struct Config {
     pub holder_exe: Option<PathBuf>,
     /// How long an HTTP client may take to send a request's headers.
     pub header_timeout: Duration,
-    /// Mark the session cookie `Secure` (the daemon is reached over HTTPS). Also on
-    /// when `public_url` is `https://`.
-    pub secure_cookies: bool,
     /// At shutdown, stop the agents (their tasks become `interrupted`) instead of
     /// leaving them running with their holders for the next daemon.
     pub stop_agents_on_exit: bool,
@@ -54,7 +51,6 @@ impl Config {
             holder_exe: None,
             header_timeout: Duration::from_secs(10),
             stop_agents_on_exit: false,
-            secure_cookies: false,
         }
     }
 
@@ -119,8 +115,10 @@ impl Config {
     /// One daemon per data dir (a second would start the same tasks twice). Takes the
     /// data dir for this daemon: a lock on the directory itself (which
     /// cannot be deleted from under a live daemon, unlike a file in it), and
-    /// `daemon.lock` saying who holds it, for the next daemon's refusal.
-    pub(crate) fn lock_data_dir(&self) -> Result<File, StartError> {
+    /// `daemon.lock` saying who holds it, for the next daemon's refusal. A clean
+    /// shutdown removes `daemon.lock`: found on start, the last daemon did not stop
+    /// cleanly (the second value is then true).
+    pub(crate) fn lock_data_dir(&self) -> Result<(File, bool), StartError> {
         let dir = File::open(&self.data_dir).map_err(|source| StartError::Dir { path: self.data_dir.clone(), source })?;
         let path = self.data_dir.join("daemon.lock");
         if dir.try_lock().is_err() {
@@ -129,9 +127,10 @@ impl Config {
                 .unwrap_or_else(|_| "whose daemon.lock, which names it, was deleted".into());
             return Err(StartError::Locked { data_dir: self.data_dir.clone(), holder });
         }
+        let unclean = path.exists();
         std::fs::write(&path, format!("pid {} at {}", std::process::id(), self.public_url))
             .map_err(|source| StartError::Dir { path: path.clone(), source })?;
-        Ok(dir)
+        Ok((dir, unclean))
     }
 }
 

@@ -160,6 +160,15 @@ impl<S: Store> Store for CachedStore<S> {
     async fn set_pr(&self, id: TaskId, pr: &PullRequest, now: DateTime<Utc>) -> Result<Task> {
         self.inner.set_pr(id, pr, now).await
     }
+    async fn set_merge_intent(&self, id: TaskId, strategy: &str, now: DateTime<Utc>) -> Result<()> {
+        self.inner.set_merge_intent(id, strategy, now).await
+    }
+    async fn merge_intents(&self) -> Result<Vec<(TaskId, String)>> {
+        self.inner.merge_intents().await
+    }
+    async fn clear_merge_intent(&self, id: TaskId) -> Result<()> {
+        self.inner.clear_merge_intent(id).await
+    }
     async fn repo_counts(&self) -> Result<Vec<RepoCount>> {
         self.inner.repo_counts().await
     }

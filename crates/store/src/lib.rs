@@ -52,6 +52,13 @@ pub enum StoreError {
     /// Someone (or the run's end) answered it first.
     #[error("approval {id} was already answered: it is {}", status.as_str())]
     AlreadyAnswered { id: i64, status: ApprovalStatus },
+    /// The disk holding the database is full: nothing was written. Goes away by itself
+    /// once space is freed.
+    #[error("the disk holding bosun's data is full: nothing more can be stored until space is freed")]
+    Full,
+    /// The database file is damaged (SQLite says malformed, or not a database).
+    #[error("the database is damaged: {0}")]
+    Damaged(String),
     /// The storage itself failed (the database, the disk); backend-specific detail.
     #[error("storage failed: {0}")]
     Backend(Box<dyn std::error::Error + Send + Sync>),
@@ -244,6 +251,15 @@ pub trait Store: Send + Sync + 'static {
     async fn add_deps(&self, id: TaskId, deps: &[TaskId], now: DateTime<Utc>) -> Result<Task>;
     /// Records the pull request of a task's branch.
     async fn set_pr(&self, id: TaskId, pr: &PullRequest, now: DateTime<Utc>) -> Result<Task>;
+
+    /// Records, before the base is touched, that task `id` is being merged with
+    /// `strategy`. Any status change of the task clears it (in its transaction), so
+    /// what is left at start-up is a merge a crash cut off.
+    async fn set_merge_intent(&self, id: TaskId, strategy: &str, now: DateTime<Utc>) -> Result<()>;
+    /// Merges recorded and not finished: (task, strategy), oldest first.
+    async fn merge_intents(&self) -> Result<Vec<(TaskId, String)>>;
+    /// Forgets a merge that failed (its task stays as it was).
+    async fn clear_merge_intent(&self, id: TaskId) -> Result<()>;
 
     /// Per repo, how many tasks are in each status (by repo, then status).
     async fn repo_counts(&self) -> Result<Vec<RepoCount>>;

@@ -43,8 +43,10 @@ pub struct Auth {
 }
 
 impl Auth {
-    pub fn new(engine: Arc<Engine>) -> Auth {
-        let secure_cookies = engine.config.secure_cookies || engine.config.public_url.starts_with("https://");
+    /// `https`: the daemon serves TLS itself; behind a proxy, an `https://` public URL
+    /// says the browser reaches it over HTTPS.
+    pub fn new(engine: Arc<Engine>, https: bool) -> Auth {
+        let secure_cookies = https || engine.config.public_url.starts_with("https://");
         Auth { engine, limiter: Limiter::default(), secure_cookies, revoked: broadcast::channel(64).0 }
     }
 

@@ -56,6 +56,7 @@ impl IntoResponse for ApiError {
             StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
             StatusCode::UNPROCESSABLE_ENTITY => "invalid_body",
             StatusCode::BAD_GATEWAY => "bad_gateway",
+            StatusCode::INSUFFICIENT_STORAGE => "storage_full",
             StatusCode::INTERNAL_SERVER_ERROR => "internal",
             _ => "error",
         };
@@ -72,6 +73,7 @@ impl From<OpError> for ApiError {
             OpError::Invalid(m) => ApiError::BadRequest(m),
             OpError::Refused(m) => ApiError::Conflict(m),
             e @ OpError::Unavailable { .. } => ApiError::BadGateway(e.to_string()),
+            OpError::StorageFull(m) => ApiError::Rejected(StatusCode::INSUFFICIENT_STORAGE, m),
             OpError::Internal(m) => ApiError::Internal(m),
         }
     }

@@ -103,9 +103,11 @@ pub fn openapi_doc() -> utoipa::openapi::OpenApi {
     api().split_for_parts().1
 }
 
-/// Every route, behind the [`Guard`] and then authentication ([`auth`]).
-pub fn router(engine: Arc<Engine>, guard: Guard) -> Router {
-    let auth = Arc::new(auth::Auth::new(engine.clone()));
+/// Every route, behind the [`Guard`] and then authentication ([`auth`]); over TLS
+/// (`https`) every answer tells the browser to keep to HTTPS (HSTS), and the session
+/// cookie is `Secure`.
+pub fn router(engine: Arc<Engine>, guard: Guard, https: bool) -> Router {
+    let auth = Arc::new(auth::Auth::new(engine.clone(), https));
     let (api, mut doc) = api().split_for_parts();
     openapi::document_refusals(&mut doc);
     let doc = Arc::new(doc);
@@ -126,5 +128,9 @@ pub fn router(engine: Arc<Engine>, guard: Guard) -> Router {
         .layer(axum::Extension(auth.clone()))
         .layer(axum::middleware::from_fn_with_state(auth, auth::check))
         .layer(axum::middleware::from_fn_with_state(Arc::new(guard), guard::check))
+        .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+            axum::http::header::STRICT_TRANSPORT_SECURITY,
+            https.then(|| axum::http::HeaderValue::from_static("max-age=31536000")),
+        ))
         .with_state(engine)
 }

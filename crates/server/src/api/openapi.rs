@@ -57,7 +57,11 @@ pub fn document_refusals(doc: &mut utoipa::openapi::OpenApi) {
                 refusals.push(("400", "a malformed id, query or body"));
             }
             if changes_state {
-                refusals.extend([("413", "the body is too large"), ("415", "the request is not JSON (Content-Type: application/json)")]);
+                refusals.extend([
+                    ("413", "the body is too large"),
+                    ("415", "the request is not JSON (Content-Type: application/json)"),
+                    ("507", "the disk holding bosun's data is full: nothing was done; retry once space is freed"),
+                ]);
             }
             if op.request_body.is_some() {
                 refusals.push(("422", "the body does not have the fields this operation takes"));

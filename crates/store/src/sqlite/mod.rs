@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema7.sql"),
     include_str!("schema8.sql"),
     include_str!("schema9.sql"),
+    include_str!("schema11.sql"),
 ];
 
 /// Changes a slow cache may fall behind by before it is told to drop everything.
@@ -49,8 +50,19 @@ const EVENT_BATCH: usize = 400;
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        StoreError::Backend(Box::new(e))
+        match primary_code(&e) {
+            Some(13) => StoreError::Full,
+            // SQLITE_CORRUPT, SQLITE_NOTADB
+            Some(11 | 26) => StoreError::Damaged(e.as_database_error().map(|d| d.message().to_string()).unwrap_or_default()),
+            _ if matches!(&e, sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::StorageFull) => StoreError::Full,
+            _ => StoreError::Backend(Box::new(e)),
+        }
     }
+}
+
+/// SQLite's primary result code of a database error (the extended code's low byte).
+fn primary_code(e: &sqlx::Error) -> Option<i32> {
+    e.as_database_error()?.code()?.parse::<i32>().ok().map(|code| code & 0xff)
 }
 
 #[derive(Clone)]
@@ -84,10 +96,24 @@ impl SqliteStore {
     }
 
     async fn connect(options: SqliteConnectOptions, max: u32) -> Result<SqliteStore> {
-        let pool = SqlitePoolOptions::new().max_connections(max).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max)
+            // A transaction SQLite ended by itself (on SQLITE_FULL it rolls back) leaves
+            // the connection believing it is still in one, so its ROLLBACK fails and
+            // every later BEGIN on it would too: such a connection is closed, not reused,
+            // and the store goes on by itself once space returns.
+            .before_acquire(|conn, _| Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) }))
+            .connect_with(options)
+            .await?;
         let store = SqliteStore { pool, changes: broadcast::channel(CHANGES).0 };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// SQLite's `PRAGMA quick_check`: the problems it finds (none: the file is whole).
+    pub async fn quick_check(&self) -> Result<Vec<String>> {
+        let rows: Vec<String> = sqlx::query_scalar("PRAGMA quick_check").fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().filter(|r| r != "ok").collect())
     }
 
     async fn migrate(&self) -> Result<()> {
@@ -581,6 +607,25 @@ impl Store for SqliteStore {
             .await?;
         self.wrote_task(id, done)?;
         self.get_task(id).await
+    }
+
+    async fn set_merge_intent(&self, id: TaskId, strategy: &str, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query("INSERT OR REPLACE INTO merge_intents (task_id, strategy, created_at) VALUES (?, ?, ?)")
+            .bind(id)
+            .bind(strategy)
+            .bind(ms(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn merge_intents(&self) -> Result<Vec<(TaskId, String)>> {
+        Ok(sqlx::query_as("SELECT task_id, strategy FROM merge_intents ORDER BY created_at, task_id").fetch_all(&self.pool).await?)
+    }
+
+    async fn clear_merge_intent(&self, id: TaskId) -> Result<()> {
+        sqlx::query("DELETE FROM merge_intents WHERE task_id = ?").bind(id).execute(&self.pool).await?;
+        Ok(())
     }
 
     async fn repo_counts(&self) -> Result<Vec<RepoCount>> {

@@ -64,6 +64,8 @@ pub async fn transition_in(
     if done.rows_affected() == 0 {
         return Err(StoreError::Corrupt(format!("task {id} changed inside a write transaction")));
     }
+    // A merge under way ends with the task's next status, whichever it is.
+    sqlx::query("DELETE FROM merge_intents WHERE task_id = ?").bind(id).execute(&mut *tx).await?;
     Ok(next)
 }
 
