@@ -9,12 +9,15 @@ import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 
 export const ROOT = resolve(import.meta.dirname, '..');
-export const BOSUN = join(ROOT, 'target/debug/bosun');
-export const FAKE = join(ROOT, 'target/debug/bosun-fake-agent');
+// The binaries `cargo build -p bosun` made (CARGO_TARGET_DIR honoured, as cargo does).
+const TARGET = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(ROOT, 'target');
+export const BOSUN = join(TARGET, 'debug/bosun');
+export const FAKE = join(TARGET, 'debug/bosun-fake-agent');
 
 /**
  * Starts a daemon whose agents are `agents` ({name: {steps, interactive, max_concurrent}}, or a function
- * of the temporary directory returning that), with a git repo at `${tmp}/app`. Resolves to {tmp, repo, base, browser, api, createTask, waitTask, close}.
+ * of the temporary directory returning that), with a git repo at `${tmp}/app`. Resolves to {tmp, repo, base, browser, api, bosun, token,
+ * createTask, waitTask, close}.
  */
 export async function start(agents) {
   assert.ok(existsSync(BOSUN), 'target/debug/bosun is built (cargo build -p bosun)');
@@ -50,14 +53,33 @@ export async function start(agents) {
     });
     daemon.on('exit', (code) => fail(new Error(`bosun serve exited (${code}): ${buf}`)));
   });
-  const browser = await chromium.launch({
+  // The daemon wrote its own token before saying where it serves: node-side calls
+  // send it, and every browser context starts logged in with a session made from it
+  // (`browser.raw` makes contexts that are not: the login and pairing tests use it).
+  const token = readFileSync(join(tmp, 'data/token'), 'utf8').trim();
+  const login = await fetch(base + '/api/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token }) });
+  assert.equal(login.status, 200, 'the harness logs the browsers in');
+  const session = login.headers.get('set-cookie').match(/bosun_session=([^;]+)/)[1];
+  const raw = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+  const browser = {
+    raw,
+    async newContext(options) {
+      const ctx = await raw.newContext(options);
+      await ctx.addCookies([{ name: 'bosun_session', value: session, url: base, httpOnly: true, sameSite: 'Strict' }]);
+      return ctx;
+    },
+    close: () => raw.close(),
+  };
+  /** Runs the CLI against this daemon (it finds the token in the data dir); returns stdout. */
+  const bosun = (...args) => execFileSync(BOSUN, args, { env: { ...env, BOSUN_URL: base, BOSUN_DATA_DIR: join(tmp, 'data') }, encoding: 'utf8' });
 
-  async function api(path, { method = 'GET', body } = {}) {
+  /** Calls the API as the daemon's own token (or `as`, another token). */
+  async function api(path, { method = 'GET', body, as = token } = {}) {
     const res = await fetch(base + path, {
-      method, headers: { Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      method, headers: { Accept: 'application/json', Authorization: `Bearer ${as}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
@@ -87,7 +109,7 @@ export async function start(agents) {
     killLeftovers(tmp);
     rmSync(tmp, { recursive: true, force: true });
   }
-  return { tmp, repo, base, browser, api, createTask, waitTask, close };
+  return { tmp, repo, base, browser, api, bosun, token, createTask, waitTask, close };
 }
 
 /** Kills what this world's runs started and left (agents outlive a daemon that died):

@@ -30,7 +30,9 @@ for (const size of SIZES) {
     const agent = `asker-${size.width}`;
     const t = await h.createTask(`Ask at ${tag}`, agent);
     await h.waitTask(t.id, (x) => x.status === 'needs_input', 'needs_input');
-    await h.api(`/api/tasks/${t.id}/approve`, { method: 'POST', body: { always: true, from: 'ada' } });
+    // Approved with a token of ada's: the rule says who (the token's name, not a `from` the body claims).
+    const ada = JSON.parse(h.bosun('token', 'create', '--name', `ada-${size.width}`, '--json')).token;
+    await h.api(`/api/tasks/${t.id}/approve`, { method: 'POST', body: { always: true, from: 'mallory' }, as: ada });
     await h.waitTask(t.id, (x) => x.status === 'review', 'review');
 
     const ctx = await h.browser.newContext({ viewport: size });
@@ -43,7 +45,7 @@ for (const size of SIZES) {
     const list = page.getByRole('list', { name: 'Allow rules' });
     const saved = list.locator('.rule', { hasText: agent });
     await saved.waitFor();
-    assert.match(await saved.innerText(), new RegExp(`Bash\\(echo safe\\)[\\s\\S]*Saved when ada approved echo safe for T-${t.id}`));
+    assert.match(await saved.innerText(), new RegExp(`Bash\\(echo safe\\)[\\s\\S]*Saved when ada-${size.width} approved echo safe for T-${t.id}`));
     const fromProfile = list.locator('.rule', { hasText: 'Bash(cargo test *)' });
     assert.match(await fromProfile.innerText(), /In the profile file .*tester\.md: edit the file to change it\./);
     assert.equal(await fromProfile.getByRole('button').count(), 0, 'a profile file\'s rule cannot be revoked here');

@@ -23,7 +23,7 @@
 //! listed in both cases). Git's variables are in no list, and the ones that say where
 //! a repository is ([`NEVER`]: `GIT_DIR`, `GIT_WORK_TREE`, ...) are not inherited even
 //! through `pass_env:`: a daemon started from inside a git hook must not point an
-//! agent's git elsewhere.
+//! agent's git elsewhere. Nor is `BOSUN_TOKEN`: an agent must not get the user's token.
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
@@ -58,8 +58,16 @@ pub const BASE: &[&str] = &[
 ];
 
 /// Never inherited, whatever the lists say: where git finds a repository.
-pub const NEVER: &[&str] =
-    &["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES"];
+pub const NEVER: &[&str] = &[
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_COMMON_DIR",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    // The user's bosun token: an agent must not act as the user on the daemon.
+    "BOSUN_TOKEN",
+];
 
 /// Does `name` match `pattern` (an exact name, or a prefix ending in `*`)?
 fn matches(pattern: &str, name: &OsStr) -> bool {

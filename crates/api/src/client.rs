@@ -18,10 +18,12 @@ use reqwest::{RequestBuilder, Response, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use bosun_core::auth::Principal;
+
 use crate::{
-    AfterRequest, AgentsBody, AllowRule, AnswerBody, AnswerRequest, ArchiveBody, ArchiveRequest, DiffBody, DiscardRequest, ErrorBody,
-    GcItem, GcRequest, Health, LossBody, MergeBody, MergeRequest, PendingApproval, PrRequest, RebaseBody, RepoSummary, RetryRequest,
-    RmBody, RmRequest, RulesQuery, SayBody, SayRequest, TaskQuery,
+    AfterRequest, AgentsBody, AllowRule, AnswerBody, AnswerRequest, ArchiveBody, ArchiveRequest, Device, DiffBody, DiscardRequest,
+    ErrorBody, GcItem, GcRequest, Health, LossBody, MergeBody, MergeRequest, NewTokenBody, NewTokenRequest, PairingBody, PairingRequest,
+    PendingApproval, PrRequest, RebaseBody, RepoSummary, RetryRequest, RmBody, RmRequest, RulesQuery, SayBody, SayRequest, TaskQuery,
 };
 
 /// Why a call did not give an answer of the expected type.
@@ -30,6 +32,9 @@ pub enum ClientError {
     /// The base URL given to [`Client::new`] is not an `http://` or `https://` URL.
     #[error("the server address must be an http:// or https:// URL, not {url:?}")]
     InvalidUrl { url: String },
+    /// The token holds characters no HTTP header may carry.
+    #[error("the token is not valid: it holds characters a token never has")]
+    InvalidToken,
     /// The HTTP client itself could not be set up.
     #[error("cannot build an HTTP client: {0}")]
     Setup(#[source] reqwest::Error),
@@ -40,6 +45,14 @@ pub enum ClientError {
         #[source]
         source: reqwest::Error,
     },
+    /// The daemon answered over TLS with a certificate this client does not trust (or
+    /// spoke plain HTTP to an `https://` URL).
+    #[error("cannot make a TLS connection to {base}: {reason} (for a self-signed certificate pass --ca FILE or set BOSUN_CA)")]
+    Tls { base: String, reason: String },
+    /// An `http://` URL answered with something that is not HTTP: most likely a
+    /// daemon serving HTTPS.
+    #[error("{base} did not answer in plain HTTP: if the daemon serves HTTPS, use https:// in --server or BOSUN_URL")]
+    NotHttp { base: String },
     /// The request or its answer broke off in transit (not a refused connection).
     #[error("request to {base} failed: {source}")]
     Transport {
@@ -121,23 +134,114 @@ pub enum Until {
 #[derive(Serialize)]
 struct Empty {}
 
+/// What a failed connection says about TLS, if anything: the daemon's certificate
+/// was refused, or an `http://` URL reached a daemon speaking TLS.
+enum Mismatch {
+    Certificate(String),
+    NotHttp,
+}
+
+fn tls_mismatch(e: &reqwest::Error) -> Option<Mismatch> {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(err) = next {
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            return Some(Mismatch::Certificate(certificate_reason(tls)));
+        }
+        if err.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_parse) {
+            return Some(Mismatch::NotHttp);
+        }
+        // An I/O error's `source` skips the error it wraps: step into that one.
+        next = match err.downcast_ref::<std::io::Error>() {
+            Some(io) => io.get_ref().map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
+    }
+    None
+}
+
+fn certificate_reason(e: &rustls::Error) -> String {
+    use rustls::CertificateError as C;
+    match e {
+        rustls::Error::InvalidCertificate(c) => match c {
+            C::UnknownIssuer
+            | C::BadSignature
+            | C::UnsupportedSignatureAlgorithmContext { .. }
+            | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+                "its certificate is not signed by a CA this client trusts".into()
+            }
+            C::Expired | C::ExpiredContext { .. } => "its certificate has expired".into(),
+            C::NotValidForName | C::NotValidForNameContext { .. } => "its certificate is not for this host name".into(),
+            C::Other(other) if format!("{other:?}").contains("CaUsedAsEndEntity") => {
+                "its certificate is a CA certificate used as the server's own (make it with basicConstraints CA:FALSE, or sign it with a CA and trust that)".into()
+            }
+            other => format!("its certificate is refused ({other:?})"),
+        },
+        rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => {
+            "it does not speak TLS (is it serving plain http://?)".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// How a [`Client`] connects, beyond the daemon's address.
+#[derive(Debug, Clone, Default)]
+pub struct ClientOptions {
+    /// Extra root certificates (PEM) to trust: a daemon's self-signed certificate.
+    pub ca_pem: Option<Vec<u8>>,
+    /// Sent as `Authorization: Bearer <token>` with every request.
+    pub token: Option<String>,
+}
+
 /// A client of one bosun daemon. Cheap to clone (the connection pool is shared).
 #[derive(Debug, Clone)]
 pub struct Client {
     base: String,
     http: reqwest::Client,
+    /// What to tell the user when the daemon answers 401 (where the token came from
+    /// and what to do); None: the daemon's own message.
+    unauthorized_hint: Option<String>,
 }
 
 impl Client {
     /// A client of the daemon at `base_url` (`http://127.0.0.1:7777`; a trailing `/`
     /// is ignored). Nothing is sent until the first call.
     pub fn new(base_url: &str) -> Result<Client, ClientError> {
+        Client::with_options(base_url, ClientOptions::default())
+    }
+
+    /// A client that sends `Authorization: Bearer <token>` with every request.
+    pub fn with_token(base_url: &str, token: Option<&str>) -> Result<Client, ClientError> {
+        Client::with_options(base_url, ClientOptions { token: token.map(str::to_string), ..ClientOptions::default() })
+    }
+
+    /// [`Client::new`], connecting as `options` say.
+    pub fn with_options(base_url: &str, options: ClientOptions) -> Result<Client, ClientError> {
         let base = base_url.trim_end_matches('/').to_string();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(ClientError::InvalidUrl { url: base_url.to_string() });
         }
-        let http = reqwest::Client::builder().build().map_err(ClientError::Setup)?;
-        Ok(Client { base, http })
+        let mut builder = reqwest::Client::builder();
+        if let Some(pem) = &options.ca_pem {
+            for cert in reqwest::Certificate::from_pem_bundle(pem).map_err(ClientError::Setup)? {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(token) = &options.token {
+            let mut value =
+                reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.trim())).map_err(|_| ClientError::InvalidToken)?;
+            value.set_sensitive(true);
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
+        let http = builder.default_headers(headers).build().map_err(ClientError::Setup)?;
+        Ok(Client { base, http, unauthorized_hint: None })
+    }
+
+    /// Says `hint` instead of the daemon's message when it refuses the credential (401):
+    /// the client knows where its token came from, the daemon does not.
+    pub fn on_unauthorized(mut self, hint: String) -> Client {
+        self.unauthorized_hint = Some(hint);
+        self
     }
 
     /// The daemon's address, without a trailing `/`.
@@ -325,6 +429,31 @@ impl Client {
         Ok(Box::pin(changes))
     }
 
+    /// `GET /api/me`: who this client's credential is.
+    pub async fn me(&self) -> Result<Principal, ClientError> {
+        self.get("/api/me").await
+    }
+
+    /// `POST /api/tokens`: a new named token (its secret is in the answer only).
+    pub async fn create_token(&self, req: &NewTokenRequest) -> Result<NewTokenBody, ClientError> {
+        self.post("/api/tokens", req).await
+    }
+
+    /// `GET /api/devices`: the tokens and browser sessions that have access.
+    pub async fn devices(&self) -> Result<Vec<Device>, ClientError> {
+        self.get("/api/devices").await
+    }
+
+    /// `DELETE /api/devices/{id}`: revoke a token or a browser session.
+    pub async fn revoke_device(&self, id: i64) -> Result<Device, ClientError> {
+        self.decode(self.http.delete(self.url(&format!("/api/devices/{id}"))).json(&Empty {})).await
+    }
+
+    /// `POST /api/pairings`: a single-use pairing link for a new device.
+    pub async fn pair(&self, req: &PairingRequest) -> Result<PairingBody, ClientError> {
+        self.post("/api/pairings", req).await
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -353,16 +482,22 @@ impl Client {
         }
         let bytes = resp.bytes().await.unwrap_or_default();
         Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(body) if status == StatusCode::UNAUTHORIZED && self.unauthorized_hint.is_some() => {
+                let hint = self.unauthorized_hint.clone().unwrap_or_default();
+                ClientError::Api { status, code: body.error.code, message: hint }
+            }
             Ok(body) => ClientError::Api { status, code: body.error.code, message: body.error.message },
             Err(_) => ClientError::Status { status },
         })
     }
 
     fn transport(&self, e: reqwest::Error) -> ClientError {
-        if e.is_connect() {
-            ClientError::Unreachable { base: self.base.clone(), source: e }
-        } else {
-            ClientError::Transport { base: self.base.clone(), source: e }
+        let base = self.base.clone();
+        match tls_mismatch(&e) {
+            Some(Mismatch::Certificate(reason)) => return ClientError::Tls { base, reason },
+            Some(Mismatch::NotHttp) if base.starts_with("http://") => return ClientError::NotHttp { base },
+            _ => {}
         }
+        if e.is_connect() { ClientError::Unreachable { base, source: e } } else { ClientError::Transport { base, source: e } }
     }
 }

@@ -4,9 +4,13 @@
 //! the CLI (and any other client) reads them: one definition, so they cannot drift.
 //! With the `client` feature, [`client::Client`] is a typed HTTP client of the API.
 
+pub mod auth;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod notify;
+pub mod paths;
+
+pub use auth::{Device, LoginRequest, NewTokenBody, NewTokenRequest, PairingBody, PairingRequest};
 
 use std::collections::BTreeMap;
 
@@ -220,7 +224,8 @@ pub struct RebaseBody {
 #[serde(deny_unknown_fields)]
 pub struct SayRequest {
     pub text: String,
-    /// Who is speaking (shown in the log).
+    /// Ignored: the server records who is speaking from the request's credential (the
+    /// token's or device's name). Kept so that older clients' bodies still parse.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
     /// `reply` only: the run is to resolve the conflicts a rebase or merge left in the
@@ -273,8 +278,7 @@ pub struct AnswerRequest {
     /// Deny: the reason, passed to the agent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// Who answers (recorded with the answer; self-declared until bosun has
-    /// authentication).
+    /// Ignored: the server records who answers from the request's credential.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
 }

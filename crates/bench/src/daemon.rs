@@ -112,6 +112,13 @@ impl Sandbox {
         daemon.url = rx
             .recv_timeout(Duration::from_secs(30))
             .map_err(|_| anyhow!("the daemon did not print its address in 30 s{}", daemon.log_tail()))?;
+        // It wrote its own token before saying where it serves: every request sends it
+        // (none for a daemon from before authentication, to compare against).
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Ok(token) = std::fs::read_to_string(self.data_dir().join("token")) {
+            headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {}", token.trim()).parse()?);
+        }
+        daemon.http = reqwest::Client::builder().default_headers(headers).build()?;
         let since = Instant::now();
         while daemon.http.get(format!("{}/api/health", daemon.url)).send().await.is_err() {
             check_deadline(since, Duration::from_secs(30), "the daemon to answer /api/health", &daemon)?;

@@ -9,8 +9,8 @@ use bosun_store::{SqliteStore, Store, TaskRecord};
 use chrono::Utc;
 use serde_json::json;
 
-use crate::daemon::{Bins, Sandbox};
-use crate::{Report, Tally, fig};
+use crate::daemon::{Bins, Sampler, Sandbox};
+use crate::{Report, Tally, fig, percentile};
 
 #[derive(clap::Parser)]
 pub struct Args {
@@ -30,9 +30,30 @@ pub async fn run(bins: &Bins, args: &Args) -> Result<Report> {
     let step = json!({"say": "ingest {i}"});
     sandbox.agent("ingest", &[json!({"repeat": {"times": args.events, "every_ms": 0, "step": step}})])?;
     let daemon = sandbox.start(args.agents + 8).await?;
+    let sampler = Sampler::start(daemon.pid)?;
+    // A person watching the board meanwhile: the task list, every 50 ms.
+    let (watch_http, watch_url) = (daemon.http.clone(), format!("{}/api/tasks", daemon.url));
+    let (stop_watching, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let watcher = tokio::spawn(async move {
+        let mut ms = Vec::new();
+        loop {
+            let t = Instant::now();
+            if watch_http.get(&watch_url).send().await.and_then(|r| r.error_for_status()).is_ok() {
+                ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+                _ = &mut stopped => break ms,
+            }
+        }
+    });
     let t0 = Instant::now();
-    let (ids, late) = daemon.run_tasks(args.agents, "ingest", args.events, Duration::from_secs(300), Duration::from_millis(10)).await?;
+    let (ids, late) = daemon.run_tasks(args.agents, "ingest", args.events, Duration::from_secs(600), Duration::from_millis(10)).await?;
     let elapsed = t0.elapsed().as_secs_f64();
+    let _ = stop_watching.send(());
+    let mut list_ms = watcher.await?;
+    list_ms.sort_by(f64::total_cmp);
+    let usage = sampler.finish()?;
     let tally = Tally::read(&daemon, &ids, "ingest ", args.events).await?;
     daemon.stop()?;
     let store_rate = store_only(&sandbox, args.store_events).await?;
@@ -48,6 +69,9 @@ pub async fn run(bins: &Bins, args: &Args) -> Result<Report> {
             fig("pipeline time", elapsed, "s"),
             fig("pipeline rate", tally.events as f64 / elapsed, "events/s").at_least(50_000.0),
             fig("store-only append rate", store_rate, "events/s"),
+            fig("daemon peak RSS while ingesting", usage.peak_rss_mb, "MB"),
+            fig("GET /api/tasks p95 while ingesting", percentile(&list_ms, 95.0), "ms"),
+            fig("GET /api/tasks samples", list_ms.len() as f64, ""),
         ],
     })
 }

@@ -2,7 +2,7 @@
 //! `--json` switch, and how task ids are written. Every failure of a call becomes a
 //! [`Failure`] carrying the client error's message.
 
-use bosun_api::client::{Client, ClientError};
+use bosun_api::client::{Client, ClientError, ClientOptions};
 use serde::Serialize;
 
 use crate::Failure;
@@ -13,17 +13,83 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn new(server: &str, json: bool) -> Result<Ctx, Failure> {
-        let api = Client::new(server).map_err(|e| match e {
-            ClientError::InvalidUrl { .. } => Failure(format!("--server must be an http:// or https:// URL, not {server:?}")),
-            e => Failure::from(e),
-        })?;
+    /// A context for the daemon at `server` (trusting `ca` too), authenticating with
+    /// `token` (`--token`), else `BOSUN_TOKEN`, else the daemon's own token file in the
+    /// data dir (`BOSUN_DATA_DIR`, else the default one): on the daemon's machine, as
+    /// its user, no flag is needed.
+    pub fn new(server: &str, ca: Option<&std::path::Path>, json: bool, token: Option<String>) -> Result<Ctx, Failure> {
+        let ca_pem = ca
+            .map(|path| {
+                std::fs::read(path).map_err(|e| match e.kind() {
+                    std::io::ErrorKind::NotFound => Failure(format!("--ca {}: no such file", path.display())),
+                    kind => Failure(format!("--ca {}: {kind}", path.display())),
+                })
+            })
+            .transpose()?;
+        let found = find_token(token);
+        let api = Client::with_options(server, ClientOptions { ca_pem, token: found.token.clone() })
+            .map_err(|e| match e {
+                ClientError::InvalidUrl { .. } => Failure(format!("--server must be an http:// or https:// URL, not {server:?}")),
+                ClientError::InvalidToken => Failure(format!("the token from {} is not a valid token", found.source)),
+                e => Failure::from(e),
+            })?
+            .on_unauthorized(found.hint);
         Ok(Ctx { api, json })
     }
 
     /// Prints `value` as JSON on one line.
     pub fn print_json(&self, value: &impl Serialize) {
         println!("{}", serde_json::to_string(value).expect("values serialize"));
+    }
+}
+
+/// The token a client verb sends, where it came from, and what to say if the daemon
+/// refuses it.
+struct FoundToken {
+    token: Option<String>,
+    source: String,
+    hint: String,
+}
+
+fn find_token(flag: Option<String>) -> FoundToken {
+    let make = "`bosun token create --name NAME --scope operate` on the daemon's machine makes one";
+    let given = |token: String, source: &str| FoundToken {
+        token: Some(token),
+        source: source.to_string(),
+        hint: format!("the daemon refused the token from {source} (revoked, or another daemon's); {make}"),
+    };
+    if let Some(token) = flag.filter(|t| !t.trim().is_empty()) {
+        return given(token, "--token");
+    }
+    if let Some(token) = std::env::var("BOSUN_TOKEN").ok().filter(|t| !t.trim().is_empty()) {
+        return given(token, "BOSUN_TOKEN");
+    }
+    let data_dir = std::env::var_os("BOSUN_DATA_DIR").map(std::path::PathBuf::from).unwrap_or_else(bosun_api::paths::default_data_dir);
+    let path = bosun_api::paths::token_file(&data_dir);
+    match std::fs::read_to_string(&path) {
+        Ok(token) if !token.trim().is_empty() => FoundToken {
+            token: Some(token.trim().to_string()),
+            source: path.display().to_string(),
+            hint: format!(
+                "the daemon refused the token in {} (is that the data dir of the daemon at this address? set BOSUN_DATA_DIR, or pass --token)",
+                path.display()
+            ),
+        },
+        Ok(_) | Err(_) => {
+            let why = match std::fs::metadata(&path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => "does not exist",
+                Err(_) => "cannot be read",
+                Ok(_) => "cannot be read or is empty",
+            };
+            FoundToken {
+                token: None,
+                source: path.display().to_string(),
+                hint: format!(
+                    "no token: {} {why}; run the CLI as the daemon's user on its machine (set BOSUN_DATA_DIR if it uses --data-dir), or pass --token / set BOSUN_TOKEN",
+                    path.display()
+                ),
+            }
+        }
     }
 }
 

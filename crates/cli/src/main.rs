@@ -22,6 +22,14 @@ struct Cli {
     /// The daemon's address [env: BOSUN_URL] [default: http://127.0.0.1:7777].
     #[arg(long, global = true, value_name = "URL")]
     server: Option<String>,
+    /// The token to authenticate with [env: BOSUN_TOKEN] [default: the daemon's own,
+    /// read from <data-dir>/token].
+    #[arg(long, global = true, value_name = "TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// A CA certificate (PEM) to trust for an https:// daemon with a self-signed
+    /// certificate [env: BOSUN_CA].
+    #[arg(long, global = true, value_name = "FILE")]
+    ca: Option<std::path::PathBuf>,
     /// Print JSON instead of human-readable output.
     #[arg(long, global = true)]
     json: bool,
@@ -57,6 +65,9 @@ enum Command {
     Agents(cmd::agents::Args),
     Rules(cmd::rules::Args),
     Notify(cmd::notify::Args),
+    Pair(cmd::pair::Args),
+    Devices(cmd::devices::Args),
+    Token(cmd::token::Args),
     #[command(hide = true)]
     Hold(cmd::hold::Args),
 }
@@ -96,7 +107,8 @@ fn main() -> ExitCode {
             client_verb => client_verb,
         };
         let server = cli.server.clone().or_else(|| std::env::var("BOSUN_URL").ok()).unwrap_or_else(|| "http://127.0.0.1:7777".into());
-        let ctx = client::Ctx::new(&server, cli.json)?;
+        let ca = cli.ca.clone().or_else(|| std::env::var_os("BOSUN_CA").map(Into::into));
+        let ctx = client::Ctx::new(&server, ca.as_deref(), cli.json, cli.token.clone())?;
         match command {
             Command::Serve(_) | Command::Hold(_) => unreachable!("handled above"),
             Command::Add(args) => cmd::add::run(&ctx, args).await,
@@ -124,6 +136,9 @@ fn main() -> ExitCode {
             Command::Agents(args) => cmd::agents::run(&ctx, args).await,
             Command::Rules(args) => cmd::rules::run(&ctx, args).await,
             Command::Notify(args) => cmd::notify::run(&ctx, args).await,
+            Command::Pair(args) => cmd::pair::run(&ctx, args).await,
+            Command::Devices(args) => cmd::devices::run(&ctx, args).await,
+            Command::Token(args) => cmd::token::run(&ctx, args).await,
         }
     });
     match result {
@@ -135,11 +150,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// `--server` and `--json` are for the client verbs: given to `serve` (on the command
+/// `--server`, `--token`, `--ca` and `--json` are for the client verbs: given to `serve` (on the command
 /// line; `BOSUN_URL` in the environment is fine), they are a usage error.
 fn refuse_client_flags_for_serve(matches: &clap::ArgMatches) {
     let Some(serve) = matches.subcommand_matches("serve") else { return };
-    for flag in ["server", "json"] {
+    for flag in ["server", "json", "ca", "token"] {
         if serve.value_source(flag) == Some(clap::parser::ValueSource::CommandLine) {
             let message = format!("--{flag} is for the client verbs, not for serve (serve listens on --addr)");
             Cli::command().error(clap::error::ErrorKind::ArgumentConflict, message).exit();

@@ -27,9 +27,16 @@ fn git(dir: &Path, args: &[&str]) {
     assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// The daemon's own token, once it has written it.
+static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 /// What the server sent for `GET path` (or `POST path` with `{}`), as JSON.
 async fn raw(url: &str, method: reqwest::Method, path: &str) -> Value {
     let req = reqwest::Client::new().request(method.clone(), format!("{url}{path}")).header("accept", "application/json");
+    let req = match TOKEN.get() {
+        Some(token) => req.bearer_auth(token),
+        None => req,
+    };
     let req = if method == reqwest::Method::POST { req.header("content-type", "application/json").body("{}") } else { req };
     let resp = req.send().await.unwrap();
     assert!(resp.status().is_success(), "{path}: {}", resp.status());
@@ -50,6 +57,7 @@ async fn same_as(url: &str, method: reqwest::Method, path: &str, typed: &impl Se
 async fn every_route_through_the_typed_client() {
     let dir = tempfile::tempdir().unwrap();
     let (data, config, repo) = (dir.path().join("data"), dir.path().join("config"), dir.path().join("app"));
+    let token_file = data.join("token");
     std::fs::create_dir_all(config.join("agents")).unwrap();
     std::fs::create_dir_all(&repo).unwrap();
     std::fs::write(
@@ -76,6 +84,7 @@ async fn every_route_through_the_typed_client() {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             bosun_server::serve(
                 cfg,
+                bosun_server::Exposure::default(),
                 listener,
                 async {
                     let _ = stopped.await;
@@ -96,6 +105,34 @@ async fn every_route_through_the_typed_client() {
     };
     assert!(health.ok);
     same(&url, "/api/health", &health).await;
+    // Everything else needs a credential: without one, a 401 saying what to do.
+    let err = api.list_tasks(&TaskQuery::default()).await.unwrap_err();
+    assert_eq!((err.status(), err.code()), (Some(StatusCode::UNAUTHORIZED), Some("unauthorized")));
+    let hinted = api.clone().on_unauthorized("pass --token".into()).list_tasks(&TaskQuery::default()).await.unwrap_err();
+    assert_eq!(hinted.to_string(), "pass --token");
+    TOKEN.set(std::fs::read_to_string(&token_file).unwrap().trim().to_string()).unwrap();
+    let api = Client::with_token(&url, TOKEN.get().map(String::as_str)).unwrap();
+
+    // Who we are, tokens, devices, pairing.
+    let me = api.me().await.unwrap();
+    assert_eq!((me.scope, me.kind), (bosun_core::auth::Scope::Admin, bosun_core::auth::PrincipalKind::Local));
+    same(&url, "/api/me", &me).await;
+    let made = api.create_token(&bosun_api::NewTokenRequest { name: "ci".into(), scope: "read".into() }).await.unwrap();
+    assert!(made.token.starts_with("bosun_"));
+    let devices = api.devices().await.unwrap();
+    assert_eq!(devices.iter().map(|d| d.name.as_str()).collect::<Vec<_>>()[1..], ["ci"]);
+    same(&url, "/api/devices", &devices).await;
+    let err = api.create_token(&bosun_api::NewTokenRequest { name: "ci".into(), scope: "read".into() }).await.unwrap_err();
+    assert_eq!(err.status(), Some(StatusCode::CONFLICT));
+    let err = api.create_token(&bosun_api::NewTokenRequest { name: "x".into(), scope: "root".into() }).await.unwrap_err();
+    assert_eq!(err.status(), Some(StatusCode::BAD_REQUEST));
+    let pairing = api.pair(&bosun_api::PairingRequest::default()).await.unwrap();
+    assert!(pairing.url.contains("/pair?code=bosun_") && pairing.qr_svg.starts_with("<?xml"), "{pairing:?}");
+    let reader = Client::with_token(&url, Some(&made.token)).unwrap();
+    assert_eq!(reader.create_task(&NewTask::default()).await.unwrap_err().status(), Some(StatusCode::FORBIDDEN));
+    assert_eq!(api.revoke_device(made.device.id).await.unwrap().id, made.device.id);
+    assert_eq!(reader.me().await.unwrap_err().status(), Some(StatusCode::UNAUTHORIZED));
+    assert_eq!(api.revoke_device(made.device.id).await.unwrap_err().status(), Some(StatusCode::NOT_FOUND));
 
     // A task's life: queued, run, review.
     let repo_path = repo.to_string_lossy().into_owned();

@@ -7,6 +7,7 @@
 //! the daemon, the store and the CLI.
 
 pub mod approval;
+pub mod auth;
 pub mod deps;
 pub mod event;
 pub mod notify;

@@ -57,6 +57,11 @@ impl Config {
         }
     }
 
+    /// The daemon's own admin token (mode 0600), which the CLI on this machine reads.
+    pub fn token_file(&self) -> PathBuf {
+        bosun_api::paths::token_file(&self.data_dir)
+    }
+
     pub fn worktrees_dir(&self) -> PathBuf {
         self.data_dir.join("worktrees")
     }
@@ -113,8 +118,10 @@ impl Config {
     /// One daemon per data dir (a second would start the same tasks twice). Takes the
     /// data dir for this daemon: a lock on the directory itself (which
     /// cannot be deleted from under a live daemon, unlike a file in it), and
-    /// `daemon.lock` saying who holds it, for the next daemon's refusal.
-    pub(crate) fn lock_data_dir(&self) -> Result<File, StartError> {
+    /// `daemon.lock` saying who holds it, for the next daemon's refusal. A clean
+    /// shutdown removes `daemon.lock`: found on start, the last daemon did not stop
+    /// cleanly (the second value is then true).
+    pub(crate) fn lock_data_dir(&self) -> Result<(File, bool), StartError> {
         let dir = File::open(&self.data_dir).map_err(|source| StartError::Dir { path: self.data_dir.clone(), source })?;
         let path = self.data_dir.join("daemon.lock");
         if dir.try_lock().is_err() {
@@ -123,9 +130,10 @@ impl Config {
                 .unwrap_or_else(|_| "whose daemon.lock, which names it, was deleted".into());
             return Err(StartError::Locked { data_dir: self.data_dir.clone(), holder });
         }
+        let unclean = path.exists();
         std::fs::write(&path, format!("pid {} at {}", std::process::id(), self.public_url))
             .map_err(|source| StartError::Dir { path: path.clone(), source })?;
-        Ok(dir)
+        Ok((dir, unclean))
     }
 }
 
@@ -140,13 +148,9 @@ pub fn default_config_dir() -> PathBuf {
     home().join(".config").join("bosun")
 }
 
-/// `$XDG_DATA_HOME/bosun`, else `~/.local/share/bosun`.
-pub fn default_data_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("XDG_DATA_HOME") {
-        return Path::new(&dir).join("bosun");
-    }
-    home().join(".local").join("share").join("bosun")
-}
+/// `$XDG_DATA_HOME/bosun`, else `~/.local/share/bosun` (the CLI reads the token
+/// from the same place: one definition, in `bosun-api`).
+pub use bosun_api::paths::default_data_dir;
 
 fn home() -> PathBuf {
     std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/"))

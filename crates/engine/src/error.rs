@@ -22,6 +22,10 @@ pub enum OpError {
     /// message names it.
     #[error("{message}")]
     Unavailable { service: &'static str, message: String },
+    /// The disk holding bosun's data is full: nothing was done, and the same request
+    /// works once space is freed.
+    #[error("{0}")]
+    StorageFull(String),
     /// bosun's own failure (the store); the detail is for the log, not the user.
     #[error("{0}")]
     Internal(String),
@@ -35,10 +39,15 @@ impl From<StoreError> for OpError {
             | StoreError::ApprovalNotFound(_)
             | StoreError::RuleNotFound(_)
             | StoreError::ChannelNotFound(_) => OpError::NotFound(e.to_string()),
+            StoreError::CredentialNotFound(id) => OpError::NotFound(format!("no token or device with id {id} (see `bosun devices`)")),
+            StoreError::DuplicateName(name) => {
+                OpError::Refused(format!("a token named `{name}` already exists; choose another name or revoke it first"))
+            }
             StoreError::StatusChanged { .. } | StoreError::Transition(_) | StoreError::AlreadyAnswered { .. } => {
                 OpError::Refused(e.to_string())
             }
-            StoreError::Backend(_) | StoreError::Corrupt(_) => OpError::Internal(e.to_string()),
+            StoreError::Full => OpError::StorageFull(e.to_string()),
+            StoreError::Backend(_) | StoreError::Corrupt(_) | StoreError::Damaged(_) => OpError::Internal(e.to_string()),
         }
     }
 }
@@ -67,4 +76,10 @@ pub enum StartError {
     Prices { path: PathBuf, message: String },
     #[error("cannot open the store: {0}")]
     Store(#[from] StoreError),
+    #[error(
+        "the database {} is damaged ({problem}{}); bosun will not run on it. Keep a copy of it, then try `sqlite3 bosun.db .recover | sqlite3 recovered.db` and put recovered.db in its place",
+        path.display(),
+        if *more > 0 { format!(", and {more} more problems") } else { String::new() }
+    )]
+    Damaged { path: PathBuf, problem: String, more: usize },
 }

@@ -49,6 +49,7 @@ pub mod ops;
 mod profiles;
 mod recovery;
 mod repo_config;
+pub mod secret;
 mod sender;
 mod state;
 mod supervisor;

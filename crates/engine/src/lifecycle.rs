@@ -30,8 +30,24 @@ impl Engine {
     /// recovers from a previous crash, and starts the dispatcher.
     pub async fn start(config: Config) -> Result<Running, StartError> {
         config.prepare_dirs()?;
-        let lock = config.lock_data_dir()?;
-        let store: Arc<dyn Store> = Arc::new(CachedStore::new(SqliteStore::open(&config.data_dir.join("bosun.db")).await?));
+        let (lock, unclean) = config.lock_data_dir()?;
+        let db = config.data_dir.join("bosun.db");
+        let existed = db.exists();
+        let sqlite = SqliteStore::open(&db).await.map_err(|e| match e {
+            bosun_store::StoreError::Damaged(problem) => StartError::Damaged { path: db.clone(), problem, more: 0 },
+            e => StartError::Store(e),
+        })?;
+        // After a crash (or a kill, or a power cut): is the database whole? Refuse to
+        // run on a damaged one rather than make it worse.
+        if unclean && existed {
+            let started = std::time::Instant::now();
+            let problems = sqlite.quick_check().await?;
+            if let Some(first) = problems.first() {
+                return Err(StartError::Damaged { path: db, problem: first.clone(), more: problems.len() - 1 });
+            }
+            tracing::info!(took = ?started.elapsed(), "the last daemon did not stop cleanly: the store checked out whole");
+        }
+        let store: Arc<dyn Store> = Arc::new(CachedStore::new(sqlite));
         let (triggers, trigger_rx) = mpsc::unbounded_channel();
         let (hub, writer) = Hub::start(store.clone());
         let prices = config.load_prices()?;
@@ -39,6 +55,7 @@ impl Engine {
             .map_err(|source| StartError::Dir { path: config.data_dir.join("vapid.key"), source })?;
         let engine = Arc::new(Engine::new(config, prices, store, hub, triggers, vapid));
         crate::recovery::recover(&engine).await?;
+        tokio::spawn(engine.clone().finish_merges());
         tokio::spawn(crate::detect::report_runtimes());
         let dispatcher = tokio::spawn(crate::dispatch::run(engine.clone(), trigger_rx));
         engine.trigger(Trigger::Startup);
@@ -56,6 +73,7 @@ impl Running {
     /// interrupted), and waits until their last events are stored.
     pub async fn shutdown(self) {
         let Running { engine, dispatcher, writer, _lock } = self;
+        let data_dir = engine.config.data_dir.clone();
         engine.close();
         if engine.config.agents_outlive_daemon() {
             tracing::info!("shutting down: agents keep running under their holders for the next daemon");
@@ -71,5 +89,9 @@ impl Running {
         if tokio::time::timeout(Duration::from_secs(5), writer).await.is_err() {
             tracing::warn!("the event writer did not stop in time");
         }
+        // Stopped cleanly: the next daemon need not check the store. Removed while the
+        // lock is still held.
+        let _ = std::fs::remove_file(data_dir.join("daemon.lock"));
+        drop(_lock);
     }
 }

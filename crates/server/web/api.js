@@ -30,6 +30,8 @@ export async function api(path, { method = 'GET', body, headers = {} } = {}) {
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
   if (!res.ok) {
+    // No credential, or one that was revoked: the board shows its login page.
+    if (res.status === 401) window.dispatchEvent(new CustomEvent('bosun:unauthorized', { detail: json?.error?.message }));
     throw new ApiError(json?.error?.message || `${res.status} ${res.statusText}`, res.status);
   }
   return json;
@@ -97,8 +99,20 @@ export function onTask(fn) {
     // Changes before the stream opened (a first load can race it) or while it was
     // reconnecting may be missed: each open is a resync.
     taskStream.addEventListener('open', () => { for (const l of [...taskListeners]) l(null); });
+    // A refused stream (its session revoked: the daemon ends the stream, the browser
+    // reconnects and is answered 401) is closed for good: ask who we are, which shows
+    // the login page if it was that.
+    taskStream.addEventListener('error', () => {
+      if (taskStream.readyState === EventSource.CLOSED) api('/api/me').catch(() => {});
+    });
   }
   return () => taskListeners.delete(fn);
+}
+
+/** Closes the task stream (logging out, or logged out). */
+export function closeStream() {
+  if (taskStream) taskStream.close();
+  taskStream = null;
 }
 
 export const STATUS_LABEL = {

@@ -4,6 +4,8 @@ import { api, h, notify, act, fill, onTask, notFound, STATUS_LABEL, cost, money,
 import { taskPage } from './task.js';
 import { askItem } from './asks.js';
 import { notificationsPage, registerWorker } from './notify.js';
+import { loginPage } from './login.js';
+import { devicesPage } from './devices.js';
 
 const main = document.getElementById('main');
 let cleanup = () => {};
@@ -23,6 +25,7 @@ function route() {
   else if (path === '/approvals') cleanup = approvalsPage(main);
   else if (path === '/rules') cleanup = rulesPage(main);
   else if (path === '/notifications') cleanup = notificationsPage(main);
+  else if (path === '/devices') cleanup = devicesPage(main);
   else if ((m = path.match(/^\/tasks\/(\d+)$/))) cleanup = taskPage(main, Number(m[1]));
   else notFound(main, `The board has no page at ${path}.`);
 }
@@ -42,6 +45,13 @@ document.addEventListener('click', (e) => {
   go(a.getAttribute('href'));
 });
 window.addEventListener('popstate', route);
+// Any call answered 401 (no session, or this one revoked): the login page.
+window.addEventListener('bosun:unauthorized', (e) => {
+  if (document.body.classList.contains('logged-out')) return; // already showing it
+  cleanup();
+  cleanup = () => {};
+  loginPage(main, e.detail);
+});
 
 // ---- The approvals count in the header, kept fresh as tasks change. ----
 async function refreshApprovalCount() {

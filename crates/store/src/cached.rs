@@ -17,8 +17,8 @@ use tokio::sync::broadcast::{self, error::TryRecvError};
 
 use crate::cache::{Need, TaskCache};
 use crate::{
-    Change, InboxMessage, LiveRun, NewRule, OrphanRun, RepoCount, Result, RuleFilter, RunEnd, SavedRule, Store, StoreError, TaskFilter,
-    TaskRecord,
+    Change, Credential, InboxMessage, LiveRun, NewCredential, NewRule, OrphanRun, Pairing, RepoCount, Result, RuleFilter, RunEnd,
+    SavedRule, SessionFor, Store, StoreError, TaskFilter, TaskRecord,
 };
 
 pub struct CachedStore<S> {
@@ -164,6 +164,15 @@ impl<S: Store> Store for CachedStore<S> {
     async fn set_pr(&self, id: TaskId, pr: &PullRequest, now: DateTime<Utc>) -> Result<Task> {
         self.inner.set_pr(id, pr, now).await
     }
+    async fn set_merge_intent(&self, id: TaskId, strategy: &str, now: DateTime<Utc>) -> Result<()> {
+        self.inner.set_merge_intent(id, strategy, now).await
+    }
+    async fn merge_intents(&self) -> Result<Vec<(TaskId, String)>> {
+        self.inner.merge_intents().await
+    }
+    async fn clear_merge_intent(&self, id: TaskId) -> Result<()> {
+        self.inner.clear_merge_intent(id).await
+    }
     async fn repo_counts(&self) -> Result<Vec<RepoCount>> {
         self.inner.repo_counts().await
     }
@@ -216,5 +225,24 @@ impl<S: Store> Store for CachedStore<S> {
     }
     async fn record_profile(&self, profile: &AgentProfile, now: DateTime<Utc>) -> Result<()> {
         self.inner.record_profile(profile, now).await
+    }
+
+    async fn create_credential(&self, new: NewCredential<'_>, now: DateTime<Utc>) -> Result<Credential> {
+        self.inner.create_credential(new, now).await
+    }
+    async fn credential_by_hash(&self, hash: &str) -> Result<Option<Credential>> {
+        self.inner.credential_by_hash(hash).await
+    }
+    async fn touch_credential(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        self.inner.touch_credential(id, now).await
+    }
+    async fn revoke_credential(&self, id: i64, now: DateTime<Utc>) -> Result<Credential> {
+        self.inner.revoke_credential(id, now).await
+    }
+    async fn credentials(&self, now: DateTime<Utc>) -> Result<Vec<Credential>> {
+        self.inner.credentials(now).await
+    }
+    async fn exchange_pairing(&self, code: &str, session: SessionFor<'_>, now: DateTime<Utc>) -> Result<Pairing> {
+        self.inner.exchange_pairing(code, session, now).await
     }
 }

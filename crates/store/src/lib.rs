@@ -12,6 +12,7 @@
 
 mod cache;
 mod cached;
+pub mod credentials;
 pub mod notify;
 mod sqlite;
 
@@ -25,6 +26,7 @@ pub use bosun_core::{Approval, ApprovalStatus, NewApproval};
 use chrono::{DateTime, Utc};
 
 pub use cached::CachedStore;
+pub use credentials::{Credential, NewCredential, Pairing, SessionFor};
 
 /// Why a run that was live when the daemon last stopped is `interrupted`: its holder
 /// did not answer the restarted daemon, so nobody holds the agent any more.
@@ -53,9 +55,21 @@ pub enum StoreError {
     /// Someone (or the run's end) answered it first.
     #[error("approval {id} was already answered: it is {}", status.as_str())]
     AlreadyAnswered { id: i64, status: ApprovalStatus },
+    /// The disk holding the database is full: nothing was written. Goes away by itself
+    /// once space is freed.
+    #[error("the disk holding bosun's data is full: nothing more can be stored until space is freed")]
+    Full,
+    /// The database file is damaged (SQLite says malformed, or not a database).
+    #[error("the database is damaged: {0}")]
+    Damaged(String),
     /// The storage itself failed (the database, the disk); backend-specific detail.
     #[error("storage failed: {0}")]
     Backend(Box<dyn std::error::Error + Send + Sync>),
+    #[error("credential {0} not found")]
+    CredentialNotFound(i64),
+    /// A live token already has this name.
+    #[error("a token named `{0}` already exists")]
+    DuplicateName(String),
     #[error("corrupt row: {0}")]
     Corrupt(String),
 }
@@ -244,6 +258,15 @@ pub trait Store: Send + Sync + 'static {
     /// Records the pull request of a task's branch.
     async fn set_pr(&self, id: TaskId, pr: &PullRequest, now: DateTime<Utc>) -> Result<Task>;
 
+    /// Records, before the base is touched, that task `id` is being merged with
+    /// `strategy`. Any status change of the task clears it (in its transaction), so
+    /// what is left at start-up is a merge a crash cut off.
+    async fn set_merge_intent(&self, id: TaskId, strategy: &str, now: DateTime<Utc>) -> Result<()>;
+    /// Merges recorded and not finished: (task, strategy), oldest first.
+    async fn merge_intents(&self) -> Result<Vec<(TaskId, String)>>;
+    /// Forgets a merge that failed (its task stays as it was).
+    async fn clear_merge_intent(&self, id: TaskId) -> Result<()>;
+
     /// Per repo, how many tasks are in each status (by repo, then status).
     async fn repo_counts(&self) -> Result<Vec<RepoCount>>;
 
@@ -291,4 +314,21 @@ pub trait Store: Send + Sync + 'static {
 
     /// Keeps the profile as it was loaded for a run (what ran, even if the file changes).
     async fn record_profile(&self, profile: &AgentProfile, now: DateTime<Utc>) -> Result<()>;
+
+    // Credentials (see [`credentials`]): rows hold hashes, never secrets.
+    /// Stores a credential; a live token with the same name is
+    /// [`StoreError::DuplicateName`]. A `local` one revokes the previous local token.
+    async fn create_credential(&self, new: NewCredential<'_>, now: DateTime<Utc>) -> Result<Credential>;
+    /// The credential whose secret hashes to `hash`, live or not.
+    async fn credential_by_hash(&self, hash: &str) -> Result<Option<Credential>>;
+    /// Records that it was used now, unless that was recorded less than
+    /// [`credentials::SEEN_EVERY_SECS`] ago.
+    async fn touch_credential(&self, id: i64, now: DateTime<Utc>) -> Result<()>;
+    /// Revokes a live token or session ([`StoreError::CredentialNotFound`] if none).
+    async fn revoke_credential(&self, id: i64, now: DateTime<Utc>) -> Result<Credential>;
+    /// Live tokens and sessions, oldest first.
+    async fn credentials(&self, now: DateTime<Utc>) -> Result<Vec<Credential>>;
+    /// Uses the pairing code whose secret hashes to `code` and creates its session, in
+    /// one transaction; a used, expired or unknown code changes nothing.
+    async fn exchange_pairing(&self, code: &str, session: SessionFor<'_>, now: DateTime<Utc>) -> Result<Pairing>;
 }

@@ -77,14 +77,14 @@ pub async fn list(ctx: &Ctx, _args: ListArgs) -> Result<(), Failure> {
 }
 
 pub async fn approve(ctx: &Ctx, args: ApproveArgs) -> Result<(), Failure> {
-    let req = AnswerRequest { id: args.approval, always: args.always, reason: None, from: std::env::var("USER").ok() };
+    let req = AnswerRequest { id: args.approval, always: args.always, reason: None, from: None };
     let a = ctx.api.approve(args.id, &req).await?;
     print_answer(ctx, &a, args.always);
     Ok(())
 }
 
 pub async fn deny(ctx: &Ctx, args: DenyArgs) -> Result<(), Failure> {
-    let req = AnswerRequest { id: args.approval, always: false, reason: args.reason, from: std::env::var("USER").ok() };
+    let req = AnswerRequest { id: args.approval, always: false, reason: args.reason, from: None };
     let a = ctx.api.deny(args.id, &req).await?;
     print_answer(ctx, &a, false);
     Ok(())

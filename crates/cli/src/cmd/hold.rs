@@ -24,7 +24,10 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> Result<(), Failure> {
-    tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(false).init();
+    // A log that cannot be written (its disk is full) must not take the agent with
+    // it: by default the subscriber reports such failures with `eprintln!`, which
+    // panics when stderr is that same full disk.
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(false).log_internal_errors(false).init();
     let args = bosun_agents::holder::HoldArgs {
         spool: args.spool,
         socket: args.socket,

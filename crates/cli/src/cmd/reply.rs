@@ -24,8 +24,7 @@ pub struct Args {
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
-    let from = std::env::var("USER").ok();
-    let task = ctx.api.reply(args.id, &SayRequest { text: args.text, from, resolve: args.resolve }).await?;
+    let task = ctx.api.reply(args.id, &SayRequest { text: args.text, from: None, resolve: args.resolve }).await?;
     if ctx.json {
         ctx.print_json(&task);
     } else {

@@ -18,8 +18,7 @@ pub struct Args {
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
-    let from = std::env::var("USER").ok();
-    let body = ctx.api.say(args.id, &SayRequest { text: args.text, from, ..Default::default() }).await?;
+    let body = ctx.api.say(args.id, &SayRequest { text: args.text, ..Default::default() }).await?;
     if ctx.json {
         ctx.print_json(&body);
     } else {

@@ -21,9 +21,21 @@ pub struct Args {
     /// Where user-level agent profiles live (`agents/*.md`). Default: ~/.config/bosun.
     #[arg(long, env = "BOSUN_CONFIG_DIR")]
     config_dir: Option<PathBuf>,
-    /// Address to listen on. Only loopback addresses are allowed until authentication exists.
+    /// Address to listen on. Beyond loopback (`0.0.0.0:7777`, a LAN or tailnet
+    /// address) it needs `--tls-cert`/`--tls-key` or `--behind-proxy`.
     #[arg(long, env = "BOSUN_ADDR", default_value = "127.0.0.1:7777")]
     addr: SocketAddr,
+    /// Serve HTTPS with this certificate (PEM; the chain, leaf first).
+    #[arg(long, env = "BOSUN_TLS_CERT", value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, env = "BOSUN_TLS_KEY", value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// A reverse proxy in front (Tailscale Serve, Caddy, nginx) serves HTTPS to
+    /// clients: listen beyond loopback without TLS of our own. Set BOSUN_PUBLIC_URL
+    /// to the proxy's https:// URL. Every request is still authenticated by bosun.
+    #[arg(long, conflicts_with = "tls_cert")]
+    behind_proxy: bool,
     /// A host name the daemon also answers to (repeatable; comma-separated in the
     /// environment). Requests naming any other host are refused (DNS rebinding).
     #[arg(long = "allow-host", env = "BOSUN_ALLOWED_HOSTS", value_delimiter = ',')]
@@ -45,13 +57,17 @@ pub struct Args {
     /// Seconds an Approve/Deny link in a notification stays valid.
     #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=7 * 24 * 3600))]
     action_link_ttl: u64,
-    /// The client verbs' global `--server` and `--json` mean nothing here: declared
+    /// The client verbs' global `--server`, `--json`, `--ca` and `--token` mean nothing here: declared
     /// hidden so that `serve --help` does not offer them (clap does not propagate a
     /// global argument a subcommand already has); `main` refuses them if given.
     #[arg(id = "server", long = "server", hide = true)]
     _server: Option<String>,
     #[arg(id = "json", long = "json", hide = true)]
     _json: bool,
+    #[arg(id = "ca", long = "ca", hide = true)]
+    _ca: Option<PathBuf>,
+    #[arg(id = "token", long = "token", hide = true)]
+    _token: Option<String>,
 }
 
 pub async fn run(args: Args) -> Result<(), Failure> {
@@ -62,10 +78,14 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         .with_writer(std::io::stderr)
         // Colour only for a person at a terminal, not in a log file or a journal.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        // A log file on a full disk must not stop the daemon: by default a failed
+        // write is reported with `eprintln!`, which panics on that same stderr.
+        .log_internal_errors(false)
         .init();
-    if !args.addr.ip().is_loopback() {
-        return Err(Failure(bosun_server::ServeError::NotLoopback(args.addr).to_string()));
-    }
+    let exposure = bosun_server::Exposure {
+        tls: args.tls_cert.zip(args.tls_key).map(|(cert, key)| bosun_server::TlsFiles { cert, key }),
+        behind_proxy: args.behind_proxy,
+    };
     if !(0.0..=3600.0).contains(&args.stop_grace) {
         return Err(Failure("--stop-grace must be between 0 and 3600 seconds".into()));
     }
@@ -91,8 +111,8 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     let listener = tokio::net::TcpListener::bind(args.addr).await.map_err(|e| Failure(format!("cannot listen on {}: {e}", args.addr)))?;
     let data_dir = config.data_dir.clone();
     // Said once the data dir is ours and recovered: a second daemon fails before it.
-    let ready = move |addr| eprintln!("bosun serving http://{addr} (data in {})", data_dir.display());
-    bosun_server::serve(config, listener, shutdown_signal(), ready).await.map_err(|e| Failure(e.to_string()))
+    let ready = move |url: &str| eprintln!("bosun serving {url} (data in {})", data_dir.display());
+    bosun_server::serve(config, exposure, listener, shutdown_signal(), ready).await.map_err(|e| Failure(e.to_string()))
 }
 
 fn absolute(p: PathBuf) -> Result<PathBuf, Failure> {

@@ -25,9 +25,10 @@ fn bad_input_gets_clear_4xx_json() {
     w.start(&[]);
     let url = w.url.clone();
     let repo = w.repo.to_str().unwrap().to_string();
+    let token = w.token();
     runtime().block_on(async move {
         // No connection reuse: the server may close a connection whose body it refused (413).
-        let http = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+        let http = crate::harness::authed_builder(&token).pool_max_idle_per_host(0).build().unwrap();
         let post = |body: Value| http.post(format!("{url}/api/tasks")).json(&body);
         let cases: Vec<(reqwest::RequestBuilder, u16, &str)> = vec![
             (post(json!({"title": 5})), 422, "invalid request body: title: invalid type"),
@@ -84,8 +85,9 @@ fn foreign_pages_cannot_drive_the_daemon() {
     w.wait_status(id, "review");
     let url = w.url.clone();
     let port = url.rsplit(':').next().unwrap().to_string();
+    let token = w.token();
     runtime().block_on(async move {
-        let http = reqwest::Client::new();
+        let http = crate::harness::authed(&token);
         let merge = || http.post(format!("{url}/api/tasks/{id}/merge"));
         let cases: Vec<(reqwest::RequestBuilder, u16, &str)> = vec![
             // A form or a bodiless fetch from a page: no preflight, so it must be refused here.
@@ -126,8 +128,9 @@ fn agent_env_values_are_never_served() {
     .unwrap();
     w.start(&[]);
     let url = w.url.clone();
+    let token = w.token();
     runtime().block_on(async move {
-        let resp = reqwest::get(format!("{url}/api/agents")).await.unwrap();
+        let resp = crate::harness::authed(&token).get(format!("{url}/api/agents")).send().await.unwrap();
         let text = resp.text().await.unwrap();
         assert!(!text.contains("sk-secret-123"), "a secret was served: {text}");
         let body: Value = serde_json::from_str(&text).unwrap();
@@ -174,6 +177,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/push/key"),
     ("post", "/api/push/subscriptions"),
     ("delete", "/api/push/subscriptions"),
+    ("post", "/api/login"),
+    ("post", "/api/logout"),
+    ("get", "/api/me"),
+    ("post", "/api/tokens"),
+    ("get", "/api/devices"),
+    ("delete", "/api/devices/{id}"),
+    ("post", "/api/pairings"),
 ];
 
 /// What the router's fallback says for a path no route serves.
@@ -202,8 +212,9 @@ fn openapi_describes_every_route() {
     let mut w = World::new("app");
     w.start(&[]);
     let url = w.url.clone();
+    let token = w.token();
     runtime().block_on(async move {
-        let http = reqwest::Client::new();
+        let http = crate::harness::authed(&token);
         let (status, doc) = call(http.get(format!("{url}/api/openapi.json"))).await;
         assert_eq!(status, 200);
         assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
@@ -262,8 +273,9 @@ fn answering_an_approval_twice_is_a_conflict() {
     let id = w.add("Careful work", "careful");
     w.wait_status(id, "needs_input");
     let url = w.url.clone();
+    let token = w.token();
     let aid = runtime().block_on(async {
-        let http = reqwest::Client::new();
+        let http = crate::harness::authed(&token);
         let (status, pending) = call(http.get(format!("{url}/api/approvals"))).await;
         assert_eq!(status, 200);
         let pending = pending.as_array().unwrap();
@@ -327,8 +339,9 @@ fn github_down_is_a_bad_gateway() {
     let id = w.add("Fix it", "worker");
     w.wait_status(id, "review");
     let url = w.url.clone();
+    let token = w.token();
     runtime().block_on(async {
-        let http = reqwest::Client::new();
+        let http = crate::harness::authed(&token);
         for body in [json!({}), json!({"draft": true})] {
             let (status, err) = call(http.post(format!("{url}/api/tasks/{id}/pr")).json(&body)).await;
             assert_eq!(status, 502, "{body}: {err}");
@@ -357,8 +370,9 @@ fn an_unknown_task_is_404_for_every_verb() {
     let real = w.add("Real", "quick");
     w.wait_status(real, "review");
     let url = w.url.clone();
+    let token = w.token();
     runtime().block_on(async move {
-        let http = reqwest::Client::new();
+        let http = crate::harness::authed(&token);
         let get = |path: &str| http.get(format!("{url}/api/tasks/999{path}"));
         let post = |verb: &str, body: Value| http.post(format!("{url}/api/tasks/999/{verb}")).json(&body);
         let cases: Vec<(&str, reqwest::RequestBuilder)> = vec![
@@ -430,8 +444,9 @@ fn sse_replays_then_follows_live() {
     let id = w.add("Talk", "talker");
     crate::harness::wait_for("two messages", || (w.events(id).iter().filter(|e| e["type"] == "message").count() == 2).then_some(()));
     let gate2 = gate.clone();
+    let token = w.token();
     runtime().block_on(async move {
-        let http = reqwest::Client::new();
+        let http = crate::harness::authed(&token);
         let all_changes = http.get(format!("{url}/api/events")).send().await.unwrap();
         // From the start: replay (status, one, two), then live (three, ...).
         let resp = http.get(format!("{url}/api/tasks/{id}/events")).send().await.unwrap();

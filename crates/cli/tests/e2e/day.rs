@@ -149,6 +149,7 @@ fn a_closed_pipe_ends_the_cli_quietly() {
         .arg("-c")
         .arg(format!("'{}' logs {id} | head -1", crate::harness::BOSUN))
         .env("BOSUN_URL", &w.url)
+        .env("BOSUN_DATA_DIR", w.path("data"))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -169,7 +170,13 @@ fn relative_repo_paths_and_the_current_repo() {
     let sub = w.repo.join("src");
     std::fs::create_dir_all(&sub).unwrap();
     let in_sub = |args: &[&str]| {
-        let out = std::process::Command::new(crate::harness::BOSUN).args(args).current_dir(&sub).env("BOSUN_URL", &w.url).output().unwrap();
+        let out = std::process::Command::new(crate::harness::BOSUN)
+            .args(args)
+            .current_dir(&sub)
+            .env("BOSUN_URL", &w.url)
+            .env("BOSUN_DATA_DIR", w.path("data"))
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{out:?}");
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
     };

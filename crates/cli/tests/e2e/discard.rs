@@ -65,6 +65,7 @@ fn discard_asks_on_a_terminal() {
         let mut child = Command::new("script")
             .args(["-qec", &format!("'{BOSUN}' discard {id}"), "/dev/null"])
             .env("BOSUN_URL", &w.url)
+            .env("BOSUN_DATA_DIR", w.path("data"))
             .env("SHELL", "/bin/sh")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -20,6 +20,8 @@ pub struct World {
     pub repo: PathBuf,
     daemon: Option<Child>,
     pub url: String,
+    /// Set for every process the world runs (`BOSUN_CA` for a daemon serving TLS).
+    pub env: Vec<(String, String)>,
 }
 
 pub fn git(dir: &Path, args: &[&str]) -> String {
@@ -36,6 +38,18 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
 }
 
 /// Polls `cond` until it returns Some, or panics after [`TIMEOUT`] naming `what`.
+/// A reqwest client builder that sends `Authorization: Bearer <token>`.
+pub fn authed_builder(token: &str) -> reqwest::ClientBuilder {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
+    reqwest::Client::builder().default_headers(headers)
+}
+
+/// A reqwest client that sends `Authorization: Bearer <token>`.
+pub fn authed(token: &str) -> reqwest::Client {
+    authed_builder(token).build().unwrap()
+}
+
 pub fn wait_for<T>(what: &str, mut cond: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + TIMEOUT;
     loop {
@@ -68,7 +82,7 @@ impl World {
         std::fs::write(repo.join("README.md"), "# app\n").unwrap();
         git(&repo, &["add", "."]);
         git(&repo, &["commit", "-q", "-m", "initial"]);
-        World { dir, repo, daemon: None, url: String::new() }
+        World { dir, repo, daemon: None, url: String::new(), env: Vec::new() }
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -86,7 +100,13 @@ impl World {
             .env_remove("BOSUN_CONFIG_DIR")
             .env("LC_ALL", "C")
             .env("USER", USER)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null());
+    }
+
+    /// The daemon's own admin token (it writes `<data-dir>/token` at start).
+    pub fn token(&self) -> String {
+        std::fs::read_to_string(self.path("data/token")).expect("the daemon wrote its token").trim().to_string()
     }
 
     /// Writes an agent profile running the fake agent with `steps`.
@@ -120,7 +140,7 @@ impl World {
         self.start_on(&addr, &[], &[]);
     }
 
-    fn start_on(&mut self, addr: &str, extra: &[&str], env: &[(&str, &str)]) {
+    pub fn start_on(&mut self, addr: &str, extra: &[&str], env: &[(&str, &str)]) {
         assert!(self.daemon.is_none(), "daemon already running");
         let mut cmd = Command::new(BOSUN);
         cmd.args(["serve", "--addr", addr, "--stop-grace", "2", "--data-dir"])
@@ -135,17 +155,18 @@ impl World {
         let mut child = cmd.spawn().expect("bosun serve starts");
         let stderr = child.stderr.take().unwrap();
         let mut lines = BufReader::new(stderr).lines();
+        // The daemon's log, kept from its first line (what it says while starting too).
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(self.path("daemon.log")).unwrap();
         let url = loop {
             let line = lines.next().expect("serve printed its address").expect("readable stderr");
+            let _ = writeln!(f, "{line}");
             if let Some(rest) = line.strip_prefix("bosun serving ") {
                 break rest.split_whitespace().next().unwrap().to_string();
             }
         };
         // Keep draining the daemon's log so it never blocks on a full pipe; keep a copy.
-        let log = self.path("daemon.log");
         std::thread::spawn(move || {
-            use std::io::Write;
-            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
             for line in lines.map_while(Result::ok) {
                 let _ = writeln!(f, "{line}");
             }
@@ -181,6 +202,7 @@ impl World {
         let mut cmd = Command::new(BOSUN);
         cmd.args(args).env("BOSUN_URL", &self.url);
         self.seal(&mut cmd);
+        cmd.env("BOSUN_DATA_DIR", self.path("data"));
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("bosun runs")
     }
 
@@ -189,6 +211,8 @@ impl World {
         let mut cmd = Command::new(BOSUN);
         cmd.args(args).env("BOSUN_URL", &self.url);
         self.seal(&mut cmd);
+        // The CLI finds the daemon's token in its data dir, as on a user's machine.
+        cmd.env("BOSUN_DATA_DIR", self.path("data"));
         cmd.output().expect("bosun runs")
     }
 

@@ -4,12 +4,14 @@
 mod harness;
 
 mod api;
+mod auth;
 mod cleanup;
 mod codex;
 mod conflicts;
 mod day;
 mod deps;
 mod discard;
+mod disk;
 mod gemini;
 mod hostile;
 mod human;
@@ -24,5 +26,6 @@ mod setup;
 mod store_failure;
 mod survive;
 mod tidy;
+mod tls;
 mod waits;
 mod words;

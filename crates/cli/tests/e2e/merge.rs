@@ -94,3 +94,34 @@ fn a_merge_cut_off_after_the_base_moved_is_finished_by_the_next_merge() {
     let after: u32 = git(&w.repo, &["rev-list", "--count", "main"]).parse().unwrap();
     assert_eq!(after, moved, "nothing landed twice");
 }
+
+/// The same window closed by a crash: the daemon dies after the base moved and before
+/// the task was marked done. The next start finishes the merge by itself, landing
+/// nothing twice.
+#[test]
+fn a_merge_cut_off_by_a_crash_is_finished_at_the_next_start() {
+    use std::process::Command;
+    let mut w = World::new("app");
+    w.agent("feature", None, &[json!({"write": {"path": "feature.txt", "content": "feature\n"}})]);
+    w.start(&[]);
+    let id = w.add("Add the feature", "feature");
+    w.wait_status(id, "review");
+    let db = w.path("data/bosun.db");
+    let sql = |stmt: &str| {
+        let out = Command::new("sqlite3").args(["-cmd", ".timeout 10000"]).arg(&db).arg(stmt).output().expect("sqlite3 runs");
+        assert!(out.status.success(), "{out:?}");
+    };
+    sql("CREATE TRIGGER cut BEFORE UPDATE OF status ON tasks WHEN NEW.status = 'done' BEGIN SELECT RAISE(ABORT, 'cut off (test)'); END;");
+    let out = w.try_bosun(&["merge", &id.to_string()]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let moved: u32 = git(&w.repo, &["rev-list", "--count", "main"]).parse().unwrap();
+    w.kill_daemon();
+    sql("DROP TRIGGER cut;");
+
+    w.start(&[]);
+    let task = w.wait_status(id, "done");
+    assert!(task["status_reason"].as_str().unwrap_or_default().contains("already in main"), "{task}");
+    let after: u32 = git(&w.repo, &["rev-list", "--count", "main"]).parse().unwrap();
+    assert_eq!(after, moved, "nothing landed twice");
+    assert_eq!(std::fs::read_to_string(w.repo.join("feature.txt")).unwrap(), "feature\n");
+}

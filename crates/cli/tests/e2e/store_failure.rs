@@ -32,6 +32,7 @@ fn events_that_cannot_be_stored_are_never_shown_and_the_run_fails() {
     let follower = Command::new(env!("CARGO_BIN_EXE_bosun"))
         .args(["logs", &id.to_string(), "-f", "--json"])
         .env("BOSUN_URL", &w.url)
+        .env("BOSUN_DATA_DIR", w.path("data"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

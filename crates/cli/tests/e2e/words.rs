@@ -109,7 +109,13 @@ fn add_without_repo_inside_a_repo_with_profiles_says_to_pass_it() {
     std::fs::create_dir_all(w.repo.join(".bosun/agents")).unwrap();
     std::fs::write(w.repo.join(".bosun/agents/local.md"), "---\nname: local\nruntime: command\ncommand: [\"true\"]\n---\n").unwrap();
     let add = |dir: &std::path::Path| {
-        let out = Command::new(BOSUN).args(["add", "x"]).current_dir(dir).env("BOSUN_URL", &w.url).output().unwrap();
+        let out = Command::new(BOSUN)
+            .args(["add", "x"])
+            .current_dir(dir)
+            .env("BOSUN_URL", &w.url)
+            .env("BOSUN_DATA_DIR", w.path("data"))
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(1));
         String::from_utf8_lossy(&out.stderr).into_owned()
     };

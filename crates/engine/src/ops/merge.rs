@@ -62,7 +62,14 @@ impl Engine {
             _ if task.body.trim().is_empty() => format!("{} (bosun T-{id})", task.title),
             _ => format!("{} (bosun T-{id})\n\n{}", task.title, task.body.trim()),
         };
-        let (result, commit, reason) = match repo.merge(base, branch, strategy, &message).await {
+        // Recorded before the base moves: if the daemon dies before the task is marked
+        // done, the next start finishes the merge ([`Engine::finish_merges`]).
+        self.store.set_merge_intent(id, &strategy.to_string(), Utc::now()).await?;
+        let merged = repo.merge(base, branch, strategy, &message).await;
+        if merged.as_ref().is_err_and(|e| !matches!(e, MergeError::NothingToMerge(_))) {
+            let _ = self.store.clear_merge_intent(id).await;
+        }
+        let (result, commit, reason) = match merged {
             Ok(outcome) => {
                 let reason = format!("merged into {base} as {} ({strategy})", short(&outcome.commit));
                 (MergeResult::Merged, Some(outcome.commit), reason)
@@ -94,6 +101,30 @@ impl Engine {
         let cleanup = cleanup::after_merge(&repo, &task, base, branch).await;
         let strategy = commit.is_some().then(|| strategy.to_string());
         Ok(MergeBody { task, result, commit, strategy, cleanup })
+    }
+
+    /// Finishes the merges a crash cut off (recorded with their strategy, their task
+    /// not yet done): each is merged again, which lands nothing twice (the base that
+    /// already holds the task's change finishes it as "already in" the base). One
+    /// that cannot finish now is forgotten, its task left in review.
+    pub(crate) async fn finish_merges(self: std::sync::Arc<Self>) {
+        let intents = match self.store.merge_intents().await {
+            Ok(intents) => intents,
+            Err(e) => return tracing::warn!("cannot read the merges under way: {e}"),
+        };
+        for (id, strategy) in intents {
+            match self.merge(id, MergeRequest { strategy: Some(strategy) }).await {
+                Ok(body) => tracing::info!(
+                    task = id,
+                    "finished a merge the last daemon was cut off in: {}",
+                    body.task.status_reason.unwrap_or_default()
+                ),
+                Err(e) => {
+                    tracing::warn!(task = id, "a merge the last daemon was cut off in cannot be finished: {e}");
+                    let _ = self.store.clear_merge_intent(id).await;
+                }
+            }
+        }
     }
 
     /// The task is done: its status (which a concurrent change can refuse), then the

@@ -8,7 +8,9 @@ mod after;
 mod agents;
 mod answer;
 mod archive;
+mod auth;
 mod create;
+mod devices;
 mod diff;
 mod discard;
 mod gc;
@@ -17,6 +19,7 @@ mod loss;
 mod merge;
 mod notify_channels;
 mod notify_test;
+pub mod pairing;
 pub(crate) mod pr;
 mod push;
 pub(crate) use push::load_or_create_vapid;
@@ -28,6 +31,7 @@ mod rm;
 mod rules;
 mod say;
 mod stop;
+mod tokens;
 
 /// The door of every verb that starts a run in an existing worktree (`reply`, `retry`,
 /// `say` continuing a task): no agent starts where a rebase or merge stopped half-way —

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use bosun_agents::ExitInfo;
 use bosun_core::{EventKind, RunStatus, TaskEvent, TaskStatus};
-use bosun_store::RunEnd;
+use bosun_store::{RunEnd, StoreError};
 use chrono::Utc;
 
 use super::{Ending, RunCtx, release};
@@ -84,16 +84,7 @@ impl RunCtx<'_> {
         let becomes = self.task.status.apply(end.task_event).map(TaskStatus::as_str).unwrap_or("ended");
         self.emit(EventKind::status(becomes, message)).await;
         self.engine.hub.flush().await;
-        let stored = match self.engine.store.finish_run(self.run.id, end, Utc::now()).await {
-            Ok(task) => {
-                self.task = task;
-                true
-            }
-            Err(e) => {
-                tracing::error!("cannot record the end of the run: {e}");
-                false
-            }
-        };
+        let stored = self.record_end(end).await;
         self.engine.hub.forget_run(self.run.id);
         // The run is stored, its events with it: the spool has served (the raw run log
         // keeps the text as it was read live). Kept when the store failed.
@@ -110,6 +101,36 @@ impl RunCtx<'_> {
         release(self.engine, self.task.id);
         for waiter in self.stop_waiters.drain(..) {
             let _ = waiter.send(());
+        }
+    }
+}
+
+impl RunCtx<'_> {
+    /// Finishes the run in the store. A full disk is waited out (the agent is gone,
+    /// the slot stays taken): the end is written once space is freed, or, if the
+    /// daemon stops first, crash recovery ends the run at the next start.
+    async fn record_end(&mut self, end: RunEnd) -> bool {
+        let mut delay = std::time::Duration::from_millis(100);
+        let mut closing = self.engine.closing();
+        loop {
+            match self.engine.store.finish_run(self.run.id, end.clone(), Utc::now()).await {
+                Ok(task) => {
+                    self.task = task;
+                    return true;
+                }
+                Err(StoreError::Full) if !*closing.borrow() => {
+                    tracing::warn!("cannot record the end of the run: the disk is full; retrying in {delay:?}");
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = crate::until_closing(&mut closing) => {}
+                    }
+                    delay = (delay * 2).min(std::time::Duration::from_secs(5));
+                }
+                Err(e) => {
+                    tracing::error!("cannot record the end of the run: {e}");
+                    return false;
+                }
+            }
         }
     }
 }

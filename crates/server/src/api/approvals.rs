@@ -2,7 +2,7 @@
 //! task's, `?task=ID`);
 //! `POST /api/tasks/{id}/approve` and `/deny` answer one (the task's oldest, or the
 //! one named), and `always` adds the tool pattern to the profile's allow-list. A
-//! second answer to the same ask is a 409.
+//! second answer to the same ask is a 409. Who answered is the caller's token or device.
 
 use std::sync::Arc;
 
@@ -15,6 +15,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::ApiError;
+use super::auth::Caller;
 use super::extract::{OptBody, TaskId};
 
 #[derive(Deserialize, IntoParams)]
@@ -39,9 +40,11 @@ pub async fn list(
     responses((status = 200, body = AnswerBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn approve(
     State(engine): State<Arc<Engine>>,
+    Caller(me): Caller,
     TaskId(id): TaskId,
-    OptBody(req): OptBody<AnswerRequest>,
+    OptBody(mut req): OptBody<AnswerRequest>,
 ) -> Result<Json<AnswerBody>, ApiError> {
+    req.from = Some(me.author().to_string());
     Ok(Json(engine.answer(id, req, true).await?))
 }
 
@@ -50,8 +53,10 @@ pub async fn approve(
     responses((status = 200, body = AnswerBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn deny(
     State(engine): State<Arc<Engine>>,
+    Caller(me): Caller,
     TaskId(id): TaskId,
-    OptBody(req): OptBody<AnswerRequest>,
+    OptBody(mut req): OptBody<AnswerRequest>,
 ) -> Result<Json<AnswerBody>, ApiError> {
+    req.from = Some(me.author().to_string());
     Ok(Json(engine.answer(id, req, false).await?))
 }

@@ -47,13 +47,16 @@ impl IntoResponse for ApiError {
         let (status, message) = self.parts();
         let code = match status {
             StatusCode::BAD_REQUEST => "bad_request",
+            StatusCode::UNAUTHORIZED => "unauthorized",
             StatusCode::FORBIDDEN => "forbidden",
+            StatusCode::TOO_MANY_REQUESTS => "too_many_requests",
             StatusCode::NOT_FOUND => "not_found",
             StatusCode::CONFLICT => "conflict",
             StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
             StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
             StatusCode::UNPROCESSABLE_ENTITY => "invalid_body",
             StatusCode::BAD_GATEWAY => "bad_gateway",
+            StatusCode::INSUFFICIENT_STORAGE => "storage_full",
             StatusCode::INTERNAL_SERVER_ERROR => "internal",
             _ => "error",
         };
@@ -70,6 +73,7 @@ impl From<OpError> for ApiError {
             OpError::Invalid(m) => ApiError::BadRequest(m),
             OpError::Refused(m) => ApiError::Conflict(m),
             e @ OpError::Unavailable { .. } => ApiError::BadGateway(e.to_string()),
+            OpError::StorageFull(m) => ApiError::Rejected(StatusCode::INSUFFICIENT_STORAGE, m),
             OpError::Internal(m) => ApiError::Internal(m),
         }
     }

@@ -3,7 +3,7 @@
 //! `evil.example` resolving to 127.0.0.1), an API request carrying a foreign `Origin`
 //! (any web page the user visits can send one to 127.0.0.1), and a state-changing API
 //! request without a JSON content type (the only kind a page can send without a CORS
-//! preflight, which the daemon never answers). Authentication, when it comes, sits
+//! preflight, which the daemon never answers). Authentication (`auth.rs`) sits
 //! behind these checks, not instead of them.
 
 use std::net::SocketAddr;

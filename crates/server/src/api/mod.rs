@@ -6,15 +6,24 @@
 mod agents;
 mod approvals;
 mod archive;
+pub mod auth;
+mod device_revoke;
+mod devices;
 mod error;
 mod events;
 mod extract;
 mod gc;
 mod guard;
 mod health;
+mod limit;
+mod login;
+mod logout;
+mod me;
 mod notify_channels;
 mod notify_test;
 mod openapi;
+mod pair;
+mod pairings;
 mod push;
 mod repos;
 mod rules;
@@ -35,6 +44,7 @@ mod task_retry;
 mod task_rm;
 mod task_say;
 mod task_stop;
+mod token_create;
 mod web;
 
 use std::sync::Arc;
@@ -87,6 +97,13 @@ fn api() -> OpenApiRouter<Arc<Engine>> {
         .routes(routes!(notify_test::test))
         .routes(routes!(push::key))
         .routes(routes!(push::subscribe, push::unsubscribe))
+        .routes(routes!(login::login))
+        .routes(routes!(logout::logout))
+        .routes(routes!(me::me))
+        .routes(routes!(token_create::create))
+        .routes(routes!(devices::list))
+        .routes(routes!(device_revoke::revoke))
+        .routes(routes!(pairings::create))
 }
 
 /// The OpenAPI document of every route [`router`] serves.
@@ -94,23 +111,35 @@ pub fn openapi_doc() -> utoipa::openapi::OpenApi {
     api().split_for_parts().1
 }
 
-/// Every route, behind the [`Guard`].
-pub fn router(engine: Arc<Engine>, guard: Guard) -> Router {
+/// Every route, behind the [`Guard`] and then authentication ([`auth`]); over TLS
+/// (`https`) every answer tells the browser to keep to HTTPS (HSTS), and the session
+/// cookie is `Secure`.
+pub fn router(engine: Arc<Engine>, guard: Guard, https: bool) -> Router {
+    let auth = Arc::new(auth::Auth::new(engine.clone(), https));
     let (api, mut doc) = api().split_for_parts();
     openapi::document_refusals(&mut doc);
     let doc = Arc::new(doc);
     api.route("/api/openapi.json", axum::routing::get(move || openapi::serve(doc.clone())))
+        .route(bosun_core::auth::PAIR_PATH, axum::routing::get(pair::pair))
         .merge(web::routes())
         .merge(crate::act::routes())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         // One span per request (method, path), so what an operation logs says which
-        // request it served; operations add `task`.
+        // request it served; operations add `task`. The path without its query: a
+        // pairing code travels in one, and secrets stay out of the log.
         .layer(
-            tower_http::trace::TraceLayer::new_for_http()
-                .make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO)),
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                |req: &axum::extract::Request| tracing::info_span!("request", method = %req.method(), path = req.uri().path()),
+            ),
         )
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
+        .layer(axum::Extension(auth.clone()))
+        .layer(axum::middleware::from_fn_with_state(auth, auth::check))
         .layer(axum::middleware::from_fn_with_state(Arc::new(guard), guard::check))
+        .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+            axum::http::header::STRICT_TRANSPORT_SECURITY,
+            https.then(|| axum::http::HeaderValue::from_static("max-age=31536000")),
+        ))
         .with_state(engine)
 }

@@ -28,12 +28,16 @@ use utoipa::OpenApi;
         bosun_core::Approval,
         bosun_core::ApprovalStatus,
         bosun_api::ErrorBody,
+        bosun_core::auth::Scope,
+        bosun_core::auth::CredentialKind,
+        bosun_core::auth::PrincipalKind,
     ))
 )]
 pub struct ApiDoc;
 
 /// Documents on every route the refusals it can give besides its own answers: 403
-/// from the guard (a foreign host or origin); 400 for a malformed id, query or body;
+/// from the guard (a foreign host or origin) or for a scope too small; 401 and 429 on
+/// every route that needs a credential; 400 for a malformed id, query or body;
 /// for a state change 415 (not JSON) and 413 (too large); 422 for a body without the
 /// fields the operation takes.
 pub fn document_refusals(doc: &mut utoipa::openapi::OpenApi) {
@@ -45,12 +49,19 @@ pub fn document_refusals(doc: &mut utoipa::openapi::OpenApi) {
         for (op, changes_state) in operations {
             let Some(op) = op.as_mut() else { continue };
             let takes_input = in_path || op.parameters.as_ref().is_some_and(|p| !p.is_empty()) || op.request_body.is_some();
-            let mut refusals = vec![("403", "refused: a foreign host or origin")];
+            let mut refusals = vec![("403", "refused: a foreign host or origin, or the credential's scope is too small")];
+            if bosun_core::auth::needs_credential(path) {
+                refusals.extend([("401", "no valid credential (bearer token or session cookie)"), ("429", "too many failed attempts")]);
+            }
             if takes_input || changes_state {
                 refusals.push(("400", "a malformed id, query or body"));
             }
             if changes_state {
-                refusals.extend([("413", "the body is too large"), ("415", "the request is not JSON (Content-Type: application/json)")]);
+                refusals.extend([
+                    ("413", "the body is too large"),
+                    ("415", "the request is not JSON (Content-Type: application/json)"),
+                    ("507", "the disk holding bosun's data is full: nothing was done; retry once space is freed"),
+                ]);
             }
             if op.request_body.is_some() {
                 refusals.push(("422", "the body does not have the fields this operation takes"));

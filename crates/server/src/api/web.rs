@@ -30,6 +30,7 @@ pub(super) fn routes() -> Router<Arc<Engine>> {
         .route("/", get(index))
         .route("/approvals", get(index))
         .route("/rules", get(index))
+        .route("/devices", get(index))
         .route("/new", get(index))
         .route("/tasks/{id}", get(index))
         .route("/notifications", get(index))

@@ -1,6 +1,7 @@
 //! The SQLite [`Store`](crate::Store): `<data-dir>/bosun.db`, WAL mode, migrations
 //! applied at open, one transaction per domain operation.
 
+mod credentials;
 mod notify;
 mod rows;
 mod tx;
@@ -23,8 +24,8 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use tokio::sync::broadcast;
 
 use crate::{
-    Approval, ApprovalStatus, Change, InboxMessage, LiveRun, NewApproval, NewRule, OrphanRun, RepoCount, Result, RuleFilter, RunEnd,
-    SavedRule, Store, StoreError, TaskFilter, TaskRecord,
+    Approval, ApprovalStatus, Change, Credential, InboxMessage, LiveRun, NewApproval, NewCredential, NewRule, OrphanRun, Pairing,
+    RepoCount, Result, RuleFilter, RunEnd, SavedRule, SessionFor, Store, StoreError, TaskFilter, TaskRecord,
 };
 use rows::{APPROVAL_COLUMNS, RUN_COLUMNS, TASK_COLUMNS, ms, run_from_row, task_from_row};
 
@@ -38,7 +39,10 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema6.sql"),
     include_str!("schema7.sql"),
     include_str!("schema8.sql"),
-    // schema9.sql is the auth helper's; numbering is fixed when both land.
+    include_str!("schema9.sql"),
+    include_str!("schema11.sql"),
+    // After schema11 in this list (it was merged second): a database made before it
+    // already counts schema11 as migration 10. Neither depends on the other.
     include_str!("schema10.sql"),
 ];
 
@@ -50,8 +54,19 @@ const EVENT_BATCH: usize = 400;
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        StoreError::Backend(Box::new(e))
+        match primary_code(&e) {
+            Some(13) => StoreError::Full,
+            // SQLITE_CORRUPT, SQLITE_NOTADB
+            Some(11 | 26) => StoreError::Damaged(e.as_database_error().map(|d| d.message().to_string()).unwrap_or_default()),
+            _ if matches!(&e, sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::StorageFull) => StoreError::Full,
+            _ => StoreError::Backend(Box::new(e)),
+        }
     }
+}
+
+/// SQLite's primary result code of a database error (the extended code's low byte).
+fn primary_code(e: &sqlx::Error) -> Option<i32> {
+    e.as_database_error()?.code()?.parse::<i32>().ok().map(|code| code & 0xff)
 }
 
 #[derive(Clone)]
@@ -85,10 +100,24 @@ impl SqliteStore {
     }
 
     async fn connect(options: SqliteConnectOptions, max: u32) -> Result<SqliteStore> {
-        let pool = SqlitePoolOptions::new().max_connections(max).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max)
+            // A transaction SQLite ended by itself (on SQLITE_FULL it rolls back) leaves
+            // the connection believing it is still in one, so its ROLLBACK fails and
+            // every later BEGIN on it would too: such a connection is closed, not reused,
+            // and the store goes on by itself once space returns.
+            .before_acquire(|conn, _| Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) }))
+            .connect_with(options)
+            .await?;
         let store = SqliteStore { pool, changes: broadcast::channel(CHANGES).0 };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// SQLite's `PRAGMA quick_check`: the problems it finds (none: the file is whole).
+    pub async fn quick_check(&self) -> Result<Vec<String>> {
+        let rows: Vec<String> = sqlx::query_scalar("PRAGMA quick_check").fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().filter(|r| r != "ok").collect())
     }
 
     async fn migrate(&self) -> Result<()> {
@@ -588,6 +617,25 @@ impl Store for SqliteStore {
         self.get_task(id).await
     }
 
+    async fn set_merge_intent(&self, id: TaskId, strategy: &str, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query("INSERT OR REPLACE INTO merge_intents (task_id, strategy, created_at) VALUES (?, ?, ?)")
+            .bind(id)
+            .bind(strategy)
+            .bind(ms(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn merge_intents(&self) -> Result<Vec<(TaskId, String)>> {
+        Ok(sqlx::query_as("SELECT task_id, strategy FROM merge_intents ORDER BY created_at, task_id").fetch_all(&self.pool).await?)
+    }
+
+    async fn clear_merge_intent(&self, id: TaskId) -> Result<()> {
+        sqlx::query("DELETE FROM merge_intents WHERE task_id = ?").bind(id).execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn repo_counts(&self) -> Result<Vec<RepoCount>> {
         let rows: Vec<(String, String, i64)> =
             sqlx::query_as("SELECT repo, status, COUNT(*) FROM tasks WHERE repo IS NOT NULL GROUP BY repo, status ORDER BY repo, status")
@@ -776,5 +824,24 @@ impl Store for SqliteStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn create_credential(&self, new: NewCredential<'_>, now: DateTime<Utc>) -> Result<Credential> {
+        self.create_credential_in(new, now).await
+    }
+    async fn credential_by_hash(&self, hash: &str) -> Result<Option<Credential>> {
+        self.credential_by_hash_in(hash).await
+    }
+    async fn touch_credential(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        self.touch_credential_in(id, now).await
+    }
+    async fn revoke_credential(&self, id: i64, now: DateTime<Utc>) -> Result<Credential> {
+        self.revoke_credential_in(id, now).await
+    }
+    async fn credentials(&self, now: DateTime<Utc>) -> Result<Vec<Credential>> {
+        self.credentials_in(now).await
+    }
+    async fn exchange_pairing(&self, code: &str, session: SessionFor<'_>, now: DateTime<Utc>) -> Result<Pairing> {
+        self.exchange_pairing_in(code, session, now).await
     }
 }

@@ -20,7 +20,7 @@ pub fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-fn time(v: i64) -> Result<DateTime<Utc>> {
+pub fn time(v: i64) -> Result<DateTime<Utc>> {
     DateTime::from_timestamp_millis(v).ok_or_else(|| StoreError::Corrupt(format!("bad timestamp {v}")))
 }
 

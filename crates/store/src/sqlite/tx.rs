@@ -69,6 +69,8 @@ pub async fn transition_in(
     if let Some(kind) = bosun_core::notify::on_transition(current, event, next) {
         super::notify::outbox_in(tx, id, kind, reason, now).await?;
     }
+    // A merge under way ends with the task's next status, whichever it is.
+    sqlx::query("DELETE FROM merge_intents WHERE task_id = ?").bind(id).execute(&mut *tx).await?;
     Ok(next)
 }
 
