@@ -52,7 +52,11 @@ export function notificationsPage(root) {
         h('p', { class: c.last_result && c.last_result !== 'ok' ? 'reason' : 'hint' },
           c.last_result ? `Last: ${c.last_result} (${new Date(c.last_at).toLocaleString()})` : 'Nothing sent yet.'))));
       if (!channels.length) fill(list, h('li', { class: 'empty' }, 'No channels: nothing notifies you yet.'));
-    } catch (e) { notify(e.message, 'error'); }
+    } catch (e) {
+      // Channels are an admin's to see and change; push on this device is not.
+      if (e.status === 403) fill(list, h('li', { class: 'empty' }, 'Channels are managed with an admin token (bosun notify ls).'));
+      else notify(e.message, 'error');
+    }
   }
   load();
   return () => {};

@@ -253,6 +253,9 @@ fn web_push_is_encrypted_for_the_browser_that_subscribed() {
     careful(&w);
     w.start(&[]);
     w.bosun(&["notify", "add", "webpush"]);
+    let again = w.try_bosun(&["notify", "add", "webpush"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("there is a webpush channel already"));
     // A browser's subscription: a P-256 key pair and a 16-byte auth secret.
     let rng = ring::rand::SystemRandom::new();
     let mut raw = [0u8; 32];

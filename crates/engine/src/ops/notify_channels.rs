@@ -1,7 +1,7 @@
 //! `notify add`, `notify ls`, `notify rm`: the channels notifications go to. Refused at
 //! the door: a URL that is not http(s), an ntfy URL without a topic, a webhook without
 //! a secret, a `token_env`/`secret_env` the daemon's environment does not set, an
-//! unknown event kind (with the nearest one), bad quiet hours. Only the *name* of a
+//! unknown event kind (with the nearest one), bad quiet hours, a second webpush channel. Only the *name* of a
 //! secret's variable is stored or served.
 
 use bosun_api::notify::NewChannelRequest;
@@ -39,6 +39,13 @@ impl Engine {
             ChannelKind::Webpush => {
                 if req.url.is_some() || req.token_env.is_some() || req.secret_env.is_some() {
                     return Err(OpError::Invalid("a webpush channel takes no URL or secret: browsers subscribe from the board".into()));
+                }
+                // One is enough: it reaches every subscribed browser (two would push twice).
+                if let Some(c) = self.store.notify().channels().await?.into_iter().find(|c| c.kind == ChannelKind::Webpush) {
+                    return Err(OpError::Refused(format!(
+                        "there is a webpush channel already (channel {}): it reaches every subscribed browser",
+                        c.id
+                    )));
                 }
                 (json!({}), "web push".to_string())
             }
