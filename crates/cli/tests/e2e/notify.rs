@@ -221,7 +221,7 @@ fn webhooks_are_signed_and_name_their_delivery() {
     let mut w = World::new("app");
     w.agent("quick", None, &[json!({"write": {"path": "a.txt", "content": "a\n"}})]);
     w.start_with_env(&[], &[("HOOK_SECRET", "s3cret")]);
-    w.bosun(&["notify", "add", "webhook", "--url", &format!("{hook}/hook"), "--secret-env", "HOOK_SECRET", "--events", "review"]);
+    w.bosun(&["notify", "add", "webhook", "--url", &format!("{hook}/hook"), "--secret-env", "HOOK_SECRET", "--events", "review,merged"]);
     let id = w.add("Quick one", "quick");
     w.wait_status(id, "review");
     let msg = wait_for("the webhook", || got(&fake).into_iter().next());
@@ -242,6 +242,12 @@ fn webhooks_are_signed_and_name_their_delivery() {
     assert_eq!(body["items"][0]["subject"]["title"], "Quick one");
     assert_eq!(body["click_url"], format!("{}/tasks/{id}", w.url));
     assert!(!String::from_utf8_lossy(&msg.body).contains("s3cret"));
+
+    // Merged is news too (the same transition a merged pull request makes).
+    w.bosun(&["merge", &id.to_string()]);
+    let merged = wait_for("the merge notification", || got(&fake).get(1).cloned()).json();
+    assert_eq!((merged["items"][0]["kind"].as_str(), merged["message"]["tasks"].clone()), (Some("merged"), json!([id])));
+    assert_ne!(merged["delivery"], body["delivery"]);
 }
 
 #[test]
