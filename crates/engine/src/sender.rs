@@ -132,8 +132,23 @@ async fn round(engine: &Arc<Engine>, last: &mut HashMap<i64, DateTime<Utc>>, bus
 }
 
 /// Attempts one delivery and records how it went.
-async fn attempt(engine: &Engine, d: Delivery) -> Result<(), StoreError> {
+async fn attempt(engine: &Engine, mut d: Delivery) -> Result<(), StoreError> {
     let store = engine.store.notify();
+    // An ask answered while its notification was held (quiet hours, a batch, retries)
+    // no longer needs anyone.
+    let mut answered = Vec::new();
+    for n in &d.items {
+        if let (NotifyKind::NeedsInput, Some(ask)) = (n.kind, &n.subject.ask) {
+            let pending = engine.store.approvals(Some(n.subject.task_id), true).await?;
+            if !pending.iter().any(|a| a.id == ask.approval_id) {
+                answered.push(n.id);
+            }
+        }
+    }
+    d.items.retain(|n| !answered.contains(&n.id));
+    if d.items.is_empty() {
+        return store.delivery_skipped(d.id, "every ask it was about was answered before it went").await;
+    }
     let out = outgoing(engine, &d).await;
     let result = match open(engine, &d.channel).await {
         Ok(channel) => channel.send(&out).await,

@@ -137,6 +137,9 @@ pub trait NotifyStore: Send + Sync {
     async fn next_attempt(&self) -> Result<Option<DateTime<Utc>>>;
     /// The channel accepted delivery `id`.
     async fn delivery_sent(&self, id: i64, now: DateTime<Utc>) -> Result<()>;
+    /// Nothing is left to say (every ask it was about got its answer while it was
+    /// held): it is not sent, and the channel's last result stays as it was.
+    async fn delivery_skipped(&self, id: i64, why: &str) -> Result<()>;
     /// An attempt failed: try again at `retry_at`, or (None) give up.
     async fn delivery_failed(&self, id: i64, error: &str, retry_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<()>;
 

@@ -549,8 +549,14 @@ async fn notifications_are_written_with_their_transition(store: Arc<dyn Store>) 
     store.answer_approval(b.id, true, "user", None, None, now).await.unwrap();
     assert_eq!(n.action_link(b"late", now).await.unwrap(), Err(LinkRefusal::Answered));
 
-    // Removing a channel drops what was queued for it.
+    // A delivery with nothing left to say is skipped, never attempted.
+    let d2 = n.create_delivery(asks.id, &of(asks.id), later).await.unwrap().expect("a delivery");
+    n.delivery_skipped(d2, "answered meanwhile").await.unwrap();
+    assert!(n.due_deliveries(later).await.unwrap().is_empty());
+    assert_eq!(n.next_attempt().await.unwrap(), None);
+
+    // Removing a channel removes it and what was queued or delivered for it.
     n.delete_channel(asks.id).await.unwrap();
-    assert!(n.queued().await.unwrap().is_empty());
+    assert_eq!(n.channels().await.unwrap().iter().map(|c| c.id).collect::<Vec<_>>(), [all.id]);
     assert!(matches!(n.delete_channel(asks.id).await, Err(StoreError::ChannelNotFound(_))));
 }

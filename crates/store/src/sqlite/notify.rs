@@ -299,6 +299,11 @@ impl NotifyStore for SqliteStore {
         Ok(())
     }
 
+    async fn delivery_skipped(&self, id: i64, why: &str) -> Result<()> {
+        sqlx::query("UPDATE deliveries SET state = 'skipped', last_error = ? WHERE id = ?").bind(why).bind(id).execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn delivery_failed(&self, id: i64, error: &str, retry_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<()> {
         let mut tx = self.pool.begin_with(WRITE).await?;
         sqlx::query(

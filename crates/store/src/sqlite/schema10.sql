@@ -31,7 +31,7 @@ CREATE INDEX notifications_new ON notifications (fanned_out);
 CREATE TABLE deliveries (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
     channel_id      INTEGER NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
-    state           TEXT    NOT NULL, -- pending, sent, failed
+    state           TEXT    NOT NULL, -- pending, sent, failed, skipped (nothing left to say)
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER NOT NULL,
     last_error      TEXT,
