@@ -176,6 +176,9 @@ impl<S: Store> Store for CachedStore<S> {
     async fn repo_counts(&self) -> Result<Vec<RepoCount>> {
         self.inner.repo_counts().await
     }
+    async fn run_token(&self, run_id: RunId) -> Result<String> {
+        self.inner.run_token(run_id).await
+    }
     async fn set_run_session(&self, run_id: RunId, session_id: &str) -> Result<()> {
         self.inner.set_run_session(run_id, session_id).await
     }

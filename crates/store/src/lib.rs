@@ -270,6 +270,8 @@ pub trait Store: Send + Sync + 'static {
     /// Per repo, how many tasks are in each status (by repo, then status).
     async fn repo_counts(&self) -> Result<Vec<RepoCount>>;
 
+    /// The marker in a run's processes' environment (`BOSUN_RUN_TOKEN`).
+    async fn run_token(&self, run_id: RunId) -> Result<String>;
     /// Records the runtime's own session of a run.
     async fn set_run_session(&self, run_id: RunId, session_id: &str) -> Result<()>;
 

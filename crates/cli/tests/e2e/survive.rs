@@ -243,3 +243,37 @@ fn logs_follow_waits_for_a_restarted_daemon() {
     assert!(stdout.contains("status   review"), "{stdout}");
     assert!(stderr.contains("lost the daemon") && stderr.contains("the daemon is back"), "{stderr}");
 }
+
+/// A run taken back by a restarted daemon keeps its token: the repo's cleanup hook
+/// gets the same `BOSUN_RUN_TOKEN` as the agent had (the sweep and the hook find the
+/// run's leftovers by it).
+#[test]
+fn a_run_taken_back_keeps_its_token_for_the_cleanup_hook() {
+    let mut w = World::new("app");
+    let shared = w.path("shared");
+    std::fs::create_dir_all(w.repo.join(".bosun")).unwrap();
+    let hook = w.repo.join(".bosun/cleanup");
+    std::fs::write(&hook, format!("#!/bin/sh\nprintf %s \"$BOSUN_RUN_TOKEN\" > '{}/hook-token'\n", shared.display())).unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    crate::harness::git(&w.repo, &["add", "."]);
+    crate::harness::git(&w.repo, &["commit", "-q", "-m", "cleanup hook"]);
+    let back = shared.join("back");
+    w.agent(
+        "keeper",
+        None,
+        &[
+            json!({"run": ["sh", "-c", format!("printf %s \"$BOSUN_RUN_TOKEN\" > '{}/agent-token'", shared.display())]}),
+            json!({"wait_file": back}),
+        ],
+    );
+    w.start(&[]);
+    let id = w.add("Keep going", "keeper");
+    wait_for("the agent to write its token", || std::fs::read_to_string(shared.join("agent-token")).ok().filter(|t| !t.is_empty()));
+    w.kill_daemon();
+    w.start(&[]);
+    std::fs::write(&back, "").unwrap();
+    w.wait_status(id, "review");
+    let agent = std::fs::read_to_string(shared.join("agent-token")).unwrap();
+    let hook = wait_for("the cleanup hook to run", || std::fs::read_to_string(shared.join("hook-token")).ok());
+    assert_eq!(hook, agent, "the hook after the restart ran with the run's own token");
+}

@@ -34,6 +34,8 @@ async fn supervise_attached(engine: Arc<Engine>, task: Task, run: Run, profile: 
     // The driver replays the run from its start, so it must start as the run did: one
     // that continued a session resumed it.
     let (resume, prior_cost) = run_ctx.task.session_before(run_ctx.run.id, &profile.name).unzip();
+    // The run's own token: its cleanup hook gets it, and its leftovers are found by it.
+    let token = engine.store.run_token(run_ctx.run.id).await.unwrap_or_default();
     let spec = SpawnSpec {
         task_id: run_ctx.task.id,
         run_id: run_ctx.run.id,
@@ -42,7 +44,7 @@ async fn supervise_attached(engine: Arc<Engine>, task: Task, run: Run, profile: 
         instructions: profile.instructions.clone(),
         task: task_text,
         prior_cost: prior_cost.unwrap_or(0.0),
-        token: String::new(),
+        token: token.clone(),
         pass_env: profile.pass_env.clone(),
         env: Vec::new(),
         resume,
@@ -50,7 +52,13 @@ async fn supervise_attached(engine: Arc<Engine>, task: Task, run: Run, profile: 
     };
     let proc = match runtime::spawn(&profile, &spec) {
         Ok(p) => p,
-        Err(e) => return run_ctx.fail_before_start(format!("cannot take the agent back after the daemon restarted: {e}")).await,
+        Err(e) => {
+            // Whatever is left of the run (its holder answered a moment ago) goes.
+            if !token.is_empty() {
+                let _ = tokio::task::spawn_blocking(move || bosun_agents::sweep::kill_all(&[token])).await;
+            }
+            return run_ctx.fail_before_start(format!("cannot take the agent back after the daemon restarted: {e}")).await;
+        }
     };
     // The previous daemon died before it could record the pid.
     if run_ctx.run.pid.is_none() && proc.group.pid() > 0 {

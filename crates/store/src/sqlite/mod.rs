@@ -649,6 +649,12 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn run_token(&self, run_id: RunId) -> Result<String> {
+        let token: Option<String> =
+            sqlx::query_scalar("SELECT token FROM runs WHERE id = ?").bind(run_id).fetch_optional(&self.pool).await?;
+        token.ok_or(StoreError::RunNotFound(run_id))
+    }
+
     async fn set_run_session(&self, run_id: RunId, session_id: &str) -> Result<()> {
         sqlx::query("UPDATE runs SET session_id = ? WHERE id = ?").bind(session_id).bind(run_id).execute(&self.pool).await?;
         Ok(())
