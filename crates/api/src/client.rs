@@ -183,6 +183,11 @@ fn certificate_reason(e: &rustls::Error) -> String {
     }
 }
 
+/// The host a daemon URL names (`127.0.0.1`, `box.lan`), if it is a URL.
+pub fn url_host(url: &str) -> Option<String> {
+    reqwest::Url::parse(url).ok()?.host_str().map(|h| h.trim_start_matches('[').trim_end_matches(']').to_string())
+}
+
 /// How a [`Client`] connects, beyond the daemon's address.
 #[derive(Debug, Clone, Default)]
 pub struct ClientOptions {

@@ -26,7 +26,13 @@ impl Ctx {
                 })
             })
             .transpose()?;
-        let found = find_token(token);
+        let host = bosun_api::client::url_host(server).unwrap_or_default();
+        let loopback = is_loopback(&host);
+        // A token crosses the network only encrypted.
+        if !loopback && server.starts_with("http://") && (token.is_some() || std::env::var_os("BOSUN_TOKEN").is_some()) {
+            return Err(Failure(format!("refusing to send a token to {host} over plain http://: use https:// (the daemon serves TLS with --tls-cert, or a proxy does)")));
+        }
+        let found = find_token(token, loopback);
         let api = Client::with_options(server, ClientOptions { ca_pem, token: found.token.clone() })
             .map_err(|e| match e {
                 ClientError::InvalidUrl { .. } => Failure(format!("--server must be an http:// or https:// URL, not {server:?}")),
@@ -51,7 +57,20 @@ struct FoundToken {
     hint: String,
 }
 
-fn find_token(flag: Option<String>) -> FoundToken {
+/// This machine: 127/8, ::1 (and 127/8 mapped into IPv6), localhost, and 0.0.0.0 / ::
+/// (which reach this machine's own listeners).
+fn is_loopback(host: &str) -> bool {
+    let local = |ip: std::net::IpAddr| ip.is_loopback() || ip.is_unspecified();
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| match ip {
+            std::net::IpAddr::V6(v6) => local(ip) || v6.to_ipv4_mapped().is_some_and(|v4| local(v4.into())),
+            v4 => local(v4),
+        })
+}
+
+/// The daemon's own token file is read only for a daemon on this machine (a loopback
+/// address): `--server` naming another host never gets this machine's admin token.
+fn find_token(flag: Option<String>, loopback: bool) -> FoundToken {
     let make = "`bosun token create --name NAME --scope operate` on the daemon's machine makes one";
     let given = |token: String, source: &str| FoundToken {
         token: Some(token),
@@ -63,6 +82,13 @@ fn find_token(flag: Option<String>) -> FoundToken {
     }
     if let Some(token) = std::env::var("BOSUN_TOKEN").ok().filter(|t| !t.trim().is_empty()) {
         return given(token, "BOSUN_TOKEN");
+    }
+    if !loopback {
+        return FoundToken {
+            token: None,
+            source: "nowhere".into(),
+            hint: format!("no token for a daemon on another machine: pass --token or set BOSUN_TOKEN (this machine's own token file is only sent to a daemon on this machine); {make}"),
+        };
     }
     let data_dir = std::env::var_os("BOSUN_DATA_DIR").map(std::path::PathBuf::from).unwrap_or_else(bosun_api::paths::default_data_dir);
     let path = bosun_api::paths::token_file(&data_dir);
@@ -123,6 +149,19 @@ pub fn parse_task_id(s: &str) -> Result<i64, String> {
 #[cfg(test)]
 mod tests {
     use super::parse_task_id;
+
+    #[test]
+    fn only_a_daemon_on_this_machine_gets_its_token_file() {
+        for host in ["127.0.0.1", "127.0.0.2", "::1", "localhost", "LOCALHOST", "0.0.0.0", "::ffff:127.0.0.1"] {
+            assert!(super::is_loopback(host), "{host}");
+        }
+        for host in ["box.lan", "10.0.0.2", "192.168.1.5", "::ffff:10.0.0.2", "localhost.evil.example", ""] {
+            assert!(!super::is_loopback(host), "{host}");
+        }
+        // Another machine: the token file is not even read.
+        let found = super::find_token(None, false);
+        assert!(found.token.is_none() && found.hint.contains("--token"), "{}", found.hint);
+    }
 
     #[test]
     fn task_ids() {

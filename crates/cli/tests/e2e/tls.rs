@@ -120,6 +120,16 @@ fn https_end_to_end_with_a_self_signed_certificate() {
 }
 
 #[test]
+fn a_token_never_crosses_the_network_in_the_clear() {
+    let w = World::new("app");
+    let mut cmd = Command::new(crate::harness::BOSUN);
+    cmd.args(["--server", "http://box.invalid:7777", "ls"]).env("BOSUN_TOKEN", "bosun_x").env("HOME", w.path("home"));
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("refusing to send a token to box.invalid over plain http://"), "{}", stderr(&out));
+}
+
+#[test]
 fn behind_a_proxy_it_listens_beyond_loopback_without_tls() {
     let mut w = World::new("app");
     w.start_on("0.0.0.0:0", &["--behind-proxy"], &[]);
