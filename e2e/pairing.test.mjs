@@ -35,7 +35,13 @@ test('pairing logs a phone in once, the board is live, revoking logs it out', as
 
   const { url } = JSON.parse(h.bosun('pair', '--json', '--name', 'test phone'));
   assert.match(url, /\/pair\?code=bosun_/);
+  // A link preview (a chat app fetching the URL) uses nothing up: GET only shows a button.
+  const preview = await fetch(url);
+  assert.equal(preview.status, 200);
+  assert.match(await preview.text(), /Log this browser in/);
   await page.goto(url);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL(h.base + '/');
   assert.equal(new URL(page.url()).pathname, '/', 'sent on to the board');
   await page.getByRole('heading', { name: /^Queued/ }).waitFor();
   await page.screenshot({ path: join(ARTIFACTS, 'paired-375x812.png'), fullPage: true });
@@ -53,10 +59,14 @@ test('pairing logs a phone in once, the board is live, revoking logs it out', as
   // The same link again, in another browser: refused with a page that says why.
   const other = await h.browser.raw.newContext({ viewport: PHONE });
   const second = await other.newPage();
-  const res = await second.goto(url);
+  await second.goto(url);
+  const [res] = await Promise.all([
+    second.waitForResponse((r) => r.request().method() === 'POST'),
+    second.getByRole('button', { name: 'Log in' }).click(),
+  ]);
   assert.equal(res.status(), 410);
-  assert.match(await second.locator('#pair-message').textContent(), /already used/);
   assert.equal(res.headers()['cache-control'], 'no-store');
+  assert.match(await second.locator('#pair-message').textContent(), /already used/);
   await second.getByRole('heading', { name: 'Pairing refused' }).waitFor();
   await other.close();
 
@@ -93,5 +103,18 @@ test('a pasted token logs a browser in; the Devices page pairs and logs out', as
   await page.getByRole('heading', { name: 'Log in to bosun' }).waitFor();
   const sessions = JSON.parse(h.bosun('devices', '--json')).filter((d) => d.kind === 'session' && d.name === 'pasted');
   assert.deepEqual(sessions, [], 'logging out revoked the session');
+
+  // Logged in again with the token, then the token revoked: the session made from it
+  // ends with it (a leaked token pasted into a browser keeps no access).
+  await page.getByLabel('Token').fill(made.token);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { name: 'Log in to bosun' }).waitFor({ state: 'detached' });
+  await page.goto(h.base + '/devices');
+  await page.locator('#me-name').filter({ hasText: 'pasted' }).waitFor();
+  h.bosun('devices', 'revoke', String(made.device.id));
+  await page.goto(h.base + '/devices');
+  await page.getByRole('heading', { name: 'Log in to bosun' }).waitFor();
+  const left = JSON.parse(h.bosun('devices', '--json')).filter((d) => d.name === 'pasted');
+  assert.deepEqual(left, [], 'neither the token nor its session is left');
   await ctx.close();
 });

@@ -30,7 +30,9 @@ impl Ctx {
         let loopback = is_loopback(&host);
         // A token crosses the network only encrypted.
         if !loopback && server.starts_with("http://") && (token.is_some() || std::env::var_os("BOSUN_TOKEN").is_some()) {
-            return Err(Failure(format!("refusing to send a token to {host} over plain http://: use https:// (the daemon serves TLS with --tls-cert, or a proxy does)")));
+            return Err(Failure(format!(
+                "refusing to send a token to {host} over plain http://: use https:// (the daemon serves TLS with --tls-cert, or a proxy does)"
+            )));
         }
         let found = find_token(token, loopback);
         let api = Client::with_options(server, ClientOptions { ca_pem, token: found.token.clone() })
@@ -87,7 +89,9 @@ fn find_token(flag: Option<String>, loopback: bool) -> FoundToken {
         return FoundToken {
             token: None,
             source: "nowhere".into(),
-            hint: format!("no token for a daemon on another machine: pass --token or set BOSUN_TOKEN (this machine's own token file is only sent to a daemon on this machine); {make}"),
+            hint: format!(
+                "no token for a daemon on another machine: pass --token or set BOSUN_TOKEN (this machine's own token file is only sent to a daemon on this machine); {make}"
+            ),
         };
     }
     let data_dir = std::env::var_os("BOSUN_DATA_DIR").map(std::path::PathBuf::from).unwrap_or_else(bosun_api::paths::default_data_dir);

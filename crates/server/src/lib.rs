@@ -6,6 +6,7 @@
 mod act;
 pub mod api;
 mod listen;
+mod page;
 mod tls;
 
 use std::future::Future;

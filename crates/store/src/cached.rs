@@ -239,7 +239,7 @@ impl<S: Store> Store for CachedStore<S> {
     async fn touch_credential(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
         self.inner.touch_credential(id, now).await
     }
-    async fn revoke_credential(&self, id: i64, now: DateTime<Utc>) -> Result<Credential> {
+    async fn revoke_credential(&self, id: i64, now: DateTime<Utc>) -> Result<(Credential, Vec<i64>)> {
         self.inner.revoke_credential(id, now).await
     }
     async fn credentials(&self, now: DateTime<Utc>) -> Result<Vec<Credential>> {

@@ -47,6 +47,8 @@ pub struct NewCredential<'a> {
     pub user_agent: Option<&'a str>,
     /// The daemon's own token: storing it revokes the previous one.
     pub local: bool,
+    /// A session made from a token (`POST /api/login`): revoked with it.
+    pub parent: Option<i64>,
 }
 
 /// The session a pairing code is exchanged for: its name and scope come from the

@@ -326,8 +326,9 @@ pub trait Store: Send + Sync + 'static {
     /// Records that it was used now, unless that was recorded less than
     /// [`credentials::SEEN_EVERY_SECS`] ago.
     async fn touch_credential(&self, id: i64, now: DateTime<Utc>) -> Result<()>;
-    /// Revokes a live token or session ([`StoreError::CredentialNotFound`] if none).
-    async fn revoke_credential(&self, id: i64, now: DateTime<Utc>) -> Result<Credential>;
+    /// Revokes a live token or session ([`StoreError::CredentialNotFound`] if none),
+    /// and the sessions made from it, in one transaction; returns it and their ids.
+    async fn revoke_credential(&self, id: i64, now: DateTime<Utc>) -> Result<(Credential, Vec<i64>)>;
     /// Live tokens and sessions, oldest first.
     async fn credentials(&self, now: DateTime<Utc>) -> Result<Vec<Credential>>;
     /// Uses the pairing code whose secret hashes to `code` and creates its session, in

@@ -9,7 +9,16 @@ use bosun_store::{CachedStore, NewCredential, Pairing, SessionFor, SqliteStore, 
 use chrono::{Duration, Utc};
 
 fn token<'a>(name: &'a str, hash: &'a str) -> NewCredential<'a> {
-    NewCredential { kind: CredentialKind::Token, name, scope: Scope::Operate, hash, expires_at: None, user_agent: None, local: false }
+    NewCredential {
+        kind: CredentialKind::Token,
+        name,
+        scope: Scope::Operate,
+        hash,
+        expires_at: None,
+        user_agent: None,
+        local: false,
+        parent: None,
+    }
 }
 
 #[tokio::test]

@@ -67,7 +67,11 @@ async fn send(http: &reqwest::Client, url: &str, method: &str, path: &str, heade
 async fn paired_cookie(w: &World, scope: &str) -> String {
     let url = w.json(&["pair", "--scope", scope])["url"].as_str().unwrap().to_string();
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let resp = http.get(&url).send().await.unwrap();
+    // GET (what a link preview does) only shows the button; its POST logs in.
+    let shown = http.get(&url).send().await.unwrap();
+    assert_eq!(shown.status().as_u16(), 200);
+    assert!(shown.headers().get("set-cookie").is_none(), "a GET of the link logs nothing in");
+    let resp = http.post(&url).send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 303);
     let set = resp.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
     assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/"), "{set}");

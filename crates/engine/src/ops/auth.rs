@@ -51,6 +51,7 @@ impl Engine {
             expires_at: None,
             user_agent: None,
             local: true,
+            parent: None,
         };
         let stored = match user.as_deref() {
             Some(user) => match self.store.create_credential(new(user), Utc::now()).await {

@@ -15,12 +15,14 @@ impl Engine {
         Ok(creds.iter().map(|c| device(c, caller)).collect())
     }
 
-    /// Revokes a token or session by id: its next request is refused.
+    /// Revokes a token or session by id, and the browser sessions made from a token by
+    /// pasting it: their next request is refused. Returns it and the ids of every
+    /// credential that ended (it first).
     #[tracing::instrument(name = "revoke_device", skip_all, fields(id))]
-    pub async fn revoke_device(&self, id: i64, caller: Option<&Principal>) -> Result<Device, OpError> {
-        let cred = self.store.revoke_credential(id, Utc::now()).await?;
-        tracing::info!(name = %cred.name, kind = cred.kind.as_str(), "revoked");
-        Ok(device(&cred, caller))
+    pub async fn revoke_device(&self, id: i64, caller: Option<&Principal>) -> Result<(Device, Vec<i64>), OpError> {
+        let (cred, sessions) = self.store.revoke_credential(id, Utc::now()).await?;
+        tracing::info!(name = %cred.name, kind = cred.kind.as_str(), sessions = sessions.len(), "revoked");
+        Ok((device(&cred, caller), std::iter::once(cred.id).chain(sessions).collect()))
     }
 }
 

@@ -46,6 +46,7 @@ impl Engine {
             expires_at: Some(expires_at),
             user_agent: None,
             local: false,
+            parent: None,
         };
         self.store.create_credential(new, now).await?;
         let url = format!("{}{PAIR_PATH}?code={}", self.config.public_url.trim_end_matches('/'), secret.secret);
@@ -97,6 +98,7 @@ impl Engine {
             expires_at: None,
             user_agent: user_agent.as_deref(),
             local: false,
+            parent: Some(cred.id),
         };
         let session = self.store.create_credential(new, now).await?;
         tracing::info!(name = %session.name, id = session.id, "logged a browser in with a token");

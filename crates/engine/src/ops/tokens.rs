@@ -27,6 +27,7 @@ impl Engine {
             expires_at: None,
             user_agent: None,
             local: false,
+            parent: None,
         };
         let cred = self.store.create_credential(new, Utc::now()).await?;
         tracing::info!(name, %scope, id = cred.id, "created a token");

@@ -1,5 +1,6 @@
-//! `DELETE /api/devices/{id}` (admin): revokes a token or a browser session. Its next
-//! request is refused and its open event streams end now.
+//! `DELETE /api/devices/{id}` (admin): revokes a token or a browser session, and the
+//! sessions made from a token. Their next request is refused and their open event
+//! streams end now.
 
 use std::sync::Arc;
 
@@ -21,7 +22,9 @@ pub async fn revoke(
 ) -> Result<Json<Device>, ApiError> {
     let Path(id) = id?;
     let id: i64 = id.parse().map_err(|_| ApiError::BadRequest(format!("`{id}` is not a device id (a number; see `bosun devices`)")))?;
-    let device = engine.revoke_device(id, Some(&me)).await?;
-    let _ = auth.revoked.send(id);
+    let (device, ended) = engine.revoke_device(id, Some(&me)).await?;
+    for id in ended {
+        let _ = auth.revoked.send(id);
+    }
     Ok(Json(device))
 }

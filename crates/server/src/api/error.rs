@@ -27,6 +27,16 @@ impl ApiError {
         self.parts().1
     }
 
+    /// The status and what the client is told, for a page of its own (an internal
+    /// failure's detail is logged here, as a JSON answer would log it).
+    pub fn logged(self) -> (StatusCode, String) {
+        if let ApiError::Internal(detail) = &self {
+            tracing::error!("internal error: {detail}");
+        }
+        let (status, message) = self.parts();
+        (status, message.to_string())
+    }
+
     fn parts(&self) -> (StatusCode, &str) {
         match self {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),

@@ -120,7 +120,7 @@ pub fn router(engine: Arc<Engine>, guard: Guard, https: bool) -> Router {
     openapi::document_refusals(&mut doc);
     let doc = Arc::new(doc);
     api.route("/api/openapi.json", axum::routing::get(move || openapi::serve(doc.clone())))
-        .route(bosun_core::auth::PAIR_PATH, axum::routing::get(pair::pair))
+        .route(bosun_core::auth::PAIR_PATH, axum::routing::get(pair::show).post(pair::pair))
         .merge(web::routes())
         .merge(crate::act::routes())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })

@@ -44,8 +44,8 @@ fn duplicate(e: sqlx::Error, name: &str) -> StoreError {
 
 async fn insert(conn: &mut sqlx::SqliteConnection, new: &NewCredential<'_>, now: DateTime<Utc>) -> Result<Credential> {
     let row = sqlx::query(&format!(
-        "INSERT INTO credentials (kind, name, scope, hash, created_at, expires_at, user_agent, local)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}"
+        "INSERT INTO credentials (kind, name, scope, hash, created_at, expires_at, user_agent, local, parent_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}"
     ))
     .bind(new.kind.as_str())
     .bind(new.name)
@@ -55,6 +55,7 @@ async fn insert(conn: &mut sqlx::SqliteConnection, new: &NewCredential<'_>, now:
     .bind(new.expires_at.map(ms))
     .bind(new.user_agent)
     .bind(new.local)
+    .bind(new.parent)
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| duplicate(e, new.name))?;
@@ -91,16 +92,25 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub(super) async fn revoke_credential_in(&self, id: i64, now: DateTime<Utc>) -> Result<Credential> {
+    pub(super) async fn revoke_credential_in(&self, id: i64, now: DateTime<Utc>) -> Result<(Credential, Vec<i64>)> {
+        let mut tx = self.pool.begin_with(WRITE).await?;
         let row = sqlx::query(&format!(
             "UPDATE credentials SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL AND kind != 'pairing' RETURNING {COLUMNS}"
         ))
         .bind(ms(now))
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::CredentialNotFound(id))?;
-        from_row(&row)
+        // The browser sessions made from it (by pasting it) end with it.
+        let sessions: Vec<i64> =
+            sqlx::query_scalar("UPDATE credentials SET revoked_at = ? WHERE parent_id = ? AND revoked_at IS NULL RETURNING id")
+                .bind(ms(now))
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok((from_row(&row)?, sessions))
     }
 
     pub(super) async fn credentials_in(&self, now: DateTime<Utc>) -> Result<Vec<Credential>> {
@@ -143,6 +153,7 @@ impl SqliteStore {
             expires_at: None,
             user_agent: session.user_agent,
             local: false,
+            parent: None,
         };
         let created = insert(&mut tx, &new, now).await?;
         tx.commit().await?;

@@ -44,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     // After schema11 in this list (it was merged second): a database made before it
     // already counts schema11 as migration 10. Neither depends on the other.
     include_str!("schema10.sql"),
+    include_str!("schema12.sql"),
 ];
 
 /// Changes a slow cache may fall behind by before it is told to drop everything.
@@ -841,7 +842,7 @@ impl Store for SqliteStore {
     async fn touch_credential(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
         self.touch_credential_in(id, now).await
     }
-    async fn revoke_credential(&self, id: i64, now: DateTime<Utc>) -> Result<Credential> {
+    async fn revoke_credential(&self, id: i64, now: DateTime<Utc>) -> Result<(Credential, Vec<i64>)> {
         self.revoke_credential_in(id, now).await
     }
     async fn credentials(&self, now: DateTime<Utc>) -> Result<Vec<Credential>> {
