@@ -18,6 +18,7 @@ fn token<'a>(name: &'a str, hash: &'a str) -> NewCredential<'a> {
         user_agent: None,
         local: false,
         parent: None,
+        parent: None,
     }
 }
 
@@ -40,8 +41,13 @@ async fn credentials_are_created_found_listed_and_revoked() {
     store.touch_credential(ci.id, now + Duration::seconds(61)).await.unwrap();
     assert!(store.credential_by_hash("h1").await.unwrap().unwrap().last_seen_at.unwrap() > seen);
 
-    let revoked = store.revoke_credential(ci.id, now).await.unwrap();
+    // A browser session made from the token (by pasting it) ends with it.
+    let session = NewCredential { kind: CredentialKind::Session, parent: Some(ci.id), ..token("ci", "s1") };
+    let session = store.create_credential(session, now).await.unwrap();
+    let (revoked, sessions) = store.revoke_credential(ci.id, now).await.unwrap();
     assert!(revoked.revoked_at.is_some() && !revoked.is_live(now));
+    assert_eq!(sessions, [session.id]);
+    assert!(!store.credential_by_hash("s1").await.unwrap().unwrap().is_live(now));
     assert!(matches!(store.revoke_credential(ci.id, now).await, Err(StoreError::CredentialNotFound(_))));
     assert!(store.credentials(now).await.unwrap().is_empty());
     // The name is free again once its token is revoked.
@@ -68,6 +74,7 @@ async fn a_pairing_code_is_exchanged_once_and_not_after_it_expires() {
         expires_at: Some(now + Duration::minutes(5)),
         user_agent: None,
         local: false,
+        parent: None,
     };
     store.create_credential(code("p1", ""), now).await.unwrap();
     store.create_credential(code("p2", "phone"), now).await.unwrap();
