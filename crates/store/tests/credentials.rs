@@ -18,7 +18,6 @@ fn token<'a>(name: &'a str, hash: &'a str) -> NewCredential<'a> {
         user_agent: None,
         local: false,
         parent: None,
-        parent: None,
     }
 }
 
