@@ -17,7 +17,7 @@ export const FAKE = join(TARGET, 'debug/bosun-fake-agent');
 /**
  * Starts a daemon whose agents are `agents` ({name: {steps, interactive, max_concurrent}}, or a function
  * of the temporary directory returning that), with a git repo at `${tmp}/app`. Resolves to {tmp, repo, base, browser, api, bosun, token,
- * createTask, waitTask, close}.
+ * createTask, waitTask, stopDaemon, startDaemon, close}.
  */
 export async function start(agents) {
   assert.ok(existsSync(BOSUN), 'target/debug/bosun is built (cargo build -p bosun)');
@@ -41,18 +41,35 @@ export async function start(agents) {
       `---\nname: ${name}\nruntime: command\ncommand: ${JSON.stringify([FAKE, '--script', script])}\ninteractive: ${interactive}\n${max_concurrent ? `max_concurrent: ${max_concurrent}\n` : ''}---\nStanding instructions for ${name}.\n`);
   }
   // The board's tests stop the daemon at the end: its agents go with it.
-  const daemon = spawn(BOSUN, ['serve', '--addr', '127.0.0.1:0', '--stop-grace', '2', '--stop-agents-on-exit', '--data-dir', join(tmp, 'data'), '--config-dir', join(tmp, 'config')],
-    { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  const base = await new Promise((ok, fail) => {
-    let buf = '';
-    daemon.stderr.on('data', (d) => {
-      buf += d;
-      // The whole address: stderr can arrive mid-line ("http://127" then ".0.0.1:…").
-      const m = buf.match(/bosun serving (http:\/\/\S+) \(data in/);
-      if (m) ok(m[1]);
+  const serve = (addr) => {
+    const child = spawn(BOSUN, ['serve', '--addr', addr, '--stop-grace', '2', '--stop-agents-on-exit', '--data-dir', join(tmp, 'data'), '--config-dir', join(tmp, 'config')],
+      { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const url = new Promise((ok, fail) => {
+      let buf = '';
+      child.stderr.on('data', (d) => {
+        buf += d;
+        // The whole address: stderr can arrive mid-line ("http://127" then ".0.0.1:…").
+        const m = buf.match(/bosun serving (http:\/\/\S+) \(data in/);
+        if (m) ok(m[1]);
+      });
+      child.on('exit', (code) => fail(new Error(`bosun serve exited (${code}): ${buf}`)));
     });
-    daemon.on('exit', (code) => fail(new Error(`bosun serve exited (${code}): ${buf}`)));
-  });
+    return { child, url };
+  };
+  let { child: daemon, url: serving } = serve('127.0.0.1:0');
+  const base = await serving;
+  /** SIGTERMs the daemon and waits for it to exit. */
+  async function stopDaemon() {
+    if (daemon.exitCode === null) {
+      daemon.kill('SIGTERM');
+      await new Promise((r) => daemon.once('exit', r));
+    }
+  }
+  /** Starts the daemon again on the same address and data dir (sessions stay valid). */
+  async function startDaemon() {
+    ({ child: daemon, url: serving } = serve(new URL(base).host));
+    assert.equal(await serving, base);
+  }
   // The daemon wrote its own token before saying where it serves: node-side calls
   // send it, and every browser context starts logged in with a session made from it
   // (`browser.raw` makes contexts that are not: the login and pairing tests use it).
@@ -102,14 +119,11 @@ export async function start(agents) {
   }
   async function close() {
     await browser.close();
-    if (daemon.exitCode === null) {
-      daemon.kill('SIGTERM');
-      await new Promise((r) => daemon.once('exit', r));
-    }
+    await stopDaemon();
     killLeftovers(tmp);
     rmSync(tmp, { recursive: true, force: true });
   }
-  return { tmp, repo, base, browser, api, bosun, token, createTask, waitTask, close };
+  return { tmp, repo, base, browser, api, bosun, token, createTask, waitTask, stopDaemon, startDaemon, close };
 }
 
 /** Kills what this world's runs started and left (agents outlive a daemon that died):

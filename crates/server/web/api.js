@@ -24,6 +24,7 @@ export async function api(path, { method = 'GET', body, headers = {} } = {}) {
   try {
     res = await fetch(path, init);
   } catch (e) {
+    connection(false);
     throw new ApiError(`cannot reach the daemon (${e.message})`);
   }
   const text = await res.text();
@@ -83,6 +84,17 @@ export async function act(button, fn, done) {
   }
 }
 
+/** Says whether the daemon answers: a banner while it does not (the daemon stopped, the
+ *  phone lost its network), gone once the live stream is open again. What the page
+ *  shows meanwhile may be stale, and the banner says so. */
+export function connection(up) {
+  const el = document.getElementById('connection');
+  if (!el) return;
+  el.hidden = up;
+  document.body.classList.toggle('offline', !up);
+}
+window.addEventListener('offline', () => connection(false));
+
 // The one stream of task changes (`GET /api/events`), shared by every page.
 const taskListeners = new Set();
 let taskStream = null;
@@ -98,12 +110,17 @@ export function onTask(fn) {
     taskStream.addEventListener('resync', () => { for (const l of [...taskListeners]) l(null); });
     // Changes before the stream opened (a first load can race it) or while it was
     // reconnecting may be missed: each open is a resync.
-    taskStream.addEventListener('open', () => { for (const l of [...taskListeners]) l(null); });
+    taskStream.addEventListener('open', () => {
+      connection(true);
+      for (const l of [...taskListeners]) l(null);
+    });
     // A refused stream (its session revoked: the daemon ends the stream, the browser
     // reconnects and is answered 401) is closed for good: ask who we are, which shows
     // the login page if it was that.
+    // A stream that is reconnecting (the browser retries by itself): offline until it opens.
     taskStream.addEventListener('error', () => {
       if (taskStream.readyState === EventSource.CLOSED) api('/api/me').catch(() => {});
+      else connection(false);
     });
   }
   return () => taskListeners.delete(fn);
