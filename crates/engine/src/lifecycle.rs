@@ -21,6 +21,8 @@ pub struct Running {
     pub engine: Arc<Engine>,
     dispatcher: JoinHandle<()>,
     writer: JoinHandle<()>,
+    /// The notification sender: ends (aborting attempts under way) once closing.
+    sender: JoinHandle<()>,
     /// Held while running: one engine per data dir.
     _lock: File,
 }
@@ -59,11 +61,11 @@ impl Engine {
         tokio::spawn(crate::detect::report_runtimes());
         let dispatcher = tokio::spawn(crate::dispatch::run(engine.clone(), trigger_rx));
         engine.trigger(Trigger::Startup);
-        tokio::spawn(crate::sender::run(engine.clone()));
+        let sender = tokio::spawn(crate::sender::run(engine.clone()));
         if let Some(every) = engine.config.pr_refresh {
             tokio::spawn(crate::ops::pr::refresh_open_prs(engine.clone(), every));
         }
-        Ok(Running { engine, dispatcher, writer, _lock: lock })
+        Ok(Running { engine, dispatcher, writer, sender, _lock: lock })
     }
 }
 
@@ -72,7 +74,7 @@ impl Running {
     /// with `stop_agents_on_exit`, stops every live run: their tasks become
     /// interrupted), and waits until their last events are stored.
     pub async fn shutdown(self) {
-        let Running { engine, dispatcher, writer, _lock } = self;
+        let Running { engine, dispatcher, writer, sender, _lock } = self;
         let data_dir = engine.config.data_dir.clone();
         engine.close();
         if engine.config.agents_outlive_daemon() {
@@ -82,12 +84,22 @@ impl Running {
         }
         engine.trigger(Trigger::Shutdown);
         let _ = dispatcher.await;
+        // It holds the engine: gone before the last handle on the hub is dropped.
+        if tokio::time::timeout(Duration::from_secs(5), sender).await.is_err() {
+            tracing::warn!("the notification sender did not stop in time");
+        }
         crate::supervisor::shutdown_all(&engine).await;
         engine.hub.flush().await;
+        let store = engine.store.clone();
         drop(engine);
         // The writer ends once every handle on the hub is gone; do not hang on a straggler.
         if tokio::time::timeout(Duration::from_secs(5), writer).await.is_err() {
             tracing::warn!("the event writer did not stop in time");
+        }
+        // Explicitly, not when the last handle happens to drop: a clean stop leaves the
+        // database whole in its file (the disk tests rely on it).
+        if tokio::time::timeout(Duration::from_secs(5), store.close()).await.is_err() {
+            tracing::warn!("the store did not close in time");
         }
         // Stopped cleanly: the next daemon need not check the store. Removed while the
         // lock is still held.

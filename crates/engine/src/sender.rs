@@ -37,8 +37,12 @@ pub(crate) async fn run(engine: Arc<Engine>) {
     // Channels with an attempt under way (one at a time per channel keeps its order;
     // a slow or dead channel does not hold up the others).
     let busy: Busy = Arc::default();
+    // The attempts under way: aborted at shutdown (an attempt cut off stays pending and
+    // goes again, with its id, from the next daemon), so none keeps the engine alive.
+    let mut attempts = tokio::task::JoinSet::new();
     loop {
-        let next = match round(&engine, &mut last, &busy).await {
+        while attempts.try_join_next().is_some() {}
+        let next = match round(&engine, &mut last, &busy, &mut attempts).await {
             Ok(next) => next,
             Err(e) => {
                 tracing::warn!("the notification sender could not read the store: {e}");
@@ -56,7 +60,11 @@ pub(crate) async fn run(engine: Arc<Engine>) {
             }
             _ = engine.sender_wake.notified() => {}
             _ = tokio::time::sleep(wait) => {}
-            _ = until_closing(&mut closing) => return,
+            _ = until_closing(&mut closing) => {
+                attempts.abort_all();
+                while attempts.join_next().await.is_some() {}
+                return;
+            }
         }
     }
 }
@@ -72,7 +80,12 @@ struct Batch {
 type Busy = Arc<std::sync::Mutex<HashSet<i64>>>;
 
 /// One round; returns when the next one is due (None: only when woken).
-async fn round(engine: &Arc<Engine>, last: &mut HashMap<i64, DateTime<Utc>>, busy: &Busy) -> Result<Option<DateTime<Utc>>, StoreError> {
+async fn round(
+    engine: &Arc<Engine>,
+    last: &mut HashMap<i64, DateTime<Utc>>,
+    busy: &Busy,
+    attempts: &mut tokio::task::JoinSet<()>,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
     let store = engine.store.notify();
     store.fan_out().await?;
     let now = Utc::now();
@@ -115,7 +128,7 @@ async fn round(engine: &Arc<Engine>, last: &mut HashMap<i64, DateTime<Utc>>, bus
             continue; // after the attempt under way, which wakes the sender when done
         }
         let (engine, busy) = (engine.clone(), busy.clone());
-        tokio::spawn(async move {
+        attempts.spawn(async move {
             let channel = delivery.channel.id;
             if let Err(e) = attempt(&engine, delivery).await {
                 tracing::warn!("cannot record a notification attempt: {e}");
@@ -134,6 +147,11 @@ async fn round(engine: &Arc<Engine>, last: &mut HashMap<i64, DateTime<Utc>>, bus
 /// Attempts one delivery and records how it went.
 async fn attempt(engine: &Engine, mut d: Delivery) -> Result<(), StoreError> {
     let store = engine.store.notify();
+    // The round read it before taking its channel's slot: an attempt that ended in
+    // between may have sent it already.
+    if !store.due_deliveries(Utc::now()).await?.iter().any(|due| due.id == d.id) {
+        return Ok(());
+    }
     // An ask answered while its notification was held (quiet hours, a batch, retries)
     // no longer needs anyone.
     let mut answered = Vec::new();

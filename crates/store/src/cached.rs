@@ -57,6 +57,10 @@ impl<S: Store> Store for CachedStore<S> {
         self.inner.notify()
     }
 
+    async fn close(&self) {
+        self.inner.close().await;
+    }
+
     async fn list_tasks_json(&self, filter: &TaskFilter) -> Result<String> {
         // Writes may land while we refresh; a few rounds settle it, else read directly.
         for _ in 0..3 {

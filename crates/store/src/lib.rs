@@ -186,6 +186,9 @@ pub trait Store: Send + Sync + 'static {
     /// Channels, the notification outbox and its deliveries, action links, push
     /// subscriptions.
     fn notify(&self) -> &dyn notify::NotifyStore;
+    /// Closes the store once the daemon is done with it, waiting for its connections
+    /// to finish (for SQLite: the last one folds the WAL into the database file).
+    async fn close(&self) {}
     async fn create_task(&self, task: TaskRecord, now: DateTime<Utc>) -> Result<Task>;
     async fn get_task(&self, id: TaskId) -> Result<Task>;
     async fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<Task>>;

@@ -198,6 +198,10 @@ impl Store for SqliteStore {
         self
     }
 
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
     async fn create_task(&self, task: TaskRecord, now: DateTime<Utc>) -> Result<Task> {
         let tags = serde_json::to_string(&task.new.tags).expect("strings serialize");
         let mut tx = self.pool.begin().await?;
