@@ -23,7 +23,9 @@
 //! listed in both cases). Git's variables are in no list, and the ones that say where
 //! a repository is ([`NEVER`]: `GIT_DIR`, `GIT_WORK_TREE`, ...) are not inherited even
 //! through `pass_env:`: a daemon started from inside a git hook must not point an
-//! agent's git elsewhere. Nor is `BOSUN_TOKEN`: an agent must not get the user's token.
+//! agent's git elsewhere. Nor is `BOSUN_TOKEN`: the user's token is not handed to
+//! agents (an agent runs as the user, though, so its permissions decide whether it
+//! may read `<data-dir>/token` like any other file).
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};

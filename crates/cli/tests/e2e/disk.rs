@@ -41,7 +41,8 @@ fn a_full_disk_fails_the_run_refuses_writes_and_bosun_recovers_by_itself() {
     // Fills the disk from inside its scratch workspace (in the data dir), then prints a
     // line every 10 ms (each one an event to store) until bosun stops it.
     let script = format!(
-        "trap 'touch {shared}/stopped; exit 143' TERM; dd if=/dev/zero of=big bs=1M count=40 2>/dev/null; touch '{shared}/full'; \
+        "trap 'touch {shared}/stopped; exit 143' TERM; until [ -e '{shared}/fill' ]; do sleep 0.01; done; \
+         dd if=/dev/zero of=big bs=1M count=40 2>/dev/null; touch '{shared}/full'; \
          i=0; while :; do i=$((i+1)); echo line $i; sleep 0.01; done",
         shared = shared.display()
     );
@@ -52,7 +53,18 @@ fn a_full_disk_fails_the_run_refuses_writes_and_bosun_recovers_by_itself() {
     w.start(&[]);
     let out = w.bosun(&["add", "--agent", "filler", "--", "Fill the disk"]);
     let id: i64 = out.lines().next().unwrap().trim().parse().unwrap();
+    // Every credential was last seen long ago: authenticating would like to write that
+    // it was seen now, which a full disk refuses — reads must work all the same.
+    let sql = Command::new("sqlite3")
+        .args(["-cmd", ".timeout 10000"])
+        .arg(w.path("data/bosun.db"))
+        .arg("UPDATE credentials SET last_seen_at = 0")
+        .output()
+        .unwrap();
+    assert!(sql.status.success(), "{sql:?}");
+    std::fs::write(shared.join("fill"), "").unwrap();
     wait_for("the agent to fill the disk", || shared.join("full").exists().then_some(()));
+    assert!(w.bosun(&["ls"]).contains("Fill the disk"), "reads work while the disk is full");
 
     // While the disk is full a new task is refused, saying why; nothing is half-made.
     let refused = wait_for("a write to be refused", || {

@@ -22,8 +22,12 @@ impl Engine {
         if !cred.is_live(now) {
             return Ok(None);
         }
-        if cred.last_seen_at.is_none_or(|t| (now - t).num_seconds() >= SEEN_EVERY_SECS) {
-            self.store.touch_credential(cred.id, now).await?;
+        // Best effort: a request is not refused because "last seen" cannot be written
+        // (a full disk must leave reads working).
+        if cred.last_seen_at.is_none_or(|t| (now - t).num_seconds() >= SEEN_EVERY_SECS)
+            && let Err(e) = self.store.touch_credential(cred.id, now).await
+        {
+            tracing::debug!(id = cred.id, "cannot record when a credential was last seen: {e}");
         }
         Ok(Some(principal(&cred)))
     }
