@@ -112,7 +112,8 @@ fn https_end_to_end_with_a_self_signed_certificate() {
     let cookie = rt.block_on(async {
         let ca = reqwest::Certificate::from_pem(&std::fs::read(&cert).unwrap()).unwrap();
         let http = reqwest::Client::builder().add_root_certificate(ca).redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let resp = http.get(url).send().await.unwrap();
+        // The link's button posts it (its GET only shows the button).
+        let resp = http.post(url).send().await.unwrap();
         resp.headers().get("set-cookie").map(|v| v.to_str().unwrap().to_string())
     });
     let cookie = cookie.expect("the pairing set a cookie");

@@ -142,9 +142,6 @@ pub async fn check(State(auth): State<Arc<Auth>>, mut req: Request, next: Next) 
             return refusal.into_response();
         }
     };
-    if let Some(refusal) = auth.too_many(ip) {
-        return refusal;
-    }
     let (secret, by_cookie) = match &presented {
         Presented::Bearer(s) => (s.as_str(), false),
         Presented::Cookie(s) => (s.as_str(), true),
@@ -152,6 +149,12 @@ pub async fn check(State(auth): State<Arc<Auth>>, mut req: Request, next: Next) 
     let principal = match auth.engine.authenticate(secret, Utc::now()).await {
         Ok(Some(p)) => p,
         Ok(None) => {
+            // Only failures are limited: a good credential always passes, so a stale
+            // token or a guesser cannot lock the owner out (a 256-bit secret is not
+            // found by guessing; the limit keeps the guessing slow and the log quiet).
+            if let Some(refusal) = auth.too_many(ip) {
+                return refusal;
+            }
             auth.limiter.failed(ip);
             let what = if by_cookie {
                 "this browser's session has ended (revoked or unknown): log in again"

@@ -1,7 +1,7 @@
 //! Failed authentication attempts, counted per client address: after
-//! [`MAX_FAILURES`] in a [`WINDOW`], every credentialed request from that address is
-//! answered 429 until the window ends, whether its credential is good or not (a
-//! guesser must not learn which guess was right). In memory: a restart forgets.
+//! [`MAX_FAILURES`] in a [`WINDOW`], further failures from that address are answered
+//! 429 until the window ends; a good credential always passes (nobody locks the owner
+//! out; 256-bit secrets are not found by guessing). In memory: a restart forgets.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -21,12 +21,13 @@ use super::extract::Body;
         (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(State(engine): State<Arc<Engine>>, Extension(auth): Extension<Arc<Auth>>, req: Request) -> Result<Response, ApiError> {
     let ip = client_ip(req.extensions());
-    if let Some(refusal) = auth.too_many(ip) {
-        return Ok(refusal);
-    }
     let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string);
     let Body(body): Body<LoginRequest> = req.extract().await?;
     let Some(session) = engine.login(&body.token, user_agent.as_deref()).await? else {
+        // Failures are limited, not good tokens (see `auth::check`).
+        if let Some(refusal) = auth.too_many(ip) {
+            return Ok(refusal);
+        }
         auth.limiter.failed(ip);
         return Err(unauthorized("that is not a valid token of this daemon (`bosun token create` makes one)"));
     };
