@@ -27,7 +27,7 @@ impl Ctx {
             })
             .transpose()?;
         let host = bosun_api::client::url_host(server).unwrap_or_default();
-        let loopback = is_loopback(&host);
+        let loopback = is_this_machine(&host);
         // A token crosses the network only encrypted.
         if !loopback && server.starts_with("http://") && (token.is_some() || std::env::var_os("BOSUN_TOKEN").is_some()) {
             return Err(Failure(format!(
@@ -61,7 +61,7 @@ struct FoundToken {
 
 /// This machine: 127/8, ::1 (and 127/8 mapped into IPv6), localhost, and 0.0.0.0 / ::
 /// (which reach this machine's own listeners).
-fn is_loopback(host: &str) -> bool {
+pub fn is_loopback(host: &str) -> bool {
     let local = |ip: std::net::IpAddr| ip.is_loopback() || ip.is_unspecified();
     host.eq_ignore_ascii_case("localhost")
         || host.parse::<std::net::IpAddr>().is_ok_and(|ip| match ip {
@@ -70,8 +70,29 @@ fn is_loopback(host: &str) -> bool {
         })
 }
 
+/// Whether `host` is this machine: a loopback name or address, or a name or address
+/// that is one of this machine's own interfaces (`box.lan` on box itself).
+fn is_this_machine(host: &str) -> bool {
+    if is_loopback(host) {
+        return true;
+    }
+    let Ok(resolved) = std::net::ToSocketAddrs::to_socket_addrs(&(host, 0)) else { return false };
+    let resolved: Vec<std::net::IpAddr> = resolved.map(|a| a.ip()).collect();
+    let Ok(interfaces) = nix::ifaddrs::getifaddrs() else { return false };
+    let own: Vec<std::net::IpAddr> = interfaces
+        .filter_map(|i| i.address)
+        .filter_map(|a| {
+            a.as_sockaddr_in()
+                .map(|v4| std::net::IpAddr::V4(v4.ip()))
+                .or_else(|| a.as_sockaddr_in6().map(|v6| std::net::IpAddr::V6(v6.ip())))
+        })
+        .collect();
+    !resolved.is_empty() && resolved.iter().all(|ip| ip.is_loopback() || own.contains(ip))
+}
+
 /// The daemon's own token file is read only for a daemon on this machine (a loopback
-/// address): `--server` naming another host never gets this machine's admin token.
+/// address, or a name of one of its interfaces): `--server` naming another host never
+/// gets this machine's admin token.
 fn find_token(flag: Option<String>, loopback: bool) -> FoundToken {
     let make = "`bosun token create --name NAME --scope operate` on the daemon's machine makes one";
     let given = |token: String, source: &str| FoundToken {

@@ -73,7 +73,22 @@ pub async fn serve(
     let scheme = if tls.is_some() { "https" } else { "http" };
     let own_url = format!("{scheme}://{addr}");
     let mut config = config;
-    config.public_url = std::env::var("BOSUN_PUBLIC_URL").unwrap_or_else(|_| own_url.clone());
+    // The address links name (pairing, notifications, PR bodies): BOSUN_PUBLIC_URL, else
+    // for a daemon on every interface its first `--allow-host` name, else the address.
+    config.public_url = match std::env::var("BOSUN_PUBLIC_URL") {
+        Ok(url) => url,
+        Err(_) => match config.allowed_hosts.first().filter(|_| addr.ip().is_unspecified()) {
+            Some(name) => format!("{scheme}://{name}:{}", addr.port()),
+            None => {
+                if addr.ip().is_unspecified() {
+                    tracing::warn!(
+                        "links to the board (pairing, notifications) name {own_url}, which no other device can open: set BOSUN_PUBLIC_URL, or --allow-host NAME"
+                    );
+                }
+                own_url.clone()
+            }
+        },
+    };
     let mut names = config.allowed_hosts.clone();
     names.extend(config.public_url.parse::<axum::http::Uri>().ok().and_then(|u| u.host().map(str::to_string)));
     let guard = api::Guard::new(addr, &names);

@@ -31,15 +31,23 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
     }
     let qr = QrCode::new(pairing.url.as_bytes()).map_err(|e| Failure(format!("cannot make a QR code of the link: {e}")))?;
     // Dark modules on a light background, with the quiet zone: what phone cameras read.
-    let image = qr.render::<Dense1x2>().dark_color(Dense1x2::Light).light_color(Dense1x2::Dark).quiet_zone(true).build();
-    println!("{image}");
+    // On a terminal the colours are set (black on white), so the code reads the same on
+    // a dark theme as on a light one.
+    let image = qr.render::<Dense1x2>().dark_color(Dense1x2::Dark).light_color(Dense1x2::Light).quiet_zone(true).build();
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        for line in image.lines() {
+            println!("\x1b[30;107m{line}\x1b[0m");
+        }
+    } else {
+        println!("{image}");
+    }
     println!("Scan it with the phone's camera, or open this link on the device:");
     println!("{}", pairing.url);
     println!("valid 5 minutes, single use (scope: {})", pairing.scope);
-    let host = pairing.url.split("://").nth(1).and_then(|rest| rest.split(['/', ':']).next()).unwrap_or("");
-    if ["127.0.0.1", "localhost", "[", ""].contains(&host) {
+    let host = bosun_api::client::url_host(&pairing.url).unwrap_or_default();
+    if crate::client::is_loopback(&host) {
         eprintln!(
-            "note: the link names this machine's loopback address; another device reaches it only through a name it can resolve (BOSUN_PUBLIC_URL, behind a proxy or over TLS)"
+            "note: the link names {host}, which another device cannot reach: start the daemon with BOSUN_PUBLIC_URL set to the address the phone uses (https://box.lan:7777, the Tailscale name)"
         );
     }
     Ok(())
