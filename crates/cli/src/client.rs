@@ -122,7 +122,7 @@ fn find_token(flag: Option<String>, loopback: bool) -> FoundToken {
             token: Some(token.trim().to_string()),
             source: path.display().to_string(),
             hint: format!(
-                "the daemon refused the token in {} (is that the data dir of the daemon at this address? set BOSUN_DATA_DIR, or pass --token)",
+                "the daemon refused the token in {} (is that the data dir of the daemon at this address? set BOSUN_DATA_DIR, or pass --token; if it was revoked, restarting `bosun serve` writes a new one)",
                 path.display()
             ),
         },

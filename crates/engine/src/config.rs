@@ -102,6 +102,15 @@ impl Config {
         for dir in [self.data_dir.clone(), self.worktrees_dir(), self.workspaces_dir(), self.data_dir.join("logs")] {
             std::fs::create_dir_all(&dir).map_err(|source| StartError::Dir { path: dir.clone(), source })?;
         }
+        // The database (credential hashes, push subscriptions' keys, every task's log)
+        // is for this user alone: the data dir is closed to others.
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(&self.data_dir)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            std::fs::set_permissions(&self.data_dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(|source| StartError::Dir { path: self.data_dir.clone(), source })?;
+        }
         Ok(())
     }
 

@@ -7,6 +7,11 @@ import { api, h, fill, closeStream } from './api.js';
 export function loginPage(root, why) {
   closeStream();
   document.body.classList.add('logged-out');
+  // The call that was refused said so in the notice box too: this page says it once.
+  document.getElementById('notice')?.replaceChildren();
+  // A first visit needs no reason (the API's own, for programs, names headers); an
+  // ended session is worth saying.
+  if (why && why.startsWith('authentication required')) why = null;
   const input = h('input', { id: 'login-token', name: 'token', type: 'password', autocomplete: 'off', required: true, spellcheck: 'false' });
   const error = h('p', { class: 'notice error', role: 'alert', hidden: true });
   const button = h('button', { type: 'submit', class: 'button primary' }, 'Log in');

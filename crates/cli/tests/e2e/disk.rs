@@ -103,6 +103,9 @@ fn after_an_unclean_stop_the_store_is_checked_and_a_damaged_one_refused() {
     w.start(&[]);
     let id = w.add("Something to keep", "writer");
     w.wait_status(id, "review");
+    // The data dir (made 0755 by the test) is closed to other users once the daemon ran.
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(w.path("data")).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o700, "{mode:o}");
     let log_path = w.path("daemon.log");
     let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
     const CHECKED: &str = "the last daemon did not stop cleanly: the store checked out whole";
