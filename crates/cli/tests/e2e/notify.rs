@@ -186,6 +186,16 @@ fn ntfy_gets_approve_and_deny_and_the_link_answers_once() {
     let (status, _) = press(&format!("{}/act/not-a-secret", w.url));
     assert_eq!(status, 410);
     assert_eq!(w.task(id)["status"], "review");
+
+    // The secrets are capabilities: the daemon's log shows `/act/{secret}`, never one.
+    let log = wait_for("the daemon to log the answer", || {
+        std::fs::read_to_string(w.path("daemon.log")).ok().filter(|l| l.contains("answered through an action link"))
+    });
+    for url in [&approve, &deny] {
+        let secret = url.rsplit('/').next().unwrap();
+        assert!(!log.contains(secret), "the log shows an action link's secret");
+    }
+    assert!(log.contains("/act/{secret}"), "the request span names the route");
 }
 
 #[test]
