@@ -37,9 +37,13 @@ pub(crate) async fn run(engine: Arc<Engine>) {
     // Channels with an attempt under way (one at a time per channel keeps its order;
     // a slow or dead channel does not hold up the others).
     let busy: Busy = Arc::default();
-    // The attempts under way: aborted at shutdown (an attempt cut off stays pending and
-    // goes again, with its id, from the next daemon), so none keeps the engine alive.
+    // The attempts under way: aborted at shutdown (an attempt cut off stays `sending`,
+    // which the next daemon puts back to pending: it goes again, with its id), so none keeps the engine alive.
     let mut attempts = tokio::task::JoinSet::new();
+    // What the last daemon was sending when it stopped goes again, with its id.
+    if let Err(e) = engine.store.notify().release_claims().await {
+        tracing::warn!("the notification sender could not release the last daemon's attempts: {e}");
+    }
     loop {
         while attempts.try_join_next().is_some() {}
         let next = match round(&engine, &mut last, &busy, &mut attempts).await {
@@ -148,8 +152,9 @@ async fn round(
 async fn attempt(engine: &Engine, mut d: Delivery) -> Result<(), StoreError> {
     let store = engine.store.notify();
     // The round read it before taking its channel's slot: an attempt that ended in
-    // between may have sent it already.
-    if !store.due_deliveries(Utc::now()).await?.iter().any(|due| due.id == d.id) {
+    // between may have sent it already. The claim (compare-and-set pending → sending)
+    // makes this attempt the only one.
+    if !store.claim_delivery(d.id, Utc::now()).await? {
         return Ok(());
     }
     // An ask answered while its notification was held (quiet hours, a batch, retries)

@@ -133,6 +133,11 @@ pub trait NotifyStore: Send + Sync {
     async fn create_delivery(&self, channel_id: i64, notifications: &[i64], now: DateTime<Utc>) -> Result<Option<i64>>;
     /// Pending deliveries whose next attempt is due by `now`, oldest first.
     async fn due_deliveries(&self, now: DateTime<Utc>) -> Result<Vec<Delivery>>;
+    /// Takes delivery `id` for one attempt (compare-and-set `pending` → `sending`, if
+    /// due by `now`); false if another attempt has it or it is no longer due.
+    async fn claim_delivery(&self, id: i64, now: DateTime<Utc>) -> Result<bool>;
+    /// At start-up: what a previous daemon was sending when it stopped goes again.
+    async fn release_claims(&self) -> Result<u64>;
     /// When the next pending delivery is due, if any is pending.
     async fn next_attempt(&self) -> Result<Option<DateTime<Utc>>>;
     /// The channel accepted delivery `id`.

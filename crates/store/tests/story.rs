@@ -505,12 +505,21 @@ async fn notifications_are_written_with_their_transition(store: Arc<dyn Store>) 
     assert_eq!((subject.task_id, subject.ask.as_ref().map(|a| a.approval_id)), (t.id, Some(a.id)));
     assert_eq!(subject.ask.as_ref().unwrap().command.as_deref(), Some("rm -rf build"));
     let later = now + chrono::Duration::seconds(2);
+    // One attempt at a time: the claim is a compare-and-set.
+    assert!(n.claim_delivery(d, now).await.unwrap());
+    assert!(!n.claim_delivery(d, now).await.unwrap(), "a second attempt of the same delivery is refused");
+    assert!(n.due_deliveries(now).await.unwrap().is_empty(), "a delivery being sent is not due");
     n.delivery_failed(d, "answered 503", Some(later), now).await.unwrap();
     assert!(n.due_deliveries(now).await.unwrap().is_empty(), "not before its retry");
     assert_eq!(n.next_attempt().await.unwrap().map(|t| t.timestamp_millis()), Some(later.timestamp_millis()));
     assert_eq!(n.channels().await.unwrap()[0].last_result.as_deref(), Some("failed: answered 503"));
     let retry = n.due_deliveries(later).await.unwrap();
     assert_eq!((retry.len(), retry[0].attempts), (1, 1));
+    assert!(!n.claim_delivery(d, now).await.unwrap(), "not claimed before it is due");
+    assert!(n.claim_delivery(d, later).await.unwrap());
+    // A daemon stopped mid-attempt: the next one puts it back.
+    assert_eq!(n.release_claims().await.unwrap(), 1);
+    assert!(n.claim_delivery(d, later).await.unwrap());
     n.delivery_sent(d, later).await.unwrap();
     assert!(n.due_deliveries(later).await.unwrap().is_empty());
     assert_eq!(n.next_attempt().await.unwrap(), None);
@@ -551,6 +560,7 @@ async fn notifications_are_written_with_their_transition(store: Arc<dyn Store>) 
 
     // A delivery with nothing left to say is skipped, never attempted.
     let d2 = n.create_delivery(asks.id, &of(asks.id), later).await.unwrap().expect("a delivery");
+    assert!(n.claim_delivery(d2, later).await.unwrap());
     n.delivery_skipped(d2, "answered meanwhile").await.unwrap();
     assert!(n.due_deliveries(later).await.unwrap().is_empty());
     assert_eq!(n.next_attempt().await.unwrap(), None);

@@ -277,6 +277,19 @@ impl NotifyStore for SqliteStore {
         Ok(out)
     }
 
+    async fn claim_delivery(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query("UPDATE deliveries SET state = 'sending' WHERE id = ? AND state = 'pending' AND next_attempt_at <= ?")
+            .bind(id)
+            .bind(ms(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn release_claims(&self) -> Result<u64> {
+        Ok(sqlx::query("UPDATE deliveries SET state = 'pending' WHERE state = 'sending'").execute(&self.pool).await?.rows_affected())
+    }
+
     async fn next_attempt(&self) -> Result<Option<DateTime<Utc>>> {
         let at: Option<i64> =
             sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending'").fetch_one(&self.pool).await?;
@@ -285,7 +298,9 @@ impl NotifyStore for SqliteStore {
 
     async fn delivery_sent(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
         let mut tx = self.pool.begin_with(WRITE).await?;
-        sqlx::query("UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL WHERE id = ?")
+        sqlx::query(
+            "UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL WHERE id = ? AND state = 'sending'",
+        )
             .bind(ms(now))
             .bind(id)
             .execute(&mut *tx)
@@ -300,7 +315,11 @@ impl NotifyStore for SqliteStore {
     }
 
     async fn delivery_skipped(&self, id: i64, why: &str) -> Result<()> {
-        sqlx::query("UPDATE deliveries SET state = 'skipped', last_error = ? WHERE id = ?").bind(why).bind(id).execute(&self.pool).await?;
+        sqlx::query("UPDATE deliveries SET state = 'skipped', last_error = ? WHERE id = ? AND state = 'sending'")
+            .bind(why)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -308,7 +327,7 @@ impl NotifyStore for SqliteStore {
         let mut tx = self.pool.begin_with(WRITE).await?;
         sqlx::query(
             "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, state = ?, next_attempt_at = COALESCE(?, next_attempt_at)
-             WHERE id = ?",
+             WHERE id = ? AND state = 'sending'",
         )
         .bind(error)
         .bind(if retry_at.is_some() { "pending" } else { "failed" })
