@@ -12,7 +12,8 @@
 //! plus one digest; see `core::notify::due`); then attempt every due delivery, each
 //! in a task of its own, one at a time per channel. A delivery is marked sent only
 //! after the channel accepted it; a failure is tried again after [`backoff`], up to
-//! [`MAX_ATTEMPTS`]. Its id (`bosun-d<id>`) goes with every attempt.
+//! [`MAX_ATTEMPTS`]. Its id (`bosun-d<id>`) goes with every attempt. Hourly (and at
+//! start-up) it forgets what ended more than [`KEEP`] ago.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -26,6 +27,11 @@ use chrono::{DateTime, Duration, Timelike, Utc};
 
 use crate::Engine;
 use crate::state::until_closing;
+
+/// How long sent deliveries, their notifications and expired action links are kept.
+const KEEP: Duration = Duration::days(7);
+/// How often the sender forgets what is older than [`KEEP`] (and at start-up).
+const PRUNE_EVERY: StdDuration = StdDuration::from_secs(3600);
 
 /// Runs until the engine closes.
 pub(crate) async fn run(engine: Arc<Engine>) {
@@ -44,8 +50,17 @@ pub(crate) async fn run(engine: Arc<Engine>) {
     if let Err(e) = engine.store.notify().release_claims().await {
         tracing::warn!("the notification sender could not release the last daemon's attempts: {e}");
     }
+    let mut pruned: Option<std::time::Instant> = None;
     loop {
         while attempts.try_join_next().is_some() {}
+        if pruned.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+            pruned = Some(std::time::Instant::now());
+            match engine.store.notify().prune(Utc::now() - KEEP).await {
+                Ok(0) => {}
+                Ok(gone) => tracing::info!(gone, "forgot old notifications, deliveries and action links"),
+                Err(e) => tracing::warn!("the notification sender could not prune the store: {e}"),
+            }
+        }
         let next = match round(&engine, &mut last, &busy, &mut attempts).await {
             Ok(next) => next,
             Err(e) => {
@@ -172,10 +187,9 @@ async fn attempt(engine: &Engine, mut d: Delivery) -> Result<(), StoreError> {
     if d.items.is_empty() {
         return store.delivery_skipped(d.id, "every ask it was about was answered before it went").await;
     }
-    let out = outgoing(engine, &d).await;
-    let result = match open(engine, &d.channel).await {
-        Ok(channel) => channel.send(&out).await,
-        Err(e) => Err(e),
+    let result = match (outgoing(engine, &d).await, open(engine, &d.channel).await) {
+        (Ok(out), Ok(channel)) => channel.send(&out).await,
+        (Err(e), _) | (_, Err(e)) => Err(e),
     };
     let now = Utc::now();
     match result {
@@ -198,29 +212,36 @@ async fn attempt(engine: &Engine, mut d: Delivery) -> Result<(), StoreError> {
 }
 
 /// The message of a delivery: one notification's (with Approve/Deny links for an ask
-/// that is still pending) or a digest's.
-async fn outgoing(engine: &Engine, d: &Delivery) -> Outgoing {
+/// that is still pending, the same on every attempt) or a digest's. A store error
+/// fails the attempt (it is retried) rather than send an ask without its buttons.
+async fn outgoing(engine: &Engine, d: &Delivery) -> Result<Outgoing, SendError> {
+    let unreadable = |e: &dyn std::fmt::Display| {
+        tracing::warn!(delivery = d.id, "cannot make a notification's action links: {e}");
+        SendError::Config("bosun could not make the message's Approve/Deny links".into())
+    };
     let items: Vec<_> = d.items.iter().map(|n| (n.kind, n.subject.clone())).collect();
     let msg = digest(&items);
     let mut actions = Vec::new();
     if let [(NotifyKind::NeedsInput, subject)] = items.as_slice()
         && let Some(ask) = &subject.ask
     {
-        let pending = engine.store.approvals(Some(subject.task_id), true).await.unwrap_or_default();
+        let pending = engine.store.approvals(Some(subject.task_id), true).await.map_err(|e| unreadable(&e))?;
         if pending.iter().any(|a| a.id == ask.approval_id) {
-            match engine.action_links(ask.approval_id, &d.channel.name).await {
-                Ok(links) => {
-                    for (verb, url) in links {
-                        let (id, label) = if verb == LinkVerb::Approve { ("approve", "Approve") } else { ("deny", "Deny") };
-                        actions.push(Action { id, label: label.into(), url, post: true });
-                    }
-                }
-                Err(e) => tracing::warn!("cannot make action links: {e}"),
+            for (verb, url) in engine.action_links(d.id, ask.approval_id, &d.channel.name).await.map_err(|e| unreadable(&e))? {
+                let (id, label) = if verb == LinkVerb::Approve { ("approve", "Approve") } else { ("deny", "Deny") };
+                actions.push(Action { id, label: label.into(), url, post: true });
             }
         }
     }
     let kind = if items.len() > 1 { "digest" } else { "notification" };
-    build(engine, format!("bosun-d{}", d.id), kind, msg, actions, items.into_iter().map(|(kind, subject)| Item { kind, subject }).collect())
+    Ok(build(
+        engine,
+        format!("bosun-d{}", d.id),
+        kind,
+        msg,
+        actions,
+        items.into_iter().map(|(kind, subject)| Item { kind, subject }).collect(),
+    ))
 }
 
 /// An [`Outgoing`] with the click URL and an Open button added.

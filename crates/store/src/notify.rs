@@ -148,6 +148,11 @@ pub trait NotifyStore: Send + Sync {
     /// An attempt failed: try again at `retry_at`, or (None) give up.
     async fn delivery_failed(&self, id: i64, error: &str, retry_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<()>;
 
+    /// Forgets what ended before `before`: action links that expired, deliveries
+    /// sent, skipped or given up on (with their queue rows), and the notifications
+    /// no queue row needs any more. Returns how many rows went.
+    async fn prune(&self, before: DateTime<Utc>) -> Result<u64>;
+    /// Stores a link; one already stored under that hash stays as it was (a retry).
     async fn add_action_link(
         &self,
         hash: &[u8],

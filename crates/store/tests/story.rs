@@ -565,6 +565,17 @@ async fn notifications_are_written_with_their_transition(store: Arc<dyn Store>) 
     assert!(n.due_deliveries(later).await.unwrap().is_empty());
     assert_eq!(n.next_attempt().await.unwrap(), None);
 
+    // What ended long ago is forgotten; what is pending or still usable stays.
+    n.add_action_link(b"fresh", b.id, LinkVerb::Approve, "all", hour, now).await.unwrap();
+    let soon = now + chrono::Duration::minutes(1);
+    let gone = n.prune(soon).await.unwrap();
+    // The link `old` (the others expire in an hour); deliveries d (sent) and d2
+    // (skipped), their three queue rows, and the two notifications (the ask, the review).
+    assert_eq!(gone, 1 + 3 + 2 + 2, "expired link, queue rows, deliveries, notifications");
+    assert_eq!(n.use_action_link(b"old", now).await.unwrap(), Err(LinkRefusal::Unknown));
+    assert_eq!(n.action_link(b"fresh", now).await.unwrap(), Err(LinkRefusal::Answered), "kept until it expires");
+    assert_eq!(n.prune(soon).await.unwrap(), 0, "nothing twice");
+
     // Removing a channel removes it and what was queued or delivered for it.
     n.delete_channel(asks.id).await.unwrap();
     assert_eq!(n.channels().await.unwrap().iter().map(|c| c.id).collect::<Vec<_>>(), [all.id]);

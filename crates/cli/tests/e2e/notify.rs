@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -15,7 +15,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
-use crate::harness::{World, wait_for};
+use crate::harness::{World, wait_for, wait_within};
 
 /// One request a fake receiver got.
 #[derive(Clone, Debug)]
@@ -199,6 +199,37 @@ fn ntfy_gets_approve_and_deny_and_the_link_answers_once() {
 }
 
 #[test]
+fn a_retried_ask_carries_the_same_links() {
+    let fake: Shared = Arc::default();
+    fake.lock().unwrap().failing = true;
+    let ntfy = receiver(fake.clone());
+    let mut w = World::new("app");
+    careful(&w);
+    w.start(&[]);
+    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t")]);
+    let id = w.add("Clean the build", "careful");
+    w.wait_status(id, "needs_input");
+    wait_for("two refused attempts", || (got(&fake).len() >= 2).then_some(()));
+    fake.lock().unwrap().failing = false;
+    let all = wait_for("the accepted attempt", || {
+        let all = got(&fake);
+        all.iter().any(|g| g.accepted).then_some(all)
+    });
+    let links = |g: &Got| -> Vec<String> {
+        g.json()["actions"].as_array().unwrap().iter().map(|a| a["url"].as_str().unwrap().to_string()).collect()
+    };
+    let first = links(&all[0]);
+    assert_eq!(first.len(), 3, "Approve, Deny, Open");
+    for g in &all {
+        assert_eq!(g.headers["x-bosun-delivery"], all[0].headers["x-bosun-delivery"], "one delivery");
+        assert_eq!(links(g), first, "every attempt carries the same links");
+    }
+    let (status, page) = press(&first[0]);
+    assert_eq!(status, 200, "{page}");
+    w.wait_status(id, "review");
+}
+
+#[test]
 fn an_expired_link_is_refused_and_changes_nothing() {
     let fake: Shared = Arc::default();
     let ntfy = receiver(fake.clone());
@@ -378,16 +409,11 @@ fn a_burst_of_thirty_reviews_is_one_digest() {
     wait_for("all thirty running", || ids.iter().all(|id| w.task(*id)["status"] == "running").then_some(()));
     std::fs::write(&gate, "go").unwrap();
     // The burst ends after every task is in review plus a pause; allow a slow machine.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let named = loop {
+    let named = wait_within(Duration::from_secs(120), "all thirty to be named", || {
         let named: Vec<i64> =
             got(&fake).iter().flat_map(|g| g.json()["message"]["tasks"].as_array().unwrap().clone()).map(|v| v.as_i64().unwrap()).collect();
-        if ids.iter().all(|id| named.contains(id)) {
-            break named;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for all thirty to be named: {named:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+        ids.iter().all(|id| named.contains(id)).then_some(named)
+    });
     let all = got(&fake);
     assert!(
         all.len() <= 2,

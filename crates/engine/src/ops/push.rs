@@ -1,9 +1,8 @@
-//! Web Push: bosun's VAPID key (generated once, kept 0600 in `<data-dir>/vapid.key`),
+//! Web Push: bosun's VAPID key (generated once, written atomically 0600 to `<data-dir>/vapid.key`),
 //! served public half first (`GET /api/push/key`); browsers subscribing and
 //! unsubscribing (`/api/push/subscriptions`). A subscription with keys that do not
 //! decode is refused at the door.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use base64::Engine as _;
@@ -45,20 +44,49 @@ impl Engine {
 
 /// The VAPID private key in `<data_dir>/vapid.key`, created (mode 0600) on first use.
 pub(crate) fn load_or_create_vapid(data_dir: &Path) -> std::io::Result<Vec<u8>> {
-    let path = data_dir.join("vapid.key");
-    match std::fs::read_to_string(&path) {
+    load_or_create_key(&data_dir.join("vapid.key"), "a VAPID key", bosun_notify::webpush::generate_vapid)
+}
+
+/// The key action links are derived from, in `<data_dir>/link.key` (256 random bits,
+/// created mode 0600 on first use; see `ops::act`).
+pub(crate) fn load_or_create_link_key(data_dir: &Path) -> std::io::Result<Vec<u8>> {
+    load_or_create_key(&data_dir.join("link.key"), "an action-link key", || {
+        let mut key = vec![0u8; 32];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key).expect("the system's random generator works");
+        key
+    })
+}
+
+/// A key kept base64url in `path`: read, or made by `make` and written atomically
+/// (a temporary file of mode 0600, then a rename: never half written).
+fn load_or_create_key(path: &Path, what: &str, make: impl FnOnce() -> Vec<u8>) -> std::io::Result<Vec<u8>> {
+    match std::fs::read_to_string(path) {
         Ok(text) => URL_SAFE_NO_PAD
             .decode(text.trim())
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{} is not a VAPID key", path.display()))),
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{} is not {what}", path.display()))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = bosun_notify::webpush::generate_vapid();
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create_new(true);
-            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-            let mut f = opts.open(&path)?;
-            f.write_all(URL_SAFE_NO_PAD.encode(&key).as_bytes())?;
+            let key = make();
+            super::auth::write_private(path, &URL_SAFE_NO_PAD.encode(&key))?;
             Ok(key)
         }
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_key_is_made_once_private_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = super::load_or_create_link_key(dir.path()).unwrap();
+        assert_eq!(key.len(), 32);
+        let mode = std::fs::metadata(dir.path().join("link.key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(super::load_or_create_link_key(dir.path()).unwrap(), key, "the same key after a restart");
+        assert!(!dir.path().join("link.tmp").exists(), "no temporary file is left");
+        std::fs::write(dir.path().join("link.key"), "not base64!").unwrap();
+        assert!(super::load_or_create_link_key(dir.path()).unwrap_err().to_string().contains("is not an action-link key"));
     }
 }

@@ -345,6 +345,23 @@ impl NotifyStore for SqliteStore {
         Ok(())
     }
 
+    async fn prune(&self, before: DateTime<Utc>) -> Result<u64> {
+        let mut tx = self.pool.begin_with(WRITE).await?;
+        let mut gone = 0;
+        for sql in [
+            "DELETE FROM action_links WHERE expires_at < ?1",
+            "DELETE FROM notification_queue WHERE delivery_id IN
+                 (SELECT id FROM deliveries WHERE state IN ('sent', 'skipped', 'failed') AND created_at < ?1)",
+            "DELETE FROM deliveries WHERE state IN ('sent', 'skipped', 'failed') AND created_at < ?1",
+            "DELETE FROM notifications WHERE fanned_out = 1 AND created_at < ?1
+                 AND NOT EXISTS (SELECT 1 FROM notification_queue q WHERE q.notification_id = notifications.id)",
+        ] {
+            gone += sqlx::query(sql).bind(ms(before)).execute(&mut *tx).await?.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(gone)
+    }
+
     async fn add_action_link(
         &self,
         hash: &[u8],
@@ -354,15 +371,18 @@ impl NotifyStore for SqliteStore {
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO action_links (hash, approval_id, verb, channel, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)")
-            .bind(hash)
-            .bind(approval_id)
-            .bind(verb.as_str())
-            .bind(channel)
-            .bind(ms(now))
-            .bind(ms(expires_at))
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO action_links (hash, approval_id, verb, channel, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (hash) DO NOTHING",
+        )
+        .bind(hash)
+        .bind(approval_id)
+        .bind(verb.as_str())
+        .bind(channel)
+        .bind(ms(now))
+        .bind(ms(expires_at))
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
