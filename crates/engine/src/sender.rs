@@ -9,7 +9,9 @@
 //! hours (held, then sent as one digest when they end) or it is in a burst (the
 //! first message goes at once; what follows within [`BATCH_WINDOW`] is held until the
 //! burst pauses for that long, at most `MAX_HOLD`: a burst becomes the first message
-//! plus one digest; see `core::notify::due`); then attempt every due delivery, each
+//! plus one digest; see `core::notify::due`). An ask (needs_input) is never batched:
+//! each is a message of its own, sent at once (after quiet hours, if any), with its
+//! Approve/Deny buttons. Then attempt every due delivery, each
 //! in a task of its own, one at a time per channel. A delivery is marked sent only
 //! after the channel accepted it; a failure is tried again after [`backoff`], up to
 //! [`MAX_ATTEMPTS`]. Its id (`bosun-d<id>`) goes with every attempt. Hourly (and at
@@ -90,6 +92,9 @@ pub(crate) async fn run(engine: Arc<Engine>) {
 
 /// A channel's queued notifications, with when the oldest and the newest arrived.
 struct Batch {
+    /// The asks (never batched).
+    asks: Vec<i64>,
+    /// The rest (batched; `oldest` and `newest` are theirs).
     ids: Vec<i64>,
     oldest: DateTime<Utc>,
     newest: DateTime<Utc>,
@@ -115,14 +120,26 @@ async fn round(
         let channels: HashMap<i64, Channel> = store.channels().await?.into_iter().map(|c| (c.id, c)).collect();
         let mut by_channel: BTreeMap<i64, Batch> = BTreeMap::new();
         for q in queued {
-            let e = by_channel.entry(q.channel_id).or_insert(Batch { ids: Vec::new(), oldest: q.created_at, newest: q.created_at });
+            let e = by_channel.entry(q.channel_id).or_insert(Batch {
+                asks: Vec::new(),
+                ids: Vec::new(),
+                oldest: q.created_at,
+                newest: q.created_at,
+            });
+            if q.kind == NotifyKind::NeedsInput {
+                e.asks.push(q.notification_id);
+                continue;
+            }
+            if e.ids.is_empty() {
+                (e.oldest, e.newest) = (q.created_at, q.created_at);
+            }
             e.ids.push(q.notification_id);
             e.oldest = e.oldest.min(q.created_at);
             e.newest = e.newest.max(q.created_at);
         }
         let local = chrono::Local::now();
         let minute = (local.hour() * 60 + local.minute()) as u16;
-        for (channel_id, Batch { ids, oldest, newest }) in by_channel {
+        for (channel_id, Batch { asks, ids, oldest, newest }) in by_channel {
             let Some(channel) = channels.get(&channel_id) else { continue };
             if let Some(quiet) = channel.quiet {
                 let left = quiet.minutes_left(minute);
@@ -131,6 +148,13 @@ async fn round(
                     soonest(end, &mut next);
                     continue;
                 }
+            }
+            // Each ask is a message of its own, at once, with its Approve/Deny buttons.
+            for ask in asks {
+                store.create_delivery(channel_id, &[ask], now).await?;
+            }
+            if ids.is_empty() {
+                continue;
             }
             let at = due(last.get(&channel_id).copied(), oldest, newest, BATCH_WINDOW);
             if at > now {

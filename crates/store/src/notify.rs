@@ -46,6 +46,8 @@ pub struct Notification {
 pub struct Queued {
     pub channel_id: i64,
     pub notification_id: i64,
+    /// An ask (needs_input) is never folded into a digest: its buttons go with it.
+    pub kind: NotifyKind,
     pub created_at: DateTime<Utc>,
 }
 

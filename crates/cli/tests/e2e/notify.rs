@@ -292,6 +292,39 @@ fn webhooks_are_signed_and_name_their_delivery() {
 }
 
 #[test]
+fn an_ask_in_a_burst_keeps_its_buttons() {
+    let fake: Shared = Arc::default();
+    let hook = receiver(fake.clone());
+    let mut w = World::new("app");
+    careful(&w);
+    let gate = w.path("shared/go");
+    w.agent("quick", None, &[json!({"write": {"path": "a.txt", "content": "a\n"}})]);
+    w.agent("gated", None, &[json!({"wait_file": gate}), json!({"write": {"path": "b.txt", "content": "b\n"}})]);
+    w.start_with_env(&[], &[("HOOK_SECRET", "s")]);
+    w.bosun(&["notify", "add", "webhook", "--url", &format!("{hook}/hook"), "--secret-env", "HOOK_SECRET"]);
+    let gated = w.add("Gated", "gated");
+    wait_for("the gated task to run", || (w.task(gated)["status"] == "running").then_some(()));
+    // A first message opens a burst window; an ask and a review land inside it.
+    let first = w.add("First", "quick");
+    wait_for("the first message", || got(&fake).first().map(|_| ()));
+    let ask = w.add("Clean the build", "careful");
+    std::fs::write(&gate, "go").unwrap();
+    w.wait_status(ask, "needs_input");
+    w.wait_status(gated, "review");
+    let all = wait_for("the ask and the review", || {
+        let all: Vec<Value> = got(&fake).iter().map(Got::json).collect();
+        let named = |id: i64| all.iter().any(|m| m["message"]["tasks"].as_array().unwrap().contains(&json!(id)));
+        (named(ask) && named(gated)).then_some(all)
+    });
+    assert!(all.iter().any(|m| m["message"]["tasks"] == json!([first])));
+    let asks: Vec<&Value> = all.iter().filter(|m| m["items"].as_array().unwrap().iter().any(|i| i["kind"] == "needs_input")).collect();
+    assert_eq!(asks.len(), 1, "{all:?}");
+    assert_eq!((asks[0]["kind"].as_str(), asks[0]["items"].as_array().unwrap().len()), (Some("notification"), 1), "never in a digest");
+    let labels: Vec<&str> = asks[0]["actions"].as_array().unwrap().iter().map(|a| a["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["Approve", "Deny", "Open"]);
+}
+
+#[test]
 fn web_push_is_encrypted_for_the_browser_that_subscribed() {
     use web_push_native::p256::elliptic_curve::sec1::ToEncodedPoint;
     let fake: Shared = Arc::default();

@@ -208,14 +208,17 @@ impl NotifyStore for SqliteStore {
     }
 
     async fn queued(&self) -> Result<Vec<Queued>> {
-        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT q.channel_id, q.notification_id, n.created_at FROM notification_queue q
+        let rows: Vec<(i64, i64, String, i64)> = sqlx::query_as(
+            "SELECT q.channel_id, q.notification_id, n.kind, n.created_at FROM notification_queue q
              JOIN notifications n ON n.id = q.notification_id WHERE q.delivery_id IS NULL ORDER BY q.notification_id",
         )
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
-            .map(|(channel_id, notification_id, at)| Ok(Queued { channel_id, notification_id, created_at: time(at)? }))
+            .map(|(channel_id, notification_id, kind, at)| {
+                let kind = NotifyKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("notification kind {kind:?}")))?;
+                Ok(Queued { channel_id, notification_id, kind, created_at: time(at)? })
+            })
             .collect()
     }
 
