@@ -90,6 +90,7 @@ backends!(
     a_reply_continues_the_session_and_a_retry_starts_over,
     only_final_tasks_are_archived_and_lists_leave_them_out,
     notifications_are_written_with_their_transition,
+    a_second_ask_while_waiting_is_notified,
 );
 
 async fn tasks_runs_and_events(store: Arc<dyn Store>) {
@@ -580,4 +581,44 @@ async fn notifications_are_written_with_their_transition(store: Arc<dyn Store>) 
     n.delete_channel(asks.id).await.unwrap();
     assert_eq!(n.channels().await.unwrap().iter().map(|c| c.id).collect::<Vec<_>>(), [all.id]);
     assert!(matches!(n.delete_channel(asks.id).await, Err(StoreError::ChannelNotFound(_))));
+}
+
+async fn a_second_ask_while_waiting_is_notified(store: Arc<dyn Store>) {
+    use bosun_core::notify::{ChannelKind, Filter, NotifyKind};
+    use bosun_store::notify::NewChannel;
+    let n = store.notify();
+    let now = Utc::now();
+    let config = serde_json::json!({"url": "https://ntfy.example/t"});
+    n.add_channel(NewChannel { kind: ChannelKind::Ntfy, name: "c".into(), config, filter: Filter::default(), quiet: None }, now)
+        .await
+        .unwrap();
+    let t = store.create_task(record("two asks", &[], 0), now).await.unwrap();
+    let (_, run) = store.start_run(t.id, "careful", "tok", "local", now).await.unwrap();
+    store.set_run_pid(run.id, 1).await.unwrap();
+    let ask = |id: &str| NewApproval {
+        task_id: t.id,
+        run_id: run.id,
+        request_id: id.into(),
+        tool: "Bash".into(),
+        kind: None,
+        command: Some(format!("echo {id}")),
+        path: None,
+        input: None,
+    };
+    let a = store.add_approval(ask("r1"), now).await.unwrap();
+    assert_eq!(n.fan_out().await.unwrap(), 0, "a running task's ask is notified by its transition");
+    store.set_waiting(run.id, true, now).await.unwrap();
+    assert_eq!(n.fan_out().await.unwrap(), 1);
+    // The task already waits: no transition, but the second ask is news of its own.
+    let b = store.add_approval(ask("r2"), now).await.unwrap();
+    assert_eq!(n.fan_out().await.unwrap(), 1, "the second ask is notified");
+    let queued = n.queued().await.unwrap();
+    let ids: Vec<i64> = queued.iter().map(|q| q.notification_id).collect();
+    assert!(queued.iter().all(|q| q.kind == NotifyKind::NeedsInput));
+    for (i, want) in [a.id, b.id].into_iter().enumerate() {
+        let d = n.create_delivery(queued[i].channel_id, &ids[i..=i], now).await.unwrap().unwrap();
+        let due = n.due_deliveries(now).await.unwrap();
+        let item = &due.iter().find(|x| x.id == d).unwrap().items[0];
+        assert_eq!(item.subject.ask.as_ref().map(|s| s.approval_id), Some(want), "each names its own ask");
+    }
 }
