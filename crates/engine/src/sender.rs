@@ -100,6 +100,11 @@ struct Batch {
     newest: DateTime<Utc>,
 }
 
+/// Per Web Push subscriber, whether it took a delivery (in memory: after a restart a
+/// retry may push again to a browser that had it; the service worker shows it under
+/// the delivery's tag, so it replaces rather than doubles).
+pub(crate) type Pushed = Arc<std::sync::Mutex<HashSet<String>>>;
+
 /// The channels with an attempt in flight (a std mutex: never held across an await).
 type Busy = Arc<std::sync::Mutex<HashSet<i64>>>;
 
@@ -211,13 +216,18 @@ async fn attempt(engine: &Engine, mut d: Delivery) -> Result<(), StoreError> {
     if d.items.is_empty() {
         return store.delivery_skipped(d.id, "every ask it was about was answered before it went").await;
     }
-    let result = match (outgoing(engine, &d).await, open(engine, &d.channel).await) {
+    let pushed = engine.pushed.lock().unwrap().entry(d.id).or_default().clone();
+    let result = match (outgoing(engine, &d).await, open(engine, &d.channel, pushed).await) {
         (Ok(out), Ok(channel)) => channel.send(&out).await,
         (Err(e), _) | (_, Err(e)) => Err(e),
     };
     let now = Utc::now();
     match result {
         Ok(sent) => {
+            engine.pushed.lock().unwrap().remove(&d.id);
+            for (endpoint, why) in sent.unusable {
+                tracing::warn!(endpoint, "skipped a push subscription that cannot be used: {why}");
+            }
             for endpoint in sent.gone {
                 tracing::info!("the push service says a subscription is gone; forgetting it");
                 store.delete_push_subscription(&endpoint).await?;
@@ -228,6 +238,9 @@ async fn attempt(engine: &Engine, mut d: Delivery) -> Result<(), StoreError> {
         Err(e) => {
             let attempts = d.attempts + 1;
             let retry = (attempts < MAX_ATTEMPTS).then(|| now + backoff(attempts));
+            if retry.is_none() {
+                engine.pushed.lock().unwrap().remove(&d.id);
+            }
             tracing::warn!(delivery = d.id, channel = d.channel.id, attempts, "notification not delivered: {e}");
             store.delivery_failed(d.id, &e.to_string(), retry, now).await?;
         }
@@ -283,7 +296,8 @@ pub(crate) fn build(
 }
 
 /// The channel implementation for a configured channel.
-pub(crate) async fn open(engine: &Engine, c: &Channel) -> Result<Box<dyn bosun_notify::Channel>, SendError> {
+/// `pushed`: the Web Push endpoints that already accepted this delivery (skipped).
+pub(crate) async fn open(engine: &Engine, c: &Channel, pushed: Pushed) -> Result<Box<dyn bosun_notify::Channel>, SendError> {
     let text = |k: &str| c.config.get(k).and_then(|v| v.as_str()).map(str::to_string);
     let client = engine.http.clone();
     Ok(match c.kind {
@@ -313,6 +327,7 @@ pub(crate) async fn open(engine: &Engine, c: &Channel) -> Result<Box<dyn bosun_n
                     .into_iter()
                     .map(|s| bosun_notify::webpush::Subscriber { endpoint: s.endpoint, p256dh: s.p256dh, auth: s.auth })
                     .collect(),
+                done: pushed,
             })
         }
     })

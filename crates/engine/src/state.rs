@@ -41,6 +41,8 @@ pub struct Engine {
     pub(crate) link_key: ring::hmac::Key,
     /// The HTTP client notification channels share (one connection pool).
     pub(crate) http: reqwest::Client,
+    /// Per delivery being retried, the Web Push endpoints that already took it.
+    pub(crate) pushed: std::sync::Mutex<HashMap<i64, crate::sender::Pushed>>,
     /// Wakes the notification sender (besides the store's change feed).
     pub(crate) sender_wake: tokio::sync::Notify,
 }
@@ -94,6 +96,7 @@ impl Engine {
             vapid,
             link_key: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &link_key),
             http: bosun_notify::client(),
+            pushed: std::sync::Mutex::default(),
             sender_wake: tokio::sync::Notify::new(),
         }
     }

@@ -57,6 +57,9 @@ pub struct Action {
 pub struct Sent {
     /// Push subscriptions the push service says are gone (404/410): to forget.
     pub gone: Vec<String>,
+    /// Push subscriptions that cannot be used (keys or URL that do not work), skipped:
+    /// the endpoint as shown (no query) and why.
+    pub unusable: Vec<(String, String)>,
 }
 
 /// Why a message did not get through, in words for the user.

@@ -389,6 +389,33 @@ fn web_push_is_encrypted_for_the_browser_that_subscribed() {
 }
 
 #[test]
+fn a_failing_push_subscriber_does_not_repeat_the_others() {
+    use web_push_native::p256::elliptic_curve::sec1::ToEncodedPoint;
+    let (good, bad): (Shared, Shared) = (Arc::default(), Arc::default());
+    bad.lock().unwrap().failing = true;
+    let (good_url, bad_url) = (receiver(good.clone()), receiver(bad.clone()));
+    let mut w = World::new("app");
+    careful(&w);
+    w.start(&[]);
+    w.bosun(&["notify", "add", "webpush"]);
+    let secret = web_push_native::p256::SecretKey::from_slice(&[7u8; 32]).unwrap();
+    let public = URL_SAFE_NO_PAD.encode(secret.public_key().to_encoded_point(false).as_bytes());
+    let url = w.url.clone();
+    runtime().block_on(async {
+        let http = reqwest::Client::new();
+        for endpoint in [format!("{good_url}/push/good"), format!("{bad_url}/push/bad")] {
+            let sub = json!({"endpoint": endpoint, "keys": {"p256dh": public, "auth": URL_SAFE_NO_PAD.encode([1u8; 16])}});
+            let status = authed(&w, http.post(format!("{url}/api/push/subscriptions")).json(&sub)).send().await.unwrap().status();
+            assert_eq!(status.as_u16(), 200);
+        }
+    });
+    let id = w.add("Clean the build", "careful");
+    w.wait_status(id, "needs_input");
+    wait_for("the failing subscriber to be tried again", || (got(&bad).len() >= 2).then_some(()));
+    assert_eq!(got(&good).len(), 1, "the subscriber that accepted is not pushed to again");
+}
+
+#[test]
 fn a_failed_delivery_survives_kill_9_and_is_delivered_once() {
     let fake: Shared = Arc::default();
     fake.lock().unwrap().failing = true;
