@@ -81,8 +81,16 @@ pub trait Channel: Send + Sync {
     async fn send(&self, out: &Outgoing) -> Result<Sent, SendError>;
 }
 
+/// What the name of a channel's secret variable must start with: a channel sends its
+/// secret to its URL, so only variables meant for that can be named (never, say, a
+/// cloud key the daemon happens to have).
+pub const SECRET_ENV_PREFIX: &str = "BOSUN_NOTIFY_";
+
 /// The secret in environment variable `name`, named in the error when it is not set.
 pub fn secret_from_env(name: &str) -> Result<String, SendError> {
+    if !name.starts_with(SECRET_ENV_PREFIX) {
+        return Err(SendError::Config(format!("{name} does not start with {SECRET_ENV_PREFIX}: bosun sends no other variable")));
+    }
     match std::env::var(name) {
         Ok(v) if !v.is_empty() => Ok(v),
         _ => Err(SendError::Config(format!("the environment variable {name} is not set in the daemon's environment"))),

@@ -131,9 +131,9 @@ fn ntfy_gets_approve_and_deny_and_the_link_answers_once() {
     let ntfy = receiver(fake.clone());
     let mut w = World::new("app");
     careful(&w);
-    w.start_with_env(&[], &[("NTFY_TOKEN", "tok-123")]);
-    let added = w.json(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/bosun-me"), "--token-env", "NTFY_TOKEN"]);
-    assert_eq!(added["config"]["token_env"], "NTFY_TOKEN");
+    w.start_with_env(&[], &[("BOSUN_NOTIFY_NTFY_TOKEN", "tok-123")]);
+    let added = w.json(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/bosun-me"), "--token-env", "BOSUN_NOTIFY_NTFY_TOKEN"]);
+    assert_eq!(added["config"]["token_env"], "BOSUN_NOTIFY_NTFY_TOKEN");
     assert!(!added.to_string().contains("tok-123"), "the secret is never served: {added}");
 
     let id = w.add("Clean the build", "careful");
@@ -261,8 +261,18 @@ fn webhooks_are_signed_and_name_their_delivery() {
     let hook = receiver(fake.clone());
     let mut w = World::new("app");
     w.agent("quick", None, &[json!({"write": {"path": "a.txt", "content": "a\n"}})]);
-    w.start_with_env(&[], &[("HOOK_SECRET", "s3cret")]);
-    w.bosun(&["notify", "add", "webhook", "--url", &format!("{hook}/hook"), "--secret-env", "HOOK_SECRET", "--events", "review,merged"]);
+    w.start_with_env(&[], &[("BOSUN_NOTIFY_HOOK_SECRET", "s3cret")]);
+    w.bosun(&[
+        "notify",
+        "add",
+        "webhook",
+        "--url",
+        &format!("{hook}/hook"),
+        "--secret-env",
+        "BOSUN_NOTIFY_HOOK_SECRET",
+        "--events",
+        "review,merged",
+    ]);
     let id = w.add("Quick one", "quick");
     w.wait_status(id, "review");
     let msg = wait_for("the webhook", || got(&fake).into_iter().next());
@@ -300,8 +310,8 @@ fn an_ask_in_a_burst_keeps_its_buttons() {
     let gate = w.path("shared/go");
     w.agent("quick", None, &[json!({"write": {"path": "a.txt", "content": "a\n"}})]);
     w.agent("gated", None, &[json!({"wait_file": gate}), json!({"write": {"path": "b.txt", "content": "b\n"}})]);
-    w.start_with_env(&[], &[("HOOK_SECRET", "s")]);
-    w.bosun(&["notify", "add", "webhook", "--url", &format!("{hook}/hook"), "--secret-env", "HOOK_SECRET"]);
+    w.start_with_env(&[], &[("BOSUN_NOTIFY_HOOK_SECRET", "s")]);
+    w.bosun(&["notify", "add", "webhook", "--url", &format!("{hook}/hook"), "--secret-env", "BOSUN_NOTIFY_HOOK_SECRET"]);
     let gated = w.add("Gated", "gated");
     wait_for("the gated task to run", || (w.task(gated)["status"] == "running").then_some(()));
     // A first message opens a burst window; an ask and a review land inside it.
@@ -463,8 +473,8 @@ fn a_burst_of_thirty_reviews_is_one_digest() {
     let mut w = World::new("app");
     let gate = w.path("shared/go");
     w.agent("gated", None, &[json!({"wait_file": gate}), json!({"write": {"path": "a.txt", "content": "a\n"}})]);
-    w.start_with_env(&["--max-concurrent", "30"], &[("HOOK_SECRET", "s")]);
-    w.bosun(&["notify", "add", "webhook", "--url", &format!("{hook}/hook"), "--secret-env", "HOOK_SECRET"]);
+    w.start_with_env(&["--max-concurrent", "30"], &[("BOSUN_NOTIFY_HOOK_SECRET", "s")]);
+    w.bosun(&["notify", "add", "webhook", "--url", &format!("{hook}/hook"), "--secret-env", "BOSUN_NOTIFY_HOOK_SECRET"]);
     let ids: Vec<i64> = (0..30).map(|i| w.add(&format!("Task {i}"), "gated")).collect();
     wait_for("all thirty running", || ids.iter().all(|id| w.task(*id)["status"] == "running").then_some(()));
     std::fs::write(&gate, "go").unwrap();
@@ -540,9 +550,11 @@ fn notify_test_reports_each_channel_and_bad_channels_are_refused() {
         assert!(err.contains(says) && err.lines().count() == 1, "{args:?}: {err}");
     };
     refused(
-        &["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--token-env", "NOT_SET_ANYWHERE"],
+        &["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--token-env", "BOSUN_NOTIFY_NOT_SET_ANYWHERE"],
         "NOT_SET_ANYWHERE is not set in the daemon's environment",
     );
+    // A channel sends its secret to its URL: only variables named for that can be named.
+    refused(&["notify", "add", "webhook", "--url", &format!("{ntfy}/h"), "--secret-env", "HOME"], "must start with BOSUN_NOTIFY_");
     refused(&["notify", "add", "ntfy", "--url", "ntfy.sh/t"], "is not a URL");
     refused(&["notify", "add", "ntfy", "--url", "https://ntfy.sh/"], "names no topic");
     refused(&["notify", "add", "webhook", "--url", "https://hooks.example/x"], "--secret-env");

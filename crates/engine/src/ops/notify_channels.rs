@@ -1,6 +1,6 @@
 //! `notify add`, `notify ls`, `notify rm`: the channels notifications go to. Refused at
 //! the door: a URL that is not http(s), an ntfy URL without a topic, a webhook without
-//! a secret, a `token_env`/`secret_env` the daemon's environment does not set, an
+//! a secret, a `token_env`/`secret_env` not named `BOSUN_NOTIFY_*` or that the daemon's environment does not set, an
 //! unknown event kind (with the nearest one), bad quiet hours, a second webpush channel. Only the *name* of a
 //! secret's variable is stored or served.
 
@@ -85,6 +85,12 @@ fn host(url: &str) -> String {
 fn check_env(name: &str) -> Result<(), OpError> {
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(OpError::Invalid(format!("{name:?} is not an environment variable name")));
+    }
+    let prefix = bosun_notify::SECRET_ENV_PREFIX;
+    if !name.starts_with(prefix) {
+        return Err(OpError::Invalid(format!(
+            "the variable's name must start with {prefix} (so no other secret of the daemon's can be sent to a URL): {name} is not"
+        )));
     }
     match std::env::var_os(name) {
         Some(v) if !v.is_empty() => Ok(()),
