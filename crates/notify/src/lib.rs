@@ -97,11 +97,11 @@ pub fn secret_from_env(name: &str) -> Result<String, SendError> {
     }
 }
 
-/// Sends a built request and maps its failure to words (the URL shown without its
-/// query, which may hold a token).
+/// Sends a built request and maps its failure to words (the URL [`shown`] as scheme
+/// and host).
 pub(crate) async fn send(client: &reqwest::Client, req: reqwest::RequestBuilder, url: &str) -> Result<reqwest::Response, SendError> {
     let _ = client;
-    let shown = url.split('?').next().unwrap_or(url).to_string();
+    let shown = shown(url);
     let resp = req.send().await.map_err(|e| SendError::Unreachable { url: shown.clone(), reason: reason_of(&e) })?;
     let status = resp.status();
     if status.is_success() {
@@ -110,6 +110,19 @@ pub(crate) async fn send(client: &reqwest::Client, req: reqwest::RequestBuilder,
     let body = resp.text().await.unwrap_or_default();
     let detail: String = body.trim().chars().take(200).collect();
     Err(SendError::Rejected { url: shown, status: status.as_u16(), detail })
+}
+
+/// A URL as errors and a channel's last result show it: scheme and host only (a path
+/// or query may hold a secret: an ntfy topic, a webhook token, a push endpoint's id).
+pub fn shown(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => match (u.host_str(), u.port()) {
+            (Some(host), Some(port)) => format!("{}://{host}:{port}", u.scheme()),
+            (Some(host), None) => format!("{}://{host}", u.scheme()),
+            _ => "a URL".into(),
+        },
+        Err(_) => "a URL".into(),
+    }
 }
 
 /// A reqwest failure as a short reason (not its Debug, which names internals).
@@ -133,4 +146,14 @@ pub fn client() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("the HTTP client builds")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_url_is_shown_without_its_path_or_query() {
+        assert_eq!(super::shown("https://ntfy.sh/secret-topic?auth=tok"), "https://ntfy.sh");
+        assert_eq!(super::shown("http://127.0.0.1:8080/hook/abc"), "http://127.0.0.1:8080");
+        assert_eq!(super::shown("not a url"), "a URL");
+    }
 }

@@ -86,7 +86,7 @@ impl Channel for WebPush {
                 accepted += 1;
                 continue;
             }
-            let shown = sub.endpoint.split('?').next().unwrap_or(&sub.endpoint).to_string();
+            let shown = crate::shown(&sub.endpoint);
             let req = match self.request(&kp, sub, &body) {
                 Ok(req) => req,
                 // One bad subscription does not keep the message from the others.
@@ -103,6 +103,9 @@ impl Channel for WebPush {
                     self.done.lock().unwrap().insert(sub.endpoint.clone());
                 }
                 Err(SendError::Rejected { status: 404 | 410, .. }) => sent.gone.push(sub.endpoint.clone()),
+                // A push service's words are not kept (the endpoint is the browser's
+                // choice, and so would be what lands in the channel's last result).
+                Err(SendError::Rejected { url, status, .. }) => failed = Some(SendError::Rejected { url, status, detail: String::new() }),
                 Err(e) => failed = Some(e),
             }
         }

@@ -341,7 +341,7 @@ fn web_push_is_encrypted_for_the_browser_that_subscribed() {
     let push = receiver(fake.clone());
     let mut w = World::new("app");
     careful(&w);
-    w.start(&[]);
+    w.start(&["--allow-local-push"]); // the fake push service is on 127.0.0.1
     w.bosun(&["notify", "add", "webpush"]);
     let again = w.try_bosun(&["notify", "add", "webpush"]);
     assert_eq!(again.status.code(), Some(1));
@@ -406,7 +406,7 @@ fn a_failing_push_subscriber_does_not_repeat_the_others() {
     let (good_url, bad_url) = (receiver(good.clone()), receiver(bad.clone()));
     let mut w = World::new("app");
     careful(&w);
-    w.start(&[]);
+    w.start(&["--allow-local-push"]);
     w.bosun(&["notify", "add", "webpush"]);
     let secret = web_push_native::p256::SecretKey::from_slice(&[7u8; 32]).unwrap();
     let public = URL_SAFE_NO_PAD.encode(secret.public_key().to_encoded_point(false).as_bytes());
@@ -536,7 +536,7 @@ fn notify_test_reports_each_channel_and_bad_channels_are_refused() {
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.lines().any(|l| l.contains("phone") && l.ends_with(": ok")), "{stdout}");
-    assert!(stdout.lines().any(|l| l.contains("dead") && l.contains("failed: cannot reach http://127.0.0.1:1/")), "{stdout}");
+    assert!(stdout.lines().any(|l| l.contains("dead") && l.contains("failed: cannot reach http://127.0.0.1:1: ")), "{stdout}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("1 of 2 channels"));
     let msg = got(&fake).pop().expect("the test message");
     assert_eq!(msg.json()["title"], "bosun test notification");
@@ -561,6 +561,25 @@ fn notify_test_reports_each_channel_and_bad_channels_are_refused() {
     refused(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--events", "review,mergd"], "did you mean merged?");
     refused(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--quiet", "22-7"], "HH:MM-HH:MM");
     refused(&["notify", "rm", "99"], "no channel 99");
+    // A push endpoint is a public https URL: bosun posts to it.
+    let url = w.url.clone();
+    let refusals: Vec<(u16, String)> = runtime().block_on(async {
+        let http = reqwest::Client::new();
+        let mut out = Vec::new();
+        for endpoint in ["http://push.example/x", "https://127.0.0.1/x", "https://169.254.169.254/latest", "https://[::1]/x"] {
+            let keys = json!({"p256dh": "BP3Tq0rJ5SZ7oMqyiN2u3u3iNxD1mHc3UGQ0vYzX8QbWb6q5v0w9TQ3b7wXJH3a1l8v0k6Ly0W9Y4m3g2B1d2xk", "auth": "AAAAAAAAAAAAAAAAAAAAAA"});
+            let resp = authed(&w, http.post(format!("{url}/api/push/subscriptions")).json(&json!({"endpoint": endpoint, "keys": keys})))
+                .send()
+                .await
+                .unwrap();
+            out.push((resp.status().as_u16(), resp.text().await.unwrap()));
+        }
+        out
+    });
+    for (status, body) in &refusals {
+        assert_eq!(*status, 400, "{body}");
+        assert!(body.contains("https://") || body.contains("loopback, private or link-local"), "{body}");
+    }
     assert_eq!(w.json(&["notify", "ls"]).as_array().unwrap().len(), 2, "nothing refused was added");
     let id = w.json(&["notify", "ls"])[1]["id"].as_i64().unwrap();
     w.bosun(&["notify", "rm", &id.to_string()]);

@@ -21,9 +21,7 @@ impl Engine {
     #[tracing::instrument(name = "push_subscribe", skip_all)]
     pub async fn push_subscribe(&self, req: PushSubscribeRequest) -> Result<PushSubscribed, OpError> {
         let endpoint = reqwest::Url::parse(&req.endpoint).map_err(|_| OpError::Invalid("the endpoint is not a URL".into()))?;
-        if !matches!(endpoint.scheme(), "http" | "https") {
-            return Err(OpError::Invalid("the endpoint is not an http(s) URL".into()));
-        }
+        check_endpoint(&endpoint, self.config.allow_local_push).map_err(|why| OpError::Invalid(why.into()))?;
         bosun_notify::webpush::check_keys(&req.keys.p256dh, &req.keys.auth).map_err(OpError::Invalid)?;
         let sub = self
             .store
@@ -40,6 +38,33 @@ impl Engine {
             Err(OpError::NotFound("no subscription has that endpoint".into()))
         }
     }
+}
+
+/// A push service is on the public internet, over https: bosun posts to what a
+/// browser (or anyone with a token) names, so no endpoint may point it at this
+/// machine or its network (unless `allow_local`, for tests). A host name is taken as
+/// given (not resolved here).
+fn check_endpoint(url: &reqwest::Url, allow_local: bool) -> Result<(), &'static str> {
+    if allow_local {
+        return if matches!(url.scheme(), "http" | "https") { Ok(()) } else { Err("the endpoint is not an http(s) URL") };
+    }
+    if url.scheme() != "https" {
+        return Err("a push endpoint must be an https:// URL");
+    }
+    let host = url.host_str().unwrap_or("").trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+    let v4_local = |ip: std::net::Ipv4Addr| ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified();
+    let local = match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => v4_local(ip),
+        Ok(std::net::IpAddr::V6(ip)) => {
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || ip.is_unique_local()
+                || ip.is_unicast_link_local()
+                || ip.to_ipv4_mapped().is_some_and(v4_local)
+        }
+        Err(_) => host.is_empty() || host == "localhost" || host.ends_with(".localhost"),
+    };
+    if local { Err("a push endpoint must not be a loopback, private or link-local address") } else { Ok(()) }
 }
 
 /// The VAPID private key in `<data_dir>/vapid.key`, created (mode 0600) on first use.
@@ -76,6 +101,29 @@ fn load_or_create_key(path: &Path, what: &str, make: impl FnOnce() -> Vec<u8>) -
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn push_endpoints_are_public_https() {
+        let check = |u: &str, local| super::check_endpoint(&reqwest::Url::parse(u).unwrap(), local);
+        assert!(check("https://fcm.googleapis.com/fcm/send/abc", false).is_ok());
+        assert!(check("https://203.0.113.9/p", false).is_ok());
+        for bad in [
+            "http://fcm.googleapis.com/x",
+            "https://127.0.0.1/p",
+            "https://10.1.2.3/p",
+            "https://192.168.1.1/p",
+            "https://169.254.169.254/latest",
+            "https://[::1]/p",
+            "https://[fd00::1]/p",
+            "https://[::ffff:127.0.0.1]/p",
+            "https://localhost/p",
+            "https://0.0.0.0/p",
+        ] {
+            assert!(check(bad, false).is_err(), "{bad}");
+        }
+        assert!(check("http://127.0.0.1:9/p", true).is_ok(), "allowed for tests");
+        assert!(check("ftp://127.0.0.1/p", true).is_err());
+    }
 
     #[test]
     fn a_key_is_made_once_private_and_read_back() {
