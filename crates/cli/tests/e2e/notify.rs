@@ -206,7 +206,7 @@ fn a_retried_ask_carries_the_same_links() {
     let mut w = World::new("app");
     careful(&w);
     w.start(&[]);
-    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t")]);
+    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--public-topic-ok"]);
     let id = w.add("Clean the build", "careful");
     w.wait_status(id, "needs_input");
     wait_for("two refused attempts", || (got(&fake).len() >= 2).then_some(()));
@@ -236,7 +236,7 @@ fn an_expired_link_is_refused_and_changes_nothing() {
     let mut w = World::new("app");
     careful(&w);
     w.start(&["--action-link-ttl", "1"]);
-    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t")]);
+    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--public-topic-ok"]);
     let id = w.add("Clean the build", "careful");
     let msg = wait_for("ntfy to get the ask", || got(&fake).into_iter().next());
     let approve = msg.json()["actions"][0]["url"].as_str().unwrap().to_string();
@@ -433,7 +433,7 @@ fn a_failed_delivery_survives_kill_9_and_is_delivered_once() {
     let mut w = World::new("app");
     w.agent("quick", None, &[json!({"write": {"path": "a.txt", "content": "a\n"}})]);
     w.start(&[]);
-    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t")]);
+    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--public-topic-ok"]);
     let first = w.add("First", "quick");
     w.wait_status(first, "review");
     wait_for("a refused attempt", || got(&fake).first().map(|_| ()));
@@ -508,7 +508,7 @@ fn quiet_hours_hold_what_the_filters_let_through() {
     // Quiet from an hour ago to an hour from now, in the daemon's local time.
     let now = chrono::Local::now();
     let hours = format!("{}-{}", (now - chrono::Duration::hours(1)).format("%H:%M"), (now + chrono::Duration::hours(1)).format("%H:%M"));
-    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{quiet_url}/t"), "--quiet", &hours]);
+    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{quiet_url}/t"), "--quiet", &hours, "--public-topic-ok"]);
     w.bosun(&["notify", "add", "ntfy", "--url", &format!("{loud_url}/t"), "--events", "review"]);
     w.bosun(&["notify", "add", "ntfy", "--url", &format!("{loud_url}/failures"), "--events", "failed"]);
     let id = w.add("Quick one", "quick");
@@ -529,9 +529,9 @@ fn notify_test_reports_each_channel_and_bad_channels_are_refused() {
     let ntfy = receiver(fake.clone());
     let mut w = World::new("app");
     w.start(&[]);
-    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--name", "phone"]);
+    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--name", "phone", "--public-topic-ok"]);
     // Nothing listens on port 1.
-    w.bosun(&["notify", "add", "ntfy", "--url", "http://127.0.0.1:1/t", "--name", "dead"]);
+    w.bosun(&["notify", "add", "ntfy", "--url", "http://127.0.0.1:1/t", "--name", "dead", "--public-topic-ok"]);
     let out = w.try_bosun(&["notify", "test"]);
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -555,6 +555,8 @@ fn notify_test_reports_each_channel_and_bad_channels_are_refused() {
     );
     // A channel sends its secret to its URL: only variables named for that can be named.
     refused(&["notify", "add", "webhook", "--url", &format!("{ntfy}/h"), "--secret-env", "HOME"], "must start with BOSUN_NOTIFY_");
+    // A topic without a token is public: whoever reads it could press Approve.
+    refused(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t")], "--public-topic-ok");
     refused(&["notify", "add", "ntfy", "--url", "ntfy.sh/t"], "is not a URL");
     refused(&["notify", "add", "ntfy", "--url", "https://ntfy.sh/"], "names no topic");
     refused(&["notify", "add", "webhook", "--url", "https://hooks.example/x"], "--secret-env");
@@ -598,7 +600,7 @@ fn needs_input_latency() {
     let mut w = World::new("app");
     careful(&w);
     w.start(&[]);
-    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--events", "needs_input"]);
+    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--events", "needs_input", "--public-topic-ok"]);
     let mut ms = Vec::new();
     for i in 0..50 {
         let id = w.add(&format!("Ask {i}"), "careful");
