@@ -46,7 +46,7 @@ function click(page, tag, action = '') {
 }
 
 test('the service worker shows pushes and its clicks open the task or press the link', async () => {
-  await h.api('/api/notify/channels', { method: 'POST', body: { kind: 'ntfy', url: `http://127.0.0.1:${ntfy.address().port}/t` } });
+  await h.api('/api/notify/channels', { method: 'POST', body: { kind: 'ntfy', url: `http://127.0.0.1:${ntfy.address().port}/t`, public_topic_ok: true } });
   const t = await h.createTask('Deploy', 'asker');
   await h.waitTask(t.id, (x) => x.status === 'needs_input', 'needs_input');
   const msg = await until('bosun to publish the ask', () => published.find((m) => m.title.includes(`T-${t.id}`)));

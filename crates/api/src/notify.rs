@@ -19,6 +19,10 @@ pub struct NewChannelRequest {
     /// ntfy: the env var holding the access token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_env: Option<String>,
+    /// ntfy without `token_env`, taking asks: accepted only with this set (anyone who
+    /// can read the topic can press its Approve/Deny links).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub public_topic_ok: bool,
     /// webhook: the env var holding the HMAC secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_env: Option<String>,

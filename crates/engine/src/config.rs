@@ -37,6 +37,9 @@ pub struct Config {
     pub stop_agents_on_exit: bool,
     /// How long a notification's Approve/Deny link works.
     pub action_link_ttl: Duration,
+    /// Accept push subscriptions to http:// and to loopback or private addresses
+    /// (`serve --allow-local-push`, hidden: for tests with a local push receiver).
+    pub allow_local_push: bool,
 }
 
 impl Config {
@@ -54,6 +57,7 @@ impl Config {
             header_timeout: Duration::from_secs(10),
             stop_agents_on_exit: false,
             action_link_ttl: Duration::from_secs(3600),
+            allow_local_push: false,
         }
     }
 

@@ -55,7 +55,9 @@ impl Engine {
         let prices = config.load_prices()?;
         let vapid = crate::ops::load_or_create_vapid(&config.data_dir)
             .map_err(|source| StartError::Dir { path: config.data_dir.join("vapid.key"), source })?;
-        let engine = Arc::new(Engine::new(config, prices, store, hub, triggers, vapid));
+        let link_key = crate::ops::load_or_create_link_key(&config.data_dir)
+            .map_err(|source| StartError::Dir { path: config.data_dir.join("link.key"), source })?;
+        let engine = Arc::new(Engine::new(config, prices, store, hub, triggers, vapid, link_key));
         crate::recovery::recover(&engine).await?;
         tokio::spawn(engine.clone().finish_merges());
         tokio::spawn(crate::detect::report_runtimes());

@@ -9,10 +9,13 @@
 //! hours (held, then sent as one digest when they end) or it is in a burst (the
 //! first message goes at once; what follows within [`BATCH_WINDOW`] is held until the
 //! burst pauses for that long, at most `MAX_HOLD`: a burst becomes the first message
-//! plus one digest; see `core::notify::due`); then attempt every due delivery, each
+//! plus one digest; see `core::notify::due`). An ask (needs_input) is never batched:
+//! each is a message of its own, sent at once (after quiet hours, if any), with its
+//! Approve/Deny buttons. Then attempt every due delivery, each
 //! in a task of its own, one at a time per channel. A delivery is marked sent only
 //! after the channel accepted it; a failure is tried again after [`backoff`], up to
-//! [`MAX_ATTEMPTS`]. Its id (`bosun-d<id>`) goes with every attempt.
+//! [`MAX_ATTEMPTS`]. Its id (`bosun-d<id>`) goes with every attempt. Hourly (and at
+//! start-up) it forgets what ended more than [`KEEP`] ago.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -27,6 +30,11 @@ use chrono::{DateTime, Duration, Timelike, Utc};
 use crate::Engine;
 use crate::state::until_closing;
 
+/// How long sent deliveries, their notifications and expired action links are kept.
+const KEEP: Duration = Duration::days(7);
+/// How often the sender forgets what is older than [`KEEP`] (and at start-up).
+const PRUNE_EVERY: StdDuration = StdDuration::from_secs(3600);
+
 /// Runs until the engine closes.
 pub(crate) async fn run(engine: Arc<Engine>) {
     let mut changes = engine.store.changes();
@@ -37,11 +45,24 @@ pub(crate) async fn run(engine: Arc<Engine>) {
     // Channels with an attempt under way (one at a time per channel keeps its order;
     // a slow or dead channel does not hold up the others).
     let busy: Busy = Arc::default();
-    // The attempts under way: aborted at shutdown (an attempt cut off stays pending and
-    // goes again, with its id, from the next daemon), so none keeps the engine alive.
+    // The attempts under way: aborted at shutdown (an attempt cut off stays `sending`,
+    // which the next daemon puts back to pending: it goes again, with its id), so none keeps the engine alive.
     let mut attempts = tokio::task::JoinSet::new();
+    // What the last daemon was sending when it stopped goes again, with its id.
+    if let Err(e) = engine.store.notify().release_claims().await {
+        tracing::warn!("the notification sender could not release the last daemon's attempts: {e}");
+    }
+    let mut pruned: Option<std::time::Instant> = None;
     loop {
         while attempts.try_join_next().is_some() {}
+        if pruned.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+            pruned = Some(std::time::Instant::now());
+            match engine.store.notify().prune(Utc::now() - KEEP).await {
+                Ok(0) => {}
+                Ok(gone) => tracing::info!(gone, "forgot old notifications, deliveries and action links"),
+                Err(e) => tracing::warn!("the notification sender could not prune the store: {e}"),
+            }
+        }
         let next = match round(&engine, &mut last, &busy, &mut attempts).await {
             Ok(next) => next,
             Err(e) => {
@@ -71,10 +92,18 @@ pub(crate) async fn run(engine: Arc<Engine>) {
 
 /// A channel's queued notifications, with when the oldest and the newest arrived.
 struct Batch {
+    /// The asks (never batched).
+    asks: Vec<i64>,
+    /// The rest (batched; `oldest` and `newest` are theirs).
     ids: Vec<i64>,
     oldest: DateTime<Utc>,
     newest: DateTime<Utc>,
 }
+
+/// Per Web Push subscriber, whether it took a delivery (in memory: after a restart a
+/// retry may push again to a browser that had it; the service worker shows it under
+/// the delivery's tag, so it replaces rather than doubles).
+pub(crate) type Pushed = Arc<std::sync::Mutex<HashSet<String>>>;
 
 /// The channels with an attempt in flight (a std mutex: never held across an await).
 type Busy = Arc<std::sync::Mutex<HashSet<i64>>>;
@@ -96,14 +125,26 @@ async fn round(
         let channels: HashMap<i64, Channel> = store.channels().await?.into_iter().map(|c| (c.id, c)).collect();
         let mut by_channel: BTreeMap<i64, Batch> = BTreeMap::new();
         for q in queued {
-            let e = by_channel.entry(q.channel_id).or_insert(Batch { ids: Vec::new(), oldest: q.created_at, newest: q.created_at });
+            let e = by_channel.entry(q.channel_id).or_insert(Batch {
+                asks: Vec::new(),
+                ids: Vec::new(),
+                oldest: q.created_at,
+                newest: q.created_at,
+            });
+            if q.kind == NotifyKind::NeedsInput {
+                e.asks.push(q.notification_id);
+                continue;
+            }
+            if e.ids.is_empty() {
+                (e.oldest, e.newest) = (q.created_at, q.created_at);
+            }
             e.ids.push(q.notification_id);
             e.oldest = e.oldest.min(q.created_at);
             e.newest = e.newest.max(q.created_at);
         }
         let local = chrono::Local::now();
         let minute = (local.hour() * 60 + local.minute()) as u16;
-        for (channel_id, Batch { ids, oldest, newest }) in by_channel {
+        for (channel_id, Batch { asks, ids, oldest, newest }) in by_channel {
             let Some(channel) = channels.get(&channel_id) else { continue };
             if let Some(quiet) = channel.quiet {
                 let left = quiet.minutes_left(minute);
@@ -112,6 +153,13 @@ async fn round(
                     soonest(end, &mut next);
                     continue;
                 }
+            }
+            // Each ask is a message of its own, at once, with its Approve/Deny buttons.
+            for ask in asks {
+                store.create_delivery(channel_id, &[ask], now).await?;
+            }
+            if ids.is_empty() {
+                continue;
             }
             let at = due(last.get(&channel_id).copied(), oldest, newest, BATCH_WINDOW);
             if at > now {
@@ -148,8 +196,9 @@ async fn round(
 async fn attempt(engine: &Engine, mut d: Delivery) -> Result<(), StoreError> {
     let store = engine.store.notify();
     // The round read it before taking its channel's slot: an attempt that ended in
-    // between may have sent it already.
-    if !store.due_deliveries(Utc::now()).await?.iter().any(|due| due.id == d.id) {
+    // between may have sent it already. The claim (compare-and-set pending → sending)
+    // makes this attempt the only one.
+    if !store.claim_delivery(d.id, Utc::now()).await? {
         return Ok(());
     }
     // An ask answered while its notification was held (quiet hours, a batch, retries)
@@ -167,14 +216,18 @@ async fn attempt(engine: &Engine, mut d: Delivery) -> Result<(), StoreError> {
     if d.items.is_empty() {
         return store.delivery_skipped(d.id, "every ask it was about was answered before it went").await;
     }
-    let out = outgoing(engine, &d).await;
-    let result = match open(engine, &d.channel).await {
-        Ok(channel) => channel.send(&out).await,
-        Err(e) => Err(e),
+    let pushed = engine.pushed.lock().unwrap().entry(d.id).or_default().clone();
+    let result = match (outgoing(engine, &d).await, open(engine, &d.channel, pushed).await) {
+        (Ok(out), Ok(channel)) => channel.send(&out).await,
+        (Err(e), _) | (_, Err(e)) => Err(e),
     };
     let now = Utc::now();
     match result {
         Ok(sent) => {
+            engine.pushed.lock().unwrap().remove(&d.id);
+            for (endpoint, why) in sent.unusable {
+                tracing::warn!(endpoint, "skipped a push subscription that cannot be used: {why}");
+            }
             for endpoint in sent.gone {
                 tracing::info!("the push service says a subscription is gone; forgetting it");
                 store.delete_push_subscription(&endpoint).await?;
@@ -185,6 +238,9 @@ async fn attempt(engine: &Engine, mut d: Delivery) -> Result<(), StoreError> {
         Err(e) => {
             let attempts = d.attempts + 1;
             let retry = (attempts < MAX_ATTEMPTS).then(|| now + backoff(attempts));
+            if retry.is_none() {
+                engine.pushed.lock().unwrap().remove(&d.id);
+            }
             tracing::warn!(delivery = d.id, channel = d.channel.id, attempts, "notification not delivered: {e}");
             store.delivery_failed(d.id, &e.to_string(), retry, now).await?;
         }
@@ -193,29 +249,36 @@ async fn attempt(engine: &Engine, mut d: Delivery) -> Result<(), StoreError> {
 }
 
 /// The message of a delivery: one notification's (with Approve/Deny links for an ask
-/// that is still pending) or a digest's.
-async fn outgoing(engine: &Engine, d: &Delivery) -> Outgoing {
+/// that is still pending, the same on every attempt) or a digest's. A store error
+/// fails the attempt (it is retried) rather than send an ask without its buttons.
+async fn outgoing(engine: &Engine, d: &Delivery) -> Result<Outgoing, SendError> {
+    let unreadable = |e: &dyn std::fmt::Display| {
+        tracing::warn!(delivery = d.id, "cannot make a notification's action links: {e}");
+        SendError::Config("bosun could not make the message's Approve/Deny links".into())
+    };
     let items: Vec<_> = d.items.iter().map(|n| (n.kind, n.subject.clone())).collect();
     let msg = digest(&items);
     let mut actions = Vec::new();
     if let [(NotifyKind::NeedsInput, subject)] = items.as_slice()
         && let Some(ask) = &subject.ask
     {
-        let pending = engine.store.approvals(Some(subject.task_id), true).await.unwrap_or_default();
+        let pending = engine.store.approvals(Some(subject.task_id), true).await.map_err(|e| unreadable(&e))?;
         if pending.iter().any(|a| a.id == ask.approval_id) {
-            match engine.action_links(ask.approval_id, &d.channel.name).await {
-                Ok(links) => {
-                    for (verb, url) in links {
-                        let (id, label) = if verb == LinkVerb::Approve { ("approve", "Approve") } else { ("deny", "Deny") };
-                        actions.push(Action { id, label: label.into(), url, post: true });
-                    }
-                }
-                Err(e) => tracing::warn!("cannot make action links: {e}"),
+            for (verb, url) in engine.action_links(d.id, ask.approval_id, &d.channel.name).await.map_err(|e| unreadable(&e))? {
+                let (id, label) = if verb == LinkVerb::Approve { ("approve", "Approve") } else { ("deny", "Deny") };
+                actions.push(Action { id, label: label.into(), url, post: true });
             }
         }
     }
     let kind = if items.len() > 1 { "digest" } else { "notification" };
-    build(engine, format!("bosun-d{}", d.id), kind, msg, actions, items.into_iter().map(|(kind, subject)| Item { kind, subject }).collect())
+    Ok(build(
+        engine,
+        format!("bosun-d{}", d.id),
+        kind,
+        msg,
+        actions,
+        items.into_iter().map(|(kind, subject)| Item { kind, subject }).collect(),
+    ))
 }
 
 /// An [`Outgoing`] with the click URL and an Open button added.
@@ -233,7 +296,8 @@ pub(crate) fn build(
 }
 
 /// The channel implementation for a configured channel.
-pub(crate) async fn open(engine: &Engine, c: &Channel) -> Result<Box<dyn bosun_notify::Channel>, SendError> {
+/// `pushed`: the Web Push endpoints that already accepted this delivery (skipped).
+pub(crate) async fn open(engine: &Engine, c: &Channel, pushed: Pushed) -> Result<Box<dyn bosun_notify::Channel>, SendError> {
     let text = |k: &str| c.config.get(k).and_then(|v| v.as_str()).map(str::to_string);
     let client = engine.http.clone();
     Ok(match c.kind {
@@ -263,6 +327,7 @@ pub(crate) async fn open(engine: &Engine, c: &Channel) -> Result<Box<dyn bosun_n
                     .into_iter()
                     .map(|s| bosun_notify::webpush::Subscriber { endpoint: s.endpoint, p256dh: s.p256dh, auth: s.auth })
                     .collect(),
+                done: pushed,
             })
         }
     })

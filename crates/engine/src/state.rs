@@ -37,8 +37,12 @@ pub struct Engine {
     repo_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// bosun's VAPID private key (Web Push), from `<data-dir>/vapid.key`.
     pub(crate) vapid: Vec<u8>,
+    /// The key action-link secrets are derived from, from `<data-dir>/link.key`.
+    pub(crate) link_key: ring::hmac::Key,
     /// The HTTP client notification channels share (one connection pool).
     pub(crate) http: reqwest::Client,
+    /// Per delivery being retried, the Web Push endpoints that already took it.
+    pub(crate) pushed: std::sync::Mutex<HashMap<i64, crate::sender::Pushed>>,
     /// Wakes the notification sender (besides the store's change feed).
     pub(crate) sender_wake: tokio::sync::Notify,
 }
@@ -77,6 +81,7 @@ impl Engine {
         hub: Hub,
         triggers: mpsc::UnboundedSender<Trigger>,
         vapid: Vec<u8>,
+        link_key: Vec<u8>,
     ) -> Engine {
         Engine {
             config,
@@ -89,7 +94,9 @@ impl Engine {
             run_ended: tokio::sync::Notify::new(),
             repo_locks: Mutex::new(HashMap::new()),
             vapid,
+            link_key: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &link_key),
             http: bosun_notify::client(),
+            pushed: std::sync::Mutex::default(),
             sender_wake: tokio::sync::Notify::new(),
         }
     }

@@ -57,6 +57,9 @@ pub struct Action {
 pub struct Sent {
     /// Push subscriptions the push service says are gone (404/410): to forget.
     pub gone: Vec<String>,
+    /// Push subscriptions that cannot be used (keys or URL that do not work), skipped:
+    /// the endpoint as shown (no query) and why.
+    pub unusable: Vec<(String, String)>,
 }
 
 /// Why a message did not get through, in words for the user.
@@ -78,19 +81,27 @@ pub trait Channel: Send + Sync {
     async fn send(&self, out: &Outgoing) -> Result<Sent, SendError>;
 }
 
+/// What the name of a channel's secret variable must start with: a channel sends its
+/// secret to its URL, so only variables meant for that can be named (never, say, a
+/// cloud key the daemon happens to have).
+pub const SECRET_ENV_PREFIX: &str = "BOSUN_NOTIFY_";
+
 /// The secret in environment variable `name`, named in the error when it is not set.
 pub fn secret_from_env(name: &str) -> Result<String, SendError> {
+    if !name.starts_with(SECRET_ENV_PREFIX) {
+        return Err(SendError::Config(format!("{name} does not start with {SECRET_ENV_PREFIX}: bosun sends no other variable")));
+    }
     match std::env::var(name) {
         Ok(v) if !v.is_empty() => Ok(v),
         _ => Err(SendError::Config(format!("the environment variable {name} is not set in the daemon's environment"))),
     }
 }
 
-/// Sends a built request and maps its failure to words (the URL shown without its
-/// query, which may hold a token).
+/// Sends a built request and maps its failure to words (the URL [`shown`] as scheme
+/// and host).
 pub(crate) async fn send(client: &reqwest::Client, req: reqwest::RequestBuilder, url: &str) -> Result<reqwest::Response, SendError> {
     let _ = client;
-    let shown = url.split('?').next().unwrap_or(url).to_string();
+    let shown = shown(url);
     let resp = req.send().await.map_err(|e| SendError::Unreachable { url: shown.clone(), reason: reason_of(&e) })?;
     let status = resp.status();
     if status.is_success() {
@@ -99,6 +110,19 @@ pub(crate) async fn send(client: &reqwest::Client, req: reqwest::RequestBuilder,
     let body = resp.text().await.unwrap_or_default();
     let detail: String = body.trim().chars().take(200).collect();
     Err(SendError::Rejected { url: shown, status: status.as_u16(), detail })
+}
+
+/// A URL as errors and a channel's last result show it: scheme and host only (a path
+/// or query may hold a secret: an ntfy topic, a webhook token, a push endpoint's id).
+pub fn shown(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => match (u.host_str(), u.port()) {
+            (Some(host), Some(port)) => format!("{}://{host}:{port}", u.scheme()),
+            (Some(host), None) => format!("{}://{host}", u.scheme()),
+            _ => "a URL".into(),
+        },
+        Err(_) => "a URL".into(),
+    }
 }
 
 /// A reqwest failure as a short reason (not its Debug, which names internals).
@@ -122,4 +146,14 @@ pub fn client() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("the HTTP client builds")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_url_is_shown_without_its_path_or_query() {
+        assert_eq!(super::shown("https://ntfy.sh/secret-topic?auth=tok"), "https://ntfy.sh");
+        assert_eq!(super::shown("http://127.0.0.1:8080/hook/abc"), "http://127.0.0.1:8080");
+        assert_eq!(super::shown("not a url"), "a URL");
+    }
 }

@@ -27,6 +27,9 @@ pub struct WebPush {
     /// Who runs this server (`mailto:` or a URL), as VAPID asks.
     pub contact: String,
     pub subscribers: Vec<Subscriber>,
+    /// The endpoints that already accepted this delivery (an earlier attempt): not
+    /// pushed to again; each that accepts now is added.
+    pub done: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 /// A new VAPID private key (P-256, 32 raw bytes).
@@ -77,26 +80,54 @@ impl Channel for WebPush {
         let body = serde_json::to_vec(&payload(out)).expect("payloads serialize");
         let mut sent = Sent::default();
         let mut failed = None;
+        let mut accepted = 0;
         for sub in &self.subscribers {
-            let shown = sub.endpoint.split('?').next().unwrap_or(&sub.endpoint).to_string();
-            let (public, auth) = keys(&sub.p256dh, &sub.auth).map_err(SendError::Config)?;
-            let uri = sub.endpoint.parse().map_err(|_| SendError::Config(format!("{shown:?} is not a push endpoint URL")))?;
-            let req = WebPushBuilder::new(uri, public, auth)
-                .with_vapid(&kp, &self.contact)
-                .build(body.clone())
-                .map_err(|_| SendError::Config("cannot encrypt for this subscription".into()))?;
-            let req = reqwest::Request::try_from(req).map_err(|_| SendError::Config(format!("{shown:?} is not a push endpoint URL")))?;
+            if self.done.lock().unwrap().contains(&sub.endpoint) {
+                accepted += 1;
+                continue;
+            }
+            let shown = crate::shown(&sub.endpoint);
+            let req = match self.request(&kp, sub, &body) {
+                Ok(req) => req,
+                // One bad subscription does not keep the message from the others.
+                Err(why) => {
+                    sent.unusable.push((shown, why));
+                    continue;
+                }
+            };
             let mut req = reqwest::RequestBuilder::from_parts(self.client.clone(), req);
             req = req.header("Urgency", if out.message.priority.ntfy() >= 5 { "high" } else { "normal" });
             match crate::send(&self.client, req, &sub.endpoint).await {
-                Ok(_) => {}
+                Ok(_) => {
+                    accepted += 1;
+                    self.done.lock().unwrap().insert(sub.endpoint.clone());
+                }
                 Err(SendError::Rejected { status: 404 | 410, .. }) => sent.gone.push(sub.endpoint.clone()),
+                // A push service's words are not kept (the endpoint is the browser's
+                // choice, and so would be what lands in the channel's last result).
+                Err(SendError::Rejected { url, status, .. }) => failed = Some(SendError::Rejected { url, status, detail: String::new() }),
                 Err(e) => failed = Some(e),
             }
         }
         match failed {
             Some(e) => Err(e),
+            None if accepted == 0 && !sent.unusable.is_empty() && sent.gone.is_empty() => {
+                Err(SendError::Config(format!("no subscription could be used: {}", sent.unusable[0].1)))
+            }
             None => Ok(sent),
         }
+    }
+}
+
+impl WebPush {
+    /// The encrypted, signed request for one subscriber; why not, in words.
+    fn request(&self, kp: &ES256KeyPair, sub: &Subscriber, body: &[u8]) -> Result<reqwest::Request, String> {
+        let (public, auth) = keys(&sub.p256dh, &sub.auth)?;
+        let uri = sub.endpoint.parse().map_err(|_| "not a push endpoint URL".to_string())?;
+        let req = WebPushBuilder::new(uri, public, auth)
+            .with_vapid(kp, &self.contact)
+            .build(body.to_vec())
+            .map_err(|_| "cannot encrypt for this subscription".to_string())?;
+        reqwest::Request::try_from(req).map_err(|_| "not a push endpoint URL".to_string())
     }
 }

@@ -46,6 +46,8 @@ pub struct Notification {
 pub struct Queued {
     pub channel_id: i64,
     pub notification_id: i64,
+    /// An ask (needs_input) is never folded into a digest: its buttons go with it.
+    pub kind: NotifyKind,
     pub created_at: DateTime<Utc>,
 }
 
@@ -133,6 +135,11 @@ pub trait NotifyStore: Send + Sync {
     async fn create_delivery(&self, channel_id: i64, notifications: &[i64], now: DateTime<Utc>) -> Result<Option<i64>>;
     /// Pending deliveries whose next attempt is due by `now`, oldest first.
     async fn due_deliveries(&self, now: DateTime<Utc>) -> Result<Vec<Delivery>>;
+    /// Takes delivery `id` for one attempt (compare-and-set `pending` → `sending`, if
+    /// due by `now`); false if another attempt has it or it is no longer due.
+    async fn claim_delivery(&self, id: i64, now: DateTime<Utc>) -> Result<bool>;
+    /// At start-up: what a previous daemon was sending when it stopped goes again.
+    async fn release_claims(&self) -> Result<u64>;
     /// When the next pending delivery is due, if any is pending.
     async fn next_attempt(&self) -> Result<Option<DateTime<Utc>>>;
     /// The channel accepted delivery `id`.
@@ -143,6 +150,11 @@ pub trait NotifyStore: Send + Sync {
     /// An attempt failed: try again at `retry_at`, or (None) give up.
     async fn delivery_failed(&self, id: i64, error: &str, retry_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<()>;
 
+    /// Forgets what ended before `before`: action links that expired, deliveries
+    /// sent, skipped or given up on (with their queue rows), and the notifications
+    /// no queue row needs any more. Returns how many rows went.
+    async fn prune(&self, before: DateTime<Utc>) -> Result<u64>;
+    /// Stores a link; one already stored under that hash stays as it was (a retry).
     async fn add_action_link(
         &self,
         hash: &[u8],

@@ -90,6 +90,7 @@ backends!(
     a_reply_continues_the_session_and_a_retry_starts_over,
     only_final_tasks_are_archived_and_lists_leave_them_out,
     notifications_are_written_with_their_transition,
+    a_second_ask_while_waiting_is_notified,
 );
 
 async fn tasks_runs_and_events(store: Arc<dyn Store>) {
@@ -505,12 +506,21 @@ async fn notifications_are_written_with_their_transition(store: Arc<dyn Store>) 
     assert_eq!((subject.task_id, subject.ask.as_ref().map(|a| a.approval_id)), (t.id, Some(a.id)));
     assert_eq!(subject.ask.as_ref().unwrap().command.as_deref(), Some("rm -rf build"));
     let later = now + chrono::Duration::seconds(2);
+    // One attempt at a time: the claim is a compare-and-set.
+    assert!(n.claim_delivery(d, now).await.unwrap());
+    assert!(!n.claim_delivery(d, now).await.unwrap(), "a second attempt of the same delivery is refused");
+    assert!(n.due_deliveries(now).await.unwrap().is_empty(), "a delivery being sent is not due");
     n.delivery_failed(d, "answered 503", Some(later), now).await.unwrap();
     assert!(n.due_deliveries(now).await.unwrap().is_empty(), "not before its retry");
     assert_eq!(n.next_attempt().await.unwrap().map(|t| t.timestamp_millis()), Some(later.timestamp_millis()));
     assert_eq!(n.channels().await.unwrap()[0].last_result.as_deref(), Some("failed: answered 503"));
     let retry = n.due_deliveries(later).await.unwrap();
     assert_eq!((retry.len(), retry[0].attempts), (1, 1));
+    assert!(!n.claim_delivery(d, now).await.unwrap(), "not claimed before it is due");
+    assert!(n.claim_delivery(d, later).await.unwrap());
+    // A daemon stopped mid-attempt: the next one puts it back.
+    assert_eq!(n.release_claims().await.unwrap(), 1);
+    assert!(n.claim_delivery(d, later).await.unwrap());
     n.delivery_sent(d, later).await.unwrap();
     assert!(n.due_deliveries(later).await.unwrap().is_empty());
     assert_eq!(n.next_attempt().await.unwrap(), None);
@@ -551,12 +561,64 @@ async fn notifications_are_written_with_their_transition(store: Arc<dyn Store>) 
 
     // A delivery with nothing left to say is skipped, never attempted.
     let d2 = n.create_delivery(asks.id, &of(asks.id), later).await.unwrap().expect("a delivery");
+    assert!(n.claim_delivery(d2, later).await.unwrap());
     n.delivery_skipped(d2, "answered meanwhile").await.unwrap();
     assert!(n.due_deliveries(later).await.unwrap().is_empty());
     assert_eq!(n.next_attempt().await.unwrap(), None);
+
+    // What ended long ago is forgotten; what is pending or still usable stays.
+    n.add_action_link(b"fresh", b.id, LinkVerb::Approve, "all", hour, now).await.unwrap();
+    let soon = now + chrono::Duration::minutes(1);
+    let gone = n.prune(soon).await.unwrap();
+    // The link `old` (the others expire in an hour); deliveries d (sent) and d2
+    // (skipped), their three queue rows, and the two notifications (the ask, the review).
+    assert_eq!(gone, 1 + 3 + 2 + 2, "expired link, queue rows, deliveries, notifications");
+    assert_eq!(n.use_action_link(b"old", now).await.unwrap(), Err(LinkRefusal::Unknown));
+    assert_eq!(n.action_link(b"fresh", now).await.unwrap(), Err(LinkRefusal::Answered), "kept until it expires");
+    assert_eq!(n.prune(soon).await.unwrap(), 0, "nothing twice");
 
     // Removing a channel removes it and what was queued or delivered for it.
     n.delete_channel(asks.id).await.unwrap();
     assert_eq!(n.channels().await.unwrap().iter().map(|c| c.id).collect::<Vec<_>>(), [all.id]);
     assert!(matches!(n.delete_channel(asks.id).await, Err(StoreError::ChannelNotFound(_))));
+}
+
+async fn a_second_ask_while_waiting_is_notified(store: Arc<dyn Store>) {
+    use bosun_core::notify::{ChannelKind, Filter, NotifyKind};
+    use bosun_store::notify::NewChannel;
+    let n = store.notify();
+    let now = Utc::now();
+    let config = serde_json::json!({"url": "https://ntfy.example/t"});
+    n.add_channel(NewChannel { kind: ChannelKind::Ntfy, name: "c".into(), config, filter: Filter::default(), quiet: None }, now)
+        .await
+        .unwrap();
+    let t = store.create_task(record("two asks", &[], 0), now).await.unwrap();
+    let (_, run) = store.start_run(t.id, "careful", "tok", "local", now).await.unwrap();
+    store.set_run_pid(run.id, 1).await.unwrap();
+    let ask = |id: &str| NewApproval {
+        task_id: t.id,
+        run_id: run.id,
+        request_id: id.into(),
+        tool: "Bash".into(),
+        kind: None,
+        command: Some(format!("echo {id}")),
+        path: None,
+        input: None,
+    };
+    let a = store.add_approval(ask("r1"), now).await.unwrap();
+    assert_eq!(n.fan_out().await.unwrap(), 0, "a running task's ask is notified by its transition");
+    store.set_waiting(run.id, true, now).await.unwrap();
+    assert_eq!(n.fan_out().await.unwrap(), 1);
+    // The task already waits: no transition, but the second ask is news of its own.
+    let b = store.add_approval(ask("r2"), now).await.unwrap();
+    assert_eq!(n.fan_out().await.unwrap(), 1, "the second ask is notified");
+    let queued = n.queued().await.unwrap();
+    let ids: Vec<i64> = queued.iter().map(|q| q.notification_id).collect();
+    assert!(queued.iter().all(|q| q.kind == NotifyKind::NeedsInput));
+    for (i, want) in [a.id, b.id].into_iter().enumerate() {
+        let d = n.create_delivery(queued[i].channel_id, &ids[i..=i], now).await.unwrap().unwrap();
+        let due = n.due_deliveries(now).await.unwrap();
+        let item = &due.iter().find(|x| x.id == d).unwrap().items[0];
+        assert_eq!(item.subject.ask.as_ref().map(|s| s.approval_id), Some(want), "each names its own ask");
+    }
 }

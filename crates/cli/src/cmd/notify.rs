@@ -1,5 +1,5 @@
 //! `bosun notify add|ls|rm|test`: where notifications go. `add ntfy --url URL
-//! [--token-env NAME]`, `add webhook --url URL --secret-env NAME`, `add webpush` (then
+//! [--token-env NAME | --public-topic-ok]`, `add webhook --url URL --secret-env NAME`, `add webpush` (then
 //! enable push in the board on each device), each with filters (`--events`, `--repo`,
 //! `--agent`) and `--quiet HH:MM-HH:MM`; `ls` shows each channel's last delivery
 //! result; `test` sends one message to every channel and says how each went. Secrets
@@ -49,6 +49,10 @@ struct AddArgs {
     /// ntfy: the variable in the daemon's environment holding the access token.
     #[arg(long, value_name = "NAME")]
     token_env: Option<String>,
+    /// ntfy without --token-env: accept that anyone who can read the topic can press
+    /// its Approve/Deny buttons.
+    #[arg(long)]
+    public_topic_ok: bool,
     /// webhook: the variable in the daemon's environment holding the HMAC secret.
     #[arg(long, value_name = "NAME")]
     secret_env: Option<String>,
@@ -99,6 +103,7 @@ async fn add_channel(ctx: &Ctx, a: AddArgs) -> Result<(), Failure> {
         kind,
         url: a.url,
         token_env: a.token_env,
+        public_topic_ok: a.public_topic_ok,
         secret_env: a.secret_env,
         name: a.name,
         events: a.events,
@@ -106,7 +111,11 @@ async fn add_channel(ctx: &Ctx, a: AddArgs) -> Result<(), Failure> {
         agents: a.agent,
         quiet: a.quiet,
     };
+    let public = kind == ChannelKind::Ntfy && req.token_env.is_none() && req.public_topic_ok;
     let c = ctx.api.add_channel(&req).await?;
+    if public {
+        eprintln!("warning: this ntfy topic has no token: anyone who can read it can approve or deny what your agents ask");
+    }
     if ctx.json {
         ctx.print_json(&c);
     } else {

@@ -57,6 +57,10 @@ pub struct Args {
     /// Seconds an Approve/Deny link in a notification stays valid.
     #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=7 * 24 * 3600))]
     action_link_ttl: u64,
+    /// For tests only: accept push subscriptions to http:// and to loopback or private
+    /// addresses (a local fake push service).
+    #[arg(long, hide = true)]
+    allow_local_push: bool,
     /// The client verbs' global `--server`, `--json`, `--ca` and `--token` mean nothing here: declared
     /// hidden so that `serve --help` does not offer them (clap does not propagate a
     /// global argument a subcommand already has); `main` refuses them if given.
@@ -97,6 +101,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     config.allowed_hosts = args.allow_hosts;
     config.stop_agents_on_exit = args.stop_agents_on_exit;
     config.action_link_ttl = Duration::from_secs(args.action_link_ttl);
+    config.allow_local_push = args.allow_local_push;
     if !(0.1..=3600.0).contains(&args.header_timeout) {
         return Err(Failure("--header-timeout must be between 0.1 and 3600 seconds".into()));
     }

@@ -50,8 +50,13 @@ pub fn authed(token: &str) -> reqwest::Client {
     authed_builder(token).build().unwrap()
 }
 
-pub fn wait_for<T>(what: &str, mut cond: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + TIMEOUT;
+pub fn wait_for<T>(what: &str, cond: impl FnMut() -> Option<T>) -> T {
+    wait_within(TIMEOUT, what, cond)
+}
+
+/// [`wait_for`] with a timeout of its own (for what a loaded machine makes slow).
+pub fn wait_within<T>(timeout: Duration, what: &str, mut cond: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
     loop {
         if let Some(v) = cond() {
             return v;

@@ -1,28 +1,28 @@
 //! Notifications end to end: the real daemon sends to fake ntfy, webhook and push
 //! receivers on 127.0.0.1 (small axum servers here, answering as the real services
 //! document); the tests check the requests (headers, priority, actions, the HMAC
-//! signature, RFC 8291 encryption, by decrypting as a browser would), press the
-//! Approve link, crash the daemon mid-delivery and send a burst.
+//! signature; Web Push in `notify/push.rs`), press the Approve link, crash the daemon
+//! mid-delivery and send a burst.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
-use crate::harness::{World, wait_for};
+use crate::harness::{World, wait_for, wait_within};
+
+mod push;
 
 /// One request a fake receiver got.
 #[derive(Clone, Debug)]
-struct Got {
-    path: String,
-    headers: HashMap<String, String>,
-    body: Vec<u8>,
+pub(super) struct Got {
+    pub(super) path: String,
+    pub(super) headers: HashMap<String, String>,
+    pub(super) body: Vec<u8>,
     /// Whether the receiver answered 2xx.
     accepted: bool,
     /// When it arrived.
@@ -30,19 +30,19 @@ struct Got {
 }
 
 impl Got {
-    fn json(&self) -> Value {
+    pub(super) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).expect("a JSON body")
     }
 }
 
 #[derive(Default)]
-struct Receiver {
+pub(super) struct Receiver {
     got: Vec<Got>,
     /// Answer 503 to everything (a receiver that is down).
-    failing: bool,
+    pub(super) failing: bool,
 }
 
-type Shared = Arc<Mutex<Receiver>>;
+pub(super) type Shared = Arc<Mutex<Receiver>>;
 
 /// Takes any POST: `/gone` answers 410 (a push subscription that expired), everything
 /// else 200, or 503 while failing.
@@ -61,7 +61,7 @@ async fn take(State(r): State<Shared>, uri: Uri, headers: HeaderMap, body: Bytes
 }
 
 /// Serves a fake receiver on a free port; returns its URL.
-fn receiver(shared: Shared) -> String {
+pub(super) fn receiver(shared: Shared) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -75,25 +75,25 @@ fn receiver(shared: Shared) -> String {
     url
 }
 
-fn got(r: &Shared) -> Vec<Got> {
+pub(super) fn got(r: &Shared) -> Vec<Got> {
     r.lock().unwrap().got.clone()
 }
 
 /// A raw request to the daemon, with the CLI's token when the daemon wrote one (so
 /// these tests hold with and without authentication).
-fn authed(w: &World, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+pub(super) fn authed(w: &World, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
     match std::fs::read_to_string(w.path("data/token")) {
         Ok(token) => req.bearer_auth(token.trim()),
         Err(_) => req,
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(super) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
 
 /// An action link pressed as ntfy's http action (or the service worker) presses it.
-fn press(url: &str) -> (u16, String) {
+pub(super) fn press(url: &str) -> (u16, String) {
     runtime().block_on(async {
         let resp = reqwest::Client::new().post(url).send().await.unwrap();
         (resp.status().as_u16(), resp.text().await.unwrap())
@@ -109,7 +109,7 @@ fn open(url: &str) -> (u16, String) {
 }
 
 /// An agent that asks to run `rm -rf build`, then writes a file.
-fn careful(w: &World) {
+pub(super) fn careful(w: &World) {
     w.agent_with(
         "careful",
         "interactive: true\n",
@@ -131,9 +131,9 @@ fn ntfy_gets_approve_and_deny_and_the_link_answers_once() {
     let ntfy = receiver(fake.clone());
     let mut w = World::new("app");
     careful(&w);
-    w.start_with_env(&[], &[("NTFY_TOKEN", "tok-123")]);
-    let added = w.json(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/bosun-me"), "--token-env", "NTFY_TOKEN"]);
-    assert_eq!(added["config"]["token_env"], "NTFY_TOKEN");
+    w.start_with_env(&[], &[("BOSUN_NOTIFY_NTFY_TOKEN", "tok-123")]);
+    let added = w.json(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/bosun-me"), "--token-env", "BOSUN_NOTIFY_NTFY_TOKEN"]);
+    assert_eq!(added["config"]["token_env"], "BOSUN_NOTIFY_NTFY_TOKEN");
     assert!(!added.to_string().contains("tok-123"), "the secret is never served: {added}");
 
     let id = w.add("Clean the build", "careful");
@@ -186,6 +186,47 @@ fn ntfy_gets_approve_and_deny_and_the_link_answers_once() {
     let (status, _) = press(&format!("{}/act/not-a-secret", w.url));
     assert_eq!(status, 410);
     assert_eq!(w.task(id)["status"], "review");
+
+    // The secrets are capabilities: the daemon's log shows `/act/{secret}`, never one.
+    let log = wait_for("the daemon to log the answer", || {
+        std::fs::read_to_string(w.path("daemon.log")).ok().filter(|l| l.contains("answered through an action link"))
+    });
+    for url in [&approve, &deny] {
+        let secret = url.rsplit('/').next().unwrap();
+        assert!(!log.contains(secret), "the log shows an action link's secret");
+    }
+    assert!(log.contains("/act/{secret}"), "the request span names the route");
+}
+
+#[test]
+fn a_retried_ask_carries_the_same_links() {
+    let fake: Shared = Arc::default();
+    fake.lock().unwrap().failing = true;
+    let ntfy = receiver(fake.clone());
+    let mut w = World::new("app");
+    careful(&w);
+    w.start(&[]);
+    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--public-topic-ok"]);
+    let id = w.add("Clean the build", "careful");
+    w.wait_status(id, "needs_input");
+    wait_for("two refused attempts", || (got(&fake).len() >= 2).then_some(()));
+    fake.lock().unwrap().failing = false;
+    let all = wait_for("the accepted attempt", || {
+        let all = got(&fake);
+        all.iter().any(|g| g.accepted).then_some(all)
+    });
+    let links = |g: &Got| -> Vec<String> {
+        g.json()["actions"].as_array().unwrap().iter().map(|a| a["url"].as_str().unwrap().to_string()).collect()
+    };
+    let first = links(&all[0]);
+    assert_eq!(first.len(), 3, "Approve, Deny, Open");
+    for g in &all {
+        assert_eq!(g.headers["x-bosun-delivery"], all[0].headers["x-bosun-delivery"], "one delivery");
+        assert_eq!(links(g), first, "every attempt carries the same links");
+    }
+    let (status, page) = press(&first[0]);
+    assert_eq!(status, 200, "{page}");
+    w.wait_status(id, "review");
 }
 
 #[test]
@@ -195,7 +236,7 @@ fn an_expired_link_is_refused_and_changes_nothing() {
     let mut w = World::new("app");
     careful(&w);
     w.start(&["--action-link-ttl", "1"]);
-    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t")]);
+    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--public-topic-ok"]);
     let id = w.add("Clean the build", "careful");
     let msg = wait_for("ntfy to get the ask", || got(&fake).into_iter().next());
     let approve = msg.json()["actions"][0]["url"].as_str().unwrap().to_string();
@@ -220,8 +261,18 @@ fn webhooks_are_signed_and_name_their_delivery() {
     let hook = receiver(fake.clone());
     let mut w = World::new("app");
     w.agent("quick", None, &[json!({"write": {"path": "a.txt", "content": "a\n"}})]);
-    w.start_with_env(&[], &[("HOOK_SECRET", "s3cret")]);
-    w.bosun(&["notify", "add", "webhook", "--url", &format!("{hook}/hook"), "--secret-env", "HOOK_SECRET", "--events", "review,merged"]);
+    w.start_with_env(&[], &[("BOSUN_NOTIFY_HOOK_SECRET", "s3cret")]);
+    w.bosun(&[
+        "notify",
+        "add",
+        "webhook",
+        "--url",
+        &format!("{hook}/hook"),
+        "--secret-env",
+        "BOSUN_NOTIFY_HOOK_SECRET",
+        "--events",
+        "review,merged",
+    ]);
     let id = w.add("Quick one", "quick");
     w.wait_status(id, "review");
     let msg = wait_for("the webhook", || got(&fake).into_iter().next());
@@ -251,67 +302,36 @@ fn webhooks_are_signed_and_name_their_delivery() {
 }
 
 #[test]
-fn web_push_is_encrypted_for_the_browser_that_subscribed() {
-    use web_push_native::p256::elliptic_curve::sec1::ToEncodedPoint;
+fn an_ask_in_a_burst_keeps_its_buttons() {
     let fake: Shared = Arc::default();
-    let push = receiver(fake.clone());
+    let hook = receiver(fake.clone());
     let mut w = World::new("app");
     careful(&w);
-    w.start(&[]);
-    w.bosun(&["notify", "add", "webpush"]);
-    let again = w.try_bosun(&["notify", "add", "webpush"]);
-    assert_eq!(again.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&again.stderr).contains("there is a webpush channel already"));
-    // A browser's subscription: a P-256 key pair and a 16-byte auth secret.
-    let rng = ring::rand::SystemRandom::new();
-    let mut raw = [0u8; 32];
-    ring::rand::SecureRandom::fill(&rng, &mut raw).unwrap();
-    let secret = web_push_native::p256::SecretKey::from_slice(&raw).unwrap();
-    let public = URL_SAFE_NO_PAD.encode(secret.public_key().to_encoded_point(false).as_bytes());
-    let mut auth = [0u8; 16];
-    ring::rand::SecureRandom::fill(&rng, &mut auth).unwrap();
-    let url = w.url.clone();
-    let (key, statuses) = runtime().block_on(async {
-        let http = reqwest::Client::new();
-        let key: Value = authed(&w, http.get(format!("{url}/api/push/key"))).send().await.unwrap().json().await.unwrap();
-        let mut statuses = Vec::new();
-        for (endpoint, p256dh) in
-            [(format!("{push}/push/1"), public.as_str()), (format!("{push}/gone"), public.as_str()), (format!("{push}/bad"), "AAAA")]
-        {
-            let sub =
-                json!({"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": URL_SAFE_NO_PAD.encode(auth)}, "expirationTime": null});
-            statuses
-                .push(authed(&w, http.post(format!("{url}/api/push/subscriptions")).json(&sub)).send().await.unwrap().status().as_u16());
-        }
-        (key, statuses)
+    let gate = w.path("shared/go");
+    w.agent("quick", None, &[json!({"write": {"path": "a.txt", "content": "a\n"}})]);
+    w.agent("gated", None, &[json!({"wait_file": gate}), json!({"write": {"path": "b.txt", "content": "b\n"}})]);
+    w.start_with_env(&[], &[("BOSUN_NOTIFY_HOOK_SECRET", "s")]);
+    w.bosun(&["notify", "add", "webhook", "--url", &format!("{hook}/hook"), "--secret-env", "BOSUN_NOTIFY_HOOK_SECRET"]);
+    let gated = w.add("Gated", "gated");
+    wait_for("the gated task to run", || (w.task(gated)["status"] == "running").then_some(()));
+    // A first message opens a burst window; an ask and a review land inside it.
+    let first = w.add("First", "quick");
+    wait_for("the first message", || got(&fake).first().map(|_| ()));
+    let ask = w.add("Clean the build", "careful");
+    std::fs::write(&gate, "go").unwrap();
+    w.wait_status(ask, "needs_input");
+    w.wait_status(gated, "review");
+    let all = wait_for("the ask and the review", || {
+        let all: Vec<Value> = got(&fake).iter().map(Got::json).collect();
+        let named = |id: i64| all.iter().any(|m| m["message"]["tasks"].as_array().unwrap().contains(&json!(id)));
+        (named(ask) && named(gated)).then_some(all)
     });
-    assert_eq!(statuses, [200, 200, 400], "keys that do not decode are refused at the door");
-    let vapid = URL_SAFE_NO_PAD.decode(key["key"].as_str().unwrap()).unwrap();
-    assert_eq!((vapid.len(), vapid[0]), (65, 4), "an uncompressed P-256 point");
-
-    let id = w.add("Clean the build", "careful");
-    let msg = wait_for("the push service to get the ask", || got(&fake).into_iter().find(|g| g.path == "/push/1"));
-    assert_eq!(msg.headers["content-encoding"], "aes128gcm");
-    assert!(msg.headers["authorization"].starts_with("vapid t="), "VAPID-signed: {:?}", msg.headers);
-    assert!(msg.headers["authorization"].contains(key["key"].as_str().unwrap()));
-    let plain =
-        web_push_native::decrypt(msg.body.clone(), &secret, &web_push_native::Auth::clone_from_slice(&auth)).expect("RFC 8291 decrypts");
-    let payload: Value = serde_json::from_slice(&plain).unwrap();
-    assert!(payload["title"].as_str().unwrap().contains(&format!("T-{id}")), "{payload}");
-    assert_eq!(payload["url"], format!("/tasks/{id}"));
-    let actions = payload["actions"].as_array().unwrap();
-    assert_eq!(actions.iter().map(|a| a["action"].as_str().unwrap()).collect::<Vec<_>>(), ["approve", "deny"]);
-    // The service worker presses the link like this; the agent continues.
-    assert_eq!(press(actions[0]["url"].as_str().unwrap()).0, 200);
-    w.wait_status(id, "review");
-    // The push service said 410 for the other subscription: bosun forgot it.
-    let (gone, kept) = runtime().block_on(async {
-        let http = reqwest::Client::new();
-        let del =
-            |endpoint: String| authed(&w, http.delete(format!("{url}/api/push/subscriptions")).json(&json!({"endpoint": endpoint}))).send();
-        (del(format!("{push}/gone")).await.unwrap().status().as_u16(), del(format!("{push}/push/1")).await.unwrap().status().as_u16())
-    });
-    assert_eq!((gone, kept), (404, 200));
+    assert!(all.iter().any(|m| m["message"]["tasks"] == json!([first])));
+    let asks: Vec<&Value> = all.iter().filter(|m| m["items"].as_array().unwrap().iter().any(|i| i["kind"] == "needs_input")).collect();
+    assert_eq!(asks.len(), 1, "{all:?}");
+    assert_eq!((asks[0]["kind"].as_str(), asks[0]["items"].as_array().unwrap().len()), (Some("notification"), 1), "never in a digest");
+    let labels: Vec<&str> = asks[0]["actions"].as_array().unwrap().iter().map(|a| a["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["Approve", "Deny", "Open"]);
 }
 
 #[test]
@@ -322,7 +342,7 @@ fn a_failed_delivery_survives_kill_9_and_is_delivered_once() {
     let mut w = World::new("app");
     w.agent("quick", None, &[json!({"write": {"path": "a.txt", "content": "a\n"}})]);
     w.start(&[]);
-    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t")]);
+    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--public-topic-ok"]);
     let first = w.add("First", "quick");
     w.wait_status(first, "review");
     wait_for("a refused attempt", || got(&fake).first().map(|_| ()));
@@ -362,22 +382,17 @@ fn a_burst_of_thirty_reviews_is_one_digest() {
     let mut w = World::new("app");
     let gate = w.path("shared/go");
     w.agent("gated", None, &[json!({"wait_file": gate}), json!({"write": {"path": "a.txt", "content": "a\n"}})]);
-    w.start_with_env(&["--max-concurrent", "30"], &[("HOOK_SECRET", "s")]);
-    w.bosun(&["notify", "add", "webhook", "--url", &format!("{hook}/hook"), "--secret-env", "HOOK_SECRET"]);
+    w.start_with_env(&["--max-concurrent", "30"], &[("BOSUN_NOTIFY_HOOK_SECRET", "s")]);
+    w.bosun(&["notify", "add", "webhook", "--url", &format!("{hook}/hook"), "--secret-env", "BOSUN_NOTIFY_HOOK_SECRET"]);
     let ids: Vec<i64> = (0..30).map(|i| w.add(&format!("Task {i}"), "gated")).collect();
     wait_for("all thirty running", || ids.iter().all(|id| w.task(*id)["status"] == "running").then_some(()));
     std::fs::write(&gate, "go").unwrap();
     // The burst ends after every task is in review plus a pause; allow a slow machine.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let named = loop {
+    let named = wait_within(Duration::from_secs(120), "all thirty to be named", || {
         let named: Vec<i64> =
             got(&fake).iter().flat_map(|g| g.json()["message"]["tasks"].as_array().unwrap().clone()).map(|v| v.as_i64().unwrap()).collect();
-        if ids.iter().all(|id| named.contains(id)) {
-            break named;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for all thirty to be named: {named:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+        ids.iter().all(|id| named.contains(id)).then_some(named)
+    });
     let all = got(&fake);
     assert!(
         all.len() <= 2,
@@ -402,7 +417,7 @@ fn quiet_hours_hold_what_the_filters_let_through() {
     // Quiet from an hour ago to an hour from now, in the daemon's local time.
     let now = chrono::Local::now();
     let hours = format!("{}-{}", (now - chrono::Duration::hours(1)).format("%H:%M"), (now + chrono::Duration::hours(1)).format("%H:%M"));
-    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{quiet_url}/t"), "--quiet", &hours]);
+    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{quiet_url}/t"), "--quiet", &hours, "--public-topic-ok"]);
     w.bosun(&["notify", "add", "ntfy", "--url", &format!("{loud_url}/t"), "--events", "review"]);
     w.bosun(&["notify", "add", "ntfy", "--url", &format!("{loud_url}/failures"), "--events", "failed"]);
     let id = w.add("Quick one", "quick");
@@ -423,14 +438,14 @@ fn notify_test_reports_each_channel_and_bad_channels_are_refused() {
     let ntfy = receiver(fake.clone());
     let mut w = World::new("app");
     w.start(&[]);
-    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--name", "phone"]);
+    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--name", "phone", "--public-topic-ok"]);
     // Nothing listens on port 1.
-    w.bosun(&["notify", "add", "ntfy", "--url", "http://127.0.0.1:1/t", "--name", "dead"]);
+    w.bosun(&["notify", "add", "ntfy", "--url", "http://127.0.0.1:1/t", "--name", "dead", "--public-topic-ok"]);
     let out = w.try_bosun(&["notify", "test"]);
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.lines().any(|l| l.contains("phone") && l.ends_with(": ok")), "{stdout}");
-    assert!(stdout.lines().any(|l| l.contains("dead") && l.contains("failed: cannot reach http://127.0.0.1:1/")), "{stdout}");
+    assert!(stdout.lines().any(|l| l.contains("dead") && l.contains("failed: cannot reach http://127.0.0.1:1: ")), "{stdout}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("1 of 2 channels"));
     let msg = got(&fake).pop().expect("the test message");
     assert_eq!(msg.json()["title"], "bosun test notification");
@@ -444,15 +459,38 @@ fn notify_test_reports_each_channel_and_bad_channels_are_refused() {
         assert!(err.contains(says) && err.lines().count() == 1, "{args:?}: {err}");
     };
     refused(
-        &["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--token-env", "NOT_SET_ANYWHERE"],
+        &["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--token-env", "BOSUN_NOTIFY_NOT_SET_ANYWHERE"],
         "NOT_SET_ANYWHERE is not set in the daemon's environment",
     );
+    // A channel sends its secret to its URL: only variables named for that can be named.
+    refused(&["notify", "add", "webhook", "--url", &format!("{ntfy}/h"), "--secret-env", "HOME"], "must start with BOSUN_NOTIFY_");
+    // A topic without a token is public: whoever reads it could press Approve.
+    refused(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t")], "--public-topic-ok");
     refused(&["notify", "add", "ntfy", "--url", "ntfy.sh/t"], "is not a URL");
     refused(&["notify", "add", "ntfy", "--url", "https://ntfy.sh/"], "names no topic");
     refused(&["notify", "add", "webhook", "--url", "https://hooks.example/x"], "--secret-env");
     refused(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--events", "review,mergd"], "did you mean merged?");
     refused(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--quiet", "22-7"], "HH:MM-HH:MM");
     refused(&["notify", "rm", "99"], "no channel 99");
+    // A push endpoint is a public https URL: bosun posts to it.
+    let url = w.url.clone();
+    let refusals: Vec<(u16, String)> = runtime().block_on(async {
+        let http = reqwest::Client::new();
+        let mut out = Vec::new();
+        for endpoint in ["http://push.example/x", "https://127.0.0.1/x", "https://169.254.169.254/latest", "https://[::1]/x"] {
+            let keys = json!({"p256dh": "BP3Tq0rJ5SZ7oMqyiN2u3u3iNxD1mHc3UGQ0vYzX8QbWb6q5v0w9TQ3b7wXJH3a1l8v0k6Ly0W9Y4m3g2B1d2xk", "auth": "AAAAAAAAAAAAAAAAAAAAAA"});
+            let resp = authed(&w, http.post(format!("{url}/api/push/subscriptions")).json(&json!({"endpoint": endpoint, "keys": keys})))
+                .send()
+                .await
+                .unwrap();
+            out.push((resp.status().as_u16(), resp.text().await.unwrap()));
+        }
+        out
+    });
+    for (status, body) in &refusals {
+        assert_eq!(*status, 400, "{body}");
+        assert!(body.contains("https://") || body.contains("loopback, private or link-local"), "{body}");
+    }
     assert_eq!(w.json(&["notify", "ls"]).as_array().unwrap().len(), 2, "nothing refused was added");
     let id = w.json(&["notify", "ls"])[1]["id"].as_i64().unwrap();
     w.bosun(&["notify", "rm", &id.to_string()]);
@@ -471,7 +509,7 @@ fn needs_input_latency() {
     let mut w = World::new("app");
     careful(&w);
     w.start(&[]);
-    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--events", "needs_input"]);
+    w.bosun(&["notify", "add", "ntfy", "--url", &format!("{ntfy}/t"), "--events", "needs_input", "--public-topic-ok"]);
     let mut ms = Vec::new();
     for i in 0..50 {
         let id = w.add(&format!("Ask {i}"), "careful");

@@ -1,6 +1,7 @@
 //! Action links: the Approve/Deny buttons of a needs-input notification. Each is a
-//! capability, not a credential: a random 256-bit secret in the URL
-//! (`<public_url>/act/<secret>`), stored only as its SHA-256, good for one answer to
+//! capability, not a credential: a 256-bit secret in the URL
+//! (`<public_url>/act/<secret>`; the HMAC of its delivery under the daemon's random
+//! `<data-dir>/link.key`, so a retried message carries the same links), stored only as its SHA-256, good for one answer to
 //! one ask, for an hour (`serve --action-link-ttl`), and dead once that ask is answered by any means. Showing a
 //! link ([`Engine::act_view`]) changes nothing (a link preview must never approve);
 //! using it ([`Engine::act`]) answers as `human:notification`.
@@ -12,7 +13,7 @@ use bosun_core::task::TaskId;
 use bosun_store::notify::{LinkRefusal, LinkVerb};
 use chrono::Utc;
 use ring::digest::{SHA256, digest};
-use ring::rand::{SecureRandom, SystemRandom};
+use ring::hmac;
 
 use crate::{Engine, OpError};
 
@@ -43,23 +44,29 @@ fn hash(secret: &str) -> Vec<u8> {
 }
 
 impl Engine {
-    /// New Approve and Deny links for `approval_id`, sent to `channel`.
-    pub(crate) async fn action_links(&self, approval_id: i64, channel: &str) -> Result<Vec<(LinkVerb, String)>, OpError> {
-        let rng = SystemRandom::new();
+    /// The Approve and Deny links of `delivery` (about ask `approval_id`, sent to
+    /// `channel`): the same on every attempt of that delivery (each secret is the
+    /// HMAC-SHA256 of the delivery and verb under the daemon's link key), stored on the
+    /// first. None once they expired or the ask was answered: the message goes
+    /// without buttons.
+    pub(crate) async fn action_links(&self, delivery: i64, approval_id: i64, channel: &str) -> Result<Vec<(LinkVerb, String)>, OpError> {
         let now = Utc::now();
         let ttl = chrono::Duration::from_std(self.config.action_link_ttl).unwrap_or(chrono::Duration::hours(1));
+        let store = self.store.notify();
         let mut links = Vec::new();
         for verb in [LinkVerb::Approve, LinkVerb::Deny] {
-            let mut secret = [0u8; 32];
-            rng.fill(&mut secret).map_err(|_| OpError::Internal("no randomness for an action link".into()))?;
-            let secret = URL_SAFE_NO_PAD.encode(secret);
-            self.store.notify().add_action_link(&hash(&secret), approval_id, verb, channel, now + ttl, now).await?;
+            let tag = hmac::sign(&self.link_key, format!("bosun-d{delivery}:{approval_id}:{}", verb.as_str()).as_bytes());
+            let secret = URL_SAFE_NO_PAD.encode(tag.as_ref());
+            let hash = hash(&secret);
+            store.add_action_link(&hash, approval_id, verb, channel, now + ttl, now).await?;
+            if store.action_link(&hash, now).await?.is_err() {
+                return Ok(Vec::new());
+            }
             links.push((verb, format!("{}/act/{secret}", self.config.public_url.trim_end_matches('/'))));
         }
         Ok(links)
     }
 
-    /// What the link would do, if it still can.
     pub async fn act_view(&self, secret: &str) -> Result<ActView, ActError> {
         let link = self.store.notify().action_link(&hash(secret), Utc::now()).await.map_err(OpError::from)??;
         self.view(link.task_id, link.approval_id, link.verb).await

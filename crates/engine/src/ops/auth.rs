@@ -75,7 +75,7 @@ impl Engine {
 
 /// Writes `text` to `path` through a temporary file of mode 0600 and a rename, so the
 /// file never exists with other permissions or half written.
-fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp");
     let _ = std::fs::remove_file(&tmp);
     let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;

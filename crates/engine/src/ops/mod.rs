@@ -22,7 +22,7 @@ mod notify_test;
 pub mod pairing;
 pub(crate) mod pr;
 mod push;
-pub(crate) use push::load_or_create_vapid;
+pub(crate) use push::{load_or_create_link_key, load_or_create_vapid};
 mod rebase;
 mod reply;
 mod repos;

@@ -1,6 +1,7 @@
 //! `notify add`, `notify ls`, `notify rm`: the channels notifications go to. Refused at
-//! the door: a URL that is not http(s), an ntfy URL without a topic, a webhook without
-//! a secret, a `token_env`/`secret_env` the daemon's environment does not set, an
+//! the door: a URL that is not http(s), an ntfy URL without a topic, an ntfy topic
+//! taking asks with no token unless `public_topic_ok` (its links would be public), a webhook without
+//! a secret, a `token_env`/`secret_env` not named `BOSUN_NOTIFY_*` or that the daemon's environment does not set, an
 //! unknown event kind (with the nearest one), bad quiet hours, a second webpush channel. Only the *name* of a
 //! secret's variable is stored or served.
 
@@ -26,6 +27,14 @@ impl Engine {
                 bosun_notify::ntfy::split_topic(&url).map_err(OpError::Invalid)?;
                 if req.secret_env.is_some() {
                     return Err(OpError::Invalid("an ntfy channel takes --token-env, not --secret-env".into()));
+                }
+                let asks = events.is_empty() || events.contains(&NotifyKind::NeedsInput);
+                if asks && req.token_env.is_none() && !req.public_topic_ok {
+                    return Err(OpError::Invalid(
+                        "an ntfy topic without --token-env is public: anyone who can read it can press Approve; \
+                         give --token-env BOSUN_NOTIFY_<NAME>, or --public-topic-ok to accept that"
+                            .into(),
+                    ));
                 }
                 (json!({"url": url, "token_env": req.token_env}), format!("ntfy {}", host(&url)))
             }
@@ -85,6 +94,12 @@ fn host(url: &str) -> String {
 fn check_env(name: &str) -> Result<(), OpError> {
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(OpError::Invalid(format!("{name:?} is not an environment variable name")));
+    }
+    let prefix = bosun_notify::SECRET_ENV_PREFIX;
+    if !name.starts_with(prefix) {
+        return Err(OpError::Invalid(format!(
+            "the variable's name must start with {prefix} (so no other secret of the daemon's can be sent to a URL): {name} is not"
+        )));
     }
     match std::env::var_os(name) {
         Some(v) if !v.is_empty() => Ok(()),

@@ -13,7 +13,7 @@ impl Engine {
         let mut results = Vec::new();
         for c in self.store.notify().channels().await? {
             let out = build(self, format!("bosun-test-{}", uuid::Uuid::new_v4()), "test", test_message(), Vec::new(), Vec::new());
-            let sent = match open(self, &c).await {
+            let sent = match open(self, &c, Default::default()).await {
                 Ok(channel) => channel.send(&out).await,
                 Err(e) => Err(e),
             };

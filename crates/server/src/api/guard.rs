@@ -104,7 +104,7 @@ impl Guard {
 pub async fn check(State(guard): State<Arc<Guard>>, req: Request, next: Next) -> Response {
     match guard.refuse(&req) {
         Some(refusal) => {
-            tracing::warn!(method = %req.method(), path = req.uri().path(), "request refused: {}", refusal.message());
+            tracing::warn!(method = %req.method(), path = super::log_path(req.uri().path()), "request refused: {}", refusal.message());
             refusal.into_response()
         }
         None => next.run(req).await,

@@ -127,12 +127,11 @@ pub fn router(engine: Arc<Engine>, guard: Guard, https: bool) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY))
         // One span per request (method, path), so what an operation logs says which
         // request it served; operations add `task`. The path without its query: a
-        // pairing code travels in one, and secrets stay out of the log.
-        .layer(
-            tower_http::trace::TraceLayer::new_for_http().make_span_with(
-                |req: &axum::extract::Request| tracing::info_span!("request", method = %req.method(), path = req.uri().path()),
-            ),
-        )
+        // pairing code travels in one, and secrets stay out of the log (an action
+        // link's secret too: see `log_path`).
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(
+            |req: &axum::extract::Request| tracing::info_span!("request", method = %req.method(), path = log_path(req.uri().path())),
+        ))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
         .layer(axum::Extension(auth.clone()))
         .layer(axum::middleware::from_fn_with_state(auth, auth::check))
@@ -142,4 +141,19 @@ pub fn router(engine: Arc<Engine>, guard: Guard, https: bool) -> Router {
             https.then(|| axum::http::HeaderValue::from_static("max-age=31536000")),
         ))
         .with_state(engine)
+}
+
+/// A request path as the log may show it: an action link's secret (`/act/<secret>`)
+/// is a capability, so it is logged as `/act/{secret}`.
+pub(crate) fn log_path(path: &str) -> &str {
+    if path.starts_with("/act/") { "/act/{secret}" } else { path }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_action_link_secret_is_not_logged() {
+        assert_eq!(super::log_path("/act/abcDEF123"), "/act/{secret}");
+        assert_eq!(super::log_path("/api/tasks/3"), "/api/tasks/3");
+    }
 }

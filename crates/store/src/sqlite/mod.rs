@@ -666,6 +666,7 @@ impl Store for SqliteStore {
     }
 
     async fn add_approval(&self, ask: NewApproval, now: DateTime<Utc>) -> Result<Approval> {
+        let mut tx = self.pool.begin_with(WRITE).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO approvals (task_id, run_id, request_id, tool, kind, command, path, input, status, created_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?) RETURNING id",
@@ -679,8 +680,22 @@ impl Store for SqliteStore {
         .bind(&ask.path)
         .bind(ask.input.as_ref().map(|v| v.to_string()))
         .bind(ms(now))
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
+        // A run that already waits makes no transition for this ask, so its
+        // notification is written here (the run's first ask is notified by
+        // `set_waiting`'s transition).
+        let waiting: Option<i64> = sqlx::query_scalar("SELECT 1 FROM runs WHERE id = ? AND status = 'needs_input'")
+            .bind(ask.run_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if waiting.is_some() {
+            notify::outbox_in(&mut tx, ask.task_id, bosun_core::notify::NotifyKind::NeedsInput, None, now).await?;
+        }
+        tx.commit().await?;
+        if waiting.is_some() {
+            self.changed(ask.task_id);
+        }
         self.approval(id).await
     }
 

@@ -208,14 +208,17 @@ impl NotifyStore for SqliteStore {
     }
 
     async fn queued(&self) -> Result<Vec<Queued>> {
-        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT q.channel_id, q.notification_id, n.created_at FROM notification_queue q
+        let rows: Vec<(i64, i64, String, i64)> = sqlx::query_as(
+            "SELECT q.channel_id, q.notification_id, n.kind, n.created_at FROM notification_queue q
              JOIN notifications n ON n.id = q.notification_id WHERE q.delivery_id IS NULL ORDER BY q.notification_id",
         )
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
-            .map(|(channel_id, notification_id, at)| Ok(Queued { channel_id, notification_id, created_at: time(at)? }))
+            .map(|(channel_id, notification_id, kind, at)| {
+                let kind = NotifyKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("notification kind {kind:?}")))?;
+                Ok(Queued { channel_id, notification_id, kind, created_at: time(at)? })
+            })
             .collect()
     }
 
@@ -277,6 +280,19 @@ impl NotifyStore for SqliteStore {
         Ok(out)
     }
 
+    async fn claim_delivery(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query("UPDATE deliveries SET state = 'sending' WHERE id = ? AND state = 'pending' AND next_attempt_at <= ?")
+            .bind(id)
+            .bind(ms(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn release_claims(&self) -> Result<u64> {
+        Ok(sqlx::query("UPDATE deliveries SET state = 'pending' WHERE state = 'sending'").execute(&self.pool).await?.rows_affected())
+    }
+
     async fn next_attempt(&self) -> Result<Option<DateTime<Utc>>> {
         let at: Option<i64> =
             sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending'").fetch_one(&self.pool).await?;
@@ -285,7 +301,9 @@ impl NotifyStore for SqliteStore {
 
     async fn delivery_sent(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
         let mut tx = self.pool.begin_with(WRITE).await?;
-        sqlx::query("UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL WHERE id = ?")
+        sqlx::query(
+            "UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL WHERE id = ? AND state = 'sending'",
+        )
             .bind(ms(now))
             .bind(id)
             .execute(&mut *tx)
@@ -300,7 +318,11 @@ impl NotifyStore for SqliteStore {
     }
 
     async fn delivery_skipped(&self, id: i64, why: &str) -> Result<()> {
-        sqlx::query("UPDATE deliveries SET state = 'skipped', last_error = ? WHERE id = ?").bind(why).bind(id).execute(&self.pool).await?;
+        sqlx::query("UPDATE deliveries SET state = 'skipped', last_error = ? WHERE id = ? AND state = 'sending'")
+            .bind(why)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -308,7 +330,7 @@ impl NotifyStore for SqliteStore {
         let mut tx = self.pool.begin_with(WRITE).await?;
         sqlx::query(
             "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, state = ?, next_attempt_at = COALESCE(?, next_attempt_at)
-             WHERE id = ?",
+             WHERE id = ? AND state = 'sending'",
         )
         .bind(error)
         .bind(if retry_at.is_some() { "pending" } else { "failed" })
@@ -326,6 +348,23 @@ impl NotifyStore for SqliteStore {
         Ok(())
     }
 
+    async fn prune(&self, before: DateTime<Utc>) -> Result<u64> {
+        let mut tx = self.pool.begin_with(WRITE).await?;
+        let mut gone = 0;
+        for sql in [
+            "DELETE FROM action_links WHERE expires_at < ?1",
+            "DELETE FROM notification_queue WHERE delivery_id IN
+                 (SELECT id FROM deliveries WHERE state IN ('sent', 'skipped', 'failed') AND created_at < ?1)",
+            "DELETE FROM deliveries WHERE state IN ('sent', 'skipped', 'failed') AND created_at < ?1",
+            "DELETE FROM notifications WHERE fanned_out = 1 AND created_at < ?1
+                 AND NOT EXISTS (SELECT 1 FROM notification_queue q WHERE q.notification_id = notifications.id)",
+        ] {
+            gone += sqlx::query(sql).bind(ms(before)).execute(&mut *tx).await?.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(gone)
+    }
+
     async fn add_action_link(
         &self,
         hash: &[u8],
@@ -335,15 +374,18 @@ impl NotifyStore for SqliteStore {
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO action_links (hash, approval_id, verb, channel, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)")
-            .bind(hash)
-            .bind(approval_id)
-            .bind(verb.as_str())
-            .bind(channel)
-            .bind(ms(now))
-            .bind(ms(expires_at))
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO action_links (hash, approval_id, verb, channel, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (hash) DO NOTHING",
+        )
+        .bind(hash)
+        .bind(approval_id)
+        .bind(verb.as_str())
+        .bind(channel)
+        .bind(ms(now))
+        .bind(ms(expires_at))
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
