@@ -230,7 +230,7 @@ async fn attempt(engine: &Engine, mut d: Delivery) -> Result<(), StoreError> {
             }
             for endpoint in sent.gone {
                 tracing::info!("the push service says a subscription is gone; forgetting it");
-                store.delete_push_subscription(&endpoint).await?;
+                store.delete_push_subscription(&endpoint, None).await?;
             }
             store.delivery_sent(d.id, now).await?;
             tracing::info!(delivery = d.id, channel = d.channel.id, items = d.items.len(), "notification delivered");

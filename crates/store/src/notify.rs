@@ -170,16 +170,18 @@ pub trait NotifyStore: Send + Sync {
     /// still pending.
     async fn use_action_link(&self, hash: &[u8], now: DateTime<Utc>) -> Result<std::result::Result<ActionLink, LinkRefusal>>;
 
-    /// Adds (or renews, by endpoint) a browser's subscription.
+    /// Adds (or renews, by endpoint) a browser's subscription, made by `credential`
+    /// (revoking that credential deletes it).
     async fn add_push_subscription(
         &self,
         endpoint: &str,
         p256dh: &str,
         auth: &str,
         label: Option<&str>,
+        credential: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<PushSubscription>;
     async fn push_subscriptions(&self) -> Result<Vec<PushSubscription>>;
-    /// Forgets a subscription; false if there was none by that endpoint.
-    async fn delete_push_subscription(&self, endpoint: &str) -> Result<bool>;
+    /// Forgets a subscription (only `owner`'s, when given); false if there was none.
+    async fn delete_push_subscription(&self, endpoint: &str, owner: Option<i64>) -> Result<bool>;
 }

@@ -8,6 +8,7 @@ use std::path::Path;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bosun_api::notify::{PushKey, PushSubscribeRequest, PushSubscribed};
+use bosun_core::auth::{Principal, Scope};
 use chrono::Utc;
 
 use crate::{Engine, OpError};
@@ -19,20 +20,22 @@ impl Engine {
     }
 
     #[tracing::instrument(name = "push_subscribe", skip_all)]
-    pub async fn push_subscribe(&self, req: PushSubscribeRequest) -> Result<PushSubscribed, OpError> {
+    pub async fn push_subscribe(&self, req: PushSubscribeRequest, caller: &Principal) -> Result<PushSubscribed, OpError> {
         let endpoint = reqwest::Url::parse(&req.endpoint).map_err(|_| OpError::Invalid("the endpoint is not a URL".into()))?;
         check_endpoint(&endpoint, self.config.allow_local_push).map_err(|why| OpError::Invalid(why.into()))?;
         bosun_notify::webpush::check_keys(&req.keys.p256dh, &req.keys.auth).map_err(OpError::Invalid)?;
         let sub = self
             .store
             .notify()
-            .add_push_subscription(&req.endpoint, &req.keys.p256dh, &req.keys.auth, req.label.as_deref(), Utc::now())
+            .add_push_subscription(&req.endpoint, &req.keys.p256dh, &req.keys.auth, req.label.as_deref(), Some(caller.id), Utc::now())
             .await?;
         Ok(PushSubscribed { id: sub.id, endpoint: sub.endpoint, label: sub.label })
     }
 
-    pub async fn push_unsubscribe(&self, endpoint: &str) -> Result<(), OpError> {
-        if self.store.notify().delete_push_subscription(endpoint).await? {
+    /// Forgets a subscription: the caller's own, or any for an admin.
+    pub async fn push_unsubscribe(&self, endpoint: &str, caller: &Principal) -> Result<(), OpError> {
+        let owner = (!caller.scope.allows(Scope::Admin)).then_some(caller.id);
+        if self.store.notify().delete_push_subscription(endpoint, owner).await? {
             Ok(())
         } else {
             Err(OpError::NotFound("no subscription has that endpoint".into()))

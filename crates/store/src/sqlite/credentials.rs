@@ -109,6 +109,14 @@ impl SqliteStore {
                 .bind(id)
                 .fetch_all(&mut *tx)
                 .await?;
+        // And so do the push subscriptions they made: a revoked phone gets no more pushes.
+        sqlx::query(
+            "DELETE FROM push_subscriptions WHERE credential_id = ?1
+               OR credential_id IN (SELECT id FROM credentials WHERE parent_id = ?1)",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok((from_row(&row)?, sessions))
     }

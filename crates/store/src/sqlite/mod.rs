@@ -45,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     // already counts schema11 as migration 10. Neither depends on the other.
     include_str!("schema10.sql"),
     include_str!("schema12.sql"),
+    include_str!("schema13.sql"),
 ];
 
 /// Changes a slow cache may fall behind by before it is told to drop everything.

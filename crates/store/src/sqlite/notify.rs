@@ -424,17 +424,20 @@ impl NotifyStore for SqliteStore {
         p256dh: &str,
         auth: &str,
         label: Option<&str>,
+        credential: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<PushSubscription> {
         sqlx::query(
-            "INSERT INTO push_subscriptions (endpoint, p256dh, auth, label, created_at) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth, label = excluded.label",
+            "INSERT INTO push_subscriptions (endpoint, p256dh, auth, label, created_at, credential_id) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth, label = excluded.label,
+               credential_id = excluded.credential_id",
         )
         .bind(endpoint)
         .bind(p256dh)
         .bind(auth)
         .bind(label)
         .bind(ms(now))
+        .bind(credential)
         .execute(&self.pool)
         .await?;
         let subs = self.push_subscriptions().await?;
@@ -453,8 +456,12 @@ impl NotifyStore for SqliteStore {
             .collect()
     }
 
-    async fn delete_push_subscription(&self, endpoint: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM push_subscriptions WHERE endpoint = ?").bind(endpoint).execute(&self.pool).await?;
+    async fn delete_push_subscription(&self, endpoint: &str, owner: Option<i64>) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM push_subscriptions WHERE endpoint = ?1 AND (?2 IS NULL OR credential_id = ?2)")
+            .bind(endpoint)
+            .bind(owner)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() > 0)
     }
 }

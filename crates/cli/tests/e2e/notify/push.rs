@@ -101,3 +101,41 @@ fn a_failing_push_subscriber_does_not_repeat_the_others() {
     wait_for("the failing subscriber to be tried again", || (got(&bad).len() >= 2).then_some(()));
     assert_eq!(got(&good).len(), 1, "the subscriber that accepted is not pushed to again");
 }
+
+/// A subscription belongs to the credential that made it: revoking that device (here a
+/// token) deletes it, so a lost phone gets no more pushes nor their Approve/Deny links;
+/// and a device may unsubscribe only its own.
+#[test]
+fn revoking_a_device_ends_its_pushes() {
+    use web_push_native::p256::elliptic_curve::sec1::ToEncodedPoint;
+    let fake: Shared = Arc::default();
+    let push = receiver(fake.clone());
+    let mut w = World::new("app");
+    careful(&w);
+    w.start(&["--allow-local-push"]);
+    w.bosun(&["notify", "add", "webpush"]);
+    let made = w.json(&["token", "create", "--name", "lost-phone", "--scope", "operate"]);
+    let (phone, phone_id) = (made["token"].as_str().unwrap().to_string(), made["device"]["id"].as_i64().unwrap());
+    let secret = web_push_native::p256::SecretKey::from_slice(&[9u8; 32]).unwrap();
+    let public = URL_SAFE_NO_PAD.encode(secret.public_key().to_encoded_point(false).as_bytes());
+    let url = w.url.clone();
+    let sub = |endpoint: String| json!({"endpoint": endpoint, "keys": {"p256dh": public, "auth": URL_SAFE_NO_PAD.encode([2u8; 16])}});
+    runtime().block_on(async {
+        let http = reqwest::Client::new();
+        let as_phone = |req: reqwest::RequestBuilder| req.bearer_auth(&phone);
+        let status =
+            as_phone(http.post(format!("{url}/api/push/subscriptions")).json(&sub(format!("{push}/push/phone")))).send().await.unwrap();
+        assert_eq!(status.status().as_u16(), 200);
+        let status =
+            authed(&w, http.post(format!("{url}/api/push/subscriptions")).json(&sub(format!("{push}/push/desk")))).send().await.unwrap();
+        assert_eq!(status.status().as_u16(), 200);
+        // The phone may not unsubscribe the desk's subscription.
+        let del = as_phone(http.delete(format!("{url}/api/push/subscriptions")).json(&json!({"endpoint": format!("{push}/push/desk")})));
+        assert_eq!(del.send().await.unwrap().status().as_u16(), 404);
+    });
+    w.bosun(&["devices", "revoke", &phone_id.to_string()]);
+    let id = w.add("Clean the build", "careful");
+    wait_for("the desk to get the ask", || got(&fake).into_iter().find(|g| g.path == "/push/desk"));
+    w.wait_status(id, "needs_input");
+    assert!(!got(&fake).iter().any(|g| g.path == "/push/phone"), "the revoked phone got a push");
+}
