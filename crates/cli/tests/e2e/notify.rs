@@ -180,9 +180,10 @@ fn ntfy_gets_approve_and_deny_and_the_link_answers_once() {
     // A second press, or the other button, does nothing.
     let (status, page) = press(&approve);
     assert_eq!(status, 410);
-    assert!(page.contains("already used"), "{page}");
-    let (status, _) = press(&deny);
+    assert!(page.contains("already answered"), "{page}");
+    let (status, page) = press(&deny);
     assert_eq!(status, 410);
+    assert!(page.contains("already answered"), "the other button says why, not that it was used: {page}");
     let (status, _) = press(&format!("{}/act/not-a-secret", w.url));
     assert_eq!(status, 410);
     assert_eq!(w.task(id)["status"], "review");

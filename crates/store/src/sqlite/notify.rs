@@ -115,14 +115,16 @@ async fn check_link(
         expires_at: time(row.try_get("expires_at")?)?,
         used_at: row.try_get::<Option<i64>, _>("used_at")?.map(time).transpose()?,
     };
+    // An answered ask says so, whichever way it was answered (this link, its other
+    // button, the board, the CLI): the other button's link is not "used".
+    if !pending(tx, link.approval_id).await? {
+        return Ok(Err(LinkRefusal::Answered));
+    }
     if link.used_at.is_some() {
         return Ok(Err(LinkRefusal::Used));
     }
     if link.expires_at <= now {
         return Ok(Err(LinkRefusal::Expired));
-    }
-    if !pending(tx, link.approval_id).await? {
-        return Ok(Err(LinkRefusal::Answered));
     }
     Ok(Ok(link))
 }
