@@ -40,10 +40,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema7.sql"),
     include_str!("schema8.sql"),
     include_str!("schema9.sql"),
-    include_str!("schema11.sql"),
-    // After schema11 in this list (it was merged second): a database made before it
-    // already counts schema11 as migration 10. Neither depends on the other.
     include_str!("schema10.sql"),
+    include_str!("schema11.sql"),
     include_str!("schema12.sql"),
     include_str!("schema13.sql"),
 ];
