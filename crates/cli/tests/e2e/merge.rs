@@ -59,13 +59,19 @@ fn strategy_merge_never_makes_an_empty_merge_commit() {
     assert_eq!(git(&w.repo, &["rev-list", "--count", "--merges", "main"]), "0");
 }
 
+/// Runs `stmt` on the daemon's database with the sqlite3 CLI (reaching into the store
+/// to make a write fail where a crash would cut in).
+fn sqlite(db: &std::path::Path, stmt: &str) {
+    let out = std::process::Command::new("sqlite3").args(["-cmd", ".timeout 10000"]).arg(db).arg(stmt).output().expect("sqlite3 runs");
+    assert!(out.status.success(), "{out:?}");
+}
+
 /// A merge cut off inside its window — the base has moved, but the task could not be
 /// marked done (here the store refuses the write, as a kill -9 at that moment would
 /// leave it): the task stays in review, and the next `merge` finishes it ("already in
 /// main") without landing anything twice.
 #[test]
 fn a_merge_cut_off_after_the_base_moved_is_finished_by_the_next_merge() {
-    use std::process::Command;
     let mut w = World::new("app");
     w.agent("feature", None, &[json!({"write": {"path": "feature.txt", "content": "feature\n"}})]);
     w.start(&[]);
@@ -73,10 +79,7 @@ fn a_merge_cut_off_after_the_base_moved_is_finished_by_the_next_merge() {
     w.wait_status(id, "review");
     let before: u32 = git(&w.repo, &["rev-list", "--count", "main"]).parse().unwrap();
     let db = w.path("data/bosun.db");
-    let sql = |stmt: &str| {
-        let out = Command::new("sqlite3").args(["-cmd", ".timeout 10000"]).arg(&db).arg(stmt).output().expect("sqlite3 runs");
-        assert!(out.status.success(), "{out:?}");
-    };
+    let sql = |stmt: &str| sqlite(&db, stmt);
     sql("CREATE TRIGGER cut BEFORE UPDATE OF status ON tasks WHEN NEW.status = 'done' BEGIN SELECT RAISE(ABORT, 'cut off (test)'); END;");
     let out = w.try_bosun(&["merge", &id.to_string()]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
@@ -100,17 +103,13 @@ fn a_merge_cut_off_after_the_base_moved_is_finished_by_the_next_merge() {
 /// nothing twice.
 #[test]
 fn a_merge_cut_off_by_a_crash_is_finished_at_the_next_start() {
-    use std::process::Command;
     let mut w = World::new("app");
     w.agent("feature", None, &[json!({"write": {"path": "feature.txt", "content": "feature\n"}})]);
     w.start(&[]);
     let id = w.add("Add the feature", "feature");
     w.wait_status(id, "review");
     let db = w.path("data/bosun.db");
-    let sql = |stmt: &str| {
-        let out = Command::new("sqlite3").args(["-cmd", ".timeout 10000"]).arg(&db).arg(stmt).output().expect("sqlite3 runs");
-        assert!(out.status.success(), "{out:?}");
-    };
+    let sql = |stmt: &str| sqlite(&db, stmt);
     sql("CREATE TRIGGER cut BEFORE UPDATE OF status ON tasks WHEN NEW.status = 'done' BEGIN SELECT RAISE(ABORT, 'cut off (test)'); END;");
     let out = w.try_bosun(&["merge", &id.to_string()]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
