@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { start } from './harness.mjs';
 
 let h;
@@ -18,6 +19,17 @@ before(async () => {
         { ask: { id: 'a1', tool: 'Bash', kind: 'command', command: 'rm -rf build' } },
         { ask: { id: 'a2', tool: 'Bash', kind: 'command', command: 'make all' } },
         { say: 'asked twice' },
+      ],
+    },
+    // A second ask arrives while the first is being answered (after the gate file).
+    asks2: {
+      interactive: true,
+      steps: [
+        { read_prompt: true },
+        { emit: { type: 'approval_request', id: 'b1', tool: 'Bash', kind: 'command', command: 'rm -rf dist' } },
+        { wait_file: join(tmp, 'second-ask') },
+        { emit: { type: 'approval_request', id: 'b2', tool: 'Bash', kind: 'command', command: 'make dist' } },
+        { wait_file: join(tmp, 'never') },
       ],
     },
     quick: { steps: [{ say: 'quick work' }] },
@@ -56,6 +68,28 @@ test('deny with a reason, then approve with "always allow", on the task page', a
   await timeline.getByText(/^approved$/).waitFor();
   await timeline.getByText('asked twice').waitFor();
   await status('review');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('a reason being typed survives another ask arriving, and is the one sent', async () => {
+  const t = await h.createTask('Ask while typing', 'asks2');
+  const { ctx, page, errors, timeline } = await open(t.id);
+  const first = page.locator('.ask', { hasText: 'rm -rf dist' });
+  await first.waitFor({ timeout: 20_000 });
+  const reason = first.getByLabel('Reason to deny Bash');
+  await reason.fill('not this one');
+  writeFileSync(join(h.tmp, 'second-ask'), '');
+  await page.locator('.ask', { hasText: 'make dist' }).waitFor({ timeout: 20_000 });
+  // The live update re-read the asks: the first one's element, and its text, stayed.
+  assert.equal(await reason.inputValue(), 'not this one');
+  await first.getByRole('button', { name: 'Deny' }).click();
+  await timeline.getByText('not this one').waitFor();
+  const events = await h.api(`/api/tasks/${t.id}/events`);
+  const answer = events.find((e) => e.type === 'approval' && e.id === 'b1');
+  assert.equal(answer?.allow, false);
+  assert.equal(answer?.message, 'not this one');
+  await h.api(`/api/tasks/${t.id}/stop`, { method: 'POST', body: {} });
   assert.deepEqual(errors, []);
   await ctx.close();
 });

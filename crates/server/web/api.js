@@ -209,7 +209,31 @@ export function shortTime(ts) {
 
 /** Replaces an element's children (arrays flattened, null/false/undefined skipped). */
 export function fill(el, ...children) {
-  el.replaceChildren(...children.flat(Infinity).filter((c) => c !== undefined && c !== null && c !== false).map((c) => (c instanceof Node ? c : String(c))));
+  el.replaceChildren(...nodes(children));
+}
+
+function nodes(children) {
+  return children.flat(Infinity).filter((c) => c !== undefined && c !== null && c !== false).map((c) => (c instanceof Node ? c : document.createTextNode(String(c))));
+}
+
+/** Like fill, but an existing child equal to its replacement stays, untouched: a live
+ *  update must not swap a button from under a tap in progress, nor empty a reason
+ *  being typed (an input's value is not part of node equality). */
+export function morph(el, ...children) {
+  const old = [...el.childNodes];
+  let from = 0;
+  const next = nodes(children).map((n) => {
+    for (let i = from; i < old.length; i++) if (old[i].isEqualNode(n)) { from = i + 1; return old[i]; }
+    return n;
+  });
+  const kept = new Set(next);
+  for (const o of old) if (!kept.has(o)) o.remove();
+  // What stayed is in order already: only new nodes are inserted.
+  let cur = el.firstChild;
+  for (const n of next) {
+    if (n === cur) cur = cur.nextSibling;
+    else el.insertBefore(n, cur);
+  }
 }
 
 /** What a queued task waits for, as the dispatcher said (a limit, a dependency, its start). */

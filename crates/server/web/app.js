@@ -1,6 +1,6 @@
 // The web board's entry point: a tiny router over the History API and the pages that
 // are not a single task (board, new task form, approvals inbox). task.js is the task page.
-import { api, h, notify, act, fill, onTask, notFound, STATUS_LABEL, cost, money, clock, waitingNote, command } from './api.js';
+import { api, h, notify, act, fill, morph, onTask, notFound, STATUS_LABEL, cost, money, clock, waitingNote, command } from './api.js';
 import { taskPage } from './task.js';
 import { askItem } from './asks.js';
 import { notificationsPage, registerWorker } from './notify.js';
@@ -230,10 +230,14 @@ function newTaskPage(root) {
 function approvalsPage(root) {
   const list = h('ul', { class: 'asks' });
   fill(root, h('h1', {}, 'Approvals'), list);
+  let reads = 0;
   async function load() {
+    const n = ++reads;
     try {
       const pending = await api('/api/approvals');
-      fill(list, ...pending.map((a) => askItem(a, load)));
+      if (n !== reads) return; // a later read is on its way (or came back first)
+      // Asks still pending keep their element (and a reason being typed).
+      morph(list, ...pending.map((a) => askItem(a, load)));
       if (!pending.length) fill(list, h('li', { class: 'empty' }, 'No agent is waiting for an answer.'));
     } catch (e) { notify(e.message, 'error'); }
   }

@@ -1,7 +1,7 @@
 // The task page: the task's header and actions, its pending asks, the live event
 // timeline (paged and capped so 50,000 events stay fast), the branch diff with per-file
 // navigation, and its runs. Everything through the public API.
-import { api, h, notify, act, fill, onTask, notFound, STATUS_LABEL, cost, money, shortTime, duration, waitingNote, command, clock } from './api.js';
+import { api, h, notify, act, fill, morph, onTask, notFound, STATUS_LABEL, cost, money, shortTime, duration, waitingNote, command, clock } from './api.js';
 import { askItem } from './asks.js';
 
 /** Most events kept in the DOM while following live. */
@@ -169,7 +169,7 @@ export function taskPage(root, id) {
       h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'button danger', onclick: (e) => discard(e.currentTarget, true) }, 'Discard anyway'),
         h('button', { type: 'button', class: 'button', onclick: () => { losing = null; renderTask(); } }, 'Keep it')));
-    fill(header, 
+    morph(header,
       h('p', { class: 'crumbs' }, h('a', { href: '/', 'data-link': true }, '← Board')),
       h('h1', {}, h('span', { class: 'tid' }, `T-${t.id}`), ' ', t.title),
       h('p', { class: 'meta' }, h('span', { class: `badge s-${t.status}`, id: 'task-status', dataset: { status: t.status } }, STATUS_LABEL[t.status] || t.status),
@@ -220,11 +220,14 @@ export function taskPage(root, id) {
     }
   }
 
+  let asksRead = 0;
   async function loadAsks() {
+    const n = ++asksRead;
     try {
       const mine = await api(`/api/approvals?task=${id}`);
+      if (n !== asksRead) return; // a later read is on its way (or came back first)
       asks.hidden = mine.length === 0;
-      fill(asks.querySelector('ul'), ...mine.map((a) => askItem(a, loadAsks, { showTask: false })));
+      morph(asks.querySelector('ul'), ...mine.map((a) => askItem(a, loadAsks, { showTask: false })));
     } catch (e) { notify(e.message, 'error'); }
   }
 
