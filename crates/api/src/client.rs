@@ -7,6 +7,7 @@
 //! say): the server refuses state changes without `Content-Type: application/json`.
 
 mod notify;
+mod source;
 
 use std::pin::Pin;
 

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod client;
 pub mod notify;
 pub mod paths;
+pub mod source;
 
 pub use auth::{Device, LoginRequest, NewTokenBody, NewTokenRequest, PairingBody, PairingRequest};
 

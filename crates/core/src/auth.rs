@@ -151,7 +151,7 @@ pub const PAIR_PATH: &str = "/pair";
 pub const PUBLIC_API: &[&str] = &["/api/health", "/api/login", "/api/openapi.json"];
 
 /// Routes that need `admin` whatever the method: who has access, and settings.
-pub const ADMIN_PREFIXES: &[&str] = &["/api/tokens", "/api/devices", "/api/pairings", "/api/notify", "/api/settings"];
+pub const ADMIN_PREFIXES: &[&str] = &["/api/tokens", "/api/devices", "/api/pairings", "/api/notify", "/api/settings", "/api/sources"];
 
 /// `POST /api/logout` ends the caller's own session: every scope may.
 pub const LOGOUT_PATH: &str = "/api/logout";

@@ -17,6 +17,7 @@ pub mod profile;
 pub mod repo_config;
 pub mod schedule;
 pub mod slug;
+pub mod source;
 pub mod task;
 
 /// "1 commit", "2 commits": `n` and `noun`, plural when `n` is not 1 (regular nouns).

@@ -38,7 +38,8 @@ impl From<StoreError> for OpError {
             | StoreError::RunNotFound(_)
             | StoreError::ApprovalNotFound(_)
             | StoreError::RuleNotFound(_)
-            | StoreError::ChannelNotFound(_) => OpError::NotFound(e.to_string()),
+            | StoreError::ChannelNotFound(_)
+            | StoreError::SourceNotFound(_) => OpError::NotFound(e.to_string()),
             StoreError::CredentialNotFound(id) => OpError::NotFound(format!("no token or device with id {id} (see `bosun devices`)")),
             StoreError::DuplicateName(name) => {
                 OpError::Refused(format!("a token named `{name}` already exists; choose another name or revoke it first"))

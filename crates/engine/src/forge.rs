@@ -143,6 +143,11 @@ impl Forge {
     }
 
     /// Opens a pull request, or finds the one already open for `head`.
+    /// `owner/name`.
+    pub fn slug(&self) -> String {
+        format!("{}/{}", self.owner, self.name)
+    }
+
     pub async fn open(&self, head: &str, base: &str, title: &str, body: &str, draft: bool) -> Result<PullRequest, ForgeError> {
         let req = self
             .request(reqwest::Method::POST, self.url("pulls"))
@@ -175,7 +180,7 @@ impl Forge {
 }
 
 /// `GITHUB_TOKEN`, else what `gh auth token` prints.
-async fn token() -> Result<String, ForgeError> {
+pub(crate) async fn token() -> Result<String, ForgeError> {
     if let Some(t) = std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.trim().is_empty()) {
         return Ok(t.trim().to_string());
     }

@@ -51,6 +51,7 @@ mod recovery;
 mod repo_config;
 pub mod secret;
 mod sender;
+mod sources;
 mod state;
 mod supervisor;
 mod trigger;

@@ -64,6 +64,8 @@ impl Engine {
         let dispatcher = tokio::spawn(crate::dispatch::run(engine.clone(), trigger_rx));
         engine.trigger(Trigger::Startup);
         let sender = tokio::spawn(crate::sender::run(engine.clone()));
+        tokio::spawn(crate::sources::poll(engine.clone()));
+        tokio::spawn(crate::sources::write_back(engine.clone()));
         if let Some(every) = engine.config.pr_refresh {
             tokio::spawn(crate::ops::pr::refresh_open_prs(engine.clone(), every));
         }

@@ -45,6 +45,12 @@ pub struct Engine {
     pub(crate) pushed: std::sync::Mutex<HashMap<i64, crate::sender::Pushed>>,
     /// Wakes the notification sender (besides the store's change feed).
     pub(crate) sender_wake: tokio::sync::Notify,
+    /// Task sources: a connector per source (kept for what it caches, like its own
+    /// user), a lock per source (one sync at a time), and the wake-up of the poller and
+    /// the write-back when sources are added or removed.
+    pub(crate) connectors: Mutex<HashMap<i64, Arc<dyn bosun_sources::Connector>>>,
+    pub(crate) source_locks: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
+    pub(crate) sources_wake: tokio::sync::Notify,
 }
 
 /// The engine's handle on a live run (in [`Engine::live`], keyed by task).
@@ -98,6 +104,9 @@ impl Engine {
             http: bosun_notify::client(),
             pushed: std::sync::Mutex::default(),
             sender_wake: tokio::sync::Notify::new(),
+            connectors: Mutex::new(HashMap::new()),
+            source_locks: Mutex::new(HashMap::new()),
+            sources_wake: tokio::sync::Notify::new(),
         }
     }
 

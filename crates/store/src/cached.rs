@@ -57,6 +57,10 @@ impl<S: Store> Store for CachedStore<S> {
         self.inner.notify()
     }
 
+    fn sources(&self) -> &dyn crate::sources::SourceStore {
+        self.inner.sources()
+    }
+
     async fn close(&self) {
         self.inner.close().await;
     }

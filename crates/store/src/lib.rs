@@ -14,6 +14,7 @@ mod cache;
 mod cached;
 pub mod credentials;
 pub mod notify;
+pub mod sources;
 mod sqlite;
 
 use async_trait::async_trait;
@@ -52,6 +53,8 @@ pub enum StoreError {
     RuleNotFound(i64),
     #[error("notification channel {0} not found")]
     ChannelNotFound(i64),
+    #[error("source {0} not found")]
+    SourceNotFound(i64),
     /// Someone (or the run's end) answered it first.
     #[error("approval {id} was already answered: it is {}", status.as_str())]
     AlreadyAnswered { id: i64, status: ApprovalStatus },
@@ -186,6 +189,8 @@ pub trait Store: Send + Sync + 'static {
     /// Channels, the notification outbox and its deliveries, action links, push
     /// subscriptions.
     fn notify(&self) -> &dyn notify::NotifyStore;
+    /// Task sources, the links from their items to tasks, and the write-back queue.
+    fn sources(&self) -> &dyn sources::SourceStore;
     /// Closes the store once the daemon is done with it, waiting for its connections
     /// to finish (for SQLite: the last one folds the WAL into the database file).
     async fn close(&self) {}

@@ -27,5 +27,6 @@ pub mod rules;
 pub mod say;
 pub mod serve;
 pub mod show;
+pub mod source;
 pub mod stop;
 pub mod token;

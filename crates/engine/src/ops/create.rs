@@ -16,6 +16,15 @@ use crate::{Engine, OpError};
 impl Engine {
     #[tracing::instrument(name = "create_task", skip_all)]
     pub async fn create_task(&self, new: NewTask) -> Result<Task, OpError> {
+        let record = self.prepare_task(new).await?;
+        let task = self.store.create_task(record, Utc::now()).await?;
+        self.publish(&task);
+        Ok(task)
+    }
+
+    /// Everything `add` checks and fixes before a task is stored (also for a task made
+    /// of a source's item).
+    pub(crate) async fn prepare_task(&self, new: NewTask) -> Result<TaskRecord, OpError> {
         new.validate().map_err(OpError::Invalid)?;
         let (repo, base) = match &new.repo {
             None => {
@@ -52,9 +61,7 @@ impl Engine {
         self.check_deps_exist(&new.after).await?;
         // Refused at the door, not failed later: the task must have an agent to run it.
         self.check_route(repo.as_deref(), new.agent.as_deref(), &new.tags)?;
-        let task = self.store.create_task(TaskRecord { new, repo, base }, Utc::now()).await?;
-        self.publish(&task);
-        Ok(task)
+        Ok(TaskRecord { new, repo, base })
     }
 
     /// A repo inside the data dir is a task's workspace, which its agent may have

@@ -30,6 +30,7 @@ mod retry;
 mod rm;
 mod rules;
 mod say;
+mod sources;
 mod stop;
 mod tokens;
 

@@ -45,7 +45,8 @@ impl Engine {
         }
         let summary = self.last_agent_message(id).await;
         let link = format!("{}/tasks/{id}", self.config.public_url);
-        let body = forge::pr_body(&task, summary.as_deref(), &link);
+        let mut body = forge::pr_body(&task, summary.as_deref(), &link);
+        body.push_str(&self.closes(id, &forge).await);
         let pr = forge.open(&branch, &base, &task.title, &body, req.draft).await?;
         self.hub.emit(id, 0, EventKind::status("pr", format!("pull request #{} opened: {}", pr.number, pr.url))).await;
         let task = self.store.set_pr(id, &pr, Utc::now()).await?;
@@ -82,8 +83,23 @@ impl Engine {
         Ok(task)
     }
 
+    /// For a task made of an issue of the PR's own repository: `Closes #N`, so merging
+    /// the PR closes the issue; else nothing. A Linear issue gets its link.
+    async fn closes(&self, id: TaskId, forge: &Forge) -> String {
+        let Ok(Some(link)) = self.store.sources().link(id).await else { return String::new() };
+        let Ok(source) = self.store.sources().source(link.source_id).await else { return String::new() };
+        match &source.config {
+            bosun_core::source::SourceConfig::Github(g) if g.repo.eq_ignore_ascii_case(&forge.slug()) => {
+                format!("\n\nCloses #{}", link.external_id)
+            }
+            bosun_core::source::SourceConfig::Github(_) => format!("\n\nFor {}", link.url),
+            bosun_core::source::SourceConfig::Linear(_) => format!("\n\nLinear: {} ({})", link.reference, link.url),
+            bosun_core::source::SourceConfig::Notion(_) => format!("\n\nNotion: {}", link.url),
+        }
+    }
+
     /// What the agent said last: the PR description's summary.
-    async fn last_agent_message(&self, id: TaskId) -> Option<String> {
+    pub(crate) async fn last_agent_message(&self, id: TaskId) -> Option<String> {
         let last = self.store.last_seq(id).await.ok()?;
         let events = self.store.events(id, (last - 500).max(0), 500).await.ok()?;
         events.into_iter().rev().find_map(|e| match e.kind {

@@ -27,6 +27,9 @@ mod pairings;
 mod push;
 mod repos;
 mod rules;
+mod source_rm;
+mod source_sync;
+mod sources;
 mod task_after;
 mod task_create;
 mod task_diff;
@@ -95,6 +98,9 @@ fn api() -> OpenApiRouter<Arc<Engine>> {
         .routes(routes!(notify_channels::list, notify_channels::add))
         .routes(routes!(notify_channels::remove))
         .routes(routes!(notify_test::test))
+        .routes(routes!(sources::list, sources::add))
+        .routes(routes!(source_rm::remove))
+        .routes(routes!(source_sync::sync))
         .routes(routes!(push::key))
         .routes(routes!(push::subscribe, push::unsubscribe))
         .routes(routes!(login::login))

@@ -5,6 +5,7 @@ mod approvals;
 mod credentials;
 mod notify;
 mod rows;
+mod sources;
 mod tx;
 
 use tx::{WRITE, transition_in};
@@ -30,6 +31,36 @@ use crate::{
 };
 use rows::{RUN_COLUMNS, TASK_COLUMNS, ms, run_from_row, task_from_row};
 
+/// Inserts a queued task and its dependencies inside `tx`.
+pub(super) async fn insert_task(tx: &mut sqlx::SqliteConnection, task: &TaskRecord, now: DateTime<Utc>) -> Result<TaskId> {
+    let tags = serde_json::to_string(&task.new.tags).expect("strings serialize");
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO tasks (title, body, status, agent, repo, base, tags, priority, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(task.new.title.trim())
+    .bind(&task.new.body)
+    .bind(TaskStatus::Queued.as_str())
+    .bind(&task.new.agent)
+    .bind(&task.repo)
+    .bind(&task.base)
+    .bind(tags)
+    .bind(task.new.priority)
+    .bind(ms(now))
+    .bind(ms(now))
+    .fetch_one(&mut *tx)
+    .await?;
+    for dep in &task.new.after {
+        sqlx::query("INSERT OR IGNORE INTO task_deps (task_id, dep_id) VALUES (?, ?)").bind(id).bind(dep).execute(&mut *tx).await.map_err(
+            |e| match &e {
+                sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::TaskNotFound(*dep),
+                _ => e.into(),
+            },
+        )?;
+    }
+    Ok(id)
+}
+
 /// Migrations in order; `PRAGMA user_version` records how many have been applied.
 const MIGRATIONS: &[&str] = &[
     include_str!("schema.sql"),
@@ -45,6 +76,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema11.sql"),
     include_str!("schema12.sql"),
     include_str!("schema13.sql"),
+    include_str!("schema16.sql"),
 ];
 
 /// Changes a slow cache may fall behind by before it is told to drop everything.
@@ -171,40 +203,17 @@ impl Store for SqliteStore {
         self
     }
 
+    fn sources(&self) -> &dyn crate::sources::SourceStore {
+        self
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }
 
     async fn create_task(&self, task: TaskRecord, now: DateTime<Utc>) -> Result<Task> {
-        let tags = serde_json::to_string(&task.new.tags).expect("strings serialize");
         let mut tx = self.pool.begin().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO tasks (title, body, status, agent, repo, base, tags, priority, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(task.new.title.trim())
-        .bind(&task.new.body)
-        .bind(TaskStatus::Queued.as_str())
-        .bind(&task.new.agent)
-        .bind(&task.repo)
-        .bind(&task.base)
-        .bind(tags)
-        .bind(task.new.priority)
-        .bind(ms(now))
-        .bind(ms(now))
-        .fetch_one(&mut *tx)
-        .await?;
-        for dep in &task.new.after {
-            sqlx::query("INSERT OR IGNORE INTO task_deps (task_id, dep_id) VALUES (?, ?)")
-                .bind(id)
-                .bind(dep)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| match &e {
-                    sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::TaskNotFound(*dep),
-                    _ => e.into(),
-                })?;
-        }
+        let id = insert_task(&mut tx, &task, now).await?;
         tx.commit().await?;
         self.changed(id);
         self.get_task(id).await

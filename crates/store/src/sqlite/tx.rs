@@ -1,7 +1,8 @@
 //! What the SQLite store's operations share inside a transaction: the one place a
 //! task's status is written (through the state machine, compare-and-set), how write
 //! transactions begin, and id ranges for batched reads. A transition that notifies
-//! writes its notification (the outbox row) in the same transaction.
+//! writes its notification (the outbox row) in the same transaction, and one of a task
+//! made of a source's item queues the item's write-back there too.
 
 use bosun_core::task::TaskId;
 use bosun_core::{TaskEvent, TaskStatus};
@@ -69,6 +70,8 @@ pub async fn transition_in(
     if let Some(kind) = bosun_core::notify::on_transition(current, event, next) {
         super::notify::outbox_in(tx, id, kind, reason, now).await?;
     }
+    // A task made of a source's item queues what the item should now show.
+    super::sources::queue_write_in(tx, id, current, next, now).await?;
     // A merge under way ends with the task's next status, whichever it is.
     sqlx::query("DELETE FROM merge_intents WHERE task_id = ?").bind(id).execute(&mut *tx).await?;
     Ok(next)
