@@ -23,6 +23,7 @@ mod provenance;
 mod real_clis;
 mod resume;
 mod setup;
+mod sources;
 mod store_failure;
 mod survive;
 mod tidy;

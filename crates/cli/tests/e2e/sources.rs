@@ -1,0 +1,252 @@
+//! Task sources end to end, against a fake Notion API (`sources/fake_notion.rs`):
+//! the seed's day (a page set to Ready becomes a task routed by its Agent property,
+//! the page follows the task to Review and Done with the task link and a summary
+//! comment, a person's comment reaches the agent on reply), nothing ever made twice
+//! (re-syncs, a kill -9 and restart), a person's move during a run stops it and is
+//! never written over, and bad settings refused at the door.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::harness::{World, wait_for};
+
+mod fake_notion;
+use fake_notion::{DATABASE, Shared, TOKEN};
+
+/// A world with a fake Notion, its token in the daemon's environment, the daemon
+/// started and a source added for the world's repo; (world, fake, source id).
+fn notion_world(agents: impl Fn(&World)) -> (World, Shared, i64) {
+    let fake: Shared = Arc::default();
+    let api = fake_notion::serve(fake.clone());
+    let mut w = World::new("app");
+    agents(&w);
+    w.env.push(("NOTION_TOKEN".into(), TOKEN.into()));
+    w.start(&[]);
+    let url = format!("https://www.notion.so/acme/Tasks-{}?v=1", DATABASE.replace('-', ""));
+    let repo = w.repo.to_str().unwrap().to_string();
+    let s = w.json(&[
+        "source",
+        "add",
+        "notion",
+        "--database",
+        &url,
+        "--token-env",
+        "NOTION_TOKEN",
+        "--repo",
+        &repo,
+        "--agent-property",
+        "Agent",
+        "--tags-property",
+        "Tags",
+        "--interval",
+        "2",
+        "--api",
+        &api,
+    ]);
+    (w, fake, s["id"].as_i64().unwrap())
+}
+
+fn tasks(w: &World) -> Vec<Value> {
+    w.json(&["ls"]).as_array().unwrap().clone()
+}
+
+/// The one task made of page `page`.
+fn task_of(w: &World, page: &str) -> Value {
+    let matching: Vec<Value> = tasks(w).into_iter().filter(|t| t["body"].as_str().unwrap_or("").contains(&page.replace('-', ""))).collect();
+    assert_eq!(matching.len(), 1, "one task for the page: {matching:?}");
+    matching[0].clone()
+}
+
+#[test]
+fn the_seeds_day_a_ready_page_becomes_a_task_and_the_page_follows_it() {
+    let (w, fake, source) = notion_world(|w| {
+        w.agent(
+            "echoer",
+            None,
+            &[
+                json!({"read_stdin": true}),
+                json!({"write": {"path": "greeting.txt", "content": "hello\n"}}),
+                json!({"say": "Added the greeting."}),
+            ],
+        );
+        w.agent("other", None, &[json!({"say": "wrong agent"})]);
+    });
+    let page =
+        fake.lock().unwrap().add_page("Add a greeting", "Not started", Some("echoer"), &["docs"], "Write **hello** in greeting.txt.");
+    // Not ready: no task, however often it syncs.
+    w.bosun(&["source", "sync", &source.to_string()]);
+    assert!(tasks(&w).is_empty());
+    fake.lock().unwrap().set_status(&page, "Ready");
+    let t = wait_for("a task made of the ready page", || {
+        let t = tasks(&w);
+        (!t.is_empty()).then(|| t[0].clone())
+    });
+    assert_eq!(t["title"], "Add a greeting");
+    assert_eq!(t["agent"], "echoer", "routed by the page's Agent property");
+    assert_eq!(t["tags"], json!(["docs"]));
+    assert!(t["body"].as_str().unwrap().starts_with("Write **hello** in greeting.txt."), "the body is the page's Markdown: {t}");
+    let id = t["id"].as_i64().unwrap();
+    let review = w.wait_status(id, "review");
+    assert!(w.events(id).iter().any(|e| e["text"].as_str().is_some_and(|s| s.contains("Added the greeting"))));
+    // The page follows: In progress with the task link, then Review with the summary.
+    let link = format!("/tasks/{id}");
+    wait_for("the page in Review with a summary comment", || {
+        let n = fake.lock().unwrap();
+        let comments = n.bot_comments(&page);
+        (n.page(&page).status == "Review" && comments.iter().any(|c| c.contains("ready for review"))).then_some(())
+    });
+    {
+        let n = fake.lock().unwrap();
+        let comments = n.bot_comments(&page);
+        assert!(comments[0].contains("is working on this") && comments[0].contains(&link), "{comments:?}");
+        let summary = comments.iter().find(|c| c.contains("ready for review")).unwrap();
+        assert!(summary.contains("Added the greeting.") && summary.contains("1 file changed"), "{summary}");
+        // The status moved through In progress (bosun's writes, in order).
+        let writes: Vec<&str> = n
+            .requests
+            .iter()
+            .filter(|r| r.method == "PATCH")
+            .filter_map(|r| r.body["properties"]["Status"]["status"]["name"].as_str())
+            .collect();
+        assert_eq!(writes, ["In progress", "Review"], "{writes:?}");
+        assert!(n.refused.is_empty(), "every request had the token and the version: {:?}", n.refused);
+    }
+    assert_eq!(review["runs"].as_array().unwrap().len(), 1);
+    // A person's comment in review reaches the agent: a new run whose prompt has it.
+    fake.lock().unwrap().add_comment(&page, "Ada", "Also say goodbye.");
+    wait_for("a second run from the comment", || (w.task(id)["runs"].as_array().unwrap().len() == 2).then_some(()));
+    let again = w.wait_status(id, "review");
+    let events = w.events(id);
+    assert!(
+        events.iter().any(|e| e["type"] == "message" && e["text"].as_str().is_some_and(|s| s.contains("Also say goodbye."))),
+        "the comment went to the agent"
+    );
+    assert_eq!(again["runs"].as_array().unwrap().len(), 2);
+    // Bosun's own comments are never taken for a person's: no third run.
+    w.bosun(&["source", "sync", &source.to_string()]);
+    assert_eq!(w.task(id)["runs"].as_array().unwrap().len(), 2);
+    // Merged: the page shows Done.
+    w.bosun(&["merge", &id.to_string()]);
+    wait_for("the page Done", || (fake.lock().unwrap().page(&page).status == "Done").then_some(()));
+    let ls = w.json(&["source", "ls"]);
+    assert_eq!(ls[0]["created"], 1);
+    assert!(ls[0]["last_error"].is_null(), "{ls}");
+}
+
+#[test]
+fn a_page_is_one_task_across_re_syncs_rate_limits_and_a_kill_9() {
+    let (mut w, fake, source) = notion_world(|w| w.agent("echoer", None, &[json!({"say": "done"})]));
+    let pages: Vec<String> = {
+        let mut n = fake.lock().unwrap();
+        (0..5).map(|i| n.add_page(&format!("Page {i}"), "Ready", Some("echoer"), &[], "body")).collect()
+    };
+    // Five ready pages come two per answer: bosun follows next_cursor.
+    fake.lock().unwrap().limit_next = 2; // and is told to slow down twice first
+    // (The poller syncs too: whichever sync made them, there are five.)
+    w.bosun(&["source", "sync", &source.to_string()]);
+    assert_eq!(tasks(&w).len(), 5);
+    assert!(fake.lock().unwrap().rate_limited >= 2, "the 429s were answered, and waited out");
+    for _ in 0..3 {
+        w.bosun(&["source", "sync", &source.to_string()]);
+    }
+    w.kill_daemon();
+    w.restart_on_same_address();
+    w.bosun(&["source", "sync", &source.to_string()]);
+    for p in &pages {
+        task_of(&w, p);
+    }
+    assert_eq!(tasks(&w).len(), 5);
+    // The query asked only for what changed: after the first sync, the cursor.
+    let n = fake.lock().unwrap();
+    let queries: Vec<&Value> = n.requests.iter().filter(|r| r.path.ends_with("/query")).map(|r| &r.body).collect();
+    assert!(queries.last().unwrap()["filter"]["and"][1]["last_edited_time"]["on_or_after"].is_string(), "{queries:?}");
+}
+
+#[test]
+fn a_person_moving_the_page_during_the_run_stops_it_and_is_not_overwritten() {
+    let (w, fake, _source) = notion_world(|w| {
+        let gate = w.path("never");
+        w.agent("gated", None, &[json!({"say": "working"}), json!({"wait_file": gate.to_str().unwrap()}), json!({"say": "passed"})]);
+    });
+    let page = fake.lock().unwrap().add_page("Long job", "Ready", Some("gated"), &[], "body");
+    let t = wait_for("the task running", || tasks(&w).into_iter().find(|t| t["status"] == "running"));
+    let id = t["id"].as_i64().unwrap();
+    wait_for("the page In progress", || (fake.lock().unwrap().page(&page).status == "In progress").then_some(()));
+    // A person puts it back.
+    fake.lock().unwrap().set_status(&page, "Not started");
+    let stopped = w.wait_status(id, "stopped");
+    assert!(
+        w.events(id).iter().any(|e| e["message"].as_str().is_some_and(|m| m.contains("moved to \"Not started\" in Notion by a person"))),
+        "{stopped}"
+    );
+    // Nothing bosun does afterwards writes over the person's choice.
+    w.bosun(&["source", "sync", "1"]);
+    let n = fake.lock().unwrap();
+    assert_eq!(n.page(&page).status, "Not started");
+    let patches = n.requests.iter().filter(|r| r.method == "PATCH").count();
+    assert_eq!(patches, 1, "only bosun's In progress was written");
+}
+
+#[test]
+fn bad_settings_are_refused_at_the_door_and_a_failing_source_says_why() {
+    let fake: Shared = Arc::default();
+    let api = fake_notion::serve(fake.clone());
+    let mut w = World::new("app");
+    w.agent("echoer", None, &[json!({"say": "hi"})]);
+    w.env.push(("NOTION_TOKEN".into(), TOKEN.into()));
+    w.env.push(("WRONG_TOKEN".into(), "nope".into()));
+    w.start(&[]);
+    let add = |extra: &[&str]| {
+        let mut args = vec!["source", "add", "notion", "--database", DATABASE, "--api", &api];
+        args.extend_from_slice(extra);
+        let out = w.try_bosun(&args);
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, err) = add(&["--token-env", "WRONG_TOKEN"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("Notion refused the token: API token is invalid."), "{err}");
+    let (code, err) = add(&["--token-env", "UNSET_TOKEN"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("UNSET_TOKEN is not set in the daemon's environment"), "{err}");
+    let (_, err) = add(&["--token-env", "NOTION_TOKEN", "--agent-property", "Owner"]);
+    assert!(err.contains("the Notion database has no property \"Owner\""), "{err}");
+    let (_, err) = add(&["--token-env", "NOTION_TOKEN", "--tags-property", "Due"]);
+    assert!(err.contains("\"Due\" is a date property"), "{err}");
+    let (_, err) = add(&["--token-env", "NOTION_TOKEN", "--label", "x"]);
+    assert!(err.contains("a notion source takes no --label"), "{err}");
+    let out = w.try_bosun(&["source", "add", "notion", "--database", "https://notion.so/Tasks", "--token-env", "NOTION_TOKEN"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("32 hexadecimal digits"));
+    assert!(w.json(&["source", "ls"]).as_array().unwrap().is_empty(), "nothing refused was kept");
+    // An unreachable service at add time: said as such.
+    let out =
+        w.try_bosun(&["source", "add", "notion", "--database", DATABASE, "--token-env", "NOTION_TOKEN", "--api", "http://127.0.0.1:9"]);
+    let (code, err) = (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned());
+    assert_eq!(code, Some(1));
+    assert!(err.contains("cannot reach Notion at http://127.0.0.1:9"), "{err}");
+    // A page whose agent does not exist: the source says so, the daemon goes on.
+    let repo = w.repo.to_str().unwrap().to_string();
+    let s = w.json(&[
+        "source",
+        "add",
+        "notion",
+        "--database",
+        DATABASE,
+        "--token-env",
+        "NOTION_TOKEN",
+        "--api",
+        &api,
+        "--repo",
+        &repo,
+        "--agent-property",
+        "Agent",
+    ]);
+    fake.lock().unwrap().add_page("Mistyped", "Ready", Some("echoerr"), &[], "body");
+    let id = s["id"].as_i64().unwrap().to_string();
+    let out = w.bosun(&["source", "sync", &id]);
+    assert!(out.contains("but: Notion \"Mistyped\": ") && out.contains("echoerr"), "{out}");
+    let ls = w.json(&["source", "ls"]);
+    assert!(ls[0]["last_error"].as_str().unwrap().contains("echoerr"), "{ls}");
+    assert!(tasks(&w).is_empty());
+    assert_eq!(w.try_bosun(&["source", "sync", "99"]).status.code(), Some(1));
+}
