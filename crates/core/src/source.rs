@@ -103,7 +103,8 @@ pub struct NotionConfig {
 /// A GitHub repository's issues with a label.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct GithubConfig {
-    /// `owner/name`.
+    /// `owner/name` (`github_repo` on the wire: a source's `repo` is the checkout its tasks run in).
+    #[serde(rename = "github_repo")]
     pub repo: String,
     pub label: String,
     /// Only issues assigned to this login.

@@ -153,7 +153,8 @@ impl Connector for Github {
         for issue in issues.iter().filter(|i| i.get("pull_request").is_none()) {
             items.push(self.item(issue)?);
         }
-        let cursor = items.iter().map(|i| i.edited_at).max().map(|t| t.to_rfc3339()).or(mark.cursor.clone());
+        let cursor =
+            items.iter().map(|i| i.edited_at).max().map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).or(mark.cursor.clone());
         Ok((items, Mark { cursor, state: json!({"etag": new_etag}) }))
     }
 

@@ -116,7 +116,7 @@ impl Linear {
     }
 
     /// The state a phase moves the issue to (None: it stays where it is).
-    fn state_for<'a>(team: &'a Team, phase: Phase) -> Option<&'a (String, String, String, f64)> {
+    fn state_for(team: &Team, phase: Phase) -> Option<&(String, String, String, f64)> {
         let first = |kind: &str| team.states.iter().filter(|s| s.2 == kind).min_by(|a, b| a.3.total_cmp(&b.3));
         match phase {
             Phase::InProgress | Phase::NeedsInput => first("started"),
@@ -157,7 +157,8 @@ impl Connector for Linear {
             }
         }
         items.sort_by_key(|i| i.edited_at);
-        let cursor = items.iter().map(|i| i.edited_at).max().map(|t| t.to_rfc3339()).or(mark.cursor.clone());
+        let cursor =
+            items.iter().map(|i| i.edited_at).max().map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).or(mark.cursor.clone());
         Ok((items, Mark { cursor, state: mark.state.clone() }))
     }
 

@@ -199,7 +199,8 @@ impl Connector for Notion {
                 _ => break,
             }
         }
-        let cursor = items.iter().map(|i| i.edited_at).max().map(|t| t.to_rfc3339()).or(mark.cursor.clone());
+        let cursor =
+            items.iter().map(|i| i.edited_at).max().map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).or(mark.cursor.clone());
         Ok((items, Mark { cursor, state }))
     }
 

@@ -250,3 +250,87 @@ fn bad_settings_are_refused_at_the_door_and_a_failing_source_says_why() {
     assert!(tasks(&w).is_empty());
     assert_eq!(w.try_bosun(&["source", "sync", "99"]).status.code(), Some(1));
 }
+
+mod fake_github;
+
+#[test]
+fn a_labelled_github_issue_round_trips_to_a_pull_request_that_closes_it() {
+    let fake: fake_github::Shared = Arc::default();
+    let api = fake_github::serve(fake.clone());
+    let mut w = World::new("app");
+    let bare = w.path("remote.git");
+    crate::harness::git(w.dir.path(), &["init", "-q", "--bare", bare.to_str().unwrap()]);
+    crate::harness::git(&w.repo, &["remote", "add", "origin", "https://github.com/acme/app.git"]);
+    crate::harness::git(&w.repo, &["remote", "set-url", "--push", "origin", bare.to_str().unwrap()]);
+    w.agent("worker", None, &[json!({"write": {"path": "fix.txt", "content": "fixed\n"}}), json!({"say": "Fixed the login race."})]);
+    w.env.push(("BOSUN_GITHUB_API".into(), api.clone()));
+    let (issue, other, unlabelled) = {
+        let mut g = fake.lock().unwrap();
+        (
+            g.add_issue("Login race", "Two logins at once lose one.", &["bosun", "agent:worker", "backend"]),
+            g.add_issue("Second", "More work.", &["bosun", "agent:worker"]),
+            g.add_issue("Not for bosun", "", &["question"]),
+        )
+    };
+    fake.lock().unwrap().add_issue("Third", "", &["bosun", "agent:worker"]);
+    w.start_with_env(&[], &[("GITHUB_TOKEN", fake_github::TOKEN)]);
+    // Added from the checkout: its GitHub remote names the repository.
+    let repo = w.repo.to_str().unwrap().to_string();
+    let s = w.json(&["source", "add", "github", "--repo", &repo, "--label", "bosun", "--interval", "2"]);
+    assert_eq!(s["repo"].as_str().map(|r| r.ends_with("/app")), Some(true));
+    assert_eq!((s["kind"].as_str(), s["label"].as_str()), (Some("github"), Some("bosun")), "{s}");
+    // Three labelled issues, two per page: all three become tasks; the other does not.
+    let all = wait_for("three tasks", || {
+        let t = tasks(&w);
+        (t.len() == 3).then_some(t)
+    });
+    let t = all.iter().find(|t| t["title"] == "Login race").unwrap().clone();
+    assert_eq!(t["agent"], "worker");
+    assert_eq!(t["tags"], json!(["backend"]));
+    let id = t["id"].as_i64().unwrap();
+    w.wait_status(id, "review");
+    wait_for("the issue labelled for review with one status comment", || {
+        let g = fake.lock().unwrap();
+        let i = g.issue(issue);
+        let notes = g.bot_comments(issue);
+        (i.labels.contains(&"bosun: review".to_string()) && notes.len() == 1 && notes[0].body.contains("ready for review")).then_some(())
+    });
+    {
+        let g = fake.lock().unwrap();
+        let i = g.issue(issue);
+        assert!(!i.labels.contains(&"bosun: in progress".to_string()), "one phase label at a time: {:?}", i.labels);
+        assert!(g.bot_comments(issue)[0].edits >= 1, "the status comment was edited in place, not posted again");
+        assert!(g.issue(unlabelled).labels == ["question"]);
+        let _ = other;
+    }
+    // Once nothing changes, the list is answered 304 (free against the rate limit):
+    // bosun sent If-None-Match with the last ETag.
+    for t in &all {
+        w.wait_status(t["id"].as_i64().unwrap(), "review");
+    }
+    wait_for("a 304 for an unchanged list", || {
+        w.bosun(&["source", "sync", &s["id"].to_string()]);
+        (fake.lock().unwrap().not_modified >= 1).then_some(())
+    });
+    // The pull request closes the issue.
+    let out = w.bosun(&["pr", &id.to_string()]);
+    assert!(out.contains("https://github.example/acme/app/pull/40"), "{out}");
+    let body = fake.lock().unwrap().pulls[0]["body"].as_str().unwrap().to_string();
+    assert!(body.contains(&format!("Closes #{issue}")), "{body}");
+    // A person's comment in review reaches the agent on reply.
+    fake.lock().unwrap().comment(issue, "ada", "Please add a test too.");
+    wait_for("a second run from the comment", || (w.task(id)["runs"].as_array().unwrap().len() == 2).then_some(()));
+    w.wait_status(id, "review");
+    assert!(w.events(id).iter().any(|e| e["text"].as_str().is_some_and(|s| s.contains("Please add a test too."))));
+    // Merged here: the issue is closed, labelled done, its one status comment says so.
+    w.bosun(&["merge", &id.to_string()]);
+    wait_for("the issue closed as done", || {
+        let g = fake.lock().unwrap();
+        let i = g.issue(issue);
+        let notes = g.bot_comments(issue);
+        (i.closed && i.labels.contains(&"bosun: done".to_string()) && notes.iter().any(|c| c.body.contains("is done"))).then_some(())
+    });
+    let g = fake.lock().unwrap();
+    assert_eq!(g.bot_comments(issue).len(), 1, "still one status comment");
+    assert_eq!(g.unauthorized, 0);
+}

@@ -52,8 +52,6 @@ pub struct Request {
     pub method: String,
     pub path: String,
     pub body: Value,
-    /// When it came, and who changed the page last before it (for "no stale overwrite").
-    pub at: DateTime<Utc>,
 }
 
 #[derive(Default)]
@@ -183,7 +181,7 @@ fn admit(n: &mut Notion, method: &Method, uri: &Uri, headers: &HeaderMap, body: 
         r.headers_mut().insert("retry-after", "1".parse().unwrap());
         return Some(r);
     }
-    n.requests.push(Request { method: method.to_string(), path: uri.path().to_string(), body: body.clone(), at: Utc::now() });
+    n.requests.push(Request { method: method.to_string(), path: uri.path().to_string(), body: body.clone() });
     None
 }
 
