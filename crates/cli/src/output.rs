@@ -147,6 +147,9 @@ pub fn task_details(t: &Task, asks: &[PendingApproval]) {
     if !t.after.is_empty() {
         println!("after:     {}", t.after.iter().map(|d| format!("T-{d}")).collect::<Vec<_>>().join(", "));
     }
+    if let Some(o) = &t.origin {
+        println!("from:      {} {} {}", o.kind.service(), visible(&o.reference), o.url);
+    }
     if let Some(pr) = &t.pr {
         println!("pr:        #{} {} ({}{})", pr.number, pr.url, pr.state.as_str(), if pr.draft { ", draft" } else { "" });
     }

@@ -188,6 +188,16 @@ pub const DEFAULT_INTERVAL_SECS: u64 = 30;
 /// Polling faster than this spends the service's rate limit for nothing.
 pub const MIN_INTERVAL_SECS: u64 = 2;
 
+/// The item a task was made of, for people: where to open it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Origin {
+    pub source_id: i64,
+    pub kind: SourceKind,
+    /// `#12`, `ENG-7`, a page's title.
+    pub reference: String,
+    pub url: String,
+}
+
 /// Where an item stands in its service, as far as bosun cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ItemState {

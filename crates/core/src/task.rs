@@ -409,6 +409,9 @@ pub struct Task {
     pub updated_at: DateTime<Utc>,
     /// When it was archived (`bosun archive`): left out of lists and the board.
     pub archived_at: Option<DateTime<Utc>>,
+    /// The item it was made of, when a source made it (a Notion page, an issue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<crate::source::Origin>,
     pub runs: Vec<Run>,
 }
 
@@ -512,6 +515,7 @@ mod session_tests {
             created_at: now,
             updated_at: now,
             archived_at: None,
+            origin: None,
             runs,
         }
     }

@@ -146,7 +146,7 @@ impl Engine {
             let service = source.kind().service();
             let new = NewTask {
                 title: item.title.clone(),
-                body: format!("{body}\n\n(From {service}: {})", item.url).trim_start().to_string(),
+                body: format!("{body}\n\n(From {service}: {})", web_url(&item.url)).trim_start().to_string(),
                 repo: item.repo.clone().or(source.repo.clone()),
                 agent: item.agent.clone(),
                 tags: item.tags.clone(),
@@ -162,7 +162,7 @@ impl Engine {
             let link = NewLink {
                 source_id: source.id,
                 external_id: item.external_id.clone(),
-                url: item.url.clone(),
+                url: web_url(&item.url),
                 reference: item.reference.clone(),
                 written: Written { state: READY_MARK.into(), at: item.edited_at },
             };
@@ -370,6 +370,15 @@ pub(crate) fn env_token(name: &str) -> Result<String, SourceError> {
         _ => Err(SourceError::Setup(format!(
             "the environment variable {name} is not set in the daemon's environment (set it where `bosun serve` runs, then restart it)"
         ))),
+    }
+}
+
+/// An item's address only if it is a web one: the board links to it, and a service's
+/// answer must not become a `javascript:` link.
+fn web_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => u.to_string(),
+        _ => String::new(),
     }
 }
 

@@ -4,6 +4,9 @@
 import { api, h, notify, act, fill, morph, onTask, notFound, STATUS_LABEL, cost, money, shortTime, duration, waitingNote, command, clock } from './api.js';
 import { askItem } from './asks.js';
 
+/** A source's service, for people. */
+const SOURCE_NAME = { notion: 'Notion', github: 'GitHub', linear: 'Linear' };
+
 /** Most events kept in the DOM while following live. */
 const CAP = 2000;
 /** Events fetched per "show earlier" tap. */
@@ -175,7 +178,8 @@ export function taskPage(root, id) {
       h('p', { class: 'meta' }, h('span', { class: `badge s-${t.status}`, id: 'task-status', dataset: { status: t.status } }, STATUS_LABEL[t.status] || t.status),
         h('span', { class: 'agent' }, t.agent || 'auto'), clock(t), c !== null ? h('span', { class: 'cost' }, money(c)) : null,
         t.branch ? h('code', {}, t.branch) : null,
-        t.pr ? h('a', { href: t.pr.url, rel: 'noopener' }, `PR #${t.pr.number} (${t.pr.state})`) : null),
+        t.pr ? h('a', { href: t.pr.url, rel: 'noopener' }, `PR #${t.pr.number} (${t.pr.state})`) : null,
+        t.origin && /^https?:\/\//.test(t.origin.url) ? h('a', { href: t.origin.url, rel: 'noopener', class: 'origin' }, `${SOURCE_NAME[t.origin.kind] || t.origin.kind} ${t.origin.reference}`) : null),
       t.status_reason ? h('p', { class: ['failed', 'stopped', 'interrupted', 'blocked'].includes(t.status) ? 'reason' : 'reason note' }, t.status_reason) : null,
       waitingNote(t),
       t.tags.length ? h('ul', { class: 'tags', 'aria-label': 'Tags' }, t.tags.map((x) => h('li', {}, x))) : null,

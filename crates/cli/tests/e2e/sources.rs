@@ -87,6 +87,12 @@ fn the_seeds_day_a_ready_page_becomes_a_task_and_the_page_follows_it() {
     assert_eq!(t["tags"], json!(["docs"]));
     assert!(t["body"].as_str().unwrap().starts_with("Write **hello** in greeting.txt."), "the body is the page's Markdown: {t}");
     let id = t["id"].as_i64().unwrap();
+    assert_eq!(t["origin"]["kind"], "notion");
+    assert_eq!(t["origin"]["reference"], "\"Add a greeting\"");
+    assert!(
+        w.bosun(&["show", &id.to_string()])
+            .contains(&format!("from:      Notion \"Add a greeting\" https://www.notion.so/{}", page.replace('-', "")))
+    );
     let review = w.wait_status(id, "review");
     assert!(w.events(id).iter().any(|e| e["text"].as_str().is_some_and(|s| s.contains("Added the greeting"))));
     // The page follows: In progress with the task link, then Review with the summary.

@@ -12,7 +12,9 @@ use super::tx::id_ranges;
 use crate::{Approval, ApprovalStatus, Result, StoreError};
 
 pub const TASK_COLUMNS: &str = "id, title, body, status, status_reason, waiting, resume, agent, repo, base, branch, worktree, tags, priority, created_at, updated_at, \
-     pr_number, pr_url, pr_state, pr_draft, archived_at";
+     pr_number, pr_url, pr_state, pr_draft, archived_at, \
+     (SELECT json_object('source_id', l.source_id, 'kind', s.kind, 'reference', l.reference, 'url', l.url) \
+        FROM external_links l JOIN sources s ON s.id = l.source_id WHERE l.task_id = tasks.id) AS origin";
 pub const RUN_COLUMNS: &str = "id, task_id, agent, status, pid, exit_code, reason, started_at, ended_at, session_id, \
      input_tokens, output_tokens, cached_tokens, cost_usd";
 
@@ -50,6 +52,10 @@ pub fn task_from_row(row: &SqliteRow) -> Result<Task> {
         created_at: time(row.try_get("created_at")?)?,
         updated_at: time(row.try_get("updated_at")?)?,
         archived_at: row.try_get::<Option<i64>, _>("archived_at")?.map(time).transpose()?,
+        origin: {
+            let origin: Option<String> = row.try_get("origin")?;
+            origin.map(|o| serde_json::from_str(&o)).transpose().map_err(|e| StoreError::Corrupt(format!("origin: {e}")))?
+        },
         runs: Vec::new(),
     })
 }
