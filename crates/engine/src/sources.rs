@@ -305,29 +305,35 @@ impl Engine {
     }
 }
 
-/// The write-back: runs until the engine closes.
+/// The write-back: runs until the engine closes. Each source's writes go in order, in
+/// a task of their own: a service that is down holds up only its own source.
 pub(crate) async fn write_back(engine: Arc<Engine>) {
     let mut changes = engine.store.changes();
     let mut closing = engine.closing();
+    let mut running = tokio::task::JoinSet::new();
+    let mut busy = std::collections::HashSet::new();
     loop {
+        while let Some(done) = running.try_join_next() {
+            if let Ok(id) = done {
+                busy.remove(&id);
+            }
+        }
         let store = engine.store.sources();
         match store.due_writes(Utc::now()).await {
             Ok(due) => {
-                for w in due {
-                    let outcome = engine.write_back(&w).await;
-                    let now = Utc::now();
-                    let recorded = match outcome {
-                        Ok(()) => store.finish_write(w.id, now).await,
-                        Err(e) => {
-                            let attempts = w.attempts + 1;
-                            let next = (attempts < MAX_WRITE_ATTEMPTS).then(|| now + Duration::seconds(2i64.pow(attempts.min(8))));
-                            tracing::info!(task = w.task_id, attempts, "a write-back failed: {e}");
-                            store.retry_write(w.id, &e.to_string(), next, now).await
+                let mut by_source: std::collections::BTreeMap<i64, Vec<SourceWrite>> = Default::default();
+                for w in due.into_iter().filter(|w| !busy.contains(&w.source_id)) {
+                    by_source.entry(w.source_id).or_default().push(w);
+                }
+                for (source, writes) in by_source {
+                    busy.insert(source);
+                    let engine = engine.clone();
+                    running.spawn(async move {
+                        for w in writes {
+                            engine.write_one(&w).await;
                         }
-                    };
-                    if let Err(e) = recorded {
-                        tracing::warn!("cannot record a write-back: {e}");
-                    }
+                        source
+                    });
                 }
             }
             Err(e) => tracing::warn!("the source write-back could not read the store: {e}"),
@@ -343,7 +349,32 @@ pub(crate) async fn write_back(engine: Arc<Engine>) {
             }
             _ = tokio::time::sleep(wait.max(StdDuration::from_millis(50))) => {}
             _ = engine.sources_wake.notified() => {}
-            _ = until_closing(&mut closing) => return,
+            Some(Ok(id)) = running.join_next(), if !running.is_empty() => { busy.remove(&id); }
+            _ = until_closing(&mut closing) => {
+                running.abort_all();
+                return;
+            }
+        }
+    }
+}
+
+impl Engine {
+    /// One write-back attempt, recorded: done, or tried again later.
+    async fn write_one(&self, w: &SourceWrite) {
+        let store = self.store.sources();
+        let outcome = self.write_back(w).await;
+        let now = Utc::now();
+        let recorded = match outcome {
+            Ok(()) => store.finish_write(w.id, now).await,
+            Err(e) => {
+                let attempts = w.attempts + 1;
+                let next = (attempts < MAX_WRITE_ATTEMPTS).then(|| now + Duration::seconds(2i64.pow(attempts.min(8))));
+                tracing::info!(task = w.task_id, attempts, "a write-back failed: {e}");
+                store.retry_write(w.id, &e.to_string(), next, now).await
+            }
+        };
+        if let Err(e) = recorded {
+            tracing::warn!("cannot record a write-back: {e}");
         }
     }
 }

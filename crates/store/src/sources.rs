@@ -71,6 +71,8 @@ pub enum Linked {
 pub struct SourceWrite {
     pub id: i64,
     pub task_id: TaskId,
+    /// The source of the task's item (writes of one source go in order, each source on its own).
+    pub source_id: i64,
     pub phase: Phase,
     pub attempts: u32,
 }

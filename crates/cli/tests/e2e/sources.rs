@@ -340,3 +340,77 @@ fn a_labelled_github_issue_round_trips_to_a_pull_request_that_closes_it() {
     assert_eq!(g.bot_comments(issue).len(), 1, "still one status comment");
     assert_eq!(g.unauthorized, 0);
 }
+
+mod fake_linear;
+
+#[test]
+fn a_labelled_linear_issue_moves_through_the_teams_states() {
+    let linear: fake_linear::Shared = Arc::default();
+    let api = fake_linear::serve(linear.clone());
+    let github: fake_github::Shared = Arc::default();
+    let gh_api = fake_github::serve(github.clone());
+    let mut w = World::new("app");
+    let bare = w.path("remote.git");
+    crate::harness::git(w.dir.path(), &["init", "-q", "--bare", bare.to_str().unwrap()]);
+    crate::harness::git(&w.repo, &["remote", "add", "origin", "https://github.com/acme/app.git"]);
+    crate::harness::git(&w.repo, &["remote", "set-url", "--push", "origin", bare.to_str().unwrap()]);
+    w.agent("worker", None, &[json!({"write": {"path": "fix.txt", "content": "fixed\n"}}), json!({"say": "Fixed it."})]);
+    w.env.push(("LINEAR_API_KEY".into(), fake_linear::KEY.into()));
+    w.env.push(("WRONG_KEY".into(), "nope".into()));
+    w.env.push(("BOSUN_GITHUB_API".into(), gh_api));
+    let (issue, started) = {
+        let mut l = linear.lock().unwrap();
+        (l.add_issue("Fix the export", &["bosun", "agent:worker"], "Todo"), l.add_issue("Someone is on it", &["bosun"], "In Progress"))
+    };
+    linear.lock().unwrap().add_issue("Unlabelled", &["bug"], "Todo");
+    w.start_with_env(&[], &[("GITHUB_TOKEN", fake_github::TOKEN)]);
+    let repo = w.repo.to_str().unwrap().to_string();
+    let add = |team: &str, key: &str| {
+        w.try_bosun(&[
+            "source",
+            "add",
+            "linear",
+            "--team",
+            team,
+            "--label",
+            "bosun",
+            "--token-env",
+            key,
+            "--repo",
+            &repo,
+            "--api",
+            &api,
+            "--interval",
+            "2",
+        ])
+    };
+    let bad = add("ENG", "WRONG_KEY");
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("Linear refused the token: Authentication required"), "{bad:?}");
+    let bad = add("OPS", "LINEAR_API_KEY");
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("Linear has no team with the key \"OPS\""), "{bad:?}");
+    assert!(add("ENG", "LINEAR_API_KEY").status.success());
+    let t = wait_for("a task from the Todo issue", || tasks(&w).into_iter().next());
+    let id = t["id"].as_i64().unwrap();
+    assert_eq!((t["title"].as_str(), t["agent"].as_str()), (Some("Fix the export"), Some("worker")));
+    assert_eq!(t["origin"]["reference"], "ENG-1");
+    w.wait_status(id, "review");
+    wait_for("the issue In Review with a summary comment", || {
+        let l = linear.lock().unwrap();
+        (l.issue(&issue).state == "s-review" && l.bot_comments(&issue).iter().any(|c| c.contains("ready for review"))).then_some(())
+    });
+    {
+        let l = linear.lock().unwrap();
+        assert_eq!(l.moves.iter().filter(|m| m.0 == issue).map(|m| m.1.as_str()).collect::<Vec<_>>(), ["s-progress", "s-review"]);
+        assert_eq!(l.issue(&started).state, "In Progress", "an issue already started by a person is not taken");
+    }
+    assert_eq!(tasks(&w).len(), 1);
+    let out = w.bosun(&["pr", &id.to_string()]);
+    assert!(out.contains("/pull/40"), "{out}");
+    let body = github.lock().unwrap().pulls[0]["body"].as_str().unwrap().to_string();
+    assert!(body.contains("Linear: ENG-1 (https://linear.app/acme/issue/ENG-1)"), "{body}");
+    linear.lock().unwrap().comment(&issue, "Ada", "Keep the CSV header.");
+    wait_for("a second run from the comment", || (w.task(id)["runs"].as_array().unwrap().len() == 2).then_some(()));
+    w.wait_status(id, "review");
+    w.bosun(&["merge", &id.to_string()]);
+    wait_for("the issue Done", || (linear.lock().unwrap().issue(&issue).state == "s-done").then_some(()));
+}

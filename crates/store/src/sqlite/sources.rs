@@ -240,15 +240,17 @@ impl SourceStore for SqliteStore {
     }
 
     async fn due_writes(&self, now: DateTime<Utc>) -> Result<Vec<SourceWrite>> {
-        let rows: Vec<(i64, TaskId, String, i64)> =
-            sqlx::query_as("SELECT id, task_id, phase, attempts FROM source_writes WHERE done_at IS NULL AND next_at <= ? ORDER BY id")
-                .bind(ms(now))
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<(i64, TaskId, i64, String, i64)> = sqlx::query_as(
+            "SELECT w.id, w.task_id, l.source_id, w.phase, w.attempts FROM source_writes w JOIN external_links l ON l.task_id = w.task_id
+             WHERE w.done_at IS NULL AND w.next_at <= ? ORDER BY w.id",
+        )
+        .bind(ms(now))
+        .fetch_all(&self.pool)
+        .await?;
         rows.into_iter()
-            .map(|(id, task_id, phase, attempts)| {
+            .map(|(id, task_id, source_id, phase, attempts)| {
                 let phase = Phase::parse(&phase).ok_or_else(|| StoreError::Corrupt(format!("source write phase {phase:?}")))?;
-                Ok(SourceWrite { id, task_id, phase, attempts: attempts.max(0) as u32 })
+                Ok(SourceWrite { id, task_id, source_id, phase, attempts: attempts.max(0) as u32 })
             })
             .collect()
     }
