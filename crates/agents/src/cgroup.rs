@@ -125,11 +125,11 @@ pub(crate) fn create(dir: &Path) -> std::io::Result<OwnedFd> {
 /// between `fork` and `exec`: the agent and everything it starts are in it from their
 /// first instruction. A move the kernel refuses does not stop the agent (see
 /// [`contains`]: the holder says so; the group and the token remain).
-pub(crate) fn enter_on_exec(cmd: &mut tokio::process::Command, procs: OwnedFd) {
+pub(crate) fn enter_on_exec(cmd: &mut std::process::Command, procs: OwnedFd) {
     // SAFETY: the closure only calls write(2) on a descriptor opened before the fork
     // (async-signal-safe, no allocation); it runs in the child alone.
     unsafe {
-        cmd.pre_exec(move || {
+        std::os::unix::process::CommandExt::pre_exec(cmd, move || {
             let _ = nix::unistd::write(&procs, b"0");
             Ok(())
         });
@@ -234,6 +234,58 @@ mod tests {
     fn mount_points_with_spaces_are_unescaped() {
         assert_eq!(unescape(r"/mnt/my\040cgroups"), "/mnt/my cgroups");
         assert_eq!(unescape(r"/a\\b\0"), r"/a\\b\0");
+    }
+
+    /// A cgroup of our own for a test, with `sleep`s in it (one in a cgroup below);
+    /// None (said why) where this process cannot make cgroups.
+    fn populated_cgroup(name: &str) -> Option<(PathBuf, Vec<std::process::Child>)> {
+        let base = match probe() {
+            Ok(c) => c.base,
+            Err(why) => {
+                eprintln!("skipped: no cgroups here: {why}");
+                return None;
+            }
+        };
+        let dir = base.join(format!("bosun-test-{name}-{}", std::process::id()));
+        let below = dir.join("made-by-the-agent");
+        let mut children = Vec::new();
+        for cg in [&dir, &below] {
+            let procs = create(cg).unwrap();
+            let mut cmd = std::process::Command::new("sleep");
+            cmd.arg("100");
+            enter_on_exec(&mut cmd, procs);
+            children.push(cmd.spawn().unwrap());
+        }
+        assert!(contains(&dir, children[0].id()) && contains(&below, children[1].id()));
+        assert!(populated(&dir));
+        Some((dir, children))
+    }
+
+    #[test]
+    fn killing_a_cgroup_ends_everything_in_it_and_removes_it() {
+        let Some((dir, mut children)) = populated_cgroup("kill") else { return };
+        assert_eq!(kill(&dir, EMPTY_WAIT), 2, "two processes: {}", dir.display());
+        assert!(!dir.exists(), "removed, the cgroup below it too");
+        for child in &mut children {
+            assert!(child.wait().unwrap().code().is_none(), "killed by a signal");
+        }
+    }
+
+    /// The way before Linux 5.14 (no `cgroup.kill`): freeze, SIGKILL each, thaw.
+    #[test]
+    fn freezing_and_killing_each_process_empties_a_cgroup() {
+        let Some((dir, mut children)) = populated_cgroup("freeze") else { return };
+        freeze_and_kill(&dir);
+        for child in &mut children {
+            assert!(child.wait().unwrap().code().is_none(), "killed by a signal");
+        }
+        let deadline = Instant::now() + EMPTY_WAIT;
+        while populated(&dir) && Instant::now() < deadline {
+            std::thread::sleep(EMPTY_POLL);
+        }
+        assert!(!populated(&dir));
+        remove(&dir).unwrap();
+        assert!(!dir.exists());
     }
 
     #[test]

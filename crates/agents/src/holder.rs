@@ -133,7 +133,7 @@ fn start(args: &HoldArgs) -> Result<(UnixListener, std::fs::File, process::Spawn
     if let Some(dir) = args.cgroup.as_deref() {
         match crate::cgroup::create(dir) {
             Ok(procs) => {
-                crate::cgroup::enter_on_exec(&mut cmd, procs);
+                crate::cgroup::enter_on_exec(cmd.as_std_mut(), procs);
                 cgroup = Some(dir);
             }
             Err(e) => tracing::warn!("cannot make the run's cgroup {} ({e}); its processes are found by group and token", dir.display()),

@@ -186,6 +186,8 @@ fn daemon_and_holders_killed_then_restart_interrupts_and_retry_works() {
     for pid in holders {
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL).unwrap();
     }
+    // Dead, not dying: a dying holder's socket still takes connections for a moment.
+    wait_for("the holders to be gone", || w.holders().is_empty().then_some(()));
     w.start(&[]);
     let why = "the agent's holder process is gone (the machine or the holder was killed)";
     for &id in &ids {

@@ -1,6 +1,6 @@
 //! The kill -9 matrix: the daemon dies by SIGKILL at each window where a crash could
-//! lose or double something — a run just stored, its worktree just made, its agent
-//! just spawned, mid-run (its holder alive, or everything dead as in a power cut),
+//! lose or double something — a run just stored, mid `git worktree add`, its
+//! worktree just made, its agent just spawned, mid-run (its holder alive, or everything dead as in a power cut),
 //! the run's end half written, a merge after the base moved, a notification claimed
 //! and one accepted but not yet marked sent — and after a restart every case checks
 //! the same things: no task lost or added, every task's events gapless and no agent
@@ -164,6 +164,39 @@ fn kill_9_once_the_run_is_stored() {
 #[test]
 fn kill_9_once_the_worktree_is_made() {
     crash_before_the_agent("workspace-made");
+}
+
+/// Mid `git worktree add` (a post-checkout hook holds it open): the daemon dies, and
+/// git with it as on a machine that went down; the next run repairs the half-made
+/// worktree and does the work once.
+#[test]
+fn kill_9_mid_git_worktree_add() {
+    let mut w = World::new("app");
+    let hook = w.repo.join(".git/hooks/post-checkout");
+    let pids = w.path("shared/hook.pids");
+    std::fs::write(&hook, format!("#!/bin/sh\necho $$ $PPID > '{}'\nwhile :; do sleep 0.05; done\n", pids.display())).unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    worker(&w, None);
+    w.start(&[]);
+    let id = w.add("Crash in the checkout", "worker");
+    let git_pids: Vec<i32> = wait_for("the hook to run", || {
+        let v: Vec<i32> = std::fs::read_to_string(&pids).ok()?.split_whitespace().filter_map(|p| p.parse().ok()).collect();
+        (v.len() == 2).then_some(v)
+    });
+    w.kill_daemon();
+    for pid in git_pids {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+    }
+    std::fs::remove_file(&hook).unwrap();
+    let before = before(&w);
+    w.start(&[]);
+    assert_eq!(w.task(id)["status"], "interrupted");
+    w.bosun(&["retry", &id.to_string()]);
+    w.wait_status(id, "review");
+    let list = git(&w.repo, &["worktree", "list", "--porcelain"]);
+    assert_eq!(list.matches("worktree ").count(), 2, "one worktree for the task: {list}");
+    assert!(!list.contains("locked") && !list.contains("prunable"), "{list}");
+    eprintln!("matrix: mid git worktree add: {}, retried to review", nothing_lost_nothing_doubled(&w, &before, 0));
 }
 
 /// The agent started under its holder, its pid not yet recorded: the next daemon
