@@ -2,7 +2,10 @@
 //! daemon SIGKILLs itself the first time it reaches `<point>`: how the kill -9 matrix
 //! (`crates/cli/tests/e2e/matrix.rs`) cuts in at an exact window instead of hoping a
 //! timed kill lands in it. Not for users; unset, a point costs one comparison. The
-//! points are the names passed to [`point`] (`grep -rn 'crash::point' crates/engine`).
+//! points: `run-stored` (the run row exists, no workspace yet), `workspace-made` (no
+//! agent yet), `agent-spawned` (its pid not yet recorded), `run-final-event` (stored,
+//! the run's end not yet), `merge-base-moved` (the task not yet done),
+//! `delivery-claimed` (not yet sent), `delivery-accepted` (not yet marked sent).
 
 use std::sync::OnceLock;
 
