@@ -29,8 +29,20 @@ pub(crate) fn spawn(cmd: &std::process::Command, program: &str, holder: &Holder)
         .arg("--socket")
         .arg(&holder.socket)
         .arg("--grace-ms")
-        .arg(holder.grace.as_millis().to_string())
-        .arg("--")
+        .arg(holder.grace.as_millis().to_string());
+    if let Some(dir) = holder.log.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    // Persist, then act: whoever ends the run finds its cgroup by this file.
+    if let Some(cgroup) = &holder.cgroup {
+        match std::fs::write(&holder.cgroup_file, cgroup.as_os_str().as_encoded_bytes()) {
+            Ok(()) => {
+                hold.arg("--cgroup").arg(cgroup);
+            }
+            Err(e) => tracing::warn!("cannot record the run's cgroup in {} ({e}); the run goes without one", holder.cgroup_file.display()),
+        }
+    }
+    hold.arg("--")
         .arg(cmd.get_program())
         .args(cmd.get_args())
         .env_clear()
@@ -39,9 +51,6 @@ pub(crate) fn spawn(cmd: &std::process::Command, program: &str, holder: &Holder)
         .stdout(Stdio::piped());
     if let Some(dir) = cmd.get_current_dir() {
         hold.current_dir(dir);
-    }
-    if let Some(dir) = holder.log.parent() {
-        let _ = std::fs::create_dir_all(dir);
     }
     match std::fs::OpenOptions::new().create(true).append(true).open(&holder.log) {
         Ok(log) => hold.stderr(log),
@@ -64,6 +73,7 @@ pub(crate) fn spawn(cmd: &std::process::Command, program: &str, holder: &Holder)
             if let Some(holder_pid) = holder_pid {
                 let _ = kill(Pid::from_raw(holder_pid as i32), Signal::SIGKILL);
             }
+            holder.end_cgroup();
         }),
         Ok(Ready::Failed { error }) => Err(AgentError::Held(error)),
         Err(_) => Err(AgentError::Held(format!("the holder for `{program}` did not start (see {})", holder.log.display()))),

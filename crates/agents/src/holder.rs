@@ -75,6 +75,8 @@ pub struct HoldArgs {
     pub spool: PathBuf,
     pub socket: PathBuf,
     pub grace: Duration,
+    /// The run's own cgroup, to start the agent in and to kill at its end.
+    pub cgroup: Option<PathBuf>,
     /// The agent's program and arguments.
     pub argv: Vec<String>,
 }
@@ -127,7 +129,22 @@ fn start(args: &HoldArgs) -> Result<(UnixListener, std::fs::File, process::Spawn
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .process_group(0);
+    let mut cgroup = None;
+    if let Some(dir) = args.cgroup.as_deref() {
+        match crate::cgroup::create(dir) {
+            Ok(procs) => {
+                crate::cgroup::enter_on_exec(cmd.as_std_mut(), procs);
+                cgroup = Some(dir);
+            }
+            Err(e) => tracing::warn!("cannot make the run's cgroup {} ({e}); its processes are found by group and token", dir.display()),
+        }
+    }
     let spawned = process::spawn(cmd, program).map_err(|e| e.to_string())?;
+    if let Some(dir) = cgroup
+        && !crate::cgroup::contains(dir, spawned.group.pid())
+    {
+        tracing::warn!("the agent did not enter the run's cgroup {}; its processes are found by group and token", dir.display());
+    }
     Ok((listener, spool, spawned))
 }
 
@@ -154,12 +171,15 @@ async fn hold(args: HoldArgs, listener: UnixListener, mut spool: std::fs::File, 
             },
             info = group.wait(), if exit.is_none() => {
                 exit = Some(info);
-                // Whatever the agent left running goes too: its group, then anything
-                // else carrying the run's token (a `setsid` grandchild that may hold
-                // the agent's stdout open forever).
-                let (g, grace, done) = (group.clone(), args.grace, reaped_tx.take());
+                // Whatever the agent left running goes too: its group, then its
+                // cgroup and anything else carrying the run's token (a `setsid`
+                // grandchild that may hold the agent's stdout open forever).
+                let (g, grace, done, cgroup) = (group.clone(), args.grace, reaped_tx.take(), args.cgroup.clone());
                 tokio::spawn(async move {
                     g.reap(grace).await;
+                    if let Some(dir) = cgroup {
+                        let _ = tokio::task::spawn_blocking(move || crate::cgroup::kill(&dir, crate::cgroup::EMPTY_WAIT)).await;
+                    }
                     if let Ok(token) = std::env::var("BOSUN_RUN_TOKEN") {
                         let _ = tokio::task::spawn_blocking(move || crate::sweep::kill_all(&[token])).await;
                     }

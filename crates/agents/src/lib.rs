@@ -22,7 +22,12 @@
 //! the agent outlives the daemon and a restarted daemon re-attaches to it
 //! ([`Holder::attach`]); the driver then replays the spool to rebuild its state
 //! without writing anything to the agent.
+//!
+//! Where the daemon may make cgroups (v2, as root or delegated), each held run also
+//! gets a [`cgroup`] of its own, and ending the run kills the cgroup: that catches
+//! what left the group *and* cleared its environment.
 
+pub mod cgroup;
 mod driver;
 pub mod env;
 mod held;
@@ -80,6 +85,11 @@ pub struct Holder {
     pub log: PathBuf,
     /// How long the agent's leftover processes get after it exits.
     pub grace: std::time::Duration,
+    /// The run's own cgroup, to start the agent in (None: cgroups are not available,
+    /// see [`cgroup`]). Its path is written to `cgroup_file` before the holder starts.
+    pub cgroup: Option<PathBuf>,
+    /// Where the path of the run's cgroup is kept, for whichever daemon ends the run.
+    pub cgroup_file: PathBuf,
     /// Take back an agent a previous daemon started, instead of starting one: the
     /// number of its output lines whose events are already stored (the driver
     /// replays them without passing them on or writing to the agent).
@@ -108,5 +118,18 @@ impl Holder {
     /// spool already ends with the agent's exit.
     pub fn reachable(&self) -> bool {
         held::reachable(self)
+    }
+
+    /// Kills whatever is left in the run's cgroup (the one `cgroup_file` names) and
+    /// removes it; returns how many processes it held. Nothing to do for a run
+    /// without one, or whose holder already emptied it. Blocking.
+    pub fn end_cgroup(&self) -> usize {
+        let Ok(path) = std::fs::read_to_string(&self.cgroup_file) else { return 0 };
+        let dir = PathBuf::from(path.trim_end());
+        let held = cgroup::kill(&dir, cgroup::EMPTY_WAIT);
+        if !dir.exists() {
+            let _ = std::fs::remove_file(&self.cgroup_file);
+        }
+        held
     }
 }

@@ -40,6 +40,9 @@ pub struct Config {
     /// Accept push subscriptions to http:// and to loopback or private addresses
     /// (`serve --allow-local-push`, hidden: for tests with a local push receiver).
     pub allow_local_push: bool,
+    /// Where runs get cgroups of their own (probed at start: `Engine::start`); None:
+    /// not available, a run's processes are found by process group and token.
+    pub cgroups: Option<bosun_agents::cgroup::Cgroups>,
 }
 
 impl Config {
@@ -58,6 +61,7 @@ impl Config {
             stop_agents_on_exit: false,
             action_link_ttl: Duration::from_secs(3600),
             allow_local_push: false,
+            cgroups: None,
         }
     }
 
@@ -89,8 +93,19 @@ impl Config {
             socket: dir.join(format!("{run_id}.sock")),
             log: dir.join(format!("{run_id}.holder.log")),
             grace: self.stop_grace,
+            cgroup: self.cgroups.as_ref().map(|c| c.base.join(self.cgroup_name(run_id))),
+            cgroup_file: dir.join(format!("{run_id}.cgroup")),
             attach,
         })
+    }
+
+    /// A run's cgroup: `bosun-run-<id>-<data dir>`, the data dir as 8 hex digits of
+    /// its path's SHA-256 (daemons of several data dirs may share a cgroup, and each
+    /// numbers its runs from 1).
+    fn cgroup_name(&self, run_id: i64) -> String {
+        let digest = ring::digest::digest(&ring::digest::SHA256, self.data_dir.as_os_str().as_encoded_bytes());
+        let tag: String = digest.as_ref()[..4].iter().map(|b| format!("{b:02x}")).collect();
+        format!("bosun-run-{run_id}-{tag}")
     }
 
     /// Whether a shutdown leaves agents running for the next daemon.

@@ -39,6 +39,7 @@
 
 mod cleanup;
 pub mod config;
+mod crash;
 mod detect;
 mod dispatch;
 mod error;

@@ -30,9 +30,10 @@ pub struct Running {
 impl Engine {
     /// Opens the data dir (creating it, taking its lock) and its SQLite store,
     /// recovers from a previous crash, and starts the dispatcher.
-    pub async fn start(config: Config) -> Result<Running, StartError> {
+    pub async fn start(mut config: Config) -> Result<Running, StartError> {
         config.prepare_dirs()?;
         let (lock, unclean) = config.lock_data_dir()?;
+        config.cgroups = run_cgroups(&config);
         let db = config.data_dir.join("bosun.db");
         let existed = db.exists();
         let sqlite = SqliteStore::open(&db).await.map_err(|e| match e {
@@ -70,6 +71,25 @@ impl Engine {
             tokio::spawn(crate::ops::pr::refresh_open_prs(engine.clone(), every));
         }
         Ok(Running { engine, dispatcher, writer, sender, _lock: lock })
+    }
+}
+
+/// Whether runs get cgroups of their own (held runs only: a run's cgroup must outlive
+/// the daemon with its holder), said once in the log: which mechanism holds.
+fn run_cgroups(config: &Config) -> Option<bosun_agents::cgroup::Cgroups> {
+    if config.holder_exe.is_none() {
+        tracing::info!("agents are the daemon's children: a run's processes are found by process group and run token");
+        return None;
+    }
+    match bosun_agents::cgroup::probe() {
+        Ok(cgroups) => {
+            tracing::info!("{}", cgroups.describe());
+            Some(cgroups)
+        }
+        Err(why) => {
+            tracing::info!("no cgroups for runs ({why}): a run's processes are found by process group and run token");
+            None
+        }
     }
 }
 

@@ -2,7 +2,8 @@
 //! daemon that stopped or died. Those whose agent's holder still answers (or left a
 //! finished spool) are taken back: their supervisors re-attach and take in what the
 //! agents printed meanwhile. The rest become `interrupted` (worktrees untouched), and
-//! whatever is left of their processes is found by run token and killed. Worktree
+//! whatever is left of their processes is killed: their cgroups, and what carries
+//! their run tokens. Worktree
 //! registrations whose directories a crash removed are pruned; a worktree left
 //! half-created is repaired when its task next runs (`workspace::prepare`).
 
@@ -43,7 +44,12 @@ pub async fn recover(engine: &Arc<Engine>) -> Result<(), StartError> {
         return Ok(());
     }
     let tokens: Vec<String> = orphans.iter().map(|o| o.token.clone()).collect();
-    let killed = tokio::task::spawn_blocking(move || sweep::kill_all(&tokens)).await.unwrap_or(0);
+    // Their cgroups first (everything in them, whatever its environment), then
+    // whatever else carries their tokens.
+    let holders: Vec<_> = orphans.iter().filter_map(|o| engine.config.holder(o.run.task_id, o.run.id, None)).collect();
+    let killed = tokio::task::spawn_blocking(move || holders.iter().map(|h| h.end_cgroup()).sum::<usize>() + sweep::kill_all(&tokens))
+        .await
+        .unwrap_or(0);
     tracing::warn!(runs = orphans.len(), killed, "recovered runs interrupted by a daemon crash");
     for orphan in &orphans {
         let run = &orphan.run;

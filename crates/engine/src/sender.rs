@@ -201,6 +201,7 @@ async fn attempt(engine: &Engine, mut d: Delivery) -> Result<(), StoreError> {
     if !store.claim_delivery(d.id, Utc::now()).await? {
         return Ok(());
     }
+    crate::crash::point("delivery-claimed");
     // An ask answered while its notification was held (quiet hours, a batch, retries)
     // no longer needs anyone.
     let mut answered = Vec::new();
@@ -232,6 +233,7 @@ async fn attempt(engine: &Engine, mut d: Delivery) -> Result<(), StoreError> {
                 tracing::info!("the push service says a subscription is gone; forgetting it");
                 store.delete_push_subscription(&endpoint, None).await?;
             }
+            crate::crash::point("delivery-accepted");
             store.delivery_sent(d.id, now).await?;
             tracing::info!(delivery = d.id, channel = d.channel.id, items = d.items.len(), "notification delivered");
         }

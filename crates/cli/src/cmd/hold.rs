@@ -18,6 +18,9 @@ pub struct Args {
     /// Milliseconds the agent's leftover processes get after it exits.
     #[arg(long, default_value_t = 5000)]
     grace_ms: u64,
+    /// The run's own cgroup (v2): the agent starts in it, and it is killed at the end.
+    #[arg(long)]
+    cgroup: Option<PathBuf>,
     /// The agent's program and arguments.
     #[arg(last = true, required = true)]
     argv: Vec<String>,
@@ -32,6 +35,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         spool: args.spool,
         socket: args.socket,
         grace: Duration::from_millis(args.grace_ms),
+        cgroup: args.cgroup,
         argv: args.argv,
     };
     match bosun_agents::holder::run(args).await {

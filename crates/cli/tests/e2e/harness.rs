@@ -188,6 +188,15 @@ impl World {
         child.wait().unwrap();
     }
 
+    /// Waits for the daemon to die by itself, of SIGKILL (a test's crash point,
+    /// `BOSUN_TEST_CRASH_AT`).
+    pub fn wait_daemon_crashed(&mut self) {
+        use std::os::unix::process::ExitStatusExt;
+        let mut child = self.daemon.take().expect("daemon running");
+        let status = wait_for("the daemon to crash at its crash point", || child.try_wait().unwrap());
+        assert_eq!(status.signal(), Some(9), "the daemon died of SIGKILL: {status}");
+    }
+
     /// SIGTERMs the daemon and waits for it to exit; returns its exit status.
     pub fn stop_daemon(&mut self) -> std::process::ExitStatus {
         let mut child = self.daemon.take().expect("daemon running");
@@ -319,6 +328,18 @@ impl Drop for World {
         // Agents outlive the daemon by design; a test's world must not.
         for pid in self.run_processes() {
             let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+        }
+        // Nor their cgroups (runs whose holders the test killed): emptied by now, or soon.
+        let logs = std::fs::read_dir(self.path("data/logs")).into_iter().flatten().flatten();
+        for file in logs.flat_map(|task| std::fs::read_dir(task.path()).into_iter().flatten().flatten()) {
+            if file.path().extension().is_some_and(|e| e == "cgroup")
+                && let Ok(dir) = std::fs::read_to_string(file.path())
+            {
+                let deadline = Instant::now() + Duration::from_secs(2);
+                while std::fs::remove_dir(dir.trim_end()).is_err() && Path::new(dir.trim_end()).exists() && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
         }
     }
 }

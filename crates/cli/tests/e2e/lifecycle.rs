@@ -186,6 +186,8 @@ fn daemon_and_holders_killed_then_restart_interrupts_and_retry_works() {
     for pid in holders {
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL).unwrap();
     }
+    // Dead, not dying: a dying holder's socket still takes connections for a moment.
+    wait_for("the holders to be gone", || w.holders().is_empty().then_some(()));
     w.start(&[]);
     let why = "the agent's holder process is gone (the machine or the holder was killed)";
     for &id in &ids {
@@ -387,4 +389,65 @@ fn a_setsid_grandchild_holding_stdout_open_neither_outlives_nor_holds_up_the_run
     assert_eq!(t["runs"][0]["status"], "succeeded", "{t}");
     let grandchild: i64 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
     wait_for("the grandchild to be killed", || (!alive(grandchild)).then_some(()));
+}
+
+/// With cgroups available (the daemon runs as root, or in a delegated cgroup), a
+/// grandchild that leaves the agent's session *and* clears its environment — no
+/// process group, no run token to find it by — is still killed when the run ends:
+/// the run's cgroup is. Skipped, saying why, where the daemon says cgroups are not
+/// available.
+#[test]
+fn a_grandchild_that_clears_its_environment_dies_with_the_run_cgroup() {
+    let mut w = World::new("app");
+    let (pidfile, gate) = (w.path("shared/grandchild.pid"), w.path("shared/go"));
+    let (p, g) = (pidfile.display(), gate.display());
+    let script = format!(
+        "env -i setsid sh -c 'echo $$ > {p}.tmp; mv {p}.tmp {p}; exec sleep 1000' </dev/null >/dev/null 2>&1 & \
+         while [ ! -s {p} ]; do sleep 0.01; done; while [ ! -e {g} ]; do sleep 0.01; done; echo done"
+    );
+    let command = serde_json::to_string(&["sh", "-c", &script]).unwrap();
+    std::fs::write(w.path("config/agents/escaper.md"), format!("---\nname: escaper\nruntime: command\ncommand: {command}\n---\nEscape.\n"))
+        .unwrap();
+    w.start(&[]);
+    let log = std::fs::read_to_string(w.path("daemon.log")).unwrap();
+    if !log.contains("each run gets a cgroup of its own") {
+        let said = log.lines().find(|l| l.contains("no cgroups for runs")).unwrap_or("(nothing about cgroups)");
+        eprintln!("skipped: this daemon cannot give runs cgroups of their own: {said}");
+        return;
+    }
+    let id = w.add("Escape the group and the token", "escaper");
+    let grandchild: i64 = wait_for("the grandchild", || std::fs::read_to_string(&pidfile).ok()?.trim().parse().ok());
+    // Out of reach of everything but the cgroup.
+    let environ = std::fs::read(format!("/proc/{grandchild}/environ")).unwrap();
+    assert!(!environ.windows(16).any(|w| w == b"BOSUN_RUN_TOKEN="), "the grandchild carries no token");
+    let cgroup = std::fs::read_to_string(format!("/proc/{grandchild}/cgroup")).unwrap();
+    let path = cgroup.lines().find_map(|l| l.strip_prefix("0::")).unwrap().to_string();
+    assert!(path.rsplit('/').next().unwrap().starts_with("bosun-run-"), "in the run's cgroup: {path}");
+    let agent = w.task(id)["runs"][0]["pid"].as_i64().unwrap();
+    let pgid = |pid: i64| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .unwrap()
+            .rsplit(')')
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .nth(2)
+            .unwrap()
+            .to_string()
+    };
+    assert_ne!(pgid(grandchild), pgid(agent), "the grandchild left the agent's process group");
+
+    std::fs::write(&gate, "go").unwrap();
+    let t = w.wait_status(id, "review");
+    assert_eq!(t["runs"][0]["status"], "succeeded", "{t}");
+    wait_for("the grandchild to be killed", || (!alive(grandchild)).then_some(()));
+    let mount = w.path("data/logs/1/1.cgroup");
+    assert!(!mount.exists(), "the run's cgroup record is gone with it");
+    let on_disk = std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .find(|l| l.contains(" - cgroup2 "))
+        .map(|l| l.split(' ').nth(4).unwrap().to_string())
+        .unwrap();
+    assert!(!std::path::Path::new(&format!("{on_disk}{path}")).exists(), "the run's cgroup {path} is removed");
 }

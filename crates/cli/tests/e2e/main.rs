@@ -16,6 +16,7 @@ mod gemini;
 mod hostile;
 mod human;
 mod lifecycle;
+mod matrix;
 mod merge;
 mod notify;
 mod pr;

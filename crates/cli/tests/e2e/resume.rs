@@ -134,6 +134,8 @@ fn a_claude_task_the_daemon_cut_off_continues_its_session_on_retry() {
     for pid in w.holders() {
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL).unwrap();
     }
+    // Dead, not dying: a dying holder's socket still takes connections for a moment.
+    wait_for("the holder to be gone", || w.holders().is_empty().then_some(()));
     w.start_with_env(&[], &env);
     w.wait_status(id, "interrupted");
 

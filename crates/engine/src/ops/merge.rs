@@ -84,6 +84,9 @@ impl Engine {
             Err(e @ (MergeError::Conflict { .. } | MergeError::DirtyCheckout { .. })) => return Err(OpError::Refused(e.to_string())),
             Err(MergeError::Git(e)) => return Err(e.into()),
         };
+        if commit.is_some() {
+            crate::crash::point("merge-base-moved");
+        }
         let task = match self.done(&task, next, reason).await {
             Ok(task) => task,
             // The base has moved: say so, and how to finish (the next merge finds the

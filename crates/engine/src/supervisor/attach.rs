@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bosun_agents::{SpawnSpec, runtime};
-use bosun_core::{AgentProfile, EventKind, Run, Task};
+use bosun_core::{AgentProfile, EventKind, Run, Task, TaskStatus};
 use chrono::Utc;
 use tokio::sync::mpsc;
 
@@ -54,9 +54,16 @@ async fn supervise_attached(engine: Arc<Engine>, task: Task, run: Run, profile: 
         Ok(p) => p,
         Err(e) => {
             // Whatever is left of the run (its holder answered a moment ago) goes.
-            if !token.is_empty() {
-                let _ = tokio::task::spawn_blocking(move || bosun_agents::sweep::kill_all(&[token])).await;
-            }
+            let holder = engine.config.holder(run_ctx.task.id, run_ctx.run.id, None);
+            let _ = tokio::task::spawn_blocking(move || {
+                if let Some(holder) = holder {
+                    holder.end_cgroup();
+                }
+                if !token.is_empty() {
+                    bosun_agents::sweep::kill_all(&[token]);
+                }
+            })
+            .await;
             return run_ctx.fail_before_start(format!("cannot take the agent back after the daemon restarted: {e}")).await;
         }
     };
@@ -70,14 +77,31 @@ async fn supervise_attached(engine: Arc<Engine>, task: Task, run: Run, profile: 
     }
     let pid = run_ctx.run.pid.unwrap_or_default();
     tracing::info!(agent = %profile.name, pid, seen, "run re-attached");
-    run_ctx
-        .emit(EventKind::status(
-            run_ctx.task.status.as_str(),
-            format!("the daemon restarted and took `{}` (pid {pid}) back; what it printed meanwhile follows", profile.name),
-        ))
-        .await;
+    // The last daemon died after storing the run's final event, before its end: the
+    // run ends again from the spool, and its log says neither thing twice.
+    run_ctx.final_stored = final_event_stored(&engine, &run_ctx.run).await;
+    if !run_ctx.final_stored {
+        run_ctx
+            .emit(EventKind::status(
+                run_ctx.task.status.as_str(),
+                format!("the daemon restarted and took `{}` (pid {pid}) back; what it printed meanwhile follows", profile.name),
+            ))
+            .await;
+    }
     // The wall-clock limit counts from the run's start, not from the re-attach.
     let ran = (Utc::now() - run_ctx.run.started_at).to_std().unwrap_or_default();
     let wall = profile.timeout.map(|t| Duration::from_secs(t).saturating_sub(ran));
     run_ctx.follow(proc, &profile, &spec, &workdir, wall, &mut ctl).await;
+}
+
+/// Whether the task's last stored event is `run`'s final status (bosun's word that the
+/// task settled), which the supervisor stores just before the run's end.
+async fn final_event_stored(engine: &Engine, run: &Run) -> bool {
+    let Ok(last) = engine.store.last_seq(run.task_id).await else { return false };
+    let Ok(events) = engine.store.events(run.task_id, last - 1, 1).await else { return false };
+    events.first().is_some_and(|e| {
+        e.run_id == run.id
+            && e.source == bosun_core::Source::Bosun
+            && matches!(&e.kind, EventKind::Status { status, .. } if TaskStatus::parse(status).is_some_and(TaskStatus::is_settled))
+    })
 }

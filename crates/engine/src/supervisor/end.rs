@@ -42,6 +42,13 @@ impl RunCtx<'_> {
             (Ending::Natural, Some(e)) => (RunStatus::Failed, failed, Some(failure_reason(&e, tail))),
             (Ending::Natural, None) => (RunStatus::Failed, failed, Some("the agent vanished".to_string())),
         };
+        // The holder killed the run's cgroup before it told the exit; one whose holder
+        // died meanwhile is killed here, before its leftovers are committed.
+        if self.held
+            && let Some(holder) = self.engine.config.holder(self.task.id, self.run.id, None)
+        {
+            let _ = tokio::task::spawn_blocking(move || holder.end_cgroup()).await;
+        }
         match workspace::commit_leftovers(&self.task, workdir, &self.run.agent, &self.resolving).await {
             Ok(Some(sha)) => {
                 self.emit(EventKind::status("committed", format!("bosun committed the agent's uncommitted work as {sha}"))).await
@@ -82,8 +89,11 @@ impl RunCtx<'_> {
         }
         // What the task becomes (running and needs_input end the same way).
         let becomes = self.task.status.apply(end.task_event).map(TaskStatus::as_str).unwrap_or("ended");
-        self.emit(EventKind::status(becomes, message)).await;
+        if !self.final_stored {
+            self.emit(EventKind::status(becomes, message)).await;
+        }
         self.engine.hub.flush().await;
+        crate::crash::point("run-final-event");
         let stored = self.record_end(end).await;
         self.engine.hub.forget_run(self.run.id);
         // The run is stored, its events with it: the spool has served (the raw run log

@@ -120,6 +120,7 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
     };
     tracing::Span::current().record("run", run.id);
     tracing::info!(agent = %profile.name, "run starting");
+    crate::crash::point("run-stored");
     engine.publish(&task);
     if task.agent.as_deref() != Some(profile.name.as_str())
         && let Err(e) = engine.store.set_task_agent(task_id, &profile.name, Utc::now()).await
@@ -135,6 +136,7 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
         Ok(p) => p,
         Err(why) => return run_ctx.fail_before_start(format!("cannot prepare the workspace: {why}")).await,
     };
+    crate::crash::point("workspace-made");
     let workdir = prepared.dir;
     run_ctx.workdir = Some(workdir.clone());
     // As recorded by `prepare` (a first run's task was read before).
@@ -219,6 +221,7 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
         Ok(p) => p,
         Err(e) => return run_ctx.fail_before_start(e.to_string()).await,
     };
+    crate::crash::point("agent-spawned");
     let pid = proc.group.pid();
     if let Err(e) = engine.store.set_run_pid(run_ctx.run.id, pid as i64).await {
         tracing::error!("cannot record the pid: {e}");
@@ -254,7 +257,9 @@ impl RunCtx<'_> {
         if ending == Ending::Detached {
             return self.detach().await;
         }
+        // (A run whose final event was stored already ran its cleanup hook.)
         if ending != Ending::Shutdown
+            && !self.final_stored
             && let Some(cleanup) = self.task.repo.as_deref().and_then(|repo| workspace::hook_script(Path::new(repo), "cleanup"))
             && let Hook::Failed(why) = self.hook(&cleanup, spec, ctl).await
         {
@@ -289,6 +294,9 @@ struct RunCtx<'a> {
     resolving: Vec<String>,
     /// The agent runs under a holder: it can outlive this daemon.
     held: bool,
+    /// The run's final status event is already stored (a daemon died between it and
+    /// the run's end): the end is written without saying it twice.
+    final_stored: bool,
     /// When the agent printed the output being handled, if not just now (a line its
     /// holder kept while no daemon listened): the time its events carry.
     printed_at: Option<chrono::DateTime<Utc>>,
@@ -315,6 +323,7 @@ impl<'a> RunCtx<'a> {
             early: Vec::new(),
             resolving: Vec::new(),
             held: false,
+            final_stored: false,
             printed_at: None,
         }
     }
