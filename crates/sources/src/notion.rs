@@ -24,6 +24,8 @@ pub struct Notion {
     config: NotionConfig,
     /// The integration's own user (its comments are bosun's), asked once.
     bot: tokio::sync::OnceCell<String>,
+    /// The status property's kind (`status` or `select`), asked once.
+    status_kind: tokio::sync::OnceCell<String>,
 }
 
 impl Notion {
@@ -34,7 +36,7 @@ impl Notion {
         auth.set_sensitive(true);
         headers.insert(AUTHORIZATION, auth);
         headers.insert("Notion-Version", HeaderValue::from_static(NOTION_VERSION));
-        Ok(Notion { http: Http::new("Notion", api, PER_SECOND, headers), config, bot: Default::default() })
+        Ok(Notion { http: Http::new("Notion", api, PER_SECOND, headers), config, bot: Default::default(), status_kind: Default::default() })
     }
 
     /// The database's data source and its property types.
@@ -221,9 +223,15 @@ impl Connector for Notion {
     async fn set_phase(&self, item: &Item, phase: Phase) -> Result<Written, SourceError> {
         let name = self.config.phases.name(phase).to_string();
         let id = &item.external_id;
-        // The write takes the property's own kind (read from the page, which has it).
-        let current = self.http.json("the page", || self.http.request(Method::GET, &format!("/v1/pages/{id}"))).await?;
-        let kind = current["properties"][&self.config.status_property]["type"].as_str().unwrap_or("status").to_string();
+        // The write takes the property's own kind (status or select), read once.
+        let kind = self
+            .status_kind
+            .get_or_try_init(|| async {
+                let (_, properties) = self.data_source().await?;
+                self.status_kind(&properties).map(String::from)
+            })
+            .await?
+            .clone();
         let body = json!({"properties": {self.config.status_property.clone(): {kind: {"name": name}}}});
         let page = self.http.json("the page", || self.http.request(Method::PATCH, &format!("/v1/pages/{id}")).json(&body)).await?;
         Ok(Written { state: name, at: time_field(&self.http, &page, "last_edited_time")? })

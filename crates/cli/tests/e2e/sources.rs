@@ -414,3 +414,49 @@ fn a_labelled_linear_issue_moves_through_the_teams_states() {
     w.bosun(&["merge", &id.to_string()]);
     wait_for("the issue Done", || (linear.lock().unwrap().issue(&issue).state == "s-done").then_some(()));
 }
+
+#[test]
+fn a_write_back_that_fails_is_kept_and_done_once_the_service_is_back() {
+    let (w, fake, _source) = notion_world(|w| w.agent("echoer", None, &[json!({"say": "done"})]));
+    fake.lock().unwrap().fail_writes = true;
+    let page = fake.lock().unwrap().add_page("While Notion is down", "Ready", Some("echoer"), &[], "body");
+    let t = wait_for("the task", || tasks(&w).into_iter().next());
+    // The task goes on regardless; the page cannot follow yet.
+    w.wait_status(t["id"].as_i64().unwrap(), "review");
+    wait_for("write attempts refused", || (fake.lock().unwrap().failed_writes >= 2).then_some(()));
+    assert_eq!(fake.lock().unwrap().page(&page).status, "Ready");
+    // Back up: the queued writes land, in order, and the page ends in Review.
+    fake.lock().unwrap().fail_writes = false;
+    crate::harness::wait_within(std::time::Duration::from_secs(90), "the page in Review", || {
+        (fake.lock().unwrap().page(&page).status == "Review").then_some(())
+    });
+}
+
+#[test]
+fn a_sync_of_a_thousand_pages_reads_only_what_changed() {
+    let (w, fake, source) = notion_world(|w| w.agent("echoer", None, &[json!({"say": "done"})]));
+    let old: Vec<String> = {
+        let mut n = fake.lock().unwrap();
+        (0..990).map(|i| n.add_page(&format!("Old {i}"), "Done", None, &[], "old")).collect()
+    };
+    w.bosun(&["source", "sync", &source.to_string()]);
+    let before = fake.lock().unwrap().requests.len();
+    {
+        let mut n = fake.lock().unwrap();
+        for i in 0..10 {
+            n.add_page(&format!("New {i}"), "Ready", Some("echoer"), &[], "new");
+        }
+    }
+    let out = w.json(&["source", "sync", &source.to_string()]);
+    let n = fake.lock().unwrap();
+    let calls: Vec<String> = n.requests[before..].iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    let queries = calls.iter().filter(|c| c.ends_with("/query")).count();
+    let bodies = calls.iter().filter(|c| c.ends_with("/markdown")).count();
+    // The query returns the ten ready pages only (two per answer here): none of the
+    // 990 others is read, and each new page's body once.
+    assert!(!old.iter().any(|id| calls.iter().any(|c| c.contains(id.as_str()))), "an unchanged page was read: {calls:?}");
+    assert_eq!(bodies, 10, "{calls:?}");
+    assert!(queries <= 10, "{calls:?}");
+    assert_eq!(out["source"]["created"], 10);
+    println!("sync of 1,000 pages with 10 changed: {queries} queries, {bodies} bodies, {} calls in all with the write-backs", calls.len());
+}

@@ -63,6 +63,9 @@ pub struct Notion {
     pub refused: Vec<String>,
     /// Answer the next this-many requests 429 with `Retry-After: 1`.
     pub limit_next: usize,
+    /// Answer every page update 503 (Notion down for writes).
+    pub fail_writes: bool,
+    pub failed_writes: usize,
     pub rate_limited: usize,
     next_id: u64,
 }
@@ -279,6 +282,10 @@ async fn page(
     let Some(i) = n.pages.iter().position(|p| p.id == id) else {
         return error(StatusCode::NOT_FOUND, "object_not_found", &format!("Could not find page with ID: {id}."));
     };
+    if method == Method::PATCH && n.fail_writes {
+        n.failed_writes += 1;
+        return error(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", "Notion is unavailable, please try again later.");
+    }
     if method == Method::PATCH {
         let Some(name) = body["properties"]["Status"]["status"]["name"].as_str() else {
             return error(StatusCode::BAD_REQUEST, "validation_error", "body.properties.Status.status should be defined.");
