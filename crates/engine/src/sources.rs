@@ -2,7 +2,7 @@
 //! engine.
 //!
 //! The poller syncs each source on its interval (a timer, since a laptop cannot be
-//! called by Notion, GitHub or Linear), one sync at a time per source, sources
+//! called by Notion, GitHub or Linear), one sync or write at a time per source, sources
 //! independent of each other: a failing one records its error and holds up none of
 //! the others. A sync reads the items changed since the source's mark; each ready
 //! item not yet a task is read again (the claim: it must still be ready) and becomes a
@@ -99,8 +99,14 @@ impl Engine {
     }
 
     /// Syncs `source` now (after any sync of it under way) and records how it went.
+    /// The lock a source's syncs and write-backs take: a sync never compares an item
+    /// with what bosun wrote while a write to it is under way.
+    fn source_lock(&self, id: i64) -> Arc<tokio::sync::Mutex<()>> {
+        self.source_locks.lock().unwrap().entry(id).or_default().clone()
+    }
+
     pub async fn sync_source(&self, source: &Source) -> Result<SyncResult, SourceError> {
-        let lock = self.source_locks.lock().unwrap().entry(source.id).or_default().clone();
+        let lock = self.source_lock(source.id);
         let _one = lock.lock().await;
         let now = Utc::now();
         let outcome = self.sync_inner(source).await;
@@ -362,7 +368,11 @@ impl Engine {
     /// One write-back attempt, recorded: done, or tried again later.
     async fn write_one(&self, w: &SourceWrite) {
         let store = self.store.sources();
-        let outcome = self.write_back(w).await;
+        let lock = self.source_lock(w.source_id);
+        let outcome = {
+            let _one = lock.lock().await;
+            self.write_back(w).await
+        };
         let now = Utc::now();
         let recorded = match outcome {
             Ok(()) => store.finish_write(w.id, now).await,

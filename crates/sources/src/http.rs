@@ -1,5 +1,5 @@
-//! The HTTP client a source talks through: one per source, spacing its requests to the
-//! service's rate (Notion allows about 3 a second), waiting out `Retry-After` on 429
+//! The HTTP client a source talks through: one per source, keeping its requests to the
+//! service's rate (a token bucket: Notion allows about 3 a second on average, with bursts), waiting out `Retry-After` on 429
 //! (and Notion's 529, GitHub's secondary limits on 403 with `Retry-After`), backing
 //! off on 5xx and network errors, and turning what is left into a [`SourceError`]
 //! that says whose fault it is, without the token or the raw transport error.
@@ -51,10 +51,13 @@ pub struct Http {
     client: reqwest::Client,
     pub service: &'static str,
     pub base: String,
-    /// The minimum time between two requests.
-    spacing: Duration,
-    next: Mutex<Instant>,
+    /// A token bucket: `rate` requests a second on average, bursts of up to [`BURST`].
+    rate: f64,
+    bucket: Mutex<(f64, Instant)>,
 }
+
+/// Requests a source may make at once before its rate applies.
+const BURST: f64 = 10.0;
 
 impl Http {
     pub fn new(service: &'static str, base: &str, per_second: u32, headers: reqwest::header::HeaderMap) -> Http {
@@ -69,8 +72,8 @@ impl Http {
             client,
             service,
             base: base.trim_end_matches('/').to_string(),
-            spacing: Duration::from_secs(1) / per_second.max(1),
-            next: Mutex::new(Instant::now()),
+            rate: f64::from(per_second.max(1)),
+            bucket: Mutex::new((BURST, Instant::now())),
         }
     }
 
@@ -79,14 +82,19 @@ impl Http {
         self.client.request(method, format!("{}{path}", self.base))
     }
 
-    /// Waits for this source's next request slot.
+    /// Waits for this source's next request slot (a token from its bucket).
     async fn slot(&self) {
-        let mut next = self.next.lock().await;
+        let mut bucket = self.bucket.lock().await;
+        let (tokens, at) = *bucket;
         let now = Instant::now();
-        if *next > now {
-            tokio::time::sleep_until(*next).await;
+        let tokens = (tokens + now.duration_since(at).as_secs_f64() * self.rate).min(BURST);
+        if tokens >= 1.0 {
+            *bucket = (tokens - 1.0, now);
+            return;
         }
-        *next = Instant::now() + self.spacing;
+        let wait = Duration::from_secs_f64((1.0 - tokens) / self.rate);
+        tokio::time::sleep(wait).await;
+        *bucket = (0.0, Instant::now());
     }
 
     /// Sends what `build` makes (again on a retryable failure); a 304 and every 2xx

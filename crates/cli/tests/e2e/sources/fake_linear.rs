@@ -172,7 +172,7 @@ async fn graphql(State(s): State<Shared>, headers: HeaderMap, Json(req): Json<Va
             .iter()
             .filter(|i| team == "ENG" && i.labels.iter().any(|x| x == label) && since.is_none_or(|t| i.updated >= t))
             .collect();
-        hits.sort_by(|a, b| b.updated.cmp(&a.updated)); // orderBy updatedAt: newest first
+        hits.sort_by_key(|i| std::cmp::Reverse(i.updated)); // orderBy updatedAt: newest first
         let start: usize = v["after"].as_str().map(|c| c.parse().unwrap()).unwrap_or(0);
         let nodes: Vec<Value> = hits.iter().skip(start).take(2).map(|i| l.issue_json(i)).collect();
         let more = hits.len() > start + 2;
