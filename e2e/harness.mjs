@@ -16,16 +16,18 @@ export const FAKE = join(TARGET, 'debug/bosun-fake-agent');
 
 /**
  * Starts a daemon whose agents are `agents` ({name: {steps, interactive, max_concurrent}}, or a function
- * of the temporary directory returning that), with a git repo at `${tmp}/app`. Resolves to {tmp, repo, base, browser, api, bosun, token,
+ * of the temporary directory returning that), with a git repo at `${tmp}/app`; `env` is added to the
+ * daemon's (and the CLI's) environment. Resolves to {tmp, repo, base, browser, api, bosun, token,
  * createTask, waitTask, stopDaemon, startDaemon, close}.
  */
-export async function start(agents) {
+export async function start(agents, { env: extraEnv = {} } = {}) {
   assert.ok(existsSync(BOSUN), 'target/debug/bosun is built (cargo build -p bosun)');
   const tmp = mkdtempSync(join(tmpdir(), 'bosun-e2e-'));
   for (const d of ['home', 'config/agents', 'app', 'data']) mkdirSync(join(tmp, d), { recursive: true });
   const env = {
     PATH: process.env.PATH, HOME: join(tmp, 'home'), LC_ALL: 'C', GIT_CONFIG_NOSYSTEM: '1',
     GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.com', GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.com',
+    ...extraEnv,
   };
   const repo = join(tmp, 'app');
   const git = (...args) => execFileSync('git', args, { cwd: repo, env });

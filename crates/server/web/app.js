@@ -6,6 +6,7 @@ import { askItem } from './asks.js';
 import { notificationsPage, registerWorker } from './notify.js';
 import { loginPage } from './login.js';
 import { devicesPage } from './devices.js';
+import { sourcesPage } from './sources.js';
 
 const main = document.getElementById('main');
 let cleanup = () => {};
@@ -26,6 +27,7 @@ function route() {
   else if (path === '/rules') cleanup = rulesPage(main);
   else if (path === '/notifications') cleanup = notificationsPage(main);
   else if (path === '/devices') cleanup = devicesPage(main);
+  else if (path === '/sources') cleanup = sourcesPage(main);
   else if ((m = path.match(/^\/tasks\/(\d+)$/))) cleanup = taskPage(main, Number(m[1]));
   else notFound(main, `The board has no page at ${path}.`);
 }

@@ -34,6 +34,7 @@ pub(super) fn routes() -> Router<Arc<Engine>> {
         .route("/new", get(index))
         .route("/tasks/{id}", get(index))
         .route("/notifications", get(index))
+        .route("/sources", get(index))
         .route("/sw.js", get(service_worker))
         .route("/assets/{*path}", get(asset))
 }
