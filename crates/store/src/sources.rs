@@ -95,7 +95,9 @@ pub trait SourceStore: Send + Sync {
     /// (`in progress`); or finds the task already made of this item.
     async fn create_linked(&self, task: TaskRecord, link: NewLink, now: DateTime<Utc>) -> Result<Linked>;
     async fn link(&self, task: TaskId) -> Result<Option<Link>>;
-    /// The source's links whose tasks are not settled (done, discarded), with the task.
+    /// The source's links whose tasks a sync follows (queued, blocked, running, needs
+    /// input: a person's move stops them; running to review: a comment reaches the
+    /// agent), with the task.
     async fn open_links(&self, source_id: i64) -> Result<Vec<(Link, Task)>>;
     async fn set_written(&self, task: TaskId, written: &Written) -> Result<()>;
     async fn set_comment_cursor(&self, task: TaskId, cursor: &str) -> Result<()>;

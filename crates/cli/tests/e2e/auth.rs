@@ -25,7 +25,7 @@ fn token(w: &World, name: &str, scope: &str) -> String {
 /// The scope this test expects a route to need (written out here, not taken from the
 /// server: admin routes whatever the method, logging out for anyone, else GET reads).
 fn needs(method: &str, path: &str) -> &'static str {
-    let admin = ["/api/tokens", "/api/devices", "/api/pairings", "/api/notify", "/api/settings"];
+    let admin = ["/api/tokens", "/api/devices", "/api/pairings", "/api/notify", "/api/settings", "/api/sources"];
     if admin.iter().any(|a| path == *a || path.starts_with(&format!("{a}/"))) {
         "admin"
     } else if path == "/api/logout" || method == "get" {

@@ -460,3 +460,77 @@ fn a_sync_of_a_thousand_pages_reads_only_what_changed() {
     assert_eq!(out["source"]["created"], 10);
     println!("sync of 1,000 pages with 10 changed: {queries} queries, {bodies} bodies, {} calls in all with the write-backs", calls.len());
 }
+
+/// A measurement for BENCHMARKS.md, not a test (`cargo test -p bosun --test e2e
+/// sources::measure -- --ignored --nocapture`): from a page turning Ready to its agent
+/// running when a sync runs at once (what a poll adds on top is up to one interval; a
+/// sync also has the source's request rate to keep: Notion's 3 a second).
+#[test]
+#[ignore]
+fn measure_ready_to_running() {
+    let (w, fake, source) = notion_world(|w| {
+        let gate = w.path("never");
+        w.agent("gated", Some(50), &[json!({"wait_file": gate.to_str().unwrap()})]);
+    });
+    let http = crate::harness::authed(&w.token());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let mut took = Vec::new();
+    for i in 0..20 {
+        // Pages turn Ready now and then, not back to back: the source's request
+        // budget (its token bucket) has refilled, as it would have.
+        std::thread::sleep(std::time::Duration::from_secs(4));
+        let page = fake.lock().unwrap().add_page(&format!("Job {i}"), "Ready", Some("gated"), &[], "body");
+        let started = std::time::Instant::now();
+        rt.block_on(http.post(format!("{}/api/sources/{source}/sync", w.url)).json(&json!({})).send()).unwrap();
+        loop {
+            let all: Vec<Value> =
+                rt.block_on(async { http.get(format!("{}/api/tasks", w.url)).send().await.unwrap().json().await.unwrap() });
+            let mine = all.iter().find(|t| t["body"].as_str().unwrap_or("").contains(&page.replace('-', "")));
+            if let Some(t) = mine.filter(|t| t["status"] == "running" && t["runs"][0]["pid"].is_number()) {
+                took.push(started.elapsed());
+                // Out of the way of the next one (the global limit counts running tasks).
+                rt.block_on(http.post(format!("{}/api/tasks/{}/stop", w.url, t["id"])).json(&json!({})).send()).unwrap();
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+    took.sort();
+    println!("ready page -> agent running (sync at once): p50 {:?}, max {:?}", took[took.len() / 2], took[took.len() - 1]);
+}
+
+#[test]
+fn a_comment_steers_the_running_agent_and_an_ask_is_posted_on_the_page() {
+    let (w, fake, _source) = notion_world(|w| {
+        w.agent_with(
+            "asker",
+            "interactive: true\n",
+            &[
+                json!({"read_prompt": true}),
+                json!({"say": "listening"}),
+                json!({"listen": 1}),
+                json!({"ask": {"id": "a1", "tool": "Bash", "kind": "command", "command": "make deploy"}}),
+                json!({"say": "deployed"}),
+            ],
+        );
+    });
+    let page = fake.lock().unwrap().add_page("Deploy", "Ready", Some("asker"), &[], "Deploy it.");
+    let t = wait_for("the task running", || tasks(&w).into_iter().find(|t| t["status"] == "running"));
+    let id = t["id"].as_i64().unwrap();
+    wait_for("the agent listening", || w.events(id).iter().any(|e| e["text"] == "listening").then_some(()));
+    fake.lock().unwrap().add_comment(&page, "Ada", "Use the staging database.");
+    wait_for("the comment heard by the running agent", || {
+        w.events(id).iter().any(|e| e["text"] == "heard: Use the staging database.").then_some(())
+    });
+    let said = w.events(id).into_iter().find(|e| e["type"] == "message" && e["text"] == "Use the staging database.").unwrap();
+    assert_eq!(said["from"], "Ada (Notion)", "{said}");
+    w.wait_status(id, "needs_input");
+    wait_for("the ask on the page", || {
+        let n = fake.lock().unwrap();
+        (n.page(&page).status == "Needs input" && n.bot_comments(&page).iter().any(|c| c.contains("Bash wants to `make deploy`")))
+            .then_some(())
+    });
+    w.bosun(&["approve", &id.to_string()]);
+    w.wait_status(id, "review");
+    wait_for("the page in Review", || (fake.lock().unwrap().page(&page).status == "Review").then_some(()));
+}

@@ -201,7 +201,7 @@ impl SourceStore for SqliteStore {
     async fn open_links(&self, source_id: i64) -> Result<Vec<(Link, Task)>> {
         let rows = sqlx::query(&format!(
             "SELECT {LINK_COLUMNS} FROM external_links
-             WHERE source_id = ? AND task_id IN (SELECT id FROM tasks WHERE status NOT IN ('done', 'discarded'))
+             WHERE source_id = ? AND task_id IN (SELECT id FROM tasks WHERE status IN ('queued', 'blocked', 'running', 'needs_input', 'review'))
              ORDER BY task_id"
         ))
         .bind(source_id)
