@@ -63,6 +63,7 @@ for (const size of SIZES) {
     await page.goto(`${h.base}/tasks/${t.id}`);
     await page.locator('.task-head .cost', { hasText: /^\$0\.0065$/ }).waitFor();
     await page.locator('.runs td', { hasText: /^\$0\.0065$/ }).waitFor();
+    await page.getByRole('tab', { name: 'Timeline' }).click();
     const timeline = page.getByRole('list', { name: 'Events' });
     await timeline.getByText('· $0.0052').waitFor();
     await timeline.getByText('· <$0.0001').waitFor();

@@ -22,6 +22,7 @@ mod pr;
 mod provenance;
 mod real_clis;
 mod resume;
+mod review;
 mod setup;
 mod store_failure;
 mod survive;
