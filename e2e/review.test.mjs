@@ -26,12 +26,8 @@ before(async () => {
   h = await start((tmp) => ({
     // Asks to run a command, then waits until answered.
     asker: { interactive: true, steps: [{ read_prompt: true }, { ask: { id: 'a1', tool: 'Bash', kind: 'command', command: 'cargo test --workspace' } }, { say: 'tests ran' }] },
-    // Writes src/lib.rs (3 lines) and edits README.md; a second run echoes its prompt.
-    coder: { steps: [
-      { write: { path: 'src/lib.rs', content: 'pub fn one() -> u32 {\n    1\n}\n' } },
-      { write: { path: 'README.md', content: '# app\nsee src/lib.rs\n' } },
-      { say: 'Added one() and documented it.' },
-    ] },
+    // Its script is written by each test (`script`).
+    coder: { steps: [{ say: 'no script yet' }] },
     readme: { steps: [{ write: { path: 'README.md', content: '# the agent readme\n' } }] },
     gated: { max_concurrent: 1, steps: [{ say: 'holding the slot' }, { wait_file: join(tmp, 'open-gate') }] },
     quick: { steps: [{ say: 'quick did it' }] },
@@ -75,8 +71,8 @@ for (const size of SIZES) {
     const first = page.locator('.board-body .card').first();
     await first.locator('.card-ask code.cmd', { hasText: 'cargo test --workspace' }).waitFor();
     assert.equal(await first.getAttribute('data-id'), String(ask.id), 'the ask comes before everything else');
-    const box = await first.boundingBox();
-    assert.ok(box.y + box.height <= size.height, 'on the first screen');
+    const bottom = await page.locator(`.card[data-id="${ask.id}"]`).evaluate((el) => el.getBoundingClientRect().bottom);
+    assert.ok(bottom <= size.height, `on the first screen (${bottom}px)`);
     await page.waitForFunction(() => /^\(\d+\) bosun$/.test(document.title)); // the tab title counts what needs you
     await page.screenshot({ path: join(ARTIFACTS, `review-board-${tag}.png`), fullPage: true });
     await audit(page, `the board at ${tag}`);
@@ -93,16 +89,17 @@ for (const size of SIZES) {
   });
 
   test(`review: counts, a line comment becomes the next prompt, merge through the sheet, at ${tag}`, async () => {
+    const src = `src/one_${size.width}.rs`;
     script('coder', [
-      { write: { path: 'src/lib.rs', content: 'pub fn one() -> u32 {\n    1\n}\n' } },
-      { write: { path: `notes-${size.width}.md`, content: '# notes\nsee src/lib.rs\n' } },
+      { write: { path: src, content: 'pub fn one() -> u32 {\n    1\n}\n' } },
+      { write: { path: `notes-${size.width}.md`, content: `# notes\nsee ${src}\n` } },
       { say: 'Added one() and documented it.' },
     ]);
     const t = await h.createTask(`Add one ${tag}`, 'coder');
     await h.waitTask(t.id, (x) => x.status === 'review', 'review');
     const { ctx, page, errors } = await open(size, `/tasks/${t.id}`);
     const nav = page.getByRole('navigation', { name: 'Changed files' });
-    const lib = nav.locator('li', { hasText: 'src/lib.rs' });
+    const lib = nav.locator('li', { hasText: src });
     await lib.waitFor();
     assert.equal((await lib.locator('.stat').innerText()).trim(), '+3 −0');
     assert.equal((await nav.locator('li', { hasText: `notes-${size.width}.md` }).locator('.stat').innerText()).trim(), '+2 −0');
@@ -113,17 +110,17 @@ for (const size of SIZES) {
     await page.screenshot({ path: join(ARTIFACTS, `review-page-${tag}.png`), fullPage: true });
     await audit(page, `the review page at ${tag}`);
 
-    // A comment on line 2 of src/lib.rs and an overall note: one reply; the next run's prompt has them.
+    // A comment on line 2 of the Rust file and an overall note: one reply; the next run's prompt has them.
     script('coder', [{ echo_env: ['BOSUN_PROMPT'] }]);
-    await page.getByRole('button', { name: 'Comment on src/lib.rs line 2' }).click();
-    await page.getByRole('textbox', { name: 'Comment on src/lib.rs line 2' }).fill('return 2 instead');
+    await page.getByRole('button', { name: `Comment on ${src} line 2` }).click();
+    await page.getByRole('textbox', { name: `Comment on ${src} line 2` }).fill('return 2 instead');
     await page.getByRole('button', { name: 'Add comment' }).click();
     await page.getByLabel('Overall note').fill('Nearly there.');
     await page.getByRole('button', { name: 'Request changes (1 comment)' }).click();
     await h.waitTask(t.id, (x) => x.status === 'review' && x.runs.length === 2, 'reviewed again');
     const events = await h.api(`/api/tasks/${t.id}/events?after=0&limit=1000`);
     const prompt = events.map((e) => e.text || '').find((x) => x.startsWith('BOSUN_PROMPT='));
-    assert.ok(prompt?.includes('Nearly there.') && prompt.includes('src/lib.rs:2:\n>     1\nreturn 2 instead'), prompt);
+    assert.ok(prompt?.includes('Nearly there.') && prompt.includes(`${src}:2:\n>     1\nreturn 2 instead`), prompt);
 
     // Merge with the merge strategy and an edited message: a merge commit.
     await page.locator('#task-status[data-status=review]').waitFor();

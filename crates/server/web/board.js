@@ -121,11 +121,17 @@ export function boardPage(root, card, go) {
     return c;
   }
 
+  // At most one render a frame: the first change renders at once, those that follow
+  // within the frame together at its end.
   let frame = 0;
-  const later = () => { if (!frame) frame = requestAnimationFrame(render); };
+  let dirty = false;
+  function later() {
+    if (frame) { dirty = true; return; }
+    render();
+    frame = requestAnimationFrame(() => { frame = 0; if (dirty) { dirty = false; later(); } });
+  }
 
   function render() {
-    frame = 0;
     const focused = document.activeElement?.closest?.('.card')?.id;
     renderFilters();
     const shown = [...tasks.values()].filter(visible).sort(order);
@@ -202,7 +208,7 @@ export function boardPage(root, card, go) {
     loadStats();
     // The same place on the board: only its card changes.
     const el = document.getElementById(`task-${task.id}`);
-    if (!frame && el && was === task.status && !task.archived_at && visible(task) && el.closest('.board-body') === body) {
+    if (!dirty && el && was === task.status && !task.archived_at && visible(task) && el.closest('.board-body') === body) {
       const focused = el.contains(document.activeElement);
       const next = cardFor(task);
       el.replaceWith(next);

@@ -51,6 +51,6 @@ export function retryWith(t, after) {
     if (!select.value) return select.focus();
     const out = await act(go, () => api(`/api/tasks/${t.id}/retry`, { method: 'POST', body: { agent: select.value } }), `Retrying with ${select.value}.`);
     if (out) after(out);
-  } }, 'Retry with');
+  } }, 'Try another agent');
   return h('span', { class: 'retry-with' }, go, select);
 }

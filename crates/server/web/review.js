@@ -19,8 +19,8 @@ const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 export function stat(f) {
   if (f.binary) return h('span', { class: 'stat' }, 'binary');
   if (f.additions == null) return null;
-  return h('span', { class: 'stat' }, h('span', { class: 'plus', 'aria-label': `${f.additions} added` }, `+${f.additions}`), ' ',
-    h('span', { class: 'minus', 'aria-label': `${f.deletions} removed` }, `−${f.deletions}`));
+  return h('span', { class: 'stat' }, h('span', { class: 'plus' }, `+${f.additions}`), ' ',
+    h('span', { class: 'minus' }, `−${f.deletions}`));
 }
 
 /**

@@ -235,7 +235,7 @@ export function taskPage(root, id) {
     summaryBox.hidden = !lastWord || ACTIVE.includes(t.status);
     fill(summaryBox.querySelector('p'), lastWord);
     if (t.agent && t.agent !== deafChecked) checkDeaf(t);
-    fill(runs, h('h2', { id: 'runs-h' }, 'Runs'), t.runs.length ? h('table', {},
+    fill(runs, h('h2', { id: 'runs-h' }, 'Runs'), t.runs.length ? h('table', { tabindex: 0, 'aria-labelledby': 'runs-h' },
       h('thead', {}, h('tr', {}, ['Run', 'Agent', 'Status', 'Started', 'Took', 'Cost', 'Why'].map((x) => h('th', { scope: 'col' }, x)))),
       h('tbody', {}, t.runs.map((r) => h('tr', {}, h('td', {}, `#${r.id}`), h('td', {}, r.agent), h('td', {}, r.status),
         h('td', {}, new Date(r.started_at).toLocaleString()), h('td', {}, r.ended_at ? duration(new Date(r.ended_at) - new Date(r.started_at)) : '…'),
