@@ -11,8 +11,8 @@ pub mod notify;
 pub mod paths;
 pub mod review;
 
-pub use review::{FileDiffBody, FileDiffQuery, FileEntry, FilesBody};
 pub use auth::{Device, LoginRequest, NewTokenBody, NewTokenRequest, PairingBody, PairingRequest};
+pub use review::{FileDiffBody, FileDiffQuery, FileEntry, FilesBody};
 
 use std::collections::BTreeMap;
 

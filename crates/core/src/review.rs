@@ -108,9 +108,7 @@ pub fn is_generated(path: &str) -> bool {
     const SUFFIXES: [&str; 5] = [".min.js", ".min.css", ".map", ".pb.go", ".snap"];
     const DIRS: [&str; 5] = ["dist", "build", "vendor", "node_modules", "target"];
     let name = path.rsplit('/').next().unwrap_or(path);
-    NAMES.contains(&name)
-        || SUFFIXES.iter().any(|s| name.ends_with(s))
-        || path.split('/').rev().skip(1).any(|d| DIRS.contains(&d))
+    NAMES.contains(&name) || SUFFIXES.iter().any(|s| name.ends_with(s)) || path.split('/').rev().skip(1).any(|d| DIRS.contains(&d))
 }
 
 #[cfg(test)]
@@ -126,10 +124,7 @@ mod tests {
         let mut first = c("src/a.rs", 40, None, "use a match here");
         first.quote = Some("if x == 1 {".into());
         let msg = review_message("Nearly there.", &[first, c("b.md", 2, Some(4), " typo ")]);
-        assert_eq!(
-            msg,
-            "Nearly there.\n\nReview comments (2):\n\nsrc/a.rs:40:\n> if x == 1 {\nuse a match here\n\nb.md:2-4:\ntypo\n"
-        );
+        assert_eq!(msg, "Nearly there.\n\nReview comments (2):\n\nsrc/a.rs:40:\n> if x == 1 {\nuse a match here\n\nb.md:2-4:\ntypo\n");
         assert_eq!(review_message("just this", &[]), "just this");
         assert!(review_message("", &[c("a", 1, Some(1), "x")]).starts_with("Review comments (1):\n\na:1:\n"));
     }

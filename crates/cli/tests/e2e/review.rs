@@ -86,3 +86,37 @@ fn a_merge_takes_the_edited_commit_message() {
     assert_eq!(git(&w.repo, &["log", "-1", "--format=%B"]).trim(), "Land the code\n\nReviewed on the board.");
     assert_eq!(git(&w.repo, &["rev-list", "--parents", "-n1", "HEAD"]).split(' ').count(), 3, "a merge commit");
 }
+
+#[test]
+fn editing_a_queued_tasks_agent_changes_who_runs_it_and_a_started_one_is_refused() {
+    let mut w = World::new("app");
+    let gate = w.path("gate");
+    w.agent("slow", Some(1), &[json!({"say": "holding"}), json!({"wait_file": gate.to_str().unwrap()})]);
+    w.agent("quick", None, &[json!({"say": "quick did it"})]);
+    w.start(&[]);
+    let holder = w.add("Hold the slot", "slow");
+    w.wait_status(holder, "running");
+    let id = w.add("Wait behind it", "slow");
+    assert_eq!(w.task(id)["status"], "queued");
+
+    let edited = w.json(&["edit", &id.to_string(), "--agent", "quick", "--title", "Done by quick", "--tag", "fast", "--priority", "-2"]);
+    assert_eq!(
+        (edited["title"].as_str(), edited["tags"].clone(), edited["priority"].as_i64()),
+        (Some("Done by quick"), json!(["fast"]), Some(-2))
+    );
+    let t = w.wait_status(id, "review");
+    assert_eq!(t["runs"][0]["agent"], "quick", "{t}");
+
+    // No longer queued: refused in one line, nothing changed.
+    let out = w.try_bosun(&["edit", &holder.to_string(), "--title", "too late"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only a queued task can be edited"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(w.task(holder)["title"], "Hold the slot");
+    // An unknown agent is refused at the door, as `add` refuses it.
+    let queued = w.add("Another in line", "slow");
+    let out = w.try_bosun(&["edit", &queued.to_string(), "--agent", "nobody"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nobody"));
+    std::fs::write(&gate, "").unwrap();
+    w.wait_status(holder, "review");
+}
