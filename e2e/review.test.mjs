@@ -2,7 +2,8 @@
 // real daemon and the scripted fake agent: the board leads with what needs you (and
 // approves from the card), the review page is diff first (+/− counts, line comments
 // sent as one "Request changes" the agent's next prompt carries, a merge through the
-// confirm sheet), conflicts have a way forward (the agent resolves them), search and
+// confirm sheet), conflicts have a way forward (a run that leaves markers is refused
+// a commit; the agent resolves them), search and
 // filters live in the URL, done tasks are out of the way, editing a queued task's
 // agent changes who runs it, and axe-core finds no serious or critical violation.
 // Screenshots of each page land in test-artifacts/.
@@ -147,16 +148,26 @@ for (const size of SIZES) {
     const { ctx, page, errors } = await open(size, `/tasks/${t.id}`);
     const box = page.getByRole('region', { name: 'Conflicts with main' });
     await box.locator('.conflict-files code', { hasText: 'README.md' }).waitFor();
+    await box.locator('summary', { hasText: 'Both sides' }).click();
+    await box.locator('.sides .diff-table td.code.add', { hasText: `the user readme ${tag}` }).waitFor();
+    await box.locator('.sides .diff-table td.code.add', { hasText: `the agent readme ${tag}` }).waitFor();
     await page.screenshot({ path: join(ARTIFACTS, `review-conflict-${tag}.png`), fullPage: true });
+    // A resolving run that leaves the markers: refused a commit, saying so.
+    script('readme', [{ say: 'I looked at it' }]);
+    await box.getByRole('button', { name: 'Ask the agent to resolve' }).click();
+    await page.locator('#task-status[data-status=failed]').waitFor({ timeout: 20_000 });
+    await page.locator('.task-head .reason', { hasText: 'conflict markers remain in: README.md; bosun committed nothing' }).waitFor();
+    const mid = page.getByRole('region', { name: 'Conflicts in the worktree' });
+    await mid.locator('.conflict-files code', { hasText: 'README.md' }).waitFor();
     // The resolving run: both sides kept, the rebase finished.
     script('readme', [
       { write: { path: 'README.md', content: `# both readmes ${tag}\n` } },
       { run: ['git', 'add', 'README.md'] },
       { run: ['git', ...GIT, '-c', 'core.editor=true', 'rebase', '--continue'] },
     ]);
-    await box.getByRole('button', { name: 'Ask the agent to resolve' }).click();
-    await h.waitTask(t.id, (x) => x.status === 'review' && x.runs.length === 2, 'resolved');
-    await page.getByRole('region', { name: 'Conflicts with main' }).waitFor({ state: 'hidden' });
+    await mid.getByRole('button', { name: 'Ask the agent to resolve' }).click();
+    await h.waitTask(t.id, (x) => x.status === 'review' && x.runs.length === 3, 'resolved');
+    await page.locator('.conflicts').waitFor({ state: 'hidden' });
     await page.getByRole('button', { name: 'Merge…' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Merge into main' }).click();
     await page.locator('#task-status[data-status=done]').waitFor();

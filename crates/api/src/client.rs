@@ -312,7 +312,7 @@ impl Client {
 
     /// `GET /api/tasks/{id}/files/diff?path=`: one changed file's diff.
     pub async fn file_diff(&self, id: TaskId, path: &str) -> Result<crate::FileDiffBody, ClientError> {
-        let query = crate::FileDiffQuery { path: path.to_owned() };
+        let query = crate::FileDiffQuery { path: path.to_owned(), side: None };
         self.decode(self.http.get(self.url(&format!("/api/tasks/{id}/files/diff"))).query(&query)).await
     }
 

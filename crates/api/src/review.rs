@@ -45,8 +45,13 @@ pub struct FilesBody {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct FileDiffQuery {
-    /// A path the task's branch changes, as `GET .../files` lists it.
+    /// A path the task's branch changes, as `GET .../files` lists it (with
+    /// `side=base`: a path the base changed since the branch forked).
     pub path: String,
+    /// `branch` (default): what the task's branch changed; `base`: what its base
+    /// changed since the branch forked (the other side of a conflict).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

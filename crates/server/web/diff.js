@@ -52,9 +52,11 @@ function code(text, language) {
 const SIGN = { add: '+', del: '−', ctx: ' ' };
 const SAID = { add: 'added', del: 'removed', ctx: 'unchanged' };
 
-/** The line-number cell of the branch's side: a button that starts a comment there. */
-function newNumber(path, line) {
+/** The line-number cell of the branch's side: a button that starts a comment there
+ *  (plain text when the table takes no comments). */
+function newNumber(path, line, comments = true) {
   if (line.new === null) return h('td', { class: 'ln' });
+  if (!comments) return h('td', { class: 'ln' }, String(line.new));
   return h('td', { class: 'ln' }, h('button', { type: 'button', class: 'ln-button', dataset: { line: line.new },
     'aria-label': `Comment on ${path} line ${line.new}` }, String(line.new)));
 }
@@ -66,8 +68,9 @@ function textCell(line, language) {
 }
 
 /** The table of a parsed diff, `split` side by side or unified. Rows carry data-new (the line in the branch's version). */
-export function diffTable(path, parsed, split) {
+export function diffTable(path, parsed, split, { comments = true } = {}) {
   const language = languageFor(path);
+  const number = (p, l) => newNumber(p, l, comments);
   const cols = split ? 4 : 3;
   const body = h('tbody', {});
   const frag = document.createDocumentFragment();
@@ -76,7 +79,7 @@ export function diffTable(path, parsed, split) {
     if (!split) {
       for (const line of hunk.lines) {
         frag.append(h('tr', { class: `dl ${line.kind}`, dataset: line.new !== null ? { new: line.new } : {} },
-          h('td', { class: 'ln old' }, line.old ?? ''), newNumber(path, line), textCell(line, language)));
+          h('td', { class: 'ln old' }, line.old ?? ''), number(path, line), textCell(line, language)));
       }
       continue;
     }
@@ -86,7 +89,7 @@ export function diffTable(path, parsed, split) {
       if (ls[i].kind === 'ctx') {
         const l = ls[i++];
         frag.append(h('tr', { class: 'dl ctx', dataset: { new: l.new } },
-          h('td', { class: 'ln old' }, l.old), textCell(l, language), newNumber(path, l), textCell(l, language)));
+          h('td', { class: 'ln old' }, l.old), textCell(l, language), number(path, l), textCell(l, language)));
         continue;
       }
       const dels = [];
@@ -98,7 +101,7 @@ export function diffTable(path, parsed, split) {
         const a = adds[k];
         frag.append(h('tr', { class: 'dl pair', dataset: a ? { new: a.new } : {} },
           h('td', { class: 'ln old' }, d ? d.old : ''), d ? textCell(d, language) : h('td', { class: 'code empty' }),
-          a ? newNumber(path, a) : h('td', { class: 'ln' }), a ? textCell(a, language) : h('td', { class: 'code empty' })));
+          a ? number(path, a) : h('td', { class: 'ln' }), a ? textCell(a, language) : h('td', { class: 'code empty' })));
       }
     }
   }

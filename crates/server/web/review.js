@@ -212,7 +212,7 @@ export function reviewPanel(id, ctx) {
     const resolveText = h('textarea', { id: 'resolve-text', rows: 2, placeholder: 'Anything the agent should know (optional)…' });
     fill(conflictBox, h('h2', { id: 'conflicts-h' }, mid ? 'Conflicts in the worktree' : `Conflicts with ${f.base}`),
       h('p', {}, mid ? `The worktree is ${mid}.` : `Merging into ${f.base} now would conflict in:`),
-      h('ul', { class: 'conflict-files' }, names.map((n) => h('li', {}, h('code', {}, n)))),
+      h('ul', { class: 'conflict-files' }, names.map((n) => h('li', {}, h('code', {}, n), bothSides(n)))),
       mid ? null : h('p', { class: 'hint' }, `Rebase replays the branch on ${f.base} and stops on the conflicts, leaving them in the worktree (both sides marked in each file).`),
       h('div', { class: 'actions' },
         mid ? null : h('button', { type: 'button', class: 'button', onclick: (e) => rebase(e.currentTarget) }, 'Rebase'),
@@ -223,6 +223,24 @@ export function reviewPanel(id, ctx) {
         h('p', {}, h('code', { class: 'cmd', id: 'worktree-path' }, wt), ' ', h('button', { type: 'button', class: 'button', onclick: () => copy(wt) }, 'Copy path')),
         h('p', { class: 'hint' }, mid ? 'Fix the files, `git add` them and run `git rebase --continue` there; the page updates when you come back.'
           : `Run \`git rebase ${f.base}\` there, fix the files, \`git add\` them and \`git rebase --continue\`.`)) : null);
+  }
+
+  /** What each side did to a conflicting file: the base since the fork, and the branch. */
+  function bothSides(path) {
+    const box = h('div', { class: 'sides' });
+    const d = h('details', { class: 'both-sides', ontoggle: async () => {
+      if (!d.open || box.childElementCount) return;
+      const side = async (which, title) => {
+        try {
+          const got = await api(`/api/tasks/${id}/files/diff?path=${encodeURIComponent(path)}&side=${which}`);
+          return [h('h3', {}, title), diffTable(path, parseDiff(got.diff), false, { comments: false })];
+        } catch (e) {
+          return [h('h3', {}, title), h('p', { class: 'muted' }, e.message)];
+        }
+      };
+      fill(box, ...(await side('base', `On ${files.base}`)), ...(await side('branch', 'On the branch')));
+    } }, h('summary', {}, 'Both sides'), box);
+    return d;
   }
 
   async function copy(text) {

@@ -60,6 +60,14 @@ fn the_files_list_counts_lines_and_one_files_diff_is_served() {
     git(&w.repo, &["commit", "-qam", "the user edits the readme"]);
     let (_, files) = get(&w, "/api/tasks/1/files");
     assert_eq!(files["conflicts"], json!(["README.md"]), "{files}");
+    // Both sides of the conflict: the base's change since the fork, and the branch's.
+    let (status, theirs) = get(&w, "/api/tasks/1/files/diff?path=README.md&side=base");
+    assert_eq!(status, 200, "{theirs}");
+    assert!(theirs["diff"].as_str().unwrap().contains("+# the user's app"), "{theirs}");
+    let (status, _) = get(&w, "/api/tasks/1/files/diff?path=src/a.rs&side=base");
+    assert_eq!(status, 404, "the base never touched src/a.rs");
+    let (status, body) = get(&w, "/api/tasks/1/files/diff?path=README.md&side=sideways");
+    assert_eq!(status, 400, "{body}");
 }
 
 #[test]

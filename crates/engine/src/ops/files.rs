@@ -77,16 +77,21 @@ impl Engine {
     }
 
     #[tracing::instrument(name = "file_diff", skip_all, fields(task = id))]
-    pub async fn file_diff(&self, id: TaskId, path: &str) -> Result<FileDiffBody, OpError> {
+    /// One file's diff on the task's branch, or (`base_side`) on its base since the fork.
+    pub async fn file_diff(&self, id: TaskId, path: &str, base_side: bool) -> Result<FileDiffBody, OpError> {
         let task = self.store.get_task(id).await?;
         let Some((repo, base, branch)) = self.branch_of(&task).await? else {
             return Err(OpError::Refused(format!("T-{id} has no repo: its files have no diff")));
         };
-        // Only a file the branch changes: a path is never a pattern nor a way around the repo.
-        if !repo.changed_files(&base, &branch).await?.iter().any(|f| f == path) {
-            return Err(OpError::NotFound(format!("T-{id}'s branch does not change {path:?}")));
+        let (from, to) = if base_side { (&branch, &base) } else { (&base, &branch) };
+        // Only a file that side changes: a path is never a pattern nor a way around the repo.
+        if !repo.changed_files(from, to).await?.iter().any(|f| f == path) {
+            return Err(OpError::NotFound(match base_side {
+                true => format!("{base} has not changed {path:?} since T-{id}'s branch forked from it"),
+                false => format!("T-{id}'s branch does not change {path:?}"),
+            }));
         }
-        let mut diff = repo.file_diff(&base, &branch, path).await?;
+        let mut diff = repo.file_diff(from, to, path).await?;
         let truncated = diff.len() > MAX_FILE_DIFF;
         if truncated {
             let mut cut = MAX_FILE_DIFF;

@@ -1,5 +1,6 @@
 //! `GET /api/tasks/{id}/files/diff?path=`: the diff of one file the task's branch
-//! changes (the review page loads each file's diff on its own).
+//! changes (the review page loads each file's diff on its own); `side=base`, what the
+//! base changed in it since the branch forked (a conflict's other side).
 
 use std::sync::Arc;
 
@@ -21,5 +22,10 @@ pub async fn file_diff(
     q: Result<Query<FileDiffQuery>, QueryRejection>,
 ) -> Result<Json<FileDiffBody>, ApiError> {
     let Query(q) = q?;
-    Ok(Json(engine.file_diff(id, &q.path).await?))
+    let base_side = match q.side.as_deref() {
+        None | Some("branch") => false,
+        Some("base") => true,
+        Some(other) => return Err(ApiError::BadRequest(format!("unknown side `{other}` (branch or base)"))),
+    };
+    Ok(Json(engine.file_diff(id, &q.path, base_side).await?))
 }
