@@ -41,45 +41,43 @@ export function languageFor(path) {
   return ext && hljs.getLanguage(ext) ? ext : null;
 }
 
-/** A cell's code: highlighted (highlight.js escapes the text it is given) or plain text. */
+/** Text made safe to put in HTML. */
+function esc(text) {
+  return text.replace(/[&<>"']/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": '#39' }[c]};`);
+}
+
+/** A line's code as HTML: highlighted (highlight.js escapes what it is given) or escaped. */
 function code(text, language) {
-  const el = h('code', {});
-  if (language && text) el.innerHTML = hljs.highlight(text, { language, ignoreIllegals: true }).value;
-  else el.textContent = text;
-  return el;
+  return language && text ? hljs.highlight(text, { language, ignoreIllegals: true }).value : esc(text);
 }
 
 const SIGN = { add: '+', del: '−', ctx: ' ' };
 const SAID = { add: 'added', del: 'removed', ctx: 'unchanged' };
 
-/** The line-number cell of the branch's side: a button that starts a comment there
- *  (plain text when the table takes no comments). */
-function newNumber(path, line, comments = true) {
-  if (line.new === null) return h('td', { class: 'ln' });
-  if (!comments) return h('td', { class: 'ln' }, String(line.new));
-  return h('td', { class: 'ln' }, h('button', { type: 'button', class: 'ln-button', dataset: { line: line.new },
-    'aria-label': `Comment on ${path} line ${line.new}` }, String(line.new)));
-}
+/** Rows of the first paint; the rest follow in chunks, a frame each, so a long diff opens at once. */
+const FIRST = 300;
+const CHUNK = 1000;
 
-/** The text cell of a line, its kind said in words (not by colour alone) to screen readers. */
-function textCell(line, language) {
-  return h('td', { class: `code ${line.kind}` }, h('span', { class: 'sign', 'aria-hidden': 'true' }, SIGN[line.kind]),
-    h('span', { class: 'visually-hidden' }, `${SAID[line.kind]}: `), code(line.text, language));
-}
-
-/** The table of a parsed diff, `split` side by side or unified. Rows carry data-new (the line in the branch's version). */
+/**
+ * The table of a parsed diff, `split` side by side or unified. Rows carry data-new (the
+ * line in the branch's version); `comments: false` leaves out the line-number buttons.
+ * Rows are written as escaped HTML (thousands of lines: the DOM builder is too slow);
+ * `table.ready` resolves once every row is in.
+ */
 export function diffTable(path, parsed, split, { comments = true } = {}) {
   const language = languageFor(path);
-  const number = (p, l) => newNumber(p, l, comments);
   const cols = split ? 4 : 3;
-  const body = h('tbody', {});
-  const frag = document.createDocumentFragment();
+  const where = esc(path);
+  const num = (l) => l.new === null ? '<td class="ln"></td>'
+    : comments ? `<td class="ln"><button type="button" class="ln-button" data-line="${l.new}" aria-label="Comment on ${where} line ${l.new}">${l.new}</button></td>`
+    : `<td class="ln">${l.new}</td>`;
+  const text = (l) => `<td class="code ${l.kind}"><span class="sign" aria-hidden="true">${SIGN[l.kind]}</span><span class="visually-hidden">${SAID[l.kind]}: </span><code>${code(l.text, language)}</code></td>`;
+  const rows = [];
   for (const hunk of parsed.hunks) {
-    frag.append(h('tr', { class: 'hunk' }, h('td', { colspan: cols }, hunk.header)));
+    rows.push(`<tr class="hunk"><td colspan="${cols}">${esc(hunk.header)}</td></tr>`);
     if (!split) {
-      for (const line of hunk.lines) {
-        frag.append(h('tr', { class: `dl ${line.kind}`, dataset: line.new !== null ? { new: line.new } : {} },
-          h('td', { class: 'ln old' }, line.old ?? ''), number(path, line), textCell(line, language)));
+      for (const l of hunk.lines) {
+        rows.push(() => `<tr class="dl ${l.kind}"${l.new !== null ? ` data-new="${l.new}"` : ''}><td class="ln old">${l.old ?? ''}</td>${num(l)}${text(l)}</tr>`);
       }
       continue;
     }
@@ -88,8 +86,7 @@ export function diffTable(path, parsed, split, { comments = true } = {}) {
     for (let i = 0; i < ls.length;) {
       if (ls[i].kind === 'ctx') {
         const l = ls[i++];
-        frag.append(h('tr', { class: 'dl ctx', dataset: { new: l.new } },
-          h('td', { class: 'ln old' }, l.old), textCell(l, language), number(path, l), textCell(l, language)));
+        rows.push(() => `<tr class="dl ctx" data-new="${l.new}"><td class="ln old">${l.old}</td>${text(l)}${num(l)}${text(l)}</tr>`);
         continue;
       }
       const dels = [];
@@ -99,17 +96,31 @@ export function diffTable(path, parsed, split, { comments = true } = {}) {
       for (let k = 0; k < Math.max(dels.length, adds.length); k++) {
         const d = dels[k];
         const a = adds[k];
-        frag.append(h('tr', { class: 'dl pair', dataset: a ? { new: a.new } : {} },
-          h('td', { class: 'ln old' }, d ? d.old : ''), d ? textCell(d, language) : h('td', { class: 'code empty' }),
-          a ? number(path, a) : h('td', { class: 'ln' }), a ? textCell(a, language) : h('td', { class: 'code empty' })));
+        rows.push(() => `<tr class="dl pair"${a ? ` data-new="${a.new}"` : ''}><td class="ln old">${d ? d.old : ''}</td>${d ? text(d) : '<td class="code empty"></td>'}${a ? num(a) : '<td class="ln"></td>'}${a ? text(a) : '<td class="code empty"></td>'}</tr>`);
       }
     }
   }
-  body.append(frag);
   const colgroup = split
     ? h('colgroup', {}, h('col', { class: 'c-ln' }), h('col', {}), h('col', { class: 'c-ln' }), h('col', {}))
     : h('colgroup', {}, h('col', { class: 'c-ln' }), h('col', { class: 'c-ln' }), h('col', {}));
-  return h('table', { class: `diff-table ${split ? 'split' : 'unified'}`, dataset: { cols } }, h('caption', { class: 'visually-hidden' }, `Changes to ${path}`), colgroup, body);
+  const table = h('table', { class: `diff-table ${split ? 'split' : 'unified'}`, dataset: { cols } }, h('caption', { class: 'visually-hidden' }, `Changes to ${path}`), colgroup);
+  const chunk = (from, to) => {
+    const body = document.createElement('tbody');
+    body.innerHTML = rows.slice(from, to).map((r) => (typeof r === 'function' ? r() : r)).join('');
+    table.append(body);
+  };
+  chunk(0, FIRST);
+  table.ready = new Promise((resolve) => {
+    let at = FIRST;
+    const next = () => {
+      if (at >= rows.length) return resolve(table);
+      chunk(at, at + CHUNK);
+      at += CHUNK;
+      requestAnimationFrame(next);
+    };
+    requestAnimationFrame(next);
+  });
+  return table;
 }
 
 /** The text of the branch's version of lines `from`..`to` of a parsed diff (for quoting). */

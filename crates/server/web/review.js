@@ -131,6 +131,7 @@ export function reviewPanel(id, ctx) {
     const table = diffTable(file.path, d, split);
     table.addEventListener('click', (e) => onLine(e, file, table));
     fill(body, table, d.truncated ? h('p', { class: 'reason' }, 'The diff is cut short here (over 4 MiB).') : null);
+    await table.ready;
     for (const c of comments.filter((x) => x.file === file.path)) showComment(table, c);
   }
 
