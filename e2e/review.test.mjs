@@ -77,14 +77,34 @@ for (const size of SIZES) {
     await page.waitForFunction(() => /^\(\d+\) bosun$/.test(document.title)); // the tab title counts what needs you
     await page.screenshot({ path: join(ARTIFACTS, `review-board-${tag}.png`), fullPage: true });
     await audit(page, `the board at ${tag}`);
-    await first.getByRole('button', { name: `Approve T-${ask.id}` }).click();
+    // The approvals inbox with the ask waiting, in a second tab.
+    const inbox = await ctx.newPage();
+    await inbox.goto(`${h.base}/approvals`);
+    await inbox.locator('.ask code.cmd', { hasText: 'cargo test --workspace' }).waitFor();
+    await inbox.screenshot({ path: join(ARTIFACTS, `review-approvals-${tag}.png`), fullPage: true });
+    await audit(inbox, `approvals at ${tag}`);
+    await inbox.close();
+    if (size.width >= 900) {
+      // Desktop shortcuts: ? lists them; j moves to the first card, a approves its ask.
+      await page.keyboard.press('?');
+      const keys = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+      await keys.waitFor();
+      await audit(page, `the shortcuts at ${tag}`);
+      await page.keyboard.press('Escape');
+      await keys.waitFor({ state: 'detached' });
+      await page.keyboard.press('j');
+      assert.equal(await page.evaluate(() => document.activeElement.closest('.card')?.dataset.id), String(ask.id));
+      await page.keyboard.press('a');
+    } else {
+      await first.getByRole('button', { name: `Approve T-${ask.id}` }).click();
+    }
     await h.waitTask(ask.id, (t) => t.status === 'review', 'review after the approval');
     await page.locator(`.card[data-id="${ask.id}"][data-status=review]`).waitFor();
 
-    // The approvals page passes the audit too (nothing pending: its empty state).
+    // And its empty state.
     await page.goto(`${h.base}/approvals`);
     await page.getByText('No agent is waiting for an answer.').waitFor();
-    await audit(page, `approvals at ${tag}`);
+    await audit(page, `empty approvals at ${tag}`);
     assert.deepEqual(errors, []);
     await ctx.close();
   });
@@ -109,6 +129,14 @@ for (const size of SIZES) {
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= size.width, `no sideways scroll (${width}px)`);
     await page.screenshot({ path: join(ARTIFACTS, `review-page-${tag}.png`), fullPage: true });
+    // "Viewed" collapses a file, and this browser remembers it.
+    const notes = page.locator('section.file', { hasText: `notes-${size.width}.md` });
+    await notes.getByLabel('Viewed').check();
+    assert.equal(await notes.locator('.file-toggle').getAttribute('aria-expanded'), 'false');
+    await page.reload();
+    await nav.locator('li', { hasText: `notes-${size.width}.md` }).getByText('✓ viewed').waitFor();
+    assert.equal(await notes.getByLabel('Viewed').isChecked(), true);
+    assert.equal(await notes.locator('.file-toggle').getAttribute('aria-expanded'), 'false');
     await audit(page, `the review page at ${tag}`);
 
     // A comment on line 2 of the Rust file and an overall note: one reply; the next run's prompt has them.

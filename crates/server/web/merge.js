@@ -22,27 +22,28 @@ export function mergeSheet(t, summary) {
     const radios = STRATEGIES.map((s, i) => h('label', { class: 'choice' },
       h('input', { type: 'radio', name: 'strategy', value: s.value, checked: i === 0, onchange: () => { messageField.hidden = s.value === 'rebase'; } }),
       h('span', {}, h('strong', {}, s.label), h('span', { class: 'hint' }, ` ${s.says(base)}`))));
-    const go = h('button', { type: 'submit', class: 'button primary' }, `Merge into ${base}`);
+    const repo = !!t.repo;
+    const go = h('button', { type: 'submit', class: 'button primary' }, repo ? `Merge into ${base}` : 'Accept');
     const dialog = h('dialog', { class: 'sheet', 'aria-labelledby': 'merge-h' });
     const done = (v, fail) => { dialog.close(); dialog.remove(); if (fail) reject(fail); else resolve(v); };
     const form = h('form', { onsubmit: async (e) => {
       e.preventDefault();
-      const strategy = form.elements.strategy.value;
-      const body = { strategy, message: strategy === 'rebase' ? undefined : message.value };
+      const strategy = repo ? form.elements.strategy.value : undefined;
+      const body = repo ? { strategy, message: strategy === 'rebase' ? undefined : message.value } : {};
       go.disabled = true;
       try { done(await api(`/api/tasks/${t.id}/merge`, { method: 'POST', body })); } catch (err) { done(null, err); }
     } },
-      h('h2', { id: 'merge-h' }, `Merge T-${t.id} into ${base}`),
-      h('fieldset', {}, h('legend', {}, 'Strategy'), radios),
-      messageField,
-      h('p', { class: 'hint', id: 'merge-after' }, t.worktree
+      h('h2', { id: 'merge-h' }, repo ? `Merge T-${t.id} into ${base}` : `Accept T-${t.id}`),
+      repo ? h('fieldset', {}, h('legend', {}, 'Strategy'), radios) : null,
+      repo ? messageField : null,
+      h('p', { class: 'hint', id: 'merge-after' }, repo && t.worktree
         ? `Then bosun removes the worktree ${t.worktree}, and deletes the branch ${t.branch} once all its commits are in ${base} (a squashed branch is kept). Nothing uncommitted is ever removed: a dirty worktree refuses the merge.`
-        : 'The task is accepted as done.'),
+        : `The task is accepted as done; its workspace ${t.worktree || ''} stays until \`bosun gc\`.`),
       h('div', { class: 'actions' }, go, h('button', { type: 'button', class: 'button', onclick: () => done(null) }, 'Cancel')));
     dialog.append(form);
     dialog.addEventListener('cancel', (e) => { e.preventDefault(); done(null); });
     document.body.append(dialog);
     dialog.showModal();
-    form.elements.strategy[0].focus();
+    (repo ? form.elements.strategy[0] : go).focus();
   });
 }

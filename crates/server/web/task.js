@@ -409,6 +409,7 @@ export function taskPage(root, id) {
     if (t) { if (adopt(t)) renderTask(); } else fill(header, h('h1', {}, `T-${id}`), h('p', { class: 'reason' }, error.message));
     // From the board's shortcuts: m (merge) and r (reply).
     const asked = new URLSearchParams(location.search);
+    if (asked.size) history.replaceState(null, '', location.pathname); // once, not again on a reload
     if (asked.get('merge') && t?.status === 'review') merge(null);
     else if (asked.get('reply')) (t?.status === 'review' ? document.getElementById('review-note') : replyText)?.focus();
     loadAsks();
