@@ -162,6 +162,9 @@ for (const size of SIZES) {
     await sheet.getByRole('button', { name: 'Merge into main' }).click();
     await page.locator('#task-status[data-status=done]').waitFor();
     assert.equal(git('log', '-1', '--format=%s', 'main'), `Land one ${tag}`);
+    await page.getByRole('button', { name: 'Archive' }).click();
+    await page.getByText(`Archived T-${t.id}`).waitFor();
+    assert.ok((await h.api(`/api/tasks/${t.id}`)).archived_at, 'archived');
     assert.equal(git('rev-list', '--parents', '-n1', 'main').split(' ').length, 3, 'a merge commit');
     assert.deepEqual(errors, []);
     await ctx.close();

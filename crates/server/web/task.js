@@ -188,6 +188,12 @@ export function taskPage(root, id) {
     const resumes = t.status === 'interrupted' && session;
     if (ended || t.status === 'blocked') buttons.push(action(resumes ? 'Retry: continue' : 'Retry: start over', 'retry', 'primary'));
     if (ended) buttons.push(retryWith(t, (out) => { if (adopt(out)) renderTask(); }));
+    if (['done', 'discarded'].includes(t.status) && !t.archived_at) {
+      buttons.push(h('button', { type: 'button', class: 'button', onclick: (e) => act(e.currentTarget, async () => {
+        await api('/api/archive', { method: 'POST', body: { ids: [id] } });
+        await loadTask();
+      }, `Archived T-${id}: off the board and out of lists.`) }, 'Archive'));
+    }
     if (t.status === 'queued') buttons.push(h('button', { type: 'button', class: 'button', onclick: () => {
       editing = editForm(t, (out) => { editing = null; if (out) adopt(out); renderTask(); });
       renderTask();
