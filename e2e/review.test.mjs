@@ -76,6 +76,7 @@ for (const size of SIZES) {
     assert.ok(bottom <= size.height, `on the first screen (${bottom}px)`);
     await page.waitForFunction(() => /^\(\d+\) bosun$/.test(document.title)); // the tab title counts what needs you
     await page.screenshot({ path: join(ARTIFACTS, `review-board-${tag}.png`), fullPage: true });
+    assert.ok(await page.evaluate((w) => document.documentElement.scrollWidth <= w, size.width), 'no sideways scroll on the board');
     await audit(page, `the board at ${tag}`);
     // The approvals inbox with the ask waiting, in a second tab.
     const inbox = await ctx.newPage();
@@ -129,6 +130,18 @@ for (const size of SIZES) {
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= size.width, `no sideways scroll (${width}px)`);
     await page.screenshot({ path: join(ARTIFACTS, `review-page-${tag}.png`), fullPage: true });
+    // Side by side only where the screen is wide enough.
+    const sideBySide = page.getByRole('button', { name: 'Side by side' });
+    if (size.width >= 1000) {
+      await sideBySide.click();
+      await page.locator('.diff-table.split td.code.add', { hasText: 'pub fn one' }).waitFor();
+      await page.screenshot({ path: join(ARTIFACTS, `review-split-${tag}.png`), fullPage: true });
+      assert.ok(await page.evaluate((w) => document.documentElement.scrollWidth <= w, size.width), 'no sideways scroll split');
+      await sideBySide.click();
+      await page.locator('.diff-table.unified td.code.add', { hasText: 'pub fn one' }).waitFor();
+    } else {
+      assert.equal(await sideBySide.count(), 0, 'a phone is unified only');
+    }
     // "Viewed" collapses a file, and this browser remembers it.
     const notes = page.locator('section.file', { hasText: `notes-${size.width}.md` });
     await notes.getByLabel('Viewed').check();
