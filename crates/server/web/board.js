@@ -117,6 +117,7 @@ export function boardPage(root, card, go) {
 
   function cardFor(t) {
     const c = card(t);
+    c.querySelector('.card-title')?.setAttribute('title', t.title); // cut to one line on a desktop
     c.append(...details(t));
     return c;
   }
