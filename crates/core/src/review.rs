@@ -90,6 +90,30 @@ pub fn review_message(note: &str, comments: &[LineComment]) -> String {
     out
 }
 
+/// Lines `from`..=`to` of the branch's version of a file, as far as its unified diff
+/// shows them (added and unchanged lines), joined by newlines: the text a comment quotes.
+pub fn new_side_lines(diff: &str, from: u32, to: u32) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    let mut line: Option<u32> = None; // the branch's line number of the next diff line
+    for l in diff.lines() {
+        if let Some(rest) = l.strip_prefix("@@ ") {
+            // "@@ -a,b +c,d @@": the branch's side starts at c.
+            line = rest.split(' ').find_map(|p| p.strip_prefix('+')).and_then(|p| p.split(',').next()?.parse().ok());
+            continue;
+        }
+        let Some(n) = line else { continue };
+        let text = match l.as_bytes().first() {
+            Some(b'+' | b' ') => &l[1..],
+            _ => continue, // removed lines and "\ No newline" are not in the branch's version
+        };
+        if (from..=to).contains(&n) {
+            out.push(text);
+        }
+        line = Some(n + 1);
+    }
+    out.join("\n")
+}
+
 /// Whether a changed file is generated or vendored (lockfiles, minified or bundled
 /// output, build directories): the review shows it collapsed.
 pub fn is_generated(path: &str) -> bool {
@@ -136,6 +160,15 @@ mod tests {
         assert_eq!(check_comments(&[c(" ", 1, None, "x")]), Err(CommentError::NoFile(1)));
         assert_eq!(check_comments(&[c("a", 1, None, "  ")]), Err(CommentError::NoText(1, "a".into())));
         assert!(check_comments(&[c("a", 3, Some(3), "x")]).is_ok());
+    }
+
+    #[test]
+    fn a_comment_quotes_the_branchs_lines() {
+        let diff = "diff --git a/a.rs b/a.rs\n--- a/a.rs\n+++ b/a.rs\n@@ -1,3 +1,4 @@\n one\n-two\n+2\n+2.5\n three\n@@ -10 +11,2 @@ fn x\n ten\n+eleven\n";
+        assert_eq!(new_side_lines(diff, 2, 3), "2\n2.5");
+        assert_eq!(new_side_lines(diff, 4, 4), "three");
+        assert_eq!(new_side_lines(diff, 12, 12), "eleven");
+        assert_eq!(new_side_lines(diff, 7, 8), "", "not in the diff");
     }
 
     #[test]

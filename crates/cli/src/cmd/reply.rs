@@ -5,7 +5,7 @@
 //! review comment on that line (`:40-44` a range), quoted with its file and line.
 
 use bosun_api::SayRequest;
-use bosun_core::review::LineComment;
+use bosun_core::review::{LineComment, new_side_lines};
 
 use crate::Failure;
 use crate::client::{Ctx, parse_task_id};
@@ -48,7 +48,12 @@ fn parse_place(s: &str) -> Result<(String, u32, Option<u32>), String> {
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
     let req = match args.file {
         Some((file, line, end_line)) => {
-            let comment = LineComment { file, line, end_line, quote: None, text: args.text };
+            // The commented lines as the branch has them, quoted for the agent (when the diff shows them).
+            let quote = match ctx.api.file_diff(args.id, &file).await {
+                Ok(d) => Some(new_side_lines(&d.diff, line, end_line.unwrap_or(line))).filter(|q| !q.is_empty()),
+                Err(_) => None,
+            };
+            let comment = LineComment { file, line, end_line, quote, text: args.text };
             SayRequest { text: String::new(), resolve: args.resolve, comments: vec![comment], ..Default::default() }
         }
         None => SayRequest { text: args.text, resolve: args.resolve, ..Default::default() },

@@ -78,7 +78,7 @@ fn a_line_comment_from_the_cli_reaches_the_agent_with_its_file_and_line() {
     w.wait_status(1, "review");
     let prompt = w.events(1).iter().filter_map(|e| e["text"].as_str().map(str::to_owned)).find(|t| t.starts_with("BOSUN_PROMPT="));
     let prompt = prompt.expect("the second run echoed its prompt");
-    assert!(prompt.contains("src/a.rs:2:\nrename b to beta"), "{prompt}");
+    assert!(prompt.contains("src/a.rs:2:\n> fn b() {}\nrename b to beta"), "{prompt}");
 
     // A bad place is refused at the door, in one line, and nothing is sent.
     let out = w.try_bosun(&["reply", "1", "--file", "src/a.rs:0", "x"]);
