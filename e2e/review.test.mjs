@@ -41,7 +41,7 @@ after(async () => { await h?.close(); });
 
 /** A page at `size` (CSP bypassed so the audit can inject axe-core) that records page errors. */
 async function open(size, path) {
-  const ctx = await h.browser.newContext({ viewport: size, bypassCSP: true });
+  const ctx = await h.browser.newContext({ viewport: size, bypassCSP: true, reducedMotion: 'reduce' });
   const page = await ctx.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -137,7 +137,10 @@ for (const size of SIZES) {
       await page.locator('.diff-table.split td.code.add', { hasText: 'pub fn one' }).waitFor();
       await page.screenshot({ path: join(ARTIFACTS, `review-split-${tag}.png`), fullPage: true });
       assert.ok(await page.evaluate((w) => document.documentElement.scrollWidth <= w, size.width), 'no sideways scroll split');
-      await sideBySide.click();
+      // Back by keyboard (every action is reachable by keyboard).
+      await sideBySide.focus();
+      await page.keyboard.press('Enter');
+      assert.equal(await sideBySide.getAttribute('aria-pressed'), 'false');
       await page.locator('.diff-table.unified td.code.add', { hasText: 'pub fn one' }).waitFor();
     } else {
       assert.equal(await sideBySide.count(), 0, 'a phone is unified only');

@@ -32,7 +32,9 @@ export function reviewPanel(id, ctx) {
   let files = null; // the last FilesBody
   const parsed = new Map(); // path -> parsed diff
   const comments = []; // {file, line, end_line, quote, text}
-  let split = WIDE.matches && localStorage.getItem('bosun.diff') === 'split';
+  // Side by side is asked for once and kept; it shows only while the screen is wide.
+  let wantSplit = localStorage.getItem('bosun.diff') === 'split';
+  const split = () => wantSplit && WIDE.matches;
   let anchor = null; // {file, line}: the first line of a range being chosen (shift+click ends it)
   const viewedKey = (f) => `bosun.viewed.${id}.${f.path}`;
   const signature = (f) => `${f.additions}/${f.deletions}`;
@@ -48,9 +50,9 @@ export function reviewPanel(id, ctx) {
     h('div', { class: 'actions' }, sendButton));
   const conflictBox = h('section', { class: 'conflicts', 'aria-labelledby': 'conflicts-h', hidden: true });
   const summary = h('p', { class: 'files-summary muted' });
-  const layout = h('button', { type: 'button', class: 'button', 'aria-pressed': String(split), hidden: !WIDE.matches,
-    onclick: () => { split = !split; localStorage.setItem('bosun.diff', split ? 'split' : 'unified'); layout.setAttribute('aria-pressed', String(split)); renderFiles(); } }, 'Side by side');
-  WIDE.addEventListener('change', () => { layout.hidden = !WIDE.matches; if (!WIDE.matches && split) { split = false; renderFiles(); } });
+  const layout = h('button', { type: 'button', class: 'button', 'aria-pressed': String(wantSplit), hidden: !WIDE.matches,
+    onclick: () => { wantSplit = !wantSplit; localStorage.setItem('bosun.diff', wantSplit ? 'split' : 'unified'); layout.setAttribute('aria-pressed', String(wantSplit)); renderFiles(); } }, 'Side by side');
+  WIDE.addEventListener('change', () => { layout.hidden = !WIDE.matches; if (wantSplit) renderFiles(); });
   const nav = h('nav', { 'aria-label': 'Changed files' });
   const list = h('div', { class: 'diff-files' });
   fill(el, conflictBox, h('div', { class: 'files-head' }, summary, layout), nav, list, reviewForm);
@@ -128,7 +130,7 @@ export function reviewPanel(id, ctx) {
         return fill(body, h('p', { class: 'reason' }, e.message));
       }
     }
-    const table = diffTable(file.path, d, split);
+    const table = diffTable(file.path, d, split());
     table.addEventListener('click', (e) => onLine(e, file, table));
     fill(body, table, d.truncated ? h('p', { class: 'reason' }, 'The diff is cut short here (over 4 MiB).') : null);
     await table.ready;
