@@ -60,7 +60,7 @@ for (const size of SIZES) {
     const board = await ctx.newPage();
     board.on('pageerror', (e) => errors.push(String(e)));
     await board.goto(base + '/');
-    await board.getByRole('heading', { name: /^Queued/ }).waitFor();
+    await board.getByRole('search', { name: 'Filter tasks' }).waitFor();
     await board.evaluate(recordStatuses);
 
     // Create the task from the form in a second tab; the first keeps watching the board.
@@ -103,15 +103,17 @@ for (const size of SIZES) {
     await page.getByRole('button', { name: 'Send' }).click();
     await timeline.getByText('heard: please keep it short').waitFor();
     await page.locator('#task-status[data-status=review]').waitFor();
-    await page.getByRole('button', { name: 'Show diff' }).click();
+    await page.getByRole('tab', { name: 'Changes' }).click();
     const file = size.width === 375 ? 'phone.txt' : 'laptop.txt';
     await page.getByRole('navigation', { name: 'Changed files' }).getByRole('button', { name: file }).click();
-    await page.locator('pre.diff .add', { hasText: `+written by worker-${size.width}` }).waitFor();
+    await page.locator('.diff-table td.code.add', { hasText: `written by worker-${size.width}` }).waitFor();
     await page.screenshot({ path: join(ARTIFACTS, `task-${tag}.png`), fullPage: true });
-    await page.getByRole('button', { name: 'Merge' }).click();
+    await page.getByRole('button', { name: 'Merge…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Merge into main' }).click();
     await page.locator('#task-status[data-status=done]').waitFor();
 
-    // The board tab saw it all live, without reloading.
+    // The board tab saw it all live, without reloading (done tasks behind their toggle).
+    await board.getByRole('button', { name: 'Show done' }).click();
     await board.locator(`.card[data-id="${id}"][data-status=done]`).waitFor();
     const { seen, loaded } = await board.evaluate((i) => ({ seen: window.__seen[i], loaded: window.__loadedOnce }), String(id));
     assert.equal(loaded, true, 'the board was not reloaded');

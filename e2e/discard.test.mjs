@@ -72,6 +72,7 @@ for (const size of SIZES) {
     assert.equal(await page.getByRole('alertdialog').count(), 0);
 
     // The board (never reloaded) shows both among the finished; archived, they leave it.
+    await board.getByRole('button', { name: 'Show done' }).click();
     const done = board.locator('[data-column=done]');
     await done.locator(`.card[data-id="${t.id}"][data-status=discarded]`).waitFor();
     await done.locator(`.card[data-id="${t2.id}"][data-status=discarded]`).waitFor();

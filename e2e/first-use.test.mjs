@@ -1,7 +1,7 @@
 // What a new user tripped over on the board, in a real browser at phone and laptop
 // sizes: dependencies read "After T-1, T-2" as links; card clocks say what they count
 // ("ran 5s", "queued 3m"); Reply says a new run starts when the agent left no session;
-// a discarded task has no "Show diff"; a command in an ask shows every line (and each
+// a discarded task has no Changes tab; a command in an ask shows every line (and each
 // carriage return); error banners show whole below the sticky header, wherever the page
 // is scrolled; and a worktree a rebase left conflicted offers "Reply and resolve conflicts".
 import { test, before, after } from 'node:test';
@@ -74,7 +74,7 @@ for (const size of SIZES) {
     // A fake (`command`) agent leaves no session: Reply starts a new run, as the CLI says.
     assert.ok((await h.api(`/api/tasks/${b.id}`)).runs.every((r) => !r.session_id));
     assert.match(await page.locator('#reply-text').getAttribute('placeholder'), /starts a new run/);
-    await page.getByRole('button', { name: 'Show diff' }).waitFor();
+    await page.getByRole('tab', { name: 'Changes' }).waitFor();
 
     // Cards say what their clock counts.
     await page.goto(`${h.base}/`);
@@ -88,7 +88,7 @@ for (const size of SIZES) {
     await h.api(`/api/tasks/${a.id}/discard`, { method: 'POST', body: { yes: true } });
     await page.goto(`${h.base}/tasks/${a.id}`);
     await page.locator('#task-status[data-status=discarded]').waitFor();
-    assert.equal(await page.getByRole('button', { name: 'Show diff' }).count(), 0);
+    assert.equal(await page.getByRole('tab', { name: 'Changes' }).count(), 0);
     assert.deepEqual(errors, []);
     await ctx.close();
   });

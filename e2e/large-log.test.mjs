@@ -45,7 +45,7 @@ test('a task with 50,000 events opens at its newest event and follows live', asy
   page.on('pageerror', (e) => errors.push(String(e)));
   // Warm up the browser (process, assets cache are not what is measured: a cold page load is).
   await page.goto(h.base + '/');
-  await page.getByRole('heading', { name: /^Queued/ }).waitFor();
+  await page.getByRole('search', { name: 'Filter tasks' }).waitFor();
   await page.goto('about:blank');
 
   const timeline = page.getByRole('list', { name: 'Events' });

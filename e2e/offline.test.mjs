@@ -25,7 +25,7 @@ test('a stopped daemon shows an offline banner that goes once it is back', async
   const ctx = await h.browser.newContext({ viewport: { width: 375, height: 812 } });
   const page = await ctx.newPage();
   await page.goto(h.base + '/');
-  await page.getByRole('heading', { name: /^Queued/ }).waitFor();
+  await page.getByRole('search', { name: 'Filter tasks' }).waitFor();
   const banner = page.locator('#connection');
   assert.equal(await banner.isVisible(), false, 'no banner while the daemon answers');
 

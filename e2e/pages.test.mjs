@@ -45,7 +45,7 @@ for (const size of SIZES) {
     assert.equal(await page.getByRole('heading', { name: 'Timeline' }).count(), 0, 'no task page around it');
     assert.equal(await page.getByLabel('Steer').count(), 0);
     await page.getByRole('link', { name: 'Back to the board' }).click();
-    await page.getByRole('heading', { name: /^Queued/ }).waitFor();
+    await page.getByRole('search', { name: 'Filter tasks' }).waitFor();
     assert.equal(new URL(page.url()).pathname, '/');
     // The one 404 is the API's answer about T-9999; nothing else went wrong.
     assert.deepEqual(errors.filter((e) => !/status of 404/.test(e)), []);
@@ -63,6 +63,7 @@ for (const size of SIZES) {
     await page.goto(`${h.base}/tasks/${t.id}`);
     await page.locator('.task-head .cost', { hasText: /^\$0\.0065$/ }).waitFor();
     await page.locator('.runs td', { hasText: /^\$0\.0065$/ }).waitFor();
+    await page.getByRole('tab', { name: 'Timeline' }).click();
     const timeline = page.getByRole('list', { name: 'Events' });
     await timeline.getByText('· $0.0052').waitFor();
     await timeline.getByText('· <$0.0001').waitFor();

@@ -43,7 +43,7 @@ test('pairing logs a phone in once, the board is live, revoking logs it out', as
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.waitForURL(h.base + '/');
   assert.equal(new URL(page.url()).pathname, '/', 'sent on to the board');
-  await page.getByRole('heading', { name: /^Queued/ }).waitFor();
+  await page.getByRole('search', { name: 'Filter tasks' }).waitFor();
   await page.screenshot({ path: join(ARTIFACTS, 'paired-375x812.png'), fullPage: true });
 
   // Live: a task added from the CLI appears without a reload.

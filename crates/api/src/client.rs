@@ -301,6 +301,22 @@ impl Client {
         self.get(&format!("/api/tasks/{id}/diff")).await
     }
 
+    /// `POST /api/tasks/{id}/edit`: change a queued task.
+    pub async fn edit(&self, id: TaskId, req: &crate::EditRequest) -> Result<Task, ClientError> {
+        self.post(&format!("/api/tasks/{id}/edit"), req).await
+    }
+
+    /// `GET /api/tasks/{id}/files`: the changed files with line counts and conflicts.
+    pub async fn files(&self, id: TaskId) -> Result<crate::FilesBody, ClientError> {
+        self.get(&format!("/api/tasks/{id}/files")).await
+    }
+
+    /// `GET /api/tasks/{id}/files/diff?path=`: one changed file's diff.
+    pub async fn file_diff(&self, id: TaskId, path: &str) -> Result<crate::FileDiffBody, ClientError> {
+        let query = crate::FileDiffQuery { path: path.to_owned(), side: None };
+        self.decode(self.http.get(self.url(&format!("/api/tasks/{id}/files/diff"))).query(&query)).await
+    }
+
     /// `POST /api/tasks/{id}/rebase`: rebase the task branch onto its base (a conflict
     /// is an [`ClientError::Api`] 409 naming the files).
     pub async fn rebase(&self, id: TaskId) -> Result<RebaseBody, ClientError> {

@@ -9,9 +9,11 @@ pub mod auth;
 pub mod client;
 pub mod notify;
 pub mod paths;
+pub mod review;
 pub mod source;
 
 pub use auth::{Device, LoginRequest, NewTokenBody, NewTokenRequest, PairingBody, PairingRequest};
+pub use review::{FileDiffBody, FileDiffQuery, FileEntry, FilesBody};
 
 use std::collections::BTreeMap;
 
@@ -71,6 +73,10 @@ pub struct MergeRequest {
     /// `squash` (default), `merge` or `rebase`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<String>,
+    /// The commit message (squash and merge; rebase keeps the task's commits). Left
+    /// out or blank: the task's title and body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// What a merge did. Every one of them leaves the task done.
@@ -115,6 +121,24 @@ pub struct PrRequest {
 #[serde(deny_unknown_fields)]
 pub struct RetryRequest {
     /// Run it with another agent profile this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+}
+
+/// `POST /api/tasks/{id}/edit`: change a task that is still queued; what is left
+/// out stays as it is.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i64>,
+    /// An agent profile's name; empty: route by tags again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<String>,
 }
@@ -234,6 +258,11 @@ pub struct SayRequest {
     /// at the end fails the run, and nothing is committed).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub resolve: bool,
+    /// `reply` only: review comments on lines of the diff, sent with `text` (the
+    /// overall note, which may then be empty) as one message, each quoted with its
+    /// file and line.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comments: Vec<bosun_core::review::LineComment>,
 }
 
 /// How a message reached (or will reach) the agent.

@@ -181,7 +181,7 @@ async fn errors_say_what_went_wrong() {
     let (client, _log) = server().await;
 
     // bosun's error body: status, code and message; shown as the message alone.
-    let err = client.merge(7, &MergeRequest { strategy: Some("squash".into()) }).await.unwrap_err();
+    let err = client.merge(7, &MergeRequest { strategy: Some("squash".into()), ..Default::default() }).await.unwrap_err();
     match &err {
         ClientError::Api { status, code, message } => {
             assert_eq!(

@@ -15,6 +15,7 @@ pub mod policy;
 pub mod pricing;
 pub mod profile;
 pub mod repo_config;
+pub mod review;
 pub mod schedule;
 pub mod slug;
 pub mod source;

@@ -223,7 +223,8 @@ impl Engine {
         // daemon stops between the two.
         self.store.sources().set_comment_cursor(task.id, &cursor).await.map_err(store_error)?;
         for c in said {
-            let req = SayRequest { text: c.text.trim().to_string(), from: Some(format!("{} ({service})", c.author)), resolve: false };
+            let req =
+                SayRequest { text: c.text.trim().to_string(), from: Some(format!("{} ({service})", c.author)), ..SayRequest::default() };
             let outcome = if task.status == TaskStatus::Review {
                 self.reply(task.id, req).await.map(|_| ())
             } else {

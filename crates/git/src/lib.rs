@@ -9,6 +9,7 @@ mod conflict;
 mod merge;
 mod rebase;
 mod remote;
+mod review;
 mod worktree;
 
 use std::ffi::{OsStr, OsString};
@@ -18,6 +19,7 @@ use std::process::Stdio;
 pub use conflict::Unfinished;
 pub use merge::{MergeError, MergeOutcome, MergeStrategy, Nothing};
 pub use rebase::RebaseOutcome;
+pub use review::FileStat;
 pub use worktree::{Worktree, WorktreeInfo};
 
 /// Everything that can go wrong talking to git (merge-specific outcomes live in [`MergeError`]).

@@ -149,7 +149,7 @@ impl Repo {
     }
 
     /// Three-way merge of two commits into a tree object, touching no checkout.
-    async fn merge_tree(&self, ours: &str, theirs: &str, fork: Option<&str>) -> Result<String, MergeError> {
+    pub(crate) async fn merge_tree(&self, ours: &str, theirs: &str, fork: Option<&str>) -> Result<String, MergeError> {
         let mut cmd = self.git(["merge-tree", "--write-tree", "--name-only", "--no-messages", "-z"]);
         if let Some(fork) = fork {
             cmd = cmd.arg(format!("--merge-base={fork}"));

@@ -2,6 +2,7 @@
 // are not a single task (board, new task form, approvals inbox). task.js is the task page.
 import { api, h, notify, act, fill, morph, onTask, notFound, STATUS_LABEL, cost, money, clock, waitingNote, command } from './api.js';
 import { taskPage } from './task.js';
+import { boardPage } from './board.js';
 import { askItem } from './asks.js';
 import { notificationsPage, registerWorker } from './notify.js';
 import { loginPage } from './login.js';
@@ -21,7 +22,7 @@ function route() {
     if (a.getAttribute('href') === path) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
-  if (path === '/' || path === '') cleanup = boardPage(main);
+  if (path === '/' || path === '') cleanup = boardPage(main, card, go);
   else if (path === '/new') cleanup = newTaskPage(main);
   else if (path === '/approvals') cleanup = approvalsPage(main);
   else if (path === '/rules') cleanup = rulesPage(main);
@@ -63,22 +64,17 @@ async function refreshApprovalCount() {
     badge.hidden = pending.length === 0;
     badge.textContent = String(pending.length);
     badge.setAttribute('aria-label', `${pending.length} pending`);
+    // The tab title and the app badge count the tasks waiting for you (asks and reviews).
+    const waiting = await api('/api/tasks?status=needs_input,review');
+    document.title = waiting.length ? `(${waiting.length}) bosun` : 'bosun';
+    if (navigator.setAppBadge) (waiting.length ? navigator.setAppBadge(waiting.length) : navigator.clearAppBadge()).catch(() => {});
   } catch { /* the board shows errors where they matter */ }
 }
 let countTimer = null;
 onTask(() => { clearTimeout(countTimer); countTimer = setTimeout(refreshApprovalCount, 150); });
 refreshApprovalCount();
 
-// ---- Board ----
-const COLUMNS = [
-  { key: 'queued', title: 'Queued', statuses: ['queued'] },
-  { key: 'running', title: 'Running', statuses: ['running'] },
-  { key: 'needs_input', title: 'Needs input', statuses: ['needs_input'] },
-  { key: 'review', title: 'Review', statuses: ['review'] },
-  { key: 'done', title: 'Done', statuses: ['done', 'discarded'] },
-  { key: 'failed', title: 'Failed / stopped', statuses: ['failed', 'stopped', 'interrupted', 'blocked'] },
-];
-
+// ---- Board (board.js lays it out; a card's common part is here) ----
 function card(task) {
   const c = cost(task);
   return h('li', { class: 'card', id: `task-${task.id}`, dataset: { status: task.status, id: task.id } },
@@ -91,88 +87,6 @@ function card(task) {
     task.tags.length ? h('ul', { class: 'tags', 'aria-label': 'Tags' }, task.tags.map((t) => h('li', {}, t))) : null,
     task.status_reason ? h('p', { class: ['failed', 'stopped', 'interrupted', 'blocked'].includes(task.status) ? 'reason' : 'reason note' }, task.status_reason) : null,
     waitingNote(task));
-}
-
-function boardPage(root) {
-  const tasks = new Map();
-  const filters = { repo: '', agent: '', tag: '', view: localStorage.getItem('bosun.view') || 'columns' };
-  const filterBar = h('form', { class: 'filters', 'aria-label': 'Filter tasks', onsubmit: (e) => e.preventDefault() });
-  const body = h('div', { class: 'board-body' });
-  fill(root, h('h1', { class: 'visually-hidden' }, 'Board'), filterBar, body);
-
-  function select(name, label, values) {
-    const s = h('select', { name, onchange: () => { filters[name] = s.value; render(); } },
-      h('option', { value: '' }, `All ${label}`), [...values].sort().map((v) => h('option', { value: v }, v)));
-    s.value = values.has(filters[name]) ? filters[name] : '';
-    filters[name] = s.value;
-    return h('label', {}, h('span', { class: 'visually-hidden' }, label), s);
-  }
-
-  function renderFilters() {
-    const repos = new Set(), agents = new Set(), tags = new Set();
-    for (const t of tasks.values()) {
-      if (t.repo) repos.add(t.repo);
-      if (t.agent) agents.add(t.agent);
-      t.tags.forEach((x) => tags.add(x));
-    }
-    const view = h('button', { type: 'button', class: 'button', 'aria-pressed': String(filters.view === 'list'),
-      onclick: () => { filters.view = filters.view === 'list' ? 'columns' : 'list'; localStorage.setItem('bosun.view', filters.view); render(); } }, 'List view');
-    fill(filterBar, select('repo', 'repos', repos), select('agent', 'agents', agents), select('tag', 'tags', tags), view);
-  }
-
-  function visible(t) {
-    return (!filters.repo || t.repo === filters.repo) && (!filters.agent || t.agent === filters.agent) && (!filters.tag || t.tags.includes(filters.tag));
-  }
-
-  function render() {
-    const focused = document.activeElement?.closest?.('.card')?.id;
-    renderFilters();
-    const shown = [...tasks.values()].filter(visible).sort((a, b) => b.id - a.id);
-    if (filters.view === 'list') {
-      fill(body, h('ul', { class: 'list', 'aria-label': 'Tasks' }, shown.map(card)));
-    } else {
-      fill(body, h('div', { class: 'columns' }, COLUMNS.map((col) => {
-        const mine = shown.filter((t) => col.statuses.includes(t.status));
-        return h('section', { class: 'column', 'aria-labelledby': `col-${col.key}`, dataset: { column: col.key } },
-          h('h2', { id: `col-${col.key}` }, col.title, ' ', h('span', { class: 'count' }, String(mine.length))),
-          mine.length ? h('ol', { class: 'cards' }, mine.map(card)) : h('p', { class: 'empty' }, 'Nothing here'));
-      })));
-    }
-    if (!tasks.size) body.prepend(h('p', { class: 'empty-board' }, 'No tasks yet. ', h('a', { href: '/new', 'data-link': true }, 'Create one'), '.'));
-    if (focused) document.getElementById(focused)?.querySelector('a')?.focus();
-  }
-
-  // A list answer can be older than changes that arrive while it is on its way (and
-  // than a later load's): changes received meanwhile are applied on top of it, in
-  // order, and only the newest load's answer counts.
-  let latest = 0;
-  let meanwhile = null;
-  async function load() {
-    const mine = ++latest;
-    meanwhile ??= [];
-    try {
-      const list = await api('/api/tasks');
-      if (mine !== latest) return;
-      tasks.clear();
-      for (const t of [...list, ...meanwhile]) tasks.set(t.id, t);
-      meanwhile = null;
-      render();
-    } catch (e) {
-      if (mine === latest) meanwhile = null;
-      notify(e.message, 'error');
-    }
-  }
-
-  const off = onTask((task) => {
-    if (!task) return load();
-    if (meanwhile) return meanwhile.push(task);
-    // Archived tasks are off the board (the API leaves them out of the list too).
-    if (task.archived_at) tasks.delete(task.id);
-    else tasks.set(task.id, task);
-    render();
-  });
-  load();
-  return off;
 }
 
 // ---- New task ----

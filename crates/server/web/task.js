@@ -1,8 +1,12 @@
-// The task page: the task's header and actions, its pending asks, the live event
-// timeline (paged and capped so 50,000 events stay fast), the branch diff with per-file
-// navigation, and its runs. Everything through the public API.
+// The task page: the task's header and actions, its pending asks, the agent's summary,
+// then two tabs: Changes (the review, diff first: review.js) and the live event
+// timeline (paged and capped so 50,000 events stay fast); and its runs. Merge asks
+// first (merge.js). Everything through the public API.
 import { api, h, notify, act, fill, morph, onTask, notFound, STATUS_LABEL, cost, money, shortTime, duration, waitingNote, command, clock } from './api.js';
 import { askItem } from './asks.js';
+import { reviewPanel } from './review.js';
+import { mergeSheet } from './merge.js';
+import { editForm, duplicate, retryWith } from './manage.js';
 
 /** A source's service, for people. */
 const SOURCE_NAME = { notion: 'Notion', github: 'GitHub', linear: 'Linear' };
@@ -84,6 +88,9 @@ export function taskPage(root, id) {
   let task = null;
   let closed = false;
   let losing = null; // what discarding would lose, while the user is asked to confirm
+  let editing = null; // the edit form, shown instead of the actions (a queued task), kept across renders
+  /** Opens another page of the board (app.js routes on popstate). */
+  const visit = (path) => { history.pushState(null, '', path); window.dispatchEvent(new PopStateEvent('popstate')); };
   const header = h('div', { class: 'task-head' });
   const asks = h('section', { class: 'pending', 'aria-labelledby': 'asks-h', hidden: true }, h('h2', { id: 'asks-h' }, 'Waiting for you'), h('ul', { class: 'asks' }));
   const earlier = h('button', { type: 'button', class: 'button', hidden: true, onclick: showEarlier }, 'Show earlier events');
@@ -104,9 +111,32 @@ export function taskPage(root, id) {
   const reply = h('form', { class: 'say', onsubmit: (e) => send(e, 'reply', replyText, 'Reply sent.') },
     h('label', { for: 'reply-text' }, 'Reply'), replyText, resolveNote,
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, 'Reply'), resolveButton));
-  const diffSection = h('section', { class: 'diff-section', 'aria-labelledby': 'diff-h' },
-    h('h2', { id: 'diff-h' }, 'Diff'), h('button', { type: 'button', class: 'button', onclick: loadDiff }, 'Show diff'), h('div', { class: 'diff-files' }));
+  // The agent's last word (its last message of the last run), shown above the diff.
+  let lastWord = '';
+  const summaryBox = h('section', { class: 'summary', 'aria-labelledby': 'summary-h', hidden: true },
+    h('h2', { id: 'summary-h' }, 'Summary'), h('p', { class: 'text' }));
+  const review = reviewPanel(id, { task: () => task, adopt: (t) => { if (adopt(t)) renderTask(); } });
+  const tabChanges = h('button', { type: 'button', role: 'tab', id: 'tab-changes', 'aria-controls': 'panel-changes', class: 'tab', onclick: () => showTab('changes') }, 'Changes');
+  const tabTimeline = h('button', { type: 'button', role: 'tab', id: 'tab-timeline', 'aria-controls': 'panel-timeline', class: 'tab', onclick: () => showTab('timeline') }, 'Timeline');
+  const tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Task views',
+    onkeydown: (e) => { if (['ArrowLeft', 'ArrowRight'].includes(e.key)) { const other = e.target === tabChanges ? tabTimeline : tabChanges; other.click(); other.focus(); } } },
+    tabChanges, tabTimeline);
+  const changesPanel = h('section', { role: 'tabpanel', id: 'panel-changes', 'aria-labelledby': 'tab-changes', class: 'panel' }, review.el);
+  let tab = null;
+  let reviewLoaded = false;
+  function showTab(which) {
+    tab = which;
+    for (const [b, name] of [[tabChanges, 'changes'], [tabTimeline, 'timeline']]) {
+      b.setAttribute('aria-selected', String(name === which));
+      b.tabIndex = name === which ? 0 : -1;
+    }
+    changesPanel.hidden = which !== 'changes';
+    timelinePanel.hidden = which !== 'timeline';
+    if (which === 'changes' && !reviewLoaded) { reviewLoaded = true; review.load(); }
+  }
   const runs = h('section', { class: 'runs', 'aria-labelledby': 'runs-h' });
+  const timelinePanel = h('section', { role: 'tabpanel', id: 'panel-timeline', 'aria-labelledby': 'tab-timeline', class: 'panel events' },
+    h('div', { class: 'events-head' }, h('h2', { id: 'events-h' }, 'Timeline'), follow), earlier, timeline);
 
   /** Whether the task's agent can be steered: a `command` agent that is not
    *  interactive reads its prompt once and hears nothing after (the API refuses). */
@@ -152,13 +182,28 @@ export function taskPage(root, id) {
     const buttons = [];
     if (['running', 'needs_input'].includes(t.status)) buttons.push(action('Interrupt', 'interrupt'));
     if (ACTIVE.includes(t.status)) buttons.push(action('Stop', 'stop', 'danger'));
-    if (t.status === 'review') buttons.push(action('Merge', 'merge', 'primary'), action(t.pr ? 'Refresh PR' : 'Open PR', 'pr', '', t.pr ? { refresh: true } : undefined));
+    if (t.status === 'review') buttons.push(h('button', { type: 'button', class: 'button primary', onclick: (e) => merge(e.currentTarget) }, t.repo ? 'Merge…' : 'Accept…'),
+      action(t.pr ? 'Refresh PR' : 'Open PR', 'pr', '', t.pr ? { refresh: true } : undefined));
     // What Reply and Retry will do: Reply continues the agent's session (where it left
     // one); Retry starts over, unless the daemon cut the run off (then it continues too).
     const ended = ['failed', 'stopped', 'interrupted'].includes(t.status);
     const session = t.runs.some((r) => r.session_id);
     const resumes = t.status === 'interrupted' && session;
     if (ended || t.status === 'blocked') buttons.push(action(resumes ? 'Retry: continue' : 'Retry: start over', 'retry', 'primary'));
+    if (ended) buttons.push(retryWith(t, (out) => { if (adopt(out)) renderTask(); }));
+    if (['done', 'discarded'].includes(t.status) && !t.archived_at) {
+      buttons.push(h('button', { type: 'button', class: 'button', onclick: (e) => act(e.currentTarget, async () => {
+        await api('/api/archive', { method: 'POST', body: { ids: [id] } });
+        await loadTask();
+      }, `Archived T-${id}: off the board and out of lists.`) }, 'Archive'));
+    }
+    if (t.status === 'queued') buttons.push(h('button', { type: 'button', class: 'button', onclick: () => {
+      editing = editForm(t, (out) => { editing = null; if (out) adopt(out); renderTask(); });
+      renderTask();
+      editing.querySelector('input').focus();
+    } }, 'Edit'));
+    buttons.push(h('button', { type: 'button', class: 'button', onclick: async (e) => { const copy = await duplicate(e.currentTarget, t); if (copy) visit(`/tasks/${copy.id}`); } }, 'Duplicate'));
+    if (t.status !== 'queued') editing = null;
     const nextRun = !ended ? null
       : resumes ? 'The run was cut off (its agent\'s holder or the machine went down): Retry continues its session, and Reply continues it with your message.'
       : session ? 'Reply continues the agent\'s session with your message; Retry starts over in a new session.'
@@ -185,7 +230,7 @@ export function taskPage(root, id) {
       t.tags.length ? h('ul', { class: 'tags', 'aria-label': 'Tags' }, t.tags.map((x) => h('li', {}, x))) : null,
       t.after.length ? h('p', { class: 'muted deps' }, 'After ', t.after.map((d, i) => [i ? ', ' : '', h('a', { href: `/tasks/${d}`, 'data-link': true }, `T-${d}`)])) : null,
       t.body ? h('details', { class: 'task-body' }, h('summary', {}, 'Description'), h('p', { class: 'text' }, t.body)) : null,
-      buttons.length ? h('div', { class: 'actions' }, buttons) : null, confirm,
+      editing || h('div', { class: 'actions' }, buttons), confirm,
       nextRun ? h('p', { class: 'hint', id: 'next-run' }, nextRun) : null);
     say.hidden = !ACTIVE.includes(t.status) || deaf;
     sayNote.hidden = !ACTIVE.includes(t.status) || !deaf;
@@ -193,13 +238,31 @@ export function taskPage(root, id) {
     resolveNote.hidden = resolveButton.hidden = !conflicts;
     fill(resolveNote, conflicts ? `A rebase stopped on conflicts in ${conflicts}: Reply and resolve conflicts has the agent resolve them with your message.` : '');
     // Nothing to diff once the branch is gone (or before there is a branch or workspace).
-    diffSection.hidden = t.status === 'discarded' || (!t.branch && !t.worktree);
+    const diffable = t.status !== 'discarded' && !!(t.branch || t.worktree);
+    tabs.hidden = !diffable;
+    if (!diffable && tab !== 'timeline') showTab('timeline');
+    fill(tabChanges, 'Changes', t.status === 'review' ? h('span', { class: 'count' }, 'to review') : null);
+    summaryBox.hidden = !lastWord || ACTIVE.includes(t.status);
+    fill(summaryBox.querySelector('p'), lastWord);
     if (t.agent && t.agent !== deafChecked) checkDeaf(t);
-    fill(runs, h('h2', { id: 'runs-h' }, 'Runs'), t.runs.length ? h('table', {},
+    fill(runs, h('h2', { id: 'runs-h' }, 'Runs'), t.runs.length ? h('table', { tabindex: 0, 'aria-labelledby': 'runs-h' },
       h('thead', {}, h('tr', {}, ['Run', 'Agent', 'Status', 'Started', 'Took', 'Cost', 'Why'].map((x) => h('th', { scope: 'col' }, x)))),
       h('tbody', {}, t.runs.map((r) => h('tr', {}, h('td', {}, `#${r.id}`), h('td', {}, r.agent), h('td', {}, r.status),
         h('td', {}, new Date(r.started_at).toLocaleString()), h('td', {}, r.ended_at ? duration(new Date(r.ended_at) - new Date(r.started_at)) : '…'),
         h('td', {}, money(r.cost_usd)), h('td', {}, r.reason || ''))))) : h('p', { class: 'muted' }, 'Not started yet.'));
+  }
+
+  /** Merges through the confirm sheet; a conflict shows on the Changes tab. */
+  async function merge(button) {
+    try {
+      const out = await mergeSheet(task, lastWord);
+      if (!out) return button?.focus();
+      notify(`Merged: ${out.task.status_reason || 'done'}.`);
+      if (adopt(out.task)) renderTask();
+    } catch (e) {
+      notify(e.message, 'error');
+      if (e.status === 409) { showTab('changes'); review.load(); }
+    }
   }
 
   /** Discards the task; when that would lose work, asks first (`yes`: asked). */
@@ -242,7 +305,11 @@ export function taskPage(root, id) {
     const was = task?.status;
     if (!adopt(t)) return;
     renderTask();
-    if (was !== t.status) loadAsks();
+    if (was !== t.status) {
+      loadAsks();
+      // A run ended (or a merge): the change may be new.
+      if (reviewLoaded && !ACTIVE.includes(t.status)) review.load();
+    }
   });
 
   // ---- timeline ----
@@ -304,6 +371,7 @@ export function taskPage(root, id) {
     last = ev.seq;
     pending.push(ev);
     if (ev.type === 'approval_request' || ev.type === 'approval') loadAsks();
+    if (ev.type === 'message' && ev.role !== 'user' && ev.source === 'agent') lastWord = ev.text;
     if (ev.type === 'status' && (ev.status === 'conflicted' || UNCONFLICTED.includes(ev.status))) {
       conflicts = ev.status === 'conflicted' ? ev.message?.match(/conflicts in: (.*?); /)?.[1] || ev.message : null;
       if (task) renderTask();
@@ -341,22 +409,6 @@ export function taskPage(root, id) {
     for (const type of EVENT_TYPES) stream.addEventListener(type, onEvent);
   }
 
-  // ---- diff ----
-  async function loadDiff(e) {
-    const box = diffSection.querySelector('.diff-files');
-    const d = await act(e.currentTarget, () => api(`/api/tasks/${id}/diff`));
-    if (!d) return;
-    const parts = d.diff ? d.diff.split(/^(?=diff --git )/m).filter((p) => p.startsWith('diff --git ')) : [];
-    const name = (p) => { const m = p.match(/^diff --git a\/(.*?) b\/(.*)$/m); return m ? m[2] : p.split('\n')[0]; };
-    const files = parts.map((p, i) => h('details', { class: 'file', id: `file-${i}`, open: parts.length <= 20 }, h('summary', {}, h('code', {}, name(p))), diffBlock(p.trimEnd())));
-    const nav = h('nav', { 'aria-label': 'Changed files' }, h('ol', { class: 'file-nav' }, parts.map((p, i) => h('li', {},
-      h('button', { type: 'button', class: 'link', onclick: () => { const f = files[i]; f.open = true; f.scrollIntoView({ block: 'start' }); f.querySelector('summary').focus(); } }, name(p))))));
-    fill(box, 
-      h('p', { class: 'muted' }, d.branch ? `${d.branch} against ${d.base}` : 'Workspace files', ` · ${d.files.length} file${d.files.length === 1 ? '' : 's'}`),
-      d.uncommitted.length ? h('p', { class: 'reason' }, `Uncommitted: ${d.uncommitted.join(', ')}`) : null,
-      parts.length ? [nav, ...files] : h('ul', {}, d.files.map((f) => h('li', {}, h('code', {}, f)))));
-  }
-
   /** The page once the task is known: an unknown id gets the not-found page instead. */
   async function open() {
     let t = null;
@@ -364,10 +416,15 @@ export function taskPage(root, id) {
     try { t = await api(`/api/tasks/${id}`); } catch (e) { error = e; }
     if (closed) return;
     if (error?.status === 404) return notFound(root, `There is no task T-${id}.`);
-    fill(root, header, asks,
-      h('section', { class: 'events', 'aria-labelledby': 'events-h' }, h('div', { class: 'events-head' }, h('h2', { id: 'events-h' }, 'Timeline'), follow), earlier, timeline),
-      say, sayNote, reply, diffSection, runs);
+    fill(root, header, asks, summaryBox, tabs, changesPanel, timelinePanel, say, sayNote, reply, runs);
+    // Diff first for a task whose work is done; the timeline while it works.
+    showTab(t && !ACTIVE.includes(t.status) && t.status !== 'discarded' && (t.branch || t.worktree) ? 'changes' : 'timeline');
     if (t) { if (adopt(t)) renderTask(); } else fill(header, h('h1', {}, `T-${id}`), h('p', { class: 'reason' }, error.message));
+    // From the board's shortcuts: m (merge) and r (reply).
+    const asked = new URLSearchParams(location.search);
+    if (asked.size) history.replaceState(null, '', location.pathname); // once, not again on a reload
+    if (asked.get('merge') && t?.status === 'review') merge(null);
+    else if (asked.get('reply')) (t?.status === 'review' ? document.getElementById('review-note') : replyText)?.focus();
     loadAsks();
     startTimeline();
   }

@@ -130,6 +130,9 @@ impl<S: Store> Store for CachedStore<S> {
     async fn set_task_agent(&self, id: TaskId, agent: &str, now: DateTime<Utc>) -> Result<()> {
         self.inner.set_task_agent(id, agent, now).await
     }
+    async fn edit_queued_task(&self, id: TaskId, edit: &crate::TaskEdit, now: DateTime<Utc>) -> Result<Task> {
+        self.inner.edit_queued_task(id, edit, now).await
+    }
     async fn start_run(&self, task_id: TaskId, agent: &str, token: &str, node: &str, now: DateTime<Utc>) -> Result<(Task, Run)> {
         self.inner.start_run(task_id, agent, token, node, now).await
     }

@@ -156,6 +156,17 @@ pub struct TaskRecord {
     pub base: Option<String>,
 }
 
+/// A change to a queued task (`None`: left as it is).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TaskEdit {
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub priority: Option<i64>,
+    /// `Some(None)`: routed again by tags.
+    pub agent: Option<Option<String>>,
+}
+
 /// How a run ended, and what that means for its task (applied with
 /// [`TaskStatus::apply`] to the task's status at that moment).
 #[derive(Debug, Clone)]
@@ -225,6 +236,9 @@ pub trait Store: Send + Sync + 'static {
     async fn archive_tasks(&self, ids: &[TaskId], now: DateTime<Utc>) -> Result<Vec<TaskId>>;
     /// Records the workspace of a task (persisted before it is created on disk).
     async fn set_task_workspace(&self, id: TaskId, branch: Option<&str>, worktree: &str, now: DateTime<Utc>) -> Result<()>;
+    /// Changes a queued task (compare-and-set on `queued`: one that started meanwhile
+    /// is refused with [`StoreError::StatusChanged`]).
+    async fn edit_queued_task(&self, id: TaskId, edit: &TaskEdit, now: DateTime<Utc>) -> Result<Task>;
     /// Records which profile routing picked.
     async fn set_task_agent(&self, id: TaskId, agent: &str, now: DateTime<Utc>) -> Result<()>;
 

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use bosun_core::schedule::{Wait, Waiting};
 use bosun_core::{EventKind, NewApproval, NewEvent, NewTask, RunStatus, Source, TaskEvent, TaskStatus};
-use bosun_store::{ApprovalStatus, CachedStore, NewRule, RuleFilter, RunEnd, SqliteStore, Store, StoreError, TaskFilter, TaskRecord};
+use bosun_store::{
+    ApprovalStatus, CachedStore, NewRule, RuleFilter, RunEnd, SqliteStore, Store, StoreError, TaskEdit, TaskFilter, TaskRecord,
+};
 use chrono::Utc;
 
 fn record(title: &str, tags: &[&str], priority: i64) -> TaskRecord {
@@ -91,6 +93,7 @@ backends!(
     only_final_tasks_are_archived_and_lists_leave_them_out,
     notifications_are_written_with_their_transition,
     a_second_ask_while_waiting_is_notified,
+    a_queued_task_is_edited_only_while_queued,
 );
 
 async fn tasks_runs_and_events(store: Arc<dyn Store>) {
@@ -621,4 +624,26 @@ async fn a_second_ask_while_waiting_is_notified(store: Arc<dyn Store>) {
         let item = &due.iter().find(|x| x.id == d).unwrap().items[0];
         assert_eq!(item.subject.ask.as_ref().map(|s| s.approval_id), Some(want), "each names its own ask");
     }
+}
+
+async fn a_queued_task_is_edited_only_while_queued(store: Arc<dyn Store>) {
+    store.create_task(record("draft", &["a"], 0), Utc::now()).await.unwrap();
+    let edit =
+        TaskEdit { title: Some("final".into()), tags: Some(vec!["b".into()]), agent: Some(Some("quick".into())), ..Default::default() };
+    let t = store.edit_queued_task(1, &edit, Utc::now()).await.unwrap();
+    assert_eq!((t.title.as_str(), t.tags.clone(), t.agent.as_deref(), t.priority), ("final", vec!["b".to_string()], Some("quick"), 0));
+    // What is left out stays; `Some(None)` routes it by tags again.
+    let t = store.edit_queued_task(1, &TaskEdit { priority: Some(5), agent: Some(None), ..Default::default() }, Utc::now()).await.unwrap();
+    assert_eq!((t.title.as_str(), t.priority, t.agent), ("final", 5, None));
+    let listed = store.list_tasks(&TaskFilter::default()).await.unwrap();
+    assert_eq!(listed[0].priority, 5, "the listing (cached too) sees the edit");
+    // Started meanwhile: refused, nothing changed.
+    store.start_run(1, "quick", "tok", "local", Utc::now()).await.unwrap();
+    let late = store.edit_queued_task(1, &TaskEdit { title: Some("too late".into()), ..Default::default() }, Utc::now()).await;
+    assert!(
+        matches!(late, Err(StoreError::StatusChanged { id: 1, expected: TaskStatus::Queued, actual: TaskStatus::Running })),
+        "{late:?}"
+    );
+    assert_eq!(store.get_task(1).await.unwrap().title, "final");
+    assert!(matches!(store.edit_queued_task(9, &TaskEdit::default(), Utc::now()).await, Err(StoreError::TaskNotFound(9))));
 }

@@ -14,10 +14,13 @@ pub struct Args {
     /// How to bring the branch in.
     #[arg(long, value_parser = ["squash", "merge", "rebase"], default_value = "squash")]
     strategy: String,
+    /// The commit message (squash and merge; default: the task's title and body).
+    #[arg(long, short)]
+    message: Option<String>,
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
-    let body = ctx.api.merge(args.id, &MergeRequest { strategy: Some(args.strategy) }).await?;
+    let body = ctx.api.merge(args.id, &MergeRequest { strategy: Some(args.strategy), message: args.message }).await?;
     if ctx.json {
         ctx.print_json(&body);
         return Ok(());

@@ -9,6 +9,7 @@ pub mod archive;
 pub mod devices;
 pub mod diff;
 pub mod discard;
+pub mod edit;
 pub mod gc;
 pub mod hold;
 pub mod interrupt;

@@ -23,6 +23,7 @@ mod pr;
 mod provenance;
 mod real_clis;
 mod resume;
+mod review;
 mod setup;
 mod sources;
 mod store_failure;

@@ -17,6 +17,9 @@ use crate::{Engine, OpError, cleanup};
 impl Engine {
     #[tracing::instrument(name = "merge", skip_all, fields(task = id))]
     pub async fn merge(&self, id: TaskId, req: MergeRequest) -> Result<MergeBody, OpError> {
+        if req.message.as_ref().is_some_and(|m| m.len() > MAX_MESSAGE) {
+            return Err(OpError::Invalid("the commit message must be at most 64 KiB".into()));
+        }
         let strategy: MergeStrategy = match req.strategy.as_deref() {
             None => MergeStrategy::Squash,
             Some(s) => s.parse().map_err(|_| OpError::Invalid(format!("unknown strategy `{s}` (squash, merge, rebase)")))?,
@@ -57,10 +60,9 @@ impl Engine {
                 )));
             }
         }
-        let message = match strategy {
-            MergeStrategy::Merge => format!("Merge bosun T-{id}: {}", task.title),
-            _ if task.body.trim().is_empty() => format!("{} (bosun T-{id})", task.title),
-            _ => format!("{} (bosun T-{id})\n\n{}", task.title, task.body.trim()),
+        let message = match req.message.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
+            Some(m) => m.to_owned(),
+            None => default_message(&task, strategy),
         };
         // Recorded before the base moves: if the daemon dies before the task is marked
         // done, the next start finishes the merge ([`Engine::finish_merges`]).
@@ -116,7 +118,7 @@ impl Engine {
             Err(e) => return tracing::warn!("cannot read the merges under way: {e}"),
         };
         for (id, strategy) in intents {
-            match self.merge(id, MergeRequest { strategy: Some(strategy) }).await {
+            match self.merge(id, MergeRequest { strategy: Some(strategy), message: None }).await {
                 Ok(body) => tracing::info!(
                     task = id,
                     "finished a merge the last daemon was cut off in: {}",
@@ -138,6 +140,19 @@ impl Engine {
         self.hub.flush().await;
         self.publish(&task);
         Ok(task)
+    }
+}
+
+/// Longest commit message a merge takes.
+const MAX_MESSAGE: usize = 64 * 1024;
+
+/// The commit message a merge writes unless it is given one: the task's title and body.
+fn default_message(task: &Task, strategy: MergeStrategy) -> String {
+    let id = task.id;
+    match strategy {
+        MergeStrategy::Merge => format!("Merge bosun T-{id}: {}", task.title),
+        _ if task.body.trim().is_empty() => format!("{} (bosun T-{id})", task.title),
+        _ => format!("{} (bosun T-{id})\n\n{}", task.title, task.body.trim()),
     }
 }
 

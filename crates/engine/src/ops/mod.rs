@@ -13,6 +13,8 @@ mod create;
 mod devices;
 mod diff;
 mod discard;
+mod edit;
+mod files;
 mod gc;
 mod interrupt;
 mod loss;

@@ -17,6 +17,9 @@ impl Engine {
     #[tracing::instrument(name = "say", skip_all, fields(task = id))]
     pub async fn say(&self, id: TaskId, req: SayRequest) -> Result<SayBody, OpError> {
         super::check_text(&req.text)?;
+        if !req.comments.is_empty() {
+            return Err(OpError::Invalid("line comments go with `reply` (a review), not `say`".into()));
+        }
         let task = self.store.get_task(id).await?;
         if task.status.is_settled() {
             super::check_worktree(&task, false).await?;

@@ -34,7 +34,10 @@ mod task_after;
 mod task_create;
 mod task_diff;
 mod task_discard;
+mod task_edit;
 mod task_events;
+mod task_file_diff;
+mod task_files;
 mod task_get;
 mod task_interrupt;
 mod task_list;
@@ -74,8 +77,11 @@ fn api() -> OpenApiRouter<Arc<Engine>> {
         .routes(routes!(task_stop::stop))
         .routes(routes!(task_after::after))
         .routes(routes!(task_retry::retry))
+        .routes(routes!(task_edit::edit))
         .routes(routes!(task_merge::merge))
         .routes(routes!(task_diff::diff))
+        .routes(routes!(task_files::files))
+        .routes(routes!(task_file_diff::file_diff))
         .routes(routes!(task_rebase::rebase))
         .routes(routes!(task_rm::rm))
         .routes(routes!(task_discard::discard))

@@ -1,7 +1,7 @@
 //! Notification channels: `GET /api/notify/channels` lists them with their last
 //! delivery result; `POST` adds one (400 for a bad URL, an unknown event kind, or a
 //! secret variable the daemon's environment lacks); `DELETE /api/notify/channels/{id}`
-//! removes one (404 for an unknown id). Secrets are never served: a channel keeps only
+//! removes one (404 for an unknown id); 409 for a second webpush channel. Secrets are never served: a channel keeps only
 //! the names of the variables holding them.
 
 use std::sync::Arc;
@@ -22,7 +22,7 @@ pub async fn list(State(engine): State<Arc<Engine>>) -> Result<Json<Vec<Channel>
 }
 
 #[utoipa::path(post, path = "/api/notify/channels", request_body = NewChannelRequest,
-    responses((status = 200, body = Channel), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = Channel), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn add(State(engine): State<Arc<Engine>>, Body(req): Body<NewChannelRequest>) -> Result<Json<Channel>, ApiError> {
     Ok(Json(engine.add_channel(req).await?))
 }

@@ -344,6 +344,32 @@ impl Store for SqliteStore {
         Ok(archived)
     }
 
+    async fn edit_queued_task(&self, id: TaskId, edit: &crate::TaskEdit, now: DateTime<Utc>) -> Result<Task> {
+        let tags = edit.tags.as_ref().map(|t| serde_json::to_string(t).expect("strings serialize"));
+        let done = sqlx::query(
+            "UPDATE tasks SET title = COALESCE(?, title), body = COALESCE(?, body), tags = COALESCE(?, tags),
+                priority = COALESCE(?, priority), agent = CASE WHEN ? THEN ? ELSE agent END, updated_at = ?
+             WHERE id = ? AND status = ?",
+        )
+        .bind(edit.title.as_deref())
+        .bind(edit.body.as_deref())
+        .bind(tags)
+        .bind(edit.priority)
+        .bind(edit.agent.is_some())
+        .bind(edit.agent.clone().flatten())
+        .bind(ms(now))
+        .bind(id)
+        .bind(TaskStatus::Queued.as_str())
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            let task = self.get_task(id).await?;
+            return Err(StoreError::StatusChanged { id, expected: TaskStatus::Queued, actual: task.status });
+        }
+        self.changed(id);
+        self.get_task(id).await
+    }
+
     async fn set_task_agent(&self, id: TaskId, agent: &str, now: DateTime<Utc>) -> Result<()> {
         let done = sqlx::query("UPDATE tasks SET agent = ?, updated_at = ? WHERE id = ?")
             .bind(agent)
