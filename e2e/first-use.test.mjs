@@ -120,6 +120,8 @@ for (const size of SIZES) {
     assert.equal(await pending.innerText(), shown);
     const asked = page.locator('.ev-approval_request code.cmd');
     await asked.waitFor();
+    // Timeline rows off screen are not rendered (content-visibility): as a reader scrolls to it.
+    await asked.scrollIntoViewIfNeeded();
     assert.equal(await asked.innerText(), shown);
     await h.api(`/api/tasks/${t.id}/deny`, { method: 'POST', body: { reason: 'no' } });
     assert.deepEqual(errors, []);
