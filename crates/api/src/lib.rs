@@ -7,8 +7,10 @@
 pub mod auth;
 #[cfg(feature = "client")]
 pub mod client;
+pub mod cost;
 pub mod notify;
 pub mod paths;
+pub mod route;
 
 pub use auth::{Device, LoginRequest, NewTokenBody, NewTokenRequest, PairingBody, PairingRequest};
 
@@ -113,9 +115,13 @@ pub struct PrRequest {
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetryRequest {
-    /// Run it with another agent profile this time.
+    /// Run it with another agent profile this time (from triage: the agent it was
+    /// waiting for).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<String>,
+    /// Run it with this model from now on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
 }
 
 /// `POST /api/tasks/{id}/rm`
@@ -233,6 +239,9 @@ pub struct SayRequest {
     /// at the end fails the run, and nothing is committed).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub resolve: bool,
+    /// `reply` only: run it with this model from now on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
 }
 
 /// How a message reached (or will reach) the agent.

@@ -8,6 +8,7 @@
 
 pub mod approval;
 pub mod auth;
+pub mod budget;
 pub mod deps;
 pub mod event;
 pub mod notify;
@@ -15,6 +16,7 @@ pub mod policy;
 pub mod pricing;
 pub mod profile;
 pub mod repo_config;
+pub mod route;
 pub mod schedule;
 pub mod slug;
 pub mod task;

@@ -16,6 +16,7 @@ use bosun_store::StoreError;
 
 use crate::Engine;
 use crate::profiles::Profiles;
+use crate::routing::{self, Ask, Decision, Rules};
 use crate::supervisor;
 use crate::trigger::Trigger;
 
@@ -137,8 +138,8 @@ async fn pass(engine: &Arc<Engine>) -> Result<(), DispatchError> {
         (live.len(), per)
     };
     let mut waits: HashMap<TaskId, Wait> = HashMap::new();
-    let mut by_repo: HashMap<Option<String>, Profiles> = HashMap::new();
-    let mut chosen_profiles: HashMap<TaskId, AgentProfile> = HashMap::new();
+    let mut by_repo: HashMap<Option<String>, (Profiles, Rules)> = HashMap::new();
+    let mut chosen_profiles: HashMap<TaskId, (AgentProfile, Option<f64>)> = HashMap::new();
     let mut candidates = Vec::new();
     let mut tasks = HashMap::new();
     for task in &queued {
@@ -146,18 +147,31 @@ async fn pass(engine: &Arc<Engine>) -> Result<(), DispatchError> {
             waits.insert(task.id, Wait::Starting); // launched, not yet marked running
             continue;
         }
-        let profiles = by_repo
-            .entry(task.repo.clone())
-            .or_insert_with(|| Profiles::load(task.repo.as_deref().map(Path::new), &engine.config.user_agents_dir()));
-        match profiles.route(task.agent.as_deref(), &task.tags) {
-            Ok(profile) => {
+        let (profiles, rules) = by_repo.entry(task.repo.clone()).or_insert_with(|| {
+            let repo = task.repo.as_deref().map(Path::new);
+            let profiles = Profiles::load(repo, &engine.config.user_agents_dir());
+            let rules = Rules::load(repo, &engine.config.config_dir, &profiles);
+            (profiles, rules)
+        });
+        match routing::decide(&Ask::of(task), profiles, rules) {
+            Ok(Decision::Triage(why)) => {
+                tracing::info!(task = task.id, "triage: {why}");
+                engine.hub.emit(task.id, 0, EventKind::status(TaskStatus::Triage.as_str(), why.clone())).await;
+                engine.hub.flush().await;
+                match engine.store.transition_task(task.id, TaskStatus::Queued, TaskEvent::Unrouted, Some(&why), Utc::now()).await {
+                    Ok(t) => engine.publish(&t),
+                    Err(e) => tracing::debug!(task = task.id, "task moved before it could go to triage: {e}"),
+                }
+            }
+            Ok(Decision::Run(routed)) => {
+                let profile = routed.profile;
                 candidates.push(Candidate {
                     task_id: task.id,
                     priority: task.priority,
                     profile: profile.name.clone(),
                     profile_limit: profile.max_concurrent,
                 });
-                chosen_profiles.insert(task.id, profile.clone());
+                chosen_profiles.insert(task.id, (profile, routed.budget));
                 tasks.insert(task.id, task.clone());
             }
             Err(why) => {
@@ -180,8 +194,10 @@ async fn pass(engine: &Arc<Engine>) -> Result<(), DispatchError> {
     let starting: Vec<Task> = picked.start.iter().map(|c| tasks.remove(&c.task_id).expect("candidate comes from tasks")).collect();
     say_waits(engine, &starting, &starting.iter().map(|t| (t.id, Wait::Starting)).collect()).await?;
     for task in starting {
-        let profile = chosen_profiles.remove(&task.id).expect("candidate has a profile");
-        supervisor::launch(engine, task, profile);
+        let (profile, rule_budget) = chosen_profiles.remove(&task.id).expect("candidate has a profile");
+        let budget = &by_repo.get(&task.repo).expect("routed by its repo's rules").1.budget;
+        let spend = routing::spend_for(engine, &task, &profile.name, rule_budget, budget).await;
+        supervisor::launch(engine, task, profile, spend);
     }
     waits.extend(picked.wait);
     let rest: Vec<Task> = queued.into_iter().filter(|t| !picked.start.iter().any(|c| c.task_id == t.id)).collect();

@@ -74,7 +74,12 @@ async fn held_run(engine: &Engine, task_id: i64, run_id: i64) -> Option<(Task, R
     }
     let profiles = Profiles::load(task.repo.as_deref().map(Path::new), &engine.config.user_agents_dir());
     match profiles.route(Some(&run.agent), &[]) {
-        Ok(profile) => Some((task, run, profile.clone())),
+        // The model it was started with, whatever the profile says now.
+        Ok(profile) => {
+            let mut profile = profile.clone();
+            profile.model = run.model.clone().or(profile.model);
+            Some((task, run, profile))
+        }
         Err(e) => {
             tracing::warn!(task = task_id, "cannot take the run back: {e}");
             None

@@ -57,6 +57,10 @@ impl<S: Store> Store for CachedStore<S> {
         self.inner.notify()
     }
 
+    fn ledger(&self) -> &dyn crate::ledger::LedgerStore {
+        self.inner.ledger()
+    }
+
     async fn close(&self) {
         self.inner.close().await;
     }
@@ -126,8 +130,11 @@ impl<S: Store> Store for CachedStore<S> {
     async fn set_task_agent(&self, id: TaskId, agent: &str, now: DateTime<Utc>) -> Result<()> {
         self.inner.set_task_agent(id, agent, now).await
     }
-    async fn start_run(&self, task_id: TaskId, agent: &str, token: &str, node: &str, now: DateTime<Utc>) -> Result<(Task, Run)> {
-        self.inner.start_run(task_id, agent, token, node, now).await
+    async fn set_task_model(&self, id: TaskId, model: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+        self.inner.set_task_model(id, model, now).await
+    }
+    async fn start_run_with(&self, task_id: TaskId, start: &crate::RunStart<'_>, now: DateTime<Utc>) -> Result<(Task, Run)> {
+        self.inner.start_run_with(task_id, start, now).await
     }
     async fn set_run_pid(&self, run_id: RunId, pid: i64) -> Result<()> {
         self.inner.set_run_pid(run_id, pid).await

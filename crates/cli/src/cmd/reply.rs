@@ -21,10 +21,13 @@ pub struct Args {
     /// The agent is to resolve the conflicts a rebase or merge left in the worktree.
     #[arg(long)]
     resolve: bool,
+    /// Run it with this model from now on.
+    #[arg(long)]
+    model: Option<String>,
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
-    let task = ctx.api.reply(args.id, &SayRequest { text: args.text, from: None, resolve: args.resolve }).await?;
+    let task = ctx.api.reply(args.id, &SayRequest { text: args.text, from: None, resolve: args.resolve, model: args.model }).await?;
     if ctx.json {
         ctx.print_json(&task);
     } else {

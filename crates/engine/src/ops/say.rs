@@ -17,6 +17,9 @@ impl Engine {
     #[tracing::instrument(name = "say", skip_all, fields(task = id))]
     pub async fn say(&self, id: TaskId, req: SayRequest) -> Result<SayBody, OpError> {
         super::check_text(&req.text)?;
+        if req.model.is_some() {
+            return Err(OpError::Invalid("a running agent keeps its model: choose one with reply, retry or add".into()));
+        }
         let task = self.store.get_task(id).await?;
         if task.status.is_settled() {
             super::check_worktree(&task, false).await?;
@@ -36,7 +39,7 @@ impl Engine {
             }
         }
         match task.status {
-            TaskStatus::Queued | TaskStatus::Blocked | TaskStatus::Running | TaskStatus::NeedsInput => {
+            TaskStatus::Queued | TaskStatus::Blocked | TaskStatus::Triage | TaskStatus::Running | TaskStatus::NeedsInput => {
                 self.store.queue_message(id, &req.text, Utc::now()).await?;
                 let source = Source::human(req.from.as_deref());
                 self.hub.emit_as(id, 0, source, EventKind::Message { text: req.text, role: Some("user".into()), from: req.from }).await;
