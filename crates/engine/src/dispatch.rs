@@ -17,7 +17,7 @@ use bosun_store::StoreError;
 use crate::Engine;
 use crate::profiles::Profiles;
 use crate::routing::{self, Ask, Decision, Rules};
-use crate::supervisor;
+use crate::supervisor::{self, Spend};
 use crate::trigger::Trigger;
 
 /// Why a look at the queue stopped short.
@@ -139,7 +139,8 @@ async fn pass(engine: &Arc<Engine>) -> Result<(), DispatchError> {
     };
     let mut waits: HashMap<TaskId, Wait> = HashMap::new();
     let mut by_repo: HashMap<Option<String>, (Profiles, Rules)> = HashMap::new();
-    let mut chosen_profiles: HashMap<TaskId, (AgentProfile, Option<f64>)> = HashMap::new();
+    let mut chosen_profiles: HashMap<TaskId, AgentProfile> = HashMap::new();
+    let mut spends: HashMap<TaskId, Spend> = HashMap::new();
     let mut candidates = Vec::new();
     let mut tasks = HashMap::new();
     for task in &queued {
@@ -171,7 +172,8 @@ async fn pass(engine: &Arc<Engine>) -> Result<(), DispatchError> {
                     profile: profile.name.clone(),
                     profile_limit: profile.max_concurrent,
                 });
-                chosen_profiles.insert(task.id, (profile, routed.budget));
+                spends.insert(task.id, routing::spend_for(engine, task, &profile.name, routed.budget, &rules.budget).await);
+                chosen_profiles.insert(task.id, profile);
                 tasks.insert(task.id, task.clone());
             }
             Err(why) => {
@@ -189,17 +191,55 @@ async fn pass(engine: &Arc<Engine>) -> Result<(), DispatchError> {
             }
         }
     }
+    let candidates = within_budgets(engine, candidates, &spends, &mut waits).await?;
     let picked = schedule::pick(candidates, running_total, &running_per_profile, engine.config.max_concurrent);
     // Those starting say so before their supervisor can move them on; then the rest.
     let starting: Vec<Task> = picked.start.iter().map(|c| tasks.remove(&c.task_id).expect("candidate comes from tasks")).collect();
     say_waits(engine, &starting, &starting.iter().map(|t| (t.id, Wait::Starting)).collect()).await?;
     for task in starting {
-        let (profile, rule_budget) = chosen_profiles.remove(&task.id).expect("candidate has a profile");
-        let budget = &by_repo.get(&task.repo).expect("routed by its repo's rules").1.budget;
-        let spend = routing::spend_for(engine, &task, &profile.name, rule_budget, budget).await;
+        let profile = chosen_profiles.remove(&task.id).expect("candidate has a profile");
+        let spend = spends.remove(&task.id).unwrap_or_default();
         supervisor::launch(engine, task, profile, spend);
     }
     waits.extend(picked.wait);
     let rest: Vec<Task> = queued.into_iter().filter(|t| !picked.start.iter().any(|c| c.task_id == t.id)).collect();
     say_waits(engine, &rest, &waits).await
+}
+
+/// The candidates whose run's reservation fits every budget it falls under, highest
+/// priority first (then oldest); the others wait, naming the budget. What this pass
+/// lets start counts against the later ones. (The store checks again, atomically, as
+/// each run starts: this look only spares runs that could not start.)
+async fn within_budgets(
+    engine: &Engine,
+    mut candidates: Vec<Candidate>,
+    spends: &HashMap<TaskId, Spend>,
+    waits: &mut HashMap<TaskId, Wait>,
+) -> Result<Vec<Candidate>, DispatchError> {
+    candidates.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.task_id.cmp(&b.task_id)));
+    let mut taken: HashMap<String, f64> = HashMap::new();
+    let mut fit = Vec::with_capacity(candidates.len());
+    for c in candidates {
+        let Some(spend) = spends.get(&c.task_id).filter(|s| !s.budgets.is_empty()) else {
+            fit.push(c);
+            continue;
+        };
+        let mut states = engine.store.ledger().budget_states(&spend.budgets).await?;
+        for s in &mut states {
+            s.reserved += taken.get(&s.budget.name).copied().unwrap_or(0.0);
+        }
+        let short = states.iter().find(|s| !s.fits(spend.reserve));
+        match short {
+            Some(s) => {
+                waits.insert(c.task_id, Wait::Budget { budget: s.budget.name.clone(), detail: s.describe() });
+            }
+            None => {
+                for s in &states {
+                    *taken.entry(s.budget.name.clone()).or_default() += spend.reserve;
+                }
+                fit.push(c);
+            }
+        }
+    }
+    Ok(fit)
 }

@@ -5,6 +5,7 @@ mod harness;
 
 mod api;
 mod auth;
+mod budget;
 mod cleanup;
 mod codex;
 mod conflicts;
@@ -22,6 +23,7 @@ mod pr;
 mod provenance;
 mod real_clis;
 mod resume;
+mod routing;
 mod setup;
 mod store_failure;
 mod survive;
