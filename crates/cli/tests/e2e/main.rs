@@ -6,6 +6,7 @@ mod harness;
 mod api;
 mod auth;
 mod budget;
+mod budget_real;
 mod cleanup;
 mod codex;
 mod conflicts;
