@@ -101,6 +101,8 @@ pub fn on_transition(from: TaskStatus, event: TaskEvent, to: TaskStatus) -> Opti
     use TaskStatus as S;
     match (from, event, to) {
         (S::Running, TaskEvent::AwaitingInput, S::NeedsInput) => Some(NotifyKind::NeedsInput),
+        // Its run crossed a budget: someone has to raise it.
+        (_, TaskEvent::OutOfBudget, S::NeedsInput) => Some(NotifyKind::NeedsInput),
         (_, TaskEvent::Finished { success: true }, S::Review) => Some(NotifyKind::Review),
         (_, TaskEvent::Finished { success: false } | TaskEvent::DispatchFailed, S::Failed) => Some(NotifyKind::Failed),
         (S::Review, TaskEvent::Merged, S::Done) => Some(NotifyKind::Merged),
@@ -181,8 +183,12 @@ pub fn message(kind: NotifyKind, s: &Subject) -> Message {
     let id = s.task_id;
     let (title, body, tag) = match kind {
         NotifyKind::NeedsInput => {
-            let what = s.ask.as_ref().map(AskSummary::what).unwrap_or_else(|| "a permission ask".into());
-            (format!("T-{id} needs you: {}", s.title), format!("The agent asks to run: {what}"), "raising_hand")
+            let body = match (&s.ask, &s.reason) {
+                (Some(ask), _) => format!("The agent asks to run: {}", ask.what()),
+                (None, Some(reason)) => reason.clone(),
+                (None, None) => "The agent asks to run: a permission ask".into(),
+            };
+            (format!("T-{id} needs you: {}", s.title), body, "raising_hand")
         }
         NotifyKind::Review => (format!("T-{id} is ready for review"), s.title.clone(), "white_check_mark"),
         NotifyKind::Failed => {
@@ -489,5 +495,21 @@ mod tests {
                 prop_assert_eq!((m + left) % 1440, end);
             }
         }
+    }
+
+    #[test]
+    fn a_run_stopped_by_its_budget_notifies_with_the_reason() {
+        let kind = on_transition(TaskStatus::Running, TaskEvent::OutOfBudget, TaskStatus::NeedsInput);
+        assert_eq!(kind, Some(NotifyKind::NeedsInput));
+        let subject = Subject {
+            task_id: 3,
+            title: "Refactor".into(),
+            repo: None,
+            agent: None,
+            reason: Some("stopped: budget `daily` crossed".into()),
+            ask: None,
+        };
+        let m = message(NotifyKind::NeedsInput, &subject);
+        assert_eq!((m.title.as_str(), m.body.as_str()), ("T-3 needs you: Refactor", "stopped: budget `daily` crossed"));
     }
 }

@@ -37,7 +37,11 @@ pub async fn recover(engine: &Arc<Engine>) -> Result<(), StartError> {
     let orphans = engine.store.interrupt_live_runs(&engine.config.node, &keep, Utc::now()).await?;
     for (task, run, profile) in kept {
         tracing::info!(task = task.id, run = run.id, "taking back a run whose agent outlived the daemon");
-        crate::supervisor::reattach(engine, task, run, profile);
+        // Its budgets as configured now (its reservation is in the store already).
+        let profiles = Profiles::load(task.repo.as_deref().map(Path::new), &engine.config.user_agents_dir());
+        let rules = crate::routing::Rules::load(task.repo.as_deref().map(Path::new), &engine.config.config_dir, &profiles);
+        let budgets = crate::routing::spend_for(engine, &task, &profile.name, None, &rules.budget).await.budgets;
+        crate::supervisor::reattach(engine, task, run, profile, budgets);
     }
     if orphans.is_empty() {
         return Ok(());

@@ -13,7 +13,13 @@ use bosun_core::route::{self, Facts, Rule, RuleError};
 use bosun_core::{AgentProfile, Task};
 
 use crate::Engine;
-use crate::supervisor::Spend;
+
+/// What a run reserves before it starts and the budgets it falls under.
+#[derive(Debug, Clone, Default)]
+pub struct Spend {
+    pub budgets: Vec<bosun_core::budget::Budget>,
+    pub reserve: f64,
+}
 
 use crate::profiles::{Profiles, RoutingError};
 

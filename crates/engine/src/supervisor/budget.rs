@@ -4,19 +4,12 @@
 
 use std::sync::Arc;
 
-use bosun_core::budget::{Budget, BudgetState, Charge};
+use bosun_core::budget::{BudgetState, Charge};
 use bosun_core::schedule::Wait;
 use bosun_core::{EventKind, Runtime, Task};
 
 use super::RunCtx;
 use crate::Engine;
-
-/// What a run reserves before it starts and the budgets it falls under.
-#[derive(Debug, Clone, Default)]
-pub struct Spend {
-    pub budgets: Vec<Budget>,
-    pub reserve: f64,
-}
 
 impl RunCtx<'_> {
     /// The usage the run is charged for an agent's usage report, with its ledger

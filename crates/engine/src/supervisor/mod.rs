@@ -26,8 +26,8 @@ mod attach;
 mod budget;
 mod end;
 
+pub use crate::routing::Spend;
 pub use attach::reattach;
-pub use budget::Spend;
 use end::failure_reason;
 
 /// Lines of stderr kept to explain a failure.
