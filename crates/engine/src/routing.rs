@@ -79,7 +79,7 @@ impl Rules {
 /// Where a task goes.
 #[derive(Debug, Clone)]
 pub enum Decision {
-    Run(Routed),
+    Run(Box<Routed>),
     /// Rules exist and none matched: why, for the task's reason.
     Triage(String),
 }
@@ -131,11 +131,11 @@ pub fn decide(ask: &Ask<'_>, profiles: &Profiles, rules: &Rules) -> Result<Decis
         return Ok(match route::first_match(&rules.rules, &ask.facts) {
             Some(rule) => {
                 let profile = profiles.route(Some(&rule.agent), &[])?;
-                Decision::Run(Routed {
+                Decision::Run(Box::new(Routed {
                     profile: with_model(profile, rule.model.as_deref()),
                     rule: Some((rule.file.clone(), rule.line)),
                     budget: rule.budget,
-                })
+                }))
             }
             None => Decision::Triage(format!(
                 "no routing rule matches it ({}); name its agent with `bosun retry --agent`",
@@ -144,7 +144,7 @@ pub fn decide(ask: &Ask<'_>, profiles: &Profiles, rules: &Rules) -> Result<Decis
         });
     }
     let profile = profiles.route(ask.agent, ask.facts.tags)?;
-    Ok(Decision::Run(Routed { profile: with_model(profile, None), rule: None, budget: None }))
+    Ok(Decision::Run(Box::new(Routed { profile: with_model(profile, None), rule: None, budget: None })))
 }
 
 /// What a run of `task` by `profile` reserves, and the budgets it falls under (the
