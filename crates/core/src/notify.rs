@@ -22,10 +22,14 @@ pub enum NotifyKind {
     Failed,
     /// The task was merged (its pull request, or `bosun merge`).
     Merged,
+    /// A run has spent 80 % of a budget it falls under (no transition: written when
+    /// the usage report that got there is stored).
+    Budget,
 }
 
 impl NotifyKind {
-    pub const ALL: [NotifyKind; 4] = [NotifyKind::NeedsInput, NotifyKind::Review, NotifyKind::Failed, NotifyKind::Merged];
+    pub const ALL: [NotifyKind; 5] =
+        [NotifyKind::NeedsInput, NotifyKind::Review, NotifyKind::Failed, NotifyKind::Merged, NotifyKind::Budget];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -33,6 +37,7 @@ impl NotifyKind {
             NotifyKind::Review => "review",
             NotifyKind::Failed => "failed",
             NotifyKind::Merged => "merged",
+            NotifyKind::Budget => "budget",
         }
     }
 
@@ -44,7 +49,7 @@ impl NotifyKind {
     pub fn priority(self) -> Priority {
         match self {
             NotifyKind::NeedsInput | NotifyKind::Failed => Priority::High,
-            NotifyKind::Review | NotifyKind::Merged => Priority::Default,
+            NotifyKind::Review | NotifyKind::Merged | NotifyKind::Budget => Priority::Default,
         }
     }
 }
@@ -199,6 +204,10 @@ pub fn message(kind: NotifyKind, s: &Subject) -> Message {
             let how = s.reason.clone().unwrap_or_else(|| "merged".into());
             (format!("T-{id} merged"), format!("{}: {how}", s.title), "tada")
         }
+        NotifyKind::Budget => {
+            let what = s.reason.clone().unwrap_or_else(|| "80% of a budget is spent".into());
+            (format!("T-{id} is near its budget: {}", s.title), what, "moneybag")
+        }
     };
     Message {
         title,
@@ -244,6 +253,7 @@ fn words(kind: NotifyKind) -> &'static str {
         NotifyKind::Review => "ready for review",
         NotifyKind::Failed => "failed",
         NotifyKind::Merged => "merged",
+        NotifyKind::Budget => "near a budget",
     }
 }
 

@@ -8,7 +8,10 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
+use std::sync::Arc;
+
 use crate::harness::{World, wait_for};
+use crate::notify::{Shared, got, receiver};
 
 /// What claude-sonnet costs for this many input tokens: $3 per million.
 fn usage(input_tokens: u64) -> Value {
@@ -97,7 +100,11 @@ fn a_run_crossing_its_budget_is_stopped_and_continues_when_it_is_raised() {
             usage(100_000),
         ],
     );
-    w.start(&[]);
+    let fake: Shared = Arc::default();
+    let hook = receiver(fake.clone());
+    w.start_with_env(&[], &[("BOSUN_NOTIFY_HOOK_SECRET", "s3cret")]);
+    let url = format!("{hook}/hook");
+    w.bosun(&["notify", "add", "webhook", "--url", &url, "--secret-env", "BOSUN_NOTIFY_HOOK_SECRET", "--events", "budget,needs_input"]);
     let id = add(&w, &["spender", "--budget", "0.7", "--", "Spend"]);
     let t = w.wait_status(id, "needs_input");
     let reason = t["status_reason"].as_str().unwrap();
@@ -115,6 +122,14 @@ fn a_run_crossing_its_budget_is_stopped_and_continues_when_it_is_raised() {
         "warned at 80%: {events:#?}"
     );
     assert!(!marker.exists(), "the agent did nothing after the report that crossed the budget");
+    // Both reach the notification channels: the warning, and the stop with its reason.
+    let kinds = wait_for("the budget notifications", || {
+        let items: Vec<Value> = got(&fake).iter().flat_map(|m| m.json()["items"].as_array().unwrap().clone()).collect();
+        let kinds: Vec<String> = items.iter().map(|i| i["kind"].as_str().unwrap().to_string()).collect();
+        (kinds.contains(&"budget".to_string()) && kinds.contains(&"needs_input".to_string())).then_some(items)
+    });
+    let stop = kinds.iter().find(|i| i["kind"] == "needs_input").unwrap();
+    assert_eq!(stop["subject"]["reason"].as_str(), Some(reason));
     let budgets = w.json(&["budget"]);
     let line = budgets["budgets"].as_array().unwrap().iter().find(|b| b["name"] == format!("task T-{id}")).unwrap().clone();
     assert_eq!((line["limit"].as_f64(), line["remaining"].as_f64()), (Some(0.7), Some(0.0)));

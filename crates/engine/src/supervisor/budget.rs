@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use bosun_core::budget::{BudgetState, Charge};
+use bosun_core::notify::NotifyKind;
 use bosun_core::schedule::Wait;
 use bosun_core::{EventKind, Runtime, Task};
 
@@ -69,7 +70,11 @@ impl RunCtx<'_> {
             if state.near() && self.warned.insert(state.budget.name.clone()) {
                 let message = format!("80% of {} is spent", state.describe());
                 tracing::warn!("{message}");
-                self.emit(EventKind::status("budget_warning", message)).await;
+                self.emit(EventKind::status("budget_warning", message.clone())).await;
+                let notify = self.engine.store.notify();
+                if let Err(e) = notify.notify_task(self.task.id, NotifyKind::Budget, &message, chrono::Utc::now()).await {
+                    tracing::warn!("cannot notify the budget warning: {e}");
+                }
             }
         }
         None
