@@ -391,6 +391,10 @@ pub struct AgentInfo {
     pub profile: AgentProfile,
     /// The runtime's program, where it was found, and its version.
     pub installed: Installed,
+    /// The models it runs with: its own `model` (if any), then those routing rules
+    /// choose for it.
+    #[serde(default)]
+    pub models: Vec<String>,
 }
 
 /// What `/api/agents` shows instead of an `env:` value.

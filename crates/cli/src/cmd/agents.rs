@@ -37,7 +37,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
             format!("MISSING: {}", i.problem.as_deref().unwrap_or(""))
         };
         let p = &a.profile;
-        let model = p.model.as_deref().unwrap_or(if p.builtin { "(CLI default)" } else { "-" });
+        let models = a.models.join(",");
+        let model = if models.is_empty() { if p.builtin { "(CLI default)" } else { "-" } } else { models.as_str() };
         let kind = if p.builtin { " (built-in)" } else { "" };
         println!("{:<16} {:<12} {:<18} {}{kind}", p.name, p.runtime.name(), model, state.trim());
     }

@@ -56,6 +56,11 @@ fn rules_choose_agent_and_model_explicit_choices_win_and_explain_says_why() {
     let t = w.wait_status(explicit, "review");
     assert_eq!((t["agent"].as_str(), t["runs"][0]["model"].as_str()), (Some("reviewer"), Some("sonnet")));
 
+    // `agents` lists the models each profile runs with: its own, then its rules'.
+    let agents = w.json(&["agents", "--repo", w.repo.to_str().unwrap()]);
+    let models = |name: &str| agents["agents"].as_array().unwrap().iter().find(|a| a["name"] == name).unwrap()["models"].clone();
+    assert_eq!((models("writer"), models("generalist"), models("reviewer")), (json!(["haiku"]), json!(["opus"]), json!([])));
+
     // `route explain`: the match, the misses before it with why, the rule left out.
     let repo = w.repo.to_str().unwrap();
     let out = w.bosun(&["route", "explain", "Fix typo", "--tag", "docs", "--repo", repo]);
