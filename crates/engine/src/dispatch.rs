@@ -141,6 +141,9 @@ async fn pass(engine: &Arc<Engine>) -> Result<(), DispatchError> {
     let mut by_repo: HashMap<Option<String>, (Profiles, Rules)> = HashMap::new();
     let mut chosen_profiles: HashMap<TaskId, AgentProfile> = HashMap::new();
     let mut spends: HashMap<TaskId, Spend> = HashMap::new();
+    // What a rule chose besides the profile (model, budget): kept on the task when it
+    // starts, so that its retries and replies run the same way.
+    let mut by_rule: HashMap<TaskId, (Option<String>, Option<f64>)> = HashMap::new();
     let mut candidates = Vec::new();
     let mut tasks = HashMap::new();
     for task in &queued {
@@ -166,6 +169,10 @@ async fn pass(engine: &Arc<Engine>) -> Result<(), DispatchError> {
             }
             Ok(Decision::Run(routed)) => {
                 let profile = routed.profile;
+                if routed.rule.is_some() {
+                    let model = profile.model.clone().filter(|_| task.model.is_none());
+                    by_rule.insert(task.id, (model, routed.budget.filter(|_| task.budget.is_none())));
+                }
                 candidates.push(Candidate {
                     task_id: task.id,
                     priority: task.priority,
@@ -198,6 +205,9 @@ async fn pass(engine: &Arc<Engine>) -> Result<(), DispatchError> {
     say_waits(engine, &starting, &starting.iter().map(|t| (t.id, Wait::Starting)).collect()).await?;
     for task in starting {
         let profile = chosen_profiles.remove(&task.id).expect("candidate has a profile");
+        if let Some((model, budget)) = by_rule.remove(&task.id) {
+            keep_rule_choices(engine, task.id, model.as_deref(), budget).await;
+        }
         let spend = spends.remove(&task.id).unwrap_or_default();
         supervisor::launch(engine, task, profile, spend);
     }
@@ -242,4 +252,19 @@ async fn within_budgets(
         }
     }
     Ok(fit)
+}
+
+/// Records on the task the model and budget its rule chose (what it had not chosen
+/// itself), before its run starts.
+async fn keep_rule_choices(engine: &Engine, id: TaskId, model: Option<&str>, budget: Option<f64>) {
+    if let Some(model) = model
+        && let Err(e) = engine.store.set_task_model(id, Some(model), Utc::now()).await
+    {
+        tracing::warn!(task = id, "cannot record the model its rule chose: {e}");
+    }
+    if let Some(budget) = budget
+        && let Err(e) = engine.store.ledger().set_task_budget(id, Some(budget), Utc::now()).await
+    {
+        tracing::warn!(task = id, "cannot record the budget its rule gave it: {e}");
+    }
 }

@@ -44,6 +44,11 @@ fn rules_choose_agent_and_model_explicit_choices_win_and_explain_says_why() {
     let typo = add(&w, &["--tag", "docs", "--", "Fix typo in README"]);
     let t = w.wait_status(typo, "review");
     assert_eq!((t["agent"].as_str(), t["runs"][0]["model"].as_str()), (Some("writer"), Some("haiku")), "{t}");
+    assert_eq!(t["model"], "haiku", "what the rule chose is kept on the task");
+    // A reply runs the same agent and model (the rule chose them once).
+    w.bosun(&["reply", &typo.to_string(), "once more"]);
+    let t = w.wait_status(typo, "review");
+    assert_eq!((t["agent"].as_str(), t["runs"][1]["model"].as_str()), (Some("writer"), Some("haiku")), "{t}");
     let review = add(&w, &["--assignee", "alice-reviewer", "--", "Look at auth"]);
     let t = w.wait_status(review, "review");
     assert_eq!((t["agent"].as_str(), t["assignee"].as_str()), (Some("reviewer"), Some("alice-reviewer")));
