@@ -12,6 +12,7 @@ mod source;
 use std::pin::Pin;
 
 use bosun_core::{Event, NewTask, Task, TaskId};
+use chrono::{DateTime, Utc};
 use eventsource_stream::{EventStreamError, Eventsource};
 use futures_util::{Stream, StreamExt};
 use reqwest::header::ACCEPT;
@@ -384,6 +385,31 @@ impl Client {
     pub async fn agents(&self, repo: Option<&str>) -> Result<AgentsBody, ClientError> {
         let query: Vec<(&str, &str)> = repo.map(|r| ("repo", r)).into_iter().collect();
         self.decode(self.http.get(self.url("/api/agents")).query(&query)).await
+    }
+
+    /// `GET /api/costs`: totals from the ledger.
+    pub async fn costs(&self, by: crate::cost::CostBy, since: Option<DateTime<Utc>>) -> Result<crate::cost::CostsBody, ClientError> {
+        let by = serde_json::to_value(by).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let mut query = vec![("by", by)];
+        if let Some(since) = since {
+            query.push(("since", since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+        }
+        self.decode(self.http.get(self.url("/api/costs")).query(&query)).await
+    }
+
+    /// `GET /api/budgets`: every budget and where it stands.
+    pub async fn budgets(&self) -> Result<crate::cost::BudgetsBody, ClientError> {
+        self.decode(self.http.get(self.url("/api/budgets"))).await
+    }
+
+    /// `POST /api/tasks/{id}/budget`: set a task's budget; one its budget stopped goes on.
+    pub async fn raise_budget(&self, id: TaskId, req: &crate::cost::RaiseRequest) -> Result<Task, ClientError> {
+        self.post(&format!("/api/tasks/{id}/budget"), req).await
+    }
+
+    /// `POST /api/route/explain`: where a task like `task` would go, and why.
+    pub async fn explain_route(&self, task: &bosun_core::NewTask) -> Result<crate::route::RouteExplained, ClientError> {
+        self.post("/api/route/explain", task).await
     }
 
     /// `GET /api/rules`: the allow rules, saved and in profile files.

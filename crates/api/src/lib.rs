@@ -7,9 +7,11 @@
 pub mod auth;
 #[cfg(feature = "client")]
 pub mod client;
+pub mod cost;
 pub mod notify;
 pub mod paths;
 pub mod review;
+pub mod route;
 pub mod source;
 
 pub use auth::{Device, LoginRequest, NewTokenBody, NewTokenRequest, PairingBody, PairingRequest};
@@ -120,9 +122,13 @@ pub struct PrRequest {
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetryRequest {
-    /// Run it with another agent profile this time.
+    /// Run it with another agent profile this time (from triage: the agent it was
+    /// waiting for).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<String>,
+    /// Run it with this model from now on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
 }
 
 /// `POST /api/tasks/{id}/edit`: change a task that is still queued; what is left
@@ -263,6 +269,9 @@ pub struct SayRequest {
     /// file and line.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub comments: Vec<bosun_core::review::LineComment>,
+    /// `reply` only: run it with this model from now on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
 }
 
 /// How a message reached (or will reach) the agent.
@@ -412,6 +421,10 @@ pub struct AgentInfo {
     pub profile: AgentProfile,
     /// The runtime's program, where it was found, and its version.
     pub installed: Installed,
+    /// The models it runs with: its own `model` (if any), then those routing rules
+    /// choose for it.
+    #[serde(default)]
+    pub models: Vec<String>,
 }
 
 /// What `/api/agents` shows instead of an `env:` value.

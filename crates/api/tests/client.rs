@@ -156,7 +156,7 @@ async fn state_changes_always_send_a_json_body() {
     assert_eq!(posted("/api/tasks/7/interrupt"), json!({}));
     client.retry(7, &RetryRequest::default()).await.unwrap();
     assert_eq!(posted("/api/tasks/7/retry"), json!({}));
-    client.retry(7, &RetryRequest { agent: Some("other".into()) }).await.unwrap();
+    client.retry(7, &RetryRequest { agent: Some("other".into()), model: None }).await.unwrap();
     assert_eq!(posted("/api/tasks/7/retry"), json!({"agent": "other"}));
 
     let rebased = client.rebase(7).await.unwrap();

@@ -90,6 +90,7 @@ async fn store_only(sandbox: &Sandbox, n: usize) -> Result<f64> {
             ts: now,
             source: Source::Agent,
             kind: EventKind::Message { text: format!("ingest {seq}"), role: None, from: None },
+            charge: None,
         })
         .collect();
     let t0 = Instant::now();

@@ -35,7 +35,7 @@ pub fn dep_state(deps: &[(TaskId, TaskStatus)]) -> DepState {
             TaskStatus::Failed | TaskStatus::Stopped | TaskStatus::Interrupted | TaskStatus::Blocked | TaskStatus::Discarded => {
                 return DepState::Blocked { by: id, status };
             }
-            TaskStatus::Queued | TaskStatus::Running | TaskStatus::NeedsInput | TaskStatus::Review => {
+            TaskStatus::Queued | TaskStatus::Triage | TaskStatus::Running | TaskStatus::NeedsInput | TaskStatus::Review => {
                 waiting = waiting.or(Some(DepState::Waiting { on: id, status }))
             }
         }

@@ -37,6 +37,8 @@ pub struct NewEvent {
     pub ts: DateTime<Utc>,
     pub source: Source,
     pub kind: EventKind,
+    /// A usage event's ledger entry (what bosun charges for it).
+    pub charge: Option<Box<crate::budget::Charge>>,
 }
 
 impl NewEvent {

@@ -8,6 +8,7 @@
 
 pub mod approval;
 pub mod auth;
+pub mod budget;
 pub mod deps;
 pub mod event;
 pub mod notify;
@@ -16,6 +17,7 @@ pub mod pricing;
 pub mod profile;
 pub mod repo_config;
 pub mod review;
+pub mod route;
 pub mod schedule;
 pub mod slug;
 pub mod source;

@@ -22,10 +22,14 @@ pub enum NotifyKind {
     Failed,
     /// The task was merged (its pull request, or `bosun merge`).
     Merged,
+    /// A run has spent 80 % of a budget it falls under (no transition: written when
+    /// the usage report that got there is stored).
+    Budget,
 }
 
 impl NotifyKind {
-    pub const ALL: [NotifyKind; 4] = [NotifyKind::NeedsInput, NotifyKind::Review, NotifyKind::Failed, NotifyKind::Merged];
+    pub const ALL: [NotifyKind; 5] =
+        [NotifyKind::NeedsInput, NotifyKind::Review, NotifyKind::Failed, NotifyKind::Merged, NotifyKind::Budget];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -33,6 +37,7 @@ impl NotifyKind {
             NotifyKind::Review => "review",
             NotifyKind::Failed => "failed",
             NotifyKind::Merged => "merged",
+            NotifyKind::Budget => "budget",
         }
     }
 
@@ -44,7 +49,7 @@ impl NotifyKind {
     pub fn priority(self) -> Priority {
         match self {
             NotifyKind::NeedsInput | NotifyKind::Failed => Priority::High,
-            NotifyKind::Review | NotifyKind::Merged => Priority::Default,
+            NotifyKind::Review | NotifyKind::Merged | NotifyKind::Budget => Priority::Default,
         }
     }
 }
@@ -101,6 +106,8 @@ pub fn on_transition(from: TaskStatus, event: TaskEvent, to: TaskStatus) -> Opti
     use TaskStatus as S;
     match (from, event, to) {
         (S::Running, TaskEvent::AwaitingInput, S::NeedsInput) => Some(NotifyKind::NeedsInput),
+        // Its run crossed a budget: someone has to raise it.
+        (_, TaskEvent::OutOfBudget, S::NeedsInput) => Some(NotifyKind::NeedsInput),
         (_, TaskEvent::Finished { success: true }, S::Review) => Some(NotifyKind::Review),
         (_, TaskEvent::Finished { success: false } | TaskEvent::DispatchFailed, S::Failed) => Some(NotifyKind::Failed),
         (S::Review, TaskEvent::Merged, S::Done) => Some(NotifyKind::Merged),
@@ -181,8 +188,12 @@ pub fn message(kind: NotifyKind, s: &Subject) -> Message {
     let id = s.task_id;
     let (title, body, tag) = match kind {
         NotifyKind::NeedsInput => {
-            let what = s.ask.as_ref().map(AskSummary::what).unwrap_or_else(|| "a permission ask".into());
-            (format!("T-{id} needs you: {}", s.title), format!("The agent asks to run: {what}"), "raising_hand")
+            let body = match (&s.ask, &s.reason) {
+                (Some(ask), _) => format!("The agent asks to run: {}", ask.what()),
+                (None, Some(reason)) => reason.clone(),
+                (None, None) => "The agent asks to run: a permission ask".into(),
+            };
+            (format!("T-{id} needs you: {}", s.title), body, "raising_hand")
         }
         NotifyKind::Review => (format!("T-{id} is ready for review"), s.title.clone(), "white_check_mark"),
         NotifyKind::Failed => {
@@ -192,6 +203,10 @@ pub fn message(kind: NotifyKind, s: &Subject) -> Message {
         NotifyKind::Merged => {
             let how = s.reason.clone().unwrap_or_else(|| "merged".into());
             (format!("T-{id} merged"), format!("{}: {how}", s.title), "tada")
+        }
+        NotifyKind::Budget => {
+            let what = s.reason.clone().unwrap_or_else(|| "80% of a budget is spent".into());
+            (format!("T-{id} is near its budget: {}", s.title), what, "moneybag")
         }
     };
     Message {
@@ -238,6 +253,7 @@ fn words(kind: NotifyKind) -> &'static str {
         NotifyKind::Review => "ready for review",
         NotifyKind::Failed => "failed",
         NotifyKind::Merged => "merged",
+        NotifyKind::Budget => "near a budget",
     }
 }
 
@@ -489,5 +505,21 @@ mod tests {
                 prop_assert_eq!((m + left) % 1440, end);
             }
         }
+    }
+
+    #[test]
+    fn a_run_stopped_by_its_budget_notifies_with_the_reason() {
+        let kind = on_transition(TaskStatus::Running, TaskEvent::OutOfBudget, TaskStatus::NeedsInput);
+        assert_eq!(kind, Some(NotifyKind::NeedsInput));
+        let subject = Subject {
+            task_id: 3,
+            title: "Refactor".into(),
+            repo: None,
+            agent: None,
+            reason: Some("stopped: budget `daily` crossed".into()),
+            ask: None,
+        };
+        let m = message(NotifyKind::NeedsInput, &subject);
+        assert_eq!((m.title.as_str(), m.body.as_str()), ("T-3 needs you: Refactor", "stopped: budget `daily` crossed"));
     }
 }

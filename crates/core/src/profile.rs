@@ -95,7 +95,14 @@ pub struct AgentProfile {
     /// The file it was read from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// bosun's own profile for an installed CLI ([`AgentProfile::built_in`]), not a file.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub builtin: bool,
 }
+
+/// The runtimes that get a built-in profile when their CLI is installed, by the name
+/// the profile takes, in the order the zero-configuration fallback tries them.
+pub const BUILTIN: [(&str, Runtime); 3] = [("claude", Runtime::ClaudeCode), ("codex", Runtime::Codex), ("gemini", Runtime::Gemini)];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProfileError {
@@ -177,6 +184,18 @@ impl AgentProfile {
             idle_timeout: None,
             instructions: String::new(),
             source: None,
+            builtin: false,
+        }
+    }
+
+    /// The built-in profile of a CLI runtime: edits free, commands ask, the CLI's own
+    /// default model. A user (or repo) profile of the same name replaces it.
+    pub fn built_in(name: &str, runtime: Runtime) -> AgentProfile {
+        AgentProfile {
+            description: format!("built-in: {} with its default model", runtime.name()),
+            permissions: Permissions::AutoEdits,
+            builtin: true,
+            ..AgentProfile::new(name, runtime)
         }
     }
 
@@ -244,6 +263,7 @@ impl AgentProfile {
             idle_timeout: fm.idle_timeout.filter(|t| *t > 0),
             instructions: body.trim().to_string(),
             source: None,
+            builtin: false,
         })
     }
 

@@ -20,6 +20,9 @@ pub struct RepoConfig {
     pub copy: Vec<String>,
     #[serde(default)]
     pub github: GithubConfig,
+    /// Routing rules (`[[route]]`), read by [`crate::route::parse`].
+    #[serde(default, rename = "route")]
+    pub routes: Vec<toml::Value>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

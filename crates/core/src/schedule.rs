@@ -19,7 +19,9 @@ pub enum RouteError {
 }
 
 /// Picks the profile for a task: the one it names, else the first profile (by name)
-/// sharing a tag with it, else the only profile there is.
+/// sharing a tag with it, else the only profile there is. Built-in profiles (an
+/// installed CLI's, [`AgentProfile::built_in`]) are taken by name, or when there is
+/// no other profile at all: then the first of them (claude, codex, gemini).
 pub fn route<'a>(
     agent: Option<&str>,
     tags: &[String],
@@ -32,7 +34,7 @@ pub fn route<'a>(
             .find(|p| p.name == name)
             .ok_or_else(|| RouteError::UnknownAgent { name: name.to_string(), searched: searched.to_string() });
     }
-    let mut sorted: Vec<&AgentProfile> = profiles.iter().collect();
+    let mut sorted: Vec<&AgentProfile> = profiles.iter().filter(|p| !p.builtin).collect();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
     if let Some(p) = sorted.iter().find(|p| p.tags.iter().any(|t| tags.contains(t))) {
         return Ok(p);
@@ -40,7 +42,12 @@ pub fn route<'a>(
     if let [only] = sorted.as_slice() {
         return Ok(only);
     }
-    let known: Vec<&str> = sorted.iter().map(|p| p.name.as_str()).collect();
+    if sorted.is_empty()
+        && let Some(first) = profiles.iter().find(|p| p.builtin)
+    {
+        return Ok(first);
+    }
+    let known: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
     Err(RouteError::NoMatch {
         tags: if tags.is_empty() { "none".into() } else { tags.join(", ") },
         known: if known.is_empty() { "none found".into() } else { known.join(", ") },
@@ -69,6 +76,9 @@ pub enum Wait {
     GlobalLimit { running: usize, limit: usize },
     /// Picked: its run is being started.
     Starting,
+    /// Its run's reservation does not fit a budget: it starts once reservations are
+    /// released (or the budget is raised).
+    Budget { budget: String, detail: String },
 }
 
 impl std::fmt::Display for Wait {
@@ -78,6 +88,7 @@ impl std::fmt::Display for Wait {
             Wait::Dependency { task, status } => write!(f, "after T-{task}, which is {}", status.in_words()),
             Wait::GlobalLimit { running, limit } => write!(f, "global limit: {running}/{limit} running"),
             Wait::Starting => f.write_str("starting"),
+            Wait::Budget { detail, .. } => write!(f, "blocked by {detail}"),
         }
     }
 }
@@ -162,6 +173,19 @@ mod tests {
         assert!(matches!(route(None, &[], &ps, "x"), Err(RouteError::NoMatch { .. })));
         let one = vec![profile("solo", &[])];
         assert_eq!(route(None, &[], &one, "x").unwrap().name, "solo");
+    }
+
+    #[test]
+    fn built_in_profiles_are_taken_by_name_or_when_there_is_no_other() {
+        let codex = AgentProfile::built_in("codex", Runtime::Codex);
+        let claude = AgentProfile::built_in("claude", Runtime::ClaudeCode);
+        let solo = profile("solo", &[]);
+        let ps = vec![solo.clone(), claude.clone(), codex.clone()];
+        assert_eq!(route(None, &[], &ps, "x").unwrap().name, "solo", "a user's only profile still takes untagged work");
+        assert_eq!(route(Some("codex"), &[], &ps, "x").unwrap().name, "codex");
+        let none = vec![claude, codex];
+        assert_eq!(route(None, &[], &none, "x").unwrap().name, "claude", "zero configuration: the first installed CLI");
+        assert!(route(None, &[], &[], "x").is_err());
     }
 
     #[test]

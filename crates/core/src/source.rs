@@ -222,6 +222,8 @@ pub struct Item {
     pub body: String,
     pub tags: Vec<String>,
     pub agent: Option<String>,
+    /// Who it is assigned to in the service (routing rules can match it).
+    pub assignee: Option<String>,
     pub repo: Option<String>,
     /// Where a person opens it.
     pub url: String,
@@ -262,7 +264,8 @@ impl Phase {
     pub fn of(status: TaskStatus) -> Option<Phase> {
         match status {
             TaskStatus::Queued | TaskStatus::Running | TaskStatus::Blocked => Some(Phase::InProgress),
-            TaskStatus::NeedsInput => Some(Phase::NeedsInput),
+            // Triage waits for a person to pick the agent: input is needed.
+            TaskStatus::NeedsInput | TaskStatus::Triage => Some(Phase::NeedsInput),
             TaskStatus::Review => Some(Phase::Review),
             TaskStatus::Done => Some(Phase::Done),
             TaskStatus::Failed => Some(Phase::Failed),
@@ -365,6 +368,7 @@ mod tests {
             body: String::new(),
             tags: vec![],
             agent: None,
+            assignee: None,
             repo: None,
             url: String::new(),
             state,

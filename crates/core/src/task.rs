@@ -37,10 +37,13 @@ pub enum TaskStatus {
     Blocked,
     /// A human gave up on it: its worktree and branch are removed. Terminal.
     Discarded,
+    /// Routing rules exist and none matched it: it waits for a human to name its
+    /// agent (`bosun retry --agent`).
+    Triage,
 }
 
 impl TaskStatus {
-    pub const ALL: [TaskStatus; 10] = [
+    pub const ALL: [TaskStatus; 11] = [
         TaskStatus::Queued,
         TaskStatus::Running,
         TaskStatus::NeedsInput,
@@ -51,6 +54,7 @@ impl TaskStatus {
         TaskStatus::Interrupted,
         TaskStatus::Blocked,
         TaskStatus::Discarded,
+        TaskStatus::Triage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +69,7 @@ impl TaskStatus {
             TaskStatus::Interrupted => "interrupted",
             TaskStatus::Blocked => "blocked",
             TaskStatus::Discarded => "discarded",
+            TaskStatus::Triage => "triage",
         }
     }
 
@@ -73,6 +78,7 @@ impl TaskStatus {
         match self {
             TaskStatus::NeedsInput => "waiting for input",
             TaskStatus::Review => "in review",
+            TaskStatus::Triage => "waiting in triage",
             other => other.as_str(),
         }
     }
@@ -103,18 +109,22 @@ impl TaskStatus {
         let next = match (self, event) {
             (S::Queued, E::Dispatched) => S::Running,
             (S::Queued, E::DispatchFailed) => S::Failed,
-            (S::Queued | S::Blocked | S::Running | S::NeedsInput, E::Stopped) => S::Stopped,
+            (S::Queued, E::Unrouted) => S::Triage,
+            (S::Queued | S::Blocked | S::Triage | S::Running | S::NeedsInput, E::Stopped) => S::Stopped,
             (S::Running | S::NeedsInput, E::Finished { success: true }) => S::Review,
             (S::Running | S::NeedsInput, E::Finished { success: false }) => S::Failed,
             (S::Running | S::NeedsInput, E::Interrupted) => S::Interrupted,
             (S::Running, E::AwaitingInput) => S::NeedsInput,
+            // Its run crossed a budget and was stopped: a human raises the budget.
+            (S::Running | S::NeedsInput, E::OutOfBudget) => S::NeedsInput,
+            (S::NeedsInput, E::BudgetRaised) => S::Queued,
             (S::NeedsInput, E::InputGiven) => S::Running,
             (S::Review, E::Merged) => S::Done,
-            (S::Failed | S::Stopped | S::Interrupted, E::Retried) => S::Queued,
+            (S::Failed | S::Stopped | S::Interrupted | S::Triage, E::Retried) => S::Queued,
             (S::Review | S::Failed | S::Stopped | S::Interrupted, E::Reopened) => S::Queued,
             (S::Queued, E::Blocked) => S::Blocked,
             (S::Blocked, E::Unblocked) => S::Queued,
-            (S::Queued | S::Blocked | S::Review | S::Failed | S::Stopped | S::Interrupted, E::Discarded) => S::Discarded,
+            (S::Queued | S::Blocked | S::Triage | S::Review | S::Failed | S::Stopped | S::Interrupted, E::Discarded) => S::Discarded,
             (from, event) => return Err(TransitionError { from, event }),
         };
         Ok(next)
@@ -128,7 +138,7 @@ impl TaskStatus {
     /// `event` queues no new run from here.
     pub fn continues_session(self, event: TaskEvent) -> Option<bool> {
         match (self.apply(event).ok()?, event) {
-            (TaskStatus::Queued, TaskEvent::Reopened) => Some(true),
+            (TaskStatus::Queued, TaskEvent::Reopened | TaskEvent::BudgetRaised) => Some(true),
             (TaskStatus::Queued, TaskEvent::Retried) => Some(self == TaskStatus::Interrupted),
             _ => None,
         }
@@ -146,7 +156,15 @@ impl std::fmt::Display for TaskStatus {
 pub enum TaskEvent {
     Dispatched,
     DispatchFailed,
-    Finished { success: bool },
+    /// Routing rules exist and none matched.
+    Unrouted,
+    /// Its run crossed a budget and was stopped.
+    OutOfBudget,
+    /// The budget it waited for was raised: it continues.
+    BudgetRaised,
+    Finished {
+        success: bool,
+    },
     Stopped,
     Interrupted,
     AwaitingInput,
@@ -164,6 +182,9 @@ impl TaskEvent {
         match self {
             TaskEvent::Dispatched => "start",
             TaskEvent::DispatchFailed => "fail dispatch of",
+            TaskEvent::Unrouted => "triage",
+            TaskEvent::OutOfBudget => "stop for its budget",
+            TaskEvent::BudgetRaised => "continue (budget raised)",
             TaskEvent::Finished { .. } => "finish",
             TaskEvent::Stopped => "stop",
             TaskEvent::Interrupted => "interrupt",
@@ -210,6 +231,30 @@ pub struct NewTask {
     /// Tasks that must be done (merged) before this one starts.
     #[serde(default)]
     pub after: Vec<TaskId>,
+    /// The model to run it with. None: the routing rule's, else the profile's.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// A name people give tasks to (a Notion person, a GitHub assignee): routing
+    /// rules can match it.
+    #[serde(default)]
+    pub assignee: Option<String>,
+    /// Where the task came from (`cli`, `board`, `notion`, `github`, `linear`, `mcp`).
+    /// Default `cli`.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Dollars the task may spend in all its runs. None: a rule's, else the
+    /// configured default (`[budget.task] default`).
+    #[serde(default)]
+    pub budget: Option<f64>,
+}
+
+/// The task sources routing rules can name.
+pub const SOURCES: [&str; 6] = ["cli", "board", "notion", "github", "linear", "mcp"];
+
+/// Whether `model` can name a model: one token of letters, digits and `-_.:/@[]`.
+pub fn validate_model(model: &str) -> Result<(), String> {
+    let ok = !model.is_empty() && model.len() <= 128 && model.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:/@[]".contains(c));
+    if ok { Ok(()) } else { Err(format!("invalid model {model:?}: one word of letters, digits and -_.:/@[] (at most 128)")) }
 }
 
 pub const MAX_TITLE_LEN: usize = 500;
@@ -245,6 +290,24 @@ impl NewTask {
         }
         if let Some(agent) = &self.agent {
             crate::profile::validate_name(agent).map_err(|e| format!("invalid agent name: {e}"))?;
+        }
+        if let Some(model) = &self.model {
+            validate_model(model)?;
+        }
+        if let Some(assignee) = &self.assignee
+            && (assignee.trim().is_empty() || assignee.len() > 200 || assignee.chars().any(|c| c.is_control()))
+        {
+            return Err("assignee must be one line of at most 200 characters".into());
+        }
+        if let Some(b) = self.budget
+            && !(b.is_finite() && (0.0..=MAX_REPORTED_COST).contains(&b))
+        {
+            return Err(format!("a budget of {b} dollars is not between 0 and {MAX_REPORTED_COST}"));
+        }
+        if let Some(source) = &self.source
+            && !SOURCES.contains(&source.as_str())
+        {
+            return Err(format!("unknown source {source:?} (known: {})", SOURCES.join(", ")));
         }
         if let Some(repo) = &self.repo
             && (repo.is_empty() || repo.contains('\0'))
@@ -370,8 +433,16 @@ pub struct Run {
     /// thread, an ACP session), when it has one.
     #[serde(default)]
     pub session_id: Option<String>,
+    /// The model it ran with, when bosun chose one (the task's, a rule's or the
+    /// profile's); None: the CLI's own default.
+    #[serde(default)]
+    pub model: Option<String>,
     #[serde(flatten)]
     pub usage: Usage,
+}
+
+fn default_source() -> String {
+    "cli".into()
 }
 
 /// A task as stored and as served by the API.
@@ -389,6 +460,19 @@ pub struct Task {
     pub waiting: Option<crate::schedule::Waiting>,
     /// The agent profile asked for, or the one routing picked at dispatch.
     pub agent: Option<String>,
+    /// The model asked for (`--model`), or the one a routing rule picked at dispatch.
+    /// None: the profile's.
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub assignee: Option<String>,
+    /// Where it came from (see [`SOURCES`]).
+    #[serde(default = "default_source")]
+    pub source: String,
+    /// Its own budget in dollars (`--budget`, raised by `bosun budget raise`), or the
+    /// one a routing rule gave it at dispatch.
+    #[serde(default)]
+    pub budget: Option<f64>,
     pub repo: Option<String>,
     pub base: Option<String>,
     pub branch: Option<String>,
@@ -489,6 +573,7 @@ mod session_tests {
             started_at: now,
             ended_at: None,
             session_id: session.map(str::to_string),
+            model: None,
             usage: Usage { cost_usd: Some(cost), ..Usage::default() },
         }
     }
@@ -503,6 +588,10 @@ mod session_tests {
             status_reason: None,
             waiting: None,
             agent: None,
+            model: None,
+            assignee: None,
+            source: "cli".into(),
+            budget: None,
             repo: None,
             base: None,
             branch: None,

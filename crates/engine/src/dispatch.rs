@@ -16,7 +16,8 @@ use bosun_store::StoreError;
 
 use crate::Engine;
 use crate::profiles::Profiles;
-use crate::supervisor;
+use crate::routing::{self, Ask, Decision, Rules};
+use crate::supervisor::{self, Spend};
 use crate::trigger::Trigger;
 
 /// Why a look at the queue stopped short.
@@ -137,8 +138,12 @@ async fn pass(engine: &Arc<Engine>) -> Result<(), DispatchError> {
         (live.len(), per)
     };
     let mut waits: HashMap<TaskId, Wait> = HashMap::new();
-    let mut by_repo: HashMap<Option<String>, Profiles> = HashMap::new();
+    let mut by_repo: HashMap<Option<String>, (Profiles, Rules)> = HashMap::new();
     let mut chosen_profiles: HashMap<TaskId, AgentProfile> = HashMap::new();
+    let mut spends: HashMap<TaskId, Spend> = HashMap::new();
+    // What a rule chose besides the profile (model, budget): kept on the task when it
+    // starts, so that its retries and replies run the same way.
+    let mut by_rule: HashMap<TaskId, (Option<String>, Option<f64>)> = HashMap::new();
     let mut candidates = Vec::new();
     let mut tasks = HashMap::new();
     for task in &queued {
@@ -146,18 +151,36 @@ async fn pass(engine: &Arc<Engine>) -> Result<(), DispatchError> {
             waits.insert(task.id, Wait::Starting); // launched, not yet marked running
             continue;
         }
-        let profiles = by_repo
-            .entry(task.repo.clone())
-            .or_insert_with(|| Profiles::load(task.repo.as_deref().map(Path::new), &engine.config.user_agents_dir()));
-        match profiles.route(task.agent.as_deref(), &task.tags) {
-            Ok(profile) => {
+        let (profiles, rules) = by_repo.entry(task.repo.clone()).or_insert_with(|| {
+            let repo = task.repo.as_deref().map(Path::new);
+            let profiles = Profiles::load(repo, &engine.config.user_agents_dir());
+            let rules = Rules::load(repo, &engine.config.config_dir, &profiles);
+            (profiles, rules)
+        });
+        match routing::decide(&Ask::of(task), profiles, rules) {
+            Ok(Decision::Triage(why)) => {
+                tracing::info!(task = task.id, "triage: {why}");
+                engine.hub.emit(task.id, 0, EventKind::status(TaskStatus::Triage.as_str(), why.clone())).await;
+                engine.hub.flush().await;
+                match engine.store.transition_task(task.id, TaskStatus::Queued, TaskEvent::Unrouted, Some(&why), Utc::now()).await {
+                    Ok(t) => engine.publish(&t),
+                    Err(e) => tracing::debug!(task = task.id, "task moved before it could go to triage: {e}"),
+                }
+            }
+            Ok(Decision::Run(routed)) => {
+                let profile = routed.profile;
+                if routed.rule.is_some() {
+                    let model = profile.model.clone().filter(|_| task.model.is_none());
+                    by_rule.insert(task.id, (model, routed.budget.filter(|_| task.budget.is_none())));
+                }
                 candidates.push(Candidate {
                     task_id: task.id,
                     priority: task.priority,
                     profile: profile.name.clone(),
                     profile_limit: profile.max_concurrent,
                 });
-                chosen_profiles.insert(task.id, profile.clone());
+                spends.insert(task.id, routing::spend_for(engine, task, &profile.name, routed.budget, &rules.budget).await);
+                chosen_profiles.insert(task.id, profile);
                 tasks.insert(task.id, task.clone());
             }
             Err(why) => {
@@ -175,15 +198,73 @@ async fn pass(engine: &Arc<Engine>) -> Result<(), DispatchError> {
             }
         }
     }
+    let candidates = within_budgets(engine, candidates, &spends, &mut waits).await?;
     let picked = schedule::pick(candidates, running_total, &running_per_profile, engine.config.max_concurrent);
     // Those starting say so before their supervisor can move them on; then the rest.
     let starting: Vec<Task> = picked.start.iter().map(|c| tasks.remove(&c.task_id).expect("candidate comes from tasks")).collect();
     say_waits(engine, &starting, &starting.iter().map(|t| (t.id, Wait::Starting)).collect()).await?;
     for task in starting {
         let profile = chosen_profiles.remove(&task.id).expect("candidate has a profile");
-        supervisor::launch(engine, task, profile);
+        if let Some((model, budget)) = by_rule.remove(&task.id) {
+            keep_rule_choices(engine, task.id, model.as_deref(), budget).await;
+        }
+        let spend = spends.remove(&task.id).unwrap_or_default();
+        supervisor::launch(engine, task, profile, spend);
     }
     waits.extend(picked.wait);
     let rest: Vec<Task> = queued.into_iter().filter(|t| !picked.start.iter().any(|c| c.task_id == t.id)).collect();
     say_waits(engine, &rest, &waits).await
+}
+
+/// The candidates whose run's reservation fits every budget it falls under, highest
+/// priority first (then oldest); the others wait, naming the budget. What this pass
+/// lets start counts against the later ones. (The store checks again, atomically, as
+/// each run starts: this look only spares runs that could not start.)
+async fn within_budgets(
+    engine: &Engine,
+    mut candidates: Vec<Candidate>,
+    spends: &HashMap<TaskId, Spend>,
+    waits: &mut HashMap<TaskId, Wait>,
+) -> Result<Vec<Candidate>, DispatchError> {
+    candidates.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.task_id.cmp(&b.task_id)));
+    let mut taken: HashMap<String, f64> = HashMap::new();
+    let mut fit = Vec::with_capacity(candidates.len());
+    for c in candidates {
+        let Some(spend) = spends.get(&c.task_id).filter(|s| !s.budgets.is_empty()) else {
+            fit.push(c);
+            continue;
+        };
+        let mut states = engine.store.ledger().budget_states(&spend.budgets).await?;
+        for s in &mut states {
+            s.reserved += taken.get(&s.budget.name).copied().unwrap_or(0.0);
+        }
+        let short = states.iter().find(|s| !s.fits(spend.reserve));
+        match short {
+            Some(s) => {
+                waits.insert(c.task_id, Wait::Budget { budget: s.budget.name.clone(), detail: s.describe() });
+            }
+            None => {
+                for s in &states {
+                    *taken.entry(s.budget.name.clone()).or_default() += spend.reserve;
+                }
+                fit.push(c);
+            }
+        }
+    }
+    Ok(fit)
+}
+
+/// Records on the task the model and budget its rule chose (what it had not chosen
+/// itself), before its run starts.
+async fn keep_rule_choices(engine: &Engine, id: TaskId, model: Option<&str>, budget: Option<f64>) {
+    if let Some(model) = model
+        && let Err(e) = engine.store.set_task_model(id, Some(model), Utc::now()).await
+    {
+        tracing::warn!(task = id, "cannot record the model its rule chose: {e}");
+    }
+    if let Some(budget) = budget
+        && let Err(e) = engine.store.ledger().set_task_budget(id, Some(budget), Utc::now()).await
+    {
+        tracing::warn!(task = id, "cannot record the budget its rule gave it: {e}");
+    }
 }

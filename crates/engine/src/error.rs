@@ -44,9 +44,10 @@ impl From<StoreError> for OpError {
             StoreError::DuplicateName(name) => {
                 OpError::Refused(format!("a token named `{name}` already exists; choose another name or revoke it first"))
             }
-            StoreError::StatusChanged { .. } | StoreError::Transition(_) | StoreError::AlreadyAnswered { .. } => {
-                OpError::Refused(e.to_string())
-            }
+            StoreError::StatusChanged { .. }
+            | StoreError::Transition(_)
+            | StoreError::AlreadyAnswered { .. }
+            | StoreError::OverBudget(_) => OpError::Refused(e.to_string()),
             StoreError::Full => OpError::StorageFull(e.to_string()),
             StoreError::Backend(_) | StoreError::Corrupt(_) | StoreError::Damaged(_) => OpError::Internal(e.to_string()),
         }

@@ -85,7 +85,20 @@ impl Hub {
 
     /// Like [`Hub::emit_as`], for something that happened at `at` (None: now).
     pub async fn emit_at(&self, task_id: TaskId, run_id: RunId, source: Source, kind: EventKind, at: Option<DateTime<Utc>>) {
-        let ev = NewEvent { task_id, run_id, ts: at.unwrap_or_else(Utc::now), source, kind };
+        self.emit_charged(task_id, run_id, source, kind, at, None).await;
+    }
+
+    /// Queues an event with its ledger entry (a usage report bosun charges).
+    pub async fn emit_charged(
+        &self,
+        task_id: TaskId,
+        run_id: RunId,
+        source: Source,
+        kind: EventKind,
+        at: Option<DateTime<Utc>>,
+        charge: Option<bosun_core::budget::Charge>,
+    ) {
+        let ev = NewEvent { task_id, run_id, ts: at.unwrap_or_else(Utc::now), source, kind, charge: charge.map(Box::new) };
         if self.tx.send(WriterMsg::Event(ev)).await.is_err() {
             tracing::error!(task = task_id, run = run_id, "event writer is gone; event dropped");
         }

@@ -32,7 +32,7 @@
 //! # Layers
 //!
 //! `config`, `error`, `trigger`, `hub` and `repo_config` sit at the bottom, `state`
-//! (the [`Engine`]) on them; `profiles`, `workspace`, `cleanup`, `forge` and `detect`
+//! (the [`Engine`]) on them; `profiles` (then `routing` on it), `workspace`, `cleanup`, `forge` and `detect`
 //! use those (and `repo_config`); `supervisor`, `dispatch` and `recovery` use those; [`ops`] uses all of
 //! them; `lifecycle` (start and shutdown) wires them together. No module imports one
 //! above it.
@@ -50,6 +50,7 @@ pub mod ops;
 mod profiles;
 mod recovery;
 mod repo_config;
+mod routing;
 pub mod secret;
 mod sender;
 mod sources;

@@ -1,7 +1,8 @@
 //! Finding agent profiles on disk: `<repo>/.bosun/agents/*.md`, then the user's
 //! `<config-dir>/agents/*.md`. A repo's profile wins over a user profile of the same
 //! name. Files that fail to parse are remembered, so that a task naming such a
-//! profile fails with the parse error rather than "unknown agent".
+//! profile fails with the parse error rather than "unknown agent". An installed
+//! `claude`, `codex` or `gemini` CLI with no profile of its name gets a built-in one.
 
 use std::path::{Path, PathBuf};
 
@@ -29,7 +30,20 @@ impl Profiles {
     pub fn load(repo: Option<&Path>, user_agents_dir: &Path) -> Profiles {
         let mut profiles = repo.map(Profiles::of_repo).unwrap_or_default();
         profiles.load_dir(user_agents_dir);
+        profiles.add_built_ins();
         profiles
+    }
+
+    /// A built-in profile for each installed agent CLI that no file names (a file of
+    /// that name that failed to parse counts: its error is what a task naming it gets).
+    fn add_built_ins(&mut self) {
+        for (name, runtime) in bosun_core::profile::BUILTIN {
+            let named = self.found.iter().any(|p| p.name == name)
+                || self.broken.iter().any(|(path, _)| path.file_stem().is_some_and(|s| s == name));
+            if !named && bosun_agents::runtime::probe(&runtime).is_ok() {
+                self.found.push(AgentProfile::built_in(name, runtime));
+            }
+        }
     }
 
     /// A repo's own profiles (`<repo>/.bosun/agents`), without the user's.

@@ -38,7 +38,11 @@ pub async fn recover(engine: &Arc<Engine>) -> Result<(), StartError> {
     let orphans = engine.store.interrupt_live_runs(&engine.config.node, &keep, Utc::now()).await?;
     for (task, run, profile) in kept {
         tracing::info!(task = task.id, run = run.id, "taking back a run whose agent outlived the daemon");
-        crate::supervisor::reattach(engine, task, run, profile);
+        // Its budgets as configured now (its reservation is in the store already).
+        let profiles = Profiles::load(task.repo.as_deref().map(Path::new), &engine.config.user_agents_dir());
+        let rules = crate::routing::Rules::load(task.repo.as_deref().map(Path::new), &engine.config.config_dir, &profiles);
+        let budgets = crate::routing::spend_for(engine, &task, &profile.name, None, &rules.budget).await.budgets;
+        crate::supervisor::reattach(engine, task, run, profile, budgets);
     }
     if orphans.is_empty() {
         return Ok(());
@@ -80,7 +84,12 @@ async fn held_run(engine: &Engine, task_id: i64, run_id: i64) -> Option<(Task, R
     }
     let profiles = Profiles::load(task.repo.as_deref().map(Path::new), &engine.config.user_agents_dir());
     match profiles.route(Some(&run.agent), &[]) {
-        Ok(profile) => Some((task, run, profile.clone())),
+        // The model it was started with, whatever the profile says now.
+        Ok(profile) => {
+            let mut profile = profile.clone();
+            profile.model = run.model.clone().or(profile.model);
+            Some((task, run, profile))
+        }
         Err(e) => {
             tracing::warn!(task = task_id, "cannot take the run back: {e}");
             None

@@ -156,6 +156,8 @@ impl Engine {
                 repo: item.repo.clone().or(source.repo.clone()),
                 agent: item.agent.clone(),
                 tags: item.tags.clone(),
+                assignee: item.assignee.clone(),
+                source: Some(source.kind().as_str().to_string()),
                 ..NewTask::default()
             };
             let record = match self.prepare_task(new).await {
@@ -248,6 +250,9 @@ impl Engine {
                 Some(format!("bosun {t} is working on this{branch}: {url}"))
             }
             Phase::InProgress => None,
+            Phase::NeedsInput if task.status == TaskStatus::Triage => {
+                Some(format!("bosun {t} needs an agent: no routing rule matches it. Pick one on the board: {url}"))
+            }
             Phase::NeedsInput => {
                 let asks = self.store.approvals(Some(task.id), true).await.unwrap_or_default();
                 let what: Vec<String> = asks

@@ -135,6 +135,7 @@ export function closeStream() {
 export const STATUS_LABEL = {
   queued: 'Queued', running: 'Running', needs_input: 'Needs input', review: 'Review', done: 'Done',
   failed: 'Failed', stopped: 'Stopped', interrupted: 'Interrupted', blocked: 'Blocked', discarded: 'Discarded',
+  triage: 'Triage',
 };
 
 /** Total cost of a task's runs in dollars, or null if none is known. */

@@ -82,10 +82,11 @@ function card(task) {
     h('p', { class: 'meta' },
       h('span', { class: `badge s-${task.status}` }, STATUS_LABEL[task.status] || task.status),
       task.agent ? h('span', { class: 'agent' }, task.agent) : h('span', { class: 'agent muted' }, 'auto'),
+      task.model ? h('span', { class: 'model' }, task.model) : null,
       clock(task),
       c !== null ? h('span', { class: 'cost' }, money(c)) : null),
     task.tags.length ? h('ul', { class: 'tags', 'aria-label': 'Tags' }, task.tags.map((t) => h('li', {}, t))) : null,
-    task.status_reason ? h('p', { class: ['failed', 'stopped', 'interrupted', 'blocked'].includes(task.status) ? 'reason' : 'reason note' }, task.status_reason) : null,
+    task.status_reason ? h('p', { class: ['failed', 'stopped', 'interrupted', 'blocked', 'triage'].includes(task.status) ? 'reason' : 'reason note' }, task.status_reason) : null,
     waitingNote(task));
 }
 
@@ -100,6 +101,7 @@ function newTaskPage(root) {
     field('f-body', 'What to do', h('textarea', { id: 'f-body', name: 'body', rows: 6 })),
     field('f-repo', 'Repository', repoInput, 'An absolute path; known repos are suggested.'), repoList,
     field('f-agent', 'Agent', agentSelect),
+    field('f-model', 'Model', h('input', { id: 'f-model', name: 'model', autocomplete: 'off', placeholder: 'the rule\'s or the profile\'s', 'aria-describedby': 'f-model-hint' }), 'e.g. haiku, opus, gpt-5.5; empty: the routing rule\'s, else the profile\'s.'),
     field('f-tags', 'Tags', h('input', { id: 'f-tags', name: 'tags', autocomplete: 'off', 'aria-describedby': 'f-tags-hint' }), 'Separated by commas or spaces.'),
     field('f-after', 'After tasks', h('input', { id: 'f-after', name: 'after', inputmode: 'numeric', autocomplete: 'off', 'aria-describedby': 'f-after-hint' }), 'Task ids it waits for, e.g. 3, 7.'),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, 'Create task'), h('a', { href: '/', 'data-link': true, class: 'button' }, 'Cancel')));
@@ -132,6 +134,8 @@ function newTaskPage(root) {
     const body = { title: f.title.value.trim(), body: f.body.value, tags: words(f.tags.value), after };
     if (f.repo.value.trim()) body.repo = f.repo.value.trim();
     if (f.agent.value) body.agent = f.agent.value;
+    if (f.model.value.trim()) body.model = f.model.value.trim();
+    body.source = 'board';
     const button = form.querySelector('button[type=submit]');
     const task = await act(button, () => api('/api/tasks', { method: 'POST', body }));
     if (task) {

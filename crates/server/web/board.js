@@ -10,6 +10,8 @@ export const GROUPS = [
   { key: 'failed', title: 'Failed / stopped', statuses: ['failed', 'stopped', 'interrupted', 'blocked'] },
   { key: 'running', title: 'Running', statuses: ['running'] },
   { key: 'queued', title: 'Queued', statuses: ['queued'] },
+  // Tasks no routing rule matched, waiting for a person to pick their agent.
+  { key: 'triage', title: 'Triage', statuses: ['triage'] },
   { key: 'done', title: 'Done', statuses: ['done', 'discarded'] },
 ];
 const RANK = Object.fromEntries(GROUPS.flatMap((g, i) => g.statuses.map((s) => [s, i])));
@@ -139,7 +141,9 @@ export function boardPage(root, card, go) {
     if (filters.view === 'list') {
       fill(body, h('ul', { class: 'list', 'aria-label': 'Tasks' }, shown.map(cardFor)));
     } else {
-      fill(body, h('div', { class: 'columns' }, GROUPS.filter((g) => filters.done || g.key !== 'done').map((g) => {
+      // Triage shows only when a task waits there (routing rules matched none).
+      const groups = GROUPS.filter((g) => (filters.done || g.key !== 'done') && (g.key !== 'triage' || shown.some((t) => t.status === 'triage')));
+      fill(body, h('div', { class: 'columns' }, groups.map((g) => {
         const mine = shown.filter((t) => g.statuses.includes(t.status));
         return h('section', { class: `column${mine.length ? '' : ' empty-col'}`, 'aria-labelledby': `col-${g.key}`, dataset: { column: g.key } },
           h('h2', { id: `col-${g.key}` }, g.title, ' ', h('span', { class: 'count' }, String(mine.length))),

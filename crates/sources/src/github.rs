@@ -77,6 +77,7 @@ impl Github {
             body: issue["body"].as_str().unwrap_or_default().to_string(),
             tags,
             agent,
+            assignee: issue["assignee"]["login"].as_str().map(String::from),
             repo: None,
             url: issue["html_url"].as_str().unwrap_or_default().to_string(),
             state,

@@ -15,7 +15,8 @@ use crate::http::{Http, SourceError, str_field, time_field};
 use crate::{Connector, Mark, after_cursor};
 
 const PER_SECOND: u32 = 5;
-const ISSUE_FIELDS: &str = "id identifier title description url updatedAt archivedAt state { name type } labels { nodes { name } }";
+const ISSUE_FIELDS: &str =
+    "id identifier title description url updatedAt archivedAt state { name type } labels { nodes { name } } assignee { name }";
 
 pub struct Linear {
     http: Http,
@@ -108,6 +109,7 @@ impl Linear {
             body: issue["description"].as_str().unwrap_or_default().to_string(),
             tags,
             agent,
+            assignee: issue["assignee"]["name"].as_str().map(String::from),
             repo: None,
             url: issue["url"].as_str().unwrap_or_default().to_string(),
             state,

@@ -104,6 +104,7 @@ impl Notion {
             body: String::new(),
             tags,
             agent: text(&self.config.agent_property),
+            assignee: None,
             repo: text(&self.config.repo_property),
             url: page["url"].as_str().unwrap_or_default().to_string(),
             state,

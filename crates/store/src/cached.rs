@@ -61,6 +61,10 @@ impl<S: Store> Store for CachedStore<S> {
         self.inner.sources()
     }
 
+    fn ledger(&self) -> &dyn crate::ledger::LedgerStore {
+        self.inner.ledger()
+    }
+
     async fn close(&self) {
         self.inner.close().await;
     }
@@ -133,8 +137,11 @@ impl<S: Store> Store for CachedStore<S> {
     async fn edit_queued_task(&self, id: TaskId, edit: &crate::TaskEdit, now: DateTime<Utc>) -> Result<Task> {
         self.inner.edit_queued_task(id, edit, now).await
     }
-    async fn start_run(&self, task_id: TaskId, agent: &str, token: &str, node: &str, now: DateTime<Utc>) -> Result<(Task, Run)> {
-        self.inner.start_run(task_id, agent, token, node, now).await
+    async fn set_task_model(&self, id: TaskId, model: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+        self.inner.set_task_model(id, model, now).await
+    }
+    async fn start_run_with(&self, task_id: TaskId, start: &crate::RunStart<'_>, now: DateTime<Utc>) -> Result<(Task, Run)> {
+        self.inner.start_run_with(task_id, start, now).await
     }
     async fn set_run_pid(&self, run_id: RunId, pid: i64) -> Result<()> {
         self.inner.set_run_pid(run_id, pid).await

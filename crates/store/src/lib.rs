@@ -13,6 +13,7 @@
 mod cache;
 mod cached;
 pub mod credentials;
+pub mod ledger;
 pub mod notify;
 pub mod sources;
 mod sqlite;
@@ -75,6 +76,9 @@ pub enum StoreError {
     DuplicateName(String),
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// A run's reservation does not fit a budget it falls under: nothing was written.
+    #[error("{}", .0.describe())]
+    OverBudget(Box<bosun_core::budget::BudgetState>),
 }
 
 /// An allow rule to save with an answer: for this profile, in this repo only.
@@ -167,6 +171,21 @@ pub struct TaskEdit {
     pub agent: Option<Option<String>>,
 }
 
+/// What a run starts with ([`Store::start_run_with`]).
+#[derive(Debug, Clone)]
+pub struct RunStart<'a> {
+    /// The profile.
+    pub agent: &'a str,
+    /// The marker in the agent's environment (`BOSUN_RUN_TOKEN`).
+    pub token: &'a str,
+    pub node: &'a str,
+    /// The model bosun runs it with; None: the CLI's default.
+    pub model: Option<&'a str>,
+    /// What the run reserves, and the budgets it must fit (all of them, or the run
+    /// does not start: [`StoreError::OverBudget`]).
+    pub reserve: Option<(f64, Vec<bosun_core::budget::Budget>)>,
+}
+
 /// How a run ended, and what that means for its task (applied with
 /// [`TaskStatus::apply`] to the task's status at that moment).
 #[derive(Debug, Clone)]
@@ -202,6 +221,8 @@ pub trait Store: Send + Sync + 'static {
     fn notify(&self) -> &dyn notify::NotifyStore;
     /// Task sources, the links from their items to tasks, and the write-back queue.
     fn sources(&self) -> &dyn sources::SourceStore;
+    /// The cost ledger and budgets.
+    fn ledger(&self) -> &dyn ledger::LedgerStore;
     /// Closes the store once the daemon is done with it, waiting for its connections
     /// to finish (for SQLite: the last one folds the WAL into the database file).
     async fn close(&self) {}
@@ -242,9 +263,17 @@ pub trait Store: Send + Sync + 'static {
     /// Records which profile routing picked.
     async fn set_task_agent(&self, id: TaskId, agent: &str, now: DateTime<Utc>) -> Result<()>;
 
+    /// Records the model a task is to run with (`--model` on retry and reply); None:
+    /// the profile's.
+    async fn set_task_model(&self, id: TaskId, model: Option<&str>, now: DateTime<Utc>) -> Result<()>;
+
     /// Queued -> running (`TaskEvent::Dispatched`), and a new run in `starting` on
     /// `node`, in one transaction.
-    async fn start_run(&self, task_id: TaskId, agent: &str, token: &str, node: &str, now: DateTime<Utc>) -> Result<(Task, Run)>;
+    async fn start_run(&self, task_id: TaskId, agent: &str, token: &str, node: &str, now: DateTime<Utc>) -> Result<(Task, Run)> {
+        self.start_run_with(task_id, &RunStart { agent, token, node, model: None, reserve: None }, now).await
+    }
+    /// [`Store::start_run`] with everything a run starts with.
+    async fn start_run_with(&self, task_id: TaskId, start: &RunStart<'_>, now: DateTime<Utc>) -> Result<(Task, Run)>;
     /// The process exists: record its pid and mark the run running.
     async fn set_run_pid(&self, run_id: RunId, pid: i64) -> Result<()>;
     /// Ends a live run and applies `end.task_event` to its task, in one transaction

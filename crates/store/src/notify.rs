@@ -118,6 +118,9 @@ pub struct PushSubscription {
 
 #[async_trait]
 pub trait NotifyStore: Send + Sync {
+    /// A notification that goes with no transition (a budget 80 % spent), written to
+    /// the outbox now.
+    async fn notify_task(&self, task_id: TaskId, kind: NotifyKind, reason: &str, now: DateTime<Utc>) -> Result<()>;
     async fn add_channel(&self, channel: NewChannel, now: DateTime<Utc>) -> Result<Channel>;
     async fn channels(&self) -> Result<Vec<Channel>>;
     /// Removes a channel and what was queued for it ([`crate::StoreError::ChannelNotFound`]).

@@ -22,7 +22,7 @@ fn record(title: &str, tags: &[&str], priority: i64) -> TaskRecord {
 }
 
 fn event(task_id: i64, run_id: i64, kind: EventKind) -> NewEvent {
-    NewEvent { task_id, run_id, ts: Utc::now(), source: Source::Agent, kind }
+    NewEvent { task_id, run_id, ts: Utc::now(), source: Source::Agent, kind, charge: None }
 }
 
 fn say(text: &str) -> EventKind {

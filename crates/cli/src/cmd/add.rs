@@ -27,9 +27,20 @@ pub struct Args {
     /// Branch to start from and merge into. Default: the repo's current branch.
     #[arg(long, requires = "repo")]
     base: Option<String>,
-    /// Agent profile to use. Default: routed by tags.
+    /// Agent profile to use. Default: the first routing rule that matches (see
+    /// `bosun route explain`), else routed by tags.
     #[arg(long)]
     agent: Option<String>,
+    /// Model to run it with. Default: the matching rule's, else the profile's.
+    #[arg(long)]
+    model: Option<String>,
+    /// Who the task is assigned to (a name routing rules can match).
+    #[arg(long)]
+    assignee: Option<String>,
+    /// Dollars the task may spend in all its runs. Default: the matching rule's,
+    /// else `[budget.task] default`.
+    #[arg(long)]
+    budget: Option<f64>,
     /// A tag (repeatable).
     #[arg(long = "tag")]
     tags: Vec<String>,
@@ -65,6 +76,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
         tags: args.tags,
         priority: args.priority,
         after: args.after,
+        model: args.model,
+        assignee: args.assignee,
+        source: None,
+        budget: args.budget,
     };
     let task = match ctx.api.create_task(&new).await {
         Ok(task) => task,

@@ -1,5 +1,6 @@
 //! `bosun agents`: the agent profiles found, their runtime, and whether that
-//! runtime's CLI is installed (and which version).
+//! runtime's CLI is installed (and which version); built-in profiles (an installed
+//! CLI nobody wrote a profile for) are marked so.
 
 use std::path::{Path, PathBuf};
 
@@ -36,7 +37,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
             format!("MISSING: {}", i.problem.as_deref().unwrap_or(""))
         };
         let p = &a.profile;
-        println!("{:<16} {:<12} {:<18} {}", p.name, p.runtime.name(), p.model.as_deref().unwrap_or("-"), state.trim());
+        let models = a.models.join(",");
+        let model = if models.is_empty() { if p.builtin { "(CLI default)" } else { "-" } } else { models.as_str() };
+        let kind = if p.builtin { " (built-in)" } else { "" };
+        println!("{:<16} {:<12} {:<18} {}{kind}", p.name, p.runtime.name(), model, state.trim());
     }
     for b in &body.broken {
         println!("BROKEN {}: {}", b.path, b.error);

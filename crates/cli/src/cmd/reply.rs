@@ -27,6 +27,9 @@ pub struct Args {
     /// range `src/a.rs:40-44`.
     #[arg(long, value_name = "FILE:LINE", value_parser = parse_place)]
     file: Option<(String, u32, Option<u32>)>,
+    /// Run it with this model from now on.
+    #[arg(long)]
+    model: Option<String>,
 }
 
 /// `path:40` or `path:40-44` (the path may itself hold colons: the last one counts).
@@ -54,9 +57,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
                 Err(_) => None,
             };
             let comment = LineComment { file, line, end_line, quote, text: args.text };
-            SayRequest { text: String::new(), resolve: args.resolve, comments: vec![comment], ..Default::default() }
+            SayRequest { text: String::new(), resolve: args.resolve, comments: vec![comment], model: args.model, ..Default::default() }
         }
-        None => SayRequest { text: args.text, resolve: args.resolve, ..Default::default() },
+        None => SayRequest { text: args.text, resolve: args.resolve, model: args.model, ..Default::default() },
     };
     let task = ctx.api.reply(args.id, &req).await?;
     if ctx.json {

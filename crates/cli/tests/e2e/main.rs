@@ -5,6 +5,8 @@ mod harness;
 
 mod api;
 mod auth;
+mod budget;
+mod budget_real;
 mod cleanup;
 mod codex;
 mod conflicts;
@@ -24,6 +26,7 @@ mod provenance;
 mod real_clis;
 mod resume;
 mod review;
+mod routing;
 mod setup;
 mod sources;
 mod store_failure;

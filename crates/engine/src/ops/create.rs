@@ -11,6 +11,7 @@ use chrono::Utc;
 use bosun_core::schedule::RouteError;
 
 use crate::profiles::{Profiles, RoutingError};
+use crate::routing::Rules;
 use crate::{Engine, OpError};
 
 impl Engine {
@@ -59,7 +60,8 @@ impl Engine {
             }
         };
         self.check_deps_exist(&new.after).await?;
-        // Refused at the door, not failed later: the task must have an agent to run it.
+        // Refused at the door, not failed later: the task must have an agent to run it
+        // (or, with routing rules, a rule to match or triage to wait in).
         self.check_route(repo.as_deref(), new.agent.as_deref(), &new.tags)?;
         Ok(TaskRecord { new, repo, base })
     }
@@ -81,6 +83,9 @@ impl Engine {
     /// That a task with this agent (or these tags) in this repo has a profile to run it.
     pub(crate) fn check_route(&self, repo: Option<&str>, agent: Option<&str>, tags: &[String]) -> Result<(), OpError> {
         let profiles = Profiles::load(repo.map(std::path::Path::new), &self.config.user_agents_dir());
+        if agent.is_none() && Rules::load(repo.map(std::path::Path::new), &self.config.config_dir, &profiles).exist() {
+            return Ok(());
+        }
         match profiles.route(agent, tags) {
             Ok(_) => Ok(()),
             Err(RoutingError::Route(RouteError::UnknownAgent { name, .. })) if profiles.did_you_mean(&name).is_some() => {

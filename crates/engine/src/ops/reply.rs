@@ -25,6 +25,11 @@ impl Engine {
         super::check_text(&text)?;
         let task = self.store.get_task(id).await?;
         super::check_worktree(&task, req.resolve).await?;
+        if let Some(model) = &req.model {
+            bosun_core::task::validate_model(model).map_err(OpError::Invalid)?;
+            task.status.apply(bosun_core::TaskEvent::Reopened)?; // refused before the model is changed
+            self.store.set_task_model(id, Some(model), Utc::now()).await?;
+        }
         // The message and the status change are one write: a reply is never half-made.
         let task = match req.resolve {
             true => self.store.reopen_to_resolve(id, task.status, &text, Utc::now()).await?,

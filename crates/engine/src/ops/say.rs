@@ -20,6 +20,9 @@ impl Engine {
         if !req.comments.is_empty() {
             return Err(OpError::Invalid("line comments go with `reply` (a review), not `say`".into()));
         }
+        if req.model.is_some() {
+            return Err(OpError::Invalid("a running agent keeps its model: choose one with reply, retry or add".into()));
+        }
         let task = self.store.get_task(id).await?;
         if task.status.is_settled() {
             super::check_worktree(&task, false).await?;
@@ -39,7 +42,7 @@ impl Engine {
             }
         }
         match task.status {
-            TaskStatus::Queued | TaskStatus::Blocked | TaskStatus::Running | TaskStatus::NeedsInput => {
+            TaskStatus::Queued | TaskStatus::Blocked | TaskStatus::Triage | TaskStatus::Running | TaskStatus::NeedsInput => {
                 self.store.queue_message(id, &req.text, Utc::now()).await?;
                 let source = Source::human(req.from.as_deref());
                 self.hub.emit_as(id, 0, source, EventKind::Message { text: req.text, role: Some("user".into()), from: req.from }).await;

@@ -14,7 +14,7 @@ impl Engine {
         let task = self.store.get_task(id).await?;
         task.status.apply(TaskEvent::Stopped)?;
         match task.status {
-            TaskStatus::Queued | TaskStatus::Blocked => {
+            TaskStatus::Queued | TaskStatus::Blocked | TaskStatus::Triage => {
                 let task = self.store.transition_task(id, task.status, TaskEvent::Stopped, Some("stopped by user"), Utc::now()).await?;
                 self.publish(&task);
                 Ok(task)
@@ -22,7 +22,15 @@ impl Engine {
             _ => {
                 // Running: the supervisor answers once the run is recorded as stopped. If
                 // the run ended on its own meanwhile, the task says how.
-                supervisor::stop(self, id).await;
+                // A task waiting for its budget to be raised has no run left to stop.
+                if !supervisor::stop(self, id).await
+                    && task.status == TaskStatus::NeedsInput
+                    && !task.runs.iter().any(|r| r.status.is_live())
+                {
+                    let task = self.store.transition_task(id, task.status, TaskEvent::Stopped, Some("stopped by user"), Utc::now()).await?;
+                    self.publish(&task);
+                    return Ok(task);
+                }
                 Ok(self.store.get_task(id).await?)
             }
         }

@@ -16,20 +16,29 @@ use crate::state::Control;
 
 /// Takes back the live `run` of `task`, whose agent a previous daemon left running
 /// under its holder (crash recovery found the holder, or its finished spool).
-pub fn reattach(engine: &Arc<Engine>, task: Task, run: Run, profile: AgentProfile) {
+/// Its budgets (`budgets`) are checked at each usage report, as the run's own were.
+pub fn reattach(engine: &Arc<Engine>, task: Task, run: Run, profile: AgentProfile, budgets: Vec<bosun_core::budget::Budget>) {
     let rx = register(engine, &task, &profile);
-    tokio::spawn(supervise_attached(engine.clone(), task, run, profile, rx));
+    tokio::spawn(supervise_attached(engine.clone(), task, run, profile, budgets, rx));
 }
 
 /// The supervisor of a run a previous daemon started: it re-attaches to the agent's
 /// holder, takes in what the agent printed meanwhile, and goes on as if it had
 /// started the run itself.
 #[tracing::instrument(name = "run", skip_all, fields(task = task.id, run = run.id))]
-async fn supervise_attached(engine: Arc<Engine>, task: Task, run: Run, profile: AgentProfile, mut ctl: mpsc::UnboundedReceiver<Control>) {
+async fn supervise_attached(
+    engine: Arc<Engine>,
+    task: Task,
+    run: Run,
+    profile: AgentProfile,
+    budgets: Vec<bosun_core::budget::Budget>,
+    mut ctl: mpsc::UnboundedReceiver<Control>,
+) {
     let workdir = task.worktree.clone().map(std::path::PathBuf::from).unwrap_or_default();
     let seen = engine.store.output_seen(run.id).await.unwrap_or(0);
     let mut run_ctx = RunCtx::new(&engine, task, run);
     run_ctx.workdir = Some(workdir.clone());
+    run_ctx.budgets = budgets;
     let task_text = format!("{}\n\n{}", run_ctx.task.title, run_ctx.task.body.trim()).trim().to_string();
     // The driver replays the run from its start, so it must start as the run did: one
     // that continued a session resumed it.

@@ -36,6 +36,7 @@ impl RunCtx<'_> {
             (Ending::Shutdown | Ending::Detached, _) => {
                 (RunStatus::Interrupted, TaskEvent::Interrupted, Some("bosun stopped the agent when its daemon shut down".to_string()))
             }
+            (Ending::OverBudget(why), _) => (RunStatus::Stopped, TaskEvent::OutOfBudget, Some(why)),
             (_, _) if self.interrupted => (RunStatus::Stopped, TaskEvent::Stopped, Some("turn interrupted by user".to_string())),
             (Ending::TimedOut(why) | Ending::Failed(why), _) => (RunStatus::Failed, failed, Some(why)),
             (Ending::Natural, Some(e)) if e.success() => (RunStatus::Succeeded, TaskEvent::Finished { success: true }, None),

@@ -23,8 +23,10 @@ use crate::trigger::Trigger;
 use crate::workspace;
 
 mod attach;
+mod budget;
 mod end;
 
+pub use crate::routing::Spend;
 pub use attach::reattach;
 use end::failure_reason;
 
@@ -50,12 +52,15 @@ enum Ending {
     TimedOut(String),
     /// The runtime reported a failure.
     Failed(String),
+    /// Its spend crossed a budget: why, and how to go on.
+    OverBudget(String),
 }
 
-/// Registers a slot for `task` and starts its supervisor. Called by the dispatcher.
-pub fn launch(engine: &Arc<Engine>, task: Task, profile: AgentProfile) {
+/// Registers a slot for `task` and starts its supervisor. Called by the dispatcher,
+/// with the profile as the task runs it (its `model` the one chosen for the task).
+pub fn launch(engine: &Arc<Engine>, task: Task, profile: AgentProfile, spend: Spend) {
     let rx = register(engine, &task, &profile);
-    tokio::spawn(supervise(engine.clone(), task, profile, rx));
+    tokio::spawn(supervise(engine.clone(), task, profile, spend, rx));
 }
 
 /// The engine's handle on a run about to be supervised: its slot and control channel.
@@ -101,11 +106,21 @@ pub async fn shutdown_all(engine: &Engine) {
 }
 
 #[tracing::instrument(name = "run", skip_all, fields(task = task.id, run = tracing::field::Empty))]
-async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut ctl: mpsc::UnboundedReceiver<Control>) {
+async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, spend: Spend, mut ctl: mpsc::UnboundedReceiver<Control>) {
     let task_id = task.id;
     let token = uuid::Uuid::new_v4().to_string();
-    let (task, run) = match engine.store.start_run(task_id, &profile.name, &token, &engine.config.node, Utc::now()).await {
+    let start = bosun_store::RunStart {
+        agent: &profile.name,
+        token: &token,
+        node: &engine.config.node,
+        model: profile.model.as_deref(),
+        reserve: (!spend.budgets.is_empty()).then(|| (spend.reserve, spend.budgets.clone())),
+    };
+    let (task, run) = match engine.store.start_run_with(task_id, &start, Utc::now()).await {
         Ok(started) => started,
+        // Its reservation does not fit: it waits, and is tried again when the
+        // dispatcher next looks (a run ending frees reservations).
+        Err(StoreError::OverBudget(state)) => return budget::wait_for_budget(&engine, task, &state).await,
         Err(e) => {
             // Stopped (or otherwise moved) between the dispatcher's read and now: fine.
             // Anything else is the store failing: wait before the slot frees (which
@@ -132,6 +147,7 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, mut c
     }
 
     let mut run_ctx = RunCtx::new(&engine, task, run);
+    run_ctx.budgets = spend.budgets;
     let prepared = match workspace::prepare(&engine, &run_ctx.task).await {
         Ok(p) => p,
         Err(why) => return run_ctx.fail_before_start(format!("cannot prepare the workspace: {why}")).await,
@@ -300,6 +316,10 @@ struct RunCtx<'a> {
     /// When the agent printed the output being handled, if not just now (a line its
     /// holder kept while no daemon listened): the time its events carry.
     printed_at: Option<chrono::DateTime<Utc>>,
+    /// The budgets the run falls under, checked at each usage report.
+    budgets: Vec<bosun_core::budget::Budget>,
+    /// Budgets already warned about (80 %), by name.
+    warned: std::collections::HashSet<String>,
 }
 
 /// A run's time limits.
@@ -325,6 +345,8 @@ impl<'a> RunCtx<'a> {
             held: false,
             final_stored: false,
             printed_at: None,
+            budgets: Vec::new(),
+            warned: Default::default(),
         }
     }
 }
@@ -461,9 +483,14 @@ impl RunCtx<'_> {
                                 self.emit(EventKind::Error { message: format!("bosun ignored a usage report from the agent: {why}") }).await;
                                 continue;
                             }
-                            match self.charged(&event) {
+                            match self.charged(&event, out.line) {
                                 // The cost bosun charges is bosun's word, not the agent's.
-                                Some(charged) => self.engine.hub.emit_at(self.task.id, self.run.id, Source::Bosun, charged, self.printed_at).await,
+                                Some((charged, charge)) => {
+                                    self.engine.hub.emit_charged(self.task.id, self.run.id, Source::Bosun, charged, self.printed_at, Some(charge)).await;
+                                    if let Some(why) = self.check_budgets().await && ending == Ending::Natural {
+                                        end_with = Some(Ending::OverBudget(why));
+                                    }
+                                }
                                 None => self.on_event(event, &proc).await,
                             }
                         }
@@ -523,25 +550,6 @@ impl RunCtx<'_> {
             ending = Ending::Failed(reason);
         }
         (ending, group.exit_info(), tail)
-    }
-
-    /// The usage the run is charged for an agent's usage report: the tokens as
-    /// reported, and the cost bosun charges — what a CLI bosun drives reports of
-    /// itself (Claude Code, Codex, Gemini), else the price table's figure for the
-    /// profile's model. Whatever cost a `command` or ACP agent prints is not charged:
-    /// any program can print any number. None for anything but usage.
-    fn charged(&self, event: &EventKind) -> Option<EventKind> {
-        let EventKind::Usage { input_tokens, output_tokens, cached_tokens, cost_usd } = *event else { return None };
-        let profile = self.profile.as_ref();
-        let trusted = profile.is_some_and(|p| matches!(p.runtime, Runtime::ClaudeCode | Runtime::Codex | Runtime::Gemini));
-        let cost_usd = match cost_usd {
-            Some(reported) if trusted => Some(reported),
-            _ => {
-                let usage = bosun_core::Usage { input_tokens, output_tokens, cached_tokens, cost_usd: None };
-                profile.and_then(|p| p.model.as_deref()).and_then(|model| self.engine.prices.cost(model, &usage))
-            }
-        };
-        Some(EventKind::Usage { input_tokens, output_tokens, cached_tokens, cost_usd })
     }
 
     /// What the supervisor itself does about an agent's event: answer asks its

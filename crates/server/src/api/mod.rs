@@ -7,6 +7,8 @@ mod agents;
 mod approvals;
 mod archive;
 pub mod auth;
+mod budgets;
+mod costs;
 mod device_revoke;
 mod devices;
 mod error;
@@ -26,11 +28,13 @@ mod pair;
 mod pairings;
 mod push;
 mod repos;
+mod route_explain;
 mod rules;
 mod source_rm;
 mod source_sync;
 mod sources;
 mod task_after;
+mod task_budget;
 mod task_create;
 mod task_diff;
 mod task_discard;
@@ -96,6 +100,10 @@ fn api() -> OpenApiRouter<Arc<Engine>> {
         .routes(routes!(rules::list))
         .routes(routes!(rules::revoke))
         .routes(routes!(agents::agents))
+        .routes(routes!(route_explain::explain))
+        .routes(routes!(costs::costs))
+        .routes(routes!(budgets::budgets))
+        .routes(routes!(task_budget::raise))
         .routes(routes!(gc::gc))
         .routes(routes!(archive::archive))
         .routes(routes!(repos::repos))

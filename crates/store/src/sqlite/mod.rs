@@ -3,6 +3,7 @@
 
 mod approvals;
 mod credentials;
+mod ledger;
 mod notify;
 mod rows;
 mod sources;
@@ -35,13 +36,17 @@ use rows::{RUN_COLUMNS, TASK_COLUMNS, ms, run_from_row, task_from_row};
 pub(super) async fn insert_task(tx: &mut sqlx::SqliteConnection, task: &TaskRecord, now: DateTime<Utc>) -> Result<TaskId> {
     let tags = serde_json::to_string(&task.new.tags).expect("strings serialize");
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO tasks (title, body, status, agent, repo, base, tags, priority, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO tasks (title, body, status, agent, model, assignee, source, budget_usd, repo, base, tags, priority, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(task.new.title.trim())
     .bind(&task.new.body)
     .bind(TaskStatus::Queued.as_str())
     .bind(&task.new.agent)
+    .bind(&task.new.model)
+    .bind(task.new.assignee.as_deref().map(str::trim))
+    .bind(task.new.source.as_deref().unwrap_or("cli"))
+    .bind(task.new.budget)
     .bind(&task.repo)
     .bind(&task.base)
     .bind(tags)
@@ -76,7 +81,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema11.sql"),
     include_str!("schema12.sql"),
     include_str!("schema13.sql"),
-    include_str!("schema16.sql"),
+    include_str!("schema14.sql"),
+    include_str!("schema15.sql"),
 ];
 
 /// Changes a slow cache may fall behind by before it is told to drop everything.
@@ -204,6 +210,10 @@ impl Store for SqliteStore {
     }
 
     fn sources(&self) -> &dyn crate::sources::SourceStore {
+        self
+    }
+
+    fn ledger(&self) -> &dyn crate::ledger::LedgerStore {
         self
     }
 
@@ -380,18 +390,33 @@ impl Store for SqliteStore {
         self.wrote_task(id, done)
     }
 
-    async fn start_run(&self, task_id: TaskId, agent: &str, token: &str, node: &str, now: DateTime<Utc>) -> Result<(Task, Run)> {
+    async fn set_task_model(&self, id: TaskId, model: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+        let done = sqlx::query("UPDATE tasks SET model = ?, updated_at = ? WHERE id = ?")
+            .bind(model)
+            .bind(ms(now))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        self.wrote_task(id, done)
+    }
+
+    async fn start_run_with(&self, task_id: TaskId, start: &crate::RunStart<'_>, now: DateTime<Utc>) -> Result<(Task, Run)> {
         let mut tx = self.pool.begin_with(WRITE).await?;
         transition_in(&mut tx, task_id, Some(TaskStatus::Queued), TaskEvent::Dispatched, None, now).await?;
-        sqlx::query("INSERT INTO runs (task_id, agent, status, token, node, started_at) VALUES (?, ?, ?, ?, ?, ?)")
-            .bind(task_id)
-            .bind(agent)
-            .bind(RunStatus::Starting.as_str())
-            .bind(token)
-            .bind(node)
-            .bind(ms(now))
-            .execute(&mut *tx)
-            .await?;
+        let inserted =
+            sqlx::query("INSERT INTO runs (task_id, agent, status, token, node, started_at, model) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                .bind(task_id)
+                .bind(start.agent)
+                .bind(RunStatus::Starting.as_str())
+                .bind(start.token)
+                .bind(start.node)
+                .bind(ms(now))
+                .bind(start.model)
+                .execute(&mut *tx)
+                .await?;
+        if let Some((amount, budgets)) = &start.reserve {
+            ledger::reserve_in(&mut tx, inserted.last_insert_rowid(), task_id, start.agent, *amount, budgets, now).await?;
+        }
         tx.commit().await?;
         self.changed(task_id);
         let task = self.get_task(task_id).await?;
@@ -544,8 +569,15 @@ impl Store for SqliteStore {
             });
             q.build().execute(&mut *tx).await?;
         }
-        for ev in events {
+        for (ev, seq) in events.iter().zip(&seqs) {
             if let Some(u) = ev.kind.usage() {
+                // A charged report replayed after a crash is in the ledger already: the
+                // run's totals took it then.
+                if let Some(charge) = &ev.charge
+                    && !ledger::charge_in(&mut tx, ev, charge, &u, *seq).await?
+                {
+                    continue;
+                }
                 sqlx::query(
                     "UPDATE runs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,
                      cached_tokens = cached_tokens + ?,

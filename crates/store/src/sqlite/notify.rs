@@ -131,6 +131,14 @@ async fn check_link(
 
 #[async_trait]
 impl NotifyStore for SqliteStore {
+    async fn notify_task(&self, task_id: TaskId, kind: NotifyKind, reason: &str, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.pool.begin_with(WRITE).await?;
+        outbox_in(&mut tx, task_id, kind, Some(reason), now).await?;
+        tx.commit().await?;
+        self.changed(task_id);
+        Ok(())
+    }
+
     async fn add_channel(&self, c: NewChannel, now: DateTime<Utc>) -> Result<Channel> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO channels (kind, name, config, filter, quiet, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",

@@ -11,12 +11,12 @@ use sqlx::sqlite::SqliteRow;
 use super::tx::id_ranges;
 use crate::{Approval, ApprovalStatus, Result, StoreError};
 
-pub const TASK_COLUMNS: &str = "id, title, body, status, status_reason, waiting, resume, agent, repo, base, branch, worktree, tags, priority, created_at, updated_at, \
+pub const TASK_COLUMNS: &str = "id, title, body, status, status_reason, waiting, resume, agent, model, assignee, source, budget_usd, repo, base, branch, worktree, tags, priority, created_at, updated_at, \
      pr_number, pr_url, pr_state, pr_draft, archived_at, \
      (SELECT json_object('source_id', l.source_id, 'kind', s.kind, 'reference', l.reference, 'url', l.url) \
         FROM external_links l JOIN sources s ON s.id = l.source_id WHERE l.task_id = tasks.id) AS origin";
 pub const RUN_COLUMNS: &str = "id, task_id, agent, status, pid, exit_code, reason, started_at, ended_at, session_id, \
-     input_tokens, output_tokens, cached_tokens, cost_usd";
+     input_tokens, output_tokens, cached_tokens, cost_usd, model";
 
 pub fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
@@ -40,6 +40,10 @@ pub fn task_from_row(row: &SqliteRow) -> Result<Task> {
             waiting.map(|w| serde_json::from_str(&w)).transpose().map_err(|e| StoreError::Corrupt(format!("waiting: {e}")))?
         },
         agent: row.try_get("agent")?,
+        model: row.try_get("model")?,
+        assignee: row.try_get("assignee")?,
+        source: row.try_get("source")?,
+        budget: row.try_get("budget_usd")?,
         repo: row.try_get("repo")?,
         base: row.try_get("base")?,
         branch: row.try_get("branch")?,
@@ -87,6 +91,7 @@ pub fn run_from_row(row: &SqliteRow) -> Result<Run> {
         started_at: time(row.try_get("started_at")?)?,
         ended_at: ended.map(time).transpose()?,
         session_id: row.try_get("session_id")?,
+        model: row.try_get("model")?,
         usage: Usage {
             input_tokens: row.try_get::<i64, _>("input_tokens")? as u64,
             output_tokens: row.try_get::<i64, _>("output_tokens")? as u64,

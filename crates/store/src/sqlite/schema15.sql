@@ -1,4 +1,4 @@
--- bosun schema v16: task sources (a Notion database, a GitHub repo's or a Linear team's
+-- bosun schema v15: task sources (a Notion database, a GitHub repo's or a Linear team's
 -- issues), the link from each item to the one task made of it (unique: an item never
 -- becomes two tasks, across restarts, re-syncs and a webhook racing a poll), and the
 -- durable queue of what bosun writes back to the items (written in the transaction of
