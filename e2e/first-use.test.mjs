@@ -120,8 +120,10 @@ for (const size of SIZES) {
     assert.equal(await pending.innerText(), shown);
     const asked = page.locator('.ev-approval_request code.cmd');
     await asked.waitFor();
-    // Timeline rows off screen are not rendered (content-visibility): as a reader scrolls to it.
+    // Timeline rows off screen are not rendered (content-visibility): as a reader
+    // scrolls to it, and the browser renders it on its next frames.
     await asked.scrollIntoViewIfNeeded();
+    await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));
     assert.equal(await asked.innerText(), shown);
     await h.api(`/api/tasks/${t.id}/deny`, { method: 'POST', body: { reason: 'no' } });
     assert.deepEqual(errors, []);

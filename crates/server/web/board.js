@@ -1,4 +1,5 @@
-// The board, leading with what needs you: groups in the order needs input → review →
+// The board, leading with what needs you: groups in the order needs input → triage
+// (only while a task waits there) → review →
 // failed → running → queued (→ done, behind a toggle), stacked as one list on a phone
 // and side by side as columns on a desktop; search (`/`), filters kept in the URL,
 // the ask or the diff stat on each card, and keyboard shortcuts (j/k, a/d, m, r, ?).
@@ -6,12 +7,12 @@ import { api, h, notify, act, fill, onTask, command } from './api.js';
 
 export const GROUPS = [
   { key: 'needs_input', title: 'Needs input', statuses: ['needs_input'] },
+  // Tasks no routing rule matched: a person picks their agent.
+  { key: 'triage', title: 'Triage', statuses: ['triage'] },
   { key: 'review', title: 'Review', statuses: ['review'] },
   { key: 'failed', title: 'Failed / stopped', statuses: ['failed', 'stopped', 'interrupted', 'blocked'] },
   { key: 'running', title: 'Running', statuses: ['running'] },
   { key: 'queued', title: 'Queued', statuses: ['queued'] },
-  // Tasks no routing rule matched, waiting for a person to pick their agent.
-  { key: 'triage', title: 'Triage', statuses: ['triage'] },
   { key: 'done', title: 'Done', statuses: ['done', 'discarded'] },
 ];
 const RANK = Object.fromEntries(GROUPS.flatMap((g, i) => g.statuses.map((s) => [s, i])));
@@ -84,7 +85,7 @@ export function boardPage(root, card, go) {
     if (focused) search.focus();
   }
 
-  const visible = (t) => (filters.done || RANK[t.status] !== 5) && matches(t, filters.q)
+  const visible = (t) => (filters.done || !GROUPS.find((g) => g.key === 'done').statuses.includes(t.status)) && matches(t, filters.q)
     && (!filters.repo || t.repo === filters.repo) && (!filters.agent || t.agent === filters.agent) && (!filters.tag || t.tags.includes(filters.tag));
   const order = (a, b) => RANK[a.status] - RANK[b.status] || (a.status === 'queued' ? b.priority - a.priority || a.id - b.id : b.id - a.id);
 
