@@ -25,6 +25,7 @@ mod real_clis;
 mod resume;
 mod setup;
 mod sources;
+mod start;
 mod store_failure;
 mod survive;
 mod tidy;
