@@ -1,13 +1,15 @@
 //! Repo facts remembered per repository (its top level, the branch its HEAD names), so
 //! starting a task in a repo asks git again only when the repo changed.
 //!
-//! A fact is valid while the repo's `.git` directory has the same identity and mtime as
-//! when it was read: git changes HEAD (and the index, `packed-refs`, ...) by renaming a
-//! lock file into `.git`, which changes that directory's mtime. A `.git` changed less
-//! than [`RACY`] before it was stamped is not trusted (a later change could land in the
-//! same tick of the filesystem's clock and keep the mtime), the rule git itself uses for
-//! its index. Only a main worktree (a `.git` directory) opened by its own top level is
-//! remembered; anything else asks git every time.
+//! A fact is valid while the files it comes from are the same files, unchanged: the
+//! repo's `.git` directory (its identity: a repo moved or made again is another), its
+//! `config` (`core.worktree` could move the top level) and its `HEAD`. git rewrites
+//! `HEAD` and `config` by renaming a lock file over them, so a change is a new inode
+//! and a new mtime. A file changed less than [`RACY`] before it was stamped is not
+//! trusted (a later change could land in the same tick of the filesystem's clock), the
+//! rule git itself uses for its index. Not `.git`'s own mtime: every `worktree add`
+//! touches it. Only a main worktree (a `.git` directory, files refs, not reftable)
+//! opened by its own top level is remembered; anything else asks git every time.
 
 use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
@@ -18,13 +20,19 @@ use std::time::{Duration, SystemTime};
 /// How old a `.git` mtime must be to be trusted.
 const RACY: Duration = Duration::from_millis(100);
 
-/// The identity and last change of a repo's `.git` directory.
+/// What a repo's facts were read from: `.git`, `.git/config` and `.git/HEAD`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Stamp {
-    dev: u64,
+    git_dir: (u64, u64),
+    config: FileStamp,
+    head: FileStamp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FileStamp {
     ino: u64,
+    len: u64,
     mtime: (i64, i64),
-    ctime: (i64, i64),
 }
 
 struct Facts {
@@ -39,19 +47,20 @@ fn facts() -> MutexGuard<'static, HashMap<PathBuf, Facts>> {
     FACTS.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// `root/.git`'s stamp now, if it is a directory changed long enough ago to be trusted.
+/// `root`'s stamp now, if it is a main worktree whose files can be trusted.
 pub(crate) fn stamp(root: &Path) -> Option<Stamp> {
-    let meta = std::fs::symlink_metadata(root.join(".git")).ok()?;
-    if !meta.is_dir() {
+    let git = root.join(".git");
+    let meta = std::fs::symlink_metadata(&git).ok()?;
+    if !meta.is_dir() || git.join("reftable").exists() {
         return None;
     }
+    Some(Stamp { git_dir: (meta.dev(), meta.ino()), config: file_stamp(&git.join("config"))?, head: file_stamp(&git.join("HEAD"))? })
+}
+
+fn file_stamp(path: &Path) -> Option<FileStamp> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
     let age = SystemTime::now().duration_since(meta.modified().ok()?).ok()?;
-    (age >= RACY).then(|| Stamp {
-        dev: meta.dev(),
-        ino: meta.ino(),
-        mtime: (meta.mtime(), meta.mtime_nsec()),
-        ctime: (meta.ctime(), meta.ctime_nsec()),
-    })
+    (meta.is_file() && age >= RACY).then(|| FileStamp { ino: meta.ino(), len: meta.len(), mtime: (meta.mtime(), meta.mtime_nsec()) })
 }
 
 /// `path` itself, if it is known to be a repo's top level and its `.git` is unchanged.

@@ -133,11 +133,12 @@ async fn current_branch_is_none_when_detached() {
     assert_eq!(f.repo.current_branch().await.unwrap(), None);
 }
 
-/// Sets the mtime of the repo's `.git` an hour back, as if it had not changed for long:
-/// the repo's facts are then remembered.
+/// Sets the mtime of the repo's `.git/HEAD` and `.git/config` an hour back, as if they
+/// had not changed for long: the repo's facts are then remembered.
 fn age_git_dir(root: &Path) {
     let git_dir = root.join(".git");
-    let out = Command::new("touch").args(["-m", "-d", "1 hour ago"]).arg(&git_dir).output().unwrap();
+    let out =
+        Command::new("touch").args(["-m", "-d", "1 hour ago"]).arg(git_dir.join("HEAD")).arg(git_dir.join("config")).output().unwrap();
     assert!(out.status.success());
 }
 
@@ -147,7 +148,7 @@ async fn remembered_repo_facts_follow_a_checkout() {
     age_git_dir(f.root());
     assert_eq!(Repo::open(f.root()).await.unwrap(), f.repo);
     assert_eq!(f.repo.current_branch().await.unwrap().as_deref(), Some("main"));
-    // Remembered now; git changing HEAD changes `.git`, which the next look sees.
+    // Remembered now; git changing HEAD makes a new HEAD file, which the next look sees.
     sh(f.root(), &["checkout", "-q", "-b", "other"]);
     assert_eq!(f.repo.current_branch().await.unwrap().as_deref(), Some("other"));
     age_git_dir(f.root());
