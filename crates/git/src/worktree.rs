@@ -67,8 +67,14 @@ impl Repo {
         self.check_branch_name(new_branch).await?;
         plain_name(base)?;
         // The common case, a new branch, is one git process; git itself says when the
-        // branch exists (and then has created nothing).
-        let out = self.git(["worktree", "add", "-b", new_branch, "--"]).arg(path).arg(base).output().await?;
+        // branch exists (and then has created nothing), or when a registration whose
+        // directory is gone holds the path (a data dir removed, a store rolled back).
+        let add_new = || self.git(["worktree", "add", "-b", new_branch, "--"]).arg(path).arg(base);
+        let mut out = add_new().output().await?;
+        if out.code != Some(0) && out.stderr.contains("missing but already registered worktree") {
+            self.worktree_prune().await?;
+            out = add_new().output().await?;
+        }
         if out.code == Some(0) {
             return Ok(());
         }
@@ -76,8 +82,12 @@ impl Repo {
             return Err(out.error());
         }
         let existing = self.worktrees().await?;
-        if existing.iter().any(|w| w.branch.as_deref() == Some(new_branch) && same_path(&w.path, path)) {
+        let here = |w: &WorktreeInfo| w.branch.as_deref() == Some(new_branch) && same_path(&w.path, path);
+        if existing.iter().any(|w| here(w) && !w.prunable && path.join(".git").exists()) {
             return Ok(());
+        }
+        if existing.iter().any(|w| w.prunable) {
+            self.worktree_prune().await?;
         }
         self.git(["worktree", "add", "--"]).arg(path).arg(new_branch).run().await?;
         Ok(())

@@ -220,6 +220,21 @@ async fn branch_names_are_checked_as_git_checks_them() {
 }
 
 #[tokio::test]
+async fn worktree_add_clears_registrations_whose_directory_is_gone() {
+    let f = Fixture::new().await;
+    let path = f.tmp.path().join("wt");
+    // A branch and a worktree of a task whose directory went away (a data dir removed).
+    f.repo.worktree_add(&path, "bosun/1-x", "main").await.unwrap();
+    std::fs::remove_dir_all(&path).unwrap();
+    f.repo.worktree_add(&path, "bosun/1-x", "main").await.unwrap();
+    assert_eq!(Worktree::new(&path).branch().await.unwrap().as_deref(), Some("bosun/1-x"));
+    // The path registered to another branch, its directory gone: the new branch is made there.
+    std::fs::remove_dir_all(&path).unwrap();
+    f.repo.worktree_add(&path, "bosun/2-y", "main").await.unwrap();
+    assert_eq!(Worktree::new(&path).branch().await.unwrap().as_deref(), Some("bosun/2-y"));
+}
+
+#[tokio::test]
 async fn worktree_add_list_remove_prune() {
     let f = Fixture::new().await;
     let (one, two) = (f.tmp.path().join("one"), f.tmp.path().join("two"));
