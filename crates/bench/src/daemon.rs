@@ -50,13 +50,34 @@ impl Sandbox {
         Ok(Sandbox { dir, bins: bins.clone() })
     }
 
+    pub fn bins(&self) -> &Bins {
+        &self.bins
+    }
+
+    /// The sealed environment every process of the benchmark gets (the daemon, git, agents).
+    pub fn sealed_env(&self) -> Vec<(&'static str, PathBuf)> {
+        let home = self.dir.join("home");
+        vec![
+            ("HOME", home.clone()),
+            ("GIT_CONFIG_GLOBAL", "/dev/null".into()),
+            ("GIT_CONFIG_NOSYSTEM", "1".into()),
+            ("XDG_CONFIG_HOME", home.join(".config")),
+            ("XDG_DATA_HOME", home.join(".local/share")),
+        ]
+    }
+
+    /// The script file of the profile `name` (see [`Sandbox::agent`]).
+    pub fn script(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("scripts/{name}.jsonl"))
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.dir.join("data")
     }
 
     /// Writes the profile `name`: the fake agent running `steps`.
     pub fn agent(&self, name: &str, steps: &[Value]) -> Result<()> {
-        let script = self.dir.join(format!("scripts/{name}.jsonl"));
+        let script = self.script(name);
         std::fs::write(&script, bosun_fake_agent::script(steps))?;
         let command = json!([self.bins.fake_agent, "--script", script]);
         let profile = format!("---\nname: {name}\nruntime: command\ncommand: {command}\n---\nA bosun-bench agent.\n");
@@ -71,15 +92,16 @@ impl Sandbox {
 
     /// [`Sandbox::start`] with extra environment for the daemon (agent CLI paths).
     pub async fn start_with_env(&self, max_concurrent: usize, env: &[(&str, String)]) -> Result<Daemon> {
-        let home = self.dir.join("home");
+        self.start_with(max_concurrent, env, &[]).await
+    }
+
+    /// [`Sandbox::start_with_env`] with extra `serve` arguments (`--pool N`).
+    pub async fn start_with(&self, max_concurrent: usize, env: &[(&str, String)], args: &[String]) -> Result<Daemon> {
         let mut child = Command::new(&self.bins.bosun)
             .args(["serve", "--addr", "127.0.0.1:0", "--stop-grace", "2", "--max-concurrent", &max_concurrent.to_string()])
+            .args(args)
             .args([OsStr::new("--data-dir"), self.data_dir().as_os_str(), "--config-dir".as_ref(), self.dir.join("config").as_os_str()])
-            .env("HOME", &home)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("XDG_CONFIG_HOME", home.join(".config"))
-            .env("XDG_DATA_HOME", home.join(".local/share"))
+            .envs(self.sealed_env())
             .env("BOSUN_LOG", "info")
             .env("NO_COLOR", "1")
             .envs(env.iter().map(|(k, v)| (*k, v)))
@@ -164,7 +186,12 @@ impl Daemon {
 
     /// Queues a scratch task (no repo) for `agent`; returns its id.
     pub async fn create(&self, title: &str, agent: &str) -> Result<i64> {
-        let resp = self.http.post(format!("{}/api/tasks", self.url)).json(&json!({"title": title, "agent": agent})).send().await?;
+        self.create_with(&json!({"title": title, "agent": agent})).await
+    }
+
+    /// Queues the task `body` (a `POST /api/tasks` body); returns its id.
+    pub async fn create_with(&self, body: &Value) -> Result<i64> {
+        let resp = self.http.post(format!("{}/api/tasks", self.url)).json(body).send().await?;
         let status = resp.status();
         let body: Value = resp.json().await?;
         body["id"].as_i64().ok_or_else(|| anyhow!("POST /api/tasks: {status}: {body}"))

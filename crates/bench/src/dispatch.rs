@@ -1,5 +1,6 @@
 //! `dispatch`: the orchestrator's overhead from `POST /api/tasks` to the agent process
 //! running, for scratch tasks (no git checkout), one task at a time so nothing queues.
+//! With `--repo-files N` or `--repo PATH` the tasks run in a git repo instead (`repo.rs`).
 
 use std::time::{Duration, Instant};
 
@@ -14,9 +15,30 @@ pub struct Args {
     /// Tasks, run one after the other.
     #[arg(long, default_value_t = 200)]
     pub tasks: usize,
+    /// Run the tasks in a fresh git repo of this many files, against the floor (a bare
+    /// `git worktree add` + spawn of the same repo, in the same run).
+    #[arg(long, conflicts_with = "repo")]
+    pub repo_files: Option<usize>,
+    /// Run the tasks in a local clone of this repo (the repo itself is not touched).
+    #[arg(long)]
+    pub repo: Option<std::path::PathBuf>,
+    /// `bosun serve --pool K`: each measured task meets K warm worktrees (repo tasks only).
+    #[arg(long, default_value_t = 0)]
+    pub pool: usize,
 }
 
 pub async fn run(bins: &Bins, args: &Args) -> Result<Report> {
+    let source = match (&args.repo, args.repo_files) {
+        (Some(path), _) => Some(crate::repo::Source::Clone(path.clone())),
+        (None, Some(n)) => Some(crate::repo::Source::Files(n)),
+        (None, None) => None,
+    };
+    if let Some(source) = source {
+        return crate::repo::run(bins, &crate::repo::Plan { source, tasks: args.tasks, pool: args.pool }).await;
+    }
+    if args.pool > 0 {
+        anyhow::bail!("--pool needs a repo: --repo-files N or --repo PATH");
+    }
     let sandbox = Sandbox::new(bins)?;
     // The agent's first act is to report the time it started.
     sandbox.agent("dispatch", &[json!({"emit": {"type": "message", "text": "started {now_ns}"}})])?;

@@ -8,6 +8,7 @@ mod ingest;
 mod list;
 mod load;
 mod real;
+mod repo;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -33,7 +34,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Overhead from task creation to the agent process running (no git).
+    /// Overhead from task creation to the agent process running (scratch tasks; `--repo-files N` or `--repo PATH`: in a git repo, against the floor).
     Dispatch(dispatch::Args),
     /// Many concurrent agents emitting events at a steady rate: loss, RSS, CPU.
     Load(load::Args),
@@ -75,7 +76,7 @@ impl Figure {
 
     fn show(&self, v: f64) -> String {
         let digits = match self.unit {
-            "ms" | "s" => 2,
+            "ms" | "s" | "x" => 2,
             "MB" | "%" => 1,
             _ => 0,
         };

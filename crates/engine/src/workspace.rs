@@ -85,6 +85,12 @@ pub async fn prepare(engine: &Engine, task: &Task) -> Result<Prepared, Workspace
     let lock = engine.repo_lock(repo_path);
     let _serial = lock.lock().await;
     let repo = Repo::open(Path::new(repo_path)).await?;
+    let base = task.base.as_deref().ok_or(WorkspaceError::NoBase)?;
+    if task.worktree.is_none() && std::fs::symlink_metadata(&path).is_err() {
+        // A first attempt at a path that is the task's own and does not exist: nothing
+        // of it can be registered yet, so there is nothing to list or repair.
+        return create(&repo, path, branch, base).await;
+    }
     let listed = repo.worktrees().await?;
     let entry = listed.iter().find(|w| same_path(&w.path, &path));
     let whole = entry.is_some_and(|e| !e.prunable && e.locked.as_deref() != Some("initializing"));
@@ -101,7 +107,12 @@ pub async fn prepare(engine: &Engine, task: &Task) -> Result<Prepared, Workspace
         tracing::warn!(task = task.id, path = %path.display(), "repairing a half-created worktree");
         repo.worktree_discard(&path).await?;
     }
-    let base = task.base.as_deref().ok_or(WorkspaceError::NoBase)?;
+    create(&repo, path, branch, base).await
+}
+
+/// Checks out `branch` (made from `base` if new) at `path`, then copies the repo's
+/// `copy` files in.
+async fn create(repo: &Repo, path: PathBuf, branch: String, base: &str) -> Result<Prepared, WorkspaceError> {
     repo.worktree_add(&path, &branch, base).await?;
     let config = repo_config(repo.root())?;
     copy_untracked(repo.root(), &path, &config.copy)?;

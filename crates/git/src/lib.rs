@@ -6,8 +6,10 @@
 //! merges, remotes); [`Worktree`] is one checked-out directory (status, commits, rebases).
 
 mod conflict;
+mod facts;
 mod merge;
 mod rebase;
+mod refname;
 mod remote;
 mod review;
 mod worktree;
@@ -19,6 +21,7 @@ use std::process::Stdio;
 pub use conflict::Unfinished;
 pub use merge::{MergeError, MergeOutcome, MergeStrategy, Nothing};
 pub use rebase::RebaseOutcome;
+pub use refname::branch_name_problem;
 pub use review::FileStat;
 pub use worktree::{Worktree, WorktreeInfo};
 
@@ -190,7 +193,22 @@ pub struct Repo {
 impl Repo {
     /// Open the repository containing `path` (any directory inside it). From inside a linked
     /// worktree this resolves to the main worktree.
+    ///
+    /// A main worktree's top level is remembered (see `facts.rs`): opening it again
+    /// while its `.git` is unchanged runs no git process.
     pub async fn open(path: &Path) -> Result<Repo, GitError> {
+        let stamp = facts::stamp(path);
+        if stamp.is_some_and(|now| facts::known_root(path, now)) {
+            return Ok(Repo { root: path.to_path_buf() });
+        }
+        let repo = Repo::open_uncached(path).await?;
+        if let Some(stamp) = stamp.filter(|_| repo.root == path) {
+            facts::remember_root(path, stamp);
+        }
+        Ok(repo)
+    }
+
+    async fn open_uncached(path: &Path) -> Result<Repo, GitError> {
         let not_repo = || GitError::NotARepo { path: path.to_owned() };
         if !tokio::fs::metadata(path).await.is_ok_and(|m| m.is_dir()) {
             return Err(not_repo());
@@ -224,9 +242,16 @@ impl Repo {
     }
 
     /// The branch checked out in the main worktree; `None` if HEAD is detached.
+    /// Remembered like the top level while the repo's `.git` is unchanged.
     pub async fn current_branch(&self) -> Result<Option<String>, GitError> {
+        if let Some(branch) = facts::known_branch(&self.root) {
+            return Ok(branch);
+        }
+        let stamp = facts::stamp(&self.root);
         let out = self.git(["symbolic-ref", "-q", "HEAD"]).output().await?;
-        Ok(out.yes_no()?.then(|| out.text().trim_start_matches("refs/heads/").to_owned()))
+        let branch = out.yes_no()?.then(|| out.text().trim_start_matches("refs/heads/").to_owned());
+        facts::remember_branch(&self.root, stamp, branch.clone());
+        Ok(branch)
     }
 
     pub async fn branch_exists(&self, name: &str) -> Result<bool, GitError> {
@@ -234,13 +259,13 @@ impl Repo {
         self.git(["show-ref", "--verify", "--quiet", &refname]).output().await?.yes_no()
     }
 
-    /// Check that `name` is a valid new branch name (`git check-ref-format --branch`).
+    /// Check that `name` is a valid new branch name (git's `check-ref-format --branch`
+    /// rules, checked in-process: [`branch_name_problem`]).
     pub async fn check_branch_name(&self, name: &str) -> Result<(), GitError> {
-        let out = self.git(["check-ref-format", "--branch", plain_name(name)?]).output().await?;
-        match out.code {
-            Some(0) => Ok(()),
-            Some(_) => Err(GitError::InvalidName { name: name.to_owned(), reason: out.stderr }),
-            None => Err(out.error()),
+        plain_name(name)?;
+        match branch_name_problem(name) {
+            None => Ok(()),
+            Some(reason) => Err(GitError::InvalidName { name: name.to_owned(), reason: reason.into() }),
         }
     }
 

@@ -66,13 +66,28 @@ impl Repo {
     pub async fn worktree_add(&self, path: &Path, new_branch: &str, base: &str) -> Result<(), GitError> {
         self.check_branch_name(new_branch).await?;
         plain_name(base)?;
-        if !self.branch_exists(new_branch).await? {
-            self.git(["worktree", "add", "-b", new_branch, "--"]).arg(path).arg(base).run().await?;
+        // The common case, a new branch, is one git process; git itself says when the
+        // branch exists (and then has created nothing), or when a registration whose
+        // directory is gone holds the path (a data dir removed, a store rolled back).
+        let add_new = || self.git(["worktree", "add", "-b", new_branch, "--"]).arg(path).arg(base);
+        let mut out = add_new().output().await?;
+        if out.code != Some(0) && out.stderr.contains("missing but already registered worktree") {
+            self.worktree_prune().await?;
+            out = add_new().output().await?;
+        }
+        if out.code == Some(0) {
             return Ok(());
         }
+        if !out.stderr.contains(&format!("a branch named '{new_branch}' already exists")) {
+            return Err(out.error());
+        }
         let existing = self.worktrees().await?;
-        if existing.iter().any(|w| w.branch.as_deref() == Some(new_branch) && same_path(&w.path, path)) {
+        let here = |w: &WorktreeInfo| w.branch.as_deref() == Some(new_branch) && same_path(&w.path, path);
+        if existing.iter().any(|w| here(w) && !w.prunable && path.join(".git").exists()) {
             return Ok(());
+        }
+        if existing.iter().any(|w| w.prunable) {
+            self.worktree_prune().await?;
         }
         self.git(["worktree", "add", "--"]).arg(path).arg(new_branch).run().await?;
         Ok(())

@@ -133,6 +133,107 @@ async fn current_branch_is_none_when_detached() {
     assert_eq!(f.repo.current_branch().await.unwrap(), None);
 }
 
+/// Sets the mtime of the repo's `.git/HEAD` and `.git/config` an hour back, as if they
+/// had not changed for long: the repo's facts are then remembered.
+fn age_git_dir(root: &Path) {
+    let git_dir = root.join(".git");
+    let out =
+        Command::new("touch").args(["-m", "-d", "1 hour ago"]).arg(git_dir.join("HEAD")).arg(git_dir.join("config")).output().unwrap();
+    assert!(out.status.success());
+}
+
+#[tokio::test]
+async fn remembered_repo_facts_follow_a_checkout() {
+    let f = Fixture::new().await;
+    age_git_dir(f.root());
+    assert_eq!(Repo::open(f.root()).await.unwrap(), f.repo);
+    assert_eq!(f.repo.current_branch().await.unwrap().as_deref(), Some("main"));
+    // Remembered now; git changing HEAD makes a new HEAD file, which the next look sees.
+    sh(f.root(), &["checkout", "-q", "-b", "other"]);
+    assert_eq!(f.repo.current_branch().await.unwrap().as_deref(), Some("other"));
+    age_git_dir(f.root());
+    assert_eq!(f.repo.current_branch().await.unwrap().as_deref(), Some("other"));
+    sh(f.root(), &["checkout", "-q", "--detach"]);
+    assert_eq!(f.repo.current_branch().await.unwrap(), None);
+    // A repo gone is not a repo, whatever was remembered.
+    age_git_dir(f.root());
+    assert_eq!(Repo::open(f.root()).await.unwrap(), f.repo);
+    std::fs::remove_dir_all(f.root().join(".git")).unwrap();
+    assert!(matches!(Repo::open(f.root()).await, Err(GitError::NotARepo { .. })));
+}
+
+#[tokio::test]
+async fn branch_names_are_checked_as_git_checks_them() {
+    let f = Fixture::new().await;
+    let names = [
+        "main",
+        "feat/x-1",
+        "a.b",
+        "@x",
+        "x@y",
+        "ünï",
+        "bosun/12-fix",
+        "HEAD",
+        "@",
+        "/a",
+        "a/",
+        "a//b",
+        "a.",
+        "a..b",
+        "a@{1}",
+        "a b",
+        "a~1",
+        "a^",
+        "a:b",
+        "a?",
+        "a*",
+        "a[b",
+        "a\\b",
+        "a\x01",
+        "a\x7f",
+        ".a",
+        "a/.b",
+        "a.lock",
+        "a.lock/b",
+        "a/b.lock/c",
+        "x.lock.y",
+        "-",
+        "a-",
+        "a/-b",
+        "@{u}",
+        "a@",
+        "{a}",
+        "a\tb",
+    ];
+    let mut differ = vec![];
+    for name in names {
+        let git = Command::new("git").args(["check-ref-format", "--branch", name]).current_dir(f.root()).output().unwrap();
+        let ours = f.repo.check_branch_name(name).await;
+        if ours.is_ok() != git.status.success() {
+            differ.push(format!("{name:?}: ours {ours:?}, git {}", String::from_utf8_lossy(&git.stderr)));
+        }
+    }
+    // `--branch` reads `@` as "the current branch" and answers with its name; bosun
+    // names a branch, so `@` is refused.
+    assert!(f.repo.check_branch_name("@").await.is_err());
+    assert_eq!(differ, vec![format!("{:?}: ours {:?}, git ", "@", f.repo.check_branch_name("@").await)]);
+}
+
+#[tokio::test]
+async fn worktree_add_clears_registrations_whose_directory_is_gone() {
+    let f = Fixture::new().await;
+    let path = f.tmp.path().join("wt");
+    // A branch and a worktree of a task whose directory went away (a data dir removed).
+    f.repo.worktree_add(&path, "bosun/1-x", "main").await.unwrap();
+    std::fs::remove_dir_all(&path).unwrap();
+    f.repo.worktree_add(&path, "bosun/1-x", "main").await.unwrap();
+    assert_eq!(Worktree::new(&path).branch().await.unwrap().as_deref(), Some("bosun/1-x"));
+    // The path registered to another branch, its directory gone: the new branch is made there.
+    std::fs::remove_dir_all(&path).unwrap();
+    f.repo.worktree_add(&path, "bosun/2-y", "main").await.unwrap();
+    assert_eq!(Worktree::new(&path).branch().await.unwrap().as_deref(), Some("bosun/2-y"));
+}
+
 #[tokio::test]
 async fn worktree_add_list_remove_prune() {
     let f = Fixture::new().await;

@@ -29,6 +29,7 @@ mod review;
 mod routing;
 mod setup;
 mod sources;
+mod start;
 mod store_failure;
 mod survive;
 mod tidy;

@@ -166,7 +166,9 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, spend
     let messages: Vec<String> = inbox.iter().map(|m| m.text.clone()).collect();
     // No agent starts in a worktree a rebase or merge left half-way, unless the run is
     // to resolve it (`reply --resolve`); then it is told which files conflict.
-    let unfinished = match workspace::unfinished(&run_ctx.task, &workdir).await {
+    // (A worktree this run just made has nothing unfinished: no git asked.)
+    let checked = if prepared.created { Ok(None) } else { workspace::unfinished(&run_ctx.task, &workdir).await };
+    let unfinished = match checked {
         Ok(left) => left,
         Err(e) => return run_ctx.fail_before_start(format!("cannot check the worktree: {e}")).await,
     };
