@@ -50,6 +50,19 @@ pub fn authed(token: &str) -> reqwest::Client {
     authed_builder(token).build().unwrap()
 }
 
+/// Serves a fake remote service (`app`) on a free port of 127.0.0.1, from a thread of
+/// its own; its base URL.
+pub fn serve_fake(app: axum::Router) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move { axum::serve(tokio::net::TcpListener::from_std(listener).unwrap(), app).await.unwrap() });
+    });
+    url
+}
+
 pub fn wait_for<T>(what: &str, cond: impl FnMut() -> Option<T>) -> T {
     wait_within(TIMEOUT, what, cond)
 }

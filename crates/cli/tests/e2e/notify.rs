@@ -62,17 +62,7 @@ async fn take(State(r): State<Shared>, uri: Uri, headers: HeaderMap, body: Bytes
 
 /// Serves a fake receiver on a free port; returns its URL.
 pub(super) fn receiver(shared: Shared) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(async move {
-            let app = axum::Router::new().fallback(axum::routing::post(take)).with_state(shared);
-            axum::serve(tokio::net::TcpListener::from_std(listener).unwrap(), app).await.unwrap();
-        });
-    });
-    url
+    crate::harness::serve_fake(axum::Router::new().fallback(axum::routing::post(take)).with_state(shared))
 }
 
 pub(super) fn got(r: &Shared) -> Vec<Got> {

@@ -50,20 +50,12 @@ async fn read(State(fake): State<Shared>, Path((owner, repo, number)): Path<(Str
 
 /// Serves the fake API on a free port from a thread of its own; returns its URL.
 fn serve_fake(fake: Shared) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(async move {
-            let app = axum::Router::new()
-                .route("/repos/{owner}/{repo}/pulls", post(create))
-                .route("/repos/{owner}/{repo}/pulls/{number}", get(read))
-                .with_state(fake);
-            axum::serve(tokio::net::TcpListener::from_std(listener).unwrap(), app).await.unwrap();
-        });
-    });
-    url
+    crate::harness::serve_fake(
+        axum::Router::new()
+            .route("/repos/{owner}/{repo}/pulls", post(create))
+            .route("/repos/{owner}/{repo}/pulls/{number}", get(read))
+            .with_state(fake),
+    )
 }
 
 #[test]

@@ -291,27 +291,20 @@ async fn pull(Path((owner, repo, n)): Path<(String, String, i64)>) -> Response {
 }
 
 pub fn serve(shared: Shared) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new()
+        .route("/user", get(user))
+        .route("/repos/{owner}/{repo}", get(repository))
+        .route("/repos/{owner}/{repo}/issues", get(list))
+        .route("/repos/{owner}/{repo}/issues/{n}", get(issue).patch(issue))
+        .route("/repos/{owner}/{repo}/issues/{n}/labels", post(add_labels))
+        .route("/repos/{owner}/{repo}/issues/{n}/labels/{name}", delete(remove_label))
+        .route("/repos/{owner}/{repo}/issues/{n}/comments", get(comments).post(comments))
+        .route("/repos/{owner}/{repo}/issues/comments/{id}", patch(edit_comment))
+        .route("/repos/{owner}/{repo}/pulls", post(open_pull))
+        .route("/repos/{owner}/{repo}/pulls/{n}", get(pull))
+        .with_state(shared.clone());
+    let url = crate::harness::serve_fake(app);
+    // The base goes into `Link` headers; set before any request can come.
     shared.lock().unwrap().base = url.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(async move {
-            let app = axum::Router::new()
-                .route("/user", get(user))
-                .route("/repos/{owner}/{repo}", get(repository))
-                .route("/repos/{owner}/{repo}/issues", get(list))
-                .route("/repos/{owner}/{repo}/issues/{n}", get(issue).patch(issue))
-                .route("/repos/{owner}/{repo}/issues/{n}/labels", post(add_labels))
-                .route("/repos/{owner}/{repo}/issues/{n}/labels/{name}", delete(remove_label))
-                .route("/repos/{owner}/{repo}/issues/{n}/comments", get(comments).post(comments))
-                .route("/repos/{owner}/{repo}/issues/comments/{id}", patch(edit_comment))
-                .route("/repos/{owner}/{repo}/pulls", post(open_pull))
-                .route("/repos/{owner}/{repo}/pulls/{n}", get(pull))
-                .with_state(shared);
-            axum::serve(tokio::net::TcpListener::from_std(listener).unwrap(), app).await.unwrap();
-        });
-    });
     url
 }

@@ -184,15 +184,5 @@ async fn graphql(State(s): State<Shared>, headers: HeaderMap, Json(req): Json<Va
 }
 
 pub fn serve(shared: Shared) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(async move {
-            let app = axum::Router::new().route("/graphql", axum::routing::post(graphql)).with_state(shared);
-            axum::serve(tokio::net::TcpListener::from_std(listener).unwrap(), app).await.unwrap();
-        });
-    });
-    url
+    crate::harness::serve_fake(axum::Router::new().route("/graphql", axum::routing::post(graphql)).with_state(shared))
 }

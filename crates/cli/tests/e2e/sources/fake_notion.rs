@@ -350,23 +350,15 @@ async fn comments(
 
 /// Serves the fake on a free port; its base URL.
 pub fn serve(shared: Shared) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(async move {
-            let app = axum::Router::new()
-                .route("/v1/users/me", get(me))
-                .route("/v1/databases/{id}", get(database))
-                .route("/v1/data_sources/{id}", get(data_source))
-                .route("/v1/data_sources/{id}/query", post(query))
-                .route("/v1/pages/{id}", get(page).patch(page))
-                .route("/v1/pages/{id}/markdown", get(markdown))
-                .route("/v1/comments", get(comments).post(comments))
-                .with_state(shared);
-            axum::serve(tokio::net::TcpListener::from_std(listener).unwrap(), app).await.unwrap();
-        });
-    });
-    url
+    crate::harness::serve_fake(
+        axum::Router::new()
+            .route("/v1/users/me", get(me))
+            .route("/v1/databases/{id}", get(database))
+            .route("/v1/data_sources/{id}", get(data_source))
+            .route("/v1/data_sources/{id}/query", post(query))
+            .route("/v1/pages/{id}", get(page).patch(page))
+            .route("/v1/pages/{id}/markdown", get(markdown))
+            .route("/v1/comments", get(comments).post(comments))
+            .with_state(shared),
+    )
 }
