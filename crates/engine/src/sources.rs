@@ -98,13 +98,13 @@ impl Engine {
         Ok(c)
     }
 
-    /// Syncs `source` now (after any sync of it under way) and records how it went.
     /// The lock a source's syncs and write-backs take: a sync never compares an item
     /// with what bosun wrote while a write to it is under way.
     fn source_lock(&self, id: i64) -> Arc<tokio::sync::Mutex<()>> {
         self.source_locks.lock().unwrap().entry(id).or_default().clone()
     }
 
+    /// Syncs `source` now (after any sync of it under way) and records how it went.
     pub async fn sync_source(&self, source: &Source) -> Result<SyncResult, SourceError> {
         let lock = self.source_lock(source.id);
         let _one = lock.lock().await;
@@ -139,6 +139,9 @@ impl Engine {
         let (items, next) = conn.changed(&Mark { cursor: mark.cursor, state: mark.state }).await?;
         let mut created = Vec::new();
         let mut problems = Vec::new();
+        // The oldest item that could not become a task: the next sync reads from it
+        // again (once its page, or bosun's profiles, are fixed, it becomes one).
+        let mut hold: Option<chrono::DateTime<Utc>> = None;
         for item in &items {
             if item.state != ItemState::Ready || store.linked(source.id, &item.external_id).await.map_err(store_error)?.is_some() {
                 continue;
@@ -164,6 +167,7 @@ impl Engine {
                 Ok(r) => r,
                 Err(e) => {
                     problems.push(format!("{} {}: {e}", service, item.reference));
+                    hold = Some(hold.map_or(item.edited_at, |h| h.min(item.edited_at)));
                     continue;
                 }
             };
@@ -190,6 +194,14 @@ impl Engine {
         for (link, task) in store.open_links(source.id).await.map_err(store_error)? {
             if let Err(e) = self.follow(source, conn.as_ref(), &link, &task).await {
                 problems.push(format!("{} {}: {e}", source.kind().service(), link.reference));
+            }
+        }
+        let mut next = next;
+        if let Some(at) = hold {
+            next.cursor = Some(at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+            // An unchanged list must not be answered "not modified": it is read again.
+            if let Some(state) = next.state.as_object_mut() {
+                state.remove("etag");
             }
         }
         Ok((SyncMark { cursor: next.cursor, state: next.state }, items.len() as i64, created, problems))

@@ -254,6 +254,11 @@ fn bad_settings_are_refused_at_the_door_and_a_failing_source_says_why() {
     let ls = w.json(&["source", "ls"]);
     assert!(ls[0]["last_error"].as_str().unwrap().contains("echoerr"), "{ls}");
     assert!(tasks(&w).is_empty());
+    // The profile is added (the page untouched): the next sync reads the page again.
+    w.agent("echoerr", None, &[json!({"say": "hi"})]);
+    w.bosun(&["source", "sync", &id]);
+    assert_eq!(tasks(&w).len(), 1, "the page became a task once its agent existed");
+    assert!(w.json(&["source", "ls"])[0]["last_error"].is_null());
     assert_eq!(w.try_bosun(&["source", "sync", "99"]).status.code(), Some(1));
 }
 
