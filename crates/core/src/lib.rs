@@ -22,6 +22,7 @@ pub mod schedule;
 pub mod slug;
 pub mod source;
 pub mod task;
+pub mod usage;
 
 /// "1 commit", "2 commits": `n` and `noun`, plural when `n` is not 1 (regular nouns).
 pub fn count(n: usize, noun: &str) -> String {

@@ -3,13 +3,15 @@
 
 mod approvals;
 mod credentials;
+mod events;
+mod inbox;
 mod ledger;
 mod notify;
 mod rows;
 mod sources;
 mod tx;
 
-use tx::{WRITE, transition_in};
+use tx::{WRITE, insert_task, transition_in};
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -31,40 +33,6 @@ use crate::{
     RuleFilter, RunEnd, SavedRule, SessionFor, Store, StoreError, TaskFilter, TaskRecord,
 };
 use rows::{RUN_COLUMNS, TASK_COLUMNS, ms, run_from_row, task_from_row};
-
-/// Inserts a queued task and its dependencies inside `tx`.
-pub(super) async fn insert_task(tx: &mut sqlx::SqliteConnection, task: &TaskRecord, now: DateTime<Utc>) -> Result<TaskId> {
-    let tags = serde_json::to_string(&task.new.tags).expect("strings serialize");
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO tasks (title, body, status, agent, model, assignee, source, budget_usd, repo, base, tags, priority, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(task.new.title.trim())
-    .bind(&task.new.body)
-    .bind(TaskStatus::Queued.as_str())
-    .bind(&task.new.agent)
-    .bind(&task.new.model)
-    .bind(task.new.assignee.as_deref().map(str::trim))
-    .bind(task.new.source.as_deref().unwrap_or("cli"))
-    .bind(task.new.budget)
-    .bind(&task.repo)
-    .bind(&task.base)
-    .bind(tags)
-    .bind(task.new.priority)
-    .bind(ms(now))
-    .bind(ms(now))
-    .fetch_one(&mut *tx)
-    .await?;
-    for dep in &task.new.after {
-        sqlx::query("INSERT OR IGNORE INTO task_deps (task_id, dep_id) VALUES (?, ?)").bind(id).bind(dep).execute(&mut *tx).await.map_err(
-            |e| match &e {
-                sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::TaskNotFound(*dep),
-                _ => e.into(),
-            },
-        )?;
-    }
-    Ok(id)
-}
 
 /// Migrations in order; `PRAGMA user_version` records how many have been applied.
 const MIGRATIONS: &[&str] = &[
@@ -531,74 +499,7 @@ impl Store for SqliteStore {
     }
 
     async fn append_events(&self, events: &[NewEvent], seen: &[(RunId, u64)]) -> Result<Vec<i64>> {
-        if events.is_empty() && seen.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut tx = self.pool.begin_with(WRITE).await?;
-        for (run_id, lines) in seen {
-            sqlx::query("UPDATE runs SET output_seen = MAX(output_seen, ?) WHERE id = ?")
-                .bind(*lines as i64)
-                .bind(run_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        // Each task's next seq, read once per batch inside the write transaction.
-        let mut next: HashMap<TaskId, i64> = HashMap::new();
-        let mut seqs = Vec::with_capacity(events.len());
-        for ev in events {
-            let seq = match next.get_mut(&ev.task_id) {
-                Some(seq) => seq,
-                None => {
-                    let last: Option<i64> =
-                        sqlx::query_scalar("SELECT MAX(seq) FROM events WHERE task_id = ?").bind(ev.task_id).fetch_one(&mut *tx).await?;
-                    next.entry(ev.task_id).or_insert(last.unwrap_or(0))
-                }
-            };
-            *seq += 1;
-            seqs.push(*seq);
-        }
-        for (chunk, chunk_seqs) in events.chunks(EVENT_BATCH).zip(seqs.chunks(EVENT_BATCH)) {
-            let mut q: QueryBuilder<'_, Sqlite> = QueryBuilder::new("INSERT INTO events (task_id, seq, run_id, ts, source, data) ");
-            q.push_values(chunk.iter().zip(chunk_seqs), |mut b, (ev, seq)| {
-                b.push_bind(ev.task_id)
-                    .push_bind(*seq)
-                    .push_bind(ev.run_id)
-                    .push_bind(ms(ev.ts))
-                    .push_bind(ev.source.name())
-                    .push_bind(serde_json::to_string(&ev.kind).expect("events serialize"));
-            });
-            q.build().execute(&mut *tx).await?;
-        }
-        for (ev, seq) in events.iter().zip(&seqs) {
-            if let Some(u) = ev.kind.usage() {
-                // A charged report replayed after a crash is in the ledger already: the
-                // run's totals took it then.
-                if let Some(charge) = &ev.charge
-                    && !ledger::charge_in(&mut tx, ev, charge, &u, *seq).await?
-                {
-                    continue;
-                }
-                sqlx::query(
-                    "UPDATE runs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,
-                     cached_tokens = cached_tokens + ?,
-                     cost_usd = CASE WHEN ? IS NULL THEN cost_usd ELSE COALESCE(cost_usd, 0) + ? END
-                     WHERE id = ?",
-                )
-                .bind(u.input_tokens as i64)
-                .bind(u.output_tokens as i64)
-                .bind(u.cached_tokens as i64)
-                .bind(u.cost_usd)
-                .bind(u.cost_usd)
-                .bind(ev.run_id)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        tx.commit().await?;
-        for ev in events.iter().filter(|e| e.kind.usage().is_some()) {
-            self.changed(ev.task_id);
-        }
-        Ok(seqs)
+        self.append_events_in(events, seen).await
     }
 
     async fn output_seen(&self, run_id: RunId) -> Result<u64> {
@@ -738,32 +639,15 @@ impl Store for SqliteStore {
     }
 
     async fn queue_message(&self, task_id: TaskId, text: &str, now: DateTime<Utc>) -> Result<()> {
-        sqlx::query("INSERT INTO inbox (task_id, text, created_at) VALUES (?, ?, ?)")
-            .bind(task_id)
-            .bind(text)
-            .bind(ms(now))
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.queue_message_in(task_id, text, now).await
     }
 
     async fn undelivered_messages(&self, task_id: TaskId) -> Result<Vec<InboxMessage>> {
-        let rows: Vec<(i64, String, bool)> =
-            sqlx::query_as("SELECT id, text, resolve FROM inbox WHERE task_id = ? AND delivered_at IS NULL ORDER BY id")
-                .bind(task_id)
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(rows.into_iter().map(|(id, text, resolve)| InboxMessage { id, text, resolve }).collect())
+        self.undelivered_in(task_id).await
     }
 
     async fn mark_delivered(&self, task_id: TaskId, up_to: i64, now: DateTime<Utc>) -> Result<()> {
-        sqlx::query("UPDATE inbox SET delivered_at = ? WHERE task_id = ? AND id <= ? AND delivered_at IS NULL")
-            .bind(ms(now))
-            .bind(task_id)
-            .bind(up_to)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.mark_delivered_in(task_id, up_to, now).await
     }
 
     async fn allow_rules(&self, profile: &str, repo: Option<&str>) -> Result<Vec<String>> {

@@ -10,9 +10,10 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
+use super::SqliteStore;
 use super::rows::ms;
 use super::tx::WRITE;
-use super::{SqliteStore, insert_task};
+use super::tx::insert_task;
 use crate::sources::{Link, Linked, NewLink, NewSource, SourceStore, SourceWrite, SyncMark};
 use crate::{Result, Store, StoreError, TaskRecord};
 

@@ -1,6 +1,6 @@
 //! What the SQLite store's operations share inside a transaction: the one place a
 //! task's status is written (through the state machine, compare-and-set), how write
-//! transactions begin, and id ranges for batched reads. A transition that notifies
+//! transactions begin, inserting a task, and id ranges for batched reads. A transition that notifies
 //! writes its notification (the outbox row) in the same transaction, and one of a task
 //! made of a source's item queues the item's write-back there too.
 
@@ -9,7 +9,7 @@ use bosun_core::{TaskEvent, TaskStatus};
 use chrono::{DateTime, Utc};
 
 use super::rows::ms;
-use crate::{Result, StoreError};
+use crate::{Result, StoreError, TaskRecord};
 
 /// Id ranges covering `ids` (sorted ascending) for range scans: consecutive ids share a
 /// range, and a gap wider than a few ids starts a new one, so a sparse selection (ids 1,
@@ -81,3 +81,37 @@ pub async fn transition_in(
 /// transaction that reads and then writes (seqs, compare-and-set) never has to
 /// upgrade its lock, which under concurrent writers would fail instead of waiting.
 pub const WRITE: &str = "BEGIN IMMEDIATE";
+
+/// Inserts a queued task and its dependencies inside `tx`.
+pub(super) async fn insert_task(tx: &mut sqlx::SqliteConnection, task: &TaskRecord, now: DateTime<Utc>) -> Result<TaskId> {
+    let tags = serde_json::to_string(&task.new.tags).expect("strings serialize");
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO tasks (title, body, status, agent, model, assignee, source, budget_usd, repo, base, tags, priority, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(task.new.title.trim())
+    .bind(&task.new.body)
+    .bind(TaskStatus::Queued.as_str())
+    .bind(&task.new.agent)
+    .bind(&task.new.model)
+    .bind(task.new.assignee.as_deref().map(str::trim))
+    .bind(task.new.source.as_deref().unwrap_or("cli"))
+    .bind(task.new.budget)
+    .bind(&task.repo)
+    .bind(&task.base)
+    .bind(tags)
+    .bind(task.new.priority)
+    .bind(ms(now))
+    .bind(ms(now))
+    .fetch_one(&mut *tx)
+    .await?;
+    for dep in &task.new.after {
+        sqlx::query("INSERT OR IGNORE INTO task_deps (task_id, dep_id) VALUES (?, ?)").bind(id).bind(dep).execute(&mut *tx).await.map_err(
+            |e| match &e {
+                sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::TaskNotFound(*dep),
+                _ => e.into(),
+            },
+        )?;
+    }
+    Ok(id)
+}
