@@ -62,6 +62,10 @@ fn agents_outlive_the_daemon(kill: fn(&mut World)) {
         wait_for("the printer to be mid-output", || (outputs(&w, id).len() >= 5).then_some(()));
     }
     let before: Vec<(i64, i64)> = printers.iter().chain([&asker]).map(|&id| (id, pid(&w.task(id)))).collect();
+    let spools: Vec<_> = printers
+        .iter()
+        .map(|&id| w.path(&format!("data/logs/{id}/{}.spool", w.task(id)["runs"][0]["id"].as_i64().unwrap())))
+        .collect();
 
     kill(&mut w);
     for &(id, pid) in &before {
@@ -71,6 +75,12 @@ fn agents_outlive_the_daemon(kill: fn(&mut World)) {
     for &id in &printers {
         let worktree = w.path(&format!("data/worktrees/{id}-printer-{}", id - 1));
         wait_for("a printer to print while the daemon is down", || worktree.join("printed.txt").exists().then_some(()));
+    }
+    // The holder stamps a line when it reads it from the pipe, which can be a moment
+    // after the agent went on: the last line is in each spool before the daemon is back.
+    let last = format!("\"a{}\"", BEFORE - 1);
+    for spool in &spools {
+        wait_for("the holder to spool the last line", || std::fs::read_to_string(spool).ok()?.contains(&last).then_some(()));
     }
 
     let restarted = chrono::Utc::now();
