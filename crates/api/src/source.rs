@@ -43,12 +43,33 @@ pub struct NewSourceRequest {
     pub tags_property: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repo_property: Option<String>,
+    /// Notion: a people property naming the task's assignee (for routing rules).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee_property: Option<String>,
+    /// Linear: also the issues delegated to the token's (app) user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delegated: Option<bool>,
+    /// Take webhooks (`POST /hooks/sources/{id}`): Notion's verification token is
+    /// then kept as the signing secret when Notion sends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<bool>,
+    /// Take webhooks signed with the secret in this daemon environment variable
+    /// (GitHub's webhook secret, Linear's signing secret, Notion's verification token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_secret_env: Option<String>,
     /// Seconds between polls (default 30).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<u64>,
     /// The API base instead of the service's public one (a proxy, GitHub Enterprise, a test server).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<String>,
+}
+
+/// `GET /api/sources/{id}/verification-token`: the token Notion sent when its webhook
+/// subscription was made, to paste into Notion's integration settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct VerificationToken {
+    pub token: String,
 }
 
 /// `POST /api/sources/{id}/sync`: what the sync did.

@@ -96,6 +96,10 @@ pub struct NotionConfig {
     pub tags_property: Option<String>,
     /// A text, select or URL property: the repo path (else the source's repo).
     pub repo_property: Option<String>,
+    /// A people property: the task's assignee (its first person's name), which routing
+    /// rules map to a profile (`when = { assignee = "Ada Lovelace" }`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee_property: Option<String>,
     #[serde(default)]
     pub phases: PhaseNames,
 }
@@ -118,13 +122,19 @@ pub struct GithubConfig {
 pub struct LinearConfig {
     /// The team's key (`ENG`).
     pub team: String,
-    pub label: String,
+    /// The label that makes an issue a task (None with `delegated`: every issue
+    /// delegated to the app user).
+    pub label: Option<String>,
+    /// Also the issues delegated to the token's own (app) user, labelled or not.
+    #[serde(default)]
+    pub delegated: bool,
     pub token_env: String,
 }
 
 /// What a source watches, by kind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[expect(clippy::large_enum_variant, reason = "a handful of sources, each made once: the size is of no account")]
 pub enum SourceConfig {
     Notion(NotionConfig),
     Github(GithubConfig),
@@ -148,7 +158,11 @@ impl SourceConfig {
                 Some(who) => format!("{} issues labelled {:?} assigned to {who}", g.repo, g.label),
                 None => format!("{} issues labelled {:?}", g.repo, g.label),
             },
-            SourceConfig::Linear(l) => format!("team {} issues labelled {:?}", l.team, l.label),
+            SourceConfig::Linear(l) => match (&l.label, l.delegated) {
+                (Some(label), false) => format!("team {} issues labelled {label:?}", l.team),
+                (Some(label), true) => format!("team {} issues labelled {label:?} or delegated to bosun", l.team),
+                (None, _) => format!("team {} issues delegated to bosun", l.team),
+            },
         }
     }
 }
@@ -172,7 +186,39 @@ pub struct Source {
     /// Items read, and tasks made from them, since the source was added.
     pub seen: i64,
     pub created: i64,
+    /// How the service tells bosun of a change at once (None: polling alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<Webhook>,
 }
+
+/// A source's webhook: `POST <public URL>/hooks/sources/<id>`, signed by the service
+/// (Notion `X-Notion-Signature`, GitHub `X-Hub-Signature-256`, Linear
+/// `Linear-Signature`); each verified delivery is "read these items again now".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Webhook {
+    /// Where the service delivers (the daemon's public URL and [`webhook_path`]).
+    #[serde(default)]
+    pub url: String,
+    /// The daemon's environment variable holding the signing secret. None (Notion
+    /// only): the verification token Notion sends when the subscription is made is the
+    /// secret, kept by bosun.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_env: Option<String>,
+    /// Without `secret_env`: whether Notion's verification token has come.
+    #[serde(default)]
+    pub token_received: bool,
+    /// The last delivery whose signature held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_delivery_at: Option<DateTime<Utc>>,
+}
+
+/// The path a source's webhook is delivered to.
+pub fn webhook_path(source_id: i64) -> String {
+    format!("{WEBHOOK_PREFIX}{source_id}")
+}
+
+/// Outside `/api/`: a webhook carries its own credential, the service's signature.
+pub const WEBHOOK_PREFIX: &str = "/hooks/sources/";
 
 impl Source {
     pub fn kind(&self) -> SourceKind {

@@ -64,4 +64,5 @@ pub use detect::detect;
 pub use error::{OpError, StartError};
 pub use lifecycle::Running;
 pub use ops::act::{ActError, ActView};
+pub use ops::webhook::{HookAnswer, HookRefusal};
 pub use state::{Engine, until_closing};

@@ -148,47 +148,13 @@ impl Engine {
             }
             // The claim: read it again; only a page still ready becomes a task.
             let Some(item) = conn.item(&item.external_id).await? else { continue };
-            if item.state != ItemState::Ready {
-                continue;
-            }
-            let body = conn.body(&item).await?;
-            let service = source.kind().service();
-            let new = NewTask {
-                title: item.title.clone(),
-                body: format!("{body}\n\n(From {service}: {})", web_url(&item.url)).trim_start().to_string(),
-                repo: item.repo.clone().or(source.repo.clone()),
-                agent: item.agent.clone(),
-                tags: item.tags.clone(),
-                assignee: item.assignee.clone(),
-                source: Some(source.kind().as_str().to_string()),
-                ..NewTask::default()
-            };
-            let record = match self.prepare_task(new).await {
-                Ok(r) => r,
-                Err(e) => {
-                    problems.push(format!("{} {}: {e}", service, item.reference));
+            match self.take_item(source, conn.as_ref(), &item).await? {
+                Ok(Some(id)) => created.push(id),
+                Ok(None) => {}
+                Err(problem) => {
+                    problems.push(problem);
                     hold = Some(hold.map_or(item.edited_at, |h| h.min(item.edited_at)));
-                    continue;
                 }
-            };
-            let link = NewLink {
-                source_id: source.id,
-                external_id: item.external_id.clone(),
-                url: web_url(&item.url),
-                reference: item.reference.clone(),
-                written: Written { state: READY_MARK.into(), at: item.edited_at },
-            };
-            match store.create_linked(record, link, Utc::now()).await.map_err(store_error)? {
-                Linked::Created(task) => {
-                    tracing::info!(source = source.id, task = task.id, item = %item.external_id, "a task from {service}");
-                    // Comments made before the task are its past, not messages for the agent.
-                    if let Some(last) = conn.comments(&item.external_id, None).await.unwrap_or_default().last() {
-                        let _ = store.set_comment_cursor(task.id, &comment_cursor(last)).await;
-                    }
-                    self.publish(&task);
-                    created.push(task.id);
-                }
-                Linked::Exists(_) => {}
             }
         }
         for (link, task) in store.open_links(source.id).await.map_err(store_error)? {
@@ -205,6 +171,87 @@ impl Engine {
             }
         }
         Ok((SyncMark { cursor: next.cursor, state: next.state }, items.len() as i64, created, problems))
+    }
+
+    /// An item read just now: a task when it is ready and not one yet (Ok(None): it is
+    /// not ready, or is a task already). Err: why it cannot become one (an unknown agent, a
+    /// bad repo), for the source's error.
+    async fn take_item(
+        &self,
+        source: &Source,
+        conn: &dyn Connector,
+        item: &bosun_core::source::Item,
+    ) -> Result<Result<Option<TaskId>, String>, SourceError> {
+        let store = self.store.sources();
+        if item.state != ItemState::Ready {
+            return Ok(Ok(None));
+        }
+        let body = conn.body(item).await?;
+        let service = source.kind().service();
+        let new = NewTask {
+            title: item.title.clone(),
+            body: format!("{body}\n\n(From {service}: {})", web_url(&item.url)).trim_start().to_string(),
+            repo: item.repo.clone().or(source.repo.clone()),
+            agent: item.agent.clone(),
+            tags: item.tags.clone(),
+            assignee: item.assignee.clone(),
+            source: Some(source.kind().as_str().to_string()),
+            ..NewTask::default()
+        };
+        let record = match self.prepare_task(new).await {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(format!("{} {}: {e}", service, item.reference))),
+        };
+        let link = NewLink {
+            source_id: source.id,
+            external_id: item.external_id.clone(),
+            url: web_url(&item.url),
+            reference: item.reference.clone(),
+            written: Written { state: READY_MARK.into(), at: item.edited_at },
+        };
+        match store.create_linked(record, link, Utc::now()).await.map_err(store_error)? {
+            Linked::Created(task) => {
+                tracing::info!(source = source.id, task = task.id, item = %item.external_id, "a task from {service}");
+                // Comments made before the task are its past, not messages for the agent.
+                if let Some(last) = conn.comments(&item.external_id, None).await.unwrap_or_default().last() {
+                    let _ = store.set_comment_cursor(task.id, &comment_cursor(last)).await;
+                }
+                self.publish(&task);
+                Ok(Ok(Some(task.id)))
+            }
+            Linked::Exists(_) => Ok(Ok(None)),
+        }
+    }
+
+    /// Reads the items a webhook named again, now, under the source's lock (so a
+    /// delivery racing a poll, or a second delivery, finds the first task): a ready item
+    /// becomes a task, an item that is a task is followed (a person's move, a comment).
+    pub(crate) async fn sync_items(&self, source: &Source, ids: &[String]) -> Result<Vec<TaskId>, SourceError> {
+        let lock = self.source_lock(source.id);
+        let _one = lock.lock().await;
+        let conn = self.connector(source).await?;
+        let store = self.store.sources();
+        let mut created = Vec::new();
+        for id in ids {
+            match store.linked(source.id, id).await.map_err(store_error)? {
+                Some(task_id) => {
+                    let (Some(link), Ok(task)) = (store.link(task_id).await.map_err(store_error)?, self.store.get_task(task_id).await)
+                    else {
+                        continue;
+                    };
+                    self.follow(source, conn.as_ref(), &link, &task).await?;
+                }
+                None => {
+                    let Some(item) = conn.item(id).await? else { continue };
+                    match self.take_item(source, conn.as_ref(), &item).await? {
+                        Ok(Some(task)) => created.push(task),
+                        Ok(None) => {}
+                        Err(problem) => tracing::info!(source = source.id, "a webhook's item cannot become a task: {problem}"),
+                    }
+                }
+            }
+        }
+        Ok(created)
     }
 
     /// An open task against its item: a person's move stops the run; a person's new

@@ -5,6 +5,7 @@
 
 mod act;
 pub mod api;
+mod hook;
 mod listen;
 mod page;
 mod tls;

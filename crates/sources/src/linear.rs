@@ -1,5 +1,6 @@
-//! Linear (GraphQL at `/graphql`): a team's issues with a label, not yet started
-//! (backlog, unstarted or triage), become tasks. A task's phase moves the issue to the
+//! Linear (GraphQL at `/graphql`): a team's issues with a label (and, with
+//! `delegated`, those delegated to the key's own app user, `Issue.delegate`), not yet
+//! started (backlog, unstarted or triage), become tasks. A task's phase moves the issue to the
 //! team's workflow states by type: in progress and needs input to its first started
 //! state, review to a started state named like "review" (else the first started one),
 //! done to its first completed state; a failure leaves the state and says so in a
@@ -15,8 +16,7 @@ use crate::http::{Http, SourceError, str_field, time_field};
 use crate::{Connector, Mark, after_cursor};
 
 const PER_SECOND: u32 = 5;
-const ISSUE_FIELDS: &str =
-    "id identifier title description url updatedAt archivedAt state { name type } labels { nodes { name } } assignee { name }";
+const ISSUE_FIELDS: &str = "id identifier title description url updatedAt archivedAt state { name type } labels { nodes { name } } assignee { name } delegate { id }";
 
 pub struct Linear {
     http: Http,
@@ -83,19 +83,30 @@ impl Linear {
             .await
     }
 
-    fn item(&self, issue: &Value) -> Result<Item, SourceError> {
+    /// Whether the issue is one this source watches: labelled, or delegated to bosun.
+    fn watched(&self, labels: &[String], issue: &Value, me: &str) -> bool {
+        self.config.label.as_ref().is_some_and(|l| labels.contains(l))
+            || (self.config.delegated && issue["delegate"]["id"].as_str() == Some(me))
+    }
+
+    fn item(&self, issue: &Value, me: &str) -> Result<Item, SourceError> {
         let labels: Vec<String> =
             issue["labels"]["nodes"].as_array().into_iter().flatten().filter_map(|l| l["name"].as_str().map(String::from)).collect();
         let agent = labels.iter().find_map(|l| l.strip_prefix("agent:").map(|a| a.trim().to_string()));
-        let tags = labels.iter().filter(|l| **l != self.config.label && !l.starts_with("agent:")).cloned().collect();
+        let tags =
+            labels.iter().filter(|l| Some(l.as_str()) != self.config.label.as_deref() && !l.starts_with("agent:")).cloned().collect();
         let kind = issue["state"]["type"].as_str().unwrap_or_default();
         let name = issue["state"]["name"].as_str().unwrap_or_default().to_string();
         let state = if !issue["archivedAt"].is_null() {
             ItemState::Gone("archived".into())
         } else if kind == "canceled" {
             ItemState::Gone("canceled".into())
-        } else if !labels.contains(&self.config.label) {
-            ItemState::Gone(format!("unlabelled {:?}", self.config.label))
+        } else if !self.watched(&labels, issue, me) {
+            ItemState::Gone(match &self.config.label {
+                Some(label) if self.config.delegated => format!("unlabelled {label:?} and taken back from bosun"),
+                Some(label) => format!("unlabelled {label:?}"),
+                None => "taken back from bosun".into(),
+            })
         } else if matches!(kind, "backlog" | "unstarted" | "triage") {
             ItemState::Ready
         } else {
@@ -138,7 +149,15 @@ impl Connector for Linear {
     }
 
     async fn changed(&self, mark: &Mark) -> Result<(Vec<Item>, Mark), SourceError> {
-        let mut filter = json!({"team": {"key": {"eq": self.config.team}}, "labels": {"name": {"eq": self.config.label}}});
+        let me = self.team().await?.me.clone();
+        let mut watched = Vec::new();
+        if let Some(label) = &self.config.label {
+            watched.push(json!({"labels": {"name": {"eq": label}}}));
+        }
+        if self.config.delegated {
+            watched.push(json!({"delegate": {"id": {"eq": me}}}));
+        }
+        let mut filter = json!({"team": {"key": {"eq": self.config.team}}, "or": watched});
         if let Some(since) = &mark.cursor {
             filter["updatedAt"] = json!({"gte": since});
         }
@@ -150,7 +169,7 @@ impl Connector for Linear {
         loop {
             let data = self.graphql("the issues", &q, json!({"filter": filter, "after": after})).await?;
             for issue in data["issues"]["nodes"].as_array().into_iter().flatten() {
-                items.push(self.item(issue)?);
+                items.push(self.item(issue, &me)?);
             }
             let page = &data["issues"]["pageInfo"];
             match (page["hasNextPage"].as_bool(), page["endCursor"].as_str()) {
@@ -165,10 +184,11 @@ impl Connector for Linear {
     }
 
     async fn item(&self, id: &str) -> Result<Option<Item>, SourceError> {
+        let me = self.team().await?.me.clone();
         let q = format!("query($id: String!) {{ issue(id: $id) {{ {ISSUE_FIELDS} }} }}");
         match self.graphql("the issue", &q, json!({"id": id})).await {
             Ok(data) if data["issue"].is_null() => Ok(None),
-            Ok(data) => self.item(&data["issue"]).map(Some),
+            Ok(data) => self.item(&data["issue"], &me).map(Some),
             Err(SourceError::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
         }

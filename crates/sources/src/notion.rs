@@ -104,7 +104,7 @@ impl Notion {
             body: String::new(),
             tags,
             agent: text(&self.config.agent_property),
-            assignee: None,
+            assignee: text(&self.config.assignee_property),
             repo: text(&self.config.repo_property),
             url: page["url"].as_str().unwrap_or_default().to_string(),
             state,
@@ -157,6 +157,7 @@ impl Connector for Notion {
             (&c.agent_property, &["select", "status", "rich_text", "people"][..]),
             (&c.tags_property, &["multi_select"][..]),
             (&c.repo_property, &["rich_text", "select", "url"][..]),
+            (&c.assignee_property, &["people"][..]),
         ] {
             let Some(name) = name else { continue };
             let kind = property_type(&properties, name)?;

@@ -24,6 +24,9 @@ pub struct NewSource {
     pub repo: Option<String>,
     pub interval_secs: u64,
     pub api: Option<String>,
+    /// Takes webhooks: signed with the secret in this variable (None: Notion's
+    /// verification token, kept when it comes).
+    pub webhook: Option<Option<String>>,
 }
 
 /// What a sync left for the next one.
@@ -86,6 +89,13 @@ pub trait SourceStore: Send + Sync {
     /// Stops watching: the source is gone from lists; its tasks and links stay.
     async fn remove_source(&self, id: i64, now: DateTime<Utc>) -> Result<Source>;
     async fn sync_mark(&self, id: i64) -> Result<SyncMark>;
+    /// The verification token Notion sent for the source's webhook, if it came.
+    async fn hook_token(&self, id: i64) -> Result<Option<String>>;
+    /// Keeps Notion's verification token, unless a signed delivery already proved the
+    /// one kept (then a second token is not taken: false).
+    async fn set_hook_token(&self, id: i64, token: &str) -> Result<bool>;
+    /// A delivery's signature held.
+    async fn record_hook(&self, id: i64, now: DateTime<Utc>) -> Result<()>;
     /// A sync's outcome: the new mark (None: keep the old one, the sync failed), how
     /// many items it read, and what went wrong (None clears the last error).
     async fn record_sync(&self, id: i64, mark: Option<&SyncMark>, seen: i64, error: Option<&str>, now: DateTime<Utc>) -> Result<()>;

@@ -1,7 +1,7 @@
 //! The client's task-source routes.
 
 use super::{Client, ClientError, Empty};
-use crate::source::{NewSourceRequest, Source, SyncResult};
+use crate::source::{NewSourceRequest, Source, SyncResult, VerificationToken};
 
 impl Client {
     /// `GET /api/sources`
@@ -22,5 +22,10 @@ impl Client {
     /// `DELETE /api/sources/{id}`
     pub async fn remove_source(&self, id: i64) -> Result<Source, ClientError> {
         self.decode(self.http.delete(self.url(&format!("/api/sources/{id}"))).json(&Empty {})).await
+    }
+
+    /// `GET /api/sources/{id}/verification-token`
+    pub async fn verification_token(&self, id: i64) -> Result<VerificationToken, ClientError> {
+        self.get(&format!("/api/sources/{id}/verification-token")).await
     }
 }

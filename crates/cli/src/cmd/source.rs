@@ -5,7 +5,10 @@
 //! KEY --label NAME --token-env NAME [--repo PATH]`; each takes `--interval SECONDS` and
 //! `--api URL`. `ls` shows each source's last sync and error; `sync` syncs one now;
 //! `rm` stops watching (its tasks stay). Tokens are given by the *name* of a variable
-//! in the daemon's environment, never on the command line.
+//! in the daemon's environment, never on the command line. `--webhook` (Notion) or
+//! `--webhook-secret-env NAME` (any) takes webhooks at the URL `ls` shows, so an
+//! item is read the moment it changes; `verification-token ID` prints the token
+//! Notion sent, to paste into Notion.
 
 use std::path::{Path, PathBuf};
 
@@ -32,6 +35,12 @@ enum Sub {
     Ls,
     /// Sync a source now.
     Sync {
+        /// The source's id, as `bosun source ls` shows it.
+        id: i64,
+    },
+    /// Print the verification token Notion sent to a source's webhook, to paste
+    /// into the subscription's settings in Notion.
+    VerificationToken {
         /// The source's id, as `bosun source ls` shows it.
         id: i64,
     },
@@ -82,6 +91,22 @@ struct AddArgs {
     /// Notion: a text, select or URL property holding the repo's path.
     #[arg(long, value_name = "NAME")]
     repo_property: Option<String>,
+    /// Notion: a people property whose first person is the task's assignee (routing
+    /// rules map people to profiles: `when = { assignee = "Ada Lovelace" }`).
+    #[arg(long, value_name = "NAME")]
+    assignee_property: Option<String>,
+    /// Linear: also take the issues delegated to the key's (app) user; with it,
+    /// --label may be left out.
+    #[arg(long)]
+    delegated: bool,
+    /// Notion: take webhooks, signed with the verification token Notion sends when
+    /// the subscription is made (`bosun source verification-token ID` prints it).
+    #[arg(long)]
+    webhook: bool,
+    /// Take webhooks signed with the secret in this variable of the daemon's
+    /// environment (GitHub's webhook secret, Linear's signing secret).
+    #[arg(long, value_name = "NAME")]
+    webhook_secret_env: Option<String>,
     /// Seconds between polls (default 30).
     #[arg(long, value_name = "SECONDS")]
     interval: Option<u64>,
@@ -107,6 +132,15 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
                 if let Some(e) = &r.source.last_error {
                     println!("  but: {e}");
                 }
+            }
+            Ok(())
+        }
+        Sub::VerificationToken { id } => {
+            let t = ctx.api.verification_token(id).await.map_err(|e| not_found(e, id))?;
+            if ctx.json {
+                ctx.print_json(&t);
+            } else {
+                println!("{}", t.token);
             }
             Ok(())
         }
@@ -162,6 +196,10 @@ async fn add_source(ctx: &Ctx, a: AddArgs) -> Result<(), Failure> {
         agent_property: a.agent_property,
         tags_property: a.tags_property,
         repo_property: a.repo_property,
+        assignee_property: a.assignee_property,
+        delegated: a.delegated.then_some(true),
+        webhook: a.webhook.then_some(true),
+        webhook_secret_env: a.webhook_secret_env,
         interval: a.interval,
         api: a.api,
     };
@@ -171,6 +209,15 @@ async fn add_source(ctx: &Ctx, a: AddArgs) -> Result<(), Failure> {
     } else {
         let runs = s.repo.as_deref().map(|r| format!("; tasks run in {r}")).unwrap_or_default();
         println!("added source {}: {}{runs} (synced every {}s)", s.id, s.config.watching(), s.interval_secs);
+        if let Some(hook) = &s.webhook {
+            println!("  webhook: {}", hook.url);
+            if hook.secret_env.is_none() {
+                println!(
+                    "  create the subscription in Notion with that URL; Notion then sends a verification token: `bosun source verification-token {}` prints it to paste back",
+                    s.id
+                );
+            }
+        }
     }
     Ok(())
 }
@@ -188,8 +235,19 @@ async fn list(ctx: &Ctx) -> Result<(), Failure> {
     println!("{:<4} {:<7} {:<48} {:>5} {:>5}  LAST SYNC", "ID", "KIND", "WATCHING", "SEEN", "TASKS");
     for s in &sources {
         println!("{:<4} {:<7} {:<48} {:>5} {:>5}  {}", s.id, s.kind().as_str(), clip(&s.config.watching(), 48), s.seen, s.created, last(s));
+        if let Some(hook) = &s.webhook {
+            println!("     webhook {}: {}", hook.url, hook_state(s.id, hook));
+        }
     }
     Ok(())
+}
+
+fn hook_state(id: i64, hook: &bosun_core::source::Webhook) -> String {
+    match (&hook.last_delivery_at, hook.secret_env.is_some() || hook.token_received) {
+        (Some(at), _) => format!("last delivery {}", at.with_timezone(&Local).format("%H:%M:%S")),
+        (None, true) => "no delivery yet".into(),
+        (None, false) => format!("waiting for Notion's verification token (then `bosun source verification-token {id}`)"),
+    }
 }
 
 fn last(s: &Source) -> String {

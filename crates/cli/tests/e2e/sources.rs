@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use crate::harness::{World, wait_for};
 
 mod fake_notion;
+mod webhooks;
 use fake_notion::{DATABASE, Shared, TOKEN};
 
 /// A world with a fake Notion, its token in the daemon's environment, the daemon

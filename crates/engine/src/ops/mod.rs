@@ -38,6 +38,7 @@ mod say;
 mod sources;
 mod stop;
 mod tokens;
+pub mod webhook;
 
 /// The door of every verb that starts a run in an existing worktree (`reply`, `retry`,
 /// `say` continuing a task): no agent starts where a rebase or merge stopped half-way —

@@ -57,7 +57,21 @@ impl Engine {
                 return Err(OpError::Invalid(format!("--api {api:?} is not an http(s) URL")));
             }
         }
-        let new = NewSource { config, repo, interval_secs, api: req.api.clone() };
+        let webhook = match (&req.webhook_secret_env, req.webhook.unwrap_or(false)) {
+            (Some(name), _) => {
+                check_env(name)?;
+                Some(Some(name.clone()))
+            }
+            (None, true) if kind == SourceKind::Notion => Some(None),
+            (None, true) => {
+                return Err(OpError::Invalid(format!(
+                    "a {} webhook is signed with a secret you choose: give --webhook-secret-env NAME (a variable set in the daemon's environment)",
+                    kind.service()
+                )));
+            }
+            (None, false) => None,
+        };
+        let new = NewSource { config, repo, interval_secs, api: req.api.clone(), webhook };
         // Asked once before it is kept: a source that cannot work is refused now.
         let probe = Source {
             id: 0,
@@ -70,6 +84,7 @@ impl Engine {
             last_error: None,
             seen: 0,
             created: 0,
+            webhook: None,
         };
         let conn = crate::sources::make_connector(&probe).await.map_err(refusal)?;
         conn.check().await.map_err(refusal)?;
@@ -77,17 +92,26 @@ impl Engine {
         self.connectors.lock().unwrap().insert(source.id, conn);
         tracing::info!(source = source.id, kind = kind.as_str(), "source added: {}", source.config.watching());
         self.sources_wake.notify_waiters();
-        Ok(source)
+        Ok(self.with_hook_url(source))
     }
 
     pub async fn list_sources(&self) -> Result<Vec<Source>, OpError> {
-        Ok(self.store.sources().sources().await?)
+        Ok(self.store.sources().sources().await?.into_iter().map(|s| self.with_hook_url(s)).collect())
+    }
+
+    /// The source with its webhook's full URL (the store knows only its path).
+    pub(crate) fn with_hook_url(&self, mut source: Source) -> Source {
+        if let Some(hook) = &mut source.webhook {
+            hook.url = format!("{}{}", self.config.public_url.trim_end_matches('/'), bosun_core::source::webhook_path(source.id));
+        }
+        source
     }
 
     #[tracing::instrument(name = "source_sync", skip(self))]
     pub async fn sync_source_now(&self, id: i64) -> Result<SyncResult, OpError> {
         let source = self.store.sources().source(id).await?;
-        let result = self.sync_source(&source).await.map_err(refusal)?;
+        let mut result = self.sync_source(&source).await.map_err(refusal)?;
+        result.source = self.with_hook_url(result.source);
         self.sources_wake.notify_waiters();
         Ok(result)
     }
@@ -97,7 +121,7 @@ impl Engine {
         let source = self.store.sources().remove_source(id, Utc::now()).await?;
         self.connectors.lock().unwrap().remove(&id);
         self.sources_wake.notify_waiters();
-        Ok(source)
+        Ok(self.with_hook_url(source))
     }
 }
 
@@ -123,6 +147,7 @@ fn config(kind: SourceKind, req: &NewSourceRequest) -> Result<SourceConfig, OpEr
         ("--agent-property", req.agent_property.is_some()),
         ("--tags-property", req.tags_property.is_some()),
         ("--repo-property", req.repo_property.is_some()),
+        ("--assignee-property", req.assignee_property.is_some()),
     ];
     let token_env = |required: bool| -> Result<Option<String>, OpError> {
         match &req.token_env {
@@ -144,6 +169,7 @@ fn config(kind: SourceKind, req: &NewSourceRequest) -> Result<SourceConfig, OpEr
                 ("--team", req.team.is_some()),
                 ("--label", req.label.is_some()),
                 ("--assignee", req.assignee.is_some()),
+                ("--delegated", req.delegated.is_some()),
             ] {
                 if set {
                     return refuse(flag);
@@ -158,6 +184,7 @@ fn config(kind: SourceKind, req: &NewSourceRequest) -> Result<SourceConfig, OpEr
                 agent_property: req.agent_property.clone(),
                 tags_property: req.tags_property.clone(),
                 repo_property: req.repo_property.clone(),
+                assignee_property: req.assignee_property.clone(),
                 phases: Default::default(),
             }))
         }
@@ -167,6 +194,9 @@ fn config(kind: SourceKind, req: &NewSourceRequest) -> Result<SourceConfig, OpEr
             }
             if req.team.is_some() {
                 return refuse("--team");
+            }
+            if req.delegated.is_some() {
+                return refuse("--delegated");
             }
             let repo = need(&req.github_repo, "--repo owner/name")?;
             if bosun_core::repo_config::parse_owner_repo(&repo).is_none() {
@@ -188,9 +218,17 @@ fn config(kind: SourceKind, req: &NewSourceRequest) -> Result<SourceConfig, OpEr
                     return refuse(flag);
                 }
             }
+            let delegated = req.delegated.unwrap_or(false);
+            let label = req.label.clone().filter(|l| !l.trim().is_empty());
+            if label.is_none() && !delegated {
+                return Err(OpError::Invalid(
+                    "a linear source needs --label NAME, or --delegated (issues delegated to bosun's app user)".into(),
+                ));
+            }
             Ok(SourceConfig::Linear(LinearConfig {
                 team: need(&req.team, "--team KEY")?,
-                label: need(&req.label, "--label NAME")?,
+                label,
+                delegated,
                 token_env: token_env(true)?.unwrap_or_default(),
             }))
         }

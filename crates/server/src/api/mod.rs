@@ -32,6 +32,7 @@ mod route_explain;
 mod rules;
 mod source_rm;
 mod source_sync;
+mod source_verification_token;
 mod sources;
 mod task_after;
 mod task_budget;
@@ -70,7 +71,7 @@ pub use error::ApiError;
 pub use guard::Guard;
 
 /// Largest request body accepted (a task body is at most 256 KiB).
-const MAX_BODY: usize = 1024 * 1024;
+pub(crate) const MAX_BODY: usize = 1024 * 1024;
 
 /// Every API route with its OpenAPI description, from one list.
 fn api() -> OpenApiRouter<Arc<Engine>> {
@@ -115,6 +116,7 @@ fn api() -> OpenApiRouter<Arc<Engine>> {
         .routes(routes!(sources::list, sources::add))
         .routes(routes!(source_rm::remove))
         .routes(routes!(source_sync::sync))
+        .routes(routes!(source_verification_token::token))
         .routes(routes!(push::key))
         .routes(routes!(push::subscribe, push::unsubscribe))
         .routes(routes!(login::login))
@@ -143,6 +145,7 @@ pub fn router(engine: Arc<Engine>, guard: Guard, https: bool) -> Router {
         .route(bosun_core::auth::PAIR_PATH, axum::routing::get(pair::show).post(pair::pair))
         .merge(web::routes())
         .merge(crate::act::routes())
+        .merge(crate::hook::routes())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         // One span per request (method, path), so what an operation logs says which

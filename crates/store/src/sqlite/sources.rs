@@ -3,7 +3,7 @@
 //! transition).
 
 use async_trait::async_trait;
-use bosun_core::source::{Phase, Source, Written};
+use bosun_core::source::{Phase, Source, Webhook, Written};
 use bosun_core::task::TaskId;
 use bosun_core::{Task, TaskStatus};
 use chrono::{DateTime, Utc};
@@ -17,7 +17,7 @@ use super::tx::insert_task;
 use crate::sources::{Link, Linked, NewLink, NewSource, SourceStore, SourceWrite, SyncMark};
 use crate::{Result, Store, StoreError, TaskRecord};
 
-const SOURCE_COLUMNS: &str = "id, config, repo, interval_secs, api, created_at, last_sync_at, last_error, seen, created";
+const SOURCE_COLUMNS: &str = "id, config, repo, interval_secs, api, created_at, last_sync_at, last_error, seen, created, hook, hook_secret_env, hook_token IS NOT NULL AS token_received, last_hook_at";
 const LINK_COLUMNS: &str = "task_id, source_id, external_id, url, reference, written_state, written_at, comment_cursor, status_comment";
 
 fn time(v: i64) -> Result<DateTime<Utc>> {
@@ -37,6 +37,15 @@ fn source_from_row(row: &SqliteRow) -> Result<Source> {
         last_error: row.try_get("last_error")?,
         seen: row.try_get("seen")?,
         created: row.try_get("created")?,
+        webhook: match row.try_get::<bool, _>("hook")? {
+            false => None,
+            true => Some(Webhook {
+                url: bosun_core::source::webhook_path(row.try_get("id")?),
+                secret_env: row.try_get("hook_secret_env")?,
+                token_received: row.try_get("token_received")?,
+                last_delivery_at: row.try_get::<Option<i64>, _>("last_hook_at")?.map(time).transpose()?,
+            }),
+        },
     })
 }
 
@@ -84,7 +93,7 @@ impl SourceStore for SqliteStore {
     async fn add_source(&self, new: NewSource, now: DateTime<Utc>) -> Result<Source> {
         let config = serde_json::to_string(&new.config).expect("a source config serializes");
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO sources (kind, config, repo, interval_secs, api, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO sources (kind, config, repo, interval_secs, api, created_at, hook, hook_secret_env) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(new.config.kind().as_str())
         .bind(config)
@@ -92,6 +101,8 @@ impl SourceStore for SqliteStore {
         .bind(i64::try_from(new.interval_secs).unwrap_or(i64::MAX))
         .bind(&new.api)
         .bind(ms(now))
+        .bind(new.webhook.is_some())
+        .bind(new.webhook.flatten())
         .fetch_one(&self.pool)
         .await?;
         self.source(id).await
@@ -111,6 +122,29 @@ impl SourceStore for SqliteStore {
             .await?
             .ok_or(StoreError::SourceNotFound(id))?;
         source_from_row(&row)
+    }
+
+    async fn hook_token(&self, id: i64) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT hook_token FROM sources WHERE id = ? AND removed_at IS NULL")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::SourceNotFound(id))?)
+    }
+
+    async fn set_hook_token(&self, id: i64, token: &str) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE sources SET hook_token = ? WHERE id = ? AND removed_at IS NULL AND hook = 1 AND last_hook_at IS NULL")
+                .bind(token)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn record_hook(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE sources SET last_hook_at = ? WHERE id = ?").bind(ms(now)).bind(id).execute(&self.pool).await?;
+        Ok(())
     }
 
     async fn remove_source(&self, id: i64, now: DateTime<Utc>) -> Result<Source> {

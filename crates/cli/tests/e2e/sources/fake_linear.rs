@@ -34,6 +34,8 @@ pub struct Issue {
     pub labels: Vec<String>,
     pub state: String,
     pub updated: DateTime<Utc>,
+    /// The agent (app user) the issue is delegated to.
+    pub delegate: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -69,8 +71,16 @@ impl Linear {
             labels: labels.iter().map(|l| l.to_string()).collect(),
             state: state.into(),
             updated: Utc::now(),
+            delegate: None,
         });
         id
+    }
+
+    /// Delegates the issue to an app user (`None`: takes it back), as a person does in Linear.
+    pub fn delegate(&mut self, id: &str, to: Option<&str>) {
+        let i = self.issues.iter_mut().find(|i| i.id == id).unwrap();
+        i.delegate = to.map(String::from);
+        i.updated = Utc::now();
     }
 
     pub fn issue(&self, id: &str) -> Issue {
@@ -105,6 +115,7 @@ impl Linear {
             "updatedAt": i.updated.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), "archivedAt": null,
             "state": {"name": name, "type": kind},
             "labels": {"nodes": i.labels.iter().map(|l| json!({"name": l})).collect::<Vec<_>>()},
+            "delegate": i.delegate.as_ref().map(|d| json!({"id": d})),
             "comments": {"nodes": self.comments.iter().filter(|c| c.issue == i.id).map(|c| json!({
                 "id": c.id, "body": c.body, "createdAt": c.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                 "user": {"id": c.user, "name": c.name},
@@ -165,13 +176,16 @@ async fn graphql(State(s): State<Shared>, headers: HeaderMap, Json(req): Json<Va
     if q.contains("issues(") {
         let f = &v["filter"];
         let team = f["team"]["key"]["eq"].as_str().unwrap_or_default();
-        let label = f["labels"]["name"]["eq"].as_str().unwrap_or_default();
+        // `or` of `{labels: {name: {eq}}}` and `{delegate: {id: {eq}}}`.
+        let matches = |i: &Issue| {
+            f["or"].as_array().into_iter().flatten().any(|c| {
+                c["labels"]["name"]["eq"].as_str().is_some_and(|label| i.labels.iter().any(|x| x == label))
+                    || c["delegate"]["id"]["eq"].as_str().is_some_and(|d| i.delegate.as_deref() == Some(d))
+            })
+        };
         let since = f["updatedAt"]["gte"].as_str().map(|s| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc));
-        let mut hits: Vec<&Issue> = l
-            .issues
-            .iter()
-            .filter(|i| team == "ENG" && i.labels.iter().any(|x| x == label) && since.is_none_or(|t| i.updated >= t))
-            .collect();
+        let mut hits: Vec<&Issue> =
+            l.issues.iter().filter(|i| team == "ENG" && matches(i) && since.is_none_or(|t| i.updated >= t)).collect();
         hits.sort_by_key(|i| std::cmp::Reverse(i.updated)); // orderBy updatedAt: newest first
         let start: usize = v["after"].as_str().map(|c| c.parse().unwrap()).unwrap_or(0);
         let nodes: Vec<Value> = hits.iter().skip(start).take(2).map(|i| l.issue_json(i)).collect();
