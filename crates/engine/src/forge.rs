@@ -1,15 +1,17 @@
-//! The forge: pull requests on GitHub (or GitHub Enterprise) for task branches, through the
-//! REST API. The token comes from `GITHUB_TOKEN`, else from `gh auth token`; the API
-//! base from the repo's `.bosun/config.toml` (`[github] api`), else `BOSUN_GITHUB_API`,
-//! else api.github.com. The branch is pushed over the repo's own remote first.
+//! The forge: where a repo's pull requests go. Works out, from the repo, GitHub's
+//! repository (the repo's `.bosun/config.toml` `[github] repo`, else its remote's URL),
+//! the API base (`[github] api`, else `BOSUN_GITHUB_API`, else api.github.com) and the
+//! token (`GITHUB_TOKEN`, else `gh auth token`); the pull requests themselves go
+//! through [`bosun_sources::pulls`], the GitHub client the task sources share. The
+//! branch is pushed over the repo's own remote first.
 
 use std::path::Path;
 
 use bosun_core::repo_config::{owner_repo_from_url, parse_owner_repo};
-use bosun_core::{PrState, PullRequest, Task};
+use bosun_core::{PullRequest, Task};
 use bosun_git::Repo;
-use serde::Deserialize;
-use serde_json::json;
+use bosun_sources::SourceError;
+use bosun_sources::pulls::Pulls;
 
 use crate::error::OpError;
 use crate::repo_config::{RepoConfigError, repo_config};
@@ -26,60 +28,24 @@ pub enum ForgeError {
     Config(#[from] RepoConfigError),
     #[error(transparent)]
     Git(#[from] bosun_git::GitError),
-    #[error("{what}: cannot reach GitHub at {api}: {source}")]
-    Unreachable { what: &'static str, api: String, source: reqwest::Error },
-    #[error("{what}: GitHub answered {status}: {message}")]
-    Api { what: &'static str, status: reqwest::StatusCode, message: String },
-    #[error("unexpected answer from GitHub: {0}")]
-    Decode(reqwest::Error),
+    /// GitHub refused, failed or could not be reached.
+    #[error("{what}: {source}")]
+    GitHub { what: &'static str, source: SourceError },
 }
 
 impl From<ForgeError> for OpError {
     fn from(e: ForgeError) -> Self {
         match e {
             ForgeError::Setup(_) | ForgeError::Config(_) | ForgeError::Git(_) => OpError::Refused(e.to_string()),
-            ForgeError::Unreachable { .. } | ForgeError::Api { .. } | ForgeError::Decode(_) => {
-                OpError::Unavailable { service: "GitHub", message: e.to_string() }
-            }
+            ForgeError::GitHub { .. } => OpError::Unavailable { service: "GitHub", message: e.to_string() },
         }
     }
 }
 
 /// Where a repo's pull requests go, and with which credentials.
 pub struct Forge {
-    http: reqwest::Client,
-    api: String,
-    token: String,
-    owner: String,
-    name: String,
+    pulls: Pulls,
     pub remote: String,
-}
-
-/// The parts of GitHub's pull request object bosun reads.
-#[derive(Deserialize)]
-struct ApiPull {
-    number: i64,
-    html_url: String,
-    state: String,
-    #[serde(default)]
-    draft: bool,
-    #[serde(default)]
-    merged: bool,
-    #[serde(default)]
-    merged_at: Option<String>,
-}
-
-impl ApiPull {
-    fn into_pr(self) -> PullRequest {
-        let state = if self.merged || self.merged_at.is_some() {
-            PrState::Merged
-        } else if self.state == "closed" {
-            PrState::Closed
-        } else {
-            PrState::Open
-        };
-        PullRequest { number: self.number, url: self.html_url, state, draft: self.draft }
-    }
 }
 
 impl Forge {
@@ -101,81 +67,28 @@ impl Forge {
         let api = config
             .api
             .or_else(|| std::env::var("BOSUN_GITHUB_API").ok().filter(|v| !v.is_empty()))
-            .unwrap_or_else(|| DEFAULT_API.to_string())
-            .trim_end_matches('/')
-            .to_string();
+            .unwrap_or_else(|| DEFAULT_API.to_string());
         let token = token().await?;
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("bosun/", env!("CARGO_PKG_VERSION")))
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .map_err(|e| ForgeError::Setup(format!("cannot build an HTTP client: {e}")))?;
-        Ok(Forge { http, api, token, owner, name, remote })
+        let pulls = Pulls::new(&api, &token, &owner, &name).map_err(|e| ForgeError::Setup(e.to_string()))?;
+        Ok(Forge { pulls, remote })
     }
 
-    fn url(&self, rest: &str) -> String {
-        format!("{}/repos/{}/{}/{rest}", self.api, self.owner, self.name)
-    }
-
-    fn request(&self, method: reqwest::Method, url: String) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, url)
-            .bearer_auth(&self.token)
-            .header("accept", "application/vnd.github+json")
-            .header("x-github-api-version", "2022-11-28")
-    }
-
-    async fn send(&self, req: reqwest::RequestBuilder, what: &'static str) -> Result<reqwest::Response, ForgeError> {
-        let resp = req.send().await.map_err(|source| ForgeError::Unreachable { what, api: self.api.clone(), source })?;
-        if resp.status().is_success() {
-            return Ok(resp);
-        }
-        let status = resp.status();
-        let body: serde_json::Value = resp.json().await.unwrap_or_default();
-        let message = body["message"].as_str().unwrap_or("no message");
-        let details = body["errors"]
-            .as_array()
-            .map(|errs| errs.iter().filter_map(|e| e["message"].as_str()).collect::<Vec<_>>().join("; "))
-            .filter(|d| !d.is_empty())
-            .map(|d| format!(" ({d})"))
-            .unwrap_or_default();
-        Err(ForgeError::Api { what, status, message: format!("{message}{details}") })
+    /// `owner/name`.
+    pub fn slug(&self) -> String {
+        self.pulls.slug()
     }
 
     /// Opens a pull request, or finds the one already open for `head`.
-    /// `owner/name`.
-    pub fn slug(&self) -> String {
-        format!("{}/{}", self.owner, self.name)
-    }
-
     pub async fn open(&self, head: &str, base: &str, title: &str, body: &str, draft: bool) -> Result<PullRequest, ForgeError> {
-        let req = self
-            .request(reqwest::Method::POST, self.url("pulls"))
-            .json(&json!({ "title": title, "head": head, "base": base, "body": body, "draft": draft }));
-        match self.send(req, "opening the pull request").await {
-            Ok(resp) => Ok(resp.json::<ApiPull>().await.map_err(ForgeError::Decode)?.into_pr()),
-            Err(ForgeError::Api { what, status: reqwest::StatusCode::UNPROCESSABLE_ENTITY, message })
-                if message.contains("already exists") =>
-            {
-                self.find(head).await?.ok_or(ForgeError::Api { what, status: reqwest::StatusCode::UNPROCESSABLE_ENTITY, message })
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    async fn find(&self, head: &str) -> Result<Option<PullRequest>, ForgeError> {
-        let req = self
-            .request(reqwest::Method::GET, self.url("pulls"))
-            .query(&[("head", format!("{}:{head}", self.owner)), ("state", "all".to_string())]);
-        let pulls: Vec<ApiPull> = self.send(req, "looking up the pull request").await?.json().await.map_err(ForgeError::Decode)?;
-        Ok(pulls.into_iter().next().map(ApiPull::into_pr))
+        self.pulls
+            .open(head, base, title, body, draft)
+            .await
+            .map_err(|source| ForgeError::GitHub { what: "opening the pull request", source })
     }
 
     /// The pull request's state now.
     pub async fn get(&self, number: i64) -> Result<PullRequest, ForgeError> {
-        let req = self.request(reqwest::Method::GET, self.url(&format!("pulls/{number}")));
-        let pull: ApiPull = self.send(req, "reading the pull request").await?.json().await.map_err(ForgeError::Decode)?;
-        Ok(pull.into_pr())
+        self.pulls.get(number).await.map_err(|source| ForgeError::GitHub { what: "reading the pull request", source })
     }
 }
 

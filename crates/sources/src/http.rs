@@ -182,15 +182,21 @@ fn retry_after(res: &Response) -> Option<Duration> {
     v.trim().parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64)
 }
 
-/// The service's own message from an error body (`message`, `errors[0].message`), else
-/// the status's reason.
+/// The service's own message from an error body (`message`, with the messages of
+/// `errors[]` after it, as GitHub's validation failures give them), else the status's
+/// reason.
 async fn message(res: Response) -> String {
     let status = res.status();
     let body: Option<Value> = res.json().await.ok();
-    body.as_ref()
-        .and_then(|b| b["message"].as_str().or(b["errors"][0]["message"].as_str()))
-        .map(|m| m.chars().take(300).collect())
-        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_string())
+    let details: Vec<&str> =
+        body.as_ref().and_then(|b| b["errors"].as_array()).into_iter().flatten().filter_map(|e| e["message"].as_str()).collect();
+    let text = match (body.as_ref().and_then(|b| b["message"].as_str()), details.is_empty()) {
+        (Some(m), true) => m.to_string(),
+        (Some(m), false) => format!("{m} ({})", details.join("; ")),
+        (None, false) => details.join("; "),
+        (None, true) => status.canonical_reason().unwrap_or("error").to_string(),
+    };
+    text.chars().take(300).collect()
 }
 
 /// A string field of a JSON object, or a decode error naming it.

@@ -1,7 +1,8 @@
 //! Task sources behind one trait, [`Connector`]: read the items that changed since a
 //! mark, one item as it is now, its comments; write its state and comments back. One
-//! module per service ([`notion`], [`github`], [`linear`]), and [`webhook`] reads what
-//! their webhooks deliver; [`http`] is the client
+//! module per service ([`notion`], [`github`], [`linear`]), [`webhook`] reads what
+//! their webhooks deliver, and [`pulls`] is GitHub's pull requests for `bosun pr`;
+//! [`http`] is the client
 //! they share (a request rate per source, `Retry-After` honoured on 429/529,
 //! backoff on server errors and network failures). Nothing here knows the store: the
 //! engine keeps marks and links, and decides what to do with what a connector reads.
@@ -10,6 +11,7 @@ pub mod github;
 pub mod http;
 pub mod linear;
 pub mod notion;
+pub mod pulls;
 pub mod webhook;
 
 use async_trait::async_trait;

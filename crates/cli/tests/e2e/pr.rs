@@ -136,6 +136,6 @@ fn pr_errors_are_clear() {
     std::fs::create_dir_all(w.repo.join(".bosun")).unwrap();
     std::fs::write(w.repo.join(".bosun/config.toml"), "[github]\nrepo = \"acme/app\"\n").unwrap();
     let msg = err(&["pr", "1"]);
-    assert!(msg.contains("GitHub answered 401 Unauthorized: Bad credentials"), "{msg}");
+    assert!(msg.contains("opening the pull request: GitHub refused the token: Bad credentials"), "{msg}");
     assert!(w.task(id)["pr"].is_null());
 }
