@@ -54,7 +54,7 @@ before(async () => {
   h = await start({ quick: { steps: [{ say: 'quick work' }] } }, { env: { NOTION_TOKEN: TOKEN } });
   const api = `http://127.0.0.1:${fake.address().port}`;
   // Not h.bosun (synchronous): the fake answers from this process's event loop.
-  await promisify(execFile)(BOSUN, ['source', 'add', 'notion', '--database', DB, '--token-env', 'NOTION_TOKEN', '--repo', h.repo, '--interval', '3600', '--api', api],
+  await promisify(execFile)(BOSUN, ['source', 'add', 'notion', '--database', DB, '--token-env', 'NOTION_TOKEN', '--repo', h.repo, '--interval', '3600', '--api', api, '--webhook'],
     { env: { ...process.env, HOME: `${h.tmp}/home`, BOSUN_URL: h.base, BOSUN_DATA_DIR: `${h.tmp}/data` } });
 });
 
@@ -78,6 +78,9 @@ for (const size of [{ width: 375, height: 812 }, { width: 1280, height: 800 }]) 
     const mine = tasks.find((t) => t.title === `Ready at ${tag}`);
     assert.ok(mine, 'the ready page became a task');
     await item.getByText(/Last sync .*: ok/).waitFor();
+    // Its webhook: the URL to give Notion, and what it waits for.
+    await item.locator('.hook code').first().getByText(`${h.base}/hooks/sources/1`).waitFor();
+    await item.locator('.hook').getByText('bosun source verification-token 1').waitFor();
     // The task page links back to the page it came from.
     await page.goto(`${h.base}/tasks/${mine.id}`);
     const back = page.getByRole('link', { name: `Notion "Ready at ${tag}"` });

@@ -1,6 +1,7 @@
 // The Sources page (`/sources`, admin): where tasks come from outside bosun (a Notion
 // database, a GitHub repo's or a Linear team's issues), how each one's last sync went
-// (its error, when it failed), and Sync now. Sources are added with `bosun source add`.
+// (its error, when it failed), its webhook (the URL to give the service, the last
+// delivery), and Sync now. Sources are added with `bosun source add`.
 import { api, h, fill, act, notify } from './api.js';
 
 const SERVICE = { notion: 'Notion', github: 'GitHub', linear: 'Linear' };
@@ -9,7 +10,20 @@ const SERVICE = { notion: 'Notion', github: 'GitHub', linear: 'Linear' };
 function watching(s) {
   if (s.kind === 'notion') return `database ${s.database} where ${s.status_property} is “${s.ready}”`;
   if (s.kind === 'github') return `${s.github_repo} issues labelled “${s.label}”${s.assignee ? ` assigned to ${s.assignee}` : ''}`;
-  return `team ${s.team} issues labelled “${s.label}”`;
+  const watched = [s.label && `labelled “${s.label}”`, s.delegated && 'delegated to bosun'].filter(Boolean).join(' or ');
+  return `team ${s.team} issues ${watched}`;
+}
+
+/** The webhook's line: where the service delivers, and how that goes. */
+function webhook(s) {
+  const w = s.webhook;
+  if (!w) return null;
+  const state = w.last_delivery_at
+    ? `last delivery ${new Date(w.last_delivery_at).toLocaleTimeString()}`
+    : (w.secret_env || w.token_received)
+      ? 'no delivery yet'
+      : ['waiting for Notion’s verification token (then ', h('code', {}, `bosun source verification-token ${s.id}`), ')'];
+  return h('p', { class: 'muted hook' }, 'Webhook ', h('code', {}, w.url), ': ', state);
 }
 
 export function sourcesPage(root) {
@@ -26,6 +40,7 @@ export function sourcesPage(root) {
         s.last_error
           ? h('p', { class: 'reason', role: 'status' }, `Last sync failed${s.last_sync_at ? ` (${new Date(s.last_sync_at).toLocaleTimeString()})` : ''}: ${s.last_error}`)
           : h('p', { class: 'muted', role: 'status' }, s.last_sync_at ? `Last sync ${new Date(s.last_sync_at).toLocaleTimeString()}: ok` : 'Not synced yet'),
+        webhook(s),
         h('div', { class: 'actions' }, h('button', { type: 'button', class: 'button', onclick: (e) => act(e.currentTarget, async () => {
           try {
             const r = await api(`/api/sources/${s.id}/sync`, { method: 'POST' });

@@ -540,3 +540,45 @@ fn a_comment_steers_the_running_agent_and_an_ask_is_posted_on_the_page() {
     w.wait_status(id, "review");
     wait_for("the page in Review", || (fake.lock().unwrap().page(&page).status == "Review").then_some(()));
 }
+
+/// The person a page is assigned to picks its agent through a routing rule: the
+/// "person → profile" map lives in `routing.toml`, like every other rule.
+#[test]
+fn the_person_a_page_is_assigned_to_routes_it_to_their_profile() {
+    let fake: Shared = Arc::default();
+    let api = fake_notion::serve(fake.clone());
+    let mut w = World::new("app");
+    w.agent("senior", None, &[json!({"say": "senior here"})]);
+    w.agent("junior", None, &[json!({"say": "junior here"})]);
+    std::fs::write(
+        w.path("config/routing.toml"),
+        "[[route]]\nwhen = { assignee = \"Ada Lovelace\" }\nagent = \"senior\"\n[[route]]\nwhen = {}\nagent = \"junior\"\n",
+    )
+    .unwrap();
+    w.env.push(("NOTION_TOKEN".into(), TOKEN.into()));
+    w.start(&[]);
+    let repo = w.repo.to_str().unwrap().to_string();
+    let bad = w.try_bosun(&[
+        "source", "add", "notion", "--database", DATABASE, "--token-env", "NOTION_TOKEN", "--repo", &repo, "--assignee-property", "Tags",
+        "--api", &api,
+    ]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("the Notion property \"Tags\" is a multi_select property; bosun reads it as people"));
+    let source = w.json(&[
+        "source", "add", "notion", "--database", DATABASE, "--token-env", "NOTION_TOKEN", "--repo", &repo, "--assignee-property",
+        "Assignee", "--interval", "3600", "--api", &api,
+    ])["id"]
+        .as_i64()
+        .unwrap();
+    let (ada, other) = {
+        let mut n = fake.lock().unwrap();
+        let ada = n.add_page("Hard one", "Ready", None, &[], "body");
+        n.assign(&ada, "Ada Lovelace");
+        let other = n.add_page("Easy one", "Ready", None, &[], "body");
+        n.assign(&other, "Bob");
+        (ada, other)
+    };
+    w.bosun(&["source", "sync", &source.to_string()]);
+    let (a, b) = (task_of(&w, &ada), task_of(&w, &other));
+    assert_eq!((a["agent"].as_str(), a["assignee"].as_str()), (Some("senior"), Some("Ada Lovelace")), "{a}");
+    assert_eq!((b["agent"].as_str(), b["assignee"].as_str()), (Some("junior"), Some("Bob")), "{b}");
+}

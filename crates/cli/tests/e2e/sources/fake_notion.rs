@@ -34,6 +34,8 @@ pub struct Page {
     pub markdown: String,
     pub edited: DateTime<Utc>,
     pub in_trash: bool,
+    /// The names in its Assignee (people) property.
+    pub people: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -95,8 +97,16 @@ impl Notion {
             markdown: markdown.into(),
             edited: minute(Utc::now()),
             in_trash: false,
+            people: Vec::new(),
         });
         id
+    }
+
+    /// A person assigns a page to someone.
+    pub fn assign(&mut self, id: &str, name: &str) {
+        let p = self.pages.iter_mut().find(|p| p.id == id).unwrap();
+        p.people.push(name.into());
+        p.edited = minute(Utc::now());
     }
 
     /// A person sets a page's status.
@@ -142,6 +152,7 @@ impl Notion {
                 "Status": {"id": "st", "type": "status", "status": {"name": p.status}},
                 "Agent": {"id": "ag", "type": "select", "select": p.agent.as_ref().map(|a| json!({"name": a}))},
                 "Tags": {"id": "tg", "type": "multi_select", "multi_select": p.tags.iter().map(|t| json!({"name": t})).collect::<Vec<_>>()},
+                "Assignee": {"id": "as", "type": "people", "people": p.people.iter().enumerate().map(|(i, n)| json!({"object": "user", "id": format!("u-{i}"), "type": "person", "name": n})).collect::<Vec<_>>()},
             },
         })
     }
@@ -225,6 +236,7 @@ async fn data_source(State(s): State<Shared>, Path(id): Path<String>, method: Me
             "Status": {"id": "st", "name": "Status", "type": "status", "status": {"options": options}},
             "Agent": {"id": "ag", "name": "Agent", "type": "select", "select": {"options": []}},
             "Tags": {"id": "tg", "name": "Tags", "type": "multi_select", "multi_select": {"options": []}},
+            "Assignee": {"id": "as", "name": "Assignee", "type": "people", "people": {}},
             "Due": {"id": "du", "name": "Due", "type": "date", "date": {}},
         },
     }))

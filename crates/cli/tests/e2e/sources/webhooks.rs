@@ -252,3 +252,44 @@ fn github_and_linear_deliveries_are_checked_against_their_secrets() {
     w.bosun(&["source", "sync", &lin_id.to_string()]);
     assert!(!tasks(&w).iter().any(|t| t["title"] == "Not for bosun"));
 }
+
+/// A measurement for BENCHMARKS.md, not a test (`cargo test -p bosun --test e2e
+/// webhooks::measure -- --ignored --nocapture`): from Notion's delivery of a page
+/// turning Ready to its agent running.
+#[test]
+#[ignore]
+fn measure_webhook_to_running() {
+    let fake: fake_notion::Shared = Arc::default();
+    let api = fake_notion::serve(fake.clone());
+    let mut w = World::new("app");
+    let gate = w.path("never");
+    w.agent("gated", Some(50), &[json!({"wait_file": gate.to_str().unwrap()})]);
+    w.env.push(("NOTION_TOKEN".into(), TOKEN.into()));
+    w.env.push(("BOSUN_NOTION_HOOK".into(), "s".into()));
+    w.start(&[]);
+    let id = notion_source(&w, &api, &["--webhook-secret-env", "BOSUN_NOTION_HOOK"])["id"].as_i64().unwrap();
+    wait_for("the first sync", || w.json(&["source", "ls"])[0]["last_sync_at"].is_string().then_some(()));
+    let http = crate::harness::authed(&w.token());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let mut took = Vec::new();
+    for i in 0..20 {
+        // Spaced as pages turn Ready in a day: the source's request budget has refilled.
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        let page = fake.lock().unwrap().add_page(&format!("Job {i}"), "Ready", Some("gated"), &[], "body");
+        let started = std::time::Instant::now();
+        assert_eq!(notion_page_event(&w, id, "s", &page), 200);
+        loop {
+            let all: Vec<Value> =
+                rt.block_on(async { http.get(format!("{}/api/tasks", w.url)).send().await.unwrap().json().await.unwrap() });
+            let mine = all.iter().find(|t| t["body"].as_str().unwrap_or("").contains(&page.replace('-', "")));
+            if let Some(t) = mine.filter(|t| t["status"] == "running" && t["runs"][0]["pid"].is_number()) {
+                took.push(started.elapsed());
+                rt.block_on(http.post(format!("{}/api/tasks/{}/stop", w.url, t["id"])).json(&json!({})).send()).unwrap();
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+    took.sort();
+    println!("webhook delivery -> agent running: p50 {:?}, max {:?}", took[took.len() / 2], took[took.len() - 1]);
+}
