@@ -1,7 +1,8 @@
 //! Task sources end to end, against a fake Notion API (`sources/fake_notion.rs`):
 //! the seed's day (a page set to Ready becomes a task routed by its Agent property,
-//! the page follows the task to Review and Done with the task link and a summary
-//! comment, a person's comment reaches the agent on reply), nothing ever made twice
+//! the page follows the task to Review and Done with the task link, a summary and the
+//! pull request `bosun pr` opened on a fake GitHub; a person's comment reaches the
+//! agent on reply), nothing ever made twice
 //! (re-syncs, a kill -9 and restart), a person's move during a run stops it and is
 //! never written over, and bad settings refused at the door.
 
@@ -17,13 +18,18 @@ use fake_notion::{DATABASE, Shared, TOKEN};
 
 /// A world with a fake Notion, its token in the daemon's environment, the daemon
 /// started and a source added for the world's repo; (world, fake, source id).
-fn notion_world(agents: impl Fn(&World)) -> (World, Shared, i64) {
+fn notion_world(agents: impl Fn(&mut World)) -> (World, Shared, i64) {
+    notion_world_with(agents, &[])
+}
+
+/// [`notion_world`] with more of the daemon's environment (`GITHUB_TOKEN` is only ever the daemon's).
+fn notion_world_with(agents: impl Fn(&mut World), daemon_env: &[(&str, &str)]) -> (World, Shared, i64) {
     let fake: Shared = Arc::default();
     let api = fake_notion::serve(fake.clone());
     let mut w = World::new("app");
-    agents(&w);
+    agents(&mut w);
     w.env.push(("NOTION_TOKEN".into(), TOKEN.into()));
-    w.start(&[]);
+    w.start_with_env(&[], daemon_env);
     let url = format!("https://www.notion.so/acme/Tasks-{}?v=1", DATABASE.replace('-', ""));
     let repo = w.repo.to_str().unwrap().to_string();
     let s = w.json(&[
@@ -61,18 +67,28 @@ fn task_of(w: &World, page: &str) -> Value {
 
 #[test]
 fn the_seeds_day_a_ready_page_becomes_a_task_and_the_page_follows_it() {
-    let (w, fake, source) = notion_world(|w| {
-        w.agent(
-            "echoer",
-            None,
-            &[
-                json!({"read_stdin": true}),
-                json!({"write": {"path": "greeting.txt", "content": "hello\n"}}),
-                json!({"say": "Added the greeting."}),
-            ],
-        );
-        w.agent("other", None, &[json!({"say": "wrong agent"})]);
-    });
+    let (w, fake, source) = notion_world_with(
+        |w| {
+            w.agent(
+                "echoer",
+                None,
+                &[
+                    json!({"read_stdin": true}),
+                    json!({"write": {"path": "greeting.txt", "content": "hello\n"}}),
+                    json!({"say": "Added the greeting."}),
+                ],
+            );
+            w.agent("other", None, &[json!({"say": "wrong agent"})]);
+            // The PR goes to a fake GitHub, pushed over a local remote.
+            let bare = w.path("remote.git");
+            crate::harness::git(w.dir.path(), &["init", "-q", "--bare", bare.to_str().unwrap()]);
+            crate::harness::git(&w.repo, &["remote", "add", "origin", "https://github.com/acme/app.git"]);
+            crate::harness::git(&w.repo, &["remote", "set-url", "--push", "origin", bare.to_str().unwrap()]);
+            let github: fake_github::Shared = Arc::default();
+            w.env.push(("BOSUN_GITHUB_API".into(), fake_github::serve(github)));
+        },
+        &[("GITHUB_TOKEN", fake_github::TOKEN)],
+    );
     let page =
         fake.lock().unwrap().add_page("Add a greeting", "Not started", Some("echoer"), &["docs"], "Write **hello** in greeting.txt.");
     // Not ready: no task, however often it syncs.
@@ -120,6 +136,10 @@ fn the_seeds_day_a_ready_page_becomes_a_task_and_the_page_follows_it() {
         assert!(n.refused.is_empty(), "every request had the token and the version: {:?}", n.refused);
     }
     assert_eq!(review["runs"].as_array().unwrap().len(), 1);
+    // `bosun pr`: the page is told the pull request's URL.
+    let pr = w.json(&["pr", &id.to_string()])["pr"]["url"].as_str().unwrap().to_string();
+    wait_for("the PR's URL on the page", || fake.lock().unwrap().bot_comments(&page).iter().any(|c| c.contains(&pr)).then_some(()));
+    assert_eq!(fake.lock().unwrap().page(&page).status, "Review");
     // A person's comment in review reaches the agent: a new run whose prompt has it.
     fake.lock().unwrap().add_comment(&page, "Ada", "Also say goodbye.");
     wait_for("a second run from the comment", || (w.task(id)["runs"].as_array().unwrap().len() == 2).then_some(()));
@@ -559,13 +579,39 @@ fn the_person_a_page_is_assigned_to_routes_it_to_their_profile() {
     w.start(&[]);
     let repo = w.repo.to_str().unwrap().to_string();
     let bad = w.try_bosun(&[
-        "source", "add", "notion", "--database", DATABASE, "--token-env", "NOTION_TOKEN", "--repo", &repo, "--assignee-property", "Tags",
-        "--api", &api,
+        "source",
+        "add",
+        "notion",
+        "--database",
+        DATABASE,
+        "--token-env",
+        "NOTION_TOKEN",
+        "--repo",
+        &repo,
+        "--assignee-property",
+        "Tags",
+        "--api",
+        &api,
     ]);
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("the Notion property \"Tags\" is a multi_select property; bosun reads it as people"));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("the Notion property \"Tags\" is a multi_select property; bosun reads it as people")
+    );
     let source = w.json(&[
-        "source", "add", "notion", "--database", DATABASE, "--token-env", "NOTION_TOKEN", "--repo", &repo, "--assignee-property",
-        "Assignee", "--interval", "3600", "--api", &api,
+        "source",
+        "add",
+        "notion",
+        "--database",
+        DATABASE,
+        "--token-env",
+        "NOTION_TOKEN",
+        "--repo",
+        &repo,
+        "--assignee-property",
+        "Assignee",
+        "--interval",
+        "3600",
+        "--api",
+        &api,
     ])["id"]
         .as_i64()
         .unwrap();

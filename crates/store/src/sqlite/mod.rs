@@ -551,6 +551,9 @@ impl Store for SqliteStore {
     }
 
     async fn set_pr(&self, id: TaskId, pr: &PullRequest, now: DateTime<Utc>) -> Result<Task> {
+        let mut tx = self.pool.begin_with(tx::WRITE).await?;
+        let before: Option<(Option<i64>, String)> =
+            sqlx::query_as("SELECT pr_number, status FROM tasks WHERE id = ?").bind(id).fetch_optional(&mut *tx).await?;
         let done = sqlx::query("UPDATE tasks SET pr_number = ?, pr_url = ?, pr_state = ?, pr_draft = ?, updated_at = ? WHERE id = ?")
             .bind(pr.number)
             .bind(&pr.url)
@@ -558,8 +561,16 @@ impl Store for SqliteStore {
             .bind(pr.draft)
             .bind(ms(now))
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        // A new pull request of a task in review: its item is told (the review note again, with the PR).
+        if let Some((old, status)) = before
+            && old != Some(pr.number)
+            && status == TaskStatus::Review.as_str()
+        {
+            sources::queue_phase_in(&mut tx, id, bosun_core::source::Phase::Review, now).await?;
+        }
+        tx.commit().await?;
         self.wrote_task(id, done)?;
         self.get_task(id).await
     }

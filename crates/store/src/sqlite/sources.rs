@@ -75,6 +75,11 @@ pub(super) async fn queue_write_in(
     if Phase::of(from) == Some(phase) {
         return Ok(());
     }
+    queue_phase_in(tx, id, phase, now).await
+}
+
+/// Queues a write of `phase` to task `id`'s item (if it has one), inside the caller's transaction.
+pub(super) async fn queue_phase_in(tx: &mut sqlx::SqliteConnection, id: TaskId, phase: Phase, now: DateTime<Utc>) -> Result<()> {
     sqlx::query(
         "INSERT INTO source_writes (task_id, phase, created_at, next_at)
          SELECT task_id, ?, ?, ? FROM external_links WHERE task_id = ?",
