@@ -51,7 +51,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema13.sql"),
     include_str!("schema14.sql"),
     include_str!("schema15.sql"),
-    include_str!("schema16.sql"),
+    include_str!("schema18.sql"),
 ];
 
 /// Changes a slow cache may fall behind by before it is told to drop everything.
