@@ -15,7 +15,7 @@ const SOURCE_NAME = { notion: 'Notion', github: 'GitHub', linear: 'Linear' };
 const CAP = 2000;
 /** Events fetched per "show earlier" tap. */
 const PAGE = 1000;
-const EVENT_TYPES = ['message', 'tool_call', 'tool_result', 'file_change', 'usage', 'status', 'error', 'output', 'approval_request', 'approval', 'session'];
+const EVENT_TYPES = ['message', 'tool_call', 'tool_result', 'file_change', 'usage', 'status', 'error', 'output', 'approval_request', 'approval', 'session', 'deliverable'];
 const TOOL_LABEL = { read: 'Read', edit: 'Edit', write: 'Write', command: 'Ran', search: 'Searched', web: 'Fetched', other: 'Tool' };
 const ACTIVE = ['queued', 'running', 'needs_input'];
 /** Status events after which a rebase's conflicts are no longer in the worktree: a
