@@ -8,12 +8,14 @@ pub mod auth;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod cost;
+pub mod deliverable;
 pub mod notify;
 pub mod paths;
 pub mod review;
 pub mod route;
 pub mod source;
 
+pub use deliverable::{AcceptBody, AcceptRequest, ContentQuery, DeliverablesBody};
 pub use auth::{Device, LoginRequest, NewTokenBody, NewTokenRequest, PairingBody, PairingRequest};
 pub use review::{FileDiffBody, FileDiffQuery, FileEntry, FilesBody};
 
