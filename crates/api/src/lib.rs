@@ -15,8 +15,8 @@ pub mod review;
 pub mod route;
 pub mod source;
 
-pub use deliverable::{AcceptBody, AcceptRequest, ContentQuery, DeliverablesBody};
 pub use auth::{Device, LoginRequest, NewTokenBody, NewTokenRequest, PairingBody, PairingRequest};
+pub use deliverable::{AcceptBody, AcceptRequest, ContentQuery, DeliverablesBody};
 pub use review::{FileDiffBody, FileDiffQuery, FileEntry, FilesBody};
 
 use std::collections::BTreeMap;

@@ -71,8 +71,7 @@ pub(crate) async fn after_run(engine: &Engine, task: &Task, run_id: RunId, workd
     let found = tokio::task::spawn_blocking(move || {
         let changed = match scratch {
             true => {
-                let before: Snapshot =
-                    std::fs::read(&snap_file).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+                let before: Snapshot = std::fs::read(&snap_file).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
                 deliverable::changed(&before, &snapshot(&dir))
             }
             false => Vec::new(),
@@ -118,11 +117,8 @@ pub(crate) fn snapshot(root: &Path) -> Snapshot {
                 continue;
             }
             let (Ok(meta), Ok(rel)) = (entry.metadata(), entry.path().strip_prefix(root).map(Path::to_path_buf)) else { continue };
-            let modified = meta
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos() as i128);
+            let modified =
+                meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos() as i128);
             out.insert(rel.to_string_lossy().replace('\\', "/"), Stamp { size: meta.len(), modified });
             if out.len() >= deliverable::MAX_WALKED {
                 return out;

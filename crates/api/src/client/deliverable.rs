@@ -25,8 +25,7 @@ impl Client {
         url.path_segments_mut().map_err(|_| ClientError::InvalidUrl { url: self.base.clone() })?.push(path);
         let query = ContentQuery { run, download: None };
         let resp = self.send(self.http.get(url).query(&query)).await?;
-        let content_type =
-            resp.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        let content_type = resp.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
         let bytes = resp.bytes().await.map_err(|e| self.transport(e))?.to_vec();
         Ok(Content { content_type, bytes })
     }

@@ -26,10 +26,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
     // The daemon knows no working directory of ours: it gets an absolute path.
     let to = match &args.to {
         Some(dir) => Some(
-            std::path::absolute(dir)
-                .map_err(|e| Failure(format!("cannot resolve {}: {e}", dir.display())))?
-                .to_string_lossy()
-                .into_owned(),
+            std::path::absolute(dir).map_err(|e| Failure(format!("cannot resolve {}: {e}", dir.display())))?.to_string_lossy().into_owned(),
         ),
         None => None,
     };

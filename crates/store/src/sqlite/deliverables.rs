@@ -64,7 +64,8 @@ impl DeliverableStore for SqliteStore {
                     mime: row.try_get("mime")?,
                     description: row.try_get("description")?,
                     sha256: row.try_get("sha256")?,
-                    change: DeliverableChange::parse(&change).ok_or_else(|| StoreError::Corrupt(format!("deliverable change {change:?}")))?,
+                    change: DeliverableChange::parse(&change)
+                        .ok_or_else(|| StoreError::Corrupt(format!("deliverable change {change:?}")))?,
                     created_at: time(row.try_get("created_at")?)?,
                 })
             })
