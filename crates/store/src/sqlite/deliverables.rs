@@ -73,9 +73,11 @@ impl DeliverableStore for SqliteStore {
     }
 
     async fn declared(&self, task_id: TaskId, run_id: RunId) -> Result<Vec<(String, Option<String>)>> {
+        // An event's JSON starts with its type (serde writes the tag first): a prefix
+        // test, not a JSON parse of every row.
         let rows: Vec<String> = sqlx::query_scalar(
-            "SELECT data FROM events WHERE task_id = ? AND run_id = ? AND source = 'agent'
-               AND json_extract(data, '$.type') = 'deliverable' ORDER BY seq",
+            r#"SELECT data FROM events WHERE task_id = ? AND run_id = ? AND source = 'agent'
+               AND data LIKE '{"type":"deliverable",%' ORDER BY seq"#,
         )
         .bind(task_id)
         .bind(run_id)
