@@ -75,6 +75,8 @@ function eventBody(ev) {
       return [h('span', { class: 'who' }, ev.allow ? 'Approved' : 'Denied'), ` by ${ev.by}`, ev.message ? `: ${ev.message}` : ''];
     case 'session':
       return [h('span', { class: 'muted' }, `Session ${ev.session_id}`)];
+    case 'deliverable':
+      return [h('span', { class: 'who' }, 'Delivered'), ' ', h('code', {}, ev.path), ev.description ? ` ${ev.description}` : ''];
     default:
       return [h('code', {}, JSON.stringify(ev))];
   }

@@ -1,6 +1,6 @@
 //! Non-code work, through the real binary: a scratch task's files are its deliverables
 //! (with sizes, and the descriptions the agent gave), a declared path that leaves the
-//! workspace is refused, `open` prints one as delivered, the API serves text as text
+//! workspace is refused, `open` prints one as delivered (a discard removes those copies), the API serves text as text
 //! and HTML only as a download, `accept --to` copies them out (never overwriting
 //! without `--force`) and closes the task, and a reply's changes are the review's diff.
 
@@ -159,4 +159,46 @@ fn a_reply_shows_what_changed_in_the_deliverables_since_the_run_before() {
     let change = |path: &str| all["latest"].as_array().unwrap().iter().find(|d| d["path"] == path).unwrap()["change"].clone();
     assert_eq!((change("notes.md"), change("same.txt")), (json!("modified"), json!("unchanged")), "{all}");
     assert!(w.bosun(&["show", &id.to_string()]).contains("(modified in run"));
+
+    // Discarding the task removes the copies bosun kept of its deliverables.
+    let kept = w.path(&format!("data/deliverables/{id}"));
+    assert!(kept.join(format!("{}/notes.md", task["runs"][1]["id"])).is_file());
+    w.bosun(&["discard", &id.to_string(), "--yes"]);
+    assert!(!kept.exists());
+}
+
+/// The workspace as a run found it is kept on disk: a run taken back by the next
+/// daemon delivers what it changed since its start, not what an earlier run left.
+#[test]
+fn a_run_taken_back_by_the_next_daemon_delivers_only_what_it_changed() {
+    let mut w = World::new("app");
+    let go = w.path("shared/go");
+    w.agent(
+        "writer",
+        None,
+        &[
+            json!({"run": ["sh", "-c", "if [ -e first.md ]; then echo more > second.md; else echo one > first.md; fi"]}),
+            json!({"print": "ready"}),
+            json!({"wait_file": go}),
+        ],
+    );
+    w.start(&[]);
+    let id: i64 = w.bosun(&["add", "Two drafts", "--agent", "writer"]).trim().parse().unwrap();
+    let readies = |w: &World| w.events(id).iter().filter(|e| e["type"] == "output" && e["line"] == "ready").count();
+    crate::harness::wait_for("the first run to be ready", || (readies(&w) == 1).then_some(()));
+    std::fs::write(&go, "").unwrap();
+    w.wait_status(id, "review");
+    std::fs::remove_file(&go).unwrap();
+
+    w.bosun(&["reply", &id.to_string(), "a second draft"]);
+    crate::harness::wait_for("the second run to be ready", || (readies(&w) == 2).then_some(()));
+    w.kill_daemon();
+    w.start(&[]);
+    std::fs::write(&go, "").unwrap();
+    let task = w.wait_status(id, "review");
+    let runs: Vec<i64> = task["runs"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    let all = get_json(&w, &format!("/api/tasks/{id}/deliverables"))["all"].clone();
+    let seen: Vec<(i64, &str)> =
+        all.as_array().unwrap().iter().map(|d| (d["run_id"].as_i64().unwrap(), d["path"].as_str().unwrap())).collect();
+    assert_eq!(seen, vec![(runs[0], "first.md"), (runs[1], "second.md")], "{all}");
 }
