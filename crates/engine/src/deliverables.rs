@@ -27,6 +27,11 @@ fn snapshot_file(engine: &Engine, task_id: TaskId, run_id: RunId) -> PathBuf {
     engine.config.run_log(task_id, run_id).with_extension("files")
 }
 
+/// Forgets the snapshot of a run that never got going.
+pub(crate) fn forget(engine: &Engine, task_id: TaskId, run_id: RunId) {
+    let _ = std::fs::remove_file(snapshot_file(engine, task_id, run_id));
+}
+
 /// Where a run's deliverables are kept as delivered.
 pub(crate) fn kept_dir(engine: &Engine, task_id: TaskId, run_id: RunId) -> PathBuf {
     engine.config.data_dir.join("deliverables").join(task_id.to_string()).join(run_id.to_string())
@@ -168,15 +173,12 @@ fn take(root: &Path, rel: &str, keep: &Path, kept: &mut u64) -> Result<(u64, Opt
     let file = resolve(root, rel)?;
     let mut src = std::fs::File::open(&file)?;
     let size = src.metadata()?.len();
-    let keeping = size <= KEEP_MAX && *kept + size <= KEEP_TOTAL;
-    let mut copy = match keeping {
-        true => {
-            let dest = keep.join(rel);
-            std::fs::create_dir_all(dest.parent().unwrap_or(keep))?;
-            Some(std::fs::File::create(dest)?)
-        }
-        false => None,
-    };
+    // A copy that cannot be made (a full disk) leaves the deliverable recorded all
+    // the same, read from the workspace.
+    let dest = keep.join(rel);
+    let mut copy = (size <= KEEP_MAX && *kept + size <= KEEP_TOTAL)
+        .then(|| std::fs::create_dir_all(dest.parent().unwrap_or(keep)).and_then(|()| std::fs::File::create(&dest)).ok())
+        .flatten();
     if copy.is_none() && size > HASH_MAX {
         return Ok((size, None));
     }
@@ -188,11 +190,14 @@ fn take(root: &Path, rel: &str, keep: &Path, kept: &mut u64) -> Result<(u64, Opt
             break;
         }
         digest.update(&buf[..n]);
-        if let Some(copy) = copy.as_mut() {
-            copy.write_all(&buf[..n])?;
+        if let Some(file) = copy.as_mut()
+            && file.write_all(&buf[..n]).is_err()
+        {
+            copy = None;
+            let _ = std::fs::remove_file(&dest);
         }
     }
-    if keeping {
+    if copy.is_some() {
         *kept += size;
     }
     Ok((size, Some(digest.finish().as_ref().iter().map(|b| format!("{b:02x}")).collect())))

@@ -120,7 +120,7 @@ export function deliverablesPanel(id, ctx) {
     const t = ctx.task();
     const scratch = t && !t.repo;
     el.hidden = !body.latest.length && !(scratch && t.status === 'review');
-    acceptForm.hidden = !t || t.status !== 'review';
+    acceptForm.hidden = !t || t.status !== 'review' || !!t.repo; // a repo task is merged
     const key = body.latest.map((d) => `${d.path}@${d.run_id}`).join('\n');
     if (key === shown) return;
     shown = key;

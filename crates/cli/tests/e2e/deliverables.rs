@@ -202,3 +202,31 @@ fn a_run_taken_back_by_the_next_daemon_delivers_only_what_it_changed() {
         all.as_array().unwrap().iter().map(|d| (d["run_id"].as_i64().unwrap(), d["path"].as_str().unwrap())).collect();
     assert_eq!(seen, vec![(runs[0], "first.md"), (runs[1], "second.md")], "{all}");
 }
+
+/// On a repo task only what the agent declares is a deliverable; its work is its
+/// branch, so it is merged, never accepted (a done task's branch counts as merged).
+#[test]
+fn a_repo_task_lists_what_it_declares_and_is_merged_not_accepted() {
+    let mut w = World::new("app");
+    w.agent(
+        "coder",
+        None,
+        &[
+            json!({"write": {"path": "src/lib.rs", "content": "pub fn f() {}\n"}}),
+            json!({"write": {"path": "docs/summary.md", "content": "# What changed\n"}}),
+            json!({"emit": {"type": "deliverable", "path": "docs/summary.md", "description": "the summary"}}),
+        ],
+    );
+    w.start(&[]);
+    let id = w.add("Add f", "coder");
+    w.wait_status(id, "review");
+    let latest = get_json(&w, &format!("/api/tasks/{id}/deliverables"))["latest"].clone();
+    let paths: Vec<&str> = latest.as_array().unwrap().iter().map(|d| d["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["docs/summary.md"], "only what it declared: {latest}");
+    assert_eq!(w.bosun(&["open", &id.to_string(), "docs/summary.md"]), "# What changed\n");
+    let refused = w.try_bosun(&["accept", &id.to_string(), "--to", w.path("out").to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains(&format!("bosun merge {id}")));
+    assert!(!w.path("out").exists());
+    assert_eq!(w.task(id)["status"], "review");
+}

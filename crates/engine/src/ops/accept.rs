@@ -1,6 +1,7 @@
-//! `accept`: a reviewed task's work is taken as it is: its deliverables (each path's
-//! latest delivery) copied into a directory on this machine when one is given —
-//! refusing, with nothing copied, to overwrite a file there unless forced — then the
+//! `accept`: a reviewed scratch task's work is taken as it is (a repo task's is
+//! merged instead): its deliverables (each path's latest delivery) copied into a
+//! directory on this machine when one is given — refusing, with nothing copied, to
+//! overwrite a file there unless forced — then the
 //! task moves to done (`TaskEvent::Accepted`, compare-and-set on `review`).
 
 use std::path::{Path, PathBuf};
@@ -17,6 +18,13 @@ impl Engine {
     pub async fn accept(&self, id: TaskId, req: AcceptRequest) -> Result<AcceptBody, OpError> {
         let task = self.store.get_task(id).await?;
         task.status.apply(TaskEvent::Accepted)?; // refused now, before anything is copied
+        // A repo task's work is its branch: done only by landing it (a done task's
+        // branch counts as merged, and cleanup would delete it).
+        if task.repo.is_some() {
+            return Err(OpError::Refused(format!(
+                "T-{id} works in a repo: `bosun merge {id}` lands its branch (its deliverables stay; `bosun open {id} PATH`)"
+            )));
+        }
         let to = match req.to.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(dir) if Path::new(dir).is_absolute() => Some(PathBuf::from(dir)),

@@ -90,6 +90,7 @@ impl RunCtx<'_> {
     /// The run never got a process: record why.
     pub(super) async fn fail_before_start(mut self, why: String) {
         tracing::warn!("run failed to start: {why}");
+        crate::deliverables::forget(self.engine, self.task.id, self.run.id);
         self.emit(EventKind::Error { message: why.clone() }).await;
         let end = RunEnd {
             status: RunStatus::Failed,
