@@ -153,6 +153,8 @@ fn a_reply_shows_what_changed_in_the_deliverables_since_the_run_before() {
     let diff = get_json(&w, &format!("/api/tasks/{id}/files/diff?path=notes.md"));
     let diff = diff["diff"].as_str().unwrap();
     assert!(diff.contains("+one more line") && diff.contains(" one more line"), "{diff}");
+    let cli = w.bosun(&["diff", &id.to_string()]);
+    assert!(cli.contains("notes.md") && cli.contains("+one more line"), "{cli}");
 
     // same.txt was written again with the same content: delivered unchanged.
     let all = get_json(&w, &format!("/api/tasks/{id}/deliverables"));

@@ -52,6 +52,23 @@ impl Engine {
         Ok(FileDiffBody { path: path.to_owned(), diff, truncated: false })
     }
 
+    /// `diff` of a task without a repo: its latest deliverables and their diffs against
+    /// the run before, one after the other (None: it has recorded none).
+    pub(super) async fn delivered_patch(&self, task: &Task) -> Result<Option<(Vec<String>, String)>, OpError> {
+        let all = self.store.deliverables().deliverables(task.id).await?;
+        if all.is_empty() {
+            return Ok(None);
+        }
+        let (mut files, mut patch) = (Vec::new(), String::new());
+        for d in deliverable::latest(&all) {
+            files.push(d.path.clone());
+            if let Ok((diff, _)) = self.compare(d, previous(&all, d)).await {
+                patch.push_str(&diff);
+            }
+        }
+        Ok(Some((files, patch)))
+    }
+
     /// `git diff --no-index` of the kept copies (`/dev/null` for a new one).
     async fn compare(&self, d: &Deliverable, before: Option<&Deliverable>) -> Result<(String, Option<(u64, u64)>), OpError> {
         let dir = kept_dir(self, d.task_id, d.run_id).parent().map(std::path::Path::to_path_buf).unwrap_or_default();
