@@ -1,6 +1,6 @@
 // Non-code work on the board, in a real browser at phone and laptop sizes, against a
 // real daemon and the scripted fake agent: a scratch task's deliverables are shown for
-// what they are — the Markdown report rendered (and sanitized: its script and event
+// what they are (and its Changes tab is them against the run before) — the Markdown report rendered (and sanitized: its script and event
 // handlers never run, even with the page's CSP bypassed), the CSV as a table, the
 // image as an image — with no sideways scroll at 375 px, and Accept copies them into
 // a folder and closes the task. axe-core finds no serious or critical violation.
@@ -84,6 +84,9 @@ for (const size of SIZES) {
     assert.equal(chart, 1, 'the PNG deliverable is shown');
     assert.equal(await md.locator('img[alt="the chart"]').evaluate((i) => i.naturalWidth), 1, 'the report shows the chart it names');
     assert.equal(await page.locator('.deliverables', { hasText: 'The pricing analysis' }).count(), 1, 'its description');
+    // The Changes tab is the deliverables against the run before (all new here).
+    await page.locator('.files-summary', { hasText: 'Deliverables against the run before' }).waitFor();
+    await page.locator('.diff-files', { hasText: 'report.md' }).waitFor();
 
     // Nothing the agent wrote ran, nor can run on a click.
     await md.locator('a', { hasText: 'click me' }).click();
