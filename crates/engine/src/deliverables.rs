@@ -83,7 +83,13 @@ pub(crate) async fn after_run(engine: &Engine, task: &Task, run_id: RunId, workd
         };
         let _ = std::fs::remove_file(&snap_file);
         let (mut out, mut refused, mut kept) = (Vec::new(), Vec::new(), 0u64);
-        for (path, description) in deliverable::gather(&declared, &changed) {
+        let gathered = deliverable::gather(&declared, &changed);
+        let offered = declared.len() + changed.len();
+        if gathered.len() == deliverable::MAX_PER_RUN && offered > gathered.len() {
+            let cap = deliverable::MAX_PER_RUN;
+            refused.push(EventKind::Error { message: format!("bosun records at most {cap} deliverables a run: the first {cap} are") });
+        }
+        for (path, description) in gathered {
             match take(&dir, &path, &keep, &mut kept) {
                 Ok((size, sha256)) => {
                     let change = DeliverableChange::between(previous.get(&path).map(Option::as_deref), sha256.as_deref());
