@@ -6,6 +6,8 @@
 //! Every state-changing request sends a JSON body (`{}` when there is nothing to
 //! say): the server refuses state changes without `Content-Type: application/json`.
 
+mod deliverable;
+pub use deliverable::Content;
 mod notify;
 mod source;
 

@@ -8,6 +8,7 @@ pub mod auth;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod cost;
+pub mod deliverable;
 pub mod notify;
 pub mod paths;
 pub mod review;
@@ -15,6 +16,7 @@ pub mod route;
 pub mod source;
 
 pub use auth::{Device, LoginRequest, NewTokenBody, NewTokenRequest, PairingBody, PairingRequest};
+pub use deliverable::{AcceptBody, AcceptRequest, ContentQuery, DeliverablesBody};
 pub use review::{FileDiffBody, FileDiffQuery, FileEntry, FilesBody};
 
 use std::collections::BTreeMap;

@@ -236,6 +236,9 @@ pub fn event_line(e: &Event) -> String {
             format!("by {by}{}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()),
         ),
         EventKind::Session { session_id } => ("session".into(), session_id.clone()),
+        EventKind::Deliverable { path, description } => {
+            ("deliver".into(), format!("{path}{}", description.as_deref().map(|d| format!(": {d}")).unwrap_or_default()))
+        }
     };
     format!("{ts} {label:<8} {}", visible(&clip(&text, 400)))
 }

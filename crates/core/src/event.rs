@@ -225,6 +225,13 @@ pub enum EventKind {
     Session {
         session_id: String,
     },
+    /// The agent hands over a file as the task's work: a path relative to its
+    /// workspace (checked: never `..` nor absolute) with a one-line description.
+    Deliverable {
+        path: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+    },
 }
 
 impl EventKind {
@@ -240,6 +247,16 @@ impl EventKind {
         parsed.and_then(EventKind::agents_own).unwrap_or_else(|| EventKind::Output { stream: OutputStream::Stdout, line: line.to_string() })
     }
 
+    /// A deliverable as an agent may declare it: its path normalized and its
+    /// description one short line; a path that leaves the workspace becomes an error
+    /// saying so (the file is never recorded).
+    fn deliverable(path: String, description: Option<String>) -> EventKind {
+        match crate::deliverable::check_path(&path) {
+            Ok(path) => EventKind::Deliverable { path, description: crate::deliverable::clean_description(description.as_deref()) },
+            Err(why) => EventKind::Error { message: format!("bosun refused a deliverable: {why}") },
+        }
+    }
+
     /// The event if an agent may say it of its own work: its messages, tool calls and
     /// results, file changes, usage as it reports it, output, errors, its session and
     /// its asks. None for what only bosun or a human says: answers to asks (`approval`),
@@ -252,6 +269,7 @@ impl EventKind {
                 Some(EventKind::Message { text, role: None, from: None })
             }
             EventKind::Message { .. } | EventKind::Status { .. } | EventKind::Approval { .. } => None,
+            EventKind::Deliverable { path, description } => Some(EventKind::deliverable(path, description)),
             // Listed one by one: a new kind is bosun's until someone decides otherwise here.
             EventKind::ToolCall { .. }
             | EventKind::ToolResult { .. }
@@ -277,6 +295,7 @@ impl EventKind {
             EventKind::ApprovalRequest { .. } => "approval_request",
             EventKind::Approval { .. } => "approval",
             EventKind::Session { .. } => "session",
+            EventKind::Deliverable { .. } => "deliverable",
         }
     }
 
@@ -366,6 +385,22 @@ mod tests {
         for v in own {
             let kind: EventKind = serde_json::from_value(v.clone()).unwrap();
             assert_eq!(EventKind::from_agent_line(&v.to_string()), kind, "{v}");
+        }
+    }
+
+    #[test]
+    fn a_deliverable_stays_in_the_workspace() {
+        let line = r#"{"type":"deliverable","path":"./out/report.md","description":"The report\nmore"}"#;
+        assert_eq!(
+            EventKind::from_agent_line(line),
+            EventKind::Deliverable { path: "out/report.md".into(), description: Some("The report".into()) }
+        );
+        for bad in ["../x", "/etc/passwd", "a/../../x"] {
+            let line = json!({"type": "deliverable", "path": bad}).to_string();
+            match EventKind::from_agent_line(&line) {
+                EventKind::Error { message } => assert!(message.contains("refused a deliverable"), "{message}"),
+                other => panic!("{bad}: {other:?}"),
+            }
         }
     }
 

@@ -9,6 +9,7 @@
 pub mod approval;
 pub mod auth;
 pub mod budget;
+pub mod deliverable;
 pub mod deps;
 pub mod event;
 pub mod notify;

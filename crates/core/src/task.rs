@@ -119,7 +119,7 @@ impl TaskStatus {
             (S::Running | S::NeedsInput, E::OutOfBudget) => S::NeedsInput,
             (S::NeedsInput, E::BudgetRaised) => S::Queued,
             (S::NeedsInput, E::InputGiven) => S::Running,
-            (S::Review, E::Merged) => S::Done,
+            (S::Review, E::Merged | E::Accepted) => S::Done,
             (S::Failed | S::Stopped | S::Interrupted | S::Triage, E::Retried) => S::Queued,
             (S::Review | S::Failed | S::Stopped | S::Interrupted, E::Reopened) => S::Queued,
             (S::Queued, E::Blocked) => S::Blocked,
@@ -170,6 +170,8 @@ pub enum TaskEvent {
     AwaitingInput,
     InputGiven,
     Merged,
+    /// A human accepted the task's deliverables (`bosun accept`): done without a merge.
+    Accepted,
     Retried,
     Reopened,
     Blocked,
@@ -191,6 +193,7 @@ impl TaskEvent {
             TaskEvent::AwaitingInput => "wait for input on",
             TaskEvent::InputGiven => "resume",
             TaskEvent::Merged => "merge",
+            TaskEvent::Accepted => "accept",
             TaskEvent::Retried => "retry",
             TaskEvent::Reopened => "reopen",
             TaskEvent::Blocked => "block",
@@ -638,6 +641,8 @@ mod tests {
     #[test]
     fn merge_needs_review() {
         assert!(S::Running.apply(E::Merged).is_err());
+        assert_eq!(S::Review.apply(E::Accepted).unwrap(), S::Done);
+        assert!(S::Running.apply(E::Accepted).is_err() && S::Failed.apply(E::Accepted).is_err());
         assert!(S::Failed.apply(E::Merged).is_err());
     }
 

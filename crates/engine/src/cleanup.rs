@@ -142,6 +142,22 @@ pub async fn remove(engine: &Engine, task: &Task, force: bool) -> Result<Vec<Str
     Ok(notes)
 }
 
+/// Removes the copies bosun kept of a task's deliverables (a discarded task's);
+/// returns what was done, for the user. A failure is logged, not raised.
+pub async fn remove_kept_deliverables(engine: &Engine, task: &Task) -> Option<String> {
+    let kept = crate::deliverables::kept_dir(engine, task.id, 0).parent()?.to_path_buf();
+    if !kept.exists() {
+        return None;
+    }
+    match tokio::fs::remove_dir_all(&kept).await {
+        Ok(()) => Some("removed the copies of its deliverables".into()),
+        Err(e) => {
+            tracing::warn!("cannot remove {}: {e}", kept.display());
+            None
+        }
+    }
+}
+
 /// After a merge into the base (the caller holds the repo lock and checked the
 /// worktree is clean): removes the worktree, and the branch when every one of its
 /// commits is in the base. A squashed branch is kept: its commits are not. Returns

@@ -40,6 +40,7 @@
 mod cleanup;
 pub mod config;
 mod crash;
+mod deliverables;
 mod detect;
 mod dispatch;
 mod error;

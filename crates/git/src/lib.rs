@@ -22,7 +22,7 @@ pub use conflict::Unfinished;
 pub use merge::{MergeError, MergeOutcome, MergeStrategy, Nothing};
 pub use rebase::RebaseOutcome;
 pub use refname::branch_name_problem;
-pub use review::FileStat;
+pub use review::{FileStat, compare_files};
 pub use worktree::{Worktree, WorktreeInfo};
 
 /// Everything that can go wrong talking to git (merge-specific outcomes live in [`MergeError`]).

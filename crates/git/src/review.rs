@@ -3,7 +3,9 @@
 //! branch were merged into its base now (computed in the object store, touching no
 //! checkout).
 
-use crate::{GitError, MergeError, Repo, plain_name};
+use std::path::Path;
+
+use crate::{GitError, MergeError, Repo, git, plain_name};
 
 /// One file a branch changes, as `git diff --numstat` counts it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,4 +58,25 @@ impl Repo {
             Err(e) => Err(GitError::Unexpected { action: "merge-tree".into(), path: self.root().to_owned(), detail: e.to_string() }),
         }
     }
+}
+
+/// Two files compared outside any repository (`git diff --no-index`, run in `dir`,
+/// the paths relative to it; `/dev/null` for a side that does not exist): their
+/// unified diff and line counts (None for binary content). A deliverable against the
+/// one an earlier run delivered.
+pub async fn compare_files(dir: &Path, old: &str, new: &str) -> Result<(String, Option<(u64, u64)>), GitError> {
+    let base = ["diff", "--no-index", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames"];
+    let stat = git(dir, base).arg("--numstat").arg("--").arg(old).arg(new).output().await?;
+    let diff = git(dir, base).arg("--src-prefix=a/").arg("--dst-prefix=b/").arg("--").arg(old).arg(new).output().await?;
+    // Exit 1: they differ; 0: they are the same.
+    for out in [&stat, &diff] {
+        if !matches!(out.code, Some(0 | 1)) {
+            return Err(out.error());
+        }
+    }
+    let text = stat.text();
+    let mut parts = text.split('\t');
+    let lines = parts.next().and_then(|a| a.parse().ok()).zip(parts.next().and_then(|d| d.parse().ok()));
+    let lines = if text.is_empty() { Some((0, 0)) } else { lines };
+    Ok((String::from_utf8_lossy(&diff.stdout).into_owned(), lines))
 }

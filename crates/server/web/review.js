@@ -75,7 +75,7 @@ export function reviewPanel(id, ctx) {
     const f = files;
     if (!f) return;
     const t = ctx.task();
-    fill(summary, f.branch ? `${f.branch} against ${f.base} · ` : 'Workspace files · ', plural(f.files.length, 'file'),
+    fill(summary, f.branch ? `${f.branch} against ${f.base} · ` : 'Deliverables against the run before · ', plural(f.files.length, 'file'),
       f.branch ? [' · ', h('span', { class: 'plus' }, `+${f.additions}`), ' ', h('span', { class: 'minus' }, `−${f.deletions}`)] : '',
       f.uncommitted.length ? h('span', { class: 'reason' }, ` · uncommitted: ${f.uncommitted.join(', ')}`) : '');
     const sections = f.files.map((file, i) => fileSection(file, i));

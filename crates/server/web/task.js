@@ -1,10 +1,12 @@
 // The task page: the task's header and actions, its pending asks, the agent's summary,
 // then two tabs: Changes (the review, diff first: review.js) and the live event
 // timeline (paged and capped so 50,000 events stay fast); and its runs. Merge asks
-// first (merge.js). Everything through the public API.
+// first (merge.js); the files the runs handed over above them (deliverables.js).
+// Everything through the public API.
 import { api, h, notify, act, fill, morph, onTask, notFound, STATUS_LABEL, cost, money, shortTime, duration, waitingNote, command, clock } from './api.js';
 import { askItem } from './asks.js';
 import { reviewPanel } from './review.js';
+import { deliverablesPanel } from './deliverables.js';
 import { mergeSheet } from './merge.js';
 import { editForm, duplicate, retryWith } from './manage.js';
 
@@ -15,7 +17,7 @@ const SOURCE_NAME = { notion: 'Notion', github: 'GitHub', linear: 'Linear' };
 const CAP = 2000;
 /** Events fetched per "show earlier" tap. */
 const PAGE = 1000;
-const EVENT_TYPES = ['message', 'tool_call', 'tool_result', 'file_change', 'usage', 'status', 'error', 'output', 'approval_request', 'approval', 'session'];
+const EVENT_TYPES = ['message', 'tool_call', 'tool_result', 'file_change', 'usage', 'status', 'error', 'output', 'approval_request', 'approval', 'session', 'deliverable'];
 const TOOL_LABEL = { read: 'Read', edit: 'Edit', write: 'Write', command: 'Ran', search: 'Searched', web: 'Fetched', other: 'Tool' };
 const ACTIVE = ['queued', 'running', 'needs_input'];
 /** Status events after which a rebase's conflicts are no longer in the worktree: a
@@ -73,6 +75,8 @@ function eventBody(ev) {
       return [h('span', { class: 'who' }, ev.allow ? 'Approved' : 'Denied'), ` by ${ev.by}`, ev.message ? `: ${ev.message}` : ''];
     case 'session':
       return [h('span', { class: 'muted' }, `Session ${ev.session_id}`)];
+    case 'deliverable':
+      return [h('span', { class: 'who' }, 'Delivered'), ' ', h('code', {}, ev.path), ev.description ? ` ${ev.description}` : ''];
     default:
       return [h('code', {}, JSON.stringify(ev))];
   }
@@ -116,6 +120,7 @@ export function taskPage(root, id) {
   const summaryBox = h('section', { class: 'summary', 'aria-labelledby': 'summary-h', hidden: true },
     h('h2', { id: 'summary-h' }, 'Summary'), h('p', { class: 'text' }));
   const review = reviewPanel(id, { task: () => task, adopt: (t) => { if (adopt(t)) renderTask(); } });
+  const delivered = deliverablesPanel(id, { task: () => task, adopt: (t) => { if (adopt(t)) renderTask(); } });
   const tabChanges = h('button', { type: 'button', role: 'tab', id: 'tab-changes', 'aria-controls': 'panel-changes', class: 'tab', onclick: () => showTab('changes') }, 'Changes');
   const tabTimeline = h('button', { type: 'button', role: 'tab', id: 'tab-timeline', 'aria-controls': 'panel-timeline', class: 'tab', onclick: () => showTab('timeline') }, 'Timeline');
   const tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Task views',
@@ -182,7 +187,8 @@ export function taskPage(root, id) {
     const buttons = [];
     if (['running', 'needs_input'].includes(t.status)) buttons.push(action('Interrupt', 'interrupt'));
     if (ACTIVE.includes(t.status)) buttons.push(action('Stop', 'stop', 'danger'));
-    if (t.status === 'review') buttons.push(h('button', { type: 'button', class: 'button primary', onclick: (e) => merge(e.currentTarget) }, t.repo ? 'Merge…' : 'Accept…'),
+    // A task without a repo is accepted with its deliverables (copied out, or kept).
+    if (t.status === 'review') buttons.push(h('button', { type: 'button', class: 'button primary', onclick: (e) => (t.repo ? merge(e.currentTarget) : delivered.focusAccept()) }, t.repo ? 'Merge…' : 'Accept…'),
       action(t.pr ? 'Refresh PR' : 'Open PR', 'pr', '', t.pr ? { refresh: true } : undefined));
     // What Reply and Retry will do: Reply continues the agent's session (where it left
     // one); Retry starts over, unless the daemon cut the run off (then it continues too).
@@ -307,8 +313,9 @@ export function taskPage(root, id) {
     renderTask();
     if (was !== t.status) {
       loadAsks();
-      // A run ended (or a merge): the change may be new.
+      // A run ended (or a merge): the change may be new, and so may its deliverables.
       if (reviewLoaded && !ACTIVE.includes(t.status)) review.load();
+      if (!ACTIVE.includes(t.status)) delivered.load();
     }
   });
 
@@ -416,7 +423,7 @@ export function taskPage(root, id) {
     try { t = await api(`/api/tasks/${id}`); } catch (e) { error = e; }
     if (closed) return;
     if (error?.status === 404) return notFound(root, `There is no task T-${id}.`);
-    fill(root, header, asks, summaryBox, tabs, changesPanel, timelinePanel, say, sayNote, reply, runs);
+    fill(root, header, asks, summaryBox, delivered.el, tabs, changesPanel, timelinePanel, say, sayNote, reply, runs);
     // Diff first for a task whose work is done; the timeline while it works.
     showTab(t && !ACTIVE.includes(t.status) && t.status !== 'discarded' && (t.branch || t.worktree) ? 'changes' : 'timeline');
     if (t) { if (adopt(t)) renderTask(); } else fill(header, h('h1', {}, `T-${id}`), h('p', { class: 'reason' }, error.message));
@@ -426,6 +433,7 @@ export function taskPage(root, id) {
     if (asked.get('merge') && t?.status === 'review') merge(null);
     else if (asked.get('reply')) (t?.status === 'review' ? document.getElementById('review-note') : replyText)?.focus();
     loadAsks();
+    if (t && !ACTIVE.includes(t.status)) delivered.load();
     startTimeline();
   }
 

@@ -65,6 +65,10 @@ impl<S: Store> Store for CachedStore<S> {
         self.inner.ledger()
     }
 
+    fn deliverables(&self) -> &dyn crate::deliverables::DeliverableStore {
+        self.inner.deliverables()
+    }
+
     async fn close(&self) {
         self.inner.close().await;
     }
@@ -146,8 +150,14 @@ impl<S: Store> Store for CachedStore<S> {
     async fn set_run_pid(&self, run_id: RunId, pid: i64) -> Result<()> {
         self.inner.set_run_pid(run_id, pid).await
     }
-    async fn finish_run(&self, run_id: RunId, end: RunEnd, now: DateTime<Utc>) -> Result<Task> {
-        self.inner.finish_run(run_id, end, now).await
+    async fn finish_run_with(
+        &self,
+        run_id: RunId,
+        end: RunEnd,
+        deliverables: &[crate::deliverables::NewDeliverable],
+        now: DateTime<Utc>,
+    ) -> Result<Task> {
+        self.inner.finish_run_with(run_id, end, deliverables, now).await
     }
     async fn set_waiting(&self, run_id: RunId, waiting: bool, now: DateTime<Utc>) -> Result<Task> {
         self.inner.set_waiting(run_id, waiting, now).await

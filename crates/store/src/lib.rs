@@ -13,6 +13,7 @@
 mod cache;
 mod cached;
 pub mod credentials;
+pub mod deliverables;
 pub mod ledger;
 pub mod notify;
 pub mod sources;
@@ -223,6 +224,8 @@ pub trait Store: Send + Sync + 'static {
     fn sources(&self) -> &dyn sources::SourceStore;
     /// The cost ledger and budgets.
     fn ledger(&self) -> &dyn ledger::LedgerStore;
+    /// The files runs handed over (written with their run's end).
+    fn deliverables(&self) -> &dyn deliverables::DeliverableStore;
     /// Closes the store once the daemon is done with it, waiting for its connections
     /// to finish (for SQLite: the last one folds the WAL into the database file).
     async fn close(&self) {}
@@ -278,7 +281,18 @@ pub trait Store: Send + Sync + 'static {
     async fn set_run_pid(&self, run_id: RunId, pid: i64) -> Result<()>;
     /// Ends a live run and applies `end.task_event` to its task, in one transaction
     /// (compare-and-set on the task's status as read in it).
-    async fn finish_run(&self, run_id: RunId, end: RunEnd, now: DateTime<Utc>) -> Result<Task>;
+    async fn finish_run(&self, run_id: RunId, end: RunEnd, now: DateTime<Utc>) -> Result<Task> {
+        self.finish_run_with(run_id, end, &[], now).await
+    }
+    /// [`Store::finish_run`] that also records the run's deliverables, in the same
+    /// transaction.
+    async fn finish_run_with(
+        &self,
+        run_id: RunId,
+        end: RunEnd,
+        deliverables: &[deliverables::NewDeliverable],
+        now: DateTime<Utc>,
+    ) -> Result<Task>;
     /// running <-> needs_input, for a live run and its task, in one transaction.
     async fn set_waiting(&self, run_id: RunId, waiting: bool, now: DateTime<Utc>) -> Result<Task>;
     /// Every live run (starting, running, needs input) on any node: what the

@@ -1,4 +1,5 @@
-//! `bosun diff ID`: what the agent changed on its branch against the base.
+//! `bosun diff ID`: what the agent changed on its branch against the base; for a task
+//! without a repo, its deliverables against the run before.
 
 use crate::Failure;
 use crate::client::{Ctx, parse_task_id};
@@ -18,6 +19,11 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
     let body = ctx.api.diff(args.id).await?;
     if ctx.json {
         ctx.print_json(&body);
+        return Ok(());
+    }
+    if body.branch.is_none() && !body.diff.is_empty() && !args.stat {
+        eprintln!("(no repo: its deliverables against the run before)");
+        print!("{}", body.diff);
         return Ok(());
     }
     if body.branch.is_none() {

@@ -1,6 +1,7 @@
 //! One file per CLI verb: its clap `Args` (whose doc comments are the help) and its
 //! `run` function.
 
+pub mod accept;
 pub mod add;
 pub mod after;
 pub mod agents;
@@ -19,6 +20,7 @@ pub mod logs;
 pub mod ls;
 pub mod merge;
 pub mod notify;
+pub mod open;
 pub mod pair;
 pub mod pr;
 pub mod rebase;

@@ -11,6 +11,7 @@ mod cleanup;
 mod codex;
 mod conflicts;
 mod day;
+mod deliverables;
 mod deps;
 mod discard;
 mod disk;

@@ -1,6 +1,7 @@
 //! `diff`: what the agent changed on its branch against the base (from their merge
 //! base, like a pull request), plus anything still uncommitted in the worktree. For
-//! a task without a repo: its workspace's files.
+//! a task without a repo: its deliverables against the run before (its workspace's
+//! files when it recorded none).
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +19,10 @@ impl Engine {
     pub async fn diff(&self, id: TaskId) -> Result<DiffBody, OpError> {
         let task = self.store.get_task(id).await?;
         let Some(repo_path) = &task.repo else {
+            // Its deliverables against the run before; a task that recorded none, its files.
+            if let Some((files, diff)) = self.delivered_patch(&task).await? {
+                return Ok(DiffBody { base: None, branch: None, files, uncommitted: vec![], diff });
+            }
             let files = match &task.worktree {
                 Some(dir) => list_files(Path::new(dir)),
                 None => Vec::new(),

@@ -1,6 +1,7 @@
 //! `discard`: give up on a task. It becomes `discarded` (terminal), then its worktree
 //! and branch are removed. Refuses while its agent runs, and — unless `yes` — while
-//! that would lose unmerged commits or uncommitted changes, saying how much.
+//! that would lose unmerged commits or uncommitted changes, saying how much. The
+//! copies bosun kept of its deliverables are removed with them.
 
 use bosun_api::RmBody;
 use bosun_core::task::TaskId;
@@ -41,7 +42,10 @@ impl Engine {
                 self.publish(&task);
             }
         }
-        let removed = if cleanup::has_workspace(&task).await { cleanup::remove(self, &task, true).await? } else { vec![] };
+        let mut removed = if cleanup::has_workspace(&task).await { cleanup::remove(self, &task, true).await? } else { vec![] };
+        // The copies bosun kept of what its runs delivered go with it (a done task's
+        // stay, for `open`).
+        removed.extend(cleanup::remove_kept_deliverables(self, &task).await);
         self.hub.flush().await;
         Ok(RmBody { task: self.store.get_task(id).await?, removed })
     }

@@ -1,7 +1,8 @@
 //! `files` and `file_diff`: the review page's reading of a task's change: each file
 //! its branch changes with line counts (against the merge base, like a pull request),
 //! what is uncommitted, what would conflict with the base now and what a half-done
-//! rebase left conflicted; then one of those files' diff.
+//! rebase left conflicted; then one of those files' diff. A task without a repo lists
+//! its deliverables' changes between runs instead (`delivered_diff.rs`).
 
 use std::path::Path;
 
@@ -22,21 +23,8 @@ impl Engine {
         let task = self.store.get_task(id).await?;
         let worktree = task.worktree.clone().filter(|p| Path::new(p).exists());
         let Some((repo, base, branch)) = self.branch_of(&task).await? else {
-            // No repo: the workspace's files, without counts.
-            let listed = self.diff(id).await?.files;
-            let files = listed.into_iter().map(|path| entry(path, None)).collect();
-            return Ok(FilesBody {
-                base: None,
-                branch: None,
-                worktree,
-                files,
-                additions: 0,
-                deletions: 0,
-                uncommitted: vec![],
-                conflicts: vec![],
-                unfinished: None,
-                unmerged: vec![],
-            });
+            // No repo: its deliverables' changes since the run before.
+            return self.delivered_files(&task).await;
         };
         let stats = repo.file_stats(&base, &branch).await?;
         let (mut additions, mut deletions) = (0u64, 0u64);
@@ -81,7 +69,10 @@ impl Engine {
     pub async fn file_diff(&self, id: TaskId, path: &str, base_side: bool) -> Result<FileDiffBody, OpError> {
         let task = self.store.get_task(id).await?;
         let Some((repo, base, branch)) = self.branch_of(&task).await? else {
-            return Err(OpError::Refused(format!("T-{id} has no repo: its files have no diff")));
+            if base_side {
+                return Err(OpError::Refused(format!("T-{id} has no repo: its deliverables have no base")));
+            }
+            return self.delivered_diff(&task, path).await;
         };
         let (from, to) = if base_side { (&branch, &base) } else { (&base, &branch) };
         // Only a file that side changes: a path is never a pattern nor a way around the repo.

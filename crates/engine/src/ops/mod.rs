@@ -3,6 +3,7 @@
 //! Each checks the request against the task's state, acts, publishes what changed,
 //! and answers with a wire type of `bosun-api` or a typed [`OpError`](crate::OpError).
 
+mod accept;
 pub mod act;
 mod after;
 mod agents;
@@ -12,6 +13,9 @@ mod auth;
 mod budget_raise;
 mod cost;
 mod create;
+mod deliverables;
+mod delivered_diff;
+pub use deliverables::DeliverableContent;
 mod devices;
 mod diff;
 mod discard;

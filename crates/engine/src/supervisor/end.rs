@@ -64,14 +64,33 @@ impl RunCtx<'_> {
             }
             Err(e) => self.emit(EventKind::Error { message: format!("cannot commit the agent's leftover work: {e}") }).await,
         }
+        self.gather_deliverables(workdir).await;
         let message = reason.clone().unwrap_or_else(|| exit.map(|e| e.describe()).unwrap_or_default());
         let end = RunEnd { status: run_status, exit_code: exit.and_then(|e| e.code).map(i64::from), reason, task_event };
         self.end(end, message).await;
     }
 
+    /// The files the run handed over (declared, or changed in a scratch workspace),
+    /// for its end to record; those refused are logged as errors, the rest as one
+    /// status line.
+    async fn gather_deliverables(&mut self, workdir: &Path) {
+        let (found, refused) = crate::deliverables::after_run(self.engine, &self.task, self.run.id, workdir).await;
+        for error in refused {
+            self.emit(error).await;
+        }
+        if !found.is_empty() {
+            let names: Vec<&str> = found.iter().map(|d| d.path.as_str()).take(10).collect();
+            let more = if found.len() > names.len() { format!(" and {} more", found.len() - names.len()) } else { String::new() };
+            let what = format!("{}: {}{more}", bosun_core::count(found.len(), "deliverable"), names.join(", "));
+            self.emit(EventKind::status("delivered", what)).await;
+        }
+        self.deliverables = found;
+    }
+
     /// The run never got a process: record why.
     pub(super) async fn fail_before_start(mut self, why: String) {
         tracing::warn!("run failed to start: {why}");
+        crate::deliverables::forget(self.engine, self.task.id, self.run.id);
         self.emit(EventKind::Error { message: why.clone() }).await;
         let end = RunEnd {
             status: RunStatus::Failed,
@@ -124,7 +143,7 @@ impl RunCtx<'_> {
         let mut delay = std::time::Duration::from_millis(100);
         let mut closing = self.engine.closing();
         loop {
-            match self.engine.store.finish_run(self.run.id, end.clone(), Utc::now()).await {
+            match self.engine.store.finish_run_with(self.run.id, end.clone(), &self.deliverables, Utc::now()).await {
                 Ok(task) => {
                     self.task = task;
                     return true;

@@ -158,6 +158,8 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, spend
     // As recorded by `prepare` (a first run's task was read before).
     run_ctx.task.worktree = Some(workdir.to_string_lossy().into_owned());
     run_ctx.task.branch = prepared.branch;
+    // A scratch workspace as the run finds it: what differs at its end is its work.
+    crate::deliverables::before_run(&engine, &run_ctx.task, run_ctx.run.id, &workdir).await;
     // A run that continues the agent's session (`Task::resume`: a reply, a retry after
     // the daemon cut the last run off) resumes it with the new messages alone;
     // otherwise the task's prompt, plus messages sent while it waited. They are marked
@@ -322,6 +324,8 @@ struct RunCtx<'a> {
     budgets: Vec<bosun_core::budget::Budget>,
     /// Budgets already warned about (80 %), by name.
     warned: std::collections::HashSet<String>,
+    /// What the run handed over, recorded with its end.
+    deliverables: Vec<bosun_core::deliverable::NewDeliverable>,
 }
 
 /// A run's time limits.
@@ -349,6 +353,7 @@ impl<'a> RunCtx<'a> {
             printed_at: None,
             budgets: Vec::new(),
             warned: Default::default(),
+            deliverables: Vec::new(),
         }
     }
 }

@@ -18,8 +18,13 @@ impl<S: Send + Sync> FromRequestParts<S> for TaskId {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let Path(id) = Path::<String>::from_request_parts(parts, state).await?;
-        id.parse().map(TaskId).map_err(|_| ApiError::BadRequest(format!("`{id}` is not a task id (a number, like 12)")))
+        task_id(&id).map(TaskId)
     }
+}
+
+/// A task id as it appears in a path.
+pub fn task_id(id: &str) -> Result<i64, ApiError> {
+    id.parse().map_err(|_| ApiError::BadRequest(format!("`{id}` is not a task id (a number, like 12)")))
 }
 
 /// A required JSON body.

@@ -34,9 +34,12 @@ mod source_rm;
 mod source_sync;
 mod source_verification_token;
 mod sources;
+mod task_accept;
 mod task_after;
 mod task_budget;
 mod task_create;
+mod task_deliverable;
+mod task_deliverables;
 mod task_diff;
 mod task_discard;
 mod task_edit;
@@ -126,6 +129,9 @@ fn api() -> OpenApiRouter<Arc<Engine>> {
         .routes(routes!(devices::list))
         .routes(routes!(device_revoke::revoke))
         .routes(routes!(pairings::create))
+        .routes(routes!(task_deliverables::list))
+        .routes(routes!(task_deliverable::content))
+        .routes(routes!(task_accept::accept))
 }
 
 /// The OpenAPI document of every route [`router`] serves.

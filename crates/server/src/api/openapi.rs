@@ -26,6 +26,8 @@ use utoipa::OpenApi;
         bosun_core::PullRequest,
         bosun_core::PrState,
         bosun_core::Approval,
+        bosun_core::deliverable::Deliverable,
+        bosun_core::deliverable::DeliverableChange,
         bosun_core::ApprovalStatus,
         bosun_api::ErrorBody,
         bosun_core::auth::Scope,

@@ -3,6 +3,7 @@
 
 mod approvals;
 mod credentials;
+mod deliverables;
 mod events;
 mod inbox;
 mod ledger;
@@ -51,6 +52,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema13.sql"),
     include_str!("schema14.sql"),
     include_str!("schema15.sql"),
+    include_str!("schema17.sql"),
     include_str!("schema18.sql"),
 ];
 
@@ -183,6 +185,10 @@ impl Store for SqliteStore {
     }
 
     fn ledger(&self) -> &dyn crate::ledger::LedgerStore {
+        self
+    }
+
+    fn deliverables(&self) -> &dyn crate::deliverables::DeliverableStore {
         self
     }
 
@@ -405,7 +411,13 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn finish_run(&self, run_id: RunId, end: RunEnd, now: DateTime<Utc>) -> Result<Task> {
+    async fn finish_run_with(
+        &self,
+        run_id: RunId,
+        end: RunEnd,
+        items: &[crate::deliverables::NewDeliverable],
+        now: DateTime<Utc>,
+    ) -> Result<Task> {
         let mut tx = self.pool.begin_with(WRITE).await?;
         let task_id: Option<i64> = sqlx::query_scalar(
             "UPDATE runs SET status = ?, exit_code = ?, reason = ?, ended_at = ?
@@ -419,6 +431,7 @@ impl Store for SqliteStore {
         .fetch_optional(&mut *tx)
         .await?;
         let task_id = task_id.ok_or(StoreError::RunNotFound(run_id))?;
+        deliverables::insert_in(&mut tx, task_id, run_id, items, now).await?;
         let reason = if end.task_event == (TaskEvent::Finished { success: true }) { None } else { end.reason.as_deref() };
         transition_in(&mut tx, task_id, None, end.task_event, reason, now).await?;
         tx.commit().await?;
