@@ -186,6 +186,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/sources"),
     ("delete", "/api/sources/{id}"),
     ("post", "/api/sources/{id}/sync"),
+    ("get", "/api/sources/{id}/verification-token"),
     ("delete", "/api/notify/channels/{id}"),
     ("post", "/api/notify/test"),
     ("get", "/api/push/key"),
