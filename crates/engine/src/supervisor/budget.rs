@@ -19,7 +19,14 @@ impl RunCtx<'_> {
     /// figure for the model the run uses. Whatever cost a `command` or ACP agent
     /// prints is not charged: any program can print any number. None for anything
     /// but usage. `line` is the report's place in the run's output.
-    pub(super) fn charged(&self, event: &EventKind, line: Option<u64>) -> Option<(EventKind, Charge)> {
+    ///
+    /// A CLI's own cost stands for its reports since its previous one that had a cost
+    /// (Claude Code reports each model response's tokens as it arrives, then the
+    /// turn's cost): those were charged at the price table's figure, and this report
+    /// is charged what it adds to them. (Across a daemon restart in the middle of a
+    /// turn, the next daemon does not know those figures and charges the whole cost:
+    /// never less than was spent.)
+    pub(super) fn charged(&mut self, event: &EventKind, line: Option<u64>) -> Option<(EventKind, Charge)> {
         let EventKind::Usage { input_tokens, output_tokens, cached_tokens, cost_usd } = *event else { return None };
         let profile = self.profile.as_ref();
         let trusted = profile.is_some_and(|p| matches!(p.runtime, Runtime::ClaudeCode | Runtime::Codex | Runtime::Gemini));
@@ -28,8 +35,13 @@ impl RunCtx<'_> {
         let priced = model.as_deref().and_then(|m| self.engine.prices.cost(m, &usage));
         let reported = cost_usd.filter(|_| trusted);
         let (cost_usd, counted) = match (reported, priced) {
-            (Some(r), _) => (Some(r), "reported"),
-            (None, Some(p)) => (Some(p), "priced"),
+            (Some(r), _) => (Some((r - std::mem::take(&mut self.estimated)).max(0.0)), "reported"),
+            (None, Some(p)) => {
+                if trusted {
+                    self.estimated += p;
+                }
+                (Some(p), "priced")
+            }
             (None, None) => (None, "none"),
         };
         let charge = Charge {

@@ -322,6 +322,9 @@ struct RunCtx<'a> {
     budgets: Vec<bosun_core::budget::Budget>,
     /// Budgets already warned about (80 %), by name.
     warned: std::collections::HashSet<String>,
+    /// What the run was charged at the price table's figure since a report carrying
+    /// the CLI's own cost, which stands for them ([`RunCtx::charged`]).
+    estimated: f64,
 }
 
 /// A run's time limits.
@@ -349,6 +352,7 @@ impl<'a> RunCtx<'a> {
             printed_at: None,
             budgets: Vec::new(),
             warned: Default::default(),
+            estimated: 0.0,
         }
     }
 }
