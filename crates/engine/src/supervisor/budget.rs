@@ -1,13 +1,14 @@
 //! What a run costs and what it may spend: the usage it is charged (with its ledger
 //! entry), the budgets checked at each usage report (a warning at 80 %, the run
-//! stopped once one is crossed), and a run whose reservation does not fit waiting.
+//! stopped once one is crossed), and a task whose run's reservation does not fit
+//! blocked.
 
 use std::sync::Arc;
 
 use bosun_core::budget::{BudgetState, Charge};
 use bosun_core::notify::NotifyKind;
 use bosun_core::schedule::Wait;
-use bosun_core::{EventKind, Runtime, Task};
+use bosun_core::{EventKind, Runtime, Task, TaskEvent};
 
 use super::RunCtx;
 use crate::Engine;
@@ -93,21 +94,13 @@ impl RunCtx<'_> {
     }
 }
 
-/// A run whose reservation did not fit: the task stays queued, saying which budget
-/// it waits for. Its slot is freed without waking the dispatcher (which would try
-/// again at once): it is tried at the next look, after a run ends.
+/// A run whose reservation did not fit (the store's own check, as the run was to
+/// start): the task is `blocked`, naming the budget. Its slot is freed without waking
+/// the dispatcher (which would try again at once): it is tried at the next look, after
+/// a run ends or a budget is raised.
 pub(super) async fn wait_for_budget(engine: &Arc<Engine>, task: Task, state: &BudgetState) {
-    tracing::info!(task = task.id, "waiting: {}", state.describe());
     let wait = Wait::Budget { budget: state.budget.name.clone(), detail: state.describe() };
-    match engine.store.set_waits(&[(task.id, Some(wait.into()))]).await {
-        Ok(changed) if !changed.is_empty() => {
-            if let Ok(t) = engine.store.get_task(task.id).await {
-                engine.hub.task_changed(&t);
-            }
-        }
-        Ok(_) => {}
-        Err(e) => tracing::warn!(task = task.id, "cannot say why the task waits: {e}"),
-    }
+    crate::dispatch::rewait(engine, &task, TaskEvent::Blocked, wait).await;
     engine.live.lock().unwrap().remove(&task.id);
     engine.run_ended.notify_waiters();
 }
