@@ -8,6 +8,7 @@ import { notificationsPage, registerWorker } from './notify.js';
 import { loginPage } from './login.js';
 import { devicesPage } from './devices.js';
 import { sourcesPage } from './sources.js';
+import { costsPage } from './costs.js';
 
 const main = document.getElementById('main');
 let cleanup = () => {};
@@ -29,6 +30,7 @@ function route() {
   else if (path === '/notifications') cleanup = notificationsPage(main);
   else if (path === '/devices') cleanup = devicesPage(main);
   else if (path === '/sources') cleanup = sourcesPage(main);
+  else if (path === '/costs') cleanup = costsPage(main);
   else if ((m = path.match(/^\/tasks\/(\d+)$/))) cleanup = taskPage(main, Number(m[1]));
   else notFound(main, `The board has no page at ${path}.`);
 }

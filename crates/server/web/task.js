@@ -3,6 +3,7 @@
 // timeline (paged and capped so 50,000 events stay fast); and its runs. Merge asks
 // first (merge.js). Everything through the public API.
 import { api, h, notify, act, fill, morph, onTask, notFound, STATUS_LABEL, cost, money, shortTime, duration, waitingNote, command, clock } from './api.js';
+import { raiseForm, heldByBudget, tokens } from './costs.js';
 import { askItem } from './asks.js';
 import { reviewPanel } from './review.js';
 import { mergeSheet } from './merge.js';
@@ -189,7 +190,10 @@ export function taskPage(root, id) {
     const ended = ['failed', 'stopped', 'interrupted'].includes(t.status);
     const session = t.runs.some((r) => r.session_id);
     const resumes = t.status === 'interrupted' && session;
-    if (ended || t.status === 'blocked') buttons.push(action(resumes ? 'Retry: continue' : 'Retry: start over', 'retry', 'primary'));
+    const held = heldByBudget(t);
+    if (ended || (t.status === 'blocked' && !held)) buttons.push(action(resumes ? 'Retry: continue' : 'Retry: start over', 'retry', 'primary'));
+    // A budget holds it back: a higher one lets it go on (or start).
+    if (held) buttons.push(raiseForm(id, t.budget, (out) => { if (adopt(out)) renderTask(); }));
     if (ended) buttons.push(retryWith(t, (out) => { if (adopt(out)) renderTask(); }));
     if (['done', 'discarded'].includes(t.status) && !t.archived_at) {
       buttons.push(h('button', { type: 'button', class: 'button', onclick: (e) => act(e.currentTarget, async () => {
@@ -246,10 +250,11 @@ export function taskPage(root, id) {
     fill(summaryBox.querySelector('p'), lastWord);
     if (t.agent && t.agent !== deafChecked) checkDeaf(t);
     fill(runs, h('h2', { id: 'runs-h' }, 'Runs'), t.runs.length ? h('table', { tabindex: 0, 'aria-labelledby': 'runs-h' },
-      h('thead', {}, h('tr', {}, ['Run', 'Agent', 'Status', 'Started', 'Took', 'Cost', 'Why'].map((x) => h('th', { scope: 'col' }, x)))),
-      h('tbody', {}, t.runs.map((r) => h('tr', {}, h('td', {}, `#${r.id}`), h('td', {}, r.agent), h('td', {}, r.status),
+      h('thead', {}, h('tr', {}, ['Run', 'Agent', 'Model', 'Status', 'Started', 'Took', 'Cost', 'Tokens', 'Why'].map((x) => h('th', { scope: 'col' }, x)))),
+      h('tbody', {}, t.runs.map((r) => h('tr', { dataset: { run: r.id } }, h('td', {}, `#${r.id}`), h('td', {}, r.agent), h('td', { class: 'run-model' }, r.model || 'the CLI\'s default'), h('td', {}, r.status),
         h('td', {}, new Date(r.started_at).toLocaleString()), h('td', {}, r.ended_at ? duration(new Date(r.ended_at) - new Date(r.started_at)) : '…'),
-        h('td', {}, money(r.cost_usd)), h('td', {}, r.reason || ''))))) : h('p', { class: 'muted' }, 'Not started yet.'));
+        h('td', { class: 'run-cost' }, money(r.cost_usd)), h('td', { class: 'run-tokens' }, tokens(r)), h('td', {}, r.reason || ''))))) : h('p', { class: 'muted' }, 'Not started yet.'),
+      t.budget != null ? h('p', { class: 'hint', id: 'task-budget' }, `Budget ${money(t.budget)}: ${money(c ?? 0) || '$0.00'} spent.`) : null);
   }
 
   /** Merges through the confirm sheet; a conflict shows on the Changes tab. */
