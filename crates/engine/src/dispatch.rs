@@ -39,7 +39,7 @@ pub async fn run(engine: Arc<Engine>, mut triggers: mpsc::UnboundedReceiver<Trig
                 Trigger::Shutdown => return,
                 Trigger::TaskChanged(id) => changed.push(id),
                 Trigger::RunFinished(id) => tracing::debug!(task = id, "dispatch: run finished"),
-                Trigger::Startup => {}
+                Trigger::Startup | Trigger::ConfigChanged => {}
             }
             next = triggers.try_recv().ok();
         }

@@ -2,7 +2,8 @@
 //! the table: a `command` agent's own figure is never charged): reservations that
 //! never together exceed a budget, a run stopped the moment it crosses one and
 //! continued by `budget raise`, and a usage report replayed after a kill -9 counted
-//! once. The real Claude Code and Codex versions are in `budget_real.rs`.
+//! once; a task blocked by a budget starts when it is raised (by `budget raise`, or in
+//! routing.toml). The real Claude Code and Codex versions are in `budget_real.rs`.
 
 use std::process::Command;
 
@@ -201,4 +202,24 @@ fn a_usage_report_replayed_after_a_kill_9_is_counted_once() {
     let costs = w.json(&["cost", "--by", "task"]);
     assert_eq!(costs["rows"][0]["reports"].as_u64(), Some(3));
     assert!(close(ledger_total(&w), 1.8));
+}
+
+#[test]
+fn a_task_blocked_by_the_daily_budget_starts_once_routing_toml_raises_it() {
+    let mut w = World::new("app");
+    spender(&w, "worker", &[usage(100_000), json!({"say": "done"})]);
+    let routing = w.path("config/routing.toml");
+    std::fs::write(&routing, "[budget]\ndaily = 0.0\n").unwrap();
+    w.start(&[]);
+    let id = add(&w, &["worker", "--", "Wait for the money"]);
+    let t = w.wait_status(id, "blocked");
+    assert_eq!(t["waiting"]["budget"], "daily");
+    // Editing the file is enough: the daemon watches it (nothing else happens meanwhile
+    // that would make the dispatcher look again).
+    std::fs::write(&routing, "[budget]\ndaily = 5.0\n").unwrap();
+    let t = w.wait_status(id, "review");
+    assert!(close(t["runs"][0]["cost_usd"].as_f64().unwrap(), 0.3));
+    let budgets = w.json(&["budget"]);
+    let daily = budgets["budgets"].as_array().unwrap().iter().find(|b| b["name"] == "daily").unwrap().clone();
+    assert_eq!(daily["limit"].as_f64(), Some(5.0));
 }
