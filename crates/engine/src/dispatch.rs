@@ -231,6 +231,9 @@ async fn pass(engine: &Arc<Engine>) -> Result<(), DispatchError> {
             (TaskStatus::Blocked, Some(wait)) if !matches!(wait, Wait::Budget { .. }) => {
                 rewait(engine, &task, TaskEvent::Unblocked, wait).await;
             }
+            // Moved meanwhile (to triage, failed), or its start is being undone: its
+            // budget wait is not cleared.
+            (TaskStatus::Blocked, None) => {}
             (_, wait) => {
                 if let Some(wait) = wait {
                     waits.insert(task.id, wait);

@@ -100,7 +100,9 @@ impl RunCtx<'_> {
 /// a run ends or a budget is raised.
 pub(super) async fn wait_for_budget(engine: &Arc<Engine>, task: Task, state: &BudgetState) {
     let wait = Wait::Budget { budget: state.budget.name.clone(), detail: state.describe() };
-    crate::dispatch::rewait(engine, &task, TaskEvent::Blocked, wait).await;
+    // Out of the live runs first: a look at the queue meanwhile sees a queued task (and
+    // may try it again), never a blocked one being started.
     engine.live.lock().unwrap().remove(&task.id);
+    crate::dispatch::rewait(engine, &task, TaskEvent::Blocked, wait).await;
     engine.run_ended.notify_waiters();
 }
