@@ -12,6 +12,7 @@ use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 use tokio::io::unix::AsyncFd;
 
 use crate::Engine;
+use crate::state::until_closing;
 use crate::trigger::Trigger;
 
 /// The inotify instance, for tokio's readiness (it wants `AsRawFd`).
@@ -29,8 +30,8 @@ fn matters(name: Option<&OsStr>) -> bool {
     name == "routing.toml" || name == "agents" || name.ends_with(".md")
 }
 
-/// Runs until the engine's runtime ends; a config dir that cannot be watched is logged
-/// once (then an edit counts at the dispatcher's next look).
+/// Runs until the engine closes; a config dir that cannot be watched is logged once
+/// (then an edit counts at the dispatcher's next look).
 pub async fn config(engine: Arc<Engine>) {
     let dir = engine.config.config_dir.clone();
     let flags = AddWatchFlags::IN_CLOSE_WRITE
@@ -53,8 +54,15 @@ pub async fn config(engine: Arc<Engine>) {
         Ok(fd) => fd,
         Err(e) => return tracing::warn!("cannot watch {} for changes: {e}", dir.display()),
     };
+    let mut closing = engine.closing();
     loop {
-        let Ok(mut ready) = fd.readable().await else { return };
+        // It holds the engine: it lets go of it when the engine closes (shutdown waits
+        // for every handle on the hub).
+        let ready = tokio::select! {
+            ready = fd.readable() => ready,
+            _ = until_closing(&mut closing) => return,
+        };
+        let Ok(mut ready) = ready else { return };
         let events = match ready.try_io(|w| w.get_ref().0.read_events().map_err(std::io::Error::from)) {
             Ok(Ok(events)) => events,
             Ok(Err(e)) => return tracing::warn!("stopped watching {}: {e}", dir.display()),
