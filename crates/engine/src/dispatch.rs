@@ -69,15 +69,23 @@ async fn reconcile(engine: &Engine, id: TaskId) -> Result<(), DispatchError> {
             continue;
         }
         let mut deps = Vec::with_capacity(task.after.len());
+        let mut budget_blocked = Vec::new();
         for dep in &task.after {
-            deps.push((*dep, engine.store.get_task(*dep).await?.status));
+            // A dependency blocked by a budget is waited for like a queued one (it has
+            // not gone wrong), and said to be blocked.
+            let dep = engine.store.get_task(*dep).await?;
+            if by_budget(&dep) {
+                budget_blocked.push(dep.id);
+            }
+            deps.push((dep.id, if by_budget(&dep) { TaskStatus::Queued } else { dep.status }));
         }
         let state = deps::dep_state(&deps);
         let (event, reason) = match (task.status, &state) {
             (TaskStatus::Queued, DepState::Blocked { .. }) => (TaskEvent::Blocked, state.reason()),
             (TaskStatus::Blocked, DepState::Ready | DepState::Waiting { .. }) => (TaskEvent::Unblocked, None),
             (TaskStatus::Queued, DepState::Waiting { on, status }) => {
-                let wait = Wait::Dependency { task: *on, status: *status };
+                let status = if budget_blocked.contains(on) { TaskStatus::Blocked } else { *status };
+                let wait = Wait::Dependency { task: *on, status };
                 say_waits(engine, std::slice::from_ref(&task), &HashMap::from([(task.id, wait)])).await?;
                 continue;
             }

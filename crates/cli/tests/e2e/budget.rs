@@ -223,3 +223,23 @@ fn a_task_blocked_by_the_daily_budget_starts_once_routing_toml_raises_it() {
     let daily = budgets["budgets"].as_array().unwrap().iter().find(|b| b["name"] == "daily").unwrap().clone();
     assert_eq!(daily["limit"].as_f64(), Some(5.0));
 }
+
+#[test]
+fn a_task_after_one_a_budget_blocks_waits_for_it_and_is_not_blocked_itself() {
+    let mut w = World::new("app");
+    spender(&w, "worker", &[usage(100_000), json!({"say": "done"})]);
+    w.start(&[]);
+    let first = add(&w, &["worker", "--budget", "0", "--", "First"]);
+    w.wait_status(first, "blocked");
+    let second = add(&w, &["worker", "--after", &first.to_string(), "--", "Second"]);
+    // A dependency waiting for money has not gone wrong: its dependent waits, queued.
+    let t = wait_for("the dependent to say what it waits for", || {
+        let t = w.task(second);
+        (t["waiting"]["kind"] == "dependency").then_some(t)
+    });
+    assert_eq!((t["status"].as_str(), t["waiting"]["status"].as_str()), (Some("queued"), Some("blocked")), "{t}");
+    w.bosun(&["budget", "raise", &first.to_string(), "1"]);
+    let t = w.wait_status(first, "review");
+    assert!(close(t["runs"][0]["cost_usd"].as_f64().unwrap(), 0.3));
+    assert_eq!(w.task(second)["status"], "queued", "still waiting: the first is not merged");
+}
