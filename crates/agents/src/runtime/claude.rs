@@ -295,3 +295,36 @@ impl Driver for ClaudeDriver {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assistant(id: &str, input: u64, output: u64, block: Value) -> Value {
+        json!({"id": id, "usage": {"input_tokens": input, "output_tokens": output, "cache_read_input_tokens": 0}, "content": [block]})
+    }
+
+    fn usages(events: &[EventKind]) -> Vec<(u64, u64)> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                EventKind::Usage { input_tokens, output_tokens, .. } => Some((*input_tokens, *output_tokens)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_response_is_reported_once_however_many_blocks_repeat_its_usage() {
+        let mut d = ClaudeDriver::default();
+        let text = json!({"type": "text", "text": "Writing it."});
+        let tool = json!({"type": "tool_use", "id": "t1", "name": "Write", "input": {"file_path": "/w/a", "content": "a"}});
+        assert_eq!(usages(&d.assistant(&assistant("m1", 100, 5, text.clone()))), [(100, 5)]);
+        // The same response's next block, its output grown: only what grew.
+        assert_eq!(usages(&d.assistant(&assistant("m1", 100, 9, tool))), [(0, 4)]);
+        assert_eq!(usages(&d.assistant(&assistant("m1", 100, 9, text.clone()))), []);
+        assert_eq!(usages(&d.assistant(&assistant("m2", 50, 2, text))), [(50, 2)]);
+        // (The turn's result then reports its totals less these: tests/transcripts.rs.)
+        assert_eq!(d.reported.values().fold(Tokens::default(), |a, t| a.plus(*t)), Tokens { input: 150, output: 11, cached: 0 });
+    }
+}
