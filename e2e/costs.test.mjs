@@ -123,6 +123,7 @@ for (const [label, viewport] of [['phone', { width: 375, height: 812 }], ['deskt
     const card = page.locator(`[data-column=queued] #task-${blocked.id}, .list #task-${blocked.id}`);
     await card.waitFor({ timeout: 10_000 });
     assert.match(await card.textContent(), /blocked by budget `task T-\d+`/);
+    assert.equal(await card.locator('.reason.note', { hasText: 'blocked by budget' }).count(), 1, 'said as a wait, not as a failure');
     await page.goto(`${h.base}/tasks/${blocked.id}`);
     await page.getByLabel(`New budget for T-${blocked.id} in dollars`).fill('1');
     await page.getByRole('button', { name: 'Raise' }).click();

@@ -88,7 +88,8 @@ function card(task) {
       clock(task),
       c !== null ? h('span', { class: 'cost' }, money(c)) : null),
     task.tags.length ? h('ul', { class: 'tags', 'aria-label': 'Tags' }, task.tags.map((t) => h('li', {}, t))) : null,
-    task.status_reason ? h('p', { class: ['failed', 'stopped', 'interrupted', 'blocked', 'triage'].includes(task.status) ? 'reason' : 'reason note' }, task.status_reason) : null,
+    // (A budget's block is a wait, not something gone wrong.)
+    task.status_reason ? h('p', { class: ['failed', 'stopped', 'interrupted', 'blocked', 'triage'].includes(task.status) && task.waiting?.kind !== 'budget' ? 'reason' : 'reason note' }, task.status_reason) : null,
     waitingNote(task));
 }
 

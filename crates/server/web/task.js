@@ -229,7 +229,7 @@ export function taskPage(root, id) {
         t.branch ? h('code', {}, t.branch) : null,
         t.pr ? h('a', { href: t.pr.url, rel: 'noopener' }, `PR #${t.pr.number} (${t.pr.state})`) : null,
         t.origin && /^https?:\/\//.test(t.origin.url) ? h('a', { href: t.origin.url, rel: 'noopener', class: 'origin' }, `${SOURCE_NAME[t.origin.kind] || t.origin.kind} ${t.origin.reference}`) : null),
-      t.status_reason ? h('p', { class: ['failed', 'stopped', 'interrupted', 'blocked'].includes(t.status) ? 'reason' : 'reason note' }, t.status_reason) : null,
+      t.status_reason ? h('p', { class: ['failed', 'stopped', 'interrupted', 'blocked'].includes(t.status) && t.waiting?.kind !== 'budget' ? 'reason' : 'reason note' }, t.status_reason) : null,
       waitingNote(t),
       t.tags.length ? h('ul', { class: 'tags', 'aria-label': 'Tags' }, t.tags.map((x) => h('li', {}, x))) : null,
       t.after.length ? h('p', { class: 'muted deps' }, 'After ', t.after.map((d, i) => [i ? ', ' : '', h('a', { href: `/tasks/${d}`, 'data-link': true }, `T-${d}`)])) : null,
