@@ -15,7 +15,7 @@ export const BOSUN = join(TARGET, 'debug/bosun');
 export const FAKE = join(TARGET, 'debug/bosun-fake-agent');
 
 /**
- * Starts a daemon whose agents are `agents` ({name: {steps, interactive, max_concurrent}}, or a function
+ * Starts a daemon whose agents are `agents` ({name: {steps, interactive, max_concurrent, model}}, or a function
  * of the temporary directory returning that), with a git repo at `${tmp}/app`; `env` is added to the
  * daemon's (and the CLI's) environment. Resolves to {tmp, repo, base, browser, api, bosun, token,
  * createTask, waitTask, stopDaemon, startDaemon, close}.
@@ -36,11 +36,11 @@ export async function start(agents, { env: extraEnv = {} } = {}) {
   git('add', '.');
   git('commit', '-qm', 'init');
   if (typeof agents === 'function') agents = agents(tmp);
-  for (const [name, { steps, interactive = false, max_concurrent }] of Object.entries(agents)) {
+  for (const [name, { steps, interactive = false, max_concurrent, model }] of Object.entries(agents)) {
     const script = join(tmp, `${name}.jsonl`);
     writeFileSync(script, steps.map((s) => JSON.stringify(s)).join('\n') + '\n');
     writeFileSync(join(tmp, 'config/agents', `${name}.md`),
-      `---\nname: ${name}\nruntime: command\ncommand: ${JSON.stringify([FAKE, '--script', script])}\ninteractive: ${interactive}\n${max_concurrent ? `max_concurrent: ${max_concurrent}\n` : ''}---\nStanding instructions for ${name}.\n`);
+      `---\nname: ${name}\nruntime: command\ncommand: ${JSON.stringify([FAKE, '--script', script])}\ninteractive: ${interactive}\n${max_concurrent ? `max_concurrent: ${max_concurrent}\n` : ''}${model ? `model: ${model}\n` : ''}---\nStanding instructions for ${name}.\n`);
   }
   // The board's tests stop the daemon at the end: its agents go with it.
   const serve = (addr) => {

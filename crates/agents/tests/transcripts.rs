@@ -329,6 +329,8 @@ async fn claude_write_asked_allowed_and_done() {
         r.events,
         [
             session("99600f36-d590-4304-b499-5e057d2e2c44"),
+            // Each model response's usage as it arrives (priced by bosun) ...
+            usage(10, 5, None),
             EventKind::ToolCall {
                 id: Some("toolu_mock_0_0".into()),
                 kind: ToolKind::Write,
@@ -355,9 +357,11 @@ async fn claude_write_asked_allowed_and_done() {
                 is_error: false,
             },
             EventKind::FileChange { path: file, change: FileChangeKind::Added, diff: None },
+            usage(10, 5, None),
             message("I wrote hello.txt."),
-            // Two model calls of 10 in, 5 out; the cost as Claude Code priced it.
-            usage(20, 10, Some(0.00021)),
+            // ... then the turn's result: two model calls of 10 in, 5 out, all reported
+            // already, and the cost as Claude Code priced the turn.
+            usage(0, 0, Some(0.00021)),
         ]
     );
     assert_eq!(r.stderr, []);
@@ -374,6 +378,7 @@ async fn claude_command_asked_and_denied_with_a_reason() {
         r.events,
         [
             session("e0d595e5-aa87-4ffc-b26b-fbaee5c6d7ab"),
+            usage(10, 5, None),
             EventKind::ToolCall {
                 id: Some("toolu_mock_0_0".into()),
                 kind: ToolKind::Command,
@@ -398,8 +403,9 @@ async fn claude_command_asked_and_denied_with_a_reason() {
                 exit_code: None,
                 is_error: true,
             },
+            usage(10, 5, None),
             message("Understood, I will not delete it."),
-            usage(20, 10, Some(0.00021)),
+            usage(0, 0, Some(0.00021)),
         ]
     );
     assert_eq!(r.failure, None);
@@ -449,7 +455,7 @@ async fn claude_reply_resumes_the_session_and_counts_only_the_new_cost() {
     let run = Run { task: REPLY, resume: Some(session_id), prior_cost: 0.000105, hold: None };
     let r = replay("claude-resume", claude(), dir.path(), run, |_| None).await;
     // (`--resume <id>` is checked with the rest of the arguments.)
-    assert_eq!(r.events, [session(session_id), message("Logout is covered."), usage(10, 5, Some(0.000105))]);
+    assert_eq!(r.events, [session(session_id), usage(10, 5, None), message("Logout is covered."), usage(0, 0, Some(0.000105))]);
     assert_eq!(r.failure, None);
 }
 

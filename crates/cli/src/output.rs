@@ -47,11 +47,13 @@ pub fn ask(a: &Approval) -> String {
     }
 }
 
-/// Why a task is where it is, in a few words: what a queued one waits for, what a
-/// needs_input one asks (from `asks`, the pending approvals), else its status reason.
+/// Why a task is where it is, in a few words: what a queued (or budget-blocked) one
+/// waits for, what a needs_input one asks (from `asks`, the pending approvals), else
+/// its status reason.
 pub fn reason(t: &Task, asks: &[PendingApproval]) -> Option<String> {
     match t.status {
         TaskStatus::Queued => t.waiting.as_ref().map(|w| w.text.clone()),
+        TaskStatus::Blocked => t.waiting.as_ref().map(|w| w.text.clone()).or_else(|| t.status_reason.clone()),
         TaskStatus::NeedsInput => asks.iter().find(|p| p.approval.task_id == t.id).map(|p| format!("asks {}", ask(&p.approval))),
         _ => t.status_reason.clone(),
     }
@@ -119,7 +121,7 @@ pub fn task_details(t: &Task, asks: &[PendingApproval]) {
         None => t.status.to_string(),
     };
     println!("status:    {}", visible(&status));
-    if let Some(w) = t.waiting.as_ref().filter(|_| t.status == TaskStatus::Queued) {
+    if let Some(w) = t.waiting.as_ref().filter(|_| matches!(t.status, TaskStatus::Queued | TaskStatus::Blocked)) {
         println!("waiting:   {}", w.text);
     }
     for (i, p) in asks.iter().enumerate() {

@@ -418,8 +418,9 @@ mod tests {
                 }
             }
         }
-        // running|needs_input x finished ok/failed, queued dispatch failed, ask, merge.
-        assert_eq!(notifying, 7);
+        // running|needs_input x finished ok/failed, queued|blocked (by a budget) dispatch
+        // failed, ask, merge.
+        assert_eq!(notifying, 8);
     }
 
     #[test]

@@ -108,8 +108,9 @@ impl TaskStatus {
         use TaskStatus as S;
         let next = match (self, event) {
             (S::Queued, E::Dispatched) => S::Running,
-            (S::Queued, E::DispatchFailed) => S::Failed,
-            (S::Queued, E::Unrouted) => S::Triage,
+            // (A task blocked by a budget is routed again at each look.)
+            (S::Queued | S::Blocked, E::DispatchFailed) => S::Failed,
+            (S::Queued | S::Blocked, E::Unrouted) => S::Triage,
             (S::Queued | S::Blocked | S::Triage | S::Running | S::NeedsInput, E::Stopped) => S::Stopped,
             (S::Running | S::NeedsInput, E::Finished { success: true }) => S::Review,
             (S::Running | S::NeedsInput, E::Finished { success: false }) => S::Failed,

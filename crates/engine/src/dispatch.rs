@@ -39,7 +39,7 @@ pub async fn run(engine: Arc<Engine>, mut triggers: mpsc::UnboundedReceiver<Trig
                 Trigger::Shutdown => return,
                 Trigger::TaskChanged(id) => changed.push(id),
                 Trigger::RunFinished(id) => tracing::debug!(task = id, "dispatch: run finished"),
-                Trigger::Startup => {}
+                Trigger::Startup | Trigger::ConfigChanged => {}
             }
             next = triggers.try_recv().ok();
         }
@@ -64,19 +64,28 @@ async fn reconcile(engine: &Engine, id: TaskId) -> Result<(), DispatchError> {
     tasks.extend(engine.store.dependents(id).await?);
     for task_id in tasks {
         let task = engine.store.get_task(task_id).await?;
-        if !matches!(task.status, TaskStatus::Queued | TaskStatus::Blocked) || task.after.is_empty() {
+        // (A task blocked by a budget has its dependencies done: the budget is its wait.)
+        if !matches!(task.status, TaskStatus::Queued | TaskStatus::Blocked) || task.after.is_empty() || by_budget(&task) {
             continue;
         }
         let mut deps = Vec::with_capacity(task.after.len());
+        let mut budget_blocked = Vec::new();
         for dep in &task.after {
-            deps.push((*dep, engine.store.get_task(*dep).await?.status));
+            // A dependency blocked by a budget is waited for like a queued one (it has
+            // not gone wrong), and said to be blocked.
+            let dep = engine.store.get_task(*dep).await?;
+            if by_budget(&dep) {
+                budget_blocked.push(dep.id);
+            }
+            deps.push((dep.id, if by_budget(&dep) { TaskStatus::Queued } else { dep.status }));
         }
         let state = deps::dep_state(&deps);
         let (event, reason) = match (task.status, &state) {
             (TaskStatus::Queued, DepState::Blocked { .. }) => (TaskEvent::Blocked, state.reason()),
             (TaskStatus::Blocked, DepState::Ready | DepState::Waiting { .. }) => (TaskEvent::Unblocked, None),
             (TaskStatus::Queued, DepState::Waiting { on, status }) => {
-                let wait = Wait::Dependency { task: *on, status: *status };
+                let status = if budget_blocked.contains(on) { TaskStatus::Blocked } else { *status };
+                let wait = Wait::Dependency { task: *on, status };
                 say_waits(engine, std::slice::from_ref(&task), &HashMap::from([(task.id, wait)])).await?;
                 continue;
             }
@@ -162,7 +171,7 @@ async fn pass(engine: &Arc<Engine>) -> Result<(), DispatchError> {
                 tracing::info!(task = task.id, "triage: {why}");
                 engine.hub.emit(task.id, 0, EventKind::status(TaskStatus::Triage.as_str(), why.clone())).await;
                 engine.hub.flush().await;
-                match engine.store.transition_task(task.id, TaskStatus::Queued, TaskEvent::Unrouted, Some(&why), Utc::now()).await {
+                match engine.store.transition_task(task.id, task.status, TaskEvent::Unrouted, Some(&why), Utc::now()).await {
                     Ok(t) => engine.publish(&t),
                     Err(e) => tracing::debug!(task = task.id, "task moved before it could go to triage: {e}"),
                 }
@@ -191,7 +200,7 @@ async fn pass(engine: &Arc<Engine>) -> Result<(), DispatchError> {
                 // the status change like every run's last event.
                 engine.hub.emit(task.id, 0, EventKind::status(next.as_str(), why.clone())).await;
                 engine.hub.flush().await;
-                match engine.store.transition_task(task.id, TaskStatus::Queued, TaskEvent::DispatchFailed, Some(&why), Utc::now()).await {
+                match engine.store.transition_task(task.id, task.status, TaskEvent::DispatchFailed, Some(&why), Utc::now()).await {
                     Ok(t) => engine.publish(&t),
                     Err(e) => tracing::debug!(task = task.id, "task moved before it could be failed: {e}"),
                 }
@@ -202,7 +211,15 @@ async fn pass(engine: &Arc<Engine>) -> Result<(), DispatchError> {
     let picked = schedule::pick(candidates, running_total, &running_per_profile, engine.config.max_concurrent);
     // Those starting say so before their supervisor can move them on; then the rest.
     let starting: Vec<Task> = picked.start.iter().map(|c| tasks.remove(&c.task_id).expect("candidate comes from tasks")).collect();
-    say_waits(engine, &starting, &starting.iter().map(|t| (t.id, Wait::Starting)).collect()).await?;
+    let (unblocking, plain): (Vec<Task>, Vec<Task>) = starting.into_iter().partition(|t| t.status == TaskStatus::Blocked);
+    say_waits(engine, &plain, &plain.iter().map(|t| (t.id, Wait::Starting)).collect()).await?;
+    let mut starting = plain;
+    for task in unblocking {
+        // Its reservation fits now: queued again (saying it starts), then started.
+        if let Some(t) = rewait(engine, &task, TaskEvent::Unblocked, Wait::Starting).await {
+            starting.push(t);
+        }
+    }
     for task in starting {
         let profile = chosen_profiles.remove(&task.id).expect("candidate has a profile");
         if let Some((model, budget)) = by_rule.remove(&task.id) {
@@ -212,8 +229,57 @@ async fn pass(engine: &Arc<Engine>) -> Result<(), DispatchError> {
         supervisor::launch(engine, task, profile, spend);
     }
     waits.extend(picked.wait);
-    let rest: Vec<Task> = queued.into_iter().filter(|t| !picked.start.iter().any(|c| c.task_id == t.id)).collect();
+    let mut rest = Vec::new();
+    for task in queued.into_iter().filter(|t| !picked.start.iter().any(|c| c.task_id == t.id)) {
+        match (task.status, waits.remove(&task.id)) {
+            // A budget's wait is `blocked`, naming the budget; any other is `queued`.
+            (TaskStatus::Queued, Some(wait @ Wait::Budget { .. })) => {
+                rewait(engine, &task, TaskEvent::Blocked, wait).await;
+            }
+            (TaskStatus::Blocked, Some(wait)) if !matches!(wait, Wait::Budget { .. }) => {
+                rewait(engine, &task, TaskEvent::Unblocked, wait).await;
+            }
+            // Moved meanwhile (to triage, failed), or its start is being undone: its
+            // budget wait is not cleared.
+            (TaskStatus::Blocked, None) => {}
+            (_, wait) => {
+                if let Some(wait) = wait {
+                    waits.insert(task.id, wait);
+                }
+                rest.push(task);
+            }
+        }
+    }
     say_waits(engine, &rest, &waits).await
+}
+
+/// Whether `task` is blocked by a budget (not by a dependency).
+fn by_budget(task: &Task) -> bool {
+    task.status == TaskStatus::Blocked && task.waiting.as_ref().is_some_and(|w| matches!(w.on, Wait::Budget { .. }))
+}
+
+/// Moves a task into or out of `blocked` by a budget (`event`: Blocked / Unblocked),
+/// recording what it now waits for with the move; a task blocked says why in its
+/// timeline and its reason. Not `publish`: this pass has already looked at the queue.
+/// None when the task moved meanwhile.
+pub(crate) async fn rewait(engine: &Engine, task: &Task, event: TaskEvent, wait: Wait) -> Option<Task> {
+    let waiting = Waiting::from(wait);
+    let reason = (event == TaskEvent::Blocked).then(|| waiting.text.clone());
+    if let Some(reason) = &reason {
+        tracing::info!(task = task.id, "{reason}");
+        engine.hub.emit(task.id, 0, EventKind::status(TaskStatus::Blocked.as_str(), reason.clone())).await;
+        engine.hub.flush().await;
+    }
+    match engine.store.transition_waiting(task.id, task.status, event, reason.as_deref(), Some(&waiting), Utc::now()).await {
+        Ok(t) => {
+            engine.hub.task_changed(&t);
+            Some(t)
+        }
+        Err(e) => {
+            tracing::debug!(task = task.id, "task moved before its budget wait could change: {e}");
+            None
+        }
+    }
 }
 
 /// The candidates whose run's reservation fits every budget it falls under, highest

@@ -58,6 +58,7 @@ mod sources;
 mod state;
 mod supervisor;
 mod trigger;
+mod watch;
 mod workspace;
 
 pub use config::Config;

@@ -62,6 +62,7 @@ impl Engine {
         crate::recovery::recover(&engine).await?;
         tokio::spawn(engine.clone().finish_merges());
         tokio::spawn(crate::detect::report_runtimes());
+        tokio::spawn(crate::watch::config(engine.clone()));
         let dispatcher = tokio::spawn(crate::dispatch::run(engine.clone(), trigger_rx));
         engine.trigger(Trigger::Startup);
         let sender = tokio::spawn(crate::sender::run(engine.clone()));

@@ -1,7 +1,7 @@
 //! Routing a task to a profile and model: the task's explicit `--agent` wins; else
 //! the routing rules (the repo's `.bosun/config.toml` `[[route]]` first, then
 //! `<config-dir>/routing.toml`; the first match wins), read from disk at every look
-//! so an edited file counts at once; with rules and no match the task waits in
+//! (and `watch.rs` makes an edit of the user's a look) so an edited file counts at once; with rules and no match the task waits in
 //! triage; with no rules at all, the tags / only-profile fallback of
 //! [`bosun_core::schedule::route`]. A rule naming a profile that does not exist is
 //! reported with its file and line when the rules are read, and left out.

@@ -10,5 +10,7 @@ pub enum Trigger {
     TaskChanged(TaskId),
     /// A run ended: its slot is free.
     RunFinished(TaskId),
+    /// The user's routing rules, budgets or profiles changed on disk.
+    ConfigChanged,
     Shutdown,
 }

@@ -8,6 +8,7 @@ import { notificationsPage, registerWorker } from './notify.js';
 import { loginPage } from './login.js';
 import { devicesPage } from './devices.js';
 import { sourcesPage } from './sources.js';
+import { costsPage } from './costs.js';
 
 const main = document.getElementById('main');
 let cleanup = () => {};
@@ -29,6 +30,7 @@ function route() {
   else if (path === '/notifications') cleanup = notificationsPage(main);
   else if (path === '/devices') cleanup = devicesPage(main);
   else if (path === '/sources') cleanup = sourcesPage(main);
+  else if (path === '/costs') cleanup = costsPage(main);
   else if ((m = path.match(/^\/tasks\/(\d+)$/))) cleanup = taskPage(main, Number(m[1]));
   else notFound(main, `The board has no page at ${path}.`);
 }
@@ -86,7 +88,8 @@ function card(task) {
       clock(task),
       c !== null ? h('span', { class: 'cost' }, money(c)) : null),
     task.tags.length ? h('ul', { class: 'tags', 'aria-label': 'Tags' }, task.tags.map((t) => h('li', {}, t))) : null,
-    task.status_reason ? h('p', { class: ['failed', 'stopped', 'interrupted', 'blocked', 'triage'].includes(task.status) ? 'reason' : 'reason note' }, task.status_reason) : null,
+    // (A budget's block is a wait, not something gone wrong.)
+    task.status_reason ? h('p', { class: ['failed', 'stopped', 'interrupted', 'blocked', 'triage'].includes(task.status) && task.waiting?.kind !== 'budget' ? 'reason' : 'reason note' }, task.status_reason) : null,
     waitingNote(task));
 }
 

@@ -16,6 +16,9 @@ export const GROUPS = [
   { key: 'done', title: 'Done', statuses: ['done', 'discarded'] },
 ];
 const RANK = Object.fromEntries(GROUPS.flatMap((g, i) => g.statuses.map((s) => [s, i])));
+/** The status a task is shown under: one blocked by a budget waits with the queued (it
+ *  starts by itself once its reservation fits); one blocked by a dependency needs you. */
+const place = (t) => (t.status === 'blocked' && t.waiting?.kind === 'budget' ? 'queued' : t.status);
 const FILTERS = ['q', 'repo', 'agent', 'tag'];
 
 /** Does `t` match the search words (title, body, tags, repo, agent, T-id)? */
@@ -87,7 +90,7 @@ export function boardPage(root, card, go) {
 
   const visible = (t) => (filters.done || !GROUPS.find((g) => g.key === 'done').statuses.includes(t.status)) && matches(t, filters.q)
     && (!filters.repo || t.repo === filters.repo) && (!filters.agent || t.agent === filters.agent) && (!filters.tag || t.tags.includes(filters.tag));
-  const order = (a, b) => RANK[a.status] - RANK[b.status] || (a.status === 'queued' ? b.priority - a.priority || a.id - b.id : b.id - a.id);
+  const order = (a, b) => RANK[place(a)] - RANK[place(b)] || (place(a) === 'queued' ? b.priority - a.priority || a.id - b.id : b.id - a.id);
 
   /** What the card says for its status: the ask (with Approve/Deny), the diff stat, when it last moved. */
   function details(t) {
@@ -145,7 +148,7 @@ export function boardPage(root, card, go) {
       // Triage shows only when a task waits there (routing rules matched none).
       const groups = GROUPS.filter((g) => (filters.done || g.key !== 'done') && (g.key !== 'triage' || shown.some((t) => t.status === 'triage')));
       fill(body, h('div', { class: 'columns' }, groups.map((g) => {
-        const mine = shown.filter((t) => g.statuses.includes(t.status));
+        const mine = shown.filter((t) => g.statuses.includes(place(t)));
         return h('section', { class: `column${mine.length ? '' : ' empty-col'}`, 'aria-labelledby': `col-${g.key}`, dataset: { column: g.key } },
           h('h2', { id: `col-${g.key}` }, g.title, ' ', h('span', { class: 'count' }, String(mine.length))),
           mine.length ? h('ol', { class: 'cards' }, mine.map(cardFor)) : h('p', { class: 'empty' }, 'Nothing here'));
@@ -207,6 +210,7 @@ export function boardPage(root, card, go) {
     if (!task) { loadAsks(); return load(); }
     if (meanwhile) return meanwhile.push(task);
     const was = tasks.get(task.id)?.status;
+    const placed = tasks.has(task.id) ? place(tasks.get(task.id)) : null;
     // Archived tasks are off the board (the API leaves them out of the list too).
     if (task.archived_at) tasks.delete(task.id);
     else tasks.set(task.id, task);
@@ -214,7 +218,7 @@ export function boardPage(root, card, go) {
     loadStats();
     // The same place on the board: only its card changes.
     const el = document.getElementById(`task-${task.id}`);
-    if (!dirty && el && was === task.status && !task.archived_at && visible(task) && el.closest('.board-body') === body) {
+    if (!dirty && el && was === task.status && placed === place(task) && !task.archived_at && visible(task) && el.closest('.board-body') === body) {
       const focused = el.contains(document.activeElement);
       const next = cardFor(task);
       el.replaceWith(next);

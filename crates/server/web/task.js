@@ -4,6 +4,7 @@
 // first (merge.js); the files the runs handed over above them (deliverables.js).
 // Everything through the public API.
 import { api, h, notify, act, fill, morph, onTask, notFound, STATUS_LABEL, cost, money, shortTime, duration, waitingNote, command, clock } from './api.js';
+import { raiseForm, heldByBudget, tokens } from './costs.js';
 import { askItem } from './asks.js';
 import { reviewPanel } from './review.js';
 import { deliverablesPanel } from './deliverables.js';
@@ -195,7 +196,10 @@ export function taskPage(root, id) {
     const ended = ['failed', 'stopped', 'interrupted'].includes(t.status);
     const session = t.runs.some((r) => r.session_id);
     const resumes = t.status === 'interrupted' && session;
-    if (ended || t.status === 'blocked') buttons.push(action(resumes ? 'Retry: continue' : 'Retry: start over', 'retry', 'primary'));
+    const held = heldByBudget(t);
+    if (ended || (t.status === 'blocked' && !held)) buttons.push(action(resumes ? 'Retry: continue' : 'Retry: start over', 'retry', 'primary'));
+    // A budget holds it back: a higher one lets it go on (or start).
+    if (held) buttons.push(raiseForm(id, t.budget, (out) => { if (adopt(out)) renderTask(); }));
     if (ended) buttons.push(retryWith(t, (out) => { if (adopt(out)) renderTask(); }));
     if (['done', 'discarded'].includes(t.status) && !t.archived_at) {
       buttons.push(h('button', { type: 'button', class: 'button', onclick: (e) => act(e.currentTarget, async () => {
@@ -231,7 +235,7 @@ export function taskPage(root, id) {
         t.branch ? h('code', {}, t.branch) : null,
         t.pr ? h('a', { href: t.pr.url, rel: 'noopener' }, `PR #${t.pr.number} (${t.pr.state})`) : null,
         t.origin && /^https?:\/\//.test(t.origin.url) ? h('a', { href: t.origin.url, rel: 'noopener', class: 'origin' }, `${SOURCE_NAME[t.origin.kind] || t.origin.kind} ${t.origin.reference}`) : null),
-      t.status_reason ? h('p', { class: ['failed', 'stopped', 'interrupted', 'blocked'].includes(t.status) ? 'reason' : 'reason note' }, t.status_reason) : null,
+      t.status_reason ? h('p', { class: ['failed', 'stopped', 'interrupted', 'blocked'].includes(t.status) && t.waiting?.kind !== 'budget' ? 'reason' : 'reason note' }, t.status_reason) : null,
       waitingNote(t),
       t.tags.length ? h('ul', { class: 'tags', 'aria-label': 'Tags' }, t.tags.map((x) => h('li', {}, x))) : null,
       t.after.length ? h('p', { class: 'muted deps' }, 'After ', t.after.map((d, i) => [i ? ', ' : '', h('a', { href: `/tasks/${d}`, 'data-link': true }, `T-${d}`)])) : null,
@@ -252,10 +256,11 @@ export function taskPage(root, id) {
     fill(summaryBox.querySelector('p'), lastWord);
     if (t.agent && t.agent !== deafChecked) checkDeaf(t);
     fill(runs, h('h2', { id: 'runs-h' }, 'Runs'), t.runs.length ? h('table', { tabindex: 0, 'aria-labelledby': 'runs-h' },
-      h('thead', {}, h('tr', {}, ['Run', 'Agent', 'Status', 'Started', 'Took', 'Cost', 'Why'].map((x) => h('th', { scope: 'col' }, x)))),
-      h('tbody', {}, t.runs.map((r) => h('tr', {}, h('td', {}, `#${r.id}`), h('td', {}, r.agent), h('td', {}, r.status),
+      h('thead', {}, h('tr', {}, ['Run', 'Agent', 'Model', 'Status', 'Started', 'Took', 'Cost', 'Tokens', 'Why'].map((x) => h('th', { scope: 'col' }, x)))),
+      h('tbody', {}, t.runs.map((r) => h('tr', { dataset: { run: r.id } }, h('td', {}, `#${r.id}`), h('td', {}, r.agent), h('td', { class: 'run-model' }, r.model || 'the CLI\'s default'), h('td', {}, r.status),
         h('td', {}, new Date(r.started_at).toLocaleString()), h('td', {}, r.ended_at ? duration(new Date(r.ended_at) - new Date(r.started_at)) : '…'),
-        h('td', {}, money(r.cost_usd)), h('td', {}, r.reason || ''))))) : h('p', { class: 'muted' }, 'Not started yet.'));
+        h('td', { class: 'run-cost' }, money(r.cost_usd)), h('td', { class: 'run-tokens' }, tokens(r)), h('td', {}, r.reason || ''))))) : h('p', { class: 'muted' }, 'Not started yet.'),
+      t.budget != null ? h('p', { class: 'hint', id: 'task-budget' }, `Budget ${money(t.budget)}: ${money(c ?? 0) || '$0.00'} spent.`) : null);
   }
 
   /** Merges through the confirm sheet; a conflict shows on the Changes tab. */

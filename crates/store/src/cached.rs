@@ -129,6 +129,17 @@ impl<S: Store> Store for CachedStore<S> {
     ) -> Result<Task> {
         self.inner.transition_task(id, from, event, reason, now).await
     }
+    async fn transition_waiting(
+        &self,
+        id: TaskId,
+        from: TaskStatus,
+        event: TaskEvent,
+        reason: Option<&str>,
+        waiting: Option<&Waiting>,
+        now: DateTime<Utc>,
+    ) -> Result<Task> {
+        self.inner.transition_waiting(id, from, event, reason, waiting, now).await
+    }
     async fn archive_tasks(&self, ids: &[TaskId], now: DateTime<Utc>) -> Result<Vec<TaskId>> {
         self.inner.archive_tasks(ids, now).await
     }

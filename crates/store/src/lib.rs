@@ -237,11 +237,12 @@ pub trait Store: Send + Sync + 'static {
     async fn list_tasks_json(&self, filter: &TaskFilter) -> Result<String> {
         Ok(serde_json::to_string(&self.list_tasks(filter).await?).expect("tasks serialize"))
     }
-    /// Queued tasks whose dependencies are all done, highest priority first then
-    /// oldest: the dispatcher's input.
+    /// Queued tasks whose dependencies are all done, and tasks blocked by a budget
+    /// (`blocked` with a budget `waiting`), highest priority first then oldest: the
+    /// dispatcher's input.
     async fn queued_tasks(&self) -> Result<Vec<Task>>;
-    /// Records what queued tasks wait for (None: nothing to say). A task that is no
-    /// longer queued, or already says so, is left alone; returns the tasks written.
+    /// Records what queued (or blocked) tasks wait for (None: nothing to say). A task
+    /// that is neither, or already says so, is left alone; returns the tasks written.
     async fn set_waits(&self, waits: &[(TaskId, Option<Waiting>)]) -> Result<Vec<TaskId>>;
 
     /// Applies `event` to a task that is still `from` (compare-and-set: someone
@@ -253,6 +254,17 @@ pub trait Store: Send + Sync + 'static {
         from: TaskStatus,
         event: TaskEvent,
         reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Task>;
+    /// [`Store::transition_task`] that also records what the task now waits for
+    /// (`waiting`), in the same transaction: a task blocked by a budget says which.
+    async fn transition_waiting(
+        &self,
+        id: TaskId,
+        from: TaskStatus,
+        event: TaskEvent,
+        reason: Option<&str>,
+        waiting: Option<&Waiting>,
         now: DateTime<Utc>,
     ) -> Result<Task>;
     /// Archives those of `ids` that are done or discarded and not archived yet;

@@ -94,6 +94,7 @@ backends!(
     notifications_are_written_with_their_transition,
     a_second_ask_while_waiting_is_notified,
     a_queued_task_is_edited_only_while_queued,
+    a_task_blocked_by_a_budget_says_which_and_is_still_dispatched,
 );
 
 async fn tasks_runs_and_events(store: Arc<dyn Store>) {
@@ -646,4 +647,28 @@ async fn a_queued_task_is_edited_only_while_queued(store: Arc<dyn Store>) {
     );
     assert_eq!(store.get_task(1).await.unwrap().title, "final");
     assert!(matches!(store.edit_queued_task(9, &TaskEdit::default(), Utc::now()).await, Err(StoreError::TaskNotFound(9))));
+}
+
+async fn a_task_blocked_by_a_budget_says_which_and_is_still_dispatched(store: Arc<dyn Store>) {
+    for t in ["over budget", "after a failed one", "plain"] {
+        store.create_task(record(t, &[], 0), Utc::now()).await.unwrap();
+    }
+    let wait: Waiting =
+        Wait::Budget { budget: "daily".into(), detail: "budget `daily`: $3.00 spent + $0.00 reserved of $3.00".into() }.into();
+    let t = store.transition_waiting(1, TaskStatus::Queued, TaskEvent::Blocked, Some(&wait.text), Some(&wait), Utc::now()).await.unwrap();
+    assert_eq!((t.status, t.waiting.as_ref(), t.status_reason.as_deref()), (TaskStatus::Blocked, Some(&wait), Some(wait.text.as_str())));
+    // Compare-and-set like any transition.
+    let again = store.transition_waiting(1, TaskStatus::Queued, TaskEvent::Blocked, None, Some(&wait), Utc::now()).await;
+    assert!(matches!(again, Err(StoreError::StatusChanged { .. })), "{again:?}");
+    // Blocked by a dependency (no budget wait): not the dispatcher's.
+    store.transition_task(2, TaskStatus::Queued, TaskEvent::Blocked, Some("dependency T-9 is failed"), Utc::now()).await.unwrap();
+    let queued: Vec<i64> = store.queued_tasks().await.unwrap().iter().map(|t| t.id).collect();
+    assert_eq!(queued, vec![1, 3], "a budget's block is looked at again at each pass");
+    // Its figures change while it stays blocked; moving out of it ends the wait.
+    let later: Waiting =
+        Wait::Budget { budget: "daily".into(), detail: "budget `daily`: $3.00 spent + $1.00 reserved of $3.00".into() }.into();
+    assert_eq!(store.set_waits(&[(1, Some(later.clone()))]).await.unwrap(), vec![1]);
+    assert_eq!(store.get_task(1).await.unwrap().waiting, Some(later));
+    let t = store.transition_task(1, TaskStatus::Blocked, TaskEvent::Unblocked, None, Utc::now()).await.unwrap();
+    assert_eq!((t.status, t.waiting), (TaskStatus::Queued, None));
 }

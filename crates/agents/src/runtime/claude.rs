@@ -4,6 +4,12 @@
 //! messages, `interrupt` and approval answers use the control protocol
 //! (`--permission-prompt-tool stdio`), `reply` resumes the session (`--resume`).
 //! After the turn's `result`, stdin is closed so the process ends.
+//!
+//! Usage is reported as each model response arrives (an `assistant` message's
+//! `usage`, once per message id), so a budget is checked before the next request;
+//! the turn's `result` then reports the rest of its tokens with what Claude Code says
+//! the turn cost, which stands for the turn's earlier reports (the supervisor charges
+//! only what it adds to them).
 
 use std::collections::HashMap;
 
@@ -69,6 +75,44 @@ struct ClaudeDriver {
     /// Inputs of pending permission asks, echoed back on allow.
     asks: HashMap<String, Value>,
     next_request: u64,
+    /// Tokens already reported this turn, by model response (message id): Claude Code
+    /// repeats a message's usage on each of its content blocks.
+    reported: HashMap<String, Tokens>,
+}
+
+/// Input (with cache writes), output and cache-read tokens.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+struct Tokens {
+    input: u64,
+    output: u64,
+    cached: u64,
+}
+
+impl Tokens {
+    fn of(usage: &Value) -> Tokens {
+        let n = |k: &str| usage[k].as_u64().unwrap_or(0);
+        Tokens {
+            input: n("input_tokens") + n("cache_creation_input_tokens"),
+            output: n("output_tokens"),
+            cached: n("cache_read_input_tokens"),
+        }
+    }
+
+    fn minus(self, o: Tokens) -> Tokens {
+        Tokens {
+            input: self.input.saturating_sub(o.input),
+            output: self.output.saturating_sub(o.output),
+            cached: self.cached.saturating_sub(o.cached),
+        }
+    }
+
+    fn plus(self, o: Tokens) -> Tokens {
+        Tokens { input: self.input + o.input, output: self.output + o.output, cached: self.cached + o.cached }
+    }
+
+    fn usage(self, cost_usd: Option<f64>) -> EventKind {
+        EventKind::Usage { input_tokens: self.input, output_tokens: self.output, cached_tokens: self.cached, cost_usd }
+    }
 }
 
 fn user_message(text: &str) -> String {
@@ -103,6 +147,18 @@ fn result_text(content: &Value) -> String {
 impl ClaudeDriver {
     fn assistant(&mut self, msg: &Value) -> Vec<EventKind> {
         let mut events = Vec::new();
+        // A model response's usage, reported once (what grew since its last block).
+        if let Some(id) = msg["id"].as_str()
+            && msg["usage"].is_object()
+        {
+            let now = Tokens::of(&msg["usage"]);
+            let before = self.reported.get(id).copied().unwrap_or_default();
+            let new = now.minus(before);
+            if new != Tokens::default() {
+                self.reported.insert(id.to_string(), before.plus(new));
+                events.push(new.usage(None));
+            }
+        }
         for block in msg["content"].as_array().into_iter().flatten() {
             match block["type"].as_str() {
                 Some("text") => {
@@ -156,18 +212,14 @@ impl ClaudeDriver {
 
     fn result(&mut self, v: &Value, io: &mut DriverIo) -> Vec<EventKind> {
         let mut events = Vec::new();
-        let usage = &v["usage"];
         let total = v["total_cost_usd"].as_f64();
         let cost = total.map(|t| (t - self.prior_cost).max(0.0));
         if let Some(t) = total {
             self.prior_cost = t;
         }
-        events.push(EventKind::Usage {
-            input_tokens: usage["input_tokens"].as_u64().unwrap_or(0) + usage["cache_creation_input_tokens"].as_u64().unwrap_or(0),
-            output_tokens: usage["output_tokens"].as_u64().unwrap_or(0),
-            cached_tokens: usage["cache_read_input_tokens"].as_u64().unwrap_or(0),
-            cost_usd: cost,
-        });
+        // The turn's tokens less what its responses reported, with the turn's cost.
+        let so_far = self.reported.drain().fold(Tokens::default(), |a, (_, t)| a.plus(t));
+        events.push(Tokens::of(&v["usage"]).minus(so_far).usage(cost));
         if v["is_error"].as_bool().unwrap_or(false) {
             let why = v["result"].as_str().or(v["subtype"].as_str()).unwrap_or("error").to_string();
             events.push(EventKind::Error { message: format!("Claude Code: {why}") });
@@ -241,5 +293,38 @@ impl Driver for ClaudeDriver {
         } else {
             vec![EventKind::Error { message: "could not deliver to Claude Code: its turn has ended (use `bosun reply`)".into() }]
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assistant(id: &str, input: u64, output: u64, block: Value) -> Value {
+        json!({"id": id, "usage": {"input_tokens": input, "output_tokens": output, "cache_read_input_tokens": 0}, "content": [block]})
+    }
+
+    fn usages(events: &[EventKind]) -> Vec<(u64, u64)> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                EventKind::Usage { input_tokens, output_tokens, .. } => Some((*input_tokens, *output_tokens)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_response_is_reported_once_however_many_blocks_repeat_its_usage() {
+        let mut d = ClaudeDriver::default();
+        let text = json!({"type": "text", "text": "Writing it."});
+        let tool = json!({"type": "tool_use", "id": "t1", "name": "Write", "input": {"file_path": "/w/a", "content": "a"}});
+        assert_eq!(usages(&d.assistant(&assistant("m1", 100, 5, text.clone()))), [(100, 5)]);
+        // The same response's next block, its output grown: only what grew.
+        assert_eq!(usages(&d.assistant(&assistant("m1", 100, 9, tool))), [(0, 4)]);
+        assert_eq!(usages(&d.assistant(&assistant("m1", 100, 9, text.clone()))), []);
+        assert_eq!(usages(&d.assistant(&assistant("m2", 50, 2, text))), [(50, 2)]);
+        // (The turn's result then reports its totals less these: tests/transcripts.rs.)
+        assert_eq!(d.reported.values().fold(Tokens::default(), |a, t| a.plus(*t)), Tokens { input: 150, output: 11, cached: 0 });
     }
 }

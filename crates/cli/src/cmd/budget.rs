@@ -3,6 +3,7 @@
 //! a task its budget stopped continue.
 
 use bosun_api::cost::RaiseRequest;
+use bosun_core::TaskStatus;
 
 use crate::Failure;
 use crate::client::{Ctx, parse_task_id};
@@ -17,8 +18,8 @@ pub struct Args {
 #[derive(clap::Subcommand)]
 enum Sub {
     /// Set a task's budget (dollars, for all its runs); a task its budget stopped
-    /// continues. Without DOLLARS, it continues under the budgets as they are now (after
-    /// you raised one in routing.toml).
+    /// continues, and one blocked by a budget starts once it fits. Without DOLLARS, it
+    /// goes on under the budgets as they are now (after you raised one in routing.toml).
     Raise {
         /// Task id (12 or T-12).
         #[arg(value_parser = parse_task_id)]
@@ -34,7 +35,11 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
             ctx.print_json(&task);
         } else {
             let budget = task.budget.map(|b| format!("${b:.2}")).unwrap_or_else(|| "the default".into());
-            println!("T-{} budget {budget}; it is {}", task.id, task.status.in_words());
+            match task.status {
+                // The dispatcher looks at it again: it starts once its reservation fits.
+                TaskStatus::Blocked => println!("T-{} budget {budget}; it starts once its run's reservation fits every budget", task.id),
+                status => println!("T-{} budget {budget}; it is {}", task.id, status.in_words()),
+            }
         }
         return Ok(());
     }

@@ -2,7 +2,8 @@
 //! the table: a `command` agent's own figure is never charged): reservations that
 //! never together exceed a budget, a run stopped the moment it crosses one and
 //! continued by `budget raise`, and a usage report replayed after a kill -9 counted
-//! once. The real Claude Code and Codex versions are in `budget_real.rs`.
+//! once; a task blocked by a budget starts when it is raised (by `budget raise`, or in
+//! routing.toml). The real Claude Code and Codex versions are in `budget_real.rs`.
 
 use std::process::Command;
 
@@ -49,8 +50,9 @@ fn ten_tasks_under_a_budget_for_three_reservations_start_as_reservations_are_rel
     std::fs::write(w.path("config/routing.toml"), "[budget]\ndaily = 3.0\n[budget.task]\ndefault = 1.0\n").unwrap();
     w.start(&["--max-concurrent", "16"]);
     let ids: Vec<i64> = (0..10).map(|i| add(&w, &["worker", "--", &format!("Task {i}")])).collect();
-    let blocked = |t: &Value| t["status"] == "queued" && t["waiting"]["kind"] == "budget" && t["waiting"]["budget"] == "daily";
-    let (running, waiting) = wait_for("three running, seven waiting for the daily budget", || {
+    // Those that do not fit are `blocked`, naming the budget (not failed, not queued).
+    let blocked = |t: &Value| t["status"] == "blocked" && t["waiting"]["kind"] == "budget" && t["waiting"]["budget"] == "daily";
+    let (running, waiting) = wait_for("three running, seven blocked by the daily budget", || {
         let tasks: Vec<Value> = ids.iter().map(|id| w.task(*id)).collect();
         let running = tasks.iter().filter(|t| t["status"] == "running").count();
         let waiting: Vec<Value> = tasks.iter().filter(|t| blocked(t)).cloned().collect();
@@ -60,8 +62,15 @@ fn ten_tasks_under_a_budget_for_three_reservations_start_as_reservations_are_rel
     assert!(
         waiting[0]["waiting"]["text"].as_str().unwrap().starts_with("blocked by budget `daily`: $0.00 spent + $3.00 reserved of $3.00")
     );
-    let row = w.bosun(&["ls"]);
-    assert!(row.contains("blocked by budget `daily`"), "{row}");
+    assert!(waiting[0]["status_reason"].as_str().unwrap().starts_with("blocked by budget `daily`"), "{}", waiting[0]);
+    let rows = w.bosun(&["ls"]);
+    let blocked_rows = rows.lines().filter(|l| l.contains("blocked") && l.contains("blocked by budget `daily`")).count();
+    assert_eq!(blocked_rows, 7, "{rows}");
+    let shown = w.bosun(&["show", &waiting[0]["id"].to_string()]);
+    assert!(shown.contains("status:    blocked (blocked by budget `daily`"), "{shown}");
+    assert!(shown.contains("waiting:   blocked by budget `daily`"), "{shown}");
+    let events = w.events(waiting[0]["id"].as_i64().unwrap());
+    assert!(events.iter().any(|e| e["type"] == "status" && e["status"] == "blocked"), "the timeline says why: {events:#?}");
     let budgets = w.json(&["budget"]);
     let daily = budgets["budgets"].as_array().unwrap().iter().find(|b| b["name"] == "daily").unwrap().clone();
     assert_eq!((daily["limit"].as_f64(), daily["reserved"].as_f64(), daily["remaining"].as_f64()), (Some(3.0), Some(3.0), Some(0.0)));
@@ -70,7 +79,7 @@ fn ten_tasks_under_a_budget_for_three_reservations_start_as_reservations_are_rel
     // end, and another starts while spent + reserved + $1 fits $3: until $2.10 is spent
     // (seven runs), after which none fits.
     std::fs::write(&gate, "go").unwrap();
-    wait_for("seven done, three waiting on the spent budget", || {
+    wait_for("seven done, three blocked by the spent budget", || {
         let tasks: Vec<Value> = ids.iter().map(|id| w.task(*id)).collect();
         let done = tasks.iter().filter(|t| t["status"] == "review").count();
         (done == 7 && tasks.iter().filter(|t| blocked(t)).count() == 3).then_some(())
@@ -83,6 +92,23 @@ fn ten_tasks_under_a_budget_for_three_reservations_start_as_reservations_are_rel
     let by_profile = w.json(&["cost", "--by", "profile"]);
     assert_eq!(by_profile["rows"][0]["key"], "worker");
     assert_eq!(by_profile["rows"][0]["reports"].as_u64(), Some(done as u64));
+    let failed = ids.iter().map(|id| w.task(*id)).filter(|t| t["status"] == "failed").count();
+    assert_eq!(failed, 0, "a budget blocks, it never fails a task");
+}
+
+#[test]
+fn a_task_blocked_by_its_own_budget_starts_when_it_is_raised() {
+    let mut w = World::new("app");
+    spender(&w, "worker", &[usage(100_000), json!({"say": "done"})]);
+    w.start(&[]);
+    let id = add(&w, &["worker", "--budget", "0", "--", "Nothing to spend yet"]);
+    let t = w.wait_status(id, "blocked");
+    assert_eq!((t["waiting"]["kind"].as_str(), t["waiting"]["budget"].as_str()), (Some("budget"), Some(format!("task T-{id}").as_str())));
+    assert!(t["runs"].as_array().unwrap().is_empty(), "no run started: {t}");
+    let out = w.bosun(&["budget", "raise", &id.to_string(), "1"]);
+    assert_eq!(out.trim(), format!("T-{id} budget $1.00; it starts once its run's reservation fits every budget"));
+    let t = w.wait_status(id, "review");
+    assert!(close(t["runs"][0]["cost_usd"].as_f64().unwrap(), 0.3));
 }
 
 #[test]
@@ -144,7 +170,7 @@ fn a_run_crossing_its_budget_is_stopped_and_continues_when_it_is_raised() {
     // Raising a task that is not stopped needs an amount; bad input is one clear line.
     let out = w.try_bosun(&["budget", "raise", &id.to_string()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("was not stopped by a budget"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("was not stopped or blocked by a budget"));
     let out = w.try_bosun(&["budget", "raise", &id.to_string(), "--", "-3"]);
     assert_eq!(out.status.code(), Some(1));
 }
@@ -176,4 +202,44 @@ fn a_usage_report_replayed_after_a_kill_9_is_counted_once() {
     let costs = w.json(&["cost", "--by", "task"]);
     assert_eq!(costs["rows"][0]["reports"].as_u64(), Some(3));
     assert!(close(ledger_total(&w), 1.8));
+}
+
+#[test]
+fn a_task_blocked_by_the_daily_budget_starts_once_routing_toml_raises_it() {
+    let mut w = World::new("app");
+    spender(&w, "worker", &[usage(100_000), json!({"say": "done"})]);
+    let routing = w.path("config/routing.toml");
+    std::fs::write(&routing, "[budget]\ndaily = 0.0\n").unwrap();
+    w.start(&[]);
+    let id = add(&w, &["worker", "--", "Wait for the money"]);
+    let t = w.wait_status(id, "blocked");
+    assert_eq!(t["waiting"]["budget"], "daily");
+    // Editing the file is enough: the daemon watches it (nothing else happens meanwhile
+    // that would make the dispatcher look again).
+    std::fs::write(&routing, "[budget]\ndaily = 5.0\n").unwrap();
+    let t = w.wait_status(id, "review");
+    assert!(close(t["runs"][0]["cost_usd"].as_f64().unwrap(), 0.3));
+    let budgets = w.json(&["budget"]);
+    let daily = budgets["budgets"].as_array().unwrap().iter().find(|b| b["name"] == "daily").unwrap().clone();
+    assert_eq!(daily["limit"].as_f64(), Some(5.0));
+}
+
+#[test]
+fn a_task_after_one_a_budget_blocks_waits_for_it_and_is_not_blocked_itself() {
+    let mut w = World::new("app");
+    spender(&w, "worker", &[usage(100_000), json!({"say": "done"})]);
+    w.start(&[]);
+    let first = add(&w, &["worker", "--budget", "0", "--", "First"]);
+    w.wait_status(first, "blocked");
+    let second = add(&w, &["worker", "--after", &first.to_string(), "--", "Second"]);
+    // A dependency waiting for money has not gone wrong: its dependent waits, queued.
+    let t = wait_for("the dependent to say what it waits for", || {
+        let t = w.task(second);
+        (t["waiting"]["kind"] == "dependency").then_some(t)
+    });
+    assert_eq!((t["status"].as_str(), t["waiting"]["status"].as_str()), (Some("queued"), Some("blocked")), "{t}");
+    w.bosun(&["budget", "raise", &first.to_string(), "1"]);
+    let t = w.wait_status(first, "review");
+    assert!(close(t["runs"][0]["cost_usd"].as_f64().unwrap(), 0.3));
+    assert_eq!(w.task(second)["status"], "queued", "still waiting: the first is not merged");
 }

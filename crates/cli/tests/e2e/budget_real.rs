@@ -1,8 +1,9 @@
 //! Models and budgets with the real agent CLIs against the mock model (which records
 //! every request): `--model` reaches Claude Code, Codex and Gemini CLI; a Codex run
-//! over its budget is stopped and the model hears nothing more; a Claude Code run is
-//! charged per turn; a newcomer's task runs on the built-in `claude` profile with no
-//! profile file at all. Without `node_modules` these say so and pass (see
+//! over its budget is stopped and the model hears nothing more, and so is a Claude Code
+//! run, in the middle of its turn (usage is checked per model response); a Claude
+//! Code turn counts its own cost once; a newcomer's task runs on the built-in `claude`
+//! profile with no profile file at all. Without `node_modules` these say so and pass (see
 //! `real_clis::cli`).
 
 use bosun_mock_model::{Family, Script, Turn, Usage};
@@ -100,10 +101,13 @@ fn a_codex_run_over_its_budget_is_stopped_and_the_model_hears_nothing_more() {
 }
 
 #[test]
-fn a_claude_code_turn_is_charged_what_claude_code_reports_and_a_spent_budget_stops_the_task() {
+fn a_claude_code_run_over_its_budget_is_stopped_mid_turn_and_the_model_hears_nothing_more() {
     let Some(claude) = cli("claude") else { return };
+    // Each model response costs $0.60 at claude-sonnet prices (200k input tokens at
+    // $3/M), and the script would keep Claude Code writing files for eight of them in
+    // one turn.
     let mut script = Script::new();
-    for i in 0..3 {
+    for i in 0..8 {
         let write = json!({"file_path": format!("{{cwd}}/step{i}.txt"), "content": format!("step {i}\n")});
         let usage = Usage { input_tokens: 200_000, output_tokens: 0, cached_tokens: 0, reasoning_tokens: 0 };
         script = script.turn(Family::Anthropic, Turn::tool("Write", write).with_usage(usage));
@@ -112,20 +116,49 @@ fn a_claude_code_turn_is_charged_what_claude_code_reports_and_a_spent_budget_sto
     let mut w = World::new("app");
     claude_profile(&w, "claude", &mock, "");
     w.start_with_env(&[], &[("BOSUN_CLAUDE_PATH", claude.to_str().unwrap())]);
-    let id = add(&w, &["--agent", "claude", "--budget", "0.5", "--", "Keep writing"]);
-    // Claude Code reports usage once per turn (with its own cost): the budget is
-    // checked then, and the task waits for a raise instead of going to review.
+    let id = add(&w, &["--agent", "claude", "--budget", "1.0", "--", "Keep writing"]);
+    // Each response's usage is checked as it arrives: the second crosses $1.00, and the
+    // run is stopped in the middle of the turn, not at its end.
     let t = w.wait_status(id, "needs_input");
-    assert!(t["status_reason"].as_str().unwrap().contains(&format!("budget `task T-{id}`")), "{t}");
-    let seen = mock.requests_for(Family::Anthropic).len();
+    let reason = t["status_reason"].as_str().unwrap();
+    assert!(reason.starts_with(&format!("stopped: budget `task T-{id}`: $1.20 spent")), "{reason}");
+    assert_eq!(t["runs"][0]["status"], "stopped");
+    let model_calls = || mock.requests_for(Family::Anthropic).iter().filter(|r| r.kind == bosun_mock_model::Kind::Model).count();
+    let seen = model_calls();
+    assert!((2..=3).contains(&seen), "stopped at the second response, not after the script: {seen}");
     let costs = w.json(&["cost", "--by", "task"]);
     assert!((costs["total_usd"].as_f64().unwrap() - t["runs"][0]["cost_usd"].as_f64().unwrap()).abs() < 1e-9, "{costs} {t}");
+    assert!((costs["total_usd"].as_f64().unwrap() - 1.2).abs() < 1e-6, "each response charged once: {costs}");
     // A reply cannot start another run past the budget; raising it can.
     assert_eq!(w.try_bosun(&["reply", &id.to_string(), "go on"]).status.code(), Some(1));
-    assert_eq!(mock.requests_for(Family::Anthropic).len(), seen, "no request after the stop");
+    assert_eq!(model_calls(), seen, "no request after the stop");
     w.bosun(&["budget", "raise", &id.to_string(), "100"]);
     w.wait_status(id, "review");
-    assert!(mock.requests_for(Family::Anthropic).len() > seen);
+    assert!(model_calls() > seen);
+}
+
+#[test]
+fn a_claude_code_turn_is_charged_what_claude_code_reports() {
+    let Some(claude) = cli("claude") else { return };
+    let usage = Usage { input_tokens: 200_000, output_tokens: 0, cached_tokens: 0, reasoning_tokens: 0 };
+    let write = json!({"file_path": "{cwd}/one.txt", "content": "one\n"});
+    let script = Script::new()
+        .turn(Family::Anthropic, Turn::tool("Write", write).with_usage(usage.clone()))
+        .turn(Family::Anthropic, Turn::text("Done.").with_usage(usage));
+    let (_rt, mock) = mock(script);
+    let mut w = World::new("app");
+    claude_profile(&w, "claude", &mock, "");
+    w.start_with_env(&[], &[("BOSUN_CLAUDE_PATH", claude.to_str().unwrap())]);
+    let id = add(&w, &["--agent", "claude", "--", "Write one file"]);
+    let t = w.wait_status(id, "review");
+    // Two responses priced as they came, then the turn's result with Claude Code's own
+    // figure for the whole turn: what counts is Claude Code's figure, once.
+    let usages: Vec<serde_json::Value> = w.events(id).into_iter().filter(|e| e["type"] == "usage").collect();
+    assert_eq!(usages.len(), 3, "{usages:#?}");
+    let result = w.json(&["cost", "--by", "task"]);
+    let run_cost = t["runs"][0]["cost_usd"].as_f64().unwrap();
+    assert!((result["total_usd"].as_f64().unwrap() - run_cost).abs() < 1e-9);
+    assert!((run_cost - 1.2).abs() < 1e-3, "Claude Code's figure for two calls of 200k input: {run_cost}");
 }
 
 #[test]

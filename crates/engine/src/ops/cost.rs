@@ -24,7 +24,7 @@ impl Engine {
         let config = Rules::load(None, &self.config.config_dir, &profiles).budget;
         let mut budgets = config.configured(Utc::now());
         let open = TaskFilter {
-            statuses: vec![TaskStatus::Queued, TaskStatus::Running, TaskStatus::NeedsInput, TaskStatus::Triage],
+            statuses: vec![TaskStatus::Queued, TaskStatus::Blocked, TaskStatus::Running, TaskStatus::NeedsInput, TaskStatus::Triage],
             ..TaskFilter::default()
         };
         for task in self.store.list_tasks(&open).await? {

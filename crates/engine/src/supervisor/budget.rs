@@ -1,13 +1,14 @@
 //! What a run costs and what it may spend: the usage it is charged (with its ledger
 //! entry), the budgets checked at each usage report (a warning at 80 %, the run
-//! stopped once one is crossed), and a run whose reservation does not fit waiting.
+//! stopped once one is crossed), and a task whose run's reservation does not fit
+//! blocked.
 
 use std::sync::Arc;
 
 use bosun_core::budget::{BudgetState, Charge};
 use bosun_core::notify::NotifyKind;
 use bosun_core::schedule::Wait;
-use bosun_core::{EventKind, Runtime, Task};
+use bosun_core::{EventKind, Runtime, Task, TaskEvent};
 
 use super::RunCtx;
 use crate::Engine;
@@ -19,7 +20,14 @@ impl RunCtx<'_> {
     /// figure for the model the run uses. Whatever cost a `command` or ACP agent
     /// prints is not charged: any program can print any number. None for anything
     /// but usage. `line` is the report's place in the run's output.
-    pub(super) fn charged(&self, event: &EventKind, line: Option<u64>) -> Option<(EventKind, Charge)> {
+    ///
+    /// A CLI's own cost stands for its reports since its previous one that had a cost
+    /// (Claude Code reports each model response's tokens as it arrives, then the
+    /// turn's cost): those were charged at the price table's figure, and this report
+    /// is charged what it adds to them. (Across a daemon restart in the middle of a
+    /// turn, the next daemon does not know those figures and charges the whole cost:
+    /// never less than was spent.)
+    pub(super) fn charged(&mut self, event: &EventKind, line: Option<u64>) -> Option<(EventKind, Charge)> {
         let EventKind::Usage { input_tokens, output_tokens, cached_tokens, cost_usd } = *event else { return None };
         let profile = self.profile.as_ref();
         let trusted = profile.is_some_and(|p| matches!(p.runtime, Runtime::ClaudeCode | Runtime::Codex | Runtime::Gemini));
@@ -28,8 +36,13 @@ impl RunCtx<'_> {
         let priced = model.as_deref().and_then(|m| self.engine.prices.cost(m, &usage));
         let reported = cost_usd.filter(|_| trusted);
         let (cost_usd, counted) = match (reported, priced) {
-            (Some(r), _) => (Some(r), "reported"),
-            (None, Some(p)) => (Some(p), "priced"),
+            (Some(r), _) => (Some((r - std::mem::take(&mut self.estimated)).max(0.0)), "reported"),
+            (None, Some(p)) => {
+                if trusted {
+                    self.estimated += p;
+                }
+                (Some(p), "priced")
+            }
             (None, None) => (None, "none"),
         };
         let charge = Charge {
@@ -81,21 +94,15 @@ impl RunCtx<'_> {
     }
 }
 
-/// A run whose reservation did not fit: the task stays queued, saying which budget
-/// it waits for. Its slot is freed without waking the dispatcher (which would try
-/// again at once): it is tried at the next look, after a run ends.
+/// A run whose reservation did not fit (the store's own check, as the run was to
+/// start): the task is `blocked`, naming the budget. Its slot is freed without waking
+/// the dispatcher (which would try again at once): it is tried at the next look, after
+/// a run ends or a budget is raised.
 pub(super) async fn wait_for_budget(engine: &Arc<Engine>, task: Task, state: &BudgetState) {
-    tracing::info!(task = task.id, "waiting: {}", state.describe());
     let wait = Wait::Budget { budget: state.budget.name.clone(), detail: state.describe() };
-    match engine.store.set_waits(&[(task.id, Some(wait.into()))]).await {
-        Ok(changed) if !changed.is_empty() => {
-            if let Ok(t) = engine.store.get_task(task.id).await {
-                engine.hub.task_changed(&t);
-            }
-        }
-        Ok(_) => {}
-        Err(e) => tracing::warn!(task = task.id, "cannot say why the task waits: {e}"),
-    }
+    // Out of the live runs first: a look at the queue meanwhile sees a queued task (and
+    // may try it again), never a blocked one being started.
     engine.live.lock().unwrap().remove(&task.id);
+    crate::dispatch::rewait(engine, &task, TaskEvent::Blocked, wait).await;
     engine.run_ended.notify_waiters();
 }

@@ -326,6 +326,9 @@ struct RunCtx<'a> {
     warned: std::collections::HashSet<String>,
     /// What the run handed over, recorded with its end.
     deliverables: Vec<bosun_core::deliverable::NewDeliverable>,
+    /// What the run was charged at the price table's figure since a report carrying
+    /// the CLI's own cost, which stands for them ([`RunCtx::charged`]).
+    estimated: f64,
 }
 
 /// A run's time limits.
@@ -354,6 +357,7 @@ impl<'a> RunCtx<'a> {
             budgets: Vec::new(),
             warned: Default::default(),
             deliverables: Vec::new(),
+            estimated: 0.0,
         }
     }
 }

@@ -35,6 +35,7 @@ pub(super) fn routes() -> Router<Arc<Engine>> {
         .route("/tasks/{id}", get(index))
         .route("/notifications", get(index))
         .route("/sources", get(index))
+        .route("/costs", get(index))
         .route("/sw.js", get(service_worker))
         .route("/assets/{*path}", get(asset))
 }

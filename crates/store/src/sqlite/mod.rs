@@ -250,7 +250,8 @@ impl Store for SqliteStore {
 
     async fn queued_tasks(&self) -> Result<Vec<Task>> {
         let rows = sqlx::query(&format!(
-            "SELECT {TASK_COLUMNS} FROM tasks WHERE status = 'queued'
+            "SELECT {TASK_COLUMNS} FROM tasks
+             WHERE (status = 'queued' OR (status = 'blocked' AND json_extract(waiting, '$.kind') = 'budget'))
              AND NOT EXISTS (SELECT 1 FROM task_deps d JOIN tasks dep ON dep.id = d.dep_id
                              WHERE d.task_id = tasks.id AND dep.status != 'done')
              ORDER BY priority DESC, id"
@@ -265,7 +266,7 @@ impl Store for SqliteStore {
         let mut tx = self.pool.begin_with(WRITE).await?;
         for (id, waiting) in waits {
             let json = waiting.as_ref().map(|w| serde_json::to_string(w).expect("waits serialize"));
-            let done = sqlx::query("UPDATE tasks SET waiting = ? WHERE id = ? AND status = 'queued' AND waiting IS NOT ?")
+            let done = sqlx::query("UPDATE tasks SET waiting = ? WHERE id = ? AND status IN ('queued', 'blocked') AND waiting IS NOT ?")
                 .bind(&json)
                 .bind(id)
                 .bind(&json)
@@ -292,6 +293,24 @@ impl Store for SqliteStore {
     ) -> Result<Task> {
         let mut tx = self.pool.begin_with(WRITE).await?;
         transition_in(&mut tx, id, Some(from), event, reason, now).await?;
+        tx.commit().await?;
+        self.changed(id);
+        self.get_task(id).await
+    }
+
+    async fn transition_waiting(
+        &self,
+        id: TaskId,
+        from: TaskStatus,
+        event: TaskEvent,
+        reason: Option<&str>,
+        waiting: Option<&Waiting>,
+        now: DateTime<Utc>,
+    ) -> Result<Task> {
+        let mut tx = self.pool.begin_with(WRITE).await?;
+        transition_in(&mut tx, id, Some(from), event, reason, now).await?;
+        let json = waiting.map(|w| serde_json::to_string(w).expect("waits serialize"));
+        sqlx::query("UPDATE tasks SET waiting = ? WHERE id = ?").bind(json).bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
         self.changed(id);
         self.get_task(id).await
