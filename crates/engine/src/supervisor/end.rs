@@ -74,6 +74,8 @@ impl RunCtx<'_> {
     /// for its end to record; those refused are logged as errors, the rest as one
     /// status line.
     async fn gather_deliverables(&mut self, workdir: &Path) {
+        // The declared ones are read from the store: every event of the run is in it first.
+        self.engine.hub.flush().await;
         let (found, refused) = crate::deliverables::after_run(self.engine, &self.task, self.run.id, workdir).await;
         for error in refused {
             self.emit(error).await;
