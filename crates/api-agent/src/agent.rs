@@ -155,7 +155,12 @@ impl Session {
                     Waited::Done(result) => result,
                     Waited::Interrupted => {
                         let note = "interrupted by the user before it ran".to_string();
-                        self.conversation.push(Item::ToolResult { call_id: call.id.clone(), name: call.name.clone(), output: note, is_error: true });
+                        self.conversation.push(Item::ToolResult {
+                            call_id: call.id.clone(),
+                            name: call.name.clone(),
+                            output: note,
+                            is_error: true,
+                        });
                         return self.interrupted("the turn was cut short");
                     }
                 };
@@ -199,7 +204,9 @@ impl Session {
         }
         let (count, bytes) = self.conversation.compact();
         if count > 0 {
-            eprintln!("context compacted: {count} older tool results ({bytes} bytes) dropped, the conversation being near the model's window of {window} tokens");
+            eprintln!(
+                "context compacted: {count} older tool results ({bytes} bytes) dropped, the conversation being near the model's window of {window} tokens"
+            );
             self.save();
         }
     }
@@ -355,7 +362,10 @@ fn first_message(root: &Path, task: &str) -> String {
     let mut text = format!("{}\n\nWorking directory: {}\n", task.trim(), root.display());
     for name in ["AGENTS.md", "CLAUDE.md"] {
         if let Ok(body) = std::fs::read_to_string(root.join(name)) {
-            text.push_str(&format!("\n# {name} (the repository's instructions for agents)\n\n{}\n", tools::cap(body.trim(), MAX_INSTRUCTIONS)));
+            text.push_str(&format!(
+                "\n# {name} (the repository's instructions for agents)\n\n{}\n",
+                tools::cap(body.trim(), MAX_INSTRUCTIONS)
+            ));
         }
     }
     text

@@ -35,7 +35,8 @@ impl Conversation {
         }
         let file = state_dir.join(format!("{session}.json"));
         let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read the saved conversation {}: {e}", file.display()))?;
-        let mut c: Conversation = serde_json::from_str(&text).map_err(|e| format!("the saved conversation {} is damaged: {e}", file.display()))?;
+        let mut c: Conversation =
+            serde_json::from_str(&text).map_err(|e| format!("the saved conversation {} is damaged: {e}", file.display()))?;
         c.file = file;
         Ok(c)
     }
@@ -46,7 +47,9 @@ impl Conversation {
             std::fs::create_dir_all(dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
         }
         let text = serde_json::to_string(self).map_err(|e| e.to_string())?;
-        std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &self.file)).map_err(|e| format!("cannot save the conversation: {e}"))
+        std::fs::write(&tmp, text)
+            .and_then(|()| std::fs::rename(&tmp, &self.file))
+            .map_err(|e| format!("cannot save the conversation: {e}"))
     }
 
     pub fn push(&mut self, item: Item) {
@@ -70,7 +73,8 @@ impl Conversation {
     /// Replaces the output of older tool results with a note; returns how many were
     /// compacted and the bytes dropped (0, 0: nothing to compact).
     pub fn compact(&mut self) -> (usize, usize) {
-        let results: Vec<usize> = self.items.iter().enumerate().filter(|(_, i)| matches!(i, Item::ToolResult { .. })).map(|(n, _)| n).collect();
+        let results: Vec<usize> =
+            self.items.iter().enumerate().filter(|(_, i)| matches!(i, Item::ToolResult { .. })).map(|(n, _)| n).collect();
         let older = results.len().saturating_sub(KEEP_RECENT);
         let (mut count, mut bytes) = (0, 0);
         for &n in &results[..older] {
@@ -79,7 +83,10 @@ impl Conversation {
             {
                 bytes += output.len();
                 count += 1;
-                *output = format!("[compacted by bosun: {} bytes of this earlier tool output were dropped to fit the context window]", output.len());
+                *output = format!(
+                    "[compacted by bosun: {} bytes of this earlier tool output were dropped to fit the context window]",
+                    output.len()
+                );
             }
         }
         (count, bytes)

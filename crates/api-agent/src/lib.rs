@@ -77,5 +77,8 @@ pub fn main() -> i32 {
             return 1;
         }
     };
-    runtime.block_on(agent::run(args))
+    let code = runtime.block_on(agent::run(args));
+    // Not waiting for the thread blocked reading stdin.
+    runtime.shutdown_background();
+    code
 }

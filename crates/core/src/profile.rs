@@ -248,7 +248,8 @@ impl FrontMatter {
         };
         let key_env = self.key_env.take();
         if let Some(k) = &key_env {
-            let ok = !k.is_empty() && !k.starts_with(|c: char| c.is_ascii_digit()) && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            let ok =
+                !k.is_empty() && !k.starts_with(|c: char| c.is_ascii_digit()) && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
             if !ok {
                 return bad(format!("key_env `{k}` is not an environment variable name (letters, digits, '_')"));
             }
@@ -383,7 +384,9 @@ impl AgentProfile {
             }
             "api" => Runtime::Api(fm.api()?),
             other => {
-                return Err(ProfileError::Yaml(format!("unknown runtime `{other}` (known: command, claude-code, codex, gemini, acp, api)")));
+                return Err(ProfileError::Yaml(format!(
+                    "unknown runtime `{other}` (known: command, claude-code, codex, gemini, acp, api)"
+                )));
             }
         };
 
@@ -466,17 +469,30 @@ mod tests {
         let text = "---\nname: analyst\nruntime: api\nprovider: openai-compatible\nbase_url: http://127.0.0.1:11434/v1/\nmodel: qwen3:8b\nkey_env: OPENROUTER_API_KEY\nmax_turns: 12\n---\nYou write analyses.\n";
         let p = AgentProfile::parse(text, "x").unwrap();
         let Runtime::Api(api) = &p.runtime else { panic!("{:?}", p.runtime) };
-        assert_eq!((api.provider, api.base_url.as_str(), api.key_env.as_deref()), (ApiProvider::OpenAiCompatible, "http://127.0.0.1:11434/v1", Some("OPENROUTER_API_KEY")));
+        assert_eq!(
+            (api.provider, api.base_url.as_str(), api.key_env.as_deref()),
+            (ApiProvider::OpenAiCompatible, "http://127.0.0.1:11434/v1", Some("OPENROUTER_API_KEY"))
+        );
         assert_eq!((api.tools.len(), api.max_turns, p.instructions.as_str()), (API_TOOLS.len(), 12, "You write analyses."));
-        let p = AgentProfile::parse("---\nruntime: api\nprovider: anthropic\nmodel: claude-sonnet-4-5\ntools: [read, deliver]\n---\n", "x").unwrap();
+        let p = AgentProfile::parse("---\nruntime: api\nprovider: anthropic\nmodel: claude-sonnet-4-5\ntools: [read, deliver]\n---\n", "x")
+            .unwrap();
         let Runtime::Api(api) = &p.runtime else { panic!() };
-        assert_eq!((api.base_url.as_str(), api.tools.clone(), api.max_turns), ("https://api.anthropic.com/v1", vec!["read".to_string(), "deliver".to_string()], API_MAX_TURNS));
+        assert_eq!(
+            (api.base_url.as_str(), api.tools.clone(), api.max_turns),
+            ("https://api.anthropic.com/v1", vec!["read".to_string(), "deliver".to_string()], API_MAX_TURNS)
+        );
         let err = |fm: &str| AgentProfile::parse(&format!("---\n{fm}---\n"), "x").unwrap_err().to_string();
         assert_eq!(err("runtime: api\nmodel: m\n"), "runtime `api` needs `provider:` (anthropic, openai, openai-compatible, gemini)");
-        assert_eq!(err("runtime: api\nprovider: bedrock\nmodel: m\n"), "unknown provider `bedrock` (known: anthropic, openai, openai-compatible, gemini)");
+        assert_eq!(
+            err("runtime: api\nprovider: bedrock\nmodel: m\n"),
+            "unknown provider `bedrock` (known: anthropic, openai, openai-compatible, gemini)"
+        );
         assert_eq!(err("runtime: api\nprovider: openai\n"), "runtime `api` needs `model:` (the model's name at the provider)");
         assert!(err("runtime: api\nprovider: openai-compatible\nmodel: m\n").starts_with("provider `openai-compatible` needs `base_url:`"));
-        assert_eq!(err("runtime: api\nprovider: openai\nmodel: m\nbase_url: ftp://x\n"), "base_url `ftp://x` is not an http:// or https:// URL");
+        assert_eq!(
+            err("runtime: api\nprovider: openai\nmodel: m\nbase_url: ftp://x\n"),
+            "base_url `ftp://x` is not an http:// or https:// URL"
+        );
         assert!(err("runtime: api\nprovider: openai\nmodel: m\nkey_env: \"A B\"\n").starts_with("key_env `A B` is not"));
         assert!(err("runtime: api\nprovider: openai\nmodel: m\ntools: [read, browse]\n").starts_with("unknown tool `browse`"));
         assert_eq!(err("runtime: api\nprovider: openai\nmodel: m\nmax_turns: 0\n"), "max_turns must be at least 1");

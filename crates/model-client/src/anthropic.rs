@@ -169,7 +169,10 @@ mod tests {
     fn tool_results_and_text_share_a_user_message() {
         let items = [
             Item::User { text: "hi".into() },
-            Item::Assistant { text: String::new(), calls: vec![crate::ToolCall { id: "t1".into(), name: "read".into(), arguments: "{}".into() }] },
+            Item::Assistant {
+                text: String::new(),
+                calls: vec![crate::ToolCall { id: "t1".into(), name: "read".into(), arguments: "{}".into() }],
+            },
             Item::ToolResult { call_id: "t1".into(), name: "read".into(), output: "x".into(), is_error: false },
             Item::User { text: "more".into() },
         ];

@@ -172,11 +172,9 @@ impl Client {
             Wire::Chat => (format!("{}/chat/completions", self.base_url), chat::headers(key), chat::body(req)),
             Wire::Anthropic => (format!("{}/messages", self.base_url), anthropic::headers(key), anthropic::body(req)),
             Wire::Responses => (format!("{}/responses", self.base_url), responses::headers(key), responses::body(req)),
-            Wire::Gemini => (
-                format!("{}/models/{}:streamGenerateContent?alt=sse", self.base_url, req.model),
-                gemini::headers(key),
-                gemini::body(req),
-            ),
+            Wire::Gemini => {
+                (format!("{}/models/{}:streamGenerateContent?alt=sse", self.base_url, req.model), gemini::headers(key), gemini::body(req))
+            }
         }
     }
 
@@ -322,13 +320,14 @@ impl Calls {
     pub(crate) fn done(mut self) -> Vec<ToolCall> {
         self.calls.sort_by_key(|(i, _)| *i);
         let calls = self.calls.into_iter().map(|(_, c)| c).enumerate();
-        calls.map(|(n, mut c)| {
-            if c.id.is_empty() {
-                c.id = format!("call_{n}");
-            }
-            c
-        })
-        .collect()
+        calls
+            .map(|(n, mut c)| {
+                if c.id.is_empty() {
+                    c.id = format!("call_{n}");
+                }
+                c
+            })
+            .collect()
     }
 }
 

@@ -26,7 +26,9 @@ pub(crate) fn body(req: &Request<'_>) -> Value {
                     input.push(json!({"type": "function_call", "call_id": c.id, "name": c.name, "arguments": c.arguments}));
                 }
             }
-            Item::ToolResult { call_id, output, .. } => input.push(json!({"type": "function_call_output", "call_id": call_id, "output": output})),
+            Item::ToolResult { call_id, output, .. } => {
+                input.push(json!({"type": "function_call_output", "call_id": call_id, "output": output}))
+            }
         }
     }
     let mut body = json!({"model": req.model, "input": input, "stream": true, "store": false, "max_output_tokens": req.max_tokens});

@@ -45,7 +45,10 @@ mod tests {
     #[test]
     fn waits() {
         let r = Retry::default();
-        assert_eq!((r.backoff(1), r.backoff(2), r.backoff(3)), (Duration::from_millis(500), Duration::from_secs(1), Duration::from_secs(2)));
+        assert_eq!(
+            (r.backoff(1), r.backoff(2), r.backoff(3)),
+            (Duration::from_millis(500), Duration::from_secs(1), Duration::from_secs(2))
+        );
         assert_eq!(retry_after("2"), Some(Duration::from_secs(2)));
         assert_eq!(retry_after("0.25"), Some(Duration::from_millis(250)));
         assert_eq!(retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);

@@ -25,13 +25,16 @@ pub fn find() -> Result<String, AgentError> {
         return Ok(path.to_string_lossy().into_owned());
     }
     let beside = std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.join(PROGRAM))).filter(|p| p.is_file());
-    beside.or_else(|| super::which(PROGRAM)).map(|p| p.to_string_lossy().into_owned()).ok_or_else(|| {
-        AgentError::NotInstalled { runtime: "api".into(), program: PROGRAM.into(), package: "bosun (it ships beside the bosun binary)".into() }
+    beside.or_else(|| super::which(PROGRAM)).map(|p| p.to_string_lossy().into_owned()).ok_or_else(|| AgentError::NotInstalled {
+        runtime: "api".into(),
+        program: PROGRAM.into(),
+        package: "bosun (it ships beside the bosun binary)".into(),
     })
 }
 
 pub fn spawn(api: &ApiRuntime, profile: &AgentProfile, spec: &SpawnSpec) -> Result<AgentProcess, AgentError> {
-    let model = profile.model.clone().ok_or_else(|| AgentError::Unsupported(format!("profile `{}` (runtime api) names no model", profile.name)))?;
+    let model =
+        profile.model.clone().ok_or_else(|| AgentError::Unsupported(format!("profile `{}` (runtime api) names no model", profile.name)))?;
     let state_dir = match &spec.holder {
         Some(h) => h.spool.parent().map(|d| d.to_path_buf()).unwrap_or_default(),
         None => std::env::temp_dir().join(format!("bosun-api-agent-{}", spec.task_id)),

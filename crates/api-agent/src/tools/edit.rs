@@ -30,7 +30,9 @@ pub fn run(input: &Value, plan: &Plan) -> Result<Done, String> {
     match found {
         0 => return Err(format!("old_string was not found in {rel}")),
         n if n > 1 && !all => {
-            return Err(format!("old_string occurs {n} times in {rel}: include more of the surrounding text so it is unique, or set replace_all"));
+            return Err(format!(
+                "old_string occurs {n} times in {rel}: include more of the surrounding text so it is unique, or set replace_all"
+            ));
         }
         _ => {}
     }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::{Ctx, Done, Plan, opt_text, path_arg, path::shown, text};
+use super::{Ctx, Done, Plan, opt_text, path::shown, path_arg, text};
 use bosun_core::ToolKind;
 
 const MAX_MATCHES: usize = 200;

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{Ctx, Done, Plan, opt_text, path_arg, path::shown};
+use super::{Ctx, Done, Plan, opt_text, path::shown, path_arg};
 use bosun_core::ToolKind;
 
 const MAX_ENTRIES: usize = 1000;
