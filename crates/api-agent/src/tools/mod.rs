@@ -171,3 +171,57 @@ pub fn cap(s: &str, max: usize) -> String {
     let tail = (s.len() - half..s.len()).find(|&i| s.is_char_boundary(i)).unwrap_or(s.len());
     format!("{}\n[... {} bytes left out ...]\n{}", &s[..head], tail - head, &s[tail..])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ctx(dir: &std::path::Path) -> Ctx {
+        Ctx { root: dir.canonicalize().unwrap(), key_env: Some("SECRET_KEY_FOR_TEST".into()), run_timeout: Duration::from_secs(5) }
+    }
+
+    async fn call(ctx: &Ctx, name: &str, input: Value) -> Result<Done, String> {
+        let all: Vec<String> = ALL.iter().map(|t| t.to_string()).collect();
+        let plan = plan(ctx, &all, name, &input)?;
+        run(ctx, name, &input, &plan).await
+    }
+
+    #[tokio::test]
+    async fn tools_do_what_they_say() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = ctx(dir.path());
+        let w = call(&c, "write", json!({"path": "docs/a.md", "content": "one\ntwo\nthree\ntwo\n"})).await.unwrap();
+        assert_eq!(w.change, Some(FileChangeKind::Added));
+        let r = call(&c, "read", json!({"path": "docs/a.md", "offset": 2, "limit": 2})).await.unwrap();
+        assert_eq!(r.output, "     2\ttwo\n     3\tthree\n");
+        let e = call(&c, "edit", json!({"path": "docs/a.md", "old_string": "two", "new_string": "2"})).await.unwrap_err();
+        assert!(e.contains("occurs 2 times"), "{e}");
+        let e = call(&c, "edit", json!({"path": "docs/a.md", "old_string": "four", "new_string": "4"})).await.unwrap_err();
+        assert!(e.contains("not found"), "{e}");
+        call(&c, "edit", json!({"path": "docs/a.md", "old_string": "two", "new_string": "2", "replace_all": true})).await.unwrap();
+        assert_eq!(std::fs::read_to_string(dir.path().join("docs/a.md")).unwrap(), "one\n2\nthree\n2\n");
+        assert_eq!(call(&c, "list", json!({})).await.unwrap().output, "docs/");
+        assert_eq!(call(&c, "list", json!({"pattern": "**/*.md"})).await.unwrap().output, "docs/a.md");
+        assert!(call(&c, "list", json!({"pattern": "../*"})).await.unwrap_err().contains("leaves the workspace"));
+        assert_eq!(call(&c, "grep", json!({"pattern": "^th"})).await.unwrap().output, "docs/a.md:3: three");
+        let d = call(&c, "deliver", json!({"path": "docs/a.md", "description": "the\nanalysis"})).await.unwrap();
+        assert_eq!(d.delivered, Some(("docs/a.md".into(), "the analysis".into())));
+        assert!(call(&c, "deliver", json!({"path": "nope.md", "description": "x"})).await.unwrap_err().contains("not a file"));
+        assert!(call(&c, "browse", json!({})).await.unwrap_err().contains("there is no tool `browse`"));
+    }
+
+    #[tokio::test]
+    async fn run_reports_exit_codes_hides_the_key_and_times_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = ctx(dir.path());
+        // SAFETY: set before any thread of this test reads the environment.
+        unsafe { std::env::set_var("SECRET_KEY_FOR_TEST", "sk-1") };
+        let r = call(&c, "run", json!({"command": "echo \"key=$SECRET_KEY_FOR_TEST\"; exit 3"})).await.unwrap();
+        assert_eq!((r.exit_code, r.is_error), (Some(3), true));
+        assert_eq!(r.output, "key=\n\n[exit code 3]");
+        let e = call(&c, "run", json!({"command": "sleep 30", "timeout_secs": 1})).await.unwrap_err();
+        assert!(e.contains("did not finish within 1s"), "{e}");
+        assert!(cap(&"a".repeat(100), 20).contains("bytes left out"));
+    }
+}
