@@ -155,13 +155,15 @@ fn edit_refuses_a_non_unique_string_and_paths_out_of_the_workspace_are_refused()
     let mut w = World::new("app");
     std::fs::write(w.path("shared/secret.txt"), "top secret").unwrap();
     std::os::unix::fs::symlink(w.path("shared"), w.repo.join("outside")).unwrap();
-    crate::harness::git(&w.repo, &["add", "outside"]);
+    std::fs::write(w.repo.join("AGENTS.md"), "Always write British English.\n").unwrap();
+    crate::harness::git(&w.repo, &["add", "outside", "AGENTS.md"]);
     crate::harness::git(&w.repo, &["commit", "-q", "-m", "a symlink out"]);
     api_profile(&w, "analyst", Family::Chat, &mock, "");
     start(&mut w);
     let id = w.add("Edit the notes", "analyst");
     let t = w.wait_status(id, "review");
     let r = calls(&rt, &mock, Family::Chat, 7);
+    assert!(body(&r[0]).contains("Always write British English."), "a repo task's AGENTS.md is in the first request");
     assert!(body(&r[2]).contains("old_string occurs 2 times in notes.md"), "{}", body(&r[2]));
     assert!(body(&r[3]).contains("leaves the workspace"), "{}", body(&r[3]));
     assert!(body(&r[4]).contains("is an absolute path"), "{}", body(&r[4]));
@@ -175,6 +177,30 @@ fn edit_refuses_a_non_unique_string_and_paths_out_of_the_workspace_are_refused()
     assert!(has(&events, |e| e["type"] == "tool_result"
         && e["is_error"] == true
         && e["output"].as_str().is_some_and(|o| o.contains("occurs 2 times"))));
+}
+
+#[test]
+fn older_tool_results_are_compacted_near_the_window_and_max_turns_ends_the_run() {
+    let mut script = Script::new();
+    for _ in 0..7 {
+        script.push(Family::Chat, Turn::tool("read", json!({"path": "big.md"})));
+    }
+    let (rt, mock) = mock(script);
+    let mut w = World::new("app");
+    std::fs::write(w.repo.join("big.md"), "a line of the big file\n".repeat(60)).unwrap();
+    crate::harness::git(&w.repo, &["add", "big.md"]);
+    crate::harness::git(&w.repo, &["commit", "-q", "-m", "big"]);
+    api_profile(&w, "reader", Family::Chat, &mock, "context_window: 2048\nmax_turns: 6\n");
+    start(&mut w);
+    let id = w.add("Read a lot", "reader");
+    w.wait_status(id, "failed");
+    let r = calls(&rt, &mock, Family::Chat, 6);
+    assert_eq!(mock.requests_for(Family::Chat).len(), 6, "max_turns requests, no more");
+    assert!(!body(&r[2]).contains("[compacted by bosun"));
+    assert!(body(&r[5]).contains("[compacted by bosun"), "{}", body(&r[5]));
+    let events = w.events(id);
+    assert!(has(&events, |e| e["type"] == "output" && e["line"].as_str().is_some_and(|l| l.starts_with("context compacted: "))));
+    assert!(has(&events, |e| e["type"] == "error" && e["message"].as_str().is_some_and(|m| m.starts_with("stopped after max_turns (6)"))));
 }
 
 #[test]
@@ -208,7 +234,7 @@ fn run_asks_under_permissions_ask_a_denial_reaches_the_model_and_an_approval_run
 #[test]
 fn say_lands_in_the_next_request_reply_resumes_the_conversation_and_interrupt_ends_a_slow_turn() {
     let script = Script::new()
-        .turn(Family::Chat, Turn { delay_ms: 1500, ..Turn::tool("list", json!({})) })
+        .turn(Family::Chat, Turn { delay_ms: 3000, ..Turn::tool("list", json!({})) })
         .turn(Family::Chat, Turn::text("Covered the enterprise tiers."))
         .turn(Family::Chat, Turn::text("Shorter now."))
         .turn(Family::Chat, Turn { chunk_delay_ms: 60_000, ..Turn::text("a very slow answer") });
