@@ -306,4 +306,22 @@ fn agents_probes_an_openai_compatible_server_and_says_when_nothing_answers() {
     let out = w.bosun(&["agents"]);
     assert!(out.contains("mock-model"), "the server's models are listed: {out}");
     assert!(out.contains("nothing answers at http://127.0.0.1:9/v1"), "{out}");
+    let agents = w.json(&["agents"]);
+    let local = agents["agents"].as_array().unwrap().iter().find(|a| a["name"] == "local").unwrap().clone();
+    assert_eq!((local["endpoint"]["ok"].as_bool(), local["installed"]["ok"].as_bool()), (Some(true), Some(true)), "{local}");
+
+    // A key the daemon does not have: the run fails saying which.
+    let keyless = format!(
+        "---\nname: keyless\nruntime: api\nprovider: openai-compatible\nbase_url: {}/v1\nmodel: m\nkey_env: BOSUN_TEST_NO_SUCH_KEY\n---\n",
+        mock.url
+    );
+    std::fs::write(w.path("config/agents/keyless.md"), keyless).unwrap();
+    let id = add_scratch(&w, "No key", "keyless");
+    w.wait_status(id, "failed");
+    let events = w.events(id);
+    let said = |e: &Value| {
+        e["type"] == "error" && e["message"].as_str().is_some_and(|m| m.contains("`BOSUN_TEST_NO_SUCH_KEY`") && m.contains("is not set"))
+    };
+    assert!(has(&events, said), "{events:#?}");
+    assert!(mock.requests_for(Family::Chat).is_empty());
 }
