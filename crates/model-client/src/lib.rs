@@ -194,13 +194,10 @@ impl Client {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let failure = match self.attempt(&url, &headers, &body, progress).await {
+            let (why, after) = match self.attempt(&url, &headers, &body, progress).await {
                 Ok(reply) => return Ok(reply),
-                Err(f) => f,
-            };
-            let Attempt::Retryable { why, after } = failure else {
-                let Attempt::Fatal(e) = failure else { unreachable!() };
-                return Err(e);
+                Err(Attempt::Fatal(e)) => return Err(e),
+                Err(Attempt::Retryable { why, after }) => (why, after),
             };
             if attempt >= self.retry.attempts {
                 return Err(ModelError::GaveUp { attempts: attempt, last: why });
@@ -282,7 +279,8 @@ fn root_cause(e: &reqwest::Error) -> String {
     while let Some(next) = cause.source() {
         cause = next;
     }
-    cause.to_string()
+    let text = cause.to_string();
+    text.split(" (os error").next().unwrap_or(&text).to_string()
 }
 
 /// The message of an API's JSON error body (every vendor nests it under `error`), else
