@@ -1,16 +1,15 @@
 //! `api`: bosun's own agent (`bosun-api-agent`, beside the `bosun` binary) against the
 //! mock model's Chat Completions on 127.0.0.1, started directly as the daemon starts it
 //! (same arguments, the prompt line on stdin): the time from the process's start to
-//! its first model request; the time to take in a long streamed answer, against a
-//! plain client reading the same stream raw (the difference per streamed piece is the
-//! runtime's streaming overhead); and the agent's peak RSS.
+//! its first model request; the time to take in a long streamed answer, against curl
+//! reading the same stream raw (the difference per streamed piece is the runtime's
+//! streaming overhead); and the agent's peak RSS.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use bosun_mock_model::{Family, MockModel, Script, Turn};
-use futures_util::StreamExt;
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
@@ -63,18 +62,19 @@ pub async fn run(bins: &Bins, args: &Args) -> Result<Report> {
         child.wait().await?;
     }
 
-    // The long answer, raw: a plain client reads the stream to its end.
+    // The long answer, raw: curl, a process of its own like the agent, reads the stream
+    // to its end (its own `time_total`: from before it connects to the last byte).
     let text = "x".repeat(args.pieces);
-    let long = || Turn::text(text.clone()).split(1);
-    mock.push(Family::Chat, long());
-    let body = json!({"model": "m", "stream": true, "messages": [{"role": "user", "content": "raw"}]});
-    let t0 = Instant::now();
-    let response = reqwest::Client::new().post(format!("{}/v1/chat/completions", mock.url)).json(&body).send().await?;
-    let mut stream = response.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        chunk?;
-    }
-    let raw = t0.elapsed();
+    mock.push(Family::Chat, Turn::text(text.clone()).split(1));
+    let body = json!({"model": "m", "stream": true, "messages": [{"role": "user", "content": "raw"}]}).to_string();
+    let curl = tokio::process::Command::new("curl")
+        .args(["-sS", "-N", "-o", "/dev/null", "-w", "%{time_total}", "-H", "content-type: application/json", "--data-binary", &body])
+        .arg(format!("{}/v1/chat/completions", mock.url))
+        .output()
+        .await
+        .context("running curl for the raw read")?;
+    let raw_secs: f64 = String::from_utf8_lossy(&curl.stdout).trim().parse().context("curl's time_total")?;
+    let raw = Duration::from_secs_f64(raw_secs);
 
     // The same answer through the agent: from its request to its message event. A
     // slow last turn keeps it alive to read its peak RSS.
