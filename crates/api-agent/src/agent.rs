@@ -154,13 +154,7 @@ impl Session {
                 let (output, is_error) = match self.call(call).await {
                     Waited::Done(result) => result,
                     Waited::Interrupted => {
-                        let note = "interrupted by the user before it ran".to_string();
-                        self.conversation.push(Item::ToolResult {
-                            call_id: call.id.clone(),
-                            name: call.name.clone(),
-                            output: note,
-                            is_error: true,
-                        });
+                        self.conversation.answer_unanswered("interrupted by the user before it ran");
                         return self.interrupted("the turn was cut short");
                     }
                 };

@@ -38,7 +38,47 @@ impl Conversation {
         let mut c: Conversation =
             serde_json::from_str(&text).map_err(|e| format!("the saved conversation {} is damaged: {e}", file.display()))?;
         c.file = file;
+        c.answer_unanswered("the run ended before this call ran");
         Ok(c)
+    }
+
+    /// Gives every tool call without a result an error result saying `why` (the APIs
+    /// refuse a conversation with unanswered calls: a run stopped between a call and
+    /// its result, or interrupted before the rest of a turn's calls).
+    pub fn answer_unanswered(&mut self, why: &str) {
+        let answered: std::collections::HashSet<String> = self
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::ToolResult { call_id, .. } => Some(call_id.clone()),
+                _ => None,
+            })
+            .collect();
+        let mut at = 0;
+        while at < self.items.len() {
+            if let Item::Assistant { calls, .. } = &self.items[at] {
+                let missing: Vec<Item> = calls
+                    .iter()
+                    .filter(|c| !answered.contains(&c.id))
+                    .map(|c| Item::ToolResult {
+                        call_id: c.id.clone(),
+                        name: c.name.clone(),
+                        output: format!("error: {why}"),
+                        is_error: true,
+                    })
+                    .collect();
+                // After the results it has, before what came next.
+                let mut end = at + 1;
+                while matches!(self.items.get(end), Some(Item::ToolResult { .. })) {
+                    end += 1;
+                }
+                let n = missing.len();
+                self.items.splice(end..end, missing);
+                at = end + n;
+            } else {
+                at += 1;
+            }
+        }
     }
 
     pub fn save(&self) -> Result<(), String> {
@@ -127,5 +167,20 @@ mod tests {
         assert_eq!(back.compact(), (2, 2000));
         assert_eq!(back.compact(), (0, 0), "compacted once");
         assert!(Conversation::load(dir.path(), "../x").is_err());
+    }
+
+    #[test]
+    fn unanswered_calls_get_results_where_they_belong() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = Conversation::new(dir.path());
+        let call = |id: &str| bosun_model_client::ToolCall { id: id.into(), name: "read".into(), arguments: "{}".into() };
+        c.push(Item::Assistant { text: String::new(), calls: vec![call("a"), call("b")] });
+        c.push(Item::ToolResult { call_id: "a".into(), name: "read".into(), output: "ok".into(), is_error: false });
+        c.push(Item::User { text: "next".into() });
+        c.save().unwrap();
+        let back = Conversation::load(dir.path(), &c.session).unwrap();
+        assert_eq!(back.items.len(), 4);
+        assert!(matches!(&back.items[2], Item::ToolResult { call_id, is_error: true, .. } if call_id == "b"));
+        assert!(matches!(&back.items[3], Item::User { .. }));
     }
 }
