@@ -237,7 +237,8 @@ fn say_lands_in_the_next_request_reply_resumes_the_conversation_and_interrupt_en
         .turn(Family::Chat, Turn { delay_ms: 3000, ..Turn::tool("list", json!({})) })
         .turn(Family::Chat, Turn::text("Covered the enterprise tiers."))
         .turn(Family::Chat, Turn::text("Shorter now."))
-        .turn(Family::Chat, Turn { chunk_delay_ms: 60_000, ..Turn::text("a very slow answer") });
+        .turn(Family::Chat, Turn { chunk_delay_ms: 60_000, ..Turn::text("a very slow answer") })
+        .turn(Family::Chat, Turn::text("Picked it up again."));
     let (rt, mock) = mock(script);
     let mut w = World::new("app");
     api_profile(&w, "analyst", Family::Chat, &mock, "");
@@ -271,6 +272,13 @@ fn say_lands_in_the_next_request_reply_resumes_the_conversation_and_interrupt_en
     let events = w.events(id);
     assert!(has(&events, |e| e["type"] == "output"
         && e["line"].as_str().is_some_and(|l| l.contains("interrupted: the model request was cancelled"))));
+
+    // And a reply after the interrupt goes on from there.
+    w.bosun(&["reply", &id.to_string(), "go on"]);
+    w.wait_status(id, "review");
+    let r = calls(&rt, &mock, Family::Chat, 5);
+    let after = body(&r[4]);
+    assert!(after.contains("one more thing") && after.contains("go on") && after.contains("Shorter now."), "{after}");
 }
 
 #[test]
