@@ -333,3 +333,15 @@ fn agents_probes_an_openai_compatible_server_and_says_when_nothing_answers() {
     assert!(has(&events, said), "{events:#?}");
     assert!(mock.requests_for(Family::Chat).is_empty());
 }
+
+#[test]
+fn an_api_agent_waiting_for_an_answer_survives_a_daemon_restart() {
+    let ask = Turn::tool("run", json!({"command": "echo checked > check.txt"}));
+    let (_rt, mock) = mock(Script::new().turn(Family::Chat, ask).turn(Family::Chat, Turn::text("Checked.")));
+    let mut w = World::new("app");
+    api_profile(&w, "agent", Family::Chat, &mock, "");
+    start(&mut w);
+    let agent = std::path::PathBuf::from(env!("CARGO_BIN_EXE_bosun-api-agent"));
+    crate::survive::a_real_cli_waiting_for_an_answer_survives_a_restart(w, ("BOSUN_API_AGENT_PATH", &agent));
+    assert_eq!(mock.requests_for(Family::Chat).len(), 2, "the conversation went on in the same process");
+}
