@@ -427,6 +427,21 @@ pub struct AgentInfo {
     /// choose for it.
     #[serde(default)]
     pub models: Vec<String>,
+    /// For an `api` agent on an `openai-compatible` server: what its base URL answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<Endpoint>,
+}
+
+/// A model server probed at its base URL (`GET {base_url}/models`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Endpoint {
+    pub url: String,
+    pub ok: bool,
+    /// The models it serves.
+    #[serde(default)]
+    pub models: Vec<String>,
+    /// Why it is not usable, for a human.
+    pub problem: Option<String>,
 }
 
 /// What `/api/agents` shows instead of an `env:` value.

@@ -69,7 +69,7 @@ fn agents() {
             profile.timeout = Some(60);
             profile.source = Some("/c/agents/a.md".into());
             let installed = Installed { ok: false, program: "x".into(), path: None, version: None, problem: Some("not on PATH".into()) };
-            AgentInfo { profile, installed, models: vec!["m".into()] }
+            AgentInfo { profile, installed, models: vec!["m".into()], endpoint: None }
         })
         .collect();
     let body = AgentsBody { agents, broken: vec![BrokenProfile { path: "/c/agents/b.md".into(), error: "no front matter".into() }] };

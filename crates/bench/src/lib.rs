@@ -2,6 +2,7 @@
 //! in a sealed temporary directory, drives it through its HTTP API with the scripted
 //! fake agent, and reports figures beside their targets (see BENCHMARKS.md).
 
+mod api;
 mod daemon;
 mod dispatch;
 mod ingest;
@@ -44,6 +45,8 @@ enum Cmd {
     List(list::Args),
     /// The real agent CLIs (after `npm ci`): first-event latency per runtime, daemon RSS/CPU with 8 Claude Code agents.
     Real(real::Args),
+    /// bosun's own `api` agent against the mock model: start to first request, streaming overhead, RSS.
+    Api(api::Args),
     /// Every scenario with its defaults, then a Markdown table for BENCHMARKS.md.
     All,
 }
@@ -76,7 +79,7 @@ impl Figure {
 
     fn show(&self, v: f64) -> String {
         let digits = match self.unit {
-            "ms" | "s" | "x" => 2,
+            "ms" | "s" | "x" | "µs" => 2,
             "MB" | "%" => 1,
             _ => 0,
         };
@@ -113,6 +116,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let reports = match cli.cmd {
         Cmd::Dispatch(a) => vec![dispatch::run(&bins, &a).await?],
         Cmd::Real(a) => vec![real::run(&bins, &a).await?],
+        Cmd::Api(a) => vec![api::run(&bins, &a).await?],
         Cmd::Load(a) => vec![load::run(&bins, &a).await?],
         Cmd::Ingest(a) => vec![ingest::run(&bins, &a).await?],
         Cmd::List(a) => vec![list::run(&bins, &a).await?],

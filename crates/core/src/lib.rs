@@ -35,5 +35,5 @@ pub fn count(n: usize, noun: &str) -> String {
 
 pub use approval::{Approval, ApprovalStatus, NewApproval};
 pub use event::{Event, EventKind, FileChangeKind, NewEvent, OutputStream, Source, ToolKind};
-pub use profile::{AgentProfile, Permissions, ProfileError, Runtime};
+pub use profile::{AgentProfile, ApiProvider, ApiRuntime, Permissions, ProfileError, Runtime};
 pub use task::{NewTask, PrState, PullRequest, Run, RunStatus, Task, TaskEvent, TaskId, TaskStatus, TransitionError, Usage};

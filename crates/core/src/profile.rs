@@ -27,7 +27,75 @@ pub enum Runtime {
     Gemini,
     /// Any Agent Client Protocol agent: `command` starts it speaking ACP on stdio.
     Acp { command: Vec<String> },
+    /// bosun's own agent on a model API (`bosun-api-agent`): the profile's `model`
+    /// through `provider`'s wire format at `base_url`, with bosun's tools.
+    Api(ApiRuntime),
 }
+
+/// The wire format an `api` agent speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ApiProvider {
+    /// Anthropic Messages.
+    Anthropic,
+    /// OpenAI Responses.
+    #[serde(rename = "openai")]
+    OpenAi,
+    /// OpenAI Chat Completions, as Ollama, llama.cpp, vLLM, LM Studio, OpenRouter serve it.
+    #[serde(rename = "openai-compatible")]
+    OpenAiCompatible,
+    /// Gemini `streamGenerateContent`.
+    Gemini,
+}
+
+impl ApiProvider {
+    pub const ALL: [(&'static str, ApiProvider); 4] = [
+        ("anthropic", ApiProvider::Anthropic),
+        ("openai", ApiProvider::OpenAi),
+        ("openai-compatible", ApiProvider::OpenAiCompatible),
+        ("gemini", ApiProvider::Gemini),
+    ];
+
+    pub fn name(self) -> &'static str {
+        ApiProvider::ALL.iter().find(|(_, p)| *p == self).map(|(n, _)| *n).unwrap_or("?")
+    }
+
+    /// The vendor's own endpoint; None for `openai-compatible` (it must be named).
+    pub fn default_base_url(self) -> Option<&'static str> {
+        match self {
+            ApiProvider::Anthropic => Some("https://api.anthropic.com/v1"),
+            ApiProvider::OpenAi => Some("https://api.openai.com/v1"),
+            ApiProvider::Gemini => Some("https://generativelanguage.googleapis.com/v1beta"),
+            ApiProvider::OpenAiCompatible => None,
+        }
+    }
+}
+
+/// The tools of the `api` runtime, all confined to the task's workspace.
+pub const API_TOOLS: [&str; 7] = ["read", "list", "grep", "write", "edit", "run", "deliver"];
+
+/// An `api` agent's settings (its model is the profile's `model`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ApiRuntime {
+    pub provider: ApiProvider,
+    /// The API's base URL, version segment included (`http://127.0.0.1:11434/v1`).
+    pub base_url: String,
+    /// The daemon's environment variable holding the API key (passed to the agent
+    /// under that name alone); None for local servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_env: Option<String>,
+    /// The tools the model may call ([`API_TOOLS`] by default).
+    pub tools: Vec<String>,
+    /// Model requests per run before the agent stops.
+    pub max_turns: u32,
+    /// The model's context window in tokens (None: known per model, else 32k); older
+    /// tool results are compacted near it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_window: Option<u64>,
+}
+
+/// Model requests an `api` run makes at most unless its profile says otherwise.
+pub const API_MAX_TURNS: u32 = 40;
 
 impl Runtime {
     pub fn name(&self) -> &'static str {
@@ -37,6 +105,7 @@ impl Runtime {
             Runtime::Codex => "codex",
             Runtime::Gemini => "gemini",
             Runtime::Acp { .. } => "acp",
+            Runtime::Api(_) => "api",
         }
     }
 }
@@ -116,6 +185,9 @@ pub enum ProfileError {
     EmptyCommand,
     #[error("max_concurrent must be at least 1")]
     ZeroConcurrency,
+    /// A setting of the `api` runtime missing, wrong, or given to another runtime.
+    #[error("{0}")]
+    Api(String),
 }
 
 /// The front matter as written, before validation.
@@ -146,6 +218,70 @@ struct FrontMatter {
     args: Vec<String>,
     timeout: Option<u64>,
     idle_timeout: Option<u64>,
+    // The `api` runtime's settings.
+    provider: Option<String>,
+    base_url: Option<String>,
+    key_env: Option<String>,
+    tools: Option<Vec<String>>,
+    max_turns: Option<u32>,
+    context_window: Option<u64>,
+}
+
+impl FrontMatter {
+    /// The `api` runtime's settings, checked: each one's problem in one sentence.
+    fn api(&mut self) -> Result<ApiRuntime, ProfileError> {
+        let bad = |m: String| Err(ProfileError::Api(m));
+        let known = || ApiProvider::ALL.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+        let Some(name) = self.provider.take() else { return bad(format!("runtime `api` needs `provider:` ({})", known())) };
+        let Some(provider) = ApiProvider::ALL.iter().find(|(n, _)| *n == name).map(|(_, p)| *p) else {
+            return bad(format!("unknown provider `{name}` (known: {})", known()));
+        };
+        if self.model.as_deref().is_none_or(|m| m.trim().is_empty()) {
+            return bad("runtime `api` needs `model:` (the model's name at the provider)".into());
+        }
+        let base_url = match self.base_url.take().or_else(|| provider.default_base_url().map(str::to_string)) {
+            None => return bad(format!("provider `{name}` needs `base_url:` (e.g. http://127.0.0.1:11434/v1)")),
+            Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) || u.contains(char::is_whitespace) => {
+                return bad(format!("base_url `{u}` is not an http:// or https:// URL"));
+            }
+            Some(u) => u.trim_end_matches('/').to_string(),
+        };
+        let key_env = self.key_env.take();
+        if let Some(k) = &key_env {
+            let ok =
+                !k.is_empty() && !k.starts_with(|c: char| c.is_ascii_digit()) && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if !ok {
+                return bad(format!("key_env `{k}` is not an environment variable name (letters, digits, '_')"));
+            }
+        }
+        let tools = self.tools.take().unwrap_or_else(|| API_TOOLS.iter().map(|t| t.to_string()).collect());
+        if let Some(t) = tools.iter().find(|t| !API_TOOLS.contains(&t.as_str())) {
+            return bad(format!("unknown tool `{t}` (known: {})", API_TOOLS.join(", ")));
+        }
+        let max_turns = self.max_turns.unwrap_or(API_MAX_TURNS);
+        if max_turns == 0 {
+            return bad("max_turns must be at least 1".into());
+        }
+        if self.context_window.is_some_and(|w| w < 1024) {
+            return bad("context_window must be at least 1024 tokens".into());
+        }
+        Ok(ApiRuntime { provider, base_url, key_env, tools, max_turns, context_window: self.context_window })
+    }
+
+    /// The name of an `api`-only setting given to another runtime.
+    fn stray_api_setting(&self) -> Option<&'static str> {
+        [
+            ("provider", self.provider.is_some()),
+            ("base_url", self.base_url.is_some()),
+            ("key_env", self.key_env.is_some()),
+            ("tools", self.tools.is_some()),
+            ("max_turns", self.max_turns.is_some()),
+            ("context_window", self.context_window.is_some()),
+        ]
+        .into_iter()
+        .find(|(_, given)| *given)
+        .map(|(n, _)| n)
+    }
 }
 
 /// A YAML error of the front matter, located in the file: the front matter starts on
@@ -221,10 +357,16 @@ impl AgentProfile {
             return Err(ProfileError::NoFrontMatter);
         }
         let body: String = lines.collect();
-        let fm: FrontMatter = serde_yaml::from_str(&yaml).map_err(|e| ProfileError::Yaml(in_file(&e)))?;
-        let name = fm.name.unwrap_or_else(|| default_name.to_string());
+        let mut fm: FrontMatter = serde_yaml::from_str(&yaml).map_err(|e| ProfileError::Yaml(in_file(&e)))?;
+        let name = fm.name.take().unwrap_or_else(|| default_name.to_string());
         validate_name(&name)?;
-        let runtime = match fm.runtime.as_str() {
+        if fm.runtime != "api"
+            && let Some(setting) = fm.stray_api_setting()
+        {
+            return Err(ProfileError::Api(format!("`{setting}:` is a setting of runtime `api`, not `{}`", fm.runtime)));
+        }
+        let runtime_name = std::mem::take(&mut fm.runtime);
+        let runtime = match runtime_name.as_str() {
             "command" => {
                 if fm.command.is_empty() || fm.command[0].is_empty() {
                     return Err(ProfileError::EmptyCommand);
@@ -240,10 +382,14 @@ impl AgentProfile {
                 }
                 Runtime::Acp { command: fm.command }
             }
+            "api" => Runtime::Api(fm.api()?),
             other => {
-                return Err(ProfileError::Yaml(format!("unknown runtime `{other}` (known: command, claude-code, codex, gemini, acp)")));
+                return Err(ProfileError::Yaml(format!(
+                    "unknown runtime `{other}` (known: command, claude-code, codex, gemini, acp, api)"
+                )));
             }
         };
+
         if fm.max_concurrent == Some(0) {
             return Err(ProfileError::ZeroConcurrency);
         }
@@ -316,6 +462,41 @@ mod tests {
         assert_eq!(p.allow, vec!["Bash(cargo test*)"]);
         assert_eq!(p.env.get("FOO").map(String::as_str), Some("bar"));
         assert_eq!((p.pass_env.clone(), p.args.clone()), (vec!["MY_KEY".to_string()], vec!["--verbose".to_string()]));
+    }
+
+    #[test]
+    fn api_profiles() {
+        let text = "---\nname: analyst\nruntime: api\nprovider: openai-compatible\nbase_url: http://127.0.0.1:11434/v1/\nmodel: qwen3:8b\nkey_env: OPENROUTER_API_KEY\nmax_turns: 12\n---\nYou write analyses.\n";
+        let p = AgentProfile::parse(text, "x").unwrap();
+        let Runtime::Api(api) = &p.runtime else { panic!("{:?}", p.runtime) };
+        assert_eq!(
+            (api.provider, api.base_url.as_str(), api.key_env.as_deref()),
+            (ApiProvider::OpenAiCompatible, "http://127.0.0.1:11434/v1", Some("OPENROUTER_API_KEY"))
+        );
+        assert_eq!((api.tools.len(), api.max_turns, p.instructions.as_str()), (API_TOOLS.len(), 12, "You write analyses."));
+        let p = AgentProfile::parse("---\nruntime: api\nprovider: anthropic\nmodel: claude-sonnet-4-5\ntools: [read, deliver]\n---\n", "x")
+            .unwrap();
+        let Runtime::Api(api) = &p.runtime else { panic!() };
+        assert_eq!(
+            (api.base_url.as_str(), api.tools.clone(), api.max_turns),
+            ("https://api.anthropic.com/v1", vec!["read".to_string(), "deliver".to_string()], API_MAX_TURNS)
+        );
+        let err = |fm: &str| AgentProfile::parse(&format!("---\n{fm}---\n"), "x").unwrap_err().to_string();
+        assert_eq!(err("runtime: api\nmodel: m\n"), "runtime `api` needs `provider:` (anthropic, openai, openai-compatible, gemini)");
+        assert_eq!(
+            err("runtime: api\nprovider: bedrock\nmodel: m\n"),
+            "unknown provider `bedrock` (known: anthropic, openai, openai-compatible, gemini)"
+        );
+        assert_eq!(err("runtime: api\nprovider: openai\n"), "runtime `api` needs `model:` (the model's name at the provider)");
+        assert!(err("runtime: api\nprovider: openai-compatible\nmodel: m\n").starts_with("provider `openai-compatible` needs `base_url:`"));
+        assert_eq!(
+            err("runtime: api\nprovider: openai\nmodel: m\nbase_url: ftp://x\n"),
+            "base_url `ftp://x` is not an http:// or https:// URL"
+        );
+        assert!(err("runtime: api\nprovider: openai\nmodel: m\nkey_env: \"A B\"\n").starts_with("key_env `A B` is not"));
+        assert!(err("runtime: api\nprovider: openai\nmodel: m\ntools: [read, browse]\n").starts_with("unknown tool `browse`"));
+        assert_eq!(err("runtime: api\nprovider: openai\nmodel: m\nmax_turns: 0\n"), "max_turns must be at least 1");
+        assert_eq!(err("runtime: codex\nprovider: openai\n"), "`provider:` is a setting of runtime `api`, not `codex`");
     }
 
     #[test]

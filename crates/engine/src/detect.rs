@@ -18,7 +18,7 @@ pub async fn detect(runtime: &Runtime) -> Installed {
         Ok(path) => {
             let version = match runtime {
                 // Any program: `--version` may mean anything to it.
-                Runtime::Command { .. } | Runtime::Acp { .. } => None,
+                Runtime::Command { .. } | Runtime::Acp { .. } | Runtime::Api(_) => None,
                 _ => known_version(&path).await,
             };
             Installed { ok: true, program, version, path: Some(path), problem: None }

@@ -1,5 +1,5 @@
 //! `bosun-mock-model`: a scripted model server on 127.0.0.1 that speaks the Anthropic
-//! Messages API, the OpenAI Responses API and the Gemini API, so tests can run the real
+//! Messages API, the OpenAI Responses and Chat Completions APIs and the Gemini API, so tests can run the real
 //! agent CLIs (Claude Code, Codex, Gemini CLI) offline and know exactly what they are told.
 //!
 //! Start it with a [`Script`] (one queue of [`Turn`]s per [`Family`]); each model request
@@ -12,9 +12,11 @@
 //! | `POST /v1/messages[?beta=true]` | `Anthropic` | SSE if `"stream": true`, else JSON message |
 //! | `POST /v1/messages/count_tokens` | `Anthropic` (count) | `{"input_tokens": 10}` |
 //! | `POST /v1/responses` | `OpenAi` | SSE |
+//! | `POST /v1/chat/completions` | `Chat` | SSE (`data:` chunks, then `[DONE]`) |
 //! | `POST /v1beta/models/{m}:streamGenerateContent` | `Gemini` | SSE `data:` chunks |
 //! | `POST /v1beta/models/{m}:generateContent` | `GeminiSide` | JSON |
 //! | `POST /v1beta/models/{m}:countTokens` | `Gemini` (count) | `{"totalTokens": 10}` |
+//! | `GET /v1/models` | none (answered before recording) | `{"data": [{"id": "mock-model"}]}` |
 //! | anything else | none | 404 JSON error |
 //!
 //! In a turn, `{cwd}` is replaced by the working directory found in the request (see
@@ -210,6 +212,7 @@ fn route(method: &Method, path: &str) -> Option<(Kind, Family, Option<String>)> 
         "/v1/messages" => (Kind::Model, Family::Anthropic),
         "/v1/messages/count_tokens" => (Kind::CountTokens, Family::Anthropic),
         "/v1/responses" => (Kind::Model, Family::OpenAi),
+        "/v1/chat/completions" => (Kind::Model, Family::Chat),
         "streamGenerateContent" => (Kind::Model, Family::Gemini),
         "generateContent" => (Kind::Model, Family::GeminiSide),
         "countTokens" => (Kind::CountTokens, Family::Gemini),
@@ -231,6 +234,9 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, hea
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
         let entry = header_map.entry(name.as_str().to_string());
         entry.and_modify(|v| *v = format!("{v}, {value}")).or_insert(value);
+    }
+    if method == Method::GET && uri.path().trim_end_matches('/') == "/v1/models" {
+        return json_response(200, json!({ "object": "list", "data": [{ "id": "mock-model", "object": "model", "owned_by": "bosun" }] }));
     }
     let route = route(&method, uri.path());
     let (kind, family) = route.as_ref().map_or((Kind::NotFound, None), |(k, f, _)| (*k, Some(*f)));
@@ -280,16 +286,22 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, hea
     }
     if let Some(status) = turn.http_status {
         let message = format!("scripted HTTP {status}");
-        return json_response(status, wire::error_body(Some(family), status, &message));
+        let mut response = json_response(status, wire::error_body(Some(family), status, &message));
+        if let Some(secs) = turn.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, secs.into());
+        }
+        return response;
     }
     let turn = wire::substitute_cwd(&turn, r.cwd.as_deref());
     let ctx = wire::Ctx { seq: r.seq, model: r.model.unwrap_or_else(|| "mock-model".to_string()) };
     let stream = r.body.get("stream") == Some(&Value::Bool(true));
+    let pause = Duration::from_millis(turn.chunk_delay_ms);
     match (family, stream) {
-        (Family::Anthropic, true) => sse_response(wire::anthropic_sse(&turn, &ctx)),
+        (Family::Anthropic, true) => sse_response(wire::anthropic_sse(&turn, &ctx), pause),
         (Family::Anthropic, false) => json_response(200, wire::anthropic_json(&turn, &ctx)),
-        (Family::OpenAi, _) => sse_response(wire::openai_sse(&turn, &ctx)),
-        (Family::Gemini, _) => sse_response(wire::gemini_sse(&turn, &ctx)),
+        (Family::OpenAi, _) => sse_response(wire::openai_sse(&turn, &ctx), pause),
+        (Family::Chat, _) => sse_response(wire::chat_sse(&turn, &ctx), pause),
+        (Family::Gemini, _) => sse_response(wire::gemini_sse(&turn, &ctx), pause),
         (Family::GeminiSide, _) => json_response(200, wire::gemini_json(&turn, &ctx)),
     }
 }
@@ -299,9 +311,16 @@ fn json_response(status: u16, body: Value) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-/// A `text/event-stream` body sent event by event (chunked, like the real APIs).
-fn sse_response(events: Vec<String>) -> Response {
-    let stream = futures_util::stream::iter(events.into_iter().map(Ok::<_, Infallible>));
+/// A `text/event-stream` body sent event by event (chunked, like the real APIs),
+/// `pause` between two events.
+fn sse_response(events: Vec<String>, pause: Duration) -> Response {
+    use futures_util::StreamExt;
+    let stream = futures_util::stream::iter(events.into_iter().enumerate()).then(move |(i, e)| async move {
+        if i > 0 && !pause.is_zero() {
+            tokio::time::sleep(pause).await;
+        }
+        Ok::<_, Infallible>(e)
+    });
     let headers = [(header::CONTENT_TYPE, "text/event-stream"), (header::CACHE_CONTROL, "no-cache")];
     (headers, Body::from_stream(stream)).into_response()
 }

@@ -16,6 +16,8 @@ pub enum Family {
     /// `POST /v1/responses` (Codex).
     #[serde(rename = "openai")]
     OpenAi,
+    /// `POST /v1/chat/completions` (OpenAI Chat Completions: what local servers speak).
+    Chat,
     /// `POST /v1beta/models/{m}:streamGenerateContent` (Gemini CLI's main turns).
     Gemini,
     /// `POST /v1beta/models/{m}:generateContent`: Gemini CLI's non-streaming side calls
@@ -75,6 +77,13 @@ pub struct Turn {
     pub delay_ms: u64,
     /// Answer with this HTTP status and a family-shaped JSON error instead of the blocks.
     pub http_status: Option<u16>,
+    /// With `http_status`: a `Retry-After` header of this many seconds.
+    pub retry_after: Option<u64>,
+    /// Stream text and tool arguments in pieces of this many characters (0: whole),
+    /// where the family streams them in deltas.
+    pub split: usize,
+    /// Wait this long between two events of the stream.
+    pub chunk_delay_ms: u64,
 }
 
 impl Turn {
@@ -104,19 +113,26 @@ impl Turn {
         self
     }
 
+    /// Text and tool arguments streamed in pieces of `n` characters.
+    pub fn split(mut self, n: usize) -> Turn {
+        self.split = n;
+        self
+    }
+
     pub fn with_usage(mut self, usage: Usage) -> Turn {
         self.usage = usage;
         self
     }
 }
 
-/// All queues. JSON: `{"anthropic": [turns], "openai": [..], "gemini": [..], "gemini_side": [..]}`,
+/// All queues. JSON: `{"anthropic": [turns], "openai": [..], "chat": [..], "gemini": [..], "gemini_side": [..]}`,
 /// every key optional.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Script {
     pub anthropic: VecDeque<Turn>,
     pub openai: VecDeque<Turn>,
+    pub chat: VecDeque<Turn>,
     pub gemini: VecDeque<Turn>,
     pub gemini_side: VecDeque<Turn>,
 }
@@ -144,6 +160,7 @@ impl Script {
         match family {
             Family::Anthropic => &mut self.anthropic,
             Family::OpenAi => &mut self.openai,
+            Family::Chat => &mut self.chat,
             Family::Gemini => &mut self.gemini,
             Family::GeminiSide => &mut self.gemini_side,
         }

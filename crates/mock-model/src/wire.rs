@@ -53,16 +53,23 @@ pub fn anthropic_sse(turn: &Turn, ctx: &Ctx) -> Vec<String> {
         "content": [], "stop_reason": null, "stop_sequence": null, "usage": anthropic_usage(&turn.usage),
     }}))];
     for (index, block) in anthropic_content(turn, ctx.seq).into_iter().enumerate() {
-        let (start, delta) = if block["type"] == "text" {
-            (json!({ "type": "text", "text": "" }), json!({ "type": "text_delta", "text": block["text"] }))
+        let (start, deltas) = if block["type"] == "text" {
+            let pieces = pieces(block["text"].as_str().unwrap_or_default(), turn.split);
+            (
+                json!({ "type": "text", "text": "" }),
+                pieces.into_iter().map(|p| json!({ "type": "text_delta", "text": p })).collect::<Vec<_>>(),
+            )
         } else {
-            let delta = json!({ "type": "input_json_delta", "partial_json": block["input"].to_string() });
+            let pieces = pieces(&block["input"].to_string(), turn.split);
+            let deltas = pieces.into_iter().map(|p| json!({ "type": "input_json_delta", "partial_json": p })).collect();
             let mut start = block;
             start["input"] = json!({});
-            (start, delta)
+            (start, deltas)
         };
         out.push(event(json!({ "type": "content_block_start", "index": index, "content_block": start })));
-        out.push(event(json!({ "type": "content_block_delta", "index": index, "delta": delta })));
+        for delta in deltas {
+            out.push(event(json!({ "type": "content_block_delta", "index": index, "delta": delta })));
+        }
         out.push(event(json!({ "type": "content_block_stop", "index": index })));
     }
     out.push(event(json!({
@@ -134,15 +141,81 @@ pub fn openai_sse(turn: &Turn, ctx: &Ctx) -> Vec<String> {
         }
         out.push(event(json!({ "type": "response.output_item.added", "output_index": index, "item": added })));
         if let Block::Text(text) = &turn.blocks[index] {
-            out.push(event(json!({
-                "type": "response.output_text.delta", "item_id": item["id"], "output_index": index,
-                "content_index": 0, "delta": text,
-            })));
+            for piece in pieces(text, turn.split) {
+                out.push(event(json!({
+                    "type": "response.output_text.delta", "item_id": item["id"], "output_index": index,
+                    "content_index": 0, "delta": piece,
+                })));
+            }
+        }
+        if item["type"] == "function_call" {
+            for piece in pieces(item["arguments"].as_str().unwrap_or_default(), turn.split) {
+                out.push(event(json!({
+                    "type": "response.function_call_arguments.delta", "item_id": item["id"], "output_index": index, "delta": piece,
+                })));
+            }
         }
         out.push(event(json!({ "type": "response.output_item.done", "output_index": index, "item": item })));
     }
     let completed = openai_response(ctx, "completed", items, Some(openai_usage(&turn.usage)));
     out.push(event(json!({ "type": "response.completed", "response": completed })));
+    out
+}
+
+/// `text` in pieces of `n` characters (one piece when `n` is 0 or the text is short).
+fn pieces(text: &str, n: usize) -> Vec<String> {
+    if n == 0 || text.chars().count() <= n {
+        return vec![text.to_string()];
+    }
+    let chars: Vec<char> = text.chars().collect();
+    chars.chunks(n).map(|c| c.iter().collect()).collect()
+}
+
+/// `POST /v1/chat/completions` (`stream: true`): a role chunk, the text in `content`
+/// deltas, each tool call's id and name then its arguments in pieces (by `index`), a
+/// chunk with the `finish_reason`, one with the usage and no choices, then `[DONE]`.
+pub fn chat_sse(turn: &Turn, ctx: &Ctx) -> Vec<String> {
+    let id = format!("chatcmpl-mock-{}", ctx.seq);
+    let chunk = |delta: Value, finish: Option<&str>| {
+        let data = json!({
+            "id": id, "object": "chat.completion.chunk", "created": 0, "model": ctx.model,
+            "choices": [{ "index": 0, "delta": delta, "finish_reason": finish }],
+        });
+        format!("data: {data}\n\n")
+    };
+    let mut out = vec![chunk(json!({ "role": "assistant", "content": "" }), None)];
+    let mut calls = 0;
+    for (i, block) in turn.blocks.iter().enumerate() {
+        match block {
+            Block::Text(text) => out.extend(pieces(text, turn.split).into_iter().map(|p| chunk(json!({ "content": p }), None))),
+            Block::ToolCall { name, .. } | Block::CustomToolCall { name, .. } => {
+                let arguments = match block {
+                    Block::ToolCall { input, .. } => input.to_string(),
+                    Block::CustomToolCall { input, .. } => json!({ "input": input }).to_string(),
+                    Block::Text(_) => unreachable!(),
+                };
+                let call_id = format!("call_mock_{}_{i}", ctx.seq);
+                let head = json!({ "index": calls, "id": call_id, "type": "function", "function": { "name": name, "arguments": "" } });
+                out.push(chunk(json!({ "tool_calls": [head] }), None));
+                for piece in pieces(&arguments, turn.split) {
+                    out.push(chunk(json!({ "tool_calls": [{ "index": calls, "function": { "arguments": piece } }] }), None));
+                }
+                calls += 1;
+            }
+        }
+    }
+    out.push(chunk(json!({}), Some(if calls > 0 { "tool_calls" } else { "stop" })));
+    let u = &turn.usage;
+    let usage = json!({
+        "id": id, "object": "chat.completion.chunk", "created": 0, "model": ctx.model, "choices": [],
+        "usage": {
+            "prompt_tokens": u.input_tokens, "completion_tokens": u.output_tokens,
+            "total_tokens": u.input_tokens + u.output_tokens,
+            "prompt_tokens_details": { "cached_tokens": u.cached_tokens },
+        },
+    });
+    out.push(format!("data: {usage}\n\n"));
+    out.push("data: [DONE]\n\n".to_string());
     out
 }
 
@@ -197,7 +270,7 @@ pub fn error_body(family: Option<Family>, status: u16, message: &str) -> Value {
     let message = format!("bosun-mock-model: {message}");
     match family {
         Some(Family::Anthropic) => json!({ "type": "error", "error": { "type": "api_error", "message": message } }),
-        Some(Family::OpenAi) => json!({ "error": { "type": "server_error", "message": message, "code": null } }),
+        Some(Family::OpenAi | Family::Chat) => json!({ "error": { "type": "server_error", "message": message, "code": null } }),
         Some(_) => json!({ "error": { "code": status, "message": message, "status": "INTERNAL" } }),
         None => json!({ "error": { "type": "not_found", "message": message } }),
     }

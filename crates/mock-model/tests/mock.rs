@@ -124,10 +124,12 @@ async fn count_tokens_and_unknown_paths_are_answered_and_recorded() {
     let mock = MockModel::start(Script::new()).await.unwrap();
     let (status, _, text) = post(format!("{}/v1/messages/count_tokens", mock.url), &[], json!({ "model": "m" })).await;
     assert_eq!((status, serde_json::from_str::<Value>(&text).unwrap()), (200, json!({ "input_tokens": 10 })));
-    let resp = reqwest::get(format!("{}/v1/models?x=1", mock.url)).await.unwrap();
+    let resp = reqwest::get(format!("{}/v1/files?x=1", mock.url)).await.unwrap();
     assert_eq!(resp.status().as_u16(), 404);
     let err: Value = resp.json().await.unwrap();
-    assert!(err["error"]["message"].as_str().unwrap().contains("GET /v1/models"));
+    assert!(err["error"]["message"].as_str().unwrap().contains("GET /v1/files"));
+    let models: Value = reqwest::get(format!("{}/v1/models", mock.url)).await.unwrap().json().await.unwrap();
+    assert_eq!(models["data"][0]["id"], "mock-model", "the model list, for `bosun agents`, is not recorded");
 
     let reqs = mock.wait_for_requests(2, WAIT).await.unwrap();
     assert_eq!((reqs[0].kind, reqs[0].family), (Kind::CountTokens, Some(Family::Anthropic)));
@@ -163,6 +165,7 @@ async fn openai_function_call_custom_tool_and_usage() {
             "response.output_text.delta",
             "response.output_item.done",
             "response.output_item.added",
+            "response.function_call_arguments.delta",
             "response.output_item.done",
             "response.output_item.added",
             "response.output_item.done",
@@ -176,15 +179,19 @@ async fn openai_function_call_custom_tool_and_usage() {
     let message = &evs[3].1["item"];
     assert_eq!((message["type"].as_str(), message["role"].as_str()), (Some("message"), Some("assistant")));
     assert_eq!(message["content"], json!([{ "type": "output_text", "text": "Running.", "annotations": [] }]));
-    let call = &evs[5].1["item"];
+    assert_eq!(
+        evs[5].1["delta"].as_str().map(|d| serde_json::from_str::<Value>(d).unwrap()),
+        Some(json!({ "cmd": "ls", "workdir": "/work/y" }))
+    );
+    let call = &evs[6].1["item"];
     assert_eq!((call["type"].as_str(), call["name"].as_str()), (Some("function_call"), Some("exec_command")));
     assert!(call["call_id"].as_str().unwrap().starts_with("call_"));
     let args: Value = serde_json::from_str(call["arguments"].as_str().unwrap()).unwrap();
     assert_eq!(args, json!({ "cmd": "ls", "workdir": "/work/y" }));
-    let custom = &evs[7].1["item"];
+    let custom = &evs[8].1["item"];
     assert_eq!((custom["type"].as_str(), custom["name"].as_str()), (Some("custom_tool_call"), Some("apply_patch")));
     assert_eq!(custom["input"], "*** Begin Patch\n*** Add File: /work/y/a.txt\n+hi\n*** End Patch\n");
-    let done = &evs[8].1["response"];
+    let done = &evs[9].1["response"];
     assert!(done["id"].as_str().unwrap().starts_with("resp_"));
     assert_eq!(
         done["usage"],
@@ -360,4 +367,31 @@ fn binary_serves_a_script_file() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!((status, events(&text)[2].1["delta"]["text"].as_str()), (200, Some("from file")));
+}
+
+#[tokio::test]
+async fn chat_completions_stream_split_arguments_and_a_429_with_retry_after() {
+    let script = Script::new()
+        .turn(Family::Chat, Turn { retry_after: Some(2), ..Turn::error(429) })
+        .turn(Family::Chat, Turn::text("Hi").and(Block::ToolCall { name: "write".into(), input: json!({"path": "a.md"}) }).split(4));
+    let mock = MockModel::start(script).await.unwrap();
+    let url = format!("{}/v1/chat/completions", mock.url);
+    let resp = reqwest::Client::new().post(&url).json(&json!({"model": "m", "stream": true})).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 429);
+    assert_eq!(resp.headers()["retry-after"], "2");
+    let (status, _, body) = post(url, &[], json!({"model": "m", "stream": true})).await;
+    assert_eq!(status, 200);
+    let data: Vec<&str> = body.split("\n\n").filter_map(|c| c.strip_prefix("data: ")).collect();
+    assert_eq!(data.last(), Some(&"[DONE]"));
+    let chunks: Vec<Value> = data[..data.len() - 1].iter().map(|d| serde_json::from_str(d).unwrap()).collect();
+    let args: String =
+        chunks.iter().filter_map(|c| c.pointer("/choices/0/delta/tool_calls/0/function/arguments").and_then(Value::as_str)).collect();
+    assert_eq!(serde_json::from_str::<Value>(&args).unwrap(), json!({"path": "a.md"}));
+    let pieces = chunks.iter().filter(|c| c.pointer("/choices/0/delta/tool_calls/0/function/arguments").is_some()).count();
+    assert!(pieces > 3, "the arguments came in pieces of four characters: {pieces}");
+    let head = chunks.iter().find_map(|c| c.pointer("/choices/0/delta/tool_calls/0/id")).unwrap();
+    assert_eq!(head, "call_mock_1_1");
+    assert!(chunks.iter().any(|c| c.pointer("/choices/0/finish_reason") == Some(&json!("tool_calls"))));
+    assert_eq!(chunks.last().unwrap()["usage"]["prompt_tokens"], 10);
+    assert_eq!(mock.requests_for(Family::Chat).len(), 2);
 }

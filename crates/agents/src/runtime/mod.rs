@@ -1,6 +1,7 @@
 //! The runtimes, one file each. [`spawn`] picks the one a profile names.
 
 pub mod acp;
+pub mod api;
 pub mod claude;
 pub mod codex;
 pub mod command;
@@ -17,6 +18,7 @@ pub fn spawn(profile: &AgentProfile, spec: &SpawnSpec) -> Result<AgentProcess, A
         Runtime::Codex => codex::spawn(profile, spec),
         Runtime::Gemini => acp::spawn_gemini(profile, spec),
         Runtime::Acp { command } => acp::spawn(command, profile, spec),
+        Runtime::Api(api) => api::spawn(api, profile, spec),
     }
 }
 
@@ -27,6 +29,7 @@ pub fn program(runtime: &Runtime) -> String {
         Runtime::ClaudeCode => claude::PROGRAM.into(),
         Runtime::Codex => codex::PROGRAM.into(),
         Runtime::Gemini => acp::GEMINI.into(),
+        Runtime::Api(_) => api::PROGRAM.into(),
     }
 }
 
@@ -42,6 +45,7 @@ pub fn probe(runtime: &Runtime) -> Result<String, AgentError> {
         Runtime::ClaudeCode => find_program("BOSUN_CLAUDE_PATH", claude::PROGRAM, "claude-code", claude::PACKAGE),
         Runtime::Codex => find_program("BOSUN_CODEX_PATH", codex::PROGRAM, "codex", codex::PACKAGE),
         Runtime::Gemini => find_program("BOSUN_GEMINI_PATH", acp::GEMINI, "gemini", acp::GEMINI_PACKAGE),
+        Runtime::Api(_) => api::find(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! `bosun agents`: the agent profiles found, their runtime, and whether that
 //! runtime's CLI is installed (and which version); built-in profiles (an installed
-//! CLI nobody wrote a profile for) are marked so.
+//! CLI nobody wrote a profile for) are marked so; an `api` agent on an
+//! `openai-compatible` server says what that server answered.
 
 use std::path::{Path, PathBuf};
 
@@ -41,6 +42,13 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
         let model = if models.is_empty() { if p.builtin { "(CLI default)" } else { "-" } } else { models.as_str() };
         let kind = if p.builtin { " (built-in)" } else { "" };
         println!("{:<16} {:<12} {:<18} {}{kind}", p.name, p.runtime.name(), model, state.trim());
+        if let Some(e) = &a.endpoint {
+            match &e.problem {
+                None if e.models.is_empty() => println!("{:<16} {} answers, serving no models", "", e.url),
+                None => println!("{:<16} {} serves: {}", "", e.url, e.models.join(", ")),
+                Some(problem) => println!("{:<16} UNREACHABLE: {problem}", ""),
+            }
+        }
     }
     for b in &body.broken {
         println!("BROKEN {}: {}", b.path, b.error);

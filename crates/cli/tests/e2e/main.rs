@@ -4,6 +4,7 @@
 mod harness;
 
 mod api;
+mod api_agent;
 mod auth;
 mod budget;
 mod budget_real;

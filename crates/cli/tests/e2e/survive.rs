@@ -165,7 +165,7 @@ fn an_agent_that_ended_while_the_daemon_was_down_is_finished_from_its_spool() {
 /// driver rebuilds the runtime's protocol state from the spool, so the answer given
 /// after the restart reaches the same process and the run completes. `w` runs a
 /// daemon started with `env`, and a profile `agent` whose model asks first.
-fn a_real_cli_waiting_for_an_answer_survives_a_restart(mut w: World, env: (&str, &std::path::Path)) {
+pub(crate) fn a_real_cli_waiting_for_an_answer_survives_a_restart(mut w: World, env: (&str, &std::path::Path)) {
     let env = [(env.0, env.1.to_str().unwrap())];
     let id = w.add("Check things", "agent");
     w.wait_status(id, "needs_input");
