@@ -44,16 +44,9 @@ fn has(events: &[Value], pred: impl Fn(&Value) -> bool) -> bool {
     events.iter().any(pred)
 }
 
-/// The line the `deliver` tool prints (an `output` event until bosun knows the kind).
+/// The `deliver` tool's line, taken by bosun as a `deliverable` event.
 fn delivered(events: &[Value], path: &str) -> bool {
-    has(events, |e| {
-        (e["type"] == "deliverable" && e["path"] == path)
-            || (e["type"] == "output"
-                && e["line"]
-                    .as_str()
-                    .and_then(|l| serde_json::from_str::<Value>(l).ok())
-                    .is_some_and(|v| v["type"] == "deliverable" && v["path"] == path))
-    })
+    has(events, |e| e["type"] == "deliverable" && e["path"] == path)
 }
 
 fn body(r: &Recorded) -> String {
@@ -97,6 +90,8 @@ fn in_every_wire_format_the_model_writes_and_delivers_through_a_429_and_three_50
         assert!(has(&events, |e| e["type"] == "approval" && e["by"] == "policy" && e["allow"] == true), "a write inside asks the policy");
         assert!(has(&events, |e| e["type"] == "file_change" && e["path"] == "analysis.md" && e["change"] == "added"));
         assert!(delivered(&events, "analysis.md"), "{family:?}: {events:#?}");
+        let out = w.bosun(&["show", &id.to_string()]);
+        assert!(out.contains("analysis.md") && out.contains("the analysis"), "{family:?}: listed as a deliverable: {out}");
         assert!(has(&events, |e| e["type"] == "message" && e["text"] == "Wrote and delivered the analysis."), "{family:?}");
         let retried = |e: &Value| {
             e["type"] == "output" && e["line"].as_str().is_some_and(|l| l.contains("HTTP 429") && l.contains("trying again in 1.0s"))
