@@ -61,9 +61,12 @@ impl Profiles {
         paths.sort();
         for path in paths {
             let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
-            let parsed = std::fs::read_to_string(&path)
-                .map_err(|e| e.to_string())
-                .and_then(|text| AgentProfile::parse(&text, &stem).map_err(|e| e.to_string()));
+            let text = match std::fs::read_to_string(&path) {
+                // Removed between the listing and now: it is simply not there.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                other => other,
+            };
+            let parsed = text.map_err(|e| e.to_string()).and_then(|text| AgentProfile::parse(&text, &stem).map_err(|e| e.to_string()));
             match parsed {
                 Ok(mut p) => {
                     if self.found.iter().any(|q| q.name == p.name) {
