@@ -15,6 +15,7 @@ mod cached;
 pub mod credentials;
 pub mod ledger;
 pub mod notify;
+pub mod pool;
 pub mod sources;
 mod sqlite;
 
@@ -223,6 +224,8 @@ pub trait Store: Send + Sync + 'static {
     fn sources(&self) -> &dyn sources::SourceStore;
     /// The cost ledger and budgets.
     fn ledger(&self) -> &dyn ledger::LedgerStore;
+    /// The warm worktree pool's entries.
+    fn pool(&self) -> &dyn pool::PoolStore;
     /// Closes the store once the daemon is done with it, waiting for its connections
     /// to finish (for SQLite: the last one folds the WAL into the database file).
     async fn close(&self) {}

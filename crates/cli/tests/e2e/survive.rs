@@ -62,10 +62,8 @@ fn agents_outlive_the_daemon(kill: fn(&mut World)) {
         wait_for("the printer to be mid-output", || (outputs(&w, id).len() >= 5).then_some(()));
     }
     let before: Vec<(i64, i64)> = printers.iter().chain([&asker]).map(|&id| (id, pid(&w.task(id)))).collect();
-    let spools: Vec<_> = printers
-        .iter()
-        .map(|&id| w.path(&format!("data/logs/{id}/{}.spool", w.task(id)["runs"][0]["id"].as_i64().unwrap())))
-        .collect();
+    let spools: Vec<_> =
+        printers.iter().map(|&id| w.path(&format!("data/logs/{id}/{}.spool", w.task(id)["runs"][0]["id"].as_i64().unwrap()))).collect();
 
     kill(&mut w);
     for &(id, pid) in &before {

@@ -148,7 +148,9 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, spend
 
     let mut run_ctx = RunCtx::new(&engine, task, run);
     run_ctx.budgets = spend.budgets;
-    let prepared = match workspace::prepare(&engine, &run_ctx.task).await {
+    // A warm worktree from the repo's pool if one is ready, else made now.
+    let warm = crate::pool::take(&engine, &run_ctx.task).await;
+    let prepared = match warm.map(Ok).unwrap_or(workspace::prepare(&engine, &run_ctx.task).await) {
         Ok(p) => p,
         Err(why) => return run_ctx.fail_before_start(format!("cannot prepare the workspace: {why}")).await,
     };
@@ -211,6 +213,7 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, spend
     // A new worktree runs the repo's setup script first, streamed like agent output.
     // Hooks come from the user's checkout, never from the worktree (see hook_script).
     if prepared.created
+        && !prepared.setup_ran
         && let Some(setup) = run_ctx.task.repo.as_deref().and_then(|repo| workspace::hook_script(Path::new(repo), "setup"))
     {
         match run_ctx.hook(&setup, &spec, &mut ctl).await {
@@ -251,6 +254,10 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, spend
         tracing::error!("cannot mark the messages delivered: {e}");
     }
     run_ctx.emit(EventKind::status("running", format!("started `{}` (pid {pid}) in {}", profile.name, workdir.display()))).await;
+    // The agent runs: now the repo's pool may be topped up (off the start's path).
+    if let (Some(repo), Some(base)) = (run_ctx.task.repo.as_deref(), run_ctx.task.base.as_deref()) {
+        crate::pool::refill(&engine, repo, base);
+    }
     let wall = profile.timeout.map(Duration::from_secs);
     run_ctx.follow(proc, &profile, &spec, &workdir, wall, &mut ctl).await;
 }

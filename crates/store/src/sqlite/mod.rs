@@ -7,6 +7,7 @@ mod events;
 mod inbox;
 mod ledger;
 mod notify;
+mod pool;
 mod rows;
 mod sources;
 mod tx;
@@ -51,6 +52,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema13.sql"),
     include_str!("schema14.sql"),
     include_str!("schema15.sql"),
+    include_str!("schema16.sql"),
 ];
 
 /// Changes a slow cache may fall behind by before it is told to drop everything.
@@ -182,6 +184,10 @@ impl Store for SqliteStore {
     }
 
     fn ledger(&self) -> &dyn crate::ledger::LedgerStore {
+        self
+    }
+
+    fn pool(&self) -> &dyn crate::pool::PoolStore {
         self
     }
 
