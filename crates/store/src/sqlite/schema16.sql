@@ -4,7 +4,7 @@
 -- and the task's branch and worktree recorded together); start-up repair discards
 -- whatever a crash left `making`, `refreshing` or `claimed`.
 CREATE TABLE pool_worktrees (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: a path names one entry ever
     repo TEXT NOT NULL,
     base TEXT NOT NULL,
     path TEXT NOT NULL,
