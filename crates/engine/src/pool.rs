@@ -22,9 +22,9 @@ use bosun_git::{GitError, Repo, TakeError, Worktree};
 use bosun_store::pool::{PoolClaim, PoolEntry, PoolState};
 use chrono::Utc;
 
-use crate::Engine;
 use crate::repo_config::repo_config;
 use crate::workspace::{Prepared, WorkspaceError, copy_untracked, hook_script};
+use crate::{Engine, cleanup};
 
 /// Why filling or handing over a pool entry failed (logged: a task then starts cold).
 #[derive(Debug, thiserror::Error)]
@@ -255,16 +255,8 @@ async fn run_setup(engine: &Engine, entry: &PoolEntry, argv: &[String]) -> Resul
 /// Gets rid of an entry: its worktree (whatever state it is in) and its row.
 async fn discard(engine: &Engine, entry: &PoolEntry) {
     let path = Path::new(&entry.path);
-    let removed = match Repo::open(Path::new(&entry.repo)).await {
-        Ok(repo) => {
-            let lock = engine.repo_lock(&entry.repo);
-            let _serial = lock.lock().await;
-            repo.worktree_discard(path).await.map_err(|e| e.to_string())
-        }
-        Err(_) if path.exists() => std::fs::remove_dir_all(path).map_err(|e| e.to_string()),
-        Err(_) => Ok(()),
-    };
-    if let Err(e) = removed {
+    let repo = Repo::open(Path::new(&entry.repo)).await.ok();
+    if let Err(e) = cleanup::remove_pool_worktree(engine, repo.as_ref(), path).await {
         tracing::warn!(entry = entry.id, path = %path.display(), "cannot remove a pool worktree: {e}");
         return; // its row stays: the next repair or gc tries again
     }
@@ -316,11 +308,9 @@ async fn remove_unnamed(engine: &Engine, entries: &[PoolEntry]) -> usize {
             continue;
         }
         tracing::warn!(path = %path.display(), "removing a pool directory no entry names");
-        let gone = match Repo::open(&path).await {
-            Ok(repo) if repo.root() != path => repo.worktree_discard(&path).await.map_err(|e| e.to_string()),
-            _ => std::fs::remove_dir_all(&path).map_err(|e| e.to_string()),
-        };
-        match gone {
+        // Its repo, found from the worktree itself (its `.git` file), if it is one.
+        let repo = Repo::open(&path).await.ok().filter(|r| r.root() != path);
+        match cleanup::remove_pool_worktree(engine, repo.as_ref(), &path).await {
             Ok(()) => removed += 1,
             Err(e) => tracing::warn!(path = %path.display(), "cannot remove it: {e}"),
         }

@@ -120,7 +120,7 @@ fn a_task_takes_a_warm_worktree_at_the_bases_current_head() {
     // Refilled after the agent started, at the new head.
     let refilled = pool_ready(&w, 1);
     assert_ne!(refilled[0], pool[0]);
-    assert_eq!(sql(&w, "SELECT head FROM pool_worktrees"), [head.clone()]);
+    assert_eq!(sql(&w, "SELECT head FROM pool_worktrees")[..], [head.as_str()]);
     assert_eq!(git(Path::new(&refilled[0]), &["rev-parse", "HEAD"]), head);
     nothing_orphaned(&w);
 }
