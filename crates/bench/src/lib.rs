@@ -3,6 +3,7 @@
 //! fake agent, and reports figures beside their targets (see BENCHMARKS.md).
 
 mod daemon;
+mod burst;
 mod dispatch;
 mod ingest;
 mod list;
