@@ -2,8 +2,8 @@
 //! in a sealed temporary directory, drives it through its HTTP API with the scripted
 //! fake agent, and reports figures beside their targets (see BENCHMARKS.md).
 
-mod daemon;
 mod burst;
+mod daemon;
 mod dispatch;
 mod ingest;
 mod list;

@@ -76,9 +76,14 @@ pub(crate) async fn take(engine: &Engine, task: &Task) -> Option<Prepared> {
     crate::crash::point("pool-claimed");
     match hand_over(&entry, &branch, &path).await {
         Ok(()) => {
-            if let Err(e) = engine.store.pool().delete_pool_entry(entry.id).await {
-                tracing::warn!(entry = entry.id, "cannot forget a taken pool entry (start-up repair will): {e}");
-            }
+            // Off the start's path: a claimed row whose directory is gone is one
+            // start-up repair forgets too.
+            let (store, id) = (engine.store.clone(), entry.id);
+            tokio::spawn(async move {
+                if let Err(e) = store.pool().delete_pool_entry(id).await {
+                    tracing::warn!(entry = id, "cannot forget a taken pool entry (start-up repair will): {e}");
+                }
+            });
             tracing::info!(task = task.id, entry = entry.id, "took a warm worktree from the pool");
             Some(Prepared { dir: path, created: true, branch: Some(branch), setup_ran: entry.setup_ran })
         }
@@ -110,7 +115,7 @@ async fn hand_over(entry: &PoolEntry, branch: &str, path: &Path) -> Result<(), P
     crate::crash::point("pool-branched");
     // No repo lock: the move touches only this worktree and its own registration,
     // and a refill's checkout must not hold up a task's start.
-    repo.worktree_move(Path::new(&entry.path), path).await?;
+    repo.worktree_relocate(Path::new(&entry.path), path).await?;
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 //! first checks the base still points where the worktree is (so a stale worktree
 //! is never handed out) — and moved into the task's place.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::{GitError, Repo, Worktree, git, plain_name};
 
@@ -28,6 +28,33 @@ impl Repo {
     /// Moves the worktree at `from` to `to` (git keeps its registration pointing there).
     pub async fn worktree_move(&self, from: &Path, to: &Path) -> Result<(), GitError> {
         self.git(["worktree", "move", "--"]).arg(from).arg(to).run().await?;
+        Ok(())
+    }
+
+    /// Moves the worktree at `from` to `to` without a git process where it can: a
+    /// rename, then its registration (`$GIT_DIR/worktrees/<id>/gitdir`, which holds the
+    /// absolute path of the worktree's `.git` file: gitrepository-layout(5)) pointed at
+    /// the new place, replaced atomically. Where git keeps relative paths, or the
+    /// registration does not point back at `from`, `git worktree move` does it.
+    /// Cut off between the two, [`Repo::worktree_repair`] of `to` finishes it.
+    pub async fn worktree_relocate(&self, from: &Path, to: &Path) -> Result<(), GitError> {
+        let Some(admin) = registration(from) else { return self.worktree_move(from, to).await };
+        let gitdir = admin.join("gitdir");
+        let points_back = std::fs::read_to_string(&gitdir).is_ok_and(|p| Path::new(p.trim_end()) == from.join(".git"));
+        if !points_back || !to.is_absolute() {
+            return self.worktree_move(from, to).await;
+        }
+        let failed = |what: &str, e: std::io::Error| GitError::Unexpected {
+            action: "worktree move".into(),
+            path: from.to_owned(),
+            detail: format!("{what}: {e}"),
+        };
+        std::fs::rename(from, to).map_err(|e| failed("cannot rename the worktree", e))?;
+        let lock = admin.join("gitdir.lock");
+        let mut text = to.join(".git").into_os_string().into_encoded_bytes();
+        text.push(b'\n');
+        std::fs::write(&lock, text).map_err(|e| failed("cannot write its registration", e))?;
+        std::fs::rename(&lock, &gitdir).map_err(|e| failed("cannot write its registration", e))?;
         Ok(())
     }
 
@@ -69,4 +96,12 @@ impl Worktree {
         git(self.path(), ["symbolic-ref", "HEAD"]).arg(format!("refs/heads/{branch}")).run().await?;
         Ok(())
     }
+}
+
+/// The registration directory a linked worktree's `.git` file names, when it names it
+/// by an absolute path.
+fn registration(worktree: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(worktree.join(".git")).ok()?;
+    let admin = PathBuf::from(text.strip_prefix("gitdir: ")?.trim_end());
+    admin.is_absolute().then_some(admin)
 }
