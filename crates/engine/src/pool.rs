@@ -39,6 +39,8 @@ enum PoolError {
     Store(#[from] bosun_store::StoreError),
     #[error("the setup script {0}")]
     Setup(String),
+    #[error("the pool entry has no commit recorded")]
+    NoHead,
 }
 
 /// How many warm worktrees `config` (a repo's) asks for.
@@ -99,7 +101,7 @@ pub(crate) async fn take(engine: &Engine, task: &Task) -> Option<Prepared> {
 /// (moved forward first if the base moved since and no setup ran for the old
 /// commit), then moved to `path`.
 async fn hand_over(entry: &PoolEntry, branch: &str, path: &Path) -> Result<(), PoolError> {
-    let head = entry.head.as_deref().ok_or_else(|| PoolError::Setup("left no head".into()))?;
+    let head = entry.head.as_deref().ok_or(PoolError::NoHead)?;
     let wt = Worktree::new(&entry.path);
     let repo = Repo::open(Path::new(&entry.repo)).await?;
     match wt.take_as_branch(branch, head, &entry.base).await {

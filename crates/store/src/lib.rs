@@ -275,7 +275,8 @@ pub trait Store: Send + Sync + 'static {
     async fn start_run(&self, task_id: TaskId, agent: &str, token: &str, node: &str, now: DateTime<Utc>) -> Result<(Task, Run)> {
         self.start_run_with(task_id, &RunStart { agent, token, node, model: None, reserve: None }, now).await
     }
-    /// [`Store::start_run`] with everything a run starts with.
+    /// [`Store::start_run`] with everything a run starts with (its agent becomes the
+    /// task's, in the same transaction).
     async fn start_run_with(&self, task_id: TaskId, start: &RunStart<'_>, now: DateTime<Utc>) -> Result<(Task, Run)>;
     /// The process exists: record its pid and mark the run running.
     async fn set_run_pid(&self, run_id: RunId, pid: i64) -> Result<()>;

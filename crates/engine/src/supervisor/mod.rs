@@ -137,14 +137,14 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, spend
     tracing::info!(agent = %profile.name, "run starting");
     crate::crash::point("run-stored");
     engine.publish(&task);
-    if task.agent.as_deref() != Some(profile.name.as_str())
-        && let Err(e) = engine.store.set_task_agent(task_id, &profile.name, Utc::now()).await
-    {
-        tracing::warn!("cannot record the agent: {e}");
-    }
-    if let Err(e) = engine.store.record_profile(&profile, Utc::now()).await {
-        tracing::warn!("cannot record the profile: {e}");
-    }
+    // (The run's start recorded its agent as the task's.) The profile as loaded is kept
+    // for the record, off the start's path.
+    let (store, loaded) = (engine.store.clone(), profile.clone());
+    tokio::spawn(async move {
+        if let Err(e) = store.record_profile(&loaded, Utc::now()).await {
+            tracing::warn!("cannot record the profile: {e}");
+        }
+    });
 
     let mut run_ctx = RunCtx::new(&engine, task, run);
     run_ctx.budgets = spend.budgets;
