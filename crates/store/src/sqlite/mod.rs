@@ -392,7 +392,11 @@ impl Store for SqliteStore {
             ledger::reserve_in(&mut tx, inserted.last_insert_rowid(), task_id, start.agent, *amount, budgets, now).await?;
         }
         // The agent that runs it is the task's, in the same transaction.
-        sqlx::query("UPDATE tasks SET agent = ?1 WHERE id = ?2 AND agent IS NOT ?1").bind(start.agent).bind(task_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE tasks SET agent = ?1 WHERE id = ?2 AND agent IS NOT ?1")
+            .bind(start.agent)
+            .bind(task_id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         self.changed(task_id);
         let task = self.get_task(task_id).await?;
