@@ -149,8 +149,11 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, spend
     let mut run_ctx = RunCtx::new(&engine, task, run);
     run_ctx.budgets = spend.budgets;
     // A warm worktree from the repo's pool if one is ready, else made now.
-    let warm = crate::pool::take(&engine, &run_ctx.task).await;
-    let prepared = match warm.map(Ok).unwrap_or(workspace::prepare(&engine, &run_ctx.task).await) {
+    let prepared = match crate::pool::take(&engine, &run_ctx.task).await {
+        Some(warm) => Ok(warm),
+        None => workspace::prepare(&engine, &run_ctx.task).await,
+    };
+    let prepared = match prepared {
         Ok(p) => p,
         Err(why) => return run_ctx.fail_before_start(format!("cannot prepare the workspace: {why}")).await,
     };
