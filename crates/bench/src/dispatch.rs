@@ -25,6 +25,10 @@ pub struct Args {
     /// `bosun serve --pool K`: each measured task meets K warm worktrees (repo tasks only).
     #[arg(long, default_value_t = 0)]
     pub pool: usize,
+    /// Post this many tasks at once (repo tasks only): start latency as the pool
+    /// drains and refills, and the daemon's RSS and CPU meanwhile.
+    #[arg(long)]
+    pub burst: Option<usize>,
 }
 
 pub async fn run(bins: &Bins, args: &Args) -> Result<Report> {
@@ -34,10 +38,10 @@ pub async fn run(bins: &Bins, args: &Args) -> Result<Report> {
         (None, None) => None,
     };
     if let Some(source) = source {
-        return crate::repo::run(bins, &crate::repo::Plan { source, tasks: args.tasks, pool: args.pool }).await;
+        return crate::repo::run(bins, &crate::repo::Plan { source, tasks: args.tasks, pool: args.pool, burst: args.burst }).await;
     }
-    if args.pool > 0 {
-        anyhow::bail!("--pool needs a repo: --repo-files N or --repo PATH");
+    if args.pool > 0 || args.burst.is_some() {
+        anyhow::bail!("--pool and --burst need a repo: --repo-files N or --repo PATH");
     }
     let sandbox = Sandbox::new(bins)?;
     // The agent's first act is to report the time it started.

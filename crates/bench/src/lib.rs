@@ -3,6 +3,7 @@
 //! fake agent, and reports figures beside their targets (see BENCHMARKS.md).
 
 mod api;
+mod burst;
 mod daemon;
 mod dispatch;
 mod ingest;

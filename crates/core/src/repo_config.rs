@@ -8,6 +8,12 @@
 //! repo = "owner/name"              # default: read from the remote's URL
 //! remote = "origin"                # default
 //! api = "https://api.github.com"   # default; GitHub Enterprise: https://HOST/api/v3
+//!
+//! [pool]
+//! size = 2                         # warm worktrees kept ready (default: `serve --pool`, else 0)
+//!
+//! [setup]
+//! poolable = true                  # `.bosun/setup` may run ahead of any task, in the pool
 //! ```
 
 use serde::Deserialize;
@@ -23,7 +29,33 @@ pub struct RepoConfig {
     /// Routing rules (`[[route]]`), read by [`crate::route::parse`].
     #[serde(default, rename = "route")]
     pub routes: Vec<toml::Value>,
+    #[serde(default)]
+    pub pool: PoolConfig,
+    #[serde(default)]
+    pub setup: SetupConfig,
 }
+
+/// `[pool]`: the repo's warm worktrees.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolConfig {
+    /// How many to keep ready; None: the daemon's `--pool`.
+    pub size: Option<usize>,
+}
+
+/// `[setup]`: how the repo's `.bosun/setup` script may run.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetupConfig {
+    /// It needs no task (no task's variables, no agent's profile): it may run in a
+    /// pool worktree before any task takes it, and its result stays valid for any
+    /// task started from the same commit.
+    #[serde(default)]
+    pub poolable: bool,
+}
+
+/// More warm worktrees than this per repo is a mistake, not a wish.
+pub const MAX_POOL: usize = 64;
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -38,6 +70,9 @@ impl RepoConfig {
         let config: RepoConfig = toml::from_str(text).map_err(|e| e.to_string())?;
         for pattern in &config.copy {
             check_copy_pattern(pattern)?;
+        }
+        if config.pool.size.is_some_and(|n| n > MAX_POOL) {
+            return Err(format!("pool.size must be at most {MAX_POOL}"));
         }
         if let Some(repo) = &config.github.repo {
             parse_owner_repo(repo).ok_or_else(|| format!("github.repo must be `owner/name`, not {repo:?}"))?;
@@ -86,6 +121,9 @@ mod tests {
         assert!(RepoConfig::parse("copy = [\"/etc/passwd\"]").is_err());
         assert!(RepoConfig::parse("bogus = 1").is_err());
         assert!(RepoConfig::parse("[github]\nrepo = \"no-slash\"").is_err());
+        let pooled = RepoConfig::parse("[pool]\nsize = 2\n[setup]\npoolable = true\n").unwrap();
+        assert_eq!((pooled.pool.size, pooled.setup.poolable), (Some(2), true));
+        assert!(RepoConfig::parse("[pool]\nsize = 1000").unwrap_err().contains("at most"));
     }
 
     #[test]

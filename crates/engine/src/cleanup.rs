@@ -179,3 +179,23 @@ pub async fn after_merge(repo: &Repo, task: &Task, base: &str, branch: &str) -> 
     }
     notes
 }
+
+/// Removes a pool worktree (`<data-dir>/pool/<id>`, never a task's: it holds no one's
+/// work) whatever state a crash left it in, with its registration in `repo` (None:
+/// the repo is gone or unknown, only the directory goes). Refuses any other path.
+pub(crate) async fn remove_pool_worktree(engine: &Engine, repo: Option<&Repo>, path: &Path) -> Result<(), CleanupError> {
+    let refused = || CleanupError::Io { path: path.to_path_buf(), source: std::io::Error::other("not a pool worktree of this data dir") };
+    if path.parent() != Some(engine.config.pool_dir().as_path()) {
+        return Err(refused());
+    }
+    match repo {
+        Some(repo) => {
+            let lock = engine.repo_lock(&repo.root().to_string_lossy());
+            let _serial = lock.lock().await;
+            repo.worktree_discard(path).await?;
+        }
+        None if path.exists() => std::fs::remove_dir_all(path).map_err(|source| CleanupError::Io { path: path.to_path_buf(), source })?,
+        None => {}
+    }
+    Ok(())
+}

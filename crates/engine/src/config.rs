@@ -43,6 +43,9 @@ pub struct Config {
     /// Where runs get cgroups of their own (probed at start: `Engine::start`); None:
     /// not available, a run's processes are found by process group and token.
     pub cgroups: Option<bosun_agents::cgroup::Cgroups>,
+    /// Warm worktrees per repo where its `.bosun/config.toml` says no `[pool] size`
+    /// (`serve --pool N`; 0: none).
+    pub pool_size: usize,
 }
 
 impl Config {
@@ -62,6 +65,7 @@ impl Config {
             action_link_ttl: Duration::from_secs(3600),
             allow_local_push: false,
             cgroups: None,
+            pool_size: 0,
         }
     }
 
@@ -72,6 +76,11 @@ impl Config {
 
     pub fn worktrees_dir(&self) -> PathBuf {
         self.data_dir.join("worktrees")
+    }
+
+    /// The warm worktree pool's checkouts (`pool.rs`).
+    pub fn pool_dir(&self) -> PathBuf {
+        self.data_dir.join("pool")
     }
 
     pub fn workspaces_dir(&self) -> PathBuf {
@@ -118,7 +127,7 @@ impl Config {
     }
 
     pub(crate) fn prepare_dirs(&self) -> Result<(), StartError> {
-        for dir in [self.data_dir.clone(), self.worktrees_dir(), self.workspaces_dir(), self.data_dir.join("logs")] {
+        for dir in [self.data_dir.clone(), self.worktrees_dir(), self.workspaces_dir(), self.pool_dir(), self.data_dir.join("logs")] {
             std::fs::create_dir_all(&dir).map_err(|source| StartError::Dir { path: dir.clone(), source })?;
         }
         // The database (credential hashes, push subscriptions' keys, every task's log)

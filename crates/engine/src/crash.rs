@@ -5,7 +5,10 @@
 //! points: `run-stored` (the run row exists, no workspace yet), `workspace-made` (no
 //! agent yet), `agent-spawned` (its pid not yet recorded), `run-final-event` (stored,
 //! the run's end not yet), `merge-base-moved` (the task not yet done),
-//! `delivery-claimed` (not yet sent), `delivery-accepted` (not yet marked sent).
+//! `delivery-claimed` (not yet sent), `delivery-accepted` (not yet marked sent),
+//! `pool-claimed` (a task's claim of a pool worktree stored, nothing done in git),
+//! `pool-branched` (its branch made, not yet moved into place), `pool-made` (a refill's
+//! checkout made, its entry not yet ready).
 
 use std::sync::OnceLock;
 

@@ -33,7 +33,7 @@
 //!
 //! `config`, `error`, `trigger`, `hub` and `repo_config` sit at the bottom, `state`
 //! (the [`Engine`]) on them; `profiles` (then `routing` on it), `workspace`, `cleanup`, `forge` and `detect`
-//! use those (and `repo_config`); `supervisor`, `dispatch` and `recovery` use those; [`ops`] uses all of
+//! use those (and `repo_config`); `pool` uses `workspace`; `supervisor`, `dispatch` and `recovery` use those; [`ops`] uses all of
 //! them; `lifecycle` (start and shutdown) wires them together. No module imports one
 //! above it.
 
@@ -48,6 +48,7 @@ mod forge;
 mod hub;
 mod lifecycle;
 pub mod ops;
+mod pool;
 mod profiles;
 mod recovery;
 mod repo_config;

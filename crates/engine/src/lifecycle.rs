@@ -59,7 +59,9 @@ impl Engine {
         let link_key = crate::ops::load_or_create_link_key(&config.data_dir)
             .map_err(|source| StartError::Dir { path: config.data_dir.join("link.key"), source })?;
         let engine = Arc::new(Engine::new(config, prices, store, hub, triggers, vapid, link_key));
+        crate::pool::repair(&engine).await?;
         crate::recovery::recover(&engine).await?;
+        crate::pool::fill_all(&engine).await;
         tokio::spawn(engine.clone().finish_merges());
         tokio::spawn(crate::detect::report_runtimes());
         tokio::spawn(crate::watch::config(engine.clone()));

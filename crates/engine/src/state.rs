@@ -51,6 +51,10 @@ pub struct Engine {
     pub(crate) connectors: Mutex<HashMap<i64, Arc<dyn bosun_sources::Connector>>>,
     pub(crate) source_locks: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
     pub(crate) sources_wake: tokio::sync::Notify,
+    /// Repos whose worktree pool a background pass is filling, each with the base of
+    /// one more pass asked for meanwhile (see `pool::refill`). A std mutex: never held
+    /// across an await.
+    pub(crate) refills: Mutex<HashMap<String, Option<String>>>,
 }
 
 /// The engine's handle on a live run (in [`Engine::live`], keyed by task).
@@ -107,6 +111,7 @@ impl Engine {
             connectors: Mutex::new(HashMap::new()),
             source_locks: Mutex::new(HashMap::new()),
             sources_wake: tokio::sync::Notify::new(),
+            refills: Mutex::new(HashMap::new()),
         }
     }
 

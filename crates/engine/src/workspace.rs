@@ -54,6 +54,8 @@ pub struct Prepared {
     pub created: bool,
     /// The task branch checked out there (repo tasks).
     pub branch: Option<String>,
+    /// The repo's setup script already ran there (a pool worktree made with it).
+    pub setup_ran: bool,
 }
 
 /// Makes sure the task's workspace exists, creating it if needed. The path (and
@@ -73,7 +75,7 @@ pub async fn prepare(engine: &Engine, task: &Task) -> Result<Prepared, Workspace
             path: dir.clone(),
             source,
         })?;
-        return Ok(Prepared { dir, created, branch: None });
+        return Ok(Prepared { dir, created, branch: None, setup_ran: false });
     };
 
     let path = task.worktree.as_ref().map(PathBuf::from).unwrap_or_else(|| engine.config.worktrees_dir().join(&dir_name));
@@ -96,7 +98,7 @@ pub async fn prepare(engine: &Engine, task: &Task) -> Result<Prepared, Workspace
     let whole = entry.is_some_and(|e| !e.prunable && e.locked.as_deref() != Some("initializing"));
     if whole && path.join(".git").exists() {
         // A retry: the worktree and its work are still there.
-        return Ok(Prepared { dir: path, created: false, branch: Some(branch) });
+        return Ok(Prepared { dir: path, created: false, branch: Some(branch), setup_ran: false });
     }
     if entry.is_none() && path.join(".git").exists() {
         return Err(WorkspaceError::Unlisted { path, repo: repo_path.clone() });
@@ -116,7 +118,7 @@ async fn create(repo: &Repo, path: PathBuf, branch: String, base: &str) -> Resul
     repo.worktree_add(&path, &branch, base).await?;
     let config = repo_config(repo.root())?;
     copy_untracked(repo.root(), &path, &config.copy)?;
-    Ok(Prepared { dir: path, created: true, branch: Some(branch) })
+    Ok(Prepared { dir: path, created: true, branch: Some(branch), setup_ran: false })
 }
 
 fn same_path(a: &Path, b: &Path) -> bool {
@@ -129,7 +131,7 @@ fn same_path(a: &Path, b: &Path) -> bool {
 /// Copies what the repo's `copy` globs match in the main checkout (`.env` files and
 /// the like, which git does not carry) into a new worktree. Never overwrites what
 /// the checkout put there, never reaches outside the repo.
-fn copy_untracked(root: &Path, worktree: &Path, patterns: &[String]) -> Result<(), WorkspaceError> {
+pub(crate) fn copy_untracked(root: &Path, worktree: &Path, patterns: &[String]) -> Result<(), WorkspaceError> {
     let escaped_root = glob::Pattern::escape(&root.to_string_lossy());
     for pattern in patterns {
         let full = format!("{escaped_root}/{pattern}");

@@ -8,6 +8,7 @@
 mod conflict;
 mod facts;
 mod merge;
+mod pool;
 mod rebase;
 mod refname;
 mod remote;
@@ -20,6 +21,7 @@ use std::process::Stdio;
 
 pub use conflict::Unfinished;
 pub use merge::{MergeError, MergeOutcome, MergeStrategy, Nothing};
+pub use pool::TakeError;
 pub use rebase::RebaseOutcome;
 pub use refname::branch_name_problem;
 pub use review::{FileStat, compare_files};
@@ -62,12 +64,14 @@ pub(crate) struct Cmd {
     config: Vec<String>,
     args: Vec<OsString>,
     env: Vec<(&'static str, String)>,
+    /// What git reads on stdin (`update-ref --stdin`); none: stdin is null.
+    input: Option<String>,
 }
 
 /// Start building `git <args>` to run in `dir`.
 pub(crate) fn git<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(dir: &Path, args: I) -> Cmd {
     let args = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
-    Cmd { dir: dir.to_owned(), config: vec!["core.quotepath=false".into()], args, env: vec![] }
+    Cmd { dir: dir.to_owned(), config: vec!["core.quotepath=false".into()], args, env: vec![], input: None }
 }
 
 impl Cmd {
@@ -84,6 +88,12 @@ impl Cmd {
 
     pub(crate) fn env(mut self, key: &'static str, value: &str) -> Self {
         self.env.push((key, value.to_owned()));
+        self
+    }
+
+    /// Give git `text` on its stdin.
+    pub(crate) fn stdin(mut self, text: String) -> Self {
+        self.input = Some(text);
         self
     }
 
@@ -108,7 +118,21 @@ impl Cmd {
             cmd.env(k, v);
         }
         tracing::debug!(dir = %self.dir.display(), "git {action}");
-        let out = cmd.output().await.map_err(|source| GitError::Spawn { action: action.clone(), path: self.dir.clone(), source })?;
+        let spawn_error = |source| GitError::Spawn { action: action.clone(), path: self.dir.clone(), source };
+        let out = match self.input {
+            None => cmd.output().await.map_err(spawn_error)?,
+            Some(text) => {
+                use tokio::io::AsyncWriteExt;
+                cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+                let mut child = cmd.spawn().map_err(spawn_error)?;
+                let mut stdin = child.stdin.take().expect("stdin is piped");
+                // A short input, read whole before git answers. Should git stop early,
+                // its exit status says why, not the broken pipe.
+                let _ = stdin.write_all(text.as_bytes()).await;
+                drop(stdin);
+                child.wait_with_output().await.map_err(spawn_error)?
+            }
+        };
         Ok(Output {
             code: out.status.code(),
             stdout: out.stdout,

@@ -707,3 +707,36 @@ async fn worktree_discard_clears_locked_and_half_made_worktrees() {
     // The branches stay: discarding a worktree is not deleting work.
     assert!(repo.branch_exists("t-locked").await.unwrap() && repo.branch_exists("t-gone").await.unwrap());
 }
+
+#[tokio::test]
+async fn a_pool_worktree_is_handed_over_only_at_the_bases_head_and_moved_in_place() {
+    let f = Fixture::new().await;
+    let root = f.repo.root().to_path_buf();
+    let head = f.repo.rev_parse("main").await.unwrap();
+    let (pooled, task) = (f.tmp.path().join("pool-1"), f.tmp.path().join("7-task"));
+    f.repo.worktree_add_detached(&pooled, &head).await.unwrap();
+    let wt = Worktree::new(&pooled);
+    assert_eq!(wt.branch().await.unwrap(), None, "detached: no placeholder branch");
+    // The base moves: the hand-over refuses and changes nothing.
+    let moved = commit_file(&root, "c.txt", "c\n");
+    let stale = wt.take_as_branch("bosun/7-task", &head, "main").await;
+    assert!(matches!(stale, Err(bosun_git::TakeError::Stale)), "{stale:?}");
+    assert!(!f.repo.branch_exists("bosun/7-task").await.unwrap());
+    assert_eq!(wt.branch().await.unwrap(), None);
+    // Moved forward, it is handed over at the new head.
+    wt.fast_forward(&moved).await.unwrap();
+    wt.take_as_branch("bosun/7-task", &moved, "main").await.unwrap();
+    assert_eq!(wt.branch().await.unwrap().as_deref(), Some("bosun/7-task"));
+    assert_eq!(f.repo.rev_parse("bosun/7-task").await.unwrap(), moved);
+    assert!(pooled.join("c.txt").exists());
+    // A branch that exists already is refused, not overwritten.
+    let again = Worktree::new(&pooled).take_as_branch("bosun/7-task", &moved, "main").await;
+    assert!(matches!(again, Err(bosun_git::TakeError::Git(_))), "{again:?}");
+    // Relocated without git, git still knows it, at its new place, whole.
+    f.repo.worktree_relocate(&pooled, &task).await.unwrap();
+    let listed = f.repo.worktrees().await.unwrap();
+    let entry = listed.iter().find(|w| w.path == task).unwrap_or_else(|| panic!("{listed:?}"));
+    assert!(!entry.prunable && entry.branch.as_deref() == Some("bosun/7-task"), "{entry:?}");
+    assert!(!pooled.exists());
+    assert_eq!(Worktree::new(&task).dirty_files().await.unwrap(), Vec::<String>::new());
+}

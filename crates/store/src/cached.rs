@@ -69,6 +69,10 @@ impl<S: Store> Store for CachedStore<S> {
         self.inner.deliverables()
     }
 
+    fn pool(&self) -> &dyn crate::pool::PoolStore {
+        self.inner.pool()
+    }
+
     async fn close(&self) {
         self.inner.close().await;
     }

@@ -16,6 +16,7 @@ pub mod credentials;
 pub mod deliverables;
 pub mod ledger;
 pub mod notify;
+pub mod pool;
 pub mod sources;
 mod sqlite;
 
@@ -226,6 +227,8 @@ pub trait Store: Send + Sync + 'static {
     fn ledger(&self) -> &dyn ledger::LedgerStore;
     /// The files runs handed over (written with their run's end).
     fn deliverables(&self) -> &dyn deliverables::DeliverableStore;
+    /// The warm worktree pool's entries.
+    fn pool(&self) -> &dyn pool::PoolStore;
     /// Closes the store once the daemon is done with it, waiting for its connections
     /// to finish (for SQLite: the last one folds the WAL into the database file).
     async fn close(&self) {}
@@ -287,7 +290,8 @@ pub trait Store: Send + Sync + 'static {
     async fn start_run(&self, task_id: TaskId, agent: &str, token: &str, node: &str, now: DateTime<Utc>) -> Result<(Task, Run)> {
         self.start_run_with(task_id, &RunStart { agent, token, node, model: None, reserve: None }, now).await
     }
-    /// [`Store::start_run`] with everything a run starts with.
+    /// [`Store::start_run`] with everything a run starts with (its agent becomes the
+    /// task's, in the same transaction).
     async fn start_run_with(&self, task_id: TaskId, start: &RunStart<'_>, now: DateTime<Utc>) -> Result<(Task, Run)>;
     /// The process exists: record its pid and mark the run running.
     async fn set_run_pid(&self, run_id: RunId, pid: i64) -> Result<()>;

@@ -102,6 +102,7 @@ async fn tasks_runs_and_events(store: Arc<dyn Store>) {
     assert_eq!((t.id, t.status, t.title.as_str()), (1, TaskStatus::Queued, "First"));
     let (task, run) = store.start_run(t.id, "echoer", "tok-1", "local", Utc::now()).await.unwrap();
     assert_eq!((task.status, run.status), (TaskStatus::Running, RunStatus::Starting));
+    assert_eq!(task.agent.as_deref(), Some("echoer"), "the run's agent is the task's, from the same start");
     // A second start of the same task is refused: it is no longer queued.
     assert!(matches!(
         store.start_run(t.id, "echoer", "tok-2", "local", Utc::now()).await,

@@ -54,6 +54,11 @@ pub struct Args {
     /// Default: agents keep running and the next `bosun serve` takes them back.
     #[arg(long)]
     stop_agents_on_exit: bool,
+    /// Warm worktrees kept ready per repo (checked out at the base's head, the setup
+    /// run where `.bosun/config.toml` says `[setup] poolable = true`), for repos whose
+    /// `.bosun/config.toml` says no `[pool] size`. 0: none.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=64))]
+    pool: u32,
     /// Seconds an Approve/Deny link in a notification stays valid.
     #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=7 * 24 * 3600))]
     action_link_ttl: u64,
@@ -102,6 +107,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     config.stop_agents_on_exit = args.stop_agents_on_exit;
     config.action_link_ttl = Duration::from_secs(args.action_link_ttl);
     config.allow_local_push = args.allow_local_push;
+    config.pool_size = args.pool as usize;
     if !(0.1..=3600.0).contains(&args.header_timeout) {
         return Err(Failure("--header-timeout must be between 0.1 and 3600 seconds".into()));
     }

@@ -23,6 +23,7 @@ mod lifecycle;
 mod matrix;
 mod merge;
 mod notify;
+mod pool;
 mod pr;
 mod provenance;
 mod real_clis;

@@ -24,7 +24,7 @@ const CRASH: &str = "BOSUN_TEST_CRASH_AT";
 const LINES: usize = 40;
 
 /// Runs `query` on the world's database with the sqlite3 CLI; the rows, `|`-separated.
-fn sql(w: &World, query: &str) -> Vec<String> {
+pub(crate) fn sql(w: &World, query: &str) -> Vec<String> {
     let out = std::process::Command::new("sqlite3")
         .args(["-cmd", ".timeout 10000"])
         .arg(w.path("data/bosun.db"))
@@ -35,7 +35,7 @@ fn sql(w: &World, query: &str) -> Vec<String> {
     String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect()
 }
 
-fn count(w: &World, query: &str) -> i64 {
+pub(crate) fn count(w: &World, query: &str) -> i64 {
     sql(w, query)[0].parse().unwrap()
 }
 

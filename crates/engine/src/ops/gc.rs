@@ -1,6 +1,7 @@
 //! `gc`: the worktrees and branches of merged tasks and of failed, stopped or
 //! interrupted ones that hold nothing unmerged or uncommitted. Lists them; with
-//! `yes`, removes them. Never touches one that would lose work.
+//! `yes`, removes them (and pool worktrees no longer wanted). Never touches one that
+//! would lose work.
 
 use bosun_api::{GcAction, GcItem};
 use bosun_core::TaskStatus;
@@ -30,6 +31,14 @@ impl Engine {
             // What is there to remove: a worktree already gone is not listed as removed.
             let worktree = task.worktree.filter(|p| std::path::Path::new(p).exists());
             items.push(GcItem { task_id: task.id, status: task.status, worktree, branch: task.branch, action, reason });
+        }
+        // Warm worktrees no longer wanted, and pool directories no entry names: no
+        // one's work, so not listed as any task's.
+        if yes {
+            let removed = crate::pool::gc(self).await?;
+            if removed > 0 {
+                tracing::info!(removed, "removed pool worktrees no longer wanted");
+            }
         }
         Ok(items)
     }

@@ -137,18 +137,23 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, spend
     tracing::info!(agent = %profile.name, "run starting");
     crate::crash::point("run-stored");
     engine.publish(&task);
-    if task.agent.as_deref() != Some(profile.name.as_str())
-        && let Err(e) = engine.store.set_task_agent(task_id, &profile.name, Utc::now()).await
-    {
-        tracing::warn!("cannot record the agent: {e}");
-    }
-    if let Err(e) = engine.store.record_profile(&profile, Utc::now()).await {
-        tracing::warn!("cannot record the profile: {e}");
-    }
+    // (The run's start recorded its agent as the task's.) The profile as loaded is kept
+    // for the record, off the start's path.
+    let (store, loaded) = (engine.store.clone(), profile.clone());
+    tokio::spawn(async move {
+        if let Err(e) = store.record_profile(&loaded, Utc::now()).await {
+            tracing::warn!("cannot record the profile: {e}");
+        }
+    });
 
     let mut run_ctx = RunCtx::new(&engine, task, run);
     run_ctx.budgets = spend.budgets;
-    let prepared = match workspace::prepare(&engine, &run_ctx.task).await {
+    // A warm worktree from the repo's pool if one is ready, else made now.
+    let prepared = match crate::pool::take(&engine, &run_ctx.task).await {
+        Some(warm) => Ok(warm),
+        None => workspace::prepare(&engine, &run_ctx.task).await,
+    };
+    let prepared = match prepared {
         Ok(p) => p,
         Err(why) => return run_ctx.fail_before_start(format!("cannot prepare the workspace: {why}")).await,
     };
@@ -213,6 +218,7 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, spend
     // A new worktree runs the repo's setup script first, streamed like agent output.
     // Hooks come from the user's checkout, never from the worktree (see hook_script).
     if prepared.created
+        && !prepared.setup_ran
         && let Some(setup) = run_ctx.task.repo.as_deref().and_then(|repo| workspace::hook_script(Path::new(repo), "setup"))
     {
         match run_ctx.hook(&setup, &spec, &mut ctl).await {
@@ -253,6 +259,10 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, spend
         tracing::error!("cannot mark the messages delivered: {e}");
     }
     run_ctx.emit(EventKind::status("running", format!("started `{}` (pid {pid}) in {}", profile.name, workdir.display()))).await;
+    // The agent runs: now the repo's pool may be topped up (off the start's path).
+    if let (Some(repo), Some(base)) = (run_ctx.task.repo.as_deref(), run_ctx.task.base.as_deref()) {
+        crate::pool::refill(&engine, repo, base);
+    }
     let wall = profile.timeout.map(Duration::from_secs);
     run_ctx.follow(proc, &profile, &spec, &workdir, wall, &mut ctl).await;
 }

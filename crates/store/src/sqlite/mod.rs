@@ -8,6 +8,7 @@ mod events;
 mod inbox;
 mod ledger;
 mod notify;
+mod pool;
 mod rows;
 mod sources;
 mod tx;
@@ -52,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema13.sql"),
     include_str!("schema14.sql"),
     include_str!("schema15.sql"),
+    include_str!("schema16.sql"),
     include_str!("schema17.sql"),
     include_str!("schema18.sql"),
 ];
@@ -189,6 +191,10 @@ impl Store for SqliteStore {
     }
 
     fn deliverables(&self) -> &dyn crate::deliverables::DeliverableStore {
+        self
+    }
+
+    fn pool(&self) -> &dyn crate::pool::PoolStore {
         self
     }
 
@@ -411,6 +417,12 @@ impl Store for SqliteStore {
         if let Some((amount, budgets)) = &start.reserve {
             ledger::reserve_in(&mut tx, inserted.last_insert_rowid(), task_id, start.agent, *amount, budgets, now).await?;
         }
+        // The agent that runs it is the task's, in the same transaction.
+        sqlx::query("UPDATE tasks SET agent = ?1 WHERE id = ?2 AND agent IS NOT ?1")
+            .bind(start.agent)
+            .bind(task_id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         self.changed(task_id);
         let task = self.get_task(task_id).await?;
