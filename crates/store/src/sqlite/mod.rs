@@ -4,11 +4,14 @@
 mod approvals;
 mod credentials;
 mod deliverables;
+mod deps;
+mod error;
 mod events;
 mod inbox;
 mod ledger;
 mod notify;
 mod pool;
+mod prs;
 mod rows;
 mod sources;
 mod tx;
@@ -63,23 +66,6 @@ const CHANGES: usize = 4096;
 
 /// Events per INSERT statement: well under SQLite's limit on bound variables.
 const EVENT_BATCH: usize = 400;
-
-impl From<sqlx::Error> for StoreError {
-    fn from(e: sqlx::Error) -> Self {
-        match primary_code(&e) {
-            Some(13) => StoreError::Full,
-            // SQLITE_CORRUPT, SQLITE_NOTADB
-            Some(11 | 26) => StoreError::Damaged(e.as_database_error().map(|d| d.message().to_string()).unwrap_or_default()),
-            _ if matches!(&e, sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::StorageFull) => StoreError::Full,
-            _ => StoreError::Backend(Box::new(e)),
-        }
-    }
-}
-
-/// SQLite's primary result code of a database error (the extended code's low byte).
-fn primary_code(e: &sqlx::Error) -> Option<i32> {
-    e.as_database_error()?.code()?.parse::<i32>().ok().map(|code| code & 0xff)
-}
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -571,71 +557,31 @@ impl Store for SqliteStore {
     }
 
     async fn dependents(&self, id: TaskId) -> Result<Vec<TaskId>> {
-        Ok(sqlx::query_scalar("SELECT task_id FROM task_deps WHERE dep_id = ? ORDER BY task_id").bind(id).fetch_all(&self.pool).await?)
+        self.dependents_in(id).await
     }
 
     async fn dep_edges(&self) -> Result<HashMap<TaskId, Vec<TaskId>>> {
-        let rows: Vec<(i64, i64)> = sqlx::query_as("SELECT task_id, dep_id FROM task_deps").fetch_all(&self.pool).await?;
-        let mut edges: HashMap<TaskId, Vec<TaskId>> = HashMap::new();
-        for (task, dep) in rows {
-            edges.entry(task).or_default().push(dep);
-        }
-        Ok(edges)
+        self.dep_edges_in().await
     }
 
     async fn add_deps(&self, id: TaskId, deps: &[TaskId], now: DateTime<Utc>) -> Result<Task> {
-        let mut tx = self.pool.begin().await?;
-        for dep in deps {
-            sqlx::query("INSERT OR IGNORE INTO task_deps (task_id, dep_id) VALUES (?, ?)").bind(id).bind(dep).execute(&mut *tx).await?;
-        }
-        sqlx::query("UPDATE tasks SET updated_at = ? WHERE id = ?").bind(ms(now)).bind(id).execute(&mut *tx).await?;
-        tx.commit().await?;
-        self.changed(id);
-        self.get_task(id).await
+        self.add_deps_in(id, deps, now).await
     }
 
     async fn set_pr(&self, id: TaskId, pr: &PullRequest, now: DateTime<Utc>) -> Result<Task> {
-        let mut tx = self.pool.begin_with(tx::WRITE).await?;
-        let before: Option<(Option<i64>, String)> =
-            sqlx::query_as("SELECT pr_number, status FROM tasks WHERE id = ?").bind(id).fetch_optional(&mut *tx).await?;
-        let done = sqlx::query("UPDATE tasks SET pr_number = ?, pr_url = ?, pr_state = ?, pr_draft = ?, updated_at = ? WHERE id = ?")
-            .bind(pr.number)
-            .bind(&pr.url)
-            .bind(pr.state.as_str())
-            .bind(pr.draft)
-            .bind(ms(now))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        // A new pull request of a task in review: its item is told (the review note again, with the PR).
-        if let Some((old, status)) = before
-            && old != Some(pr.number)
-            && status == TaskStatus::Review.as_str()
-        {
-            sources::queue_phase_in(&mut tx, id, bosun_core::source::Phase::Review, now).await?;
-        }
-        tx.commit().await?;
-        self.wrote_task(id, done)?;
-        self.get_task(id).await
+        self.set_pr_in(id, pr, now).await
     }
 
     async fn set_merge_intent(&self, id: TaskId, strategy: &str, now: DateTime<Utc>) -> Result<()> {
-        sqlx::query("INSERT OR REPLACE INTO merge_intents (task_id, strategy, created_at) VALUES (?, ?, ?)")
-            .bind(id)
-            .bind(strategy)
-            .bind(ms(now))
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.set_merge_intent_in(id, strategy, now).await
     }
 
     async fn merge_intents(&self) -> Result<Vec<(TaskId, String)>> {
-        Ok(sqlx::query_as("SELECT task_id, strategy FROM merge_intents ORDER BY created_at, task_id").fetch_all(&self.pool).await?)
+        self.merge_intents_in().await
     }
 
     async fn clear_merge_intent(&self, id: TaskId) -> Result<()> {
-        sqlx::query("DELETE FROM merge_intents WHERE task_id = ?").bind(id).execute(&self.pool).await?;
-        Ok(())
+        self.clear_merge_intent_in(id).await
     }
 
     async fn repo_counts(&self) -> Result<Vec<RepoCount>> {
