@@ -54,6 +54,13 @@ fn notion_world_with(agents: impl Fn(&mut World), daemon_env: &[(&str, &str)]) -
     (w, fake, s["id"].as_i64().unwrap())
 }
 
+/// `bosun source add notion` of the fake's database with its token, `--json`, and `extra`.
+fn add_notion(w: &World, api: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["--json", "source", "add", "notion", "--database", DATABASE, "--token-env", "NOTION_TOKEN", "--api", api];
+    args.extend_from_slice(extra);
+    w.try_bosun(&args)
+}
+
 fn tasks(w: &World) -> Vec<Value> {
     w.json(&["ls"]).as_array().unwrap().clone()
 }
@@ -500,21 +507,31 @@ fn measure_ready_to_running() {
     });
     let http = crate::harness::authed(&w.token());
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    // Pages turn Ready now and then, not back to back: the source's request budget (its
+    // token bucket) has refilled, as it would have.
+    measure_to_running(&w, &fake, std::time::Duration::from_secs(4), "ready page -> agent running (sync at once)", |_| {
+        rt.block_on(http.post(format!("{}/api/sources/{source}/sync", w.url)).json(&json!({})).send()).unwrap();
+    });
+}
+
+/// For the measurements: 20 times, a page turns Ready (`pause` apart), `trigger` tells
+/// bosun, and the time until its agent runs is taken (each task is then stopped, out of
+/// the way of the next: the global limit counts running tasks); prints p50 and max.
+fn measure_to_running(w: &World, fake: &Shared, pause: std::time::Duration, what: &str, trigger: impl Fn(&str)) {
+    let http = crate::harness::authed(&w.token());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let mut took = Vec::new();
     for i in 0..20 {
-        // Pages turn Ready now and then, not back to back: the source's request
-        // budget (its token bucket) has refilled, as it would have.
-        std::thread::sleep(std::time::Duration::from_secs(4));
+        std::thread::sleep(pause);
         let page = fake.lock().unwrap().add_page(&format!("Job {i}"), "Ready", Some("gated"), &[], "body");
         let started = std::time::Instant::now();
-        rt.block_on(http.post(format!("{}/api/sources/{source}/sync", w.url)).json(&json!({})).send()).unwrap();
+        trigger(&page);
         loop {
             let all: Vec<Value> =
                 rt.block_on(async { http.get(format!("{}/api/tasks", w.url)).send().await.unwrap().json().await.unwrap() });
             let mine = all.iter().find(|t| t["body"].as_str().unwrap_or("").contains(&page.replace('-', "")));
             if let Some(t) = mine.filter(|t| t["status"] == "running" && t["runs"][0]["pid"].is_number()) {
                 took.push(started.elapsed());
-                // Out of the way of the next one (the global limit counts running tasks).
                 rt.block_on(http.post(format!("{}/api/tasks/{}/stop", w.url, t["id"])).json(&json!({})).send()).unwrap();
                 break;
             }
@@ -522,7 +539,7 @@ fn measure_ready_to_running() {
         }
     }
     took.sort();
-    println!("ready page -> agent running (sync at once): p50 {:?}, max {:?}", took[took.len() / 2], took[took.len() - 1]);
+    println!("{what}: p50 {:?}, max {:?}", took[took.len() / 2], took[took.len() - 1]);
 }
 
 #[test]
@@ -578,43 +595,13 @@ fn the_person_a_page_is_assigned_to_routes_it_to_their_profile() {
     w.env.push(("NOTION_TOKEN".into(), TOKEN.into()));
     w.start(&[]);
     let repo = w.repo.to_str().unwrap().to_string();
-    let bad = w.try_bosun(&[
-        "source",
-        "add",
-        "notion",
-        "--database",
-        DATABASE,
-        "--token-env",
-        "NOTION_TOKEN",
-        "--repo",
-        &repo,
-        "--assignee-property",
-        "Tags",
-        "--api",
-        &api,
-    ]);
+    let bad = add_notion(&w, &api, &["--repo", &repo, "--assignee-property", "Tags"]);
     assert!(
         String::from_utf8_lossy(&bad.stderr).contains("the Notion property \"Tags\" is a multi_select property; bosun reads it as people")
     );
-    let source = w.json(&[
-        "source",
-        "add",
-        "notion",
-        "--database",
-        DATABASE,
-        "--token-env",
-        "NOTION_TOKEN",
-        "--repo",
-        &repo,
-        "--assignee-property",
-        "Assignee",
-        "--interval",
-        "3600",
-        "--api",
-        &api,
-    ])["id"]
-        .as_i64()
-        .unwrap();
+    let added = add_notion(&w, &api, &["--repo", &repo, "--assignee-property", "Assignee", "--interval", "3600"]);
+    assert!(added.status.success(), "{added:?}");
+    let source = serde_json::from_slice::<Value>(&added.stdout).unwrap()["id"].as_i64().unwrap();
     let (ada, other) = {
         let mut n = fake.lock().unwrap();
         let ada = n.add_page("Hard one", "Ready", None, &[], "body");

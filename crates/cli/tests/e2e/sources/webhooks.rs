@@ -10,8 +10,8 @@ use std::sync::Arc;
 use ring::hmac;
 use serde_json::{Value, json};
 
-use super::fake_notion::{self, DATABASE, TOKEN};
-use super::{fake_github, fake_linear, tasks};
+use super::fake_notion::{self, TOKEN};
+use super::{add_notion, fake_github, fake_linear, measure_to_running, tasks};
 use crate::harness::{World, wait_for};
 
 fn sign(secret: &str, body: &[u8]) -> String {
@@ -42,25 +42,11 @@ fn notion_page_event(w: &World, source: i64, token: &str, page: &str) -> u16 {
 
 fn notion_source(w: &World, api: &str, extra: &[&str]) -> Value {
     let repo = w.repo.to_str().unwrap().to_string();
-    let mut args = vec![
-        "source",
-        "add",
-        "notion",
-        "--database",
-        DATABASE,
-        "--token-env",
-        "NOTION_TOKEN",
-        "--repo",
-        &repo,
-        "--agent-property",
-        "Agent",
-        "--interval",
-        "3600",
-        "--api",
-        api,
-    ];
+    let mut args = vec!["--repo", &repo, "--agent-property", "Agent", "--interval", "3600"];
     args.extend_from_slice(extra);
-    w.json(&args)
+    let out = add_notion(w, api, &args);
+    assert!(out.status.success(), "{out:?}");
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 #[test]
@@ -269,27 +255,8 @@ fn measure_webhook_to_running() {
     w.start(&[]);
     let id = notion_source(&w, &api, &["--webhook-secret-env", "BOSUN_NOTION_HOOK"])["id"].as_i64().unwrap();
     wait_for("the first sync", || w.json(&["source", "ls"])[0]["last_sync_at"].is_string().then_some(()));
-    let http = crate::harness::authed(&w.token());
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let mut took = Vec::new();
-    for i in 0..20 {
-        // Spaced as pages turn Ready in a day: the source's request budget has refilled.
-        std::thread::sleep(std::time::Duration::from_secs(2));
-        let page = fake.lock().unwrap().add_page(&format!("Job {i}"), "Ready", Some("gated"), &[], "body");
-        let started = std::time::Instant::now();
-        assert_eq!(notion_page_event(&w, id, "s", &page), 200);
-        loop {
-            let all: Vec<Value> =
-                rt.block_on(async { http.get(format!("{}/api/tasks", w.url)).send().await.unwrap().json().await.unwrap() });
-            let mine = all.iter().find(|t| t["body"].as_str().unwrap_or("").contains(&page.replace('-', "")));
-            if let Some(t) = mine.filter(|t| t["status"] == "running" && t["runs"][0]["pid"].is_number()) {
-                took.push(started.elapsed());
-                rt.block_on(http.post(format!("{}/api/tasks/{}/stop", w.url, t["id"])).json(&json!({})).send()).unwrap();
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(2));
-        }
-    }
-    took.sort();
-    println!("webhook delivery -> agent running: p50 {:?}, max {:?}", took[took.len() / 2], took[took.len() - 1]);
+    // Spaced as pages turn Ready in a day: the source's request budget has refilled.
+    measure_to_running(&w, &fake, std::time::Duration::from_secs(2), "webhook delivery -> agent running", |page| {
+        assert_eq!(notion_page_event(&w, id, "s", page), 200);
+    });
 }
