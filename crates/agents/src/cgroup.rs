@@ -7,8 +7,10 @@
 //! `/proc/self/mountinfo` names), which must let us make children and move processes
 //! into them: the daemon runs as root, or in a cgroup delegated to its user
 //! (`systemd-run --user --scope -p Delegate=yes`). [`probe`] finds out at start-up.
-//! The cgroup belongs to the run, not to the daemon: the holder moves the agent into
-//! it between `fork` and `exec` (so nothing the agent starts can be outside it), the
+//! The cgroup belongs to the run, not to the daemon: the holder starts the agent in it
+//! (`clone3(CLONE_INTO_CGROUP)`, see [`crate::clone_into`]; where the kernel refuses
+//! that, the agent moves itself in between `fork` and `exec`), so nothing the agent
+//! starts can be outside it; the
 //! holder itself stays out (it outlives its agent to tell the exit), and the path is
 //! kept beside the run's spool so that a later daemon, in whatever cgroup it runs,
 //! finds it. [`kill`] writes `cgroup.kill` (Linux 5.14+) or, before that, freezes the
@@ -110,15 +112,23 @@ fn unescape(field: &str) -> String {
     out
 }
 
-/// Makes the run's cgroup `dir` (it may exist already) and returns its `cgroup.procs`
-/// opened for writing: writing `0` there moves the writer in (see [`enter_on_exec`]).
-pub(crate) fn create(dir: &Path) -> std::io::Result<OwnedFd> {
+/// A run's cgroup, made and opened: its directory (to start the agent in, see
+/// [`crate::clone_into`]) and its `cgroup.procs` for writing (writing `0` there moves
+/// the writer in, see [`enter_on_exec`]).
+pub(crate) struct Opened {
+    pub dir: OwnedFd,
+    pub procs: OwnedFd,
+}
+
+/// Makes the run's cgroup `dir` (it may exist already) and opens it.
+pub(crate) fn create(dir: &Path) -> std::io::Result<Opened> {
     match std::fs::create_dir(dir) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(e),
     }
-    Ok(std::fs::OpenOptions::new().write(true).open(dir.join("cgroup.procs"))?.into())
+    let procs = std::fs::OpenOptions::new().write(true).open(dir.join("cgroup.procs"))?.into();
+    Ok(Opened { dir: std::fs::File::open(dir)?.into(), procs })
 }
 
 /// Has `cmd`'s process move itself into the cgroup whose `cgroup.procs` is `procs`
@@ -250,7 +260,7 @@ mod tests {
         let below = dir.join("made-by-the-agent");
         let mut children = Vec::new();
         for cg in [&dir, &below] {
-            let procs = create(cg).unwrap();
+            let procs = create(cg).unwrap().procs;
             let mut cmd = std::process::Command::new("sleep");
             cmd.arg("100");
             enter_on_exec(&mut cmd, procs);

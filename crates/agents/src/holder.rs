@@ -25,8 +25,8 @@ use tokio::net::UnixListener;
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::mpsc;
 
-use crate::ExitInfo;
 use crate::process::{self, AgentStdin};
+use crate::{AgentError, ExitInfo};
 
 /// How long output may still come once the agent and everything carrying its run's
 /// token are gone (what is already in the pipes); then the holder stops reading.
@@ -129,23 +129,39 @@ fn start(args: &HoldArgs) -> Result<(UnixListener, std::fs::File, process::Spawn
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .process_group(0);
-    let mut cgroup = None;
-    if let Some(dir) = args.cgroup.as_deref() {
-        match crate::cgroup::create(dir) {
-            Ok(procs) => {
-                crate::cgroup::enter_on_exec(cmd.as_std_mut(), procs);
-                cgroup = Some(dir);
-            }
-            Err(e) => tracing::warn!("cannot make the run's cgroup {} ({e}); its processes are found by group and token", dir.display()),
+    let spawned = match args.cgroup.as_deref() {
+        Some(dir) => spawn_in_cgroup(cmd, program, &args.argv, dir),
+        None => process::spawn(cmd, program),
+    }
+    .map_err(|e| e.to_string())?;
+    Ok((listener, spool, spawned))
+}
+
+/// Starts the agent in the run's cgroup `dir`: born there where the kernel allows it,
+/// else moving itself in between `fork` and `exec`, else (no cgroup could be made, or
+/// the move was refused) outside it, found by its group and token.
+fn spawn_in_cgroup(mut cmd: tokio::process::Command, program: &str, argv: &[String], dir: &Path) -> Result<process::Spawned, AgentError> {
+    let opened = match crate::cgroup::create(dir) {
+        Ok(opened) => opened,
+        Err(e) => {
+            tracing::warn!("cannot make the run's cgroup {} ({e}); its processes are found by group and token", dir.display());
+            return process::spawn(cmd, program);
+        }
+    };
+    let cannot = |source| AgentError::Spawn { program: program.to_string(), source };
+    match crate::clone_into::spawn(argv, &opened.dir) {
+        Ok(child) => return process::adopt(child).map_err(cannot),
+        Err(crate::clone_into::Error::Exec(source)) => return Err(cannot(source)),
+        Err(crate::clone_into::Error::Unsupported(e)) => {
+            tracing::debug!("cannot start the agent inside its cgroup {} ({e}); it moves itself in", dir.display())
         }
     }
-    let spawned = process::spawn(cmd, program).map_err(|e| e.to_string())?;
-    if let Some(dir) = cgroup
-        && !crate::cgroup::contains(dir, spawned.group.pid())
-    {
+    crate::cgroup::enter_on_exec(cmd.as_std_mut(), opened.procs);
+    let spawned = process::spawn(cmd, program)?;
+    if !crate::cgroup::contains(dir, spawned.group.pid()) {
         tracing::warn!("the agent did not enter the run's cgroup {}; its processes are found by group and token", dir.display());
     }
-    Ok((listener, spool, spawned))
+    Ok(spawned)
 }
 
 async fn hold(args: HoldArgs, listener: UnixListener, mut spool: std::fs::File, spawned: process::Spawned) {

@@ -28,6 +28,7 @@
 //! what left the group *and* cleared its environment.
 
 pub mod cgroup;
+mod clone_into;
 mod driver;
 pub mod env;
 mod held;

@@ -136,15 +136,11 @@ pub(crate) fn start(cmd: Command, program: &str, spec: &SpawnSpec) -> Result<Spa
 pub(crate) fn spawn(mut cmd: Command, program: &str) -> Result<Spawned, AgentError> {
     let mut child = cmd.spawn().map_err(|source| AgentError::Spawn { program: program.to_string(), source })?;
     let pid = child.id().expect("a just-spawned child has a pid");
-    let (tx, lines) = mpsc::channel(OUTPUT_BUFFER);
     let stdout = child.stdout.take().expect("stdout is piped");
     let stderr = child.stderr.take().expect("stderr is piped");
-    tokio::spawn(read_lines(stdout, OutputStream::Stdout, tx.clone()));
-    tokio::spawn(read_lines(stderr, OutputStream::Stderr, tx));
-    let stdin = child.stdin.take().map(AgentStdin::Pipe);
-    let (exit_tx, exit) = watch::channel(None);
-    tokio::spawn(async move {
-        let info = match child.wait().await {
+    let stdin = child.stdin.take();
+    let exit = async move {
+        match child.wait().await {
             Ok(status) => {
                 use std::os::unix::process::ExitStatusExt;
                 ExitInfo { code: status.code(), signal: status.signal() }
@@ -153,10 +149,72 @@ pub(crate) fn spawn(mut cmd: Command, program: &str) -> Result<Spawned, AgentErr
                 tracing::warn!(pid, "waiting for agent failed: {e}");
                 ExitInfo { code: None, signal: None }
             }
-        };
-        let _ = exit_tx.send(Some(info));
+        }
+    };
+    Ok(supervise(pid, stdin, stdout, stderr, exit))
+}
+
+/// Takes over a child [`crate::clone_into::spawn`] started: reads its lines and waits
+/// for its exit on its pidfd (it is no `tokio::process` child).
+pub(crate) fn adopt(child: crate::clone_into::Child) -> std::io::Result<Spawned> {
+    let crate::clone_into::Child { pid, pidfd, stdin, stdout, stderr } = child;
+    let group = Pid::from_raw(pid as i32);
+    let taken = (|| {
+        Ok::<_, std::io::Error>((
+            ChildStdin::from_std(std::process::ChildStdin::from(stdin))?,
+            tokio::process::ChildStdout::from_std(std::process::ChildStdout::from(stdout))?,
+            tokio::process::ChildStderr::from_std(std::process::ChildStderr::from(stderr))?,
+            // SAFETY: the AsyncFd owns the OwnedFd, which stays open on the same
+            // descriptor until the AsyncFd is dropped.
+            unsafe { tokio::io::unix::AsyncFd::register_with_interest(pidfd, tokio::io::Interest::READABLE) }?,
+        ))
+    })();
+    let (stdin, stdout, stderr, pidfd) = match taken {
+        Ok(taken) => taken,
+        Err(e) => {
+            // Nobody could watch it: it must not run unwatched.
+            let _ = killpg(group, Signal::SIGKILL);
+            let _ = nix::sys::wait::waitpid(group, None);
+            return Err(e);
+        }
+    };
+    let exit = async move {
+        // A pidfd becomes readable once its process has exited; then reaping it does
+        // not block.
+        let _ = pidfd.readable().await;
+        use nix::sys::wait::{WaitStatus, waitpid};
+        match waitpid(group, None) {
+            Ok(WaitStatus::Exited(_, code)) => ExitInfo { code: Some(code), signal: None },
+            Ok(WaitStatus::Signaled(_, sig, _)) => ExitInfo { code: None, signal: Some(sig as i32) },
+            other => {
+                tracing::warn!(pid, "waiting for agent failed: {other:?}");
+                ExitInfo { code: None, signal: None }
+            }
+        }
+    };
+    Ok(supervise(pid, Some(stdin), stdout, stderr, exit))
+}
+
+/// Reads the output lines of the process `pid` and tells its exit once `exit` resolves.
+fn supervise<O, E>(
+    pid: u32,
+    stdin: Option<ChildStdin>,
+    stdout: O,
+    stderr: E,
+    exit: impl std::future::Future<Output = ExitInfo> + Send + 'static,
+) -> Spawned
+where
+    O: AsyncRead + Unpin + Send + 'static,
+    E: AsyncRead + Unpin + Send + 'static,
+{
+    let (tx, lines) = mpsc::channel(OUTPUT_BUFFER);
+    tokio::spawn(read_lines(stdout, OutputStream::Stdout, tx.clone()));
+    tokio::spawn(read_lines(stderr, OutputStream::Stderr, tx));
+    let (exit_tx, exit_rx) = watch::channel(None);
+    tokio::spawn(async move {
+        let _ = exit_tx.send(Some(exit.await));
     });
-    Ok(Spawned { lines, stdin, group: ProcessGroup::new(pid, exit, false), resumed: None })
+    Spawned { lines, stdin: stdin.map(AgentStdin::Pipe), group: ProcessGroup::new(pid, exit_rx, false), resumed: None }
 }
 
 impl ProcessGroup {
