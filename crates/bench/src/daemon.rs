@@ -329,6 +329,11 @@ impl Sampler {
     }
 }
 
+/// The process's resident memory now (VmRSS), in MB.
+pub fn rss_mb(pid: u32) -> Result<f64> {
+    Ok(status_kb(pid, "VmRSS:").context("cannot read VmRSS of the daemon")? as f64 / 1024.0)
+}
+
 /// A `kB` field of /proc/PID/status.
 fn status_kb(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;

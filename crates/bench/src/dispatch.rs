@@ -27,8 +27,12 @@ pub struct Args {
     pub pool: usize,
     /// Post this many tasks at once (repo tasks only): start latency as the pool
     /// drains and refills, and the daemon's RSS and CPU meanwhile.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "repos")]
     pub burst: Option<usize>,
+    /// Fill the pools of this many repos like the first (with `--pool K`): the daemon's
+    /// RSS and CPU with every pool full, then one warm start in each.
+    #[arg(long, requires = "pool")]
+    pub repos: Option<usize>,
 }
 
 pub async fn run(bins: &Bins, args: &Args) -> Result<Report> {
@@ -38,10 +42,14 @@ pub async fn run(bins: &Bins, args: &Args) -> Result<Report> {
         (None, None) => None,
     };
     if let Some(source) = source {
-        return crate::repo::run(bins, &crate::repo::Plan { source, tasks: args.tasks, pool: args.pool, burst: args.burst }).await;
+        return crate::repo::run(
+            bins,
+            &crate::repo::Plan { source, tasks: args.tasks, pool: args.pool, burst: args.burst, repos: args.repos },
+        )
+        .await;
     }
-    if args.pool > 0 || args.burst.is_some() {
-        anyhow::bail!("--pool and --burst need a repo: --repo-files N or --repo PATH");
+    if args.pool > 0 || args.burst.is_some() || args.repos.is_some() {
+        anyhow::bail!("--pool, --burst and --repos need a repo: --repo-files N or --repo PATH");
     }
     let sandbox = Sandbox::new(bins)?;
     // The agent's first act is to report the time it started.

@@ -9,6 +9,7 @@ mod dispatch;
 mod ingest;
 mod list;
 mod load;
+mod pools;
 mod real;
 mod repo;
 

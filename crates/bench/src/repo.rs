@@ -30,6 +30,8 @@ pub struct Plan {
     pub pool: usize,
     /// Post this many tasks at once instead of one at a time (`burst.rs`).
     pub burst: Option<usize>,
+    /// Fill the pools of this many repos like it and weigh the daemon (`pools.rs`).
+    pub repos: Option<usize>,
 }
 
 pub async fn run(bins: &Bins, plan: &Plan) -> Result<Report> {
@@ -41,6 +43,11 @@ pub async fn run(bins: &Bins, plan: &Plan) -> Result<Report> {
     let daemon = sandbox.start_with(8, &[], &args).await?;
     if let Some(tasks) = plan.burst {
         let report = crate::burst::run(&sandbox, &daemon, &repo, files, tasks, plan.pool).await;
+        daemon.stop()?;
+        return report;
+    }
+    if let Some(repos) = plan.repos {
+        let report = crate::pools::run(&sandbox, &daemon, repo, &plan.source, repos, plan.pool).await;
         daemon.stop()?;
         return report;
     }
@@ -91,7 +98,7 @@ pub async fn run(bins: &Bins, plan: &Plan) -> Result<Report> {
 }
 
 /// Makes the repo the tasks use; returns how many files it tracks.
-fn make_repo(sandbox: &Sandbox, repo: &Path, source: &Source) -> Result<usize> {
+pub(crate) fn make_repo(sandbox: &Sandbox, repo: &Path, source: &Source) -> Result<usize> {
     match source {
         Source::Clone(from) => {
             let (from, to) = (from.to_string_lossy(), repo.to_string_lossy());
