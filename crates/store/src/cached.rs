@@ -165,6 +165,9 @@ impl<S: Store> Store for CachedStore<S> {
     async fn set_run_pid(&self, run_id: RunId, pid: i64) -> Result<()> {
         self.inner.set_run_pid(run_id, pid).await
     }
+    async fn agent_started(&self, run_id: RunId, pid: i64, now: DateTime<Utc>) -> Result<()> {
+        self.inner.agent_started(run_id, pid, now).await
+    }
     async fn finish_run_with(
         &self,
         run_id: RunId,

@@ -295,6 +295,9 @@ pub trait Store: Send + Sync + 'static {
     async fn start_run_with(&self, task_id: TaskId, start: &RunStart<'_>, now: DateTime<Utc>) -> Result<(Task, Run)>;
     /// The process exists: record its pid and mark the run running.
     async fn set_run_pid(&self, run_id: RunId, pid: i64) -> Result<()>;
+    /// The agent has started with its prompt: [`Store::set_run_pid`] and every message
+    /// queued for its task marked delivered (they are in the prompt), in one transaction.
+    async fn agent_started(&self, run_id: RunId, pid: i64, now: DateTime<Utc>) -> Result<()>;
     /// Ends a live run and applies `end.task_event` to its task, in one transaction
     /// (compare-and-set on the task's status as read in it).
     async fn finish_run(&self, run_id: RunId, end: RunEnd, now: DateTime<Utc>) -> Result<Task> {

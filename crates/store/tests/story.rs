@@ -299,6 +299,14 @@ async fn messages_are_delivered_once(store: Arc<dyn Store>) {
     store.mark_delivered(t.id, inbox.last().unwrap().id, Utc::now()).await.unwrap();
     let left: Vec<String> = store.undelivered_messages(t.id).await.unwrap().into_iter().map(|m| m.text).collect();
     assert_eq!(left, ["third, after the start read the inbox"], "only what the agent got is marked");
+    // The agent's start records its pid and hands it every message, in one step.
+    let (_, run) = store.start_run(t.id, "x", "tok", "here", Utc::now()).await.unwrap();
+    store.agent_started(run.id, 4343, Utc::now()).await.unwrap();
+    assert!(store.undelivered_messages(t.id).await.unwrap().is_empty());
+    let run = store.get_task(t.id).await.unwrap().runs.pop().unwrap();
+    assert_eq!((run.pid, run.status), (Some(4343), bosun_core::RunStatus::Running));
+    // Only a starting run gets a pid.
+    assert!(matches!(store.agent_started(run.id, 1, Utc::now()).await, Err(StoreError::RunNotFound(_))));
 }
 
 async fn crash_recovery_interrupts_this_nodes_live_runs_only(store: Arc<dyn Store>) {

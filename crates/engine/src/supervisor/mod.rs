@@ -250,15 +250,12 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, spend
     };
     crate::crash::point("agent-spawned");
     let pid = proc.group.pid();
-    if let Err(e) = engine.store.set_run_pid(run_ctx.run.id, pid as i64).await {
-        tracing::error!("cannot record the pid: {e}");
-    }
-    run_ctx.run.pid = Some(pid as i64);
     // The agent has its prompt: every message kept so far is in it (those read at
     // the start, and those said while the workspace or setup hook was being made).
-    if let Err(e) = engine.store.mark_delivered(task_id, i64::MAX, Utc::now()).await {
-        tracing::error!("cannot mark the messages delivered: {e}");
+    if let Err(e) = engine.store.agent_started(run_ctx.run.id, pid as i64, Utc::now()).await {
+        tracing::error!("cannot record the pid and the messages delivered: {e}");
     }
+    run_ctx.run.pid = Some(pid as i64);
     run_ctx.emit(EventKind::status("running", format!("started `{}` (pid {pid}) in {}", profile.name, workdir.display()))).await;
     // The agent runs: now the repo's pool may be topped up (off the start's path).
     if let (Some(repo), Some(base)) = (run_ctx.task.repo.as_deref(), run_ctx.task.base.as_deref()) {

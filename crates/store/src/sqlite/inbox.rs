@@ -29,12 +29,17 @@ impl SqliteStore {
     }
 
     pub(super) async fn mark_delivered_in(&self, task_id: TaskId, up_to: i64, now: DateTime<Utc>) -> Result<()> {
-        sqlx::query("UPDATE inbox SET delivered_at = ? WHERE task_id = ? AND id <= ? AND delivered_at IS NULL")
-            .bind(ms(now))
-            .bind(task_id)
-            .bind(up_to)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        mark_delivered_tx(&mut *self.pool.acquire().await?, task_id, up_to, now).await
     }
+}
+
+/// Marks the messages queued for task `task_id` up to id `up_to` delivered, inside `tx`.
+pub(super) async fn mark_delivered_tx(tx: &mut sqlx::SqliteConnection, task_id: TaskId, up_to: i64, now: DateTime<Utc>) -> Result<()> {
+    sqlx::query("UPDATE inbox SET delivered_at = ? WHERE task_id = ? AND id <= ? AND delivered_at IS NULL")
+        .bind(ms(now))
+        .bind(task_id)
+        .bind(up_to)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }

@@ -16,7 +16,7 @@ mod rows;
 mod sources;
 mod tx;
 
-use tx::{WRITE, insert_task, transition_in};
+use tx::{WRITE, insert_task, run_pid_in, transition_in};
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -417,13 +417,16 @@ impl Store for SqliteStore {
     }
 
     async fn set_run_pid(&self, run_id: RunId, pid: i64) -> Result<()> {
-        let task_id: Option<i64> =
-            sqlx::query_scalar("UPDATE runs SET pid = ?, status = 'running' WHERE id = ? AND status = 'starting' RETURNING task_id")
-                .bind(pid)
-                .bind(run_id)
-                .fetch_optional(&self.pool)
-                .await?;
-        let task_id = task_id.ok_or(StoreError::RunNotFound(run_id))?;
+        let task_id = run_pid_in(&mut *self.pool.acquire().await?, run_id, pid).await?;
+        self.changed(task_id);
+        Ok(())
+    }
+
+    async fn agent_started(&self, run_id: RunId, pid: i64, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.pool.begin_with(WRITE).await?;
+        let task_id = run_pid_in(&mut tx, run_id, pid).await?;
+        inbox::mark_delivered_tx(&mut tx, task_id, i64::MAX, now).await?;
+        tx.commit().await?;
         self.changed(task_id);
         Ok(())
     }
