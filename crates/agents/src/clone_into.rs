@@ -177,7 +177,7 @@ mod tests {
     #[test]
     fn the_child_is_born_in_the_cgroup_leads_its_group_and_talks_through_its_pipes() {
         let Some((dir, fd)) = test_cgroup("born") else { return };
-        let script = "read x; echo \"got $x\"; cat /proc/self/cgroup; ps -o pgid= -p $$; echo oops >&2";
+        let script = "read x; echo \"got $x\"; cat /proc/self/cgroup; cut -d' ' -f5 /proc/$$/stat; echo oops >&2";
         let argv = ["sh", "-c", script].map(String::from);
         let child = spawn(&argv, &fd).unwrap_or_else(|e| panic!("{e:?}"));
         let mut stdin = std::fs::File::from(child.stdin);

@@ -179,11 +179,14 @@ pub(crate) fn adopt(child: crate::clone_into::Child) -> std::io::Result<Spawned>
         }
     };
     let exit = async move {
-        // A pidfd becomes readable once its process has exited; then reaping it does
-        // not block.
-        let _ = pidfd.readable().await;
         use nix::sys::wait::{WaitStatus, waitpid};
-        match waitpid(group, None) {
+        // A pidfd becomes readable once its process has exited; then reaping it does
+        // not block. (Should the reactor fail, a blocking thread waits instead.)
+        let status = match pidfd.readable().await {
+            Ok(_) => waitpid(group, None),
+            Err(_) => tokio::task::spawn_blocking(move || waitpid(group, None)).await.unwrap_or(Err(Errno::ECHILD)),
+        };
+        match status {
             Ok(WaitStatus::Exited(_, code)) => ExitInfo { code: Some(code), signal: None },
             Ok(WaitStatus::Signaled(_, sig, _)) => ExitInfo { code: None, signal: Some(sig as i32) },
             other => {
