@@ -423,12 +423,7 @@ impl Store for SqliteStore {
     }
 
     async fn agent_started(&self, run_id: RunId, pid: i64, now: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.pool.begin_with(WRITE).await?;
-        let task_id = run_pid_in(&mut tx, run_id, pid).await?;
-        inbox::mark_delivered_tx(&mut tx, task_id, i64::MAX, now).await?;
-        tx.commit().await?;
-        self.changed(task_id);
-        Ok(())
+        self.agent_started_in(run_id, pid, now).await
     }
 
     async fn finish_run_with(
