@@ -52,12 +52,13 @@ fn pool_size(engine: &Engine, repo: &str) -> usize {
     repo_config(Path::new(repo)).map(|c| wanted(engine, &c)).unwrap_or(0)
 }
 
-/// A warm worktree for a task's first run, if its repo's pool has one ready for its
-/// base: moved into the task's place on the task's branch. None: start cold (nothing
-/// was ready, or handing it over failed, and the entry was discarded).
-pub(crate) async fn take(engine: &Engine, task: &Task) -> Option<Prepared> {
+/// A warm worktree for a task whose run's start just recorded its workspace (`fresh`:
+/// nothing of it exists), if its repo's pool has one ready for its base: moved into
+/// the task's place on the task's branch. None: start cold (nothing was ready, or
+/// handing it over failed, and the entry was discarded).
+pub(crate) async fn take(engine: &Engine, task: &Task, fresh: bool) -> Option<Prepared> {
     let (Some(repo), Some(base)) = (task.repo.as_deref(), task.base.as_deref()) else { return None };
-    if task.worktree.is_some() || pool_size(engine, repo) == 0 {
+    if !fresh || pool_size(engine, repo) == 0 {
         return None;
     }
     let path = engine.config.worktrees_dir().join(task_dir_name(task.id, &task.title));

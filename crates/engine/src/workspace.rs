@@ -58,10 +58,27 @@ pub struct Prepared {
     pub setup_ran: bool,
 }
 
+/// Where a task that has no workspace recorded gets one: its directory under the data
+/// dir, and for a repo task its branch. None once one is recorded (its record holds).
+pub fn planned(engine: &Engine, task: &Task) -> Option<(Option<String>, PathBuf)> {
+    if task.worktree.is_some() {
+        return None;
+    }
+    let dir_name = task_dir_name(task.id, &task.title);
+    Some(match task.repo {
+        None => (None, engine.config.workspaces_dir().join(dir_name)),
+        Some(_) => {
+            (Some(task.branch.clone().unwrap_or_else(|| task_branch(task.id, &task.title))), engine.config.worktrees_dir().join(dir_name))
+        }
+    })
+}
+
 /// Makes sure the task's workspace exists, creating it if needed. The path (and
-/// branch) are stored before anything is created on disk, so a crash in between
-/// leaves a record the next attempt repairs rather than an unknown directory.
-pub async fn prepare(engine: &Engine, task: &Task) -> Result<Prepared, WorkspaceError> {
+/// branch) are stored before anything is created on disk — by the run's start
+/// ([`planned`]), or here — so a crash in between leaves a record the next attempt
+/// repairs rather than an unknown directory. `fresh`: this run's start recorded it,
+/// so nothing of it can exist yet unless a stranger put it there.
+pub async fn prepare(engine: &Engine, task: &Task, fresh: bool) -> Result<Prepared, WorkspaceError> {
     let dir_name = task_dir_name(task.id, &task.title);
     let Some(repo_path) = &task.repo else {
         let dir = task.worktree.as_ref().map(PathBuf::from).unwrap_or_else(|| engine.config.workspaces_dir().join(&dir_name));
@@ -88,7 +105,7 @@ pub async fn prepare(engine: &Engine, task: &Task) -> Result<Prepared, Workspace
     let _serial = lock.lock().await;
     let repo = Repo::open(Path::new(repo_path)).await?;
     let base = task.base.as_deref().ok_or(WorkspaceError::NoBase)?;
-    if task.worktree.is_none() && std::fs::symlink_metadata(&path).is_err() {
+    if (fresh || task.worktree.is_none()) && std::fs::symlink_metadata(&path).is_err() {
         // A first attempt at a path that is the task's own and does not exist: nothing
         // of it can be registered yet, so there is nothing to list or repair.
         return create(&repo, path, branch, base).await;

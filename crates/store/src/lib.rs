@@ -186,6 +186,17 @@ pub struct RunStart<'a> {
     /// What the run reserves, and the budgets it must fit (all of them, or the run
     /// does not start: [`StoreError::OverBudget`]).
     pub reserve: Option<(f64, Vec<bosun_core::budget::Budget>)>,
+    /// Where the task's workspace is to be made, for a task that has none recorded yet:
+    /// recorded in the start's transaction, before anything exists on disk.
+    pub workspace: Option<RunWorkspace<'a>>,
+}
+
+/// A task's workspace as recorded before it is made: its directory, and the branch
+/// checked out there (repo tasks).
+#[derive(Debug, Clone, Copy)]
+pub struct RunWorkspace<'a> {
+    pub branch: Option<&'a str>,
+    pub worktree: &'a str,
 }
 
 /// How a run ended, and what that means for its task (applied with
@@ -288,7 +299,7 @@ pub trait Store: Send + Sync + 'static {
     /// Queued -> running (`TaskEvent::Dispatched`), and a new run in `starting` on
     /// `node`, in one transaction.
     async fn start_run(&self, task_id: TaskId, agent: &str, token: &str, node: &str, now: DateTime<Utc>) -> Result<(Task, Run)> {
-        self.start_run_with(task_id, &RunStart { agent, token, node, model: None, reserve: None }, now).await
+        self.start_run_with(task_id, &RunStart { agent, token, node, model: None, reserve: None, workspace: None }, now).await
     }
     /// [`Store::start_run`] with everything a run starts with (its agent becomes the
     /// task's, in the same transaction).

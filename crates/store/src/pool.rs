@@ -76,7 +76,7 @@ pub trait PoolStore: Send + Sync {
     async fn set_pool_state(&self, id: i64, from: PoolState, to: PoolState, head: Option<&str>, setup_ran: Option<bool>) -> Result<bool>;
     /// The oldest ready entry of `repo`'s `base`, claimed for the task, and the task's
     /// branch and worktree recorded, in one transaction; None when none is ready (or
-    /// the task has a workspace already).
+    /// the task has another workspace recorded).
     async fn claim_pool_entry(&self, claim: &PoolClaim<'_>, now: DateTime<Utc>) -> Result<Option<PoolEntry>>;
     async fn delete_pool_entry(&self, id: i64) -> Result<()>;
 }

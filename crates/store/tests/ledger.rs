@@ -81,7 +81,14 @@ async fn ten_runs_starting_at_once_under_a_budget_for_three_reservations() {
             let daily = daily.clone();
             tokio::spawn(async move {
                 let token = format!("tok{id}");
-                let start = RunStart { agent: "claude", token: &token, node: "local", model: None, reserve: Some((1.0, vec![daily])) };
+                let start = RunStart {
+                    agent: "claude",
+                    token: &token,
+                    node: "local",
+                    model: None,
+                    reserve: Some((1.0, vec![daily])),
+                    workspace: None,
+                };
                 store.start_run_with(id, &start, Utc::now()).await
             })
         });
@@ -113,7 +120,14 @@ async fn ten_runs_starting_at_once_under_a_budget_for_three_reservations() {
             let store = store.clone();
             let id = ids.iter().copied().find(|id| !started.iter().any(|(t, _)| t == id)).unwrap();
             async move {
-                let start = RunStart { agent: "claude", token: "t", node: "local", model: None, reserve: Some((amount, vec![daily])) };
+                let start = RunStart {
+                    agent: "claude",
+                    token: "t",
+                    node: "local",
+                    model: None,
+                    reserve: Some((amount, vec![daily])),
+                    workspace: None,
+                };
                 store.start_run_with(id, &start, Utc::now()).await
             }
         };

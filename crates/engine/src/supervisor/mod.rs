@@ -110,12 +110,18 @@ pub async fn shutdown_all(engine: &Engine) {
 async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, spend: Spend, mut ctl: mpsc::UnboundedReceiver<Control>) {
     let task_id = task.id;
     let token = uuid::Uuid::new_v4().to_string();
+    // A first run's workspace is recorded with the run's start, before it is made.
+    let planned = workspace::planned(&engine, &task);
+    let planned_dir = planned.as_ref().map(|(_, dir)| dir.to_string_lossy().into_owned());
     let start = bosun_store::RunStart {
         agent: &profile.name,
         token: &token,
         node: &engine.config.node,
         model: profile.model.as_deref(),
         reserve: (!spend.budgets.is_empty()).then(|| (spend.reserve, spend.budgets.clone())),
+        workspace: planned_dir
+            .as_deref()
+            .map(|worktree| bosun_store::RunWorkspace { branch: planned.as_ref().and_then(|(branch, _)| branch.as_deref()), worktree }),
     };
     let (task, run) = match engine.store.start_run_with(task_id, &start, Utc::now()).await {
         Ok(started) => started,
@@ -150,9 +156,10 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, spend
     let mut run_ctx = RunCtx::new(&engine, task, run);
     run_ctx.budgets = spend.budgets;
     // A warm worktree from the repo's pool if one is ready, else made now.
-    let prepared = match crate::pool::take(&engine, &run_ctx.task).await {
+    let fresh = planned.is_some();
+    let prepared = match crate::pool::take(&engine, &run_ctx.task, fresh).await {
         Some(warm) => Ok(warm),
-        None => workspace::prepare(&engine, &run_ctx.task).await,
+        None => workspace::prepare(&engine, &run_ctx.task, fresh).await,
     };
     let prepared = match prepared {
         Ok(p) => p,

@@ -403,12 +403,21 @@ impl Store for SqliteStore {
         if let Some((amount, budgets)) = &start.reserve {
             ledger::reserve_in(&mut tx, inserted.last_insert_rowid(), task_id, start.agent, *amount, budgets, now).await?;
         }
-        // The agent that runs it is the task's, in the same transaction.
+        // The agent that runs it is the task's, and its workspace (a first run's), in
+        // the same transaction.
         sqlx::query("UPDATE tasks SET agent = ?1 WHERE id = ?2 AND agent IS NOT ?1")
             .bind(start.agent)
             .bind(task_id)
             .execute(&mut *tx)
             .await?;
+        if let Some(ws) = &start.workspace {
+            sqlx::query("UPDATE tasks SET branch = ?, worktree = ? WHERE id = ? AND worktree IS NULL")
+                .bind(ws.branch)
+                .bind(ws.worktree)
+                .bind(task_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         self.changed(task_id);
         let task = self.get_task(task_id).await?;

@@ -78,13 +78,15 @@ impl PoolStore for SqliteStore {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let recorded = sqlx::query("UPDATE tasks SET branch = ?, worktree = ?, updated_at = ? WHERE id = ? AND worktree IS NULL")
-            .bind(claim.branch)
-            .bind(claim.worktree)
-            .bind(ms(now))
-            .bind(claim.task_id)
-            .execute(&mut *tx)
-            .await?;
+        let recorded = sqlx::query(
+            "UPDATE tasks SET branch = ?1, worktree = ?2, updated_at = ?3 WHERE id = ?4 AND (worktree IS NULL OR worktree = ?2)",
+        )
+        .bind(claim.branch)
+        .bind(claim.worktree)
+        .bind(ms(now))
+        .bind(claim.task_id)
+        .execute(&mut *tx)
+        .await?;
         if recorded.rows_affected() == 0 {
             return Ok(None); // rolled back: the entry stays ready
         }
