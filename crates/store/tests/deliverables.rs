@@ -3,20 +3,13 @@
 //! back per task in run order, and the paths a run declared found in its events (an
 //! agent's only).
 
-use std::sync::Arc;
+mod common;
 
 use bosun_core::deliverable::{DeliverableChange, NewDeliverable};
 use bosun_core::{EventKind, NewEvent, NewTask, RunStatus, Source, TaskEvent, TaskStatus};
-use bosun_store::{CachedStore, RunEnd, SqliteStore, Store, StoreError, TaskRecord};
+use bosun_store::{RunEnd, StoreError, TaskRecord};
 use chrono::Utc;
-
-async fn stores() -> Vec<(Arc<dyn Store>, tempfile::TempDir)> {
-    let a = tempfile::tempdir().unwrap();
-    let b = tempfile::tempdir().unwrap();
-    let bare = SqliteStore::open(&a.path().join("bosun.db")).await.unwrap();
-    let cached = CachedStore::new(SqliteStore::open(&b.path().join("bosun.db")).await.unwrap());
-    vec![(Arc::new(bare), a), (Arc::new(cached), b)]
-}
+use common::stores;
 
 fn item(path: &str, sha: &str, change: DeliverableChange) -> NewDeliverable {
     NewDeliverable {

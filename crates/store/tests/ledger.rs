@@ -3,13 +3,14 @@
 //! agree with the runs, and reservations taken at the start of runs never together
 //! exceed a budget, however many start at once.
 
-use std::sync::Arc;
+mod common;
 
 use bosun_core::budget::{Budget, Charge, Scope};
 use bosun_core::{EventKind, NewEvent, NewTask, RunStatus, Source, TaskEvent, TaskStatus};
 use bosun_store::ledger::CostBy;
-use bosun_store::{CachedStore, RunEnd, RunStart, SqliteStore, Store, StoreError, TaskRecord};
+use bosun_store::{RunEnd, RunStart, StoreError, TaskRecord};
 use chrono::Utc;
+use common::stores;
 
 fn record(title: &str) -> TaskRecord {
     TaskRecord { new: NewTask { title: title.into(), ..Default::default() }, repo: Some("/r".into()), base: Some("main".into()) }
@@ -33,14 +34,6 @@ fn usage(task_id: i64, run_id: i64, line: u64, cost: f64) -> NewEvent {
         kind: EventKind::Usage { input_tokens: 100, output_tokens: 10, cached_tokens: 0, cost_usd: Some(cost) },
         charge: Some(Box::new(charge)),
     }
-}
-
-async fn stores() -> Vec<(Arc<dyn Store>, tempfile::TempDir)> {
-    let a = tempfile::tempdir().unwrap();
-    let b = tempfile::tempdir().unwrap();
-    let bare = SqliteStore::open(&a.path().join("bosun.db")).await.unwrap();
-    let cached = CachedStore::new(SqliteStore::open(&b.path().join("bosun.db")).await.unwrap());
-    vec![(Arc::new(bare), a), (Arc::new(cached), b)]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,20 +2,13 @@
 //! is recorded in the transaction that starts it, a pool claim for the same place
 //! still succeeds after it, and a claim for another place does not.
 
-use std::sync::Arc;
+mod common;
 
 use bosun_core::{NewTask, TaskStatus};
 use bosun_store::pool::{PoolClaim, PoolState};
-use bosun_store::{CachedStore, RunStart, RunWorkspace, SqliteStore, Store, TaskRecord};
+use bosun_store::{RunStart, RunWorkspace, TaskRecord};
 use chrono::Utc;
-
-async fn stores() -> Vec<(Arc<dyn Store>, tempfile::TempDir)> {
-    let a = tempfile::tempdir().unwrap();
-    let b = tempfile::tempdir().unwrap();
-    let bare = SqliteStore::open(&a.path().join("bosun.db")).await.unwrap();
-    let cached = CachedStore::new(SqliteStore::open(&b.path().join("bosun.db")).await.unwrap());
-    vec![(Arc::new(bare), a), (Arc::new(cached), b)]
-}
+use common::stores;
 
 fn in_repo(title: &str) -> TaskRecord {
     TaskRecord { new: NewTask { title: title.into(), ..Default::default() }, repo: Some("/r".into()), base: Some("main".into()) }
