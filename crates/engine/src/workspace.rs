@@ -58,19 +58,20 @@ pub struct Prepared {
     pub setup_ran: bool,
 }
 
-/// Where a task that has no workspace recorded gets one: its directory under the data
-/// dir, and for a repo task its branch. None once one is recorded (its record holds).
-pub fn planned(engine: &Engine, task: &Task) -> Option<(Option<String>, PathBuf)> {
+/// Where a task that has no workspace recorded gets one: for a repo task its branch,
+/// and its directory under the data dir. None once one is recorded (its record holds).
+pub fn planned(engine: &Engine, task: &Task) -> Option<(Option<String>, String)> {
     if task.worktree.is_some() {
         return None;
     }
     let dir_name = task_dir_name(task.id, &task.title);
-    Some(match task.repo {
+    let (branch, dir) = match task.repo {
         None => (None, engine.config.workspaces_dir().join(dir_name)),
         Some(_) => {
             (Some(task.branch.clone().unwrap_or_else(|| task_branch(task.id, &task.title))), engine.config.worktrees_dir().join(dir_name))
         }
-    })
+    };
+    Some((branch, dir.to_string_lossy().into_owned()))
 }
 
 /// Makes sure the task's workspace exists, creating it if needed. The path (and

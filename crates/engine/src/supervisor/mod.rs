@@ -112,16 +112,13 @@ async fn supervise(engine: Arc<Engine>, task: Task, profile: AgentProfile, spend
     let token = uuid::Uuid::new_v4().to_string();
     // A first run's workspace is recorded with the run's start, before it is made.
     let planned = workspace::planned(&engine, &task);
-    let planned_dir = planned.as_ref().map(|(_, dir)| dir.to_string_lossy().into_owned());
     let start = bosun_store::RunStart {
         agent: &profile.name,
         token: &token,
         node: &engine.config.node,
         model: profile.model.as_deref(),
         reserve: (!spend.budgets.is_empty()).then(|| (spend.reserve, spend.budgets.clone())),
-        workspace: planned_dir
-            .as_deref()
-            .map(|worktree| bosun_store::RunWorkspace { branch: planned.as_ref().and_then(|(branch, _)| branch.as_deref()), worktree }),
+        workspace: planned.as_ref().map(|(branch, dir)| bosun_store::RunWorkspace { branch: branch.as_deref(), worktree: dir }),
     };
     let (task, run) = match engine.store.start_run_with(task_id, &start, Utc::now()).await {
         Ok(started) => started,
