@@ -1,7 +1,7 @@
 //! A task's inbox: messages for its next run (`say` before the agent started, a reply),
 //! kept until a spawned agent was handed them.
 
-use bosun_core::task::{RunId, TaskId};
+use bosun_core::task::TaskId;
 use chrono::{DateTime, Utc};
 
 use super::SqliteStore;
@@ -30,17 +30,6 @@ impl SqliteStore {
 
     pub(super) async fn mark_delivered_in(&self, task_id: TaskId, up_to: i64, now: DateTime<Utc>) -> Result<()> {
         mark_delivered_tx(&mut *self.pool.acquire().await?, task_id, up_to, now).await
-    }
-
-    /// The run's agent started with every queued message in its prompt: its pid and
-    /// the messages' delivery, in one transaction.
-    pub(super) async fn agent_started_in(&self, run_id: RunId, pid: i64, now: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.pool.begin_with(super::tx::WRITE).await?;
-        let task_id = super::tx::run_pid_in(&mut tx, run_id, pid).await?;
-        mark_delivered_tx(&mut tx, task_id, i64::MAX, now).await?;
-        tx.commit().await?;
-        self.changed(task_id);
-        Ok(())
     }
 }
 

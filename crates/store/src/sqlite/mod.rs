@@ -13,10 +13,11 @@ mod notify;
 mod pool;
 mod prs;
 mod rows;
+mod runs;
 mod sources;
 mod tx;
 
-use tx::{WRITE, insert_task, run_pid_in, transition_in};
+use tx::{WRITE, insert_task, transition_in};
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -387,48 +388,11 @@ impl Store for SqliteStore {
     }
 
     async fn start_run_with(&self, task_id: TaskId, start: &crate::RunStart<'_>, now: DateTime<Utc>) -> Result<(Task, Run)> {
-        let mut tx = self.pool.begin_with(WRITE).await?;
-        transition_in(&mut tx, task_id, Some(TaskStatus::Queued), TaskEvent::Dispatched, None, now).await?;
-        let inserted =
-            sqlx::query("INSERT INTO runs (task_id, agent, status, token, node, started_at, model) VALUES (?, ?, ?, ?, ?, ?, ?)")
-                .bind(task_id)
-                .bind(start.agent)
-                .bind(RunStatus::Starting.as_str())
-                .bind(start.token)
-                .bind(start.node)
-                .bind(ms(now))
-                .bind(start.model)
-                .execute(&mut *tx)
-                .await?;
-        if let Some((amount, budgets)) = &start.reserve {
-            ledger::reserve_in(&mut tx, inserted.last_insert_rowid(), task_id, start.agent, *amount, budgets, now).await?;
-        }
-        // The agent that runs it is the task's, and its workspace (a first run's), in
-        // the same transaction.
-        sqlx::query("UPDATE tasks SET agent = ?1 WHERE id = ?2 AND agent IS NOT ?1")
-            .bind(start.agent)
-            .bind(task_id)
-            .execute(&mut *tx)
-            .await?;
-        if let Some(ws) = &start.workspace {
-            sqlx::query("UPDATE tasks SET branch = ?, worktree = ? WHERE id = ? AND worktree IS NULL")
-                .bind(ws.branch)
-                .bind(ws.worktree)
-                .bind(task_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        self.changed(task_id);
-        let task = self.get_task(task_id).await?;
-        let run = task.runs.last().cloned().ok_or_else(|| StoreError::Corrupt("run vanished".into()))?;
-        Ok((task, run))
+        self.start_run_in(task_id, start, now).await
     }
 
     async fn set_run_pid(&self, run_id: RunId, pid: i64) -> Result<()> {
-        let task_id = run_pid_in(&mut *self.pool.acquire().await?, run_id, pid).await?;
-        self.changed(task_id);
-        Ok(())
+        self.set_run_pid_in(run_id, pid).await
     }
 
     async fn agent_started(&self, run_id: RunId, pid: i64, now: DateTime<Utc>) -> Result<()> {

@@ -26,18 +26,6 @@ pub fn id_ranges(ids: &[TaskId]) -> Vec<(TaskId, TaskId)> {
     ranges
 }
 
-/// Records the pid of run `run_id`'s agent and marks the run running (it must be
-/// starting). Returns the run's task.
-pub async fn run_pid_in(tx: &mut sqlx::SqliteConnection, run_id: bosun_core::task::RunId, pid: i64) -> Result<TaskId> {
-    let task_id: Option<i64> =
-        sqlx::query_scalar("UPDATE runs SET pid = ?, status = 'running' WHERE id = ? AND status = 'starting' RETURNING task_id")
-            .bind(pid)
-            .bind(run_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    task_id.ok_or(StoreError::RunNotFound(run_id))
-}
-
 /// Applies `event` to task `id` inside `tx`: reads its status (which must be `from`,
 /// when given), computes the next one with [`TaskStatus::apply`], and writes it only
 /// if the row still holds what was read. Returns the new status. What the task waited
